@@ -1,0 +1,144 @@
+"""Resident ID numbers (GB 11643-1999): normalisation, validation, and what the number tells.
+
+python-stdnum checks the checksum and the date; its county-code table is only a warning here, because a
+number carries the county code in force when it was issued, not in the year of birth (DESIGN.md section 5).
+"""
+
+import datetime
+import logging
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
+
+logger = logging.getLogger(__name__)
+
+# First two digits: provinces, autonomous regions and municipalities of the mainland (GB/T 2260).
+MAINLAND_PROVINCES = frozenset(
+    {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
+     "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"}
+)
+# Residence permits for Hong Kong, Macao and Taiwan residents (810000, 820000, 830000).
+RESIDENCE_PERMIT_PREFIXES = ("81", "82", "83")
+
+
+@dataclass(frozen=True)
+class IdInfo:
+    number: str
+    sex: str  # "M" or "F"
+    birth_date: datetime.date
+    area_code: str
+    warnings: tuple = field(default=())
+
+
+def normalize(raw: str) -> str:
+    """Full-width to half-width, spaces and hyphens out, x to X."""
+    if raw is None:
+        return ""
+    value = unicodedata.normalize("NFKC", str(raw))
+    value = "".join(ch for ch in value if not ch.isspace() and ch not in "-")
+    return value.upper()
+
+
+def parse(raw: str, *, today: datetime.date | None = None) -> IdInfo:
+    """Validate a resident ID number and return what it tells; raise ValidationError with a specific message."""
+    number = normalize(raw)
+    if not number:
+        raise ValidationError(_("Enter your resident ID number."), code="required")
+    if len(number) == 15 and number.isdigit():
+        raise ValidationError(
+            _(
+                "This is an old 15-digit ID number, which cannot be used online. "
+                "Enter the 18-character number of your second-generation ID card."
+            ),
+            code="old_number",
+        )
+    if len(number) != 18:
+        raise ValidationError(
+            _("A resident ID number has 18 characters; you entered %(count)d."),
+            code="length",
+            params={"count": len(number)},
+        )
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise ValidationError(
+            _("A resident ID number has 17 digits followed by a digit or the letter X."), code="format"
+        )
+    if number[:2] in RESIDENCE_PERMIT_PREFIXES:
+        raise ValidationError(
+            _(
+                "This is a residence permit number for residents of Hong Kong, Macao or Taiwan. Online registration "
+                "needs a mainland resident ID card; please apply in person at a police station."
+            ),
+            code="residence_permit",
+        )
+    if number[:2] not in MAINLAND_PROVINCES:
+        raise ValidationError(
+            _("The first two digits (%(code)s) are not a province code."), code="province", params={"code": number[:2]}
+        )
+    if ric.calc_check_digit(number) != number[17]:
+        raise ValidationError(
+            _("The last character does not match the rest of the number. Check each digit against your ID card."),
+            code="checksum",
+        )
+    try:
+        birth_date = ric.get_birth_date(number)
+    except (StdnumError, ValueError):
+        raise ValidationError(
+            _("Digits 7 to 14 are not a real date of birth (%(date)s)."),
+            code="birth_date",
+            params={"date": f"{number[6:10]}-{number[10:12]}-{number[12:14]}"},
+        ) from None
+    today = today or timezone.localdate()
+    if birth_date > today:
+        raise ValidationError(
+            _("The date of birth in the number (%(date)s) is in the future."),
+            code="future_birth_date",
+            params={"date": birth_date.isoformat()},
+        )
+    if birth_date.year < 1880:
+        raise ValidationError(
+            _("The date of birth in the number (%(date)s) is not plausible."),
+            code="birth_date",
+            params={"date": birth_date.isoformat()},
+        )
+    warnings = []
+    try:
+        ric.get_birth_place(number)
+    except Exception:  # noqa: BLE001 - the county table is advisory only; it may raise KeyError too
+        warnings.append("county_code_unknown_for_birth_year")
+    sex = "M" if int(number[16]) % 2 == 1 else "F"
+    return IdInfo(number=number, sex=sex, birth_date=birth_date, area_code=number[:6], warnings=tuple(warnings))
+
+
+def validate_id_number(value: str) -> None:
+    """Django field validator."""
+    parse(value)
+
+
+def mask(number: str) -> str:
+    """4101**********123X: the area's first four and the last four characters."""
+    if not number:
+        return ""
+    if len(number) < 9:
+        return "*" * len(number)
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def mask_name(name: str) -> str:
+    """张*三 for three characters, 张* for two, first and last kept for longer ones."""
+    if not name:
+        return ""
+    if len(name) == 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def age_on(birth_date: datetime.date, day: datetime.date) -> int:
+    """Completed years on `day` (a person turning 16 tomorrow is 15 today)."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))

@@ -1,0 +1,188 @@
+"""The one User (real-name), the tree of offices, and staff roles."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import idnumber, phone
+
+
+class Office(models.Model):
+    """A node of the jurisdiction tree: province → city → county → station or office."""
+
+    class Kind(models.TextChoices):
+        PROVINCE = "province", _("Provincial department")
+        CITY = "city", _("Municipal public security bureau")
+        COUNTY = "county", _("County or district bureau")
+        POLICE_STATION = "police_station", _("Police station")
+        HOUSEHOLD_ADMIN = "household_admin", _("Municipal household administration")
+        FAMILY_PLANNING = "family_planning", _("Health and family-planning office")
+
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=160, blank=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    division_code = models.CharField(
+        _("administrative division code"), max_length=12, db_index=True, help_text=_("GB/T 2260 code, e.g. 410105.")
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent office"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # Materialised path of primary keys ("/1/5/23/") so that "this office and those below" is one indexed prefix query.
+    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    phone = models.CharField(_("telephone"), max_length=40, blank=True)
+    opening_hours = models.CharField(_("opening hours"), max_length=120, blank=True)
+    accepts_paper_collection = models.BooleanField(_("paper certificates can be collected here"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+        ordering = ["division_code", "name"]
+
+    def __str__(self):
+        from django.utils.translation import get_language
+
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+    @property
+    def display_name(self):
+        return str(self)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
+        if new_path != self.path:
+            old_path = self.path
+            Office.objects.filter(pk=self.pk).update(path=new_path)
+            self.path = new_path
+            if old_path:
+                # Moving a subtree: rewrite the descendants' paths.
+                for child in Office.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
+                    Office.objects.filter(pk=child.pk).update(path=new_path + child.path[len(old_path):])
+
+    def subtree(self):
+        """This office and every office below it."""
+        return Office.objects.filter(path__startswith=self.path)
+
+    def ancestors(self):
+        ids = [int(p) for p in self.path.strip("/").split("/") if p and int(p) != self.pk]
+        return Office.objects.filter(pk__in=ids)
+
+    def city(self):
+        """The city-level office above (or this one)."""
+        if self.kind == self.Kind.CITY:
+            return self
+        return self.ancestors().filter(kind=self.Kind.CITY).first()
+
+
+class Role(models.TextChoices):
+    """Staff roles; each is a Group with its permissions, created by migration."""
+
+    POLICE_OFFICER = "police_officer", _("Police station officer")
+    HOUSEHOLD_ADMIN = "household_admin", _("Municipal household administrator")
+    FAMILY_PLANNING_OFFICER = "family_planning_officer", _("Family-planning officer")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class PortalUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        # Log in with the username, case-insensitively.
+        return self.get(username__iexact=username)
+
+
+class User(AbstractUser):
+    """A real-name user: citizens and staff alike."""
+
+    class Sex(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+
+    first_name = None
+    last_name = None
+    real_name = models.CharField(_("real name"), max_length=60)
+    id_number = models.CharField(
+        _("resident ID number"),
+        max_length=18,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[idnumber.validate_id_number],
+        help_text=_("18 characters, as on your resident ID card."),
+    )
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True, editable=False)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True, editable=False)
+    mobile = models.CharField(_("mobile phone"), max_length=20, blank=True, validators=[phone.validate_mobile])
+    email = models.EmailField(_("e-mail address"))
+    email_confirmed_at = models.DateTimeField(_("e-mail confirmed"), null=True, blank=True)
+    mobile_confirmed_at = models.DateTimeField(_("mobile confirmed"), null=True, blank=True)
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    suspended_at = models.DateTimeField(_("suspended"), null=True, blank=True)
+    suspension_reason = models.TextField(_("reason for suspension"), blank=True)
+    must_change_password = models.BooleanField(_("must reset password"), default=False)
+
+    objects = PortalUserManager()
+    REQUIRED_FIELDS = ["email", "real_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.real_name} ({self.username})" if self.real_name else self.username
+
+    def save(self, *args, **kwargs):
+        if self.id_number:
+            info = idnumber.parse(self.id_number)
+            self.id_number, self.sex, self.birth_date = info.number, info.sex, info.birth_date
+        else:
+            self.id_number = None
+        if self.email:
+            self.email = self.email.strip()
+        super().save(*args, **kwargs)
+
+    @property
+    def masked_id_number(self):
+        return idnumber.mask(self.id_number or "")
+
+    @property
+    def masked_mobile(self):
+        return phone.mask_mobile(self.mobile)
+
+    @property
+    def masked_name(self):
+        return idnumber.mask_name(self.real_name)
+
+    @property
+    def is_suspended(self):
+        return self.suspended_at is not None
+
+    @property
+    def contact_confirmed(self):
+        """Both e-mail and mobile confirmed: required before an application can be submitted."""
+        return bool(self.email_confirmed_at and self.mobile_confirmed_at)
+
+    def has_role(self, role):
+        return self.groups.filter(name=role).exists()
+
+    def suspend(self, reason):
+        self.suspended_at = timezone.now()
+        self.suspension_reason = reason
+        self.is_active = False
+        self.save(update_fields=["suspended_at", "suspension_reason", "is_active"])
+
+    def lift_suspension(self):
+        self.suspended_at = None
+        self.suspension_reason = ""
+        self.is_active = True
+        self.save(update_fields=["suspended_at", "suspension_reason", "is_active"])

@@ -1,0 +1,54 @@
+"""The admin site: staff only, with a TOTP second factor when STAFF_MFA_REQUIRED is on."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.utils.translation import gettext_lazy as _
+from django_otp import login as otp_login
+from django_otp import match_token
+
+
+class StaffLoginForm(AdminAuthenticationForm):
+    otp_token = forms.CharField(
+        label=_("One-time code from your authenticator app"),
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if settings.STAFF_MFA_REQUIRED and self.user_cache is not None:
+            token = (cleaned.get("otp_token") or "").strip()
+            device = match_token(self.user_cache, token) if token else None
+            if device is None:
+                raise forms.ValidationError(
+                    _("Enter the current six-digit code from the authenticator app registered for your account."),
+                    code="otp_required",
+                )
+            # Remembered on the request: PortalAdminSite.login marks the session verified after auth_login.
+            self.request._otp_device = device
+        return cleaned
+
+
+class PortalAdminSite(admin.AdminSite):
+    site_header = _("Henan e-Services: staff")
+    site_title = _("Henan e-Services staff")
+    index_title = _("Cases and administration")
+    login_form = StaffLoginForm
+
+    def has_permission(self, request):
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        if settings.STAFF_MFA_REQUIRED and not user.is_verified():
+            return False
+        return True
+
+    def login(self, request, extra_context=None):
+        response = super().login(request, extra_context)
+        device = getattr(request, "_otp_device", None)
+        if device is not None and request.user.is_authenticated:
+            otp_login(request, device)
+        return response

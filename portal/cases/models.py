@@ -1,0 +1,121 @@
+"""The base every application shares: case number, status, timeline and the working-day clock."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseSequence(models.Model):
+    """The last sequence number handed out for a prefix on a day (row-locked when incremented)."""
+
+    prefix = models.CharField(max_length=8)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "day"], name="cases_sequence_prefix_day")]
+
+
+class DueState(models.TextChoices):
+    NONE = "", _("On time")
+    DUE_SOON = "due_soon", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")
+
+
+class Case(models.Model):
+    """Abstract base of every service's application.
+
+    Subclasses set CASE_PREFIX, give `status` its TextChoices, and list OPEN_STATUSES (the states in
+    which a clock may run) and, optionally, DRAFT_STATUSES. Status changes only through
+    `portal.cases.services.transition`.
+    """
+
+    CASE_PREFIX = "XX"
+    OPEN_STATUSES: tuple = ()
+    DRAFT_STATUSES: tuple = ("draft",)
+
+    case_number = models.CharField(_("case number"), max_length=32, unique=True, editable=False)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applicant"),
+        on_delete=models.PROTECT,
+        related_name="%(app_label)s_%(class)s_cases",
+    )
+    office = models.ForeignKey(
+        "accounts.Office",
+        verbose_name=_("office"),
+        on_delete=models.PROTECT,
+        related_name="%(app_label)s_%(class)s_cases",
+    )
+    status = models.CharField(_("status"), max_length=32, default="draft", db_index=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+
+    # The working-day clock of the step now under way (DESIGN.md section 6).
+    clock_limit = models.PositiveSmallIntegerField(_("time limit (working days)"), null=True, blank=True)
+    clock_started_on = models.DateField(_("clock started"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    deadline_provisional = models.BooleanField(
+        _("provisional deadline"),
+        default=False,
+        help_text=_("The official holiday calendar for that year is not yet published; recomputed when it is."),
+    )
+    paused_at = models.DateTimeField(_("clock paused"), null=True, blank=True)
+    workdays_left = models.SmallIntegerField(_("working days left when paused"), null=True, blank=True)
+    due_state = models.CharField(
+        _("deadline state"), max_length=16, choices=DueState.choices, default=DueState.NONE, blank=True
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.case_number
+
+    @property
+    def is_draft(self):
+        return self.status in self.DRAFT_STATUSES
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+    def timeline(self):
+        return Transition.objects.filter(
+            content_type=ContentType.objects.get_for_model(type(self)), object_id=self.pk
+        ).select_related("actor")
+
+    def status_label(self, status=None):
+        field = self._meta.get_field("status")
+        return dict(field.flatchoices).get(status or self.status, status or self.status)
+
+
+class Transition(models.Model):
+    """One row of a case's timeline: who moved it from which status to which, when and why."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    case = GenericForeignKey("content_type", "object_id")
+    from_status = models.CharField(_("from"), max_length=32, blank=True)
+    to_status = models.CharField(_("to"), max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    office = models.ForeignKey(
+        "accounts.Office", verbose_name=_("office"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["content_type", "object_id", "at"], name="cases_transition_case_at")]
+
+    def __str__(self):
+        return f"{self.from_status or '-'} → {self.to_status}"

@@ -1,0 +1,22 @@
+"""Stable URLs (DESIGN.md section 3): no language prefix; QR codes and letters print these."""
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog, set_language
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("me/", views.me, name="me"),
+    path("track/", views.track, name="track"),
+    path("healthz/", views.healthz, name="healthz"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("display/text-size/", views.text_size, name="text_size"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("accounts/", include("accounts.urls")),
+    path("documents/", include("portal.documents.urls")),
+    path("certificates/", include("certificates.urls")),
+    path("familyplanning/", include("familyplanning.urls")),
+    path("hukou/", include("hukou.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,63 @@
+"""Shared fixtures. Services-tier tests (marked `services`) run only when REDIS_URL is set."""
+
+import os
+
+import pytest
+from django.test import override_settings
+
+from .factories import OfficeFactory, StaffFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("REDIS_URL"):
+        return
+    skip = pytest.mark.skip(reason="services tier: needs PostgreSQL, Redis and a worker (.ci/run runs it)")
+    for item in items:
+        if "services" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def citizen(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_citizen(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def station_a(db):
+    return OfficeFactory(name="金水路派出所", name_en="Jinshui Road Police Station")
+
+
+@pytest.fixture
+def station_b(db):
+    return OfficeFactory(name="老城派出所", name_en="Laocheng Police Station", division_code="410302")
+
+
+@pytest.fixture
+def officer_a(station_a):
+    return StaffFactory(office=station_a)
+
+
+@pytest.fixture
+def officer_b(station_b):
+    return StaffFactory(office=station_b)
+
+
+@pytest.fixture
+def no_mfa():
+    """Staff tests that are not about the second factor sign in without TOTP."""
+    with override_settings(STAFF_MFA_REQUIRED=False):
+        yield
+
+
+@pytest.fixture
+def staff_client(client, no_mfa):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

@@ -1,0 +1,83 @@
+"""Factories for tests: valid synthetic ID numbers, citizens, offices and staff."""
+
+import datetime
+import itertools
+import json
+import random
+from pathlib import Path
+
+import factory
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from stdnum.cn import ric
+
+from accounts.models import Office, Role, User
+
+TESTDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata" / "identities.json"
+_seq = itertools.count(1)
+
+
+def identities():
+    return json.loads(TESTDATA.read_text(encoding="utf-8"))
+
+
+def make_id_number(area="410105", birth=None, sex=None, rng=random):
+    """A valid 18-character number of nobody: area code, birth date, sequence (odd male, even female), check."""
+    birth = birth or datetime.date(1960, 1, 1) + datetime.timedelta(days=rng.randrange(0, 50 * 365))
+    seq = rng.randrange(0, 999)
+    if sex == "M" and seq % 2 == 0:
+        seq = (seq + 1) % 1000
+    if sex == "F" and seq % 2 == 1:
+        seq = (seq + 1) % 1000
+    body = f"{area}{birth:%Y%m%d}{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def _unique_mobile(n):
+    return f"+86138{n:08d}"
+
+
+class OfficeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Office
+
+    name = factory.Sequence(lambda n: f"测试派出所{n}")
+    name_en = factory.Sequence(lambda n: f"Test Police Station {n}")
+    kind = Office.Kind.POLICE_STATION
+    division_code = "410105"
+    parent = factory.LazyFunction(lambda: Office.objects.get(division_code="410100", kind=Office.Kind.CITY))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"citizen{n}")
+    real_name = factory.Sequence(lambda n: ["张三", "李四", "王小明", "赵敏", "陈静"][n % 5])
+    id_number = factory.LazyFunction(lambda: make_id_number())
+    mobile = factory.Sequence(_unique_mobile)
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    email_confirmed_at = factory.LazyFunction(timezone.now)
+    mobile_confirmed_at = factory.LazyFunction(timezone.now)
+    password = factory.django.Password("Correct-Horse-42")
+
+    class Params:
+        unconfirmed = factory.Trait(email_confirmed_at=None, mobile_confirmed_at=None)
+        suspended = factory.Trait(
+            suspended_at=factory.LazyFunction(timezone.now), is_active=False, suspension_reason="reported misuse"
+        )
+
+
+class StaffFactory(UserFactory):
+    """A staff member of `office`; `role=` names the group (police officer by default)."""
+
+    username = factory.Sequence(lambda n: f"officer{n}")
+    is_staff = True
+    id_number = None
+    office = factory.SubFactory(OfficeFactory)
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(Group.objects.get_or_create(name=extracted or Role.POLICE_OFFICER)[0])
