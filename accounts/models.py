@@ -127,6 +127,9 @@ class User(AbstractUser):
     suspended_at = models.DateTimeField(_("suspended"), null=True, blank=True)
     suspension_reason = models.TextField(_("reason for suspension"), blank=True)
     must_change_password = models.BooleanField(_("must reset password"), default=False)
+    language = models.CharField(
+        _("language for messages"), max_length=8, default="zh-hans", choices=[("zh-hans", "简体中文"), ("en", "English")]
+    )
 
     objects = PortalUserManager()
     REQUIRED_FIELDS = ["email", "real_name"]

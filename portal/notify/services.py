@@ -1,0 +1,143 @@
+"""Queue e-mails and SMS: rows written in the caller's transaction, handed to the worker on commit.
+
+If the broker is down when the transaction commits, nothing is lost: the beat relay
+(`tasks.relay_outbox`) delivers every pending row whose time has come.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import Channel, OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue_on_commit(message_ids):
+    def publish():
+        from .tasks import deliver
+
+        for pk in message_ids:
+            try:
+                deliver.delay(pk)
+            except Exception as exc:  # noqa: BLE001 - broker down: the relay sweep will deliver it
+                logger.warning("outbox %s not published (%s); the relay will send it", pk, exc.__class__.__name__)
+
+    transaction.on_commit(publish)
+
+
+def queue_message(*, channel, to, body, subject="", html_body="", user=None, template="") -> OutboxMessage | None:
+    """Write one outbox row; the worker sends it after the surrounding transaction commits."""
+    if not to:
+        return None
+    message = OutboxMessage.objects.create(
+        channel=channel,
+        to=to,
+        subject=subject[:255],
+        body=body,
+        html_body=html_body,
+        user=user,
+        template=template,
+        next_attempt_at=timezone.now(),
+    )
+    _enqueue_on_commit([message.pk])
+    return message
+
+
+def render_message(template: str, context: dict, language: str | None = None) -> dict:
+    """Render templates/notify/<template>/{subject.txt,email.txt,email.html,sms.txt} in `language`.
+
+    Missing parts are skipped: a template without sms.txt sends no SMS.
+    """
+    ctx = {"site_url": settings.SITE_URL, **context}
+    parts = {}
+    with translation.override(language or settings.LANGUAGE_CODE):
+        for part in ("subject.txt", "email.txt", "email.html", "sms.txt"):
+            try:
+                parts[part] = render_to_string(f"notify/{template}/{part}", ctx).strip()
+            except TemplateDoesNotExist:
+                continue
+    if "subject.txt" in parts:
+        parts["subject.txt"] = " ".join(parts["subject.txt"].split())
+    return parts
+
+
+def notify_user(user, *, template: str, context: dict | None = None, email=True, sms=True) -> list[OutboxMessage]:
+    """E-mail and/or SMS to a user from a template, in the user's language."""
+    parts = render_message(template, {"user": user, **(context or {})}, getattr(user, "language", None))
+    queued = []
+    if email and user.email and "email.txt" in parts:
+        queued.append(
+            queue_message(
+                channel=Channel.EMAIL,
+                to=user.email,
+                subject=parts.get("subject.txt", ""),
+                body=parts["email.txt"],
+                html_body=parts.get("email.html", ""),
+                user=user,
+                template=template,
+            )
+        )
+    if sms and user.mobile and "sms.txt" in parts:
+        queued.append(
+            queue_message(channel=Channel.SMS, to=user.mobile, body=parts["sms.txt"], user=user, template=template)
+        )
+    return [m for m in queued if m is not None]
+
+
+def send_sms(to: str, *, template: str, context: dict | None = None, language=None, user=None):
+    """An SMS to a number that may not belong to an account yet (e.g. a confirmation code)."""
+    parts = render_message(template, context or {}, language)
+    return queue_message(channel=Channel.SMS, to=to, body=parts["sms.txt"], user=user, template=template)
+
+
+def send_email(to: str, *, template: str, context: dict | None = None, language=None, user=None):
+    """An e-mail to an address that may not be confirmed yet (e.g. a confirmation link)."""
+    parts = render_message(template, context or {}, language)
+    return queue_message(
+        channel=Channel.EMAIL,
+        to=to,
+        subject=parts.get("subject.txt", ""),
+        body=parts["email.txt"],
+        html_body=parts.get("email.html", ""),
+        user=user,
+        template=template,
+    )
+
+
+def office_recipients(office, *, include_supervisors=False):
+    """Active staff of `office`; with include_supervisors, also the supervisors of it and the offices above."""
+    from django.db.models import Q
+
+    from accounts.models import Role, User
+
+    q = Q(office=office)
+    if include_supervisors and office is not None:
+        above = [int(p) for p in office.path.strip("/").split("/") if p]
+        q |= Q(office_id__in=above, groups__name=Role.SUPERVISOR)
+    return User.objects.filter(q, is_active=True, is_staff=True).distinct()
+
+
+def notify_office(office, *, template: str, context: dict | None = None, include_supervisors=False):
+    """E-mail every active staff member of an office (and, when asked, its supervisors)."""
+    queued = []
+    for user in office_recipients(office, include_supervisors=include_supervisors):
+        queued.extend(notify_user(user, template=template, context={"office": office, **(context or {})}, sms=False))
+    return queued
+
+
+def notify_administrators(*, template: str, context: dict | None = None):
+    """E-mail the portal's administrators (superusers and the administrator role)."""
+    from django.db.models import Q
+
+    from accounts.models import Role, User
+
+    queued = []
+    admins = User.objects.filter(Q(is_superuser=True) | Q(groups__name=Role.ADMINISTRATOR), is_active=True).distinct()
+    for user in admins:
+        queued.extend(notify_user(user, template=template, context=context or {}, sms=False))
+    return queued
