@@ -127,6 +127,7 @@ class User(AbstractUser):
     suspended_at = models.DateTimeField(_("suspended"), null=True, blank=True)
     suspension_reason = models.TextField(_("reason for suspension"), blank=True)
     must_change_password = models.BooleanField(_("must reset password"), default=False)
+    data_consent_at = models.DateTimeField(_("consented to processing of personal data"), null=True, blank=True)
     language = models.CharField(
         _("language for messages"), max_length=8, default="zh-hans", choices=[("zh-hans", "简体中文"), ("en", "English")]
     )
@@ -189,3 +190,48 @@ class User(AbstractUser):
         self.suspension_reason = ""
         self.is_active = True
         self.save(update_fields=["suspended_at", "suspension_reason", "is_active"])
+
+
+class MobileCode(models.Model):
+    """A six-digit SMS code confirming a mobile number; only its keyed hash is stored."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="mobile_codes")
+    mobile = models.CharField(_("sent to"), max_length=20)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(_("sent"), default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField(_("expires"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SMS confirmation code")
+        verbose_name_plural = _("SMS confirmation codes")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "created_at"], name="accounts_mobilecode_user_sent")]
+
+    def __str__(self):
+        return f"{self.user_id} {phone.mask_mobile(self.mobile)} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class MisuseReport(models.Model):
+    """A citizen's report that someone else used their account; the account is suspended when it is filed."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="misuse_reports")
+    description = models.TextField(_("description"))
+    created = models.DateTimeField(_("reported"), default=timezone.now, db_index=True)
+    handled_by = models.ForeignKey(
+        User, verbose_name=_("handled by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report of account misuse")
+        verbose_name_plural = _("reports of account misuse")
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.user} {self.created:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_handled(self):
+        return self.handled_at is not None

@@ -1,4 +1,30 @@
-from django.urls import path  # noqa: F401
+"""Account URLs under /accounts/ (DESIGN.md section 3: stable, printed in letters and e-mails)."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "accounts"
-urlpatterns = []
+urlpatterns = [
+    path("register/", views.register, name="register"),
+    path("welcome/", views.welcome, name="welcome"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/change/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/done/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/confirm/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password/reset/complete/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/resend-email/", views.resend_email, name="resend_email"),
+    path("profile/resend-sms/", views.resend_sms, name="resend_sms"),
+    path("profile/report-misuse/", views.report_misuse, name="report_misuse"),
+    path("confirm-email/<str:token>/", views.confirm_email, name="confirm_email"),
+    path("confirm-mobile/", views.confirm_mobile, name="confirm_mobile"),
+    path("my-data/", views.my_data, name="my_data"),
+]

@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "familyplanning",
     "hukou",
 ]
+if TESTING:
+    INSTALLED_APPS.append("tests.testapp")  # a concrete case model for testing the shared machinery
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -102,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.ForcePasswordChangeMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -149,6 +152,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, Celery --------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL and TESTING and os.environ.get("PYTEST_XDIST_WORKER"):
+    # Parallel test processes each get their own Redis database: their own queue, cache and rate limits.
+    from urllib.parse import urlparse
+
+    _ru = urlparse(REDIS_URL)
+    _db = int((_ru.path or "/0").strip("/") or 0) + int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw"))
+    REDIS_URL = _ru._replace(path=f"/{_db}").geturl()
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
@@ -193,6 +203,7 @@ CELERY_BEAT_SCHEDULE = {
     "notify-relay": {"task": "portal.notify.tasks.relay_outbox", "schedule": 30.0},
     "deadline-sweep": {"task": "portal.cases.tasks.sweep_deadlines", "schedule": 300.0},
     "calendar-check": {"task": "portal.workdays.tasks.check_calendar_years", "schedule": 6 * 3600.0},
+    "documents-purge-unattached": {"task": "portal.documents.tasks.purge_unattached", "schedule": 6 * 3600.0},
 }
 
 # --- auth -----------------------------------------------------------------------------------------
@@ -232,6 +243,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# Logins accept any letter case, so the throttle counts "Alice" and "alice" as one account.
+AXES_USERNAME_CALLABLE = "accounts.forms.axes_username"
 AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]

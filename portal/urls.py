@@ -1,6 +1,9 @@
 """Stable URLs (DESIGN.md section 3): no language prefix; QR codes and letters print these."""
+from functools import partial
+
 from django.contrib import admin
 from django.urls import include, path
+from django.views import defaults
 from django.views.i18n import JavaScriptCatalog, set_language
 
 from . import views
@@ -20,3 +23,8 @@ urlpatterns = [
     path("hukou/", include("hukou.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Error pages in the portal's shell (templates/portal/); 500 is self-contained (no request context).
+handler403 = partial(defaults.permission_denied, template_name="portal/403.html")
+handler404 = partial(defaults.page_not_found, template_name="portal/404.html")
+handler500 = partial(defaults.server_error, template_name="portal/500.html")

@@ -61,3 +61,12 @@ def staff_client(client, no_mfa):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and cached calendar data never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

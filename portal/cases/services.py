@@ -187,7 +187,7 @@ def sweep_deadlines(case_models, today: date | None = None) -> dict:
                 template="cases/deadline",
                 context={
                     "case_number": case.case_number,
-                    "state": str(DueState(new_state).label),
+                    "state": new_state,
                     "overdue": new_state == DueState.OVERDUE,
                     "due_date": case.due_date.isoformat(),
                 },

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+"""/documents/<public_id>/: the permission-checked download of a private upload."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "documents"
-urlpatterns = []
+urlpatterns = [
+    path("<uuid:public_id>/", views.download, name="download"),
+]

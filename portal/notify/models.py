@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.phone import mask_mobile
+
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
@@ -49,4 +51,13 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_channel_display()} → {self.to}: {self.subject or self.body[:40]}"
+        # Shown in admin pages, action checkboxes and logs: never the full number or an SMS body (codes).
+        return f"{self.get_channel_display()} → {self.masked_to} ({self.template or self.pk})"
+
+    @property
+    def masked_to(self) -> str:
+        """138****5678 for a phone, u***@example.com for an e-mail address."""
+        if self.channel == Channel.SMS:
+            return mask_mobile(self.to)
+        local, _, domain = self.to.partition("@")
+        return f"{local[:1]}***@{domain}" if domain else "***"

@@ -8,8 +8,8 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string
+from django.template import Context, TemplateDoesNotExist
+from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from .models import Channel, OutboxMessage
@@ -58,9 +58,14 @@ def render_message(template: str, context: dict, language: str | None = None) ->
     with translation.override(language or settings.LANGUAGE_CODE):
         for part in ("subject.txt", "email.txt", "email.html", "sms.txt"):
             try:
-                parts[part] = render_to_string(f"notify/{template}/{part}", ctx).strip()
+                compiled = get_template(f"notify/{template}/{part}")
             except TemplateDoesNotExist:
                 continue
+            if part.endswith(".txt"):
+                # Plain text is not HTML: without this, "&" in a name would arrive as "&amp;".
+                parts[part] = compiled.template.render(Context(ctx, autoescape=False)).strip()
+            else:
+                parts[part] = compiled.render(ctx).strip()
     if "subject.txt" in parts:
         parts["subject.txt"] = " ".join(parts["subject.txt"].split())
     return parts
@@ -110,13 +115,18 @@ def send_email(to: str, *, template: str, context: dict | None = None, language=
 
 
 def office_recipients(office, *, include_supervisors=False):
-    """Active staff of `office`; with include_supervisors, also the supervisors of it and the offices above."""
+    """Active staff of `office`; with include_supervisors, also the supervisors of it and the offices above.
+
+    Never citizens (is_staff), never the staff of a neighbouring office; no office reaches nobody.
+    """
     from django.db.models import Q
 
     from accounts.models import Role, User
 
+    if office is None:
+        return User.objects.none()
     q = Q(office=office)
-    if include_supervisors and office is not None:
+    if include_supervisors:
         above = [int(p) for p in office.path.strip("/").split("/") if p]
         q |= Q(office_id__in=above, groups__name=Role.SUPERVISOR)
     return User.objects.filter(q, is_active=True, is_staff=True).distinct()

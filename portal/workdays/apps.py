@@ -1,3 +1,5 @@
+"""The working-day clock (DESIGN.md section 6)."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,4 +7,15 @@ from django.utils.translation import gettext_lazy as _
 class WorkdaysConfig(AppConfig):
     name = "portal.workdays"
     label = "workdays"
-    verbose_name = _("workdays")
+    verbose_name = _("Working-day calendar")
+
+    def ready(self):
+        from celery.signals import task_prerun
+        from django.core.signals import request_started
+
+        from .calendar import mark_stale
+
+        # Each request and task re-reads the shared calendar version once, so an administrator's change
+        # is seen by the next piece of work in every process (the recompute task included).
+        request_started.connect(mark_stale, dispatch_uid="workdays-mark-stale-request")
+        task_prerun.connect(mark_stale, dispatch_uid="workdays-mark-stale-task", weak=False)

@@ -1,0 +1,84 @@
+# Henan e-Services. `make run` and `make test` do all set-up on a fresh Debian/Ubuntu machine with Python 3.11+.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_VERSION := 26.3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian packages: WeasyPrint's Pango and HarfBuzz subsetter (DESIGN.md section 13), a CJK font, gettext for the
+# translations; Chromium for the browser tests only.
+RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-zenhei gettext python3-venv
+TEST_DEBS := $(RUN_DEBS) chromium poppler-utils
+DEV_ENV := DEBUG=1 STAFF_MFA_REQUIRED=0 SITE_URL=http://$(HOST):$(PORT)
+
+.PHONY: run test test-services setup sysdeps-run sysdeps-test messages migrate demo lint bench clean
+
+run: sysdeps-run setup migrate demo
+	@echo ""
+	@echo "Henan e-Services is starting at http://$(HOST):$(PORT)/  (staff: http://$(HOST):$(PORT)/admin/)"
+	@$(DEV_ENV) $(PY) manage.py load_demo --print-only
+	@echo "SMS and e-mails are printed by the worker below (and kept in the outbox). Ctrl-C stops everything."
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(DEV_ENV) $(VENV)/bin/celery -A portal worker --loglevel=INFO --concurrency=2 --hostname=worker@%h & \
+	  $(DEV_ENV) $(VENV)/bin/celery -A portal beat --loglevel=INFO & \
+	  $(DEV_ENV) $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+test: sysdeps-test setup
+	$(VENV)/bin/pytest -p xdist -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The same suite on PostgreSQL and Redis, with the services-tier tests (.ci/run sets DATABASE_URL and REDIS_URL).
+test-services: sysdeps-test setup
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "set DATABASE_URL and REDIS_URL (see .ci/run)"; exit 2; }
+	$(VENV)/bin/pytest -p xdist -n 2 --dist loadfile $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed messages var/secret_key var/signing/key.pem
+
+$(VENV)/.installed: requirements.txt build-constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check "pip==$(PIP_VERSION)"
+	$(PY) -m pip install -q --disable-pip-version-check --build-constraint build-constraints.txt -r requirements.txt
+	touch $@
+
+messages: $(VENV)/.installed
+	@DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
+
+var/secret_key:
+	@mkdir -p var && umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+var/signing/key.pem: $(VENV)/.installed
+	@DEBUG=1 $(PY) manage.py make_signing_key
+
+migrate: setup
+	$(DEV_ENV) $(PY) manage.py migrate --noinput -v0
+
+demo: migrate
+	@$(DEV_ENV) $(PY) manage.py load_demo > /dev/null
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+# Installs the Debian packages the portal needs, or says the one command to run when we are not root.
+define ensure_debs
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "Missing system packages. Run, then try again:"; echo "  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+endef
+
+sysdeps-run:
+	$(call ensure_debs,$(RUN_DEBS))
+
+sysdeps-test:
+	$(call ensure_debs,$(TEST_DEBS))
+
+clean:
+	rm -rf var/broker var/cache var/celerybeat-schedule* tests/artifacts

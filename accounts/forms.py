@@ -1,0 +1,255 @@
+"""Citizen account forms: registration, login, contact details, confirmation codes, misuse, password reset."""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UsernameField
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from . import idnumber, phone, services
+from .models import User
+
+
+def axes_username(request, credentials=None):
+    """django-axes: the throttled username, case-folded, since logins accept any letter case."""
+    source = credentials if credentials else getattr(request, "POST", {})
+    value = (source or {}).get(settings.AXES_USERNAME_FORM_FIELD) or ""
+    return str(value).strip().casefold()
+
+
+class MobileField(forms.CharField):
+    """A mainland mobile number, cleaned to E.164."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Mobile phone"))
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return phone.normalize_mobile(value) if value else value
+
+
+class RegistrationForm(forms.Form):
+    real_name = forms.CharField(
+        label=_("Real name"),
+        max_length=60,
+        help_text=_("Exactly as on your resident ID card."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    id_number = forms.CharField(
+        label=_("Resident ID number"),
+        max_length=40,
+        help_text=_("18 characters, as on your resident ID card. Your sex and date of birth are read from it."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+    )
+    mobile = MobileField(help_text=_("A mainland China mobile number. We send a code to confirm it."))
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("We send a link to confirm it. Password resets go to this address."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    username = UsernameField(
+        label=_("Username"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("The name you log in with: letters, digits and @ . + - _ only."),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Type the same password again."),
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "I agree that Henan e-Services processes my personal data (name, ID number, contact details and "
+            "applications) to handle my applications, as described in the privacy notice."
+        ),
+        error_messages={"required": _("You can only register if you agree to the processing of your personal data.")},
+    )
+
+    def clean_real_name(self):
+        name = " ".join(self.cleaned_data["real_name"].split())
+        if not name:
+            raise ValidationError(_("Enter your real name."), code="required")
+        return name
+
+    def clean_id_number(self):
+        info = idnumber.parse(self.cleaned_data["id_number"])  # raises its specific message
+        if User.objects.filter(id_number=info.number).exists():
+            raise ValidationError(
+                _("An account already exists for this ID number; log in or reset your password."), code="duplicate"
+            )
+        return info.number
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if services.email_in_use(email=email):
+            raise ValidationError(
+                _("This e-mail address is already registered. Log in, or reset your password."), code="duplicate"
+            )
+        return email
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError(_("This username is taken; choose another."), code="duplicate")
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", ValidationError(_("The two passwords differ."), code="password_mismatch"))
+        elif password1:
+            probe = User(
+                username=cleaned.get("username") or "",
+                email=cleaned.get("email") or "",
+                real_name=cleaned.get("real_name") or "",
+            )
+            try:
+                password_validation.validate_password(password1, probe)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+class LoginForm(AuthenticationForm):
+    """Username in any letter case; a suspended account is told so (only with its correct password)."""
+
+    username = UsernameField(
+        label=_("Username"),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}),
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("The username or the password is not correct."),
+        "suspended": _(
+            "This account is suspended. If you reported misuse, or do not know why, contact the portal's service "
+            "desk or any police station with your ID card to have it restored."
+        ),
+    }
+
+    def get_invalid_login_error(self):
+        if not getattr(self.request, "axes_locked_out", False):
+            username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+            user = User.objects.filter(username__iexact=username).first() if username else None
+            # The failed authenticate() above was already counted by django-axes, so this check is throttled too.
+            if user is not None and not user.is_active and user.check_password(password):
+                return ValidationError(self.error_messages["suspended"], code="suspended")
+        return super().get_invalid_login_error()
+
+
+class PortalPasswordResetForm(PasswordResetForm):
+    """The reset link goes through the outbox (queued on commit), never sent during the request."""
+
+    email = forms.EmailField(
+        label=_("Registered e-mail address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def save(self, **kwargs):
+        # The same answer whether or not the address is registered: the view shows the "done" page either way.
+        for user in self.get_users(self.cleaned_data["email"]):
+            services.password_reset_send(user=user)
+
+
+class ContactForm(forms.Form):
+    """Contact details on the profile; a new e-mail or mobile needs the current password."""
+
+    email = forms.EmailField(
+        label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    mobile = MobileField()
+    language = forms.ChoiceField(label=_("Language for messages"), choices=settings.LANGUAGES)
+    current_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        required=False,
+        help_text=_("Needed to change your e-mail address or mobile number."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        kwargs.setdefault("initial", {"email": user.email, "mobile": user.mobile, "language": user.language})
+        super().__init__(*args, **kwargs)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if services.email_in_use(email=email, exclude_pk=self.user.pk):
+            raise ValidationError(_("This e-mail address is already registered to another account."), code="duplicate")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        email, mobile = cleaned.get("email"), cleaned.get("mobile")
+        changes_contact = (email is not None and email.lower() != (self.user.email or "").lower()) or (
+            mobile is not None and mobile != self.user.mobile
+        )
+        if changes_contact:
+            password = cleaned.get("current_password")
+            if not password:
+                self.add_error("current_password", ValidationError(_("Enter your current password."), code="required"))
+            elif not self.user.check_password(password):
+                self.add_error(
+                    "current_password", ValidationError(_("The password is not correct."), code="password_incorrect")
+                )
+        return cleaned
+
+
+class MobileCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=12,
+        help_text=_("Six digits, valid for 10 minutes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class MisuseReportForm(forms.Form):
+    description = forms.CharField(
+        label=_("What happened?"),
+        max_length=4000,
+        help_text=_(
+            "For example: an application you did not make, a message about a change you did not ask for. "
+            "Your account is suspended as soon as you send this, and you are logged out."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class PasswordConfirmForm(forms.Form):
+    """Re-enter the password before something sensitive (the data download)."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(_("The password is not correct."), code="password_incorrect")
+        return password

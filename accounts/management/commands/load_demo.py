@@ -1,0 +1,87 @@
+"""Demo offices and accounts for `make run` (idempotent). Never run against a production database."""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Office, Role, User
+
+DEMO_PASSWORD = "Henan-demo-2026"  # noqa: S105 - printed for local demos only; refused when DEBUG is off
+
+OFFICES = [
+    # (key, parent key or city code, kind, name, English name, division code)
+    ("jinshui", "410100", Office.Kind.COUNTY, "郑州市公安局金水分局", "Jinshui Branch, Zhengzhou PSB", "410105"),
+    ("jingba", "jinshui", Office.Kind.POLICE_STATION, "经八路派出所", "Jingba Road Police Station", "410105"),
+    ("zz_hukou", "410100", Office.Kind.HOUSEHOLD_ADMIN, "郑州市公安局户政管理处", "Zhengzhou Household Administration",
+     "410100"),
+    ("laocheng", "410300", Office.Kind.COUNTY, "洛阳市公安局老城分局", "Laocheng Branch, Luoyang PSB", "410302"),
+    ("xiguan", "laocheng", Office.Kind.POLICE_STATION, "西关派出所", "Xiguan Police Station", "410302"),
+    ("ly_hukou", "410300", Office.Kind.HOUSEHOLD_ADMIN, "洛阳市公安局户政管理处", "Luoyang Household Administration",
+     "410300"),
+    ("zz_fp", "jinshui", Office.Kind.FAMILY_PLANNING, "金水区卫生健康委员会", "Jinshui District Health Commission",
+     "410105"),
+]
+
+ACCOUNTS = [
+    # username, real name, role, office key, description
+    ("citizen", "王芳", None, None, "citizen (confirmed e-mail and mobile)"),
+    ("officer_zz", "李警官", Role.POLICE_OFFICER, "jingba", "officer, Jingba Road Police Station, Zhengzhou"),
+    ("officer_ly", "赵警官", Role.POLICE_OFFICER, "xiguan", "officer, Xiguan Police Station, Luoyang"),
+    ("hukou_zz", "孙科长", Role.HOUSEHOLD_ADMIN, "zz_hukou", "municipal household administrator, Zhengzhou"),
+    ("fp_officer", "周主任", Role.FAMILY_PLANNING_OFFICER, "zz_fp", "family-planning officer, Jinshui District"),
+    ("supervisor_zz", "钱处长", Role.SUPERVISOR, "410100", "supervisor, Zhengzhou PSB (and every office below)"),
+    ("admin", "系统管理员", Role.ADMINISTRATOR, None, "superuser"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo offices and accounts (idempotent) and print them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--print-only", action="store_true", help="Only print the demo accounts.")
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("Demo data is for local development only (DEBUG=1).")
+        if not options["print_only"]:
+            self.load()
+        self.stdout.write("\nDemo accounts (password for all: %s)" % DEMO_PASSWORD)
+        for username, _, _, _, description in ACCOUNTS:
+            self.stdout.write(f"  {username:<14} {description}")
+
+    @transaction.atomic
+    def load(self):
+        offices = {o.division_code: o for o in Office.objects.filter(kind=Office.Kind.CITY)}
+        for key, parent, kind, name, name_en, code in OFFICES:
+            office, _ = Office.objects.get_or_create(
+                name=name,
+                defaults={"kind": kind, "name_en": name_en, "division_code": code, "parent": offices[parent]},
+            )
+            if kind == Office.Kind.POLICE_STATION:
+                office.accepts_paper_collection = True
+                office.address = {"jingba": "郑州市金水区经八路12号", "xiguan": "洛阳市老城区西关街8号"}[key]
+                office.opening_hours = "周一至周五 9:00–17:00"
+                office.save()
+            offices[key] = office
+        ids = ["410105196507196913"]
+        for username, real_name, role, office_key, _ in ACCOUNTS:
+            if User.objects.filter(username=username).exists():
+                continue
+            user = User(
+                username=username,
+                real_name=real_name,
+                email=f"{username}@example.test",
+                office=offices.get(office_key),
+                is_staff=role is not None,
+                is_superuser=role == Role.ADMINISTRATOR,
+            )
+            if role is None:
+                user.id_number = ids[0]
+                user.mobile = "+8616692816317"
+                user.email_confirmed_at = user.mobile_confirmed_at = timezone.now()
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            if role:
+                user.groups.add(Group.objects.get(name=role))

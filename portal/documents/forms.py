@@ -1,0 +1,166 @@
+"""PrivateFileField: a service form's upload, validated in clean() and kept across a re-displayed form."""
+
+from dataclasses import dataclass
+
+from django import forms
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import Document
+from .validation import UploadRules, accepted_list
+
+TOKEN_SUFFIX = "__kept"  # noqa: S105 - a form field suffix, not a secret
+
+
+@dataclass(frozen=True)
+class KeptUpload:
+    """An upload validated on an earlier submission: the signed token and the name to show."""
+
+    token: str
+    name: str = ""
+
+    @classmethod
+    def for_document(cls, document):
+        return cls(token=services.document_keep_token(document=document), name=document.original_name)
+
+
+def _upload_help_text(rules) -> str:
+    return gettext("%(types)s, at most %(size)s MB.") % {
+        "types": accepted_list(rules.allowed),
+        "size": f"{rules.max_bytes / (1024 * 1024):g}",
+    }
+
+
+_upload_help = lazy(_upload_help_text, str)
+
+
+class PrivateFileInput(forms.Widget):
+    """A file input plus, once a file was accepted, its name and a hidden signed token.
+
+    Deliberately not a FileInput subclass: crispy-forms draws FileInputs with its own markup, which
+    would drop the token.
+    """
+
+    template_name = "documents/widgets/private_file.html"
+    needs_multipart_form = True
+    input_type = "file"
+
+    def format_value(self, value):
+        return None  # a browser cannot be given a file back; the kept upload travels as the token
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        kept = value if isinstance(value, KeptUpload) else None
+        widget = context["widget"]
+        widget["type"] = self.input_type
+        widget["kept"] = kept
+        widget["token_name"] = name + TOKEN_SUFFIX
+        if kept:
+            # The file was already accepted: choosing it again must not be required by the browser.
+            widget["attrs"].pop("required", None)
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        upload = files.get(name)
+        if upload:
+            return upload
+        token = data.get(name + TOKEN_SUFFIX)
+        return KeptUpload(token=token) if token else None
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in files and (name + TOKEN_SUFFIX) not in data
+
+
+class PrivateFileField(forms.FileField):
+    """Validates with the same rules as document_create and returns the stored, unattached Document.
+
+    The form must tell the field whose upload it is (PrivateUploadFormMixin does, from `owner=`).
+    After validation the view attaches the document to its case with services.document_attach.
+    """
+
+    widget = PrivateFileInput
+    default_error_messages = {
+        **forms.FileField.default_error_messages,
+        "expired": _("Your earlier upload could not be kept; choose the file again."),
+    }
+
+    def __init__(self, *, rules: UploadRules | None = None, kind: str = "", **kwargs):
+        self.rules = rules or UploadRules()
+        self.kind = kind
+        self.owner = None
+        self._document = None
+        kwargs.setdefault("allow_empty_file", False)
+        super().__init__(**kwargs)
+        if not self.help_text:
+            # Lazy: fields are built at import, the language is chosen per request.
+            self.help_text = _upload_help(self.rules)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        # A hint for the file chooser only; the server decides by content.
+        attrs["accept"] = ",".join(
+            {"jpeg": "image/jpeg,.jpg,.jpeg", "png": "image/png,.png", "pdf": "application/pdf,.pdf"}[f]
+            for f in self.rules.allowed
+        )
+        return attrs
+
+    def _owner(self):
+        if self.owner is None:
+            raise ImproperlyConfigured("PrivateFileField needs an owner: use PrivateUploadFormMixin(owner=user).")
+        return self.owner
+
+    def to_python(self, data):
+        return data
+
+    def clean(self, data, initial=None):
+        self._document = None
+        if self.disabled:
+            return initial
+        if isinstance(data, UploadedFile):
+            self._document = services.document_create(
+                owner=self._owner(), uploaded_file=data, kind=self.kind, rules=self.rules
+            )
+            return self._document
+        if isinstance(data, KeptUpload):
+            document = services.document_from_token(token=data.token, owner=self._owner(), kind=self.kind)
+            if document is None:
+                raise ValidationError(self.error_messages["expired"], code="expired")
+            self._document = document
+            return document
+        if isinstance(initial, Document):
+            self._document = initial
+            return initial
+        if self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+        return None
+
+    def bound_data(self, data, initial):
+        if self._document is not None:
+            return KeptUpload.for_document(self._document)
+        if isinstance(data, KeptUpload) and self.owner is not None:
+            document = services.document_from_token(token=data.token, owner=self.owner, kind=self.kind)
+            return KeptUpload.for_document(document) if document else None
+        if isinstance(initial, Document):
+            return KeptUpload.for_document(initial)
+        return None
+
+    def prepare_value(self, value):
+        return KeptUpload.for_document(value) if isinstance(value, Document) else value
+
+    def has_changed(self, initial, data):
+        return not self.disabled and data is not None
+
+
+class PrivateUploadFormMixin:
+    """Give every PrivateFileField of the form its owner: `MyForm(request.POST, request.FILES, owner=request.user)`."""
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        for field in self.fields.values():
+            if isinstance(field, PrivateFileField):
+                field.owner = owner

@@ -1,0 +1,104 @@
+"""Private uploads attached to cases, and the log of every staff view of one."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .storage import private_storage, upload_to
+
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+
+
+class Document(models.Model):
+    """One validated, re-encoded upload. Staff reach it through the office of the case it is attached to."""
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="documents"
+    )
+    kind = models.CharField(_("kind"), max_length=40, db_index=True)
+    # Only ever shown; the stored name is generated (storage.new_storage_name).
+    original_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    file = models.FileField(_("file"), storage=private_storage, upload_to=upload_to, max_length=200)
+    mime_type = models.CharField(_("content type"), max_length=64)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    width = models.PositiveIntegerField(_("width (pixels)"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height (pixels)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True, db_index=True)
+
+    # The case it belongs to; empty until the service attaches it.
+    case_type = models.ForeignKey(
+        ContentType, verbose_name=_("case type"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    case_id = models.PositiveBigIntegerField(_("case id"), null=True, blank=True)
+    case = GenericForeignKey("case_type", "case_id")
+    # Copied from the case so that staff scoping is one indexed filter, without the generic join.
+    office = models.ForeignKey(
+        "accounts.Office",
+        verbose_name=_("office"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    attached_at = models.DateTimeField(_("attached"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["case_type", "case_id"], name="documents_doc_case"),
+            models.Index(
+                fields=["created_at"], name="documents_doc_unattached", condition=models.Q(case_id__isnull=True)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.original_name or self.public_id}"
+
+    def get_absolute_url(self):
+        return reverse("documents:download", kwargs={"public_id": self.public_id})
+
+    @property
+    def inline_url(self):
+        """For <img> in the staff review pages: images only, still permission-checked and logged."""
+        return f"{self.get_absolute_url()}?inline=1"
+
+    @property
+    def is_image(self):
+        return self.mime_type in ("image/jpeg", "image/png")
+
+    @property
+    def download_name(self):
+        """The citizen's name for the file, with the extension of what it really is."""
+        stem = (self.original_name or "").rsplit(".", 1)[0] or self.kind or "document"
+        return f"{stem}.{EXTENSIONS.get(self.mime_type, 'bin')}"
+
+
+class DocumentAccess(models.Model):
+    """One view of a citizen's document by someone other than its owner (DESIGN.md section 10)."""
+
+    document = models.ForeignKey(
+        Document, verbose_name=_("document"), on_delete=models.PROTECT, related_name="accesses"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("viewed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    inline = models.BooleanField(_("shown inline"), default=False)
+
+    class Meta:
+        verbose_name = _("document view")
+        verbose_name_plural = _("document views")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.document.public_id} / {self.user_id} / {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,161 @@
+"""Create, attach, keep across forms, authorise and log private documents: the API the services call."""
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.scoping import ALL, scoped_office_ids
+
+from .models import Document, DocumentAccess
+from .storage import new_storage_name, private_storage
+from .validation import ID_DOCUMENT_RULES, PHOTO_RULES, UploadRules, check_upload, clean_original_name
+
+logger = logging.getLogger("portal.documents")
+
+KEEP_TOKEN_MAX_AGE = 24 * 3600  # a re-displayed form stays usable for a day
+
+
+class DocumentAttachError(Exception):
+    """The document cannot be attached to this case."""
+
+
+def document_create(*, owner, uploaded_file, kind: str, rules: UploadRules | None = None) -> Document:
+    """Validate `uploaded_file` against `rules`, re-encode it if it is an image, and store it privately.
+
+    Raises django.core.exceptions.ValidationError (with a code: wrong_type, too_large, empty,
+    too_many_pixels, damaged, too_small, not_portrait, greyscale, encrypted, active_content). On any
+    error neither a file nor a row remains.
+    """
+    rules = rules or UploadRules()
+    checked = check_upload(uploaded_file, rules)
+    name = private_storage.save(new_storage_name(checked.extension), ContentFile(checked.data))
+    try:
+        with transaction.atomic():
+            document = Document.objects.create(
+                owner=owner,
+                kind=kind,
+                original_name=clean_original_name(getattr(uploaded_file, "name", "")),
+                file=name,
+                mime_type=checked.mime_type,
+                size=len(checked.data),
+                sha256=hashlib.sha256(checked.data).hexdigest(),
+                width=checked.width,
+                height=checked.height,
+            )
+    except BaseException:
+        private_storage.delete(name)
+        raise
+    logger.info("document %s (%s, %s bytes) stored for user %s", document.public_id, kind, document.size, owner.pk)
+    return document
+
+
+def document_attach(*, document: Document, case) -> Document:
+    """Tie `document` to `case` (any Case subclass), so the staff of the case's office can see it.
+
+    Idempotent for the same case; a document already attached elsewhere is refused, so a signed keep
+    token cannot move a file from one application to another.
+    """
+    case_type = ContentType.objects.get_for_model(type(case))
+    updated = Document.objects.filter(pk=document.pk, case_id__isnull=True).update(
+        case_type=case_type, case_id=case.pk, office_id=case.office_id, attached_at=timezone.now()
+    )
+    if not updated:
+        current = Document.objects.values("case_type_id", "case_id").get(pk=document.pk)
+        if (current["case_type_id"], current["case_id"]) != (case_type.pk, case.pk):
+            raise DocumentAttachError(f"document {document.public_id} already belongs to another case")
+    document.refresh_from_db(fields=["case_type", "case_id", "office", "attached_at"])
+    return document
+
+
+def documents_for_case(case, *, kind: str | None = None):
+    """The documents attached to `case`, newest first."""
+    qs = Document.objects.filter(case_type=ContentType.objects.get_for_model(type(case)), case_id=case.pk)
+    return qs.filter(kind=kind) if kind else qs
+
+
+def documents_move_office(*, case, office) -> int:
+    """When a case passes to another office (a hukou step), its documents follow; returns how many moved."""
+    return documents_for_case(case).update(office=office)
+
+
+def document_keep_token(*, document: Document) -> str:
+    """A signed token that lets the owner re-submit a form without uploading `document` again."""
+    return signing.dumps({"d": str(document.public_id), "k": document.kind}, salt=_keep_salt(document.owner_id))
+
+
+def document_from_token(*, token: str, owner, kind: str | None = None) -> Document | None:
+    """The document a keep token names, if it is the owner's, of that kind and not expired; else None."""
+    try:
+        payload = signing.loads(token, salt=_keep_salt(owner.pk), max_age=KEEP_TOKEN_MAX_AGE)
+    except signing.BadSignature:  # includes SignatureExpired
+        return None
+    if not isinstance(payload, dict) or (kind is not None and payload.get("k") != kind):
+        return None
+    return Document.objects.filter(public_id=payload.get("d"), owner=owner, kind=payload.get("k")).first()
+
+
+def _keep_salt(owner_pk) -> str:
+    return f"portal.documents.keep:{owner_pk}"
+
+
+def document_may_view(*, user, document: Document) -> bool:
+    """The owner, or active staff whose offices include the office of the case the document belongs to."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if document.owner_id == user.pk:
+        return True
+    if not user.is_staff or document.office_id is None:
+        return False
+    # Outside the admin too, staff see citizens' files only after the second factor.
+    if settings.STAFF_MFA_REQUIRED and not (hasattr(user, "is_verified") and user.is_verified()):
+        return False
+    ids = scoped_office_ids(user)
+    return ids is ALL or document.office_id in ids
+
+
+def document_record_access(*, document: Document, user, ip: str | None = None, inline: bool = False):
+    """Log a view by someone other than the owner: a row for the admin and a line for the log files."""
+    if document.owner_id == user.pk:
+        return None
+    access = DocumentAccess.objects.create(document=document, user=user, ip=ip or None, inline=inline)
+    logger.info("document %s viewed by user %s (inline=%s)", document.public_id, user.pk, inline)
+    return access
+
+
+def documents_purge_unattached(*, older_than: timedelta = timedelta(days=2)) -> int:
+    """Delete uploads never attached to a case (abandoned forms), files first; returns how many."""
+    cutoff = timezone.now() - older_than
+    removed = 0
+    for document in Document.objects.filter(case_id__isnull=True, created_at__lt=cutoff).iterator():
+        with transaction.atomic():
+            # Re-check inside the transaction: the owner may have attached it a moment ago.
+            if Document.objects.filter(pk=document.pk, case_id__isnull=True).delete()[0]:
+                transaction.on_commit(lambda name=document.file.name: private_storage.delete(name))
+                removed += 1
+    if removed:
+        logger.info("purged %d unattached documents", removed)
+    return removed
+
+
+__all__ = [
+    "ID_DOCUMENT_RULES",
+    "PHOTO_RULES",
+    "DocumentAttachError",
+    "UploadRules",
+    "document_attach",
+    "document_create",
+    "document_from_token",
+    "document_keep_token",
+    "document_may_view",
+    "document_record_access",
+    "documents_for_case",
+    "documents_move_office",
+    "documents_purge_unattached",
+]

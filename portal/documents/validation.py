@@ -1,0 +1,454 @@
+"""Decide what an upload really is, check it against the rules and re-encode images: pure functions, no database."""
+
+import io
+import logging
+import re
+import struct
+import unicodedata
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+logger = logging.getLogger("portal.documents")
+
+MB = 1024 * 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "pdf": "application/pdf"}
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "pdf": "pdf"}
+ACCEPTED_LABELS = {"jpeg": "JPEG", "png": "PNG", "pdf": "PDF"}
+
+# What a refused file turned out to be, for the "This file is a …" message.
+FOUND_LABELS = {
+    "jpeg": gettext_lazy("JPEG image"),
+    "png": gettext_lazy("PNG image"),
+    "pdf": gettext_lazy("PDF document"),
+    "gif": gettext_lazy("GIF image"),
+    "tiff": gettext_lazy("TIFF image"),
+    "bmp": gettext_lazy("BMP image"),
+    "webp": gettext_lazy("WebP image"),
+    "heic": gettext_lazy("HEIC/HEIF photo"),
+    "avif": gettext_lazy("AVIF image"),
+    "svg": gettext_lazy("SVG drawing"),
+    "html": gettext_lazy("web page (HTML)"),
+    "xml": gettext_lazy("XML file"),
+    "eps": gettext_lazy("PostScript/EPS file"),
+    "zip": gettext_lazy("ZIP archive or Office document"),
+    "ole": gettext_lazy("Microsoft Office document"),
+    "rtf": gettext_lazy("RTF document"),
+    "exe": gettext_lazy("program"),
+    "text": gettext_lazy("text file"),
+}
+
+# A pixel counts as coloured when its channels differ by more than this; a photo is grey when
+# fewer than GREY_MAX_COLOURED of its (downscaled) pixels are coloured. JPEG noise in a grey
+# photo stays well under the tolerance; skin, a blue background or clothes are far above it.
+GREY_TOLERANCE = 16
+GREY_MAX_COLOURED = 0.02
+
+# Long names only in the byte scan: a short one such as /JS turns up by chance inside compressed
+# streams. The structural walk below sees every name, including /JS and #-escaped spellings.
+PDF_RAW_ACTIVE = re.compile(rb"/(?:JavaScript|Launch|EmbeddedFiles?|RichMedia)(?![A-Za-z0-9])")
+PDF_ACTIVE_KEYS = {"/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/EF", "/RichMedia"}
+PDF_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/GoToE", "/RichMediaExecute"}
+PDF_MAX_OBJECTS = 200_000
+
+
+@dataclass(frozen=True)
+class UploadRules:
+    """What a service accepts for one upload. `max_pixels=None` means settings.UPLOAD_MAX_PIXELS."""
+
+    allowed: tuple = ("jpeg", "png", "pdf")
+    max_bytes: int = 10 * MB
+    min_width: int | None = None
+    min_height: int | None = None
+    require_portrait: bool = False
+    require_colour: bool = False
+    max_pixels: int | None = None
+
+    def __post_init__(self):
+        unknown = set(self.allowed) - set(MIME_TYPES)
+        if unknown or not self.allowed:
+            raise ValueError(f"UploadRules.allowed must be a non-empty subset of {sorted(MIME_TYPES)}: {unknown}")
+
+    @property
+    def pixel_limit(self) -> int:
+        return self.max_pixels if self.max_pixels is not None else settings.UPLOAD_MAX_PIXELS
+
+    @property
+    def accepts_images(self) -> bool:
+        return bool({"jpeg", "png"} & set(self.allowed))
+
+
+# DESIGN.md section 7: ID card or passport page; the bareheaded colour photo.
+ID_DOCUMENT_RULES = UploadRules()
+PHOTO_RULES = UploadRules(
+    allowed=("jpeg", "png"),
+    max_bytes=5 * MB,
+    min_width=358,
+    min_height=441,
+    require_portrait=True,
+    require_colour=True,
+)
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A file that passed the rules, ready to store: `data` is the re-encoded image or the PDF as sent."""
+
+    data: bytes
+    format: str
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def mime_type(self):
+        return MIME_TYPES[self.format]
+
+    @property
+    def extension(self):
+        return EXTENSIONS[self.format]
+
+
+def accepted_list(allowed) -> str:
+    """ "JPEG, PNG or PDF" in the active language."""
+    labels = [ACCEPTED_LABELS[f] for f in allowed]
+    if len(labels) == 1:
+        return labels[0]
+    return _("%(list)s or %(last)s") % {"list": ", ".join(labels[:-1]), "last": labels[-1]}
+
+
+def _mb(n: int) -> str:
+    value = n / MB
+    return f"{value:.1f}".rstrip("0").rstrip(".") if value < 100 else f"{value:.0f}"
+
+
+# --- errors ------------------------------------------------------------------------------------------
+
+
+def _wrong_type(found: str, rules: UploadRules) -> ValidationError:
+    allowed = accepted_list(rules.allowed)
+    if found in FOUND_LABELS:
+        message = _("This file is a %(found)s; upload a %(allowed)s file.") % {
+            "found": FOUND_LABELS[found],
+            "allowed": allowed,
+        }
+    else:
+        message = _("This type of file is not accepted; upload a %(allowed)s file.") % {"allowed": allowed}
+    return ValidationError(message, code="wrong_type", params={"found": found})
+
+
+def _damaged() -> ValidationError:
+    return ValidationError(
+        _("This file is damaged or incomplete and cannot be read. Save or scan it again and upload the new file."),
+        code="damaged",
+    )
+
+
+def _too_many_pixels(width, height, rules) -> ValidationError:
+    return ValidationError(
+        _(
+            "This image is %(width)s × %(height)s pixels, more than the %(limit)s megapixels accepted. "
+            "Reduce its size and upload it again."
+        )
+        % {"width": width, "height": height, "limit": _mb_pixels(rules.pixel_limit)},
+        code="too_many_pixels",
+    )
+
+
+def _mb_pixels(n):
+    return f"{n / 1_000_000:.1f}".rstrip("0").rstrip(".")
+
+
+# --- what is it? -----------------------------------------------------------------------------------
+
+
+def sniff(head: bytes) -> str:
+    """The format named by the first bytes, or "" when unknown. Never looks at a name or a browser's claim."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(PNG_SIGNATURE):
+        return "png"
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] == b"ftyp":
+        return "avif" if head[8:12] in (b"avif", b"avis") else "heic"
+    if head.startswith(b"%!PS") or head.startswith(b"\xc5\xd0\xd3\xc6"):
+        return "eps"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
+    if head.startswith(b"MZ"):
+        return "exe"
+    if head.startswith(b"BM") and len(head) >= 26 and head[6:10] == b"\x00\x00\x00\x00":
+        return "bmp"
+    return _sniff_text(head)
+
+
+def _sniff_text(head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", errors="ignore")
+    else:
+        text = head.decode("utf-8", errors="ignore")
+    text = text.lstrip("\ufeff \t\r\n").lower()
+    if not text:
+        return ""
+    if text.startswith("<"):
+        if "<svg" in text or "<!doctype svg" in text:
+            return "svg"
+        if text.startswith("<?xml") and "<html" not in text:
+            return "xml"
+        return "html"
+    if "<html" in text or "<script" in text or "<svg" in text:
+        return "svg" if "<svg" in text else "html"
+    if "\x00" not in text and sum(ch.isprintable() or ch in "\r\n\t" for ch in text) > 0.95 * len(text):
+        return "text"
+    return ""
+
+
+def header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
+    """Width and height from the PNG IHDR or the JPEG frame header, read without decoding anything."""
+    if fmt == "png":
+        if len(data) < 24 or data[12:16] != b"IHDR":
+            return None
+        return struct.unpack(">II", data[16:24])
+    if fmt == "jpeg":
+        pos = 2
+        while pos + 4 <= len(data):
+            if data[pos] != 0xFF:
+                return None
+            marker = data[pos + 1]
+            if marker == 0xFF:  # fill byte
+                pos += 1
+                continue
+            if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length
+                pos += 2
+                continue
+            (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                if pos + 9 > len(data):
+                    return None
+                height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+                return width, height
+            if length < 2:
+                return None
+            pos += 2 + length
+        return None
+    return None
+
+
+# --- the checks ----------------------------------------------------------------------------------------
+
+
+def read_upload(uploaded_file, rules: UploadRules) -> bytes:
+    """The bytes of the upload, refusing an empty or too large file before reading more than the limit."""
+    limit_message = _("This file is %(size)s MB; the limit is %(limit)s MB.")
+    size = getattr(uploaded_file, "size", None)
+    if size is not None and size > rules.max_bytes:
+        raise ValidationError(limit_message % {"size": _mb(size), "limit": _mb(rules.max_bytes)}, code="too_large")
+    if hasattr(uploaded_file, "seek"):
+        uploaded_file.seek(0)
+    data = uploaded_file.read(rules.max_bytes + 1)
+    if len(data) > rules.max_bytes:
+        raise ValidationError(
+            limit_message % {"size": _mb(max(size or 0, len(data))), "limit": _mb(rules.max_bytes)}, code="too_large"
+        )
+    if not data:
+        raise ValidationError(_("This file is empty."), code="empty")
+    return data
+
+
+def check_upload(uploaded_file, rules: UploadRules) -> CheckedFile:
+    """Validate an upload against `rules`; images come back re-encoded. Raises ValidationError with a code."""
+    data = read_upload(uploaded_file, rules)
+    fmt = sniff(data[:2048])
+    if fmt not in rules.allowed:
+        raise _wrong_type(fmt, rules)
+    if fmt == "pdf":
+        check_pdf(data)
+        return CheckedFile(data=data, format="pdf")
+    return reencode_image(data, fmt, rules)
+
+
+def reencode_image(data: bytes, fmt: str, rules: UploadRules) -> CheckedFile:
+    from PIL import Image, ImageOps
+
+    # The header first: a 50000×50000 PNG is a few dozen bytes and would need gigabytes decoded.
+    size = header_size(data, fmt)
+    if size is None:
+        raise _damaged()
+    if size[0] * size[1] > rules.pixel_limit:
+        raise _too_many_pixels(size[0], size[1], rules)
+    if size[0] == 0 or size[1] == 0:
+        raise _damaged()
+    pil_format = {"jpeg": "JPEG", "png": "PNG"}[fmt]
+    try:
+        im = Image.open(io.BytesIO(data), formats=[pil_format])
+        if im.width * im.height > rules.pixel_limit:
+            raise _too_many_pixels(im.width, im.height, rules)
+        im.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own limit (with warnings raised as errors, the warning too): still the pixel message.
+        raise _too_many_pixels(size[0], size[1], rules) from None
+    except ValidationError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, MemoryError) as exc:
+        logger.info("upload refused as damaged: %s", exc.__class__.__name__)
+        raise _damaged() from None
+
+    try:
+        im = ImageOps.exif_transpose(im)
+    except Exception as exc:  # noqa: BLE001 - a malformed EXIF block must not refuse a readable photo
+        logger.info("ignoring unreadable EXIF orientation: %s", exc.__class__.__name__)
+
+    im = _normalise_mode(im, fmt)
+    width, height = im.size
+    if (rules.min_width and width < rules.min_width) or (rules.min_height and height < rules.min_height):
+        raise ValidationError(
+            _("This image is %(width)s × %(height)s pixels; it must be at least %(min_width)s × %(min_height)s pixels.")
+            % {
+                "width": width,
+                "height": height,
+                "min_width": rules.min_width or 1,
+                "min_height": rules.min_height or 1,
+            },
+            code="too_small",
+        )
+    if rules.require_portrait and height <= width:
+        raise ValidationError(
+            _(
+                "This photo is in landscape or square format (%(width)s × %(height)s); upload a portrait photo, taller than it is wide."
+            )
+            % {"width": width, "height": height},
+            code="not_portrait",
+        )
+    if rules.require_colour and is_greyscale(im):
+        raise ValidationError(_("This photo is black and white (greyscale); upload a colour photo."), code="greyscale")
+
+    # A fresh encoding keeps only pixels: no EXIF (GPS), no text chunks, no ICC or XMP, nothing appended.
+    im.info = {}
+    out = io.BytesIO()
+    if fmt == "jpeg":
+        im.save(out, format="JPEG", quality=90)
+    else:
+        im.save(out, format="PNG", compress_level=6)
+    return CheckedFile(data=out.getvalue(), format=fmt, width=width, height=height)
+
+
+def _normalise_mode(im, fmt):
+    if im.mode == "P" or im.mode == "PA":
+        im = im.convert("RGBA" if (im.mode == "PA" or "transparency" in im.info) else "RGB")
+    elif im.mode in ("1", "I", "F") or im.mode.startswith("I;16"):
+        im = im.convert("L")
+    elif im.mode not in ("L", "LA", "RGB", "RGBA"):
+        im = im.convert("RGB")  # CMYK, YCbCr, LAB …
+    if fmt == "jpeg" and im.mode not in ("L", "RGB"):
+        im = im.convert("RGB")
+    return im
+
+
+def is_greyscale(im) -> bool:
+    """A grey image: a grey mode, or colour channels that (almost) never differ, as in a grey photo saved as RGB."""
+    from PIL import ImageChops
+
+    if im.mode in ("1", "L", "LA", "I", "F") or im.mode.startswith("I;16"):
+        return True
+    small = im.convert("RGB")
+    small.thumbnail((256, 256))
+    r, g, b = small.split()
+    spread = ImageChops.lighter(
+        ImageChops.lighter(ImageChops.difference(r, g), ImageChops.difference(g, b)), ImageChops.difference(r, b)
+    )
+    histogram = spread.histogram()
+    coloured = sum(histogram[GREY_TOLERANCE + 1 :])
+    return coloured < GREY_MAX_COLOURED * small.width * small.height
+
+
+def check_pdf(data: bytes) -> None:
+    """Accept a PDF that parses, is not encrypted and carries no scripts, actions or attached files."""
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    active = ValidationError(
+        _(
+            "This PDF contains scripts, automatic actions or attached files, which are not accepted. "
+            "Print it to a new PDF or scan the paper document, and upload that."
+        ),
+        code="active_content",
+    )
+    if not data.startswith(b"%PDF-"):
+        raise _damaged()
+    if PDF_RAW_ACTIVE.search(data):
+        raise active
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise ValidationError(
+                _("This PDF is encrypted or password-protected; upload a copy without a password."), code="encrypted"
+            )
+        if len(reader.pages) == 0:
+            raise _damaged()
+        seen = set()
+        stack = [reader.trailer]
+        visited = 0
+        while stack:
+            obj = stack.pop()
+            if isinstance(obj, IndirectObject):
+                key = (obj.idnum, obj.generation)
+                if key in seen:
+                    continue
+                seen.add(key)
+                obj = obj.get_object()
+            visited += 1
+            if visited > PDF_MAX_OBJECTS:
+                raise _damaged()
+            if isinstance(obj, DictionaryObject):
+                for name, value in obj.items():
+                    if name in PDF_ACTIVE_KEYS:
+                        raise active
+                    if name == "/S" and value.get_object() in PDF_ACTIVE_ACTIONS:
+                        raise active
+                    if name == "/OpenAction" and isinstance(value.get_object(), DictionaryObject):
+                        # An action run on opening; a plain destination array (open at page 1) is harmless.
+                        raise active
+                    stack.append(value)
+            elif isinstance(obj, ArrayObject):
+                stack.extend(obj)
+    except ValidationError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds of error on hostile input
+        logger.info("PDF refused as damaged: %s", exc.__class__.__name__)
+        raise _damaged() from None
+
+
+def clean_original_name(name) -> str:
+    """The citizen's file name, for display only: no path, no control or direction characters, bounded length."""
+    name = unicodedata.normalize("NFC", str(name or ""))
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] not in ("C", "Z") or ch == " ")
+    name = re.sub(r'[<>:"|?*]+', "_", name).strip(" .")
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 120 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 8 else name[:120]
+    return name or "upload"
+
+
+__all__ = [
+    "ID_DOCUMENT_RULES",
+    "PHOTO_RULES",
+    "CheckedFile",
+    "UploadRules",
+    "check_upload",
+    "clean_original_name",
+]

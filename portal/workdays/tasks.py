@@ -1,0 +1,15 @@
+"""Beat job of the working-day clock: warn about missing calendar years, recompute provisional deadlines."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="portal.workdays.tasks.check_calendar_years")
+def check_calendar_years():
+    """Notify once per missing year; then recompute provisional deadlines in case an on-commit queueing was lost."""
+    from portal.cases.tasks import recompute_provisional_deadlines
+
+    notified = services.calendar_check_years()
+    changed = recompute_provisional_deadlines()
+    return {"notified": notified, "recomputed": changed}

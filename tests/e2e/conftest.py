@@ -1,0 +1,128 @@
+"""Browser tests: Playwright (sync API) on Debian's Chromium against pytest-django's live server.
+
+Never `playwright install`: the browser is the system's /usr/bin/chromium. Screenshots go to
+tests/artifacts/screenshots/ (gitignored) through `shot(page, name)`.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django then refuses ORM calls from it
+# (SynchronousOnlyOperation) although they are ordinary blocking calls here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# The portal's audience: a browser asking for Chinese first (Django maps zh-CN to zh-hans).
+DEFAULT_LOCALE = "zh-CN"
+
+
+def pytest_collection_modifyitems(config, items):
+    if Path(CHROMIUM).exists():
+        return
+    skip = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    browser = _playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, started with a MEDIA_URL string.
+
+    The portal sets MEDIA_URL = None (private files are never under a URL), but Django's LiveServerThread
+    wraps the site in a media-file handler that calls urlparse(MEDIA_URL) and then fails on every request.
+    The path given here is routed nowhere; the setting is restored once the server is up.
+    """
+    from django.test import override_settings
+    from pytest_django.live_server_helper import LiveServer
+
+    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    with override_settings(MEDIA_URL="/__private-files-are-not-served__/"):
+        server = LiveServer(addr)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def site(live_server, django_db_serialized_rollback):
+    """The live server's base URL. Transactional, with the migrations' data (offices) restored after each test."""
+    return live_server.url
+
+
+def _new_page(browser, site, **options):
+    options.setdefault("locale", DEFAULT_LOCALE)
+    context = browser.new_context(base_url=site, **options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = []
+    # A CSP violation or a script error shows up here; tests may assert the list is empty.
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.console_errors = errors
+    return context, page
+
+
+@pytest.fixture
+def page(browser, site):
+    """A desktop-sized page in a fresh context (own cookies) for each test."""
+    context, page = _new_page(browser, site, viewport={"width": 1280, "height": 900})
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser, site):
+    """A 360 px wide phone, in a fresh context."""
+    context, page = _new_page(
+        browser, site, viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def new_page(browser, site):
+    """A factory for pages with other context options, e.g. new_page(java_script_enabled=False)."""
+    contexts = []
+
+    def make(**options):
+        context, page = _new_page(browser, site, **options)
+        contexts.append(context)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def shot(page, name):
+    """Save a full-page screenshot as tests/artifacts/screenshots/<name>.png and return its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def horizontal_overflow(page):
+    """How many CSS pixels the page is wider than the viewport (0 when nothing scrolls sideways)."""
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")

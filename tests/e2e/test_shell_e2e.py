@@ -1,0 +1,135 @@
+"""The shell in a real browser: a 360 px phone, the language and text-size switches, with and without JavaScript."""
+
+import pytest
+
+from tests.e2e.conftest import horizontal_overflow, shot
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+# Interactive elements whose box must be at least 44 x 44 CSS px (WCAG 2.5.5 / Apple HIG). Inline text links
+# in running prose are exempt, as WCAG allows.
+SMALL_TARGETS_JS = """
+() => [...document.querySelectorAll('button, .btn, .portal-nav-list a, .portal-brand, input:not([type=hidden]), select')]
+  .filter(el => el.offsetParent !== null)
+  .map(el => ({text: (el.innerText || el.name || el.id).trim().slice(0, 40), rect: el.getBoundingClientRect()}))
+  .filter(({rect}) => rect.height < 44 || rect.width < 44)
+  .map(({text, rect}) => `${text}: ${Math.round(rect.width)}x${Math.round(rect.height)}`)
+"""
+
+
+def lang(page):
+    return page.get_attribute("html", "lang")
+
+
+def font_px(page, selector):
+    return page.eval_on_selector(selector, "el => parseFloat(getComputedStyle(el).fontSize)")
+
+
+def assert_phone_layout(page):
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert horizontal_overflow(page) == 0
+    assert font_px(page, "body") >= 16
+    assert page.evaluate(SMALL_TARGETS_JS) == []
+
+
+def test_home_on_a_phone_in_chinese_then_english_then_large_text(phone_page):
+    page = phone_page
+    page.goto("/")
+    assert lang(page) == "zh-hans"
+    assert page.locator(".portal-brand-name").inner_text() == "河南政务服务网"
+    assert page.locator("article.portal-service").count() >= 3
+    assert_phone_layout(page)
+    shot(page, "home-phone-zh")
+
+    page.get_by_role("button", name="English").click()
+    page.wait_for_selector("html[lang=en]")
+    assert page.get_by_role("heading", name="How online services work").is_visible()
+    assert page.get_by_role("button", name="简体中文").is_visible()
+    assert_phone_layout(page)
+    shot(page, "home-phone-en")
+
+    normal = font_px(page, "main p")
+    page.get_by_role("button", name="Larger text").click()
+    page.wait_for_selector("body.large-text")
+    assert font_px(page, "main p") >= normal * 1.2
+    assert font_px(page, "body") >= 20
+    assert_phone_layout(page)
+    shot(page, "home-phone-en-large")
+
+    page.get_by_role("button", name="Standard text").click()
+    page.wait_for_selector("body:not(.large-text)")
+    assert font_px(page, "main p") == normal
+    assert page.console_errors == []  # no CSP violation, no script error
+
+
+def test_switches_work_without_javascript(new_page):
+    page = new_page(java_script_enabled=False, **PHONE)
+    page.goto("/track/")
+    assert lang(page) == "zh-hans"
+    page.get_by_role("button", name="English").click()
+    page.wait_for_selector("html[lang=en]")
+    assert page.url.endswith("/track/")  # back on the same page
+    assert page.get_by_role("heading", name="Track progress", exact=True).is_visible()
+
+    page.get_by_role("button", name="Larger text").click()
+    page.wait_for_selector("body.large-text")
+    assert page.url.endswith("/track/")
+    assert_phone_layout(page)
+    shot(page, "track-phone-nojs-en-large")
+
+    page.get_by_role("button", name="简体中文").click()
+    page.wait_for_selector("html[lang=zh-hans]")
+    shot(page, "track-phone-nojs-zh-large")
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/certificates/", "certificates-guide"),
+        ("/familyplanning/", "familyplanning-guide"),
+        ("/hukou/", "hukou-guide"),
+        ("/track/", "track"),
+        ("/no-such-page/", "404"),
+    ],
+)
+def test_pages_fit_a_phone(phone_page, site, path, name):
+    page = phone_page
+    page.context.add_cookies([{"name": "portal_language", "value": "en", "url": site}])
+    page.goto(path)
+    assert lang(page) == "en"
+    assert_phone_layout(page)
+    shot(page, f"{name}-phone-en")
+    assert page.console_errors == [] or path == "/no-such-page/"  # the 404 status itself is logged
+
+
+def test_track_not_found_and_the_form_errors_on_a_phone(phone_page):
+    page = phone_page
+    page.goto("/track/")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_selector("html[lang=en]")
+    page.get_by_role("button", name="Search").click()  # empty form: the error summary
+    assert page.locator(".portal-error-summary").is_visible()
+    shot(page, "track-phone-errors")
+    page.get_by_label("Case number").fill("NCR-20261124-00001")
+    page.get_by_label("Applicant's name, or the last four characters of the ID number").fill("1234")
+    page.get_by_role("button", name="Search").click()
+    assert page.get_by_text("No application matches these details.").is_visible()
+    assert_phone_layout(page)
+    shot(page, "track-phone-not-found")
+
+
+def test_desktop_home_and_keyboard_skip_link(page):
+    page.goto("/")
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    assert skip.evaluate("el => el === document.activeElement")
+    box = skip.bounding_box()
+    assert box and box["y"] >= 0  # moved into view when focused
+    outline = skip.evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline == "solid"
+    shot(page, "home-desktop-zh-skip-link")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    assert horizontal_overflow(page) == 0

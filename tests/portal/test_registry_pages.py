@@ -1,0 +1,50 @@
+"""/me/ and /track/ read every service through the registry."""
+
+import pytest
+from django.urls import reverse
+
+from portal.cases import services
+from tests.factories import UserFactory
+from tests.testapp.models import SampleCase
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(citizen, station_a):
+    return SampleCase.objects.create(
+        case_number=services.next_case_number("TST"), applicant=citizen, office=station_a, status="submitted"
+    )
+
+
+def test_me_lists_only_my_cases(client, citizen, other_citizen, case, station_a):
+    theirs = SampleCase.objects.create(
+        case_number=services.next_case_number("TST"), applicant=other_citizen, office=station_a, status="submitted"
+    )
+    client.force_login(citizen)
+    html = client.get(reverse("me")).content.decode()
+    assert case.case_number in html
+    assert theirs.case_number not in html
+
+
+def test_me_needs_login(client):
+    response = client.get(reverse("me"))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+
+
+@pytest.mark.parametrize("factor", ["name", "last4"])
+def test_track_finds_a_case_with_the_second_factor(client, case, factor):
+    second = case.applicant.real_name if factor == "name" else case.applicant.id_number[-4:]
+    html = client.post(reverse("track"), {"case_number": case.case_number.lower(), "second_factor": second}).content
+    assert case.case_number in html.decode()
+
+
+def test_track_with_a_wrong_second_factor_says_only_not_found(client, case):
+    other = UserFactory()
+    response = client.post(
+        reverse("track"), {"case_number": case.case_number, "second_factor": other.id_number[-4:]}
+    )
+    assert response.status_code == 200
+    assert case.case_number not in response.content.decode().split("<form")[0] + response.content.decode().split("</form>")[-1]
+    assert response.context["searched"] and response.context["result"] is None
