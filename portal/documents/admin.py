@@ -33,11 +33,10 @@ class DocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
         "created_at",
         "download",
     )
-    list_filter = ("kind", "mime_type")
+    list_filter = ("kind",)
     list_select_related = ("owner", "office", "case_type")
-    search_fields = ("=public_id", "=sha256")
+    search_fields = ("=public_id",)
     show_full_result_count = False
-    date_hierarchy = "created_at"
     # `file` is left out on purpose: its default display would ask the private storage for a URL.
     fields = (
         "public_id",
@@ -57,6 +56,10 @@ class DocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
         "preview",
     )
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # The case column follows a generic relation: one query per case type, not one per row.
+        return super().get_queryset(request).prefetch_related("case")
 
     def has_view_permission(self, request, obj=None):
         return bool(request.user.is_active and request.user.is_staff)
