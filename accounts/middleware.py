@@ -13,6 +13,7 @@ class ForcePasswordChangeMiddleware:
         "accounts:logout",
         "accounts:password_reset_complete",
         "set_language",
+        "text_size",
     )
     allowed_prefixes = ("/accounts/password/reset/", "/healthz/", "/jsi18n/")
 

@@ -8,7 +8,7 @@ def client_ip(request) -> str:
     """The real client address: REMOTE_ADDR, or the proxy-appended entry when TRUSTED_PROXY_COUNT is set."""
     from django.conf import settings
 
-    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", None) or 0
+    proxies = settings.TRUSTED_PROXY_COUNT
     if proxies:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
         if len(forwarded) >= proxies:

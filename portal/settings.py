@@ -236,7 +236,7 @@ CSRF_COOKIE_HTTPONLY = True
 
 # django-axes: throttle on the pair (account, real client address), never the account alone, so an
 # attacker cannot lock a citizen out. The address is REMOTE_ADDR unless TRUSTED_PROXY_COUNT says how
-# many reverse proxies of ours stand in front (then the right-most untrusted X-Forwarded-For entry).
+# many reverse proxies of ours stand in front (then the entry the outermost of them appended).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -245,10 +245,8 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 # Logins accept any letter case, so the throttle counts "Alice" and "alice" as one account.
 AXES_USERNAME_CALLABLE = "accounts.forms.axes_username"
-AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "portal.ratelimit.client_ip"
 
 STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", True)
 OTP_TOTP_ISSUER = "Henan e-Services"

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def contact(user, **changes):
-    data = {"email": user.email, "mobile": user.mobile, "language": user.language, "current_password": ""}
+    data = {"email": user.email, "mobile": "", "language": user.language, "current_password": ""}
     data.update(changes)
     return data
 

@@ -48,3 +48,20 @@ def test_track_with_a_wrong_second_factor_says_only_not_found(client, case):
     assert response.status_code == 200
     assert case.case_number not in response.content.decode().split("<form")[0] + response.content.decode().split("</form>")[-1]
     assert response.context["searched"] and response.context["result"] is None
+
+
+@pytest.mark.parametrize(
+    "proxies,forwarded,expected",
+    [
+        (0, "6.6.6.6", "10.0.0.9"),  # no proxy of ours: X-Forwarded-For is the client's to forge
+        (1, "6.6.6.6, 203.0.113.7", "203.0.113.7"),  # our proxy appended the real address last
+        (1, "", "10.0.0.9"),
+        (2, "6.6.6.6, 203.0.113.7, 10.1.1.1", "203.0.113.7"),
+    ],
+)
+def test_client_ip_trusts_only_our_own_proxies(rf, settings, proxies, forwarded, expected):
+    from portal.ratelimit import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = rf.get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="10.0.0.9")
+    assert client_ip(request) == expected
