@@ -14,7 +14,6 @@ from .idnumber import normalize
 from .models import MisuseReport, Office, User
 from .scoping import ALL, OfficeScopedAdminMixin, is_administrator, scoped_office_ids
 
-
 ID_NUMBER_RE = re.compile(r"\d{17}[\dX]")
 
 

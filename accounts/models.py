@@ -49,10 +49,6 @@ class Office(models.Model):
             return self.name_en
         return self.name
 
-    @property
-    def display_name(self):
-        return str(self)
-
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
@@ -64,6 +60,10 @@ class Office(models.Model):
                 # Moving a subtree: rewrite the descendants' paths.
                 for child in Office.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
                     Office.objects.filter(pk=child.pk).update(path=new_path + child.path[len(old_path):])
+
+    @property
+    def display_name(self):
+        return str(self)
 
     def subtree(self):
         """This office and every office below it."""

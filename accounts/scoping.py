@@ -112,8 +112,13 @@ class OfficeScopedAdminMixin:
         writer = csv.writer(response)
         writer.writerow([safe_csv_cell(self.model._meta.get_field(f).verbose_name) for f in self.export_fields])
         for obj in queryset:
-            writer.writerow([safe_csv_cell(getattr(obj, f"get_{f}_display", lambda f=f: getattr(obj, f))()) for f in self.export_fields])
+            writer.writerow([safe_csv_cell(self._export_value(obj, name)) for name in self.export_fields])
         logger.info("admin export %s by user %s: %d rows", self.model._meta.label, request.user.pk, queryset.count())
         return response
 
     actions = ("export_csv",)
+
+    @staticmethod
+    def _export_value(obj, name):
+        display = getattr(obj, f"get_{name}_display", None)
+        return display() if display else getattr(obj, name)

@@ -5,7 +5,7 @@ for the citizen's cases, `/track/` asks each to find a case by number and second
 deadline sweep asks each for its case models.
 """
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ class CaseSequence(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["prefix", "day"], name="cases_sequence_prefix_day")]
 
+    def __str__(self):
+        return f"{self.prefix} {self.day}: {self.last}"
+
 
 class DueState(models.TextChoices):
     NONE = "", _("On time")

@@ -126,3 +126,14 @@ def shot(page, name):
 def horizontal_overflow(page):
     """How many CSS pixels the page is wider than the viewport (0 when nothing scrolls sideways)."""
     return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def log_in(page, user, site):
+    """Sign `user` in for this page's context: a real session made by Django's test client, handed to the browser."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site, "httpOnly": True}])

@@ -19,6 +19,12 @@ SMALL_TARGETS_JS = """
 """
 
 
+def press(page, name, **options):
+    """Click a button that submits a form and wait until the next page has loaded, stylesheets included."""
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name=name, **options).click()
+
+
 def lang(page):
     return page.get_attribute("html", "lang")
 
@@ -43,7 +49,7 @@ def test_home_on_a_phone_in_chinese_then_english_then_large_text(phone_page):
     assert_phone_layout(page)
     shot(page, "home-phone-zh")
 
-    page.get_by_role("button", name="English").click()
+    press(page, "English")
     page.wait_for_selector("html[lang=en]")
     assert page.get_by_role("heading", name="How online services work").is_visible()
     assert page.get_by_role("button", name="简体中文").is_visible()
@@ -51,14 +57,14 @@ def test_home_on_a_phone_in_chinese_then_english_then_large_text(phone_page):
     shot(page, "home-phone-en")
 
     normal = font_px(page, "main p")
-    page.get_by_role("button", name="Larger text").click()
+    press(page, "Larger text")
     page.wait_for_selector("body.large-text")
     assert font_px(page, "main p") >= normal * 1.2
     assert font_px(page, "body") >= 20
     assert_phone_layout(page)
     shot(page, "home-phone-en-large")
 
-    page.get_by_role("button", name="Standard text").click()
+    press(page, "Standard text")
     page.wait_for_selector("body:not(.large-text)")
     assert font_px(page, "main p") == normal
     assert page.console_errors == []  # no CSP violation, no script error
@@ -68,18 +74,18 @@ def test_switches_work_without_javascript(new_page):
     page = new_page(java_script_enabled=False, **PHONE)
     page.goto("/track/")
     assert lang(page) == "zh-hans"
-    page.get_by_role("button", name="English").click()
+    press(page, "English")
     page.wait_for_selector("html[lang=en]")
     assert page.url.endswith("/track/")  # back on the same page
     assert page.get_by_role("heading", name="Track progress", exact=True).is_visible()
 
-    page.get_by_role("button", name="Larger text").click()
+    press(page, "Larger text")
     page.wait_for_selector("body.large-text")
     assert page.url.endswith("/track/")
     assert_phone_layout(page)
     shot(page, "track-phone-nojs-en-large")
 
-    page.get_by_role("button", name="简体中文").click()
+    press(page, "简体中文")
     page.wait_for_selector("html[lang=zh-hans]")
     shot(page, "track-phone-nojs-zh-large")
 
@@ -107,14 +113,14 @@ def test_pages_fit_a_phone(phone_page, site, path, name):
 def test_track_not_found_and_the_form_errors_on_a_phone(phone_page):
     page = phone_page
     page.goto("/track/")
-    page.get_by_role("button", name="English").click()
+    press(page, "English")
     page.wait_for_selector("html[lang=en]")
-    page.get_by_role("button", name="Search").click()  # empty form: the error summary
+    press(page, "Search")  # empty form: the error summary
     assert page.locator(".portal-error-summary").is_visible()
     shot(page, "track-phone-errors")
     page.get_by_label("Case number").fill("NCR-20261124-00001")
     page.get_by_label("Applicant's name, or the last four characters of the ID number").fill("1234")
-    page.get_by_role("button", name="Search").click()
+    press(page, "Search")
     assert page.get_by_text("No application matches these details.").is_visible()
     assert_phone_layout(page)
     shot(page, "track-phone-not-found")
@@ -133,3 +139,36 @@ def test_desktop_home_and_keyboard_skip_link(page):
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
     assert horizontal_overflow(page) == 0
+
+
+def test_my_applications_on_a_phone(phone_page, site):
+    import datetime
+
+    from portal.cases import services as case_services
+    from tests.e2e.conftest import log_in
+    from tests.factories import OfficeFactory, UserFactory
+    from tests.testapp.models import SampleCase
+
+    page = phone_page
+    citizen = UserFactory(real_name="王小明")
+    log_in(page, citizen, site)
+    page.context.add_cookies([{"name": "portal_language", "value": "en", "url": site}])
+    page.goto("/me/")
+    assert page.get_by_text("You have no applications yet.").is_visible()
+    shot(page, "me-phone-empty")
+
+    SampleCase.objects.create(
+        case_number=case_services.next_case_number("TST"),
+        applicant=citizen,
+        office=OfficeFactory(),
+        status="submitted",
+        due_date=datetime.date(2026, 10, 29),
+    )
+    page.reload()
+    assert page.locator("article.portal-case").count() == 1
+    assert page.locator(".portal-account-name").inner_text().endswith("王*明")
+    assert_phone_layout(page)
+    shot(page, "me-phone-one-case")
+
+    press(page, "Log out")
+    assert page.get_by_role("link", name="Log in").first.is_visible()

@@ -47,7 +47,7 @@ class Command(BaseCommand):
             raise CommandError("Demo data is for local development only (DEBUG=1).")
         if not options["print_only"]:
             self.load()
-        self.stdout.write("\nDemo accounts (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo accounts (password for all: {DEMO_PASSWORD})")
         for username, _, _, _, description in ACCOUNTS:
             self.stdout.write(f"  {username:<14} {description}")
 
