@@ -1,0 +1,153 @@
+"""No-criminal-record applications, the criminal-record register, and the certificates issued."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts import idnumber
+from portal.cases.models import Case
+
+CLOCK_WORKING_DAYS = 3  # DESIGN.md section 7: 3 working days from acceptance
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted, awaiting acceptance")
+    ACCEPTED = "accepted", _("Accepted, under review")
+    INFO_REQUESTED = "info_requested", _("More information requested")
+    APPROVED = "approved", _("Approved, certificate being issued")
+    ISSUED = "issued", _("Certificate issued")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Reason(models.TextChoices):
+    EMPLOYMENT = "employment", _("Employment")
+    ABROAD = "abroad", _("Going abroad")
+    STUDY = "study", _("Further study")
+    OTHER = "other", _("Other")
+
+
+class Delivery(models.TextChoices):
+    ELECTRONIC = "electronic", _("Electronic certificate only")
+    PRINT = "print", _("Electronic certificate, which I will print myself")
+    COLLECT = "collect", _("Electronic certificate, and a paper copy to collect at an office")
+
+
+class HolderIdType(models.TextChoices):
+    RESIDENT_ID = "resident_id", _("Resident ID card")
+    PASSPORT = "passport", _("Passport")
+
+
+class Application(Case):
+    """An application for a Certificate of No Criminal Record, by the holder or an agent."""
+
+    CASE_PREFIX = "NCR"
+    OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED)
+    DRAFT_STATUSES = (Status.DRAFT,)
+
+    status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.DRAFT, db_index=True)
+
+    # Who the certificate is for: the applicant themself, or someone the applicant acts for (agent).
+    for_self = models.BooleanField(_("I am applying for myself"), default=True)
+    holder_name = models.CharField(_("holder's name"), max_length=60)
+    holder_id_type = models.CharField(
+        _("ID document type"), max_length=16, choices=HolderIdType.choices, default=HolderIdType.RESIDENT_ID
+    )
+    holder_id_number = models.CharField(_("ID document number"), max_length=32, db_index=True)
+    holder_sex = models.CharField(_("sex"), max_length=1, choices=[("M", _("Male")), ("F", _("Female"))], blank=True)
+    holder_birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+
+    reason = models.CharField(_("purpose"), max_length=16, choices=Reason.choices, blank=True)
+    destination_country = models.CharField(_("destination country"), max_length=80, blank=True)
+    reason_other = models.CharField(_("purpose (explain)"), max_length=200, blank=True)
+    receiving_organisation = models.CharField(_("receiving organisation"), max_length=200, blank=True)
+    delivery = models.CharField(_("delivery"), max_length=16, choices=Delivery.choices, default=Delivery.ELECTRONIC)
+    collection_office = models.ForeignKey(
+        "accounts.Office",
+        verbose_name=_("office to collect the paper copy"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    declaration_at = models.DateTimeField(_("declaration of truthfulness"), null=True, blank=True)
+
+    # Review
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    info_request = models.TextField(_("information requested"), blank=True)
+    citizen_reply = models.TextField(_("applicant's reply"), blank=True)
+    register_checked_at = models.DateTimeField(_("register checked"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    refusal_reason = models.TextField(_("reason for refusal"), blank=True)
+    # Bumped by approval and by each reissue: the worker makes exactly one certificate per generation.
+    certificate_generation = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    # Paper copy
+    paper_printed_at = models.DateTimeField(_("paper copy printed"), null=True, blank=True)
+    paper_collected_at = models.DateTimeField(_("paper copy collected"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("no-criminal-record application")
+        verbose_name_plural = _("no-criminal-record applications")
+        ordering = ["-created_at"]
+        indexes = [
+            # The deadline sweep: running clocks due at or before the horizon (DESIGN.md section 6).
+            models.Index(
+                fields=["due_date"],
+                name="ncr_app_open_due",
+                condition=Q(status__in=["submitted", "accepted"], paused_at__isnull=True),
+            ),
+            models.Index(fields=["office", "status", "-created_at"], name="ncr_app_office_queue"),
+        ]
+
+    @property
+    def masked_holder_id_number(self):
+        return idnumber.mask(self.holder_id_number)
+
+    @property
+    def masked_holder_name(self):
+        return idnumber.mask_name(self.holder_name)
+
+    @property
+    def purpose_text(self):
+        if self.reason == Reason.ABROAD and self.destination_country:
+            return f"{self.get_reason_display()} ({self.destination_country})"
+        if self.reason == Reason.OTHER and self.reason_other:
+            return self.reason_other
+        return self.get_reason_display()
+
+
+class CriminalRecord(models.Model):
+    """One effective court judgment in the criminal-record register (imported by administrators)."""
+
+    id_number = models.CharField(_("ID number"), max_length=18, db_index=True)
+    name = models.CharField(_("name"), max_length=60)
+    offence = models.CharField(_("offence"), max_length=200)
+    court = models.CharField(_("court"), max_length=200)
+    judgment_date = models.DateField(_("date of judgment"))
+    sentence = models.CharField(_("sentence"), max_length=200, help_text=_("As worded in the judgment."))
+    sentence_months = models.PositiveIntegerField(
+        _("sentence (months of imprisonment)"), help_text=_("0 for a sentence without imprisonment.")
+    )
+    age_at_offence = models.PositiveSmallIntegerField(_("age at the time of the offence"))
+    imported_at = models.DateTimeField(_("imported"), auto_now_add=True)
+    import_batch = models.CharField(_("import batch"), max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("criminal record")
+        verbose_name_plural = _("criminal-record register")
+        ordering = ["id_number", "judgment_date"]
+
+    def __str__(self):
+        return f"{idnumber.mask(self.id_number)} {self.offence} ({self.judgment_date})"
+
+    @property
+    def sealed(self):
+        """Sealed (封存): committed under 18 and sentenced to 5 years or less; it does not prevent the certificate."""
+        return self.age_at_offence < 18 and self.sentence_months <= 60

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "portal.cases",
     "portal.documents",
     "portal.notify",
+    "portal.verify",
     # accounts and the services
     "accounts",
     "certificates",

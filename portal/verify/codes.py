@@ -1,0 +1,25 @@
+"""Verification codes: 20 Crockford base32 characters (100 bits from `secrets`) in groups of four."""
+
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+LENGTH = 20
+# What people mistype or misread, as Crockford decoding allows.
+_READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    return format_code(raw)
+
+
+def format_code(raw: str) -> str:
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+def normalize_code(text: str) -> str | None:
+    """Accept lower case, spaces, missing or extra hyphens and I/L/O for 1/1/0; None if it cannot be a code."""
+    cleaned = "".join(ch for ch in (text or "").upper() if ch.isalnum()).translate(_READ_AS)
+    if len(cleaned) != LENGTH or any(ch not in ALPHABET for ch in cleaned):
+        return None
+    return format_code(cleaned)

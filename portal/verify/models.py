@@ -1,0 +1,102 @@
+"""Documents the portal issues (certificates, licences), verifiable by anyone with their code."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts import idnumber
+from portal.documents.storage import private_storage
+
+
+class DocumentStatus(models.TextChoices):
+    GENERATING = "generating", _("Being generated")
+    VALID = "valid", _("Valid")
+    REVOKED = "revoked", _("Revoked")
+
+
+class IssuedDocument(models.Model):
+    """One issued document. Exactly one per (source case, generation): the worker's idempotency key."""
+
+    code = models.CharField(_("verification code"), max_length=24, unique=True)
+    kind = models.CharField(_("document type"), max_length=48, db_index=True)
+    title = models.CharField(_("title"), max_length=120)
+    title_en = models.CharField(_("English title"), max_length=160, blank=True)
+
+    source_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    source_id = models.PositiveBigIntegerField()
+    source = GenericForeignKey("source_type", "source_id")
+    generation = models.PositiveSmallIntegerField(default=1)
+
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("holder's account"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="issued_documents",
+    )
+    holder_name = models.CharField(_("holder's name"), max_length=60)
+    issuing_office = models.ForeignKey(
+        "accounts.Office", verbose_name=_("issuing office"), on_delete=models.PROTECT, related_name="issued_documents"
+    )
+    issued_at = models.DateTimeField(_("issued"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=12, choices=DocumentStatus.choices, default=DocumentStatus.GENERATING
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoke_reason = models.TextField(_("reason for revocation"), blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("revoked by"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    file = models.FileField(_("PDF"), storage=private_storage, max_length=200, blank=True)
+    sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True)
+    size = models.PositiveIntegerField(_("size in bytes"), null=True, blank=True)
+    generated_at = models.DateTimeField(_("generated"), null=True, blank=True)
+
+    verification_count = models.PositiveIntegerField(_("times verified"), default=0)
+    last_verified_at = models.DateTimeField(_("last verified"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("issued document")
+        verbose_name_plural = _("issued documents")
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_type", "source_id", "generation"], name="verify_issued_one_per_generation"
+            )
+        ]
+        indexes = [models.Index(fields=["source_type", "source_id"], name="verify_issued_source")]
+
+    def __str__(self):
+        return f"{self.title} {self.code}"
+
+    @property
+    def masked_holder_name(self):
+        return idnumber.mask_name(self.holder_name)
+
+
+class VerificationLog(models.Model):
+    """Every verification: which document (if found), how, when and from which client."""
+
+    class Channel(models.TextChoices):
+        PAGE = "page", _("Verification page")
+        API = "api", _("API")
+        PDF = "pdf", _("PDF upload")
+
+    document = models.ForeignKey(
+        IssuedDocument, null=True, blank=True, on_delete=models.CASCADE, related_name="verifications"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    result = models.CharField(max_length=24)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("verification")
+        verbose_name_plural = _("verification log")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.channel} {self.result} {self.at:%Y-%m-%d %H:%M}"

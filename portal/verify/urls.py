@@ -1,0 +1,4 @@
+"""Public verification: /verify/, /verify/<code>/ and /api/verify/<code>/."""
+from django.urls import path  # noqa: F401
+
+urlpatterns = []
