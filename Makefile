@@ -43,7 +43,7 @@ $(VENV)/.installed: requirements.txt build-constraints.txt
 	touch $@
 
 messages: $(VENV)/.installed
-	@DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
+	@if ls locale/*/LC_MESSAGES/django.po >/dev/null 2>&1; then DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0; fi
 
 var/secret_key:
 	@mkdir -p var && umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@

@@ -9,6 +9,14 @@ from .factories import OfficeFactory, StaffFactory, UserFactory
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        # A transactional test flushes the database afterwards, and with it the offices the data migrations
+        # loaded; serialized rollback puts them back for the tests that follow in the same process.
+        marker = item.get_closest_marker("django_db")
+        transactional = "live_server" in item.fixturenames or (marker and marker.kwargs.get("transaction"))
+        if transactional:
+            kwargs = {**(marker.kwargs if marker else {}), "transaction": True, "serialized_rollback": True}
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
     if os.environ.get("REDIS_URL"):
         return
     skip = pytest.mark.skip(reason="services tier: needs PostgreSQL, Redis and a worker (.ci/run runs it)")

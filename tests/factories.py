@@ -3,6 +3,7 @@
 import datetime
 import itertools
 import json
+import os
 import random
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from stdnum.cn import ric
 
 from accounts.models import Office, Role, User
 
-TESTDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata" / "identities.json"
+TESTDATA = Path(
+    os.environ.get("TESTDATA_DIR", Path(__file__).resolve().parent.parent.parent / "shared" / "testdata")
+) / "identities.json"
 _seq = itertools.count(1)
 
 
