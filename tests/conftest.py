@@ -13,7 +13,9 @@ def pytest_collection_modifyitems(config, items):
         # A transactional test flushes the database afterwards, and with it the offices the data migrations
         # loaded; serialized rollback puts them back for the tests that follow in the same process.
         marker = item.get_closest_marker("django_db")
-        transactional = "live_server" in item.fixturenames or (marker and marker.kwargs.get("transaction"))
+        transactional = {"live_server", "transactional_db"} & set(item.fixturenames) or (
+            marker and marker.kwargs.get("transaction")
+        )
         if transactional:
             kwargs = {**(marker.kwargs if marker else {}), "transaction": True, "serialized_rollback": True}
             item.add_marker(pytest.mark.django_db(**kwargs), append=False)
