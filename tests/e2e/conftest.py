@@ -31,10 +31,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def _playwright():
+def _playwright(django_db_setup):
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API switches the test code into a greenlet with its own context, and Django's
+    # connection handler is context-local: from here on the tests get new DatabaseWrapper objects that lack
+    # the migrations' data serialized at database set-up, so serialized rollback would silently restore
+    # nothing. Carry it over.
+    serialized = {alias: getattr(connections[alias], "_test_serialized_contents", None) for alias in connections}
     with sync_playwright() as p:
+        for alias, contents in serialized.items():
+            if contents is not None:
+                connections[alias]._test_serialized_contents = contents
         yield p
 
 

@@ -11,7 +11,7 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "i
 # Interactive elements whose box must be at least 44 x 44 CSS px (WCAG 2.5.5 / Apple HIG). Inline text links
 # in running prose are exempt, as WCAG allows.
 SMALL_TARGETS_JS = """
-() => [...document.querySelectorAll('button, .btn, .portal-nav-list a, .portal-brand, input:not([type=hidden]), select')]
+() => [...document.querySelectorAll('button, .btn, .portal-nav-list a, .portal-brand, .portal-account-name, input:not([type=hidden]), select')]
   .filter(el => el.offsetParent !== null)
   .map(el => ({text: (el.innerText || el.name || el.id).trim().slice(0, 40), rect: el.getBoundingClientRect()}))
   .filter(({rect}) => rect.height < 44 || rect.width < 44)
@@ -70,24 +70,28 @@ def test_home_on_a_phone_in_chinese_then_english_then_large_text(phone_page):
     assert page.console_errors == []  # no CSP violation, no script error
 
 
-def test_switches_work_without_javascript(new_page):
+@pytest.mark.parametrize(("path", "heading"), [("/", "How online services work"), ("/track/", "Track progress")])
+def test_switches_work_without_javascript(new_page, path, heading):
     page = new_page(java_script_enabled=False, **PHONE)
-    page.goto("/track/")
+    name = "home" if path == "/" else path.strip("/")
+    page.goto(path)
     assert lang(page) == "zh-hans"
     press(page, "English")
-    page.wait_for_selector("html[lang=en]")
-    assert page.url.endswith("/track/")  # back on the same page
-    assert page.get_by_role("heading", name="Track progress", exact=True).is_visible()
+    assert lang(page) == "en"
+    assert page.url.endswith(path)  # back on the same page
+    assert page.get_by_role("heading", name=heading, exact=True).is_visible()
+    shot(page, f"{name}-phone-nojs-en")
 
     press(page, "Larger text")
-    page.wait_for_selector("body.large-text")
-    assert page.url.endswith("/track/")
+    assert "large-text" in page.get_attribute("body", "class").split()
+    assert page.url.endswith(path)
     assert_phone_layout(page)
-    shot(page, "track-phone-nojs-en-large")
+    shot(page, f"{name}-phone-nojs-en-large")
 
     press(page, "简体中文")
-    page.wait_for_selector("html[lang=zh-hans]")
-    shot(page, "track-phone-nojs-zh-large")
+    assert lang(page) == "zh-hans"
+    assert "large-text" in page.get_attribute("body", "class").split()  # the two preferences are independent
+    shot(page, f"{name}-phone-nojs-zh-large")
 
 
 @pytest.mark.parametrize(

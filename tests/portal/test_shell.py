@@ -333,19 +333,19 @@ def pages(client, citizen):
 
 @pytest.mark.parametrize("logged_in", [False, True])
 def test_no_page_references_an_external_url(pages, logged_in):
-    for path, html in pages(PAGES + OTHER_PAGES, logged_in).items():
+    for url_path, html in pages(PAGES + OTHER_PAGES, logged_in).items():
         for url in parse(html).urls:
             if url.startswith(("http://testserver/", "https://testserver/")):
                 continue
-            assert not re.match(r"^([a-z][a-z0-9+.-]*:)?//", url, re.I), f"{path} links to {url}"
-            assert not url.lower().startswith(("http:", "https:")), f"{path} links to {url}"
+            assert not re.match(r"^([a-z][a-z0-9+.-]*:)?//", url, re.I), f"{url_path} links to {url}"
+            assert not url.lower().startswith(("http:", "https:")), f"{url_path} links to {url}"
 
 
 @pytest.mark.parametrize("logged_in", [False, True])
 def test_shell_pages_have_no_inline_script_or_style(pages, logged_in):
     """CSP forbids them; a violation would silently break the page in the browser."""
-    for path, html in pages(PAGES, logged_in).items():
+    for url_path, html in pages(PAGES, logged_in).items():
         found = parse(html)
-        assert found.inline_scripts == 0, path
-        assert found.style_attributes == 0, path
-        assert "<style" not in html, path
+        assert found.inline_scripts == 0, url_path
+        assert found.style_attributes == 0, url_path
+        assert "<style" not in html, url_path
