@@ -57,6 +57,20 @@ migrate: setup
 demo: migrate
 	@$(DEV_ENV) $(PY) manage.py load_demo > /dev/null
 
+# Benchmarks (figures, never timed assertions): PostgreSQL and Redis, results in bench/results/.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+BENCH_ENV := DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) DJANGO_SETTINGS_MODULE=bench.settings
+
+bench: sysdeps-test setup
+	$(call ensure_debs,wrk)
+	@psql "$(dir $(BENCH_DATABASE_URL))postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$(notdir $(BENCH_DATABASE_URL))'" | grep -q 1 \
+	  || psql "$(dir $(BENCH_DATABASE_URL))postgres" -qc "CREATE DATABASE $(notdir $(BENCH_DATABASE_URL))"
+	$(BENCH_ENV) $(PY) manage.py migrate --noinput -v0
+	$(BENCH_ENV) $(PY) bench/seed.py certificates --count 1000000 --ensure
+	$(BENCH_ENV) $(PY) bench/pdf_issue.py
+	$(BENCH_ENV) $(PY) bench/verify_load.py
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run

@@ -1,0 +1,111 @@
+"""Public verification under load: gunicorn (production settings) with 1 000 000 certificates in PostgreSQL.
+
+Measures requests/s and p50/p99 latency at 32 connections with wrk for /api/verify/<code>/ and /verify/<code>/
+(random existing codes) beside a minimal Django view served by the same gunicorn, interleaved, median of 3 runs.
+Targets (issue 3): API >= 60 % of the minimal view's requests/s, p99 < 50 ms. Loopback only; bounded in time.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PORT = int(os.environ.get("BENCH_PORT", "8931"))
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "3"))
+
+
+def wrk(path_prefix=None, url_path=None):
+    env = dict(os.environ)
+    cmd = ["wrk", "-t2", "-c32", f"-d{DURATION}", "--latency", "--timeout", "5s"]
+    if path_prefix:
+        env["CODES_FILE"] = str(RESULTS / "verify_codes.txt")
+        env["URL_PREFIX"] = path_prefix
+        cmd += ["-s", str(ROOT / "bench" / "wrk_codes.lua"), f"http://127.0.0.1:{PORT}"]
+    else:
+        cmd.append(f"http://127.0.0.1:{PORT}{url_path}")
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {}
+    for pct in ("50", "99"):
+        value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        lat[pct] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"], "non_2xx": int(errors.group(1)) if errors else 0}
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DEBUG": "0",
+        "CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"), "portal.wsgi:application",
+            "--workers", str(WORKERS), "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning",
+        ],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/bench/minimal/", timeout=1)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.2)
+        wrk(url_path="/bench/minimal/")  # warm-up: connections, imports
+        wrk(path_prefix="/api/verify/")
+        runs = {"minimal": [], "api": [], "page": []}
+        for _ in range(RUNS):
+            runs["minimal"].append(wrk(url_path="/bench/minimal/"))
+            runs["api"].append(wrk(path_prefix="/api/verify/"))
+            runs["page"].append(wrk(path_prefix="/verify/"))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    def median(name, key):
+        return statistics.median(r[key] for r in runs[name])
+
+    base = median("minimal", "rps")
+    table = []
+    for name, label in (("minimal", "minimal Django view"), ("api", "/api/verify/<code>/"), ("page", "/verify/<code>/")):
+        table.append(
+            {
+                "endpoint": label,
+                "rps": round(median(name, "rps"), 1),
+                "ratio_to_minimal": round(median(name, "rps") / base, 3),
+                "p50_ms": round(median(name, "p50_ms"), 2),
+                "p99_ms": round(median(name, "p99_ms"), 2),
+                "non_2xx": sum(r["non_2xx"] for r in runs[name]),
+            }
+        )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "verify_load.json").write_text(json.dumps({"runs": runs, "median": table}, indent=2))
+    print("| endpoint | req/s | vs minimal | p50 ms | p99 ms | non-2xx |")
+    print("|---|---|---|---|---|---|")
+    for row in table:
+        print(
+            f"| {row['endpoint']} | {row['rps']} | {row['ratio_to_minimal']:.0%} | {row['p50_ms']} | {row['p99_ms']} "
+            f"| {row['non_2xx']} |"
+        )
+    print("targets: /api/verify/ >= 60 % of the minimal view, p99 < 50 ms")
+
+
+if __name__ == "__main__":
+    main()
