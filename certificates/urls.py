@@ -1,8 +1,43 @@
-from django.urls import path
+"""/certificates/: the guide, the application in sections, check and submit, status (DESIGN.md section 3)."""
+
+from django.urls import path, register_converter
 
 from . import views
+
+
+class CaseNumberConverter:
+    """NCR-YYYYMMDD-NNNNN: only what a case number can look like reaches the views."""
+
+    regex = r"[A-Z]{2,8}-[0-9]{8}-[0-9]{5,}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+class SectionConverter:
+    regex = "|".join(views.SECTIONS)
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(CaseNumberConverter, "ncr_case")
+register_converter(SectionConverter, "ncr_section")
 
 app_name = "certificates"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("apply/", views.apply, name="apply"),
+    path("<ncr_case:case_number>/", views.detail, name="detail"),
+    path("<ncr_case:case_number>/check/", views.check, name="check"),
+    path("<ncr_case:case_number>/submitted/", views.submitted, name="submitted"),
+    path("<ncr_case:case_number>/withdraw/", views.withdraw, name="withdraw"),
+    path("<ncr_case:case_number>/delete/", views.delete_draft, name="delete"),
+    path("<ncr_case:case_number>/<ncr_section:section>/", views.section, name="section"),
 ]

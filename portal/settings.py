@@ -205,7 +205,13 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-sweep": {"task": "portal.cases.tasks.sweep_deadlines", "schedule": 300.0},
     "calendar-check": {"task": "portal.workdays.tasks.check_calendar_years", "schedule": 6 * 3600.0},
     "documents-purge-unattached": {"task": "portal.documents.tasks.purge_unattached", "schedule": 6 * 3600.0},
+    # Safety net for approvals whose certificate task was lost (broker down, worker killed): DESIGN.md section 2.
+    "certificates-requeue": {"task": "certificates.tasks.requeue_missing_certificates", "schedule": 120.0},
 }
+CERTIFICATE_VALIDITY_MONTHS = env_int("CERTIFICATE_VALIDITY_MONTHS", 3)
+# An approval older than this without its document is re-queued by the sweep (bounded per run).
+CERTIFICATE_REQUEUE_AFTER_MINUTES = env_int("CERTIFICATE_REQUEUE_AFTER_MINUTES", 3)
+CERTIFICATE_REQUEUE_BATCH = env_int("CERTIFICATE_REQUEUE_BATCH", 200)
 
 # --- auth -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

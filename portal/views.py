@@ -24,7 +24,12 @@ def home(request):
 
 @login_required
 def me(request):
-    return render(request, "portal/me.html", {"cases": registry.cases_for_user(request.user)})
+    from portal.verify.models import IssuedDocument  # the shared verify app; no service is imported here
+
+    documents = IssuedDocument.objects.filter(holder=request.user).select_related("issuing_office")
+    return render(
+        request, "portal/me.html", {"cases": registry.cases_for_user(request.user), "issued_documents": documents}
+    )
 
 
 @never_cache

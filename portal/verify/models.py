@@ -51,7 +51,8 @@ class IssuedDocument(models.Model):
     )
 
     file = models.FileField(_("PDF"), storage=private_storage, max_length=200, blank=True)
-    sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True)
+    # Indexed: an uploaded PDF is looked up by the hash of its exact bytes.
+    sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True, db_index=True)
     size = models.PositiveIntegerField(_("size in bytes"), null=True, blank=True)
     generated_at = models.DateTimeField(_("generated"), null=True, blank=True)
 
@@ -100,3 +101,24 @@ class VerificationLog(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.result} {self.at:%Y-%m-%d %H:%M}"
+
+
+class IssuedDocumentAccess(models.Model):
+    """One download of an issued document by someone other than its holder (DESIGN.md section 10)."""
+
+    document = models.ForeignKey(
+        IssuedDocument, verbose_name=_("issued document"), on_delete=models.PROTECT, related_name="accesses"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("downloaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("issued document download")
+        verbose_name_plural = _("issued document downloads")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.document.code} / {self.user_id} / {self.at:%Y-%m-%d %H:%M}"

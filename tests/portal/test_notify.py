@@ -468,7 +468,8 @@ def test_admin_outbox_is_for_administrators_only(staff_client, officer_a, settin
 
 
 @pytest.mark.django_db
-def test_admin_retry_now_action(staff_client, gateway):
+def test_admin_retry_now_action(staff_client, gateway, settings):
+    settings.LANGUAGE_CODE = "en"  # the assertion reads the English admin message
     gateway.answers = [400]
     message = queue_sms()
     deliver(message.pk)

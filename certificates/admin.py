@@ -1,0 +1,334 @@
+"""The police station's queue and review page, and the administrators' criminal-record register with CSV import."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.scoping import OfficeScopedAdminMixin, is_administrator
+from portal.cases.services import TransitionError
+from portal.documents.services import documents_for_case
+from portal.workdays import calendar as workdays
+
+from . import services
+from .models import Application, CriminalRecord, Status
+
+
+def countdown(application, today=None) -> str:
+    """"2 working days left" / "due today" / "overdue by 1 working day" / "paused (2 working days left)"."""
+    if application.paused_at is not None or application.status == Status.INFO_REQUESTED:
+        left = application.workdays_left
+        if left is None:
+            return str(_("paused"))
+        return ngettext(
+            "paused (%(count)d working day left)", "paused (%(count)d working days left)", left
+        ) % {"count": left}
+    if application.due_date is None or application.status not in Application.OPEN_STATUSES:
+        return "—"
+    today = today or timezone.localdate()
+    if application.due_date >= today:
+        left = workdays.workdays_between(today, application.due_date)
+        if left == 0:
+            return str(_("due today"))
+        return ngettext("%(count)d working day left", "%(count)d working days left", left) % {"count": left}
+    late = max(workdays.workdays_between(application.due_date, today), 1)
+    return ngettext("overdue by %(count)d working day", "overdue by %(count)d working days", late) % {"count": late}
+
+
+ACTION_LABELS = {
+    "accept": _("Accept"),
+    "request_info": _("Request more information"),
+    "approve": _("Approve and issue the certificate"),
+    "refuse": _("Refuse (issues a refusal notice)"),
+    "revoke": _("Revoke the certificate"),
+    "reissue": _("Reissue the certificate"),
+    "paper_printed": _("Mark the paper copy printed"),
+    "paper_collected": _("Mark the paper copy collected"),
+}
+# The actions that need a text, and what the text is.
+ACTION_TEXT = {
+    "request_info": _("What must the applicant add or correct? (sent to the applicant)"),
+    "refuse": _("Reason for the refusal (printed on the refusal notice)"),
+    "revoke": _("Reason for the revocation (shown to the applicant and on the verification page)"),
+    "reissue": _("Reason for reissuing"),
+    "approve": _("Note (optional, for the timeline)"),
+}
+ACTION_DONE = {
+    "accept": _("Application %(number)s accepted; the time limit runs from today."),
+    "request_info": _("More information requested for %(number)s; the time limit is paused."),
+    "approve": _("Application %(number)s approved; the certificate is being generated."),
+    "refuse": _("Application %(number)s refused; the refusal notice is being generated."),
+    "revoke": _("The certificate of %(number)s is revoked."),
+    "reissue": _("The certificate of %(number)s is revoked and a new one is being generated."),
+    "paper_printed": _("Paper copy of %(number)s marked printed; the applicant has been told to collect it."),
+    "paper_collected": _("Paper copy of %(number)s marked collected."),
+}
+
+
+def _run_action(action, *, application, by, text):
+    if action == "accept":
+        return services.application_accept(application=application, by=by)
+    if action == "request_info":
+        return services.application_request_info(application=application, by=by, message=text)
+    if action == "approve":
+        return services.application_approve(application=application, by=by, note=text)
+    if action == "refuse":
+        return services.application_refuse(application=application, by=by, reason=text)
+    if action == "revoke":
+        return services.certificate_revoke(application=application, by=by, reason=text)
+    if action == "reissue":
+        return services.certificate_reissue(application=application, by=by, reason=text)
+    if action == "paper_printed":
+        return services.paper_mark_printed(application=application, by=by)
+    if action == "paper_collected":
+        return services.paper_mark_collected(application=application, by=by)
+    raise ValueError(action)
+
+
+class DueStateFilter(admin.SimpleListFilter):
+    title = _("deadline")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return (("due_soon", _("Due soon")), ("overdue", _("Overdue")), ("paused", _("Paused")))
+
+    def queryset(self, request, queryset):
+        if self.value() in ("due_soon", "overdue"):
+            return queryset.filter(due_state=self.value(), status__in=Application.OPEN_STATUSES)
+        if self.value() == "paused":
+            return queryset.filter(status=Status.INFO_REQUESTED)
+        return queryset
+
+
+@admin.register(Application)
+class ApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+    office_fields = ("office",)
+    list_display = ("case_number", "holder_display", "status", "purpose_display", "due_date", "countdown_display")
+    list_filter = ("status", DueStateFilter, "delivery")
+    search_fields = ("=case_number", "holder_name", "=holder_id_number")
+    list_select_related = ("office",)
+    list_per_page = 50
+    show_full_result_count = False
+    ordering = ("-created_at",)
+    change_form_template = "certificates/admin/application_review.html"
+    export_fields = ("case_number", "status", "reason", "delivery", "submitted_at", "due_date")
+    # Citizen data is never edited here: every change is an action calling a service.
+    fieldsets = (
+        (_("Case"), {"fields": ("case_number", "status", "office", "submitted_at", "accepted_at", "due_date",
+                                 "decided_by", "decided_at")}),
+        (_("Holder"), {"fields": ("for_self", "holder_name", "holder_id_type", "holder_id_number", "holder_sex",
+                                   "holder_birth_date")}),
+        (_("Purpose and delivery"), {"fields": ("reason", "destination_country", "reason_other",
+                                                "receiving_organisation", "delivery", "collection_office")}),
+        (_("Review"), {"fields": ("info_request", "citizen_reply", "refusal_reason", "register_checked_at",
+                                  "paper_printed_at", "paper_collected_at")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field for _name, options in self.fieldsets for field in options["fields"]]
+
+    def get_queryset(self, request):
+        # Drafts are the citizen's own business until submitted.
+        return super().get_queryset(request).exclude(status=Status.DRAFT)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("holder"), ordering="holder_name")
+    def holder_display(self, obj):
+        return obj.masked_holder_name
+
+    @admin.display(description=_("purpose"))
+    def purpose_display(self, obj):
+        return obj.purpose_text
+
+    @admin.display(description=_("time left"))
+    def countdown_display(self, obj):
+        return countdown(obj)
+
+    # --- the review page --------------------------------------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/act/<str:action>/",
+                self.admin_site.admin_view(self.action_view),
+                name="%s_%s_act" % info,
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "POST":
+            # Nothing is saved from this form; decisions go through the action URLs.
+            return HttpResponseNotAllowed(["GET"])
+        application = self.get_object(request, unquote(object_id))  # 404 outside the officer's offices
+        if not self.has_view_or_change_permission(request, application):
+            raise PermissionDenied
+        extra_context = {**(extra_context or {}), **self.review_context(request, application)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def review_context(self, request, application):
+        certificate = services.current_certificate(application=application)
+        matches = services.register_matches(id_number=application.holder_id_number)
+        may_act = self.has_change_permission(request, application)
+        actions = services.available_actions(application=application, certificate=certificate) if may_act else []
+        own = services._same_person(request.user, application)
+        return {
+            "application": application,
+            "review_documents": list(documents_for_case(application).order_by("kind", "-created_at")),
+            "register_matches": matches,
+            "register_blocking": [m for m in matches if not m.sealed],
+            "timeline": [
+                {
+                    "at": entry.at,
+                    "from": application.status_label(entry.from_status) if entry.from_status else "",
+                    "to": application.status_label(entry.to_status),
+                    "actor": entry.actor,
+                    "note": entry.note,
+                }
+                for entry in application.timeline()
+            ],
+            "certificate": certificate,
+            "refusal_notice": services.refusal_notice(application=application),
+            "countdown": countdown(application),
+            "own_application": own,
+            "review_actions": [
+                {
+                    "name": name,
+                    "label": ACTION_LABELS[name],
+                    "text_label": ACTION_TEXT.get(name),
+                    "text_required": name in ("request_info", "refuse", "revoke", "reissue"),
+                    "url": reverse(
+                        f"{self.admin_site.name}:certificates_application_act", args=[application.pk, name]
+                    ),
+                    "danger": name in ("refuse", "revoke"),
+                }
+                for name in ([] if own else actions)
+            ],
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+
+    def action_view(self, request, object_id, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        application = self.get_object(request, unquote(object_id))  # 404 outside the officer's offices
+        if action not in ACTION_LABELS:
+            raise PermissionDenied
+        if not self.has_change_permission(request, application):
+            raise PermissionDenied
+        change_url = reverse(f"{self.admin_site.name}:certificates_application_change", args=[application.pk])
+        try:
+            _run_action(action, application=application, by=request.user, text=request.POST.get("text", ""))
+        except (TransitionError, ValidationError) as exc:
+            for message in getattr(exc, "messages", None) or [str(exc)]:
+                self.message_user(request, message, level=messages.ERROR)
+        else:
+            self.message_user(request, ACTION_DONE[action] % {"number": application.case_number}, messages.SUCCESS)
+        return HttpResponseRedirect(change_url)
+
+
+# --- the register ----------------------------------------------------------------------------------------
+
+
+class RegisterImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "UTF-8, with the header line id_number,name,offence,court,judgment_date,sentence,sentence_months,"
+            "age_at_offence. Dates as YYYY-MM-DD. If any row is wrong, nothing is imported."
+        ),
+    )
+
+
+@admin.register(CriminalRecord)
+class CriminalRecordAdmin(admin.ModelAdmin):
+    """Administrators only: officers see matches on the review page of an application, never the register."""
+
+    list_display = ("masked_id_number", "name", "offence", "judgment_date", "sentence", "sealed_display",
+                    "import_batch")
+    search_fields = ("=id_number",)
+    list_filter = ("import_batch",)
+    show_full_result_count = False
+    readonly_fields = ("imported_at", "import_batch")
+    change_list_template = "certificates/admin/criminalrecord_changelist.html"
+
+    def get_search_results(self, request, queryset, search_term):
+        # The register is searched by exact, normalised ID number (the indexed column) only.
+        from accounts import idnumber
+
+        return super().get_search_results(request, queryset, idnumber.normalize(search_term))
+
+    def _admin(self, request):
+        return is_administrator(request.user)
+
+    def has_module_permission(self, request):
+        return self._admin(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._admin(request)
+
+    def has_add_permission(self, request):
+        return self._admin(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._admin(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._admin(request) and super().has_delete_permission(request, obj)
+
+    @admin.display(description=_("ID number"), ordering="id_number")
+    def masked_id_number(self, obj):
+        from accounts import idnumber
+
+        return idnumber.mask(obj.id_number)
+
+    @admin.display(description=_("sealed"), boolean=True)
+    def sealed_display(self, obj):
+        return obj.sealed
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="%s_%s_import" % info),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        if not (self._admin(request) and super().has_add_permission(request)):
+            raise PermissionDenied
+        report = None
+        form = RegisterImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            report = services.register_import_csv(file=form.cleaned_data["file"], by=request.user)
+            if report.ok:
+                self.message_user(
+                    request,
+                    ngettext("%(count)d record imported.", "%(count)d records imported.", report.imported)
+                    % {"count": report.imported},
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(request, _("Nothing was imported: correct the file and try again."), messages.ERROR)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import the criminal-record register (CSV)"),
+            "form": form,
+            "report": report,
+        }
+        return TemplateResponse(request, "certificates/admin/register_import.html", context,
+                                status=400 if report is not None and not report.ok else 200)

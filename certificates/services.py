@@ -1,0 +1,624 @@
+"""No-criminal-record applications: every step a citizen, an officer or the worker takes, as one function each.
+
+Views, admin pages and tasks call these; none of them sets `status` itself. Every status change goes through
+portal.cases.services.transition (a conditional UPDATE, so of two officers acting at once one wins and the
+other gets TransitionConflict), and every step that queues work does it with transaction.on_commit.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import logging
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import idnumber
+from accounts.scoping import ALL, scoped_office_ids
+from portal.cases.models import Transition
+from portal.cases.services import (
+    TransitionConflict,
+    TransitionError,
+    TransitionNotAllowed,
+    clock_pause,
+    clock_resume,
+    clock_start,
+    clock_stop,
+    next_case_number,
+    transition,
+)
+from portal.documents.models import Document
+from portal.documents.services import documents_for_case
+from portal.notify.services import notify_office, notify_user
+from portal.verify.models import DocumentStatus, IssuedDocument
+from portal.verify.services import issued_document_revoke, issued_documents_for_source
+
+from .models import CLOCK_WORKING_DAYS, Application, Delivery, HolderIdType, Reason, Status
+from .register import ImportReport, register_blocking, register_import_csv, register_matches
+
+logger = logging.getLogger("certificates")
+
+KIND_CERTIFICATE = "ncr_certificate"
+KIND_REFUSAL_NOTICE = "ncr_refusal_notice"
+REQUIRED_DOCUMENTS = {
+    HolderIdType.RESIDENT_ID: ("id_front", "id_back", "photo"),
+    HolderIdType.PASSPORT: ("passport", "photo"),
+}
+WITHDRAWABLE = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED)
+REFUSABLE = (Status.ACCEPTED, Status.INFO_REQUESTED)
+
+__all__ = [
+    "ImportReport",
+    "KIND_CERTIFICATE",
+    "KIND_REFUSAL_NOTICE",
+    "TransitionConflict",
+    "TransitionError",
+    "TransitionNotAllowed",
+    "application_accept",
+    "application_approve",
+    "application_create_draft",
+    "application_delete_draft",
+    "application_missing",
+    "application_refuse",
+    "application_request_info",
+    "application_resubmit",
+    "application_submit",
+    "application_withdraw",
+    "available_actions",
+    "certificate_reissue",
+    "certificate_revoke",
+    "certificate_valid_until",
+    "current_certificate",
+    "paper_mark_collected",
+    "paper_mark_printed",
+    "refusal_notice",
+    "register_blocking",
+    "register_import_csv",
+    "register_matches",
+]
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def _same_person(user, application: Application) -> bool:
+    """The user is the applicant or the holder (an agent's application for an officer is still theirs)."""
+    if user.pk == application.applicant_id:
+        return True
+    own_number = idnumber.normalize(getattr(user, "id_number", "") or "")
+    return bool(own_number) and own_number == idnumber.normalize(application.holder_id_number)
+
+
+def _ensure_may_decide(by, application: Application):
+    """Staff act on applications; never on their own (DESIGN.md section 10)."""
+    if by is None or not getattr(by, "is_staff", False) or not by.is_active:
+        raise TransitionNotAllowed(_("Only police station staff can do this."))
+    offices = scoped_office_ids(by)
+    if offices is not ALL and application.office_id not in offices:
+        # The admin already answers 404 outside the officer's scope; this guards every other caller.
+        raise TransitionNotAllowed(_("This application belongs to another office."))
+    if _same_person(by, application):
+        raise TransitionNotAllowed(
+            _("You cannot act on an application for yourself. Another officer of the station must handle it.")
+        )
+
+
+def _ensure_status(application: Application, allowed):
+    """Checked before the register lookup; transition() checks again, atomically."""
+    if application.status not in allowed:
+        raise TransitionNotAllowed(
+            _("This action is not possible while the case is “%(status)s”.")
+            % {"status": application.status_label()}
+        )
+
+
+def _ensure_applicant(by, application: Application):
+    if by is None or by.pk != application.applicant_id:
+        raise TransitionNotAllowed(_("Only the applicant can do this."))
+
+
+def _required_text(value: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(message, code="required")
+    return value
+
+
+def _on_commit_delay(task, *args):
+    """Publish after commit; if the broker is down, the re-queue sweep finds the work later."""
+
+    def publish():
+        try:
+            task.delay(*args)
+        except Exception as exc:  # noqa: BLE001 - the beat sweep is the safety net
+            logger.warning("could not queue %s%s (%s); the sweep will", task.name, args, exc.__class__.__name__)
+
+    transaction.on_commit(publish)
+
+
+def _note_event(application: Application, *, by, note: str, guard: dict | None = None, **changes):
+    """A timeline row for a step that does not change the status (revocation, paper copy).
+
+    Guarded like transition(): the UPDATE names the status this object was read with and `guard`, so a
+    stale page or a double click changes nothing and raises TransitionConflict.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Application.objects.filter(pk=application.pk, status=application.status, **(guard or {})).update(
+            updated_at=now, **changes
+        )
+        if updated != 1:
+            raise TransitionConflict(
+                _("Case %(number)s was changed by someone else a moment ago. Reload it and check before acting.")
+                % {"number": application.case_number}
+            )
+        Transition.objects.create(
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id=application.pk,
+            from_status=application.status,
+            to_status=application.status,
+            actor=by,
+            office=getattr(by, "office", None),
+            note=note,
+        )
+    for name, value in changes.items():
+        setattr(application, name, value)
+    application.updated_at = now
+
+
+def _notify(application: Application, template: str, **context):
+    notify_user(
+        application.applicant,
+        template=f"certificates/{template}",
+        context={"application": application, "case_number": application.case_number, **context},
+    )
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """Same day `months` later; the last day of the month when that day does not exist (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def certificate_valid_until(issued_on: datetime.date) -> datetime.date:
+    """The last day a certificate issued on `issued_on` is valid (CERTIFICATE_VALIDITY_MONTHS, default 3)."""
+    return add_months(issued_on, settings.CERTIFICATE_VALIDITY_MONTHS) - datetime.timedelta(days=1)
+
+
+# --- the citizen's steps ---------------------------------------------------------------------------------
+
+
+def application_create_draft(*, applicant, for_self: bool, office) -> Application:
+    """A new draft at `office` with a case number; for oneself, the holder's data come from the profile."""
+    fields = {}
+    if for_self:
+        fields = {
+            "holder_name": applicant.real_name,
+            "holder_id_type": HolderIdType.RESIDENT_ID,
+            "holder_id_number": applicant.id_number or "",
+            "holder_sex": applicant.sex or "",
+            "holder_birth_date": applicant.birth_date,
+        }
+    application = Application.objects.create(
+        case_number=next_case_number(Application.CASE_PREFIX),
+        applicant=applicant,
+        office=office,
+        status=Status.DRAFT,
+        for_self=for_self,
+        **fields,
+    )
+    logger.info("certificate draft %s created by user %s", application.case_number, applicant.pk)
+    return application
+
+
+def _current_document_kinds(application: Application) -> set[str]:
+    return set(documents_for_case(application).values_list("kind", flat=True))
+
+
+def application_missing(*, application: Application) -> list[tuple[str, str]]:
+    """(section key, message) for everything still missing before the application can be submitted."""
+    missing = []
+    if not application.holder_name.strip():
+        missing.append(("holder", _("Enter the full name of the person the certificate is for.")))
+    if not application.holder_id_number:
+        missing.append(("holder", _("Enter the number of the holder's ID document.")))
+    elif application.holder_id_type == HolderIdType.RESIDENT_ID:
+        try:
+            idnumber.parse(application.holder_id_number)
+        except ValidationError as exc:
+            missing.append(("holder", " ".join(exc.messages)))
+    kinds = _current_document_kinds(application)
+    if not application.for_self and "authorisation" not in kinds:
+        missing.append(("holder", _("Upload the holder's signed authorisation.")))
+
+    if not application.reason:
+        missing.append(("purpose", _("Choose what the certificate is for.")))
+    elif application.reason == Reason.ABROAD and not application.destination_country.strip():
+        missing.append(("purpose", _("Enter the country or region you are going to.")))
+    elif application.reason == Reason.OTHER and not application.reason_other.strip():
+        missing.append(("purpose", _("Explain what the certificate is for.")))
+    if not application.receiving_organisation.strip():
+        missing.append(("purpose", _("Enter the organisation that will receive the certificate.")))
+
+    if application.delivery == Delivery.COLLECT:
+        office = application.collection_office
+        if office is None:
+            missing.append(("delivery", _("Choose the office where you will collect the paper copy.")))
+        elif not (office.active and office.accepts_paper_collection):
+            missing.append(("delivery", _("Paper copies can no longer be collected at %(office)s; choose another office.")
+                            % {"office": office}))
+
+    labels = {
+        "id_front": _("Upload the front of the ID card."),
+        "id_back": _("Upload the back of the ID card."),
+        "passport": _("Upload the passport data page."),
+        "photo": _("Upload a bareheaded colour photo."),
+    }
+    for kind in REQUIRED_DOCUMENTS.get(application.holder_id_type, REQUIRED_DOCUMENTS[HolderIdType.RESIDENT_ID]):
+        if kind not in kinds:
+            missing.append(("documents", labels[kind]))
+
+    if application.declaration_at is None:
+        missing.append(("declaration", _("Tick the declaration to confirm that the information is true.")))
+    return missing
+
+
+def _ensure_complete(application: Application, by):
+    if not by.contact_confirmed:
+        raise ValidationError(
+            _("Confirm your e-mail address and mobile number in your profile before you submit."),
+            code="contact_unconfirmed",
+        )
+    missing = application_missing(application=application)
+    if missing:
+        raise ValidationError([ValidationError(message, code=key) for key, message in missing])
+
+
+def application_submit(*, application: Application, by) -> Application:
+    """DRAFT -> SUBMITTED once nothing is missing; the citizen gets the case number by e-mail and SMS.
+
+    The working-day clock starts when the station accepts the application (DESIGN.md section 7).
+    """
+    _ensure_applicant(by, application)
+    if application.status != Status.DRAFT:
+        raise TransitionNotAllowed(_("This application has already been submitted."))
+    _ensure_complete(application, by)
+    with transaction.atomic():
+        transition(
+            application,
+            to=Status.SUBMITTED,
+            by=by,
+            allowed_from=(Status.DRAFT,),
+            submitted_at=timezone.now(),
+        )
+        _notify(application, "submitted", working_days=CLOCK_WORKING_DAYS)
+    return application
+
+
+def application_resubmit(*, application: Application, by, reply: str = "") -> Application:
+    """INFO_REQUESTED -> ACCEPTED with the amended answers; the clock restarts with the days it had left."""
+    _ensure_applicant(by, application)
+    if application.status != Status.INFO_REQUESTED:
+        raise TransitionNotAllowed(_("No information was requested for this application."))
+    _ensure_complete(application, by)
+    with transaction.atomic():
+        transition(
+            application,
+            to=Status.ACCEPTED,
+            by=by,
+            note=(reply or "").strip(),
+            allowed_from=(Status.INFO_REQUESTED,),
+            citizen_reply=(reply or "").strip(),
+            **clock_resume(application),
+        )
+        notify_office(
+            application.office,
+            template="certificates/resubmitted",
+            context={"case_number": application.case_number, "due_date": application.due_date},
+        )
+    return application
+
+
+def application_withdraw(*, application: Application, by) -> Application:
+    """The applicant withdraws before a decision; the clock stops."""
+    _ensure_applicant(by, application)
+    transition(
+        application,
+        to=Status.WITHDRAWN,
+        by=by,
+        allowed_from=WITHDRAWABLE,
+        note=_("Withdrawn by the applicant."),
+        **clock_stop(),
+    )
+    return application
+
+
+def application_delete_draft(*, application: Application, by) -> None:
+    """Delete a draft and its uploads (files removed after commit)."""
+    _ensure_applicant(by, application)
+    with transaction.atomic():
+        if not Application.objects.filter(pk=application.pk, status=Status.DRAFT).exists():
+            raise TransitionNotAllowed(_("Only a draft can be deleted."))
+        documents = list(documents_for_case(application).only("pk", "file"))
+        names = [document.file.name for document in documents]
+        Document.objects.filter(pk__in=[d.pk for d in documents]).delete()
+        Transition.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application), object_id=application.pk
+        ).delete()
+        Application.objects.filter(pk=application.pk, status=Status.DRAFT).delete()
+
+        def remove_files():
+            from portal.documents.storage import private_storage
+
+            for name in names:
+                private_storage.delete(name)
+
+        transaction.on_commit(remove_files)
+    logger.info("certificate draft %s deleted by its applicant", application.case_number)
+
+
+# --- the officer's steps ---------------------------------------------------------------------------------
+
+
+def application_accept(*, application: Application, by) -> Application:
+    """SUBMITTED -> ACCEPTED: the 3-working-day clock starts today (day 0)."""
+    _ensure_may_decide(by, application)
+    with transaction.atomic():
+        transition(
+            application,
+            to=Status.ACCEPTED,
+            by=by,
+            office=by.office,
+            allowed_from=(Status.SUBMITTED,),
+            accepted_at=timezone.now(),
+            **clock_start(CLOCK_WORKING_DAYS),
+        )
+        _notify(application, "accepted", due_date=application.due_date)
+    return application
+
+
+def application_request_info(*, application: Application, by, message: str) -> Application:
+    """ACCEPTED -> INFO_REQUESTED (补正): the clock pauses with the working days left."""
+    _ensure_may_decide(by, application)
+    _ensure_status(application, (Status.ACCEPTED,))  # before clock_pause, which needs a running clock
+    message = _required_text(message, _("Say what information or document the applicant must add."))
+    with transaction.atomic():
+        transition(
+            application,
+            to=Status.INFO_REQUESTED,
+            by=by,
+            office=by.office,
+            note=message,
+            allowed_from=(Status.ACCEPTED,),
+            info_request=message,
+            citizen_reply="",
+            **clock_pause(application),
+        )
+        _notify(application, "info_requested", message=message)
+    return application
+
+
+def application_approve(*, application: Application, by, note: str = "") -> Application:
+    """ACCEPTED -> APPROVED, refused while the register holds a record that is not sealed.
+
+    Bumps the certificate generation in the same UPDATE and queues the certificate after commit.
+    """
+    _ensure_may_decide(by, application)
+    _ensure_status(application, (Status.ACCEPTED,))
+    blocking = register_blocking(register_matches(id_number=application.holder_id_number))
+    if blocking:
+        raise TransitionNotAllowed(
+            _(
+                "The register holds %(count)d record(s) for this ID number that are not sealed, so the certificate "
+                "cannot be issued. Refuse the application with a reason instead."
+            )
+            % {"count": len(blocking)}
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        transition(
+            application,
+            to=Status.APPROVED,
+            by=by,
+            office=by.office,
+            note=(note or "").strip(),
+            allowed_from=(Status.ACCEPTED,),
+            register_checked_at=now,
+            decided_by=by,
+            decided_at=now,
+            certificate_generation=F("certificate_generation") + 1,
+            **clock_stop(),
+        )
+        application.refresh_from_db(fields=["certificate_generation"])
+        _queue_certificate(application)
+    return application
+
+
+def _queue_certificate(application: Application):
+    from . import tasks
+
+    _on_commit_delay(tasks.generate_certificate, application.pk, application.certificate_generation)
+
+
+def application_refuse(*, application: Application, by, reason: str) -> Application:
+    """ACCEPTED or INFO_REQUESTED -> REFUSED with a reason; the refusal notice PDF is generated after commit.
+
+    The notice is an IssuedDocument of its own generation (the generation counter numbers every document
+    issued for the application), so the worker's idempotency key works for it exactly as for a certificate.
+    """
+    _ensure_may_decide(by, application)
+    reason = _required_text(reason, _("Give the reason for the refusal; it is printed on the refusal notice."))
+    now = timezone.now()
+    with transaction.atomic():
+        transition(
+            application,
+            to=Status.REFUSED,
+            by=by,
+            office=by.office,
+            note=reason,
+            allowed_from=REFUSABLE,
+            register_checked_at=now,
+            decided_by=by,
+            decided_at=now,
+            refusal_reason=reason,
+            certificate_generation=F("certificate_generation") + 1,
+            **clock_stop(),
+        )
+        application.refresh_from_db(fields=["certificate_generation"])
+        from . import tasks
+
+        _on_commit_delay(tasks.generate_refusal_notice, application.pk, application.certificate_generation)
+        _notify(application, "refused", reason=reason)
+    return application
+
+
+def current_certificate(*, application: Application) -> IssuedDocument | None:
+    """The certificate of the newest generation (valid, being generated, or revoked), or None."""
+    return (
+        issued_documents_for_source(application)
+        .filter(kind=KIND_CERTIFICATE)
+        .select_related("issuing_office")
+        .first()
+    )
+
+
+def refusal_notice(*, application: Application) -> IssuedDocument | None:
+    return issued_documents_for_source(application).filter(kind=KIND_REFUSAL_NOTICE).first()
+
+
+def _valid_certificate(application: Application) -> IssuedDocument:
+    document = current_certificate(application=application)
+    if document is None or document.status != DocumentStatus.VALID:
+        raise TransitionNotAllowed(_("This application has no valid certificate."))
+    return document
+
+
+def certificate_revoke(*, application: Application, by, reason: str) -> IssuedDocument:
+    """Revoke the issued certificate with a reason; the application stays ISSUED, its timeline says so."""
+    _ensure_may_decide(by, application)
+    reason = _required_text(reason, _("Give the reason for the revocation."))
+    if application.status != Status.ISSUED:
+        raise TransitionNotAllowed(_("Only an issued certificate can be revoked."))
+    document = _valid_certificate(application)
+    with transaction.atomic():
+        _note_event(
+            application,
+            by=by,
+            note=_("Certificate %(code)s revoked: %(reason)s") % {"code": document.code, "reason": reason},
+        )
+        document = issued_document_revoke(document=document, by=by, reason=reason)
+        _notify(application, "revoked", code=document.code, reason=reason)
+    return document
+
+
+def certificate_reissue(*, application: Application, by, reason: str) -> Application:
+    """Revoke the current certificate and issue a new one (next generation): ISSUED -> APPROVED -> (worker) ISSUED."""
+    _ensure_may_decide(by, application)
+    reason = _required_text(reason, _("Give the reason for reissuing the certificate."))
+    _ensure_status(application, (Status.ISSUED,))
+    blocking = register_blocking(register_matches(id_number=application.holder_id_number))
+    if blocking:
+        raise TransitionNotAllowed(
+            _("The register now holds a record for this ID number that is not sealed; the certificate cannot be "
+              "reissued. Revoke it instead.")
+        )
+    document = current_certificate(application=application)
+    with transaction.atomic():
+        transition(
+            application,
+            to=Status.APPROVED,
+            by=by,
+            office=by.office,
+            note=_("Reissue: %(reason)s") % {"reason": reason},
+            allowed_from=(Status.ISSUED,),
+            register_checked_at=timezone.now(),
+            certificate_generation=F("certificate_generation") + 1,
+        )
+        if document is not None and document.status in (DocumentStatus.VALID, DocumentStatus.GENERATING):
+            issued_document_revoke(
+                document=document, by=by, reason=_("Replaced by a reissued certificate: %(reason)s") % {"reason": reason}
+            )
+        application.refresh_from_db(fields=["certificate_generation"])
+        _queue_certificate(application)
+    return application
+
+
+def paper_mark_printed(*, application: Application, by) -> Application:
+    """The paper copy is printed: the applicant is told where and when to collect it (SMS and e-mail)."""
+    _ensure_may_decide(by, application)
+    if application.delivery != Delivery.COLLECT:
+        raise TransitionNotAllowed(_("The applicant did not ask for a paper copy to collect."))
+    if application.status != Status.ISSUED:
+        raise TransitionNotAllowed(_("The paper copy can be printed once the certificate is issued."))
+    if application.paper_printed_at is not None:
+        raise TransitionNotAllowed(_("The paper copy is already marked as printed."))
+    with transaction.atomic():
+        _note_event(
+            application,
+            by=by,
+            note=_("Paper copy printed."),
+            guard={"paper_printed_at__isnull": True},
+            paper_printed_at=timezone.now(),
+        )
+        office = application.collection_office or application.office
+        _notify(application, "paper_ready", office=office)
+    return application
+
+
+def paper_mark_collected(*, application: Application, by) -> Application:
+    _ensure_may_decide(by, application)
+    if application.delivery != Delivery.COLLECT or application.paper_printed_at is None:
+        raise TransitionNotAllowed(_("There is no printed paper copy to hand over."))
+    if application.paper_collected_at is not None:
+        raise TransitionNotAllowed(_("The paper copy is already marked as collected."))
+    _note_event(
+        application,
+        by=by,
+        note=_("Paper copy collected."),
+        guard={"paper_printed_at__isnull": False, "paper_collected_at__isnull": True},
+        paper_collected_at=timezone.now(),
+    )
+    return application
+
+
+# --- what the review page offers -------------------------------------------------------------------------
+
+ACTIONS = (
+    "accept",
+    "request_info",
+    "approve",
+    "refuse",
+    "revoke",
+    "reissue",
+    "paper_printed",
+    "paper_collected",
+)
+
+
+def available_actions(*, application: Application, certificate: IssuedDocument | None = None) -> list[str]:
+    """The officer's actions that make sense in the current state (the services still check everything)."""
+    status = application.status
+    actions = []
+    if status == Status.SUBMITTED:
+        actions.append("accept")
+    if status == Status.ACCEPTED:
+        actions += ["request_info", "approve"]
+    if status in REFUSABLE:
+        actions.append("refuse")
+    if status == Status.ISSUED:
+        if certificate is not None and certificate.status == DocumentStatus.VALID:
+            actions.append("revoke")
+        actions.append("reissue")
+        if application.delivery == Delivery.COLLECT:
+            if application.paper_printed_at is None:
+                actions.append("paper_printed")
+            elif application.paper_collected_at is None:
+                actions.append("paper_collected")
+    return actions

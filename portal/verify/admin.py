@@ -1,0 +1,119 @@
+"""Issued documents (read-only, scoped to the issuing office), their downloads and the verification log."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from accounts.scoping import OfficeScopedAdminMixin, is_administrator
+
+from .codes import normalize_code
+from .models import IssuedDocument, IssuedDocumentAccess, VerificationLog
+
+
+class ReadOnlyAdminMixin:
+    """Rows written only by the services: staff look, never add, change or delete."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IssuedDocument)
+class IssuedDocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    office_fields = ("issuing_office",)
+    list_display = (
+        "code",
+        "title",
+        "masked_holder",
+        "issuing_office",
+        "status",
+        "issued_at",
+        "valid_until",
+        "verification_count",
+    )
+    list_filter = ("status", "kind")
+    list_select_related = ("issuing_office",)
+    search_fields = ("code",)
+    show_full_result_count = False
+    date_hierarchy = None
+    fields = (
+        "code",
+        "kind",
+        "title",
+        "title_en",
+        "source_type",
+        "source_id",
+        "generation",
+        "holder_name",
+        "issuing_office",
+        "issued_at",
+        "valid_until",
+        "status",
+        "revoked_at",
+        "revoke_reason",
+        "revoked_by",
+        "download",
+        "sha256",
+        "size",
+        "generated_at",
+        "verification_count",
+        "last_verified_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("holder"))
+    def masked_holder(self, obj):
+        return obj.masked_holder_name
+
+    @admin.display(description=_("PDF"))
+    def download(self, obj):
+        if not obj.file:
+            return "-"
+        return format_html('<a href="{}">{}</a>', reverse("verify:download", args=[obj.code]), _("Download (logged)"))
+
+    def has_view_permission(self, request, obj=None):
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def get_search_results(self, request, queryset, search_term):
+        # Codes are read aloud and typed: accept any spelling normalize_code() accepts.
+        code = normalize_code(search_term)
+        if code:
+            return queryset.filter(code=code), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+@admin.register(IssuedDocumentAccess)
+class IssuedDocumentAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("at", "document", "user", "ip")
+    list_select_related = ("document", "user")
+    raw_id_fields = ("document",)
+    show_full_result_count = False
+
+    def has_view_permission(self, request, obj=None):
+        return is_administrator(request.user)
+
+    def has_module_permission(self, request):
+        return is_administrator(request.user)
+
+
+@admin.register(VerificationLog)
+class VerificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("at", "channel", "result", "document", "client_ip")
+    list_filter = ("channel", "result")
+    list_select_related = ("document",)
+    show_full_result_count = False
+
+    def has_view_permission(self, request, obj=None):
+        return is_administrator(request.user)
+
+    def has_module_permission(self, request):
+        return is_administrator(request.user)

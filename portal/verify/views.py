@@ -1,0 +1,130 @@
+"""Public verification pages and API (no login), and the holder's / staff's download of an issued PDF."""
+
+import ipaddress
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from portal.ratelimit import client_ip, rate_limited
+
+from . import services
+from .codes import normalize_code
+from .forms import CodeForm, PdfForm
+from .models import IssuedDocument, VerificationLog
+
+# Per client address: (requests, seconds). PDF checks cost a signature validation each, so they get fewer.
+# Settings may override them (the load benchmark lifts the first).
+DEFAULT_LOOKUP_LIMIT = (30, 60)
+DEFAULT_PDF_LIMIT = (10, 60)
+
+
+def _limited(request, scope, setting, default):
+    limit, period = getattr(settings, setting, default)
+    return rate_limited(request, scope, limit=limit, period=period), period
+
+
+def _ip(request):
+    try:
+        return str(ipaddress.ip_address(client_ip(request)))
+    except ValueError:
+        return None
+
+
+def _limited_page(request, period):
+    response = render(request, "verify/limited.html", status=429)
+    response["Retry-After"] = str(period)
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def index(request):
+    """GET: the code form (a submitted code redirects to its page). POST: check an uploaded PDF."""
+    code_form = CodeForm(request.GET if "code" in request.GET else None)
+    pdf_form = PdfForm()
+    outcome = None
+    if request.method == "POST":
+        limited, period = _limited(request, "verify-pdf", "VERIFY_PDF_RATE_LIMIT", DEFAULT_PDF_LIMIT)
+        if limited:
+            return _limited_page(request, period)
+        pdf_form = PdfForm(request.POST, request.FILES)
+        if pdf_form.is_valid():
+            outcome = services.verify_pdf(pdf=pdf_form.cleaned_data["pdf"], ip=_ip(request))
+            pdf_form = PdfForm()
+    elif code_form.is_bound:
+        limited, period = _limited(request, "verify", "VERIFY_RATE_LIMIT", DEFAULT_LOOKUP_LIMIT)
+        if limited:
+            return _limited_page(request, period)
+        if code_form.is_valid():
+            return redirect("verify:detail", code=code_form.cleaned_data["code"])
+    return render(
+        request,
+        "verify/index.html",
+        {"code_form": code_form, "pdf_form": pdf_form, "outcome": outcome},
+        status=400 if (code_form.errors or pdf_form.errors) else 200,
+    )
+
+
+@never_cache
+@require_GET
+def detail(request, code):
+    """The QR target: what the code stands for, in the minimum the rules allow."""
+    limited, period = _limited(request, "verify", "VERIFY_RATE_LIMIT", DEFAULT_LOOKUP_LIMIT)
+    if limited:
+        return _limited_page(request, period)
+    canonical = normalize_code(code)
+    if canonical and canonical != code:
+        # Typed by hand (lower case, no hyphens, O for 0): one canonical address, not counted twice.
+        return redirect("verify:detail", code=canonical, permanent=True)
+    result = services.verify_code(code=code, channel=VerificationLog.Channel.PAGE, ip=_ip(request))
+    return render(
+        request,
+        "verify/detail.html",
+        {"result": result, "code_form": CodeForm(initial={"code": result.code})},
+        status=404 if result.state == services.State.NOT_FOUND else 200,
+    )
+
+
+@never_cache
+@require_GET
+def api(request, code):
+    """JSON for machines: {"code","state","document_type","holder","issued_on","issuing_office",...}."""
+    limited, period = _limited(request, "verify", "VERIFY_RATE_LIMIT", DEFAULT_LOOKUP_LIMIT)
+    if limited:
+        response = JsonResponse({"error": "rate_limited", "detail": "Too many requests; try again later."}, status=429)
+        response["Retry-After"] = str(period)
+        return response
+    result = services.verify_code(code=code, channel=VerificationLog.Channel.API, ip=_ip(request))
+    response = JsonResponse(
+        result.as_json(),
+        status=404 if result.state == services.State.NOT_FOUND else 200,
+        json_dumps_params={"ensure_ascii": False},
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@login_required
+def download(request, code):
+    """The issued PDF, for its holder or for staff whose offices include the issuing office; 404 to anyone else."""
+    canonical = normalize_code(code)
+    document = IssuedDocument.objects.filter(code=canonical).first() if canonical else None
+    if document is None or not services.issued_document_may_download(user=request.user, document=document):
+        raise Http404
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    services.issued_document_record_access(document=document, user=request.user, ip=_ip(request))
+    response = FileResponse(
+        handle, as_attachment=True, filename=f"{document.kind}-{document.code}.pdf", content_type="application/pdf"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
