@@ -21,14 +21,14 @@ from .models import Application, CriminalRecord, Status
 
 
 def countdown(application, today=None) -> str:
-    """"2 working days left" / "due today" / "overdue by 1 working day" / "paused (2 working days left)"."""
+    """ "2 working days left" / "due today" / "overdue by 1 working day" / "paused (2 working days left)"."""
     if application.paused_at is not None or application.status == Status.INFO_REQUESTED:
         left = application.workdays_left
         if left is None:
             return str(_("paused"))
-        return ngettext(
-            "paused (%(count)d working day left)", "paused (%(count)d working days left)", left
-        ) % {"count": left}
+        return ngettext("paused (%(count)d working day left)", "paused (%(count)d working days left)", left) % {
+            "count": left
+        }
     if application.due_date is None or application.status not in Application.OPEN_STATUSES:
         return "—"
     today = today or timezone.localdate()
@@ -120,14 +120,60 @@ class ApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     export_fields = ("case_number", "status", "reason", "delivery", "submitted_at", "due_date")
     # Citizen data is never edited here: every change is an action calling a service.
     fieldsets = (
-        (_("Case"), {"fields": ("case_number", "status", "office", "submitted_at", "accepted_at", "due_date",
-                                 "decided_by", "decided_at")}),
-        (_("Holder"), {"fields": ("for_self", "holder_name", "holder_id_type", "holder_id_number", "holder_sex",
-                                   "holder_birth_date")}),
-        (_("Purpose and delivery"), {"fields": ("reason", "destination_country", "reason_other",
-                                                "receiving_organisation", "delivery", "collection_office")}),
-        (_("Review"), {"fields": ("info_request", "citizen_reply", "refusal_reason", "register_checked_at",
-                                  "paper_printed_at", "paper_collected_at")}),
+        (
+            _("Case"),
+            {
+                "fields": (
+                    "case_number",
+                    "status",
+                    "office",
+                    "submitted_at",
+                    "accepted_at",
+                    "due_date",
+                    "decided_by",
+                    "decided_at",
+                )
+            },
+        ),
+        (
+            _("Holder"),
+            {
+                "fields": (
+                    "for_self",
+                    "holder_name",
+                    "holder_id_type",
+                    "holder_id_number",
+                    "holder_sex",
+                    "holder_birth_date",
+                )
+            },
+        ),
+        (
+            _("Purpose and delivery"),
+            {
+                "fields": (
+                    "reason",
+                    "destination_country",
+                    "reason_other",
+                    "receiving_organisation",
+                    "delivery",
+                    "collection_office",
+                )
+            },
+        ),
+        (
+            _("Review"),
+            {
+                "fields": (
+                    "info_request",
+                    "citizen_reply",
+                    "refusal_reason",
+                    "register_checked_at",
+                    "paper_printed_at",
+                    "paper_collected_at",
+                )
+            },
+        ),
     )
 
     def get_readonly_fields(self, request, obj=None):
@@ -163,7 +209,7 @@ class ApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
             path(
                 "<path:object_id>/act/<str:action>/",
                 self.admin_site.admin_view(self.action_view),
-                name="%s_%s_act" % info,
+                name="{}_{}_act".format(*info),
             ),
             *super().get_urls(),
         ]
@@ -209,9 +255,7 @@ class ApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
                     "label": ACTION_LABELS[name],
                     "text_label": ACTION_TEXT.get(name),
                     "text_required": name in ("request_info", "refuse", "revoke", "reissue"),
-                    "url": reverse(
-                        f"{self.admin_site.name}:certificates_application_act", args=[application.pk, name]
-                    ),
+                    "url": reverse(f"{self.admin_site.name}:certificates_application_act", args=[application.pk, name]),
                     "danger": name in ("refuse", "revoke"),
                 }
                 for name in ([] if own else actions)
@@ -231,6 +275,16 @@ class ApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         if not self.has_change_permission(request, application):
             raise PermissionDenied
         change_url = reverse(f"{self.admin_site.name}:certificates_application_change", args=[application.pk])
+        seen = request.POST.get("seen_status")
+        if seen and seen != application.status:
+            # The page was stale: another officer acted first. Say so instead of acting on what was not seen.
+            self.message_user(
+                request,
+                _("Someone else acted on case %(number)s first: it is now “%(status)s”. Check it before acting.")
+                % {"number": application.case_number, "status": application.get_status_display()},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(change_url)
         try:
             _run_action(action, application=application, by=request.user, text=request.POST.get("text", ""))
         except (TransitionError, ValidationError) as exc:
@@ -258,8 +312,15 @@ class RegisterImportForm(forms.Form):
 class CriminalRecordAdmin(admin.ModelAdmin):
     """Administrators only: officers see matches on the review page of an application, never the register."""
 
-    list_display = ("masked_id_number", "name", "offence", "judgment_date", "sentence", "sealed_display",
-                    "import_batch")
+    list_display = (
+        "masked_id_number",
+        "name",
+        "offence",
+        "judgment_date",
+        "sentence",
+        "sealed_display",
+        "import_batch",
+    )
     search_fields = ("=id_number",)
     list_filter = ("import_batch",)
     show_full_result_count = False
@@ -303,7 +364,7 @@ class CriminalRecordAdmin(admin.ModelAdmin):
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [
-            path("import/", self.admin_site.admin_view(self.import_view), name="%s_%s_import" % info),
+            path("import/", self.admin_site.admin_view(self.import_view), name="{}_{}_import".format(*info)),
             *super().get_urls(),
         ]
 
@@ -330,5 +391,9 @@ class CriminalRecordAdmin(admin.ModelAdmin):
             "form": form,
             "report": report,
         }
-        return TemplateResponse(request, "certificates/admin/register_import.html", context,
-                                status=400 if report is not None and not report.ok else 200)
+        return TemplateResponse(
+            request,
+            "certificates/admin/register_import.html",
+            context,
+            status=400 if report is not None and not report.ok else 200,
+        )

@@ -17,9 +17,7 @@ def _summary(application, *, with_url: bool):
         updated_at=application.updated_at,
         due_date=application.due_date,
         url=reverse("certificates:detail", kwargs={"case_number": application.case_number}) if with_url else "",
-        timeline=tuple(
-            (entry.at, str(application.status_label(entry.to_status))) for entry in application.timeline()
-        )
+        timeline=tuple((entry.at, str(application.status_label(entry.to_status))) for entry in application.timeline())
         if not with_url
         else (),
     )

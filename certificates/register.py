@@ -91,9 +91,7 @@ def _clean_row(row: dict, today: datetime.date) -> dict:
         if not values[name]:
             problems.append(_("%(column)s: required") % {"column": name})
         elif len(values[name]) > limit:
-            problems.append(
-                _("%(column)s: longer than %(limit)d characters") % {"column": name, "limit": limit}
-            )
+            problems.append(_("%(column)s: longer than %(limit)d characters") % {"column": name, "limit": limit})
     try:
         judgment_date = datetime.date.fromisoformat(values["judgment_date"])
     except ValueError:
@@ -189,7 +187,9 @@ def register_import_csv(*, file, by) -> ImportReport:
             report.error = _("The file has no rows below the header.")
         logger.info(
             "register import by user %s refused: %d rows read, %d rejected",
-            getattr(by, "pk", None), report.rows_read, report.rejected_count,
+            getattr(by, "pk", None),
+            report.rows_read,
+            report.rejected_count,
         )
         return report
     with transaction.atomic():

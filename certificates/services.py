@@ -113,8 +113,7 @@ def _ensure_status(application: Application, allowed):
     """Checked before the register lookup; transition() checks again, atomically."""
     if application.status not in allowed:
         raise TransitionNotAllowed(
-            _("This action is not possible while the case is “%(status)s”.")
-            % {"status": application.status_label()}
+            _("This action is not possible while the case is “%(status)s”.") % {"status": application.status_label()}
         )
 
 
@@ -252,8 +251,13 @@ def application_missing(*, application: Application) -> list[tuple[str, str]]:
         if office is None:
             missing.append(("delivery", _("Choose the office where you will collect the paper copy.")))
         elif not (office.active and office.accepts_paper_collection):
-            missing.append(("delivery", _("Paper copies can no longer be collected at %(office)s; choose another office.")
-                            % {"office": office}))
+            missing.append(
+                (
+                    "delivery",
+                    _("Paper copies can no longer be collected at %(office)s; choose another office.")
+                    % {"office": office},
+                )
+            )
 
     labels = {
         "id_front": _("Upload the front of the ID card."),
@@ -482,10 +486,7 @@ def application_refuse(*, application: Application, by, reason: str) -> Applicat
 def current_certificate(*, application: Application) -> IssuedDocument | None:
     """The certificate of the newest generation (valid, being generated, or revoked), or None."""
     return (
-        issued_documents_for_source(application)
-        .filter(kind=KIND_CERTIFICATE)
-        .select_related("issuing_office")
-        .first()
+        issued_documents_for_source(application).filter(kind=KIND_CERTIFICATE).select_related("issuing_office").first()
     )
 
 
@@ -526,8 +527,10 @@ def certificate_reissue(*, application: Application, by, reason: str) -> Applica
     blocking = register_blocking(register_matches(id_number=application.holder_id_number))
     if blocking:
         raise TransitionNotAllowed(
-            _("The register now holds a record for this ID number that is not sealed; the certificate cannot be "
-              "reissued. Revoke it instead.")
+            _(
+                "The register now holds a record for this ID number that is not sealed; the certificate cannot be "
+                "reissued. Revoke it instead."
+            )
         )
     document = current_certificate(application=application)
     with transaction.atomic():
@@ -543,7 +546,9 @@ def certificate_reissue(*, application: Application, by, reason: str) -> Applica
         )
         if document is not None and document.status in (DocumentStatus.VALID, DocumentStatus.GENERATING):
             issued_document_revoke(
-                document=document, by=by, reason=_("Replaced by a reissued certificate: %(reason)s") % {"reason": reason}
+                document=document,
+                by=by,
+                reason=_("Replaced by a reissued certificate: %(reason)s") % {"reason": reason},
             )
         application.refresh_from_db(fields=["certificate_generation"])
         _queue_certificate(application)

@@ -35,8 +35,12 @@ REFUSAL_TITLE_EN = "Notice of Refusal to Issue a Certificate of No Criminal Reco
 # The certificate is bilingual by design (Chinese with an English line under each heading), whatever the
 # reader's language: these are fixed wordings of an official document, not interface text.
 REASON_ZH = {Reason.EMPLOYMENT: "就业", Reason.ABROAD: "出国（境）", Reason.STUDY: "升学", Reason.OTHER: "其他"}
-REASON_EN = {Reason.EMPLOYMENT: "Employment", Reason.ABROAD: "Going abroad", Reason.STUDY: "Further study",
-             Reason.OTHER: "Other"}
+REASON_EN = {
+    Reason.EMPLOYMENT: "Employment",
+    Reason.ABROAD: "Going abroad",
+    Reason.STUDY: "Further study",
+    Reason.OTHER: "Other",
+}
 SEX = {"M": ("男", "Male"), "F": ("女", "Female")}
 ID_TYPE = {HolderIdType.RESIDENT_ID: ("居民身份证", "Resident ID card"), HolderIdType.PASSPORT: ("护照", "Passport")}
 
@@ -128,7 +132,9 @@ def _document_for(application: Application, generation: int) -> IssuedDocument |
     ).first()
 
 
-def _produce(application: Application, generation: int, *, kind, title, title_en, valid_until, render) -> IssuedDocument:
+def _produce(
+    application: Application, generation: int, *, kind, title, title_en, valid_until, render
+) -> IssuedDocument:
     """Claim (source, generation), render, sign and store; returns the document in whatever state it ended."""
     from portal import pdf
     from portal.verify.services import issued_document_claim, issued_document_store
@@ -150,7 +156,9 @@ def _produce(application: Application, generation: int, *, kind, title, title_en
     if not created:
         # A previous run claimed it and died before storing: finish it with the same code.
         logger.info("completing issued document %s claimed earlier", document.code)
-    signed = pdf.sign_pdf(render(application, document), reason=title_en, location=application.office.name_en or "Henan")
+    signed = pdf.sign_pdf(
+        render(application, document), reason=title_en, location=application.office.name_en or "Henan"
+    )
     return issued_document_store(document=document, pdf=signed)
 
 
@@ -263,7 +271,9 @@ def applications_missing_documents(*, older_than: datetime.timedelta, limit: int
     refused = Application.objects.filter(status=Status.REFUSED, updated_at__lt=cutoff, certificate_generation__gt=0)
     refused = refused.exclude(Exists(done))
     rows = list(approved.order_by("updated_at").values_list("pk", "certificate_generation", "status")[:limit])
-    rows += list(refused.order_by("updated_at").values_list("pk", "certificate_generation", "status")[: limit - len(rows)])
+    rows += list(
+        refused.order_by("updated_at").values_list("pk", "certificate_generation", "status")[: limit - len(rows)]
+    )
     return rows
 
 

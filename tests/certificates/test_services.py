@@ -57,9 +57,7 @@ def record(id_number, *, age=30, months=24, **fields):
         "sentence": "有期徒刑二年",
     }
     values.update(fields)
-    return CriminalRecord.objects.create(
-        id_number=id_number, sentence_months=months, age_at_offence=age, **values
-    )
+    return CriminalRecord.objects.create(id_number=id_number, sentence_months=months, age_at_offence=age, **values)
 
 
 def issue(application, generation=None):
@@ -90,7 +88,9 @@ def test_draft_for_oneself_is_prefilled_from_the_profile(citizen, station_a):
     assert application.case_number.startswith("NCR-")
     assert application.status == Status.DRAFT and application.office == station_a
     assert (application.holder_name, application.holder_id_number, application.holder_sex) == (
-        citizen.real_name, citizen.id_number, citizen.sex,
+        citizen.real_name,
+        citizen.id_number,
+        citizen.sex,
     )
     agent = services.application_create_draft(applicant=citizen, for_self=False, office=station_a)
     assert agent.holder_name == "" and agent.holder_id_number == "" and not agent.for_self
@@ -102,8 +102,12 @@ def test_missing_lists_every_section_until_complete(citizen, station_a):
     assert sections == {"holder", "purpose", "documents", "declaration"}
 
     Application.objects.filter(pk=application.pk).update(
-        holder_name="李四", holder_id_number=make_id_number(), reason=Reason.ABROAD,
-        receiving_organisation="University of Example", delivery=Delivery.COLLECT, declaration_at=timezone.now(),
+        holder_name="李四",
+        holder_id_number=make_id_number(),
+        reason=Reason.ABROAD,
+        receiving_organisation="University of Example",
+        delivery=Delivery.COLLECT,
+        declaration_at=timezone.now(),
     )
     application.refresh_from_db()
     missing = dict(services.application_missing(application=application))
@@ -120,7 +124,10 @@ def test_missing_lists_every_section_until_complete(citizen, station_a):
 
 def test_passport_holder_needs_the_data_page_not_the_id_card(citizen, station_a):
     application = make_application(
-        station_a, applicant=citizen, status=Status.DRAFT, holder_id_type=HolderIdType.PASSPORT,
+        station_a,
+        applicant=citizen,
+        status=Status.DRAFT,
+        holder_id_type=HolderIdType.PASSPORT,
         holder_id_number="E12345678",
     )
     attach_documents(application, ("photo",))
@@ -293,7 +300,10 @@ def test_staff_never_decide_their_own_application(station_a, queued):
         services.application_approve(application=own, by=officer)
     # Filed by an agent, but the officer is the holder: still their own.
     for_them = make_application(
-        station_a, status=Status.SUBMITTED, for_self=False, holder_name=officer.real_name,
+        station_a,
+        status=Status.SUBMITTED,
+        for_self=False,
+        holder_name=officer.real_name,
         holder_id_number=officer.id_number,
     )
     with pytest.raises(TransitionNotAllowed, match="yourself"):
@@ -408,7 +418,10 @@ def test_reissue_revokes_the_current_certificate_and_queues_the_next_generation(
 
 def test_paper_copy_printed_then_collected_for_collection_only(station_a, officer_a):
     collection = OfficeFactory(
-        name="二七派出所", name_en="Erqi Police Station", accepts_paper_collection=True, address="郑州市二七区大学路1号",
+        name="二七派出所",
+        name_en="Erqi Police Station",
+        accepts_paper_collection=True,
+        address="郑州市二七区大学路1号",
         opening_hours="周一至周五 9:00-17:00",
     )
     electronic, _ = issued_application(station_a)
@@ -445,7 +458,9 @@ def test_available_actions_follow_the_state(station_a):
     assert services.available_actions(application=make_application(station_a, status=Status.REFUSED)) == []
     application, document = issued_application(station_a, delivery=Delivery.COLLECT)
     assert services.available_actions(application=application, certificate=document) == [
-        "revoke", "reissue", "paper_printed",
+        "revoke",
+        "reissue",
+        "paper_printed",
     ]
 
 

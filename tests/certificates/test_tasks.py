@@ -49,8 +49,12 @@ def text_of(data: bytes) -> str:
 
 def approved(office, **fields):
     return make_application(
-        office, status=Status.APPROVED, certificate_generation=1, decided_at=timezone.now(),
-        register_checked_at=timezone.now(), **fields,
+        office,
+        status=Status.APPROVED,
+        certificate_generation=1,
+        decided_at=timezone.now(),
+        register_checked_at=timezone.now(),
+        **fields,
     )
 
 
@@ -87,6 +91,7 @@ def test_the_pdf_says_what_a_certificate_must_say_and_is_signed(station_a, setti
     data = (settings.MEDIA_ROOT / "private" / document.file.name).read_bytes()
     text = text_of(data)
     flat = "".join(text.split())
+    assert len(PdfReader(io.BytesIO(data)).pages) == 1
     assert "无犯罪记录证明" in flat and "Certificate of No Criminal Record" in text
     assert "王小明" in flat and application.holder_id_number in flat  # the holder's own document: full number
     assert "未发现王小明有犯罪记录" in flat
@@ -98,8 +103,9 @@ def test_the_pdf_says_what_a_certificate_must_say_and_is_signed(station_a, setti
     assert check.ok, check.error
 
     if shutil.which("pdftoppm") and shutil.which("zbarimg"):
-        png = subprocess.run(["pdftoppm", "-png", "-r", "200", "-f", "1", "-l", "1", "-"], input=data,
-                             capture_output=True, check=True).stdout
+        png = subprocess.run(
+            ["pdftoppm", "-png", "-r", "200", "-f", "1", "-l", "1", "-"], input=data, capture_output=True, check=True
+        ).stdout
         decoded = subprocess.run(["zbarimg", "--quiet", "--raw", "-"], input=png, capture_output=True).stdout
         assert decoded.decode().strip() == f"https://ga.henan.example/verify/{document.code}/"
 
@@ -186,7 +192,10 @@ def test_reissue_makes_a_new_certificate_and_the_old_generation_is_not_redone(st
 
 def test_refusal_notice_states_the_reason_and_how_to_object(station_a, settings):
     application = make_application(
-        station_a, status=Status.REFUSED, certificate_generation=1, decided_at=timezone.now(),
+        station_a,
+        status=Status.REFUSED,
+        certificate_generation=1,
+        decided_at=timezone.now(),
         refusal_reason="登记有未封存的犯罪记录。",
     )
     assert tasks.generate_refusal_notice(application.pk, 1) == "issued"
@@ -197,6 +206,7 @@ def test_refusal_notice_states_the_reason_and_how_to_object(station_a, settings)
     assert services.current_certificate(application=application) is None
     data = (settings.MEDIA_ROOT / "private" / document.file.name).read_bytes()
     flat = "".join(text_of(data).split())
+    assert len(PdfReader(io.BytesIO(data)).pages) == 1
     assert "不予出具无犯罪记录证明通知书" in flat
     assert "登记有未封存的犯罪记录。" in flat
     assert "六十日内" in flat and "行政复议" in flat and "六个月内" in flat and "行政诉讼" in flat
@@ -228,7 +238,13 @@ def test_hostile_text_in_every_field_is_printed_literally_and_never_fetched(stat
     document = IssuedDocument.objects.get()
     data = (settings.MEDIA_ROOT / "private" / document.file.name).read_bytes()
     flat = "".join(text_of(data).split())
-    for value in (name, f"{image}{RARE}其他用途", f"{script}{image}&amp;公司", f"派出所{script}", "410105199001011234<b>"):
+    for value in (
+        name,
+        f"{image}{RARE}其他用途",
+        f"{script}{image}&amp;公司",
+        f"派出所{script}",
+        "410105199001011234<b>",
+    ):
         assert "".join(value.split()) in flat, value
     assert not [url for url in requested if "passwd" in url or url.startswith("file:")]
     assert all(url.startswith(("data:", pdf.PDF_BASE_URL)) for url in requested)

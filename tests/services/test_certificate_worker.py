@@ -1,0 +1,186 @@
+"""A real Celery worker killed with SIGKILL while it generates a certificate: after a new worker and the
+re-queue sweep there is still exactly one certificate, valid, with one file (PostgreSQL + Redis)."""
+
+import hashlib
+import os
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from certificates import services
+from certificates.models import Status
+from certificates.tasks import requeue_missing_certificates
+from portal import celery_app
+from portal.verify.models import DocumentStatus, IssuedDocument
+from tests.certificates.backoffice import make_application, make_signing_keys
+from tests.factories import OfficeFactory, StaffFactory
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+CELERY = BASE_DIR / ".venv" / "bin" / "celery"
+
+
+def database_url() -> str:
+    db = connection.settings_dict  # the TEST database this run created, not the configured one
+    auth = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Worker:
+    """`celery -A portal worker` in its own process group, consuming only this test's queue."""
+
+    def __init__(self, queue, env, log_path):
+        self.log_path = log_path
+        self.log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                str(CELERY),
+                "-A",
+                "portal",
+                "worker",
+                "-Q",
+                queue,
+                "-c",
+                "1",
+                "-P",
+                "prefork",
+                "-l",
+                "info",
+                "-n",
+                f"ncr-{uuid.uuid4().hex[:8]}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout=60.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if b"ready." in self.log_path.read_bytes():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError("worker did not start:\n" + self.log_path.read_text(errors="replace")[-3000:])
+
+    def kill(self):
+        """SIGKILL to the whole group: the main process and the pool child doing the work."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.log.close()
+
+
+@pytest.fixture
+def private_queue():
+    """Publish to, and consume from, a queue of this test's own (other runs may share the Redis database)."""
+    name = f"test-ncr-{uuid.uuid4().hex[:12]}"
+    old_default = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = name  # the router reads it on every publish
+    try:
+        yield name
+    finally:
+        celery_app.conf.task_default_queue = old_default
+        with celery_app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(name)
+
+
+@pytest.fixture
+def worker_env(tmp_path, settings):
+    key, cert = make_signing_keys(tmp_path / "keys")
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = str(key), str(cert)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        DATABASE_URL=database_url(),
+        REDIS_URL=settings.CELERY_BROKER_URL,
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        SIGNING_KEY_FILE=str(key),
+        SIGNING_CERT_FILE=str(cert),
+        SECRET_KEY="services-tier-" + uuid.uuid4().hex,
+        SITE_URL=settings.SITE_URL,
+        DEBUG="0",
+        CONN_MAX_AGE="0",
+    )
+    return env
+
+
+def poll(predicate, timeout, interval=0.005):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return None
+
+
+def test_worker_killed_mid_certificate_still_ends_with_exactly_one(private_queue, worker_env, tmp_path, settings):
+    assert connection.vendor == "postgresql", "the services tier runs on PostgreSQL (DATABASE_URL)"
+    assert celery_app.conf.broker_url.startswith("redis://")
+    station = OfficeFactory()
+    officer = StaffFactory(office=station)
+    application = make_application(station, status=Status.ACCEPTED)
+
+    first = Worker(private_queue, worker_env, tmp_path / "worker-1.log")
+    second = None
+    try:
+        first.wait_ready()
+        services.application_approve(application=application, by=officer)  # commits, then publishes
+
+        claimed = poll(lambda: IssuedDocument.objects.filter(status=DocumentStatus.GENERATING).first(), timeout=60)
+        assert claimed is not None, "the worker never claimed the certificate:\n" + first.log_path.read_text()[-3000:]
+        first.kill()
+        claimed.refresh_from_db()
+        assert claimed.status == DocumentStatus.GENERATING, "the worker finished before it could be killed"
+        application.refresh_from_db()
+        assert application.status == Status.APPROVED
+
+        second = Worker(private_queue, worker_env, tmp_path / "worker-2.log")
+        second.wait_ready()
+        requeued = requeue_missing_certificates(older_than_minutes=0)
+        assert requeued == [[application.pk, 1]]
+
+        def issued():
+            application.refresh_from_db()
+            return application.status == Status.ISSUED
+
+        assert poll(issued, timeout=90, interval=0.2), second.log_path.read_text()[-3000:]
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+
+    [document] = IssuedDocument.objects.all()
+    assert document.status == DocumentStatus.VALID
+    assert document.code == claimed.code and document.generation == 1
+    issued_dir = Path(settings.MEDIA_ROOT) / "private" / "issued"
+    assert sorted(p.name for p in issued_dir.iterdir()) == [f"{document.code}.pdf"]
+    data = (issued_dir / f"{document.code}.pdf").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == document.sha256
+    assert document.generated_at <= timezone.now()
+    assert requeue_missing_certificates(older_than_minutes=0) == []
