@@ -74,6 +74,33 @@ def staff_client(client, no_mfa):
 
 
 @pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Put back the data migrations' rows (offices, roles) when a transactional test flushed them.
+
+    Django reloads serialized data at the start of a serialized transactional test, not after it, so an ordinary
+    test that follows one in the same process would otherwise see an empty office tree.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and "db" not in request.fixturenames:
+        yield
+        return
+    if (marker and marker.kwargs.get("transaction")) or {"transactional_db", "live_server"} & set(
+        request.fixturenames
+    ):
+        yield
+        return
+    request.getfixturevalue("db")
+    from django.db import connection
+
+    from accounts.models import Office
+
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents and not Office.objects.exists():
+        connection.creation.deserialize_db_from_string(contents)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters and cached calendar data never leak from one test into the next."""
     from django.core.cache import cache
