@@ -68,6 +68,7 @@ bench: sysdeps-test setup
 	@psql "$(dir $(BENCH_DATABASE_URL))postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$(notdir $(BENCH_DATABASE_URL))'" | grep -q 1 \
 	  || psql "$(dir $(BENCH_DATABASE_URL))postgres" -qc "CREATE DATABASE $(notdir $(BENCH_DATABASE_URL))"
 	$(BENCH_ENV) $(PY) manage.py migrate --noinput -v0
+	$(BENCH_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(BENCH_ENV) $(PY) bench/seed.py certificates --count 1000000 --ensure
 	$(BENCH_ENV) $(PY) bench/pdf_issue.py
 	$(BENCH_ENV) $(PY) bench/verify_load.py
