@@ -117,7 +117,7 @@ class Application(Case):
     @property
     def purpose_text(self):
         if self.reason == Reason.ABROAD and self.destination_country:
-            return f"{self.get_reason_display()} ({self.destination_country})"
+            return _("%(reason)s: %(country)s") % {"reason": self.get_reason_display(), "country": self.destination_country}
         if self.reason == Reason.OTHER and self.reason_other:
             return self.reason_other
         return self.get_reason_display()

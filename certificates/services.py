@@ -562,6 +562,7 @@ def paper_mark_printed(*, application: Application, by) -> Application:
         raise TransitionNotAllowed(_("The applicant did not ask for a paper copy to collect."))
     if application.status != Status.ISSUED:
         raise TransitionNotAllowed(_("The paper copy can be printed once the certificate is issued."))
+    _ensure_certificate_valid(application)
     if application.paper_printed_at is not None:
         raise TransitionNotAllowed(_("The paper copy is already marked as printed."))
     with transaction.atomic():
@@ -583,6 +584,7 @@ def paper_mark_collected(*, application: Application, by) -> Application:
         raise TransitionNotAllowed(_("There is no printed paper copy to hand over."))
     if application.paper_collected_at is not None:
         raise TransitionNotAllowed(_("The paper copy is already marked as collected."))
+    _ensure_certificate_valid(application)
     _note_event(
         application,
         by=by,
@@ -591,6 +593,13 @@ def paper_mark_collected(*, application: Application, by) -> Application:
         paper_collected_at=timezone.now(),
     )
     return application
+
+
+def _ensure_certificate_valid(application):
+    """A paper copy is only printed or handed over for a certificate that is still valid (not revoked)."""
+    certificate = current_certificate(application=application)
+    if certificate is None or certificate.status != DocumentStatus.VALID:
+        raise TransitionNotAllowed(_("The certificate is not valid (revoked or not yet issued): no paper copy."))
 
 
 # --- what the review page offers -------------------------------------------------------------------------
@@ -618,10 +627,11 @@ def available_actions(*, application: Application, certificate: IssuedDocument |
     if status in REFUSABLE:
         actions.append("refuse")
     if status == Status.ISSUED:
-        if certificate is not None and certificate.status == DocumentStatus.VALID:
+        valid = certificate is not None and certificate.status == DocumentStatus.VALID
+        if valid:
             actions.append("revoke")
         actions.append("reissue")
-        if application.delivery == Delivery.COLLECT:
+        if valid and application.delivery == Delivery.COLLECT:
             if application.paper_printed_at is None:
                 actions.append("paper_printed")
             elif application.paper_collected_at is None:

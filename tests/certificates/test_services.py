@@ -490,3 +490,16 @@ def test_cases_for_user_and_public_tracking(station_a, client):
     assert track(draft.case_number, "王小明") is None  # a draft is not a case yet
     found = track(application.case_number, "王小明")
     assert found.url == "" and application.holder_id_number not in str(found)
+
+
+def test_no_paper_copy_for_a_revoked_certificate(station_a, officer_a):
+    collection = OfficeFactory(accepts_paper_collection=True, address="郑州市金水区经八路12号")
+    application, certificate = issued_application(station_a, delivery=Delivery.COLLECT, collection_office=collection)
+    assert "paper_printed" in services.available_actions(application=application, certificate=certificate)
+    services.certificate_revoke(application=application, by=officer_a, reason="Issued in error.")
+    certificate.refresh_from_db()
+    assert "paper_printed" not in services.available_actions(application=application, certificate=certificate)
+    with pytest.raises(TransitionNotAllowed):
+        services.paper_mark_printed(application=application, by=officer_a)
+    application.refresh_from_db()
+    assert application.paper_printed_at is None
