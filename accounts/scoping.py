@@ -61,6 +61,8 @@ class OfficeScopedAdminMixin:
 
     office_fields: tuple = ("office",)
     export_fields: tuple = ()
+    # Set when an office lookup crosses a to-many relation, so an object reached twice is listed once.
+    scope_distinct: bool = False
 
     def scope_q(self, request, office_ids):
         q = Q()
@@ -75,12 +77,8 @@ class OfficeScopedAdminMixin:
             return qs
         if not ids:
             return qs.none()
-        return qs.filter(self.scope_q(request, ids)).distinct() if self._scope_needs_distinct() else qs.filter(
-            self.scope_q(request, ids)
-        )
-
-    def _scope_needs_distinct(self):
-        return any("__" in f and not f.endswith("office") for f in self.office_fields)
+        qs = qs.filter(self.scope_q(request, ids))
+        return qs.distinct() if self.scope_distinct else qs
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
