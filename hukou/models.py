@@ -1,0 +1,386 @@
+"""One-stop hukou migration: the application, the people moving and staying, and the post-settlement check."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts import idnumber
+from accounts.models import Office
+from portal.cases.models import Case
+
+from .constants import (
+    ACTOR_BY_STATUS,
+    DRAFT_STATUSES,
+    OPEN_STATUSES,
+    Actor,
+    Category,
+    Education,
+    MaritalStatus,
+    ReceivingParty,
+    Relation,
+    Status,
+)
+
+# Where each office acts: its queue is the union of these, each branch served by one index below.
+_MOVE_IN_STATUSES = tuple(s for s, a in ACTOR_BY_STATUS.items() if a == Actor.MOVE_IN_STATION)
+_MUNICIPAL_STATUSES = tuple(s for s, a in ACTOR_BY_STATUS.items() if a == Actor.MUNICIPAL_ADMIN)
+_MOVE_OUT_STATUSES = tuple(s for s, a in ACTOR_BY_STATUS.items() if a == Actor.MOVE_OUT_STATION)
+
+
+def _office_ids(offices):
+    if isinstance(offices, Office):
+        return [offices.pk]
+    if isinstance(offices, models.QuerySet):
+        return offices.values("pk")
+    return [o.pk if isinstance(o, Office) else o for o in offices]
+
+
+class MigrationApplicationQuerySet(models.QuerySet):
+    def acting_for(self, offices):
+        """Cases in which one of `offices` must act now (its inbox)."""
+        ids = _office_ids(offices)
+        return self.filter(
+            Q(office__in=ids, status__in=_MOVE_IN_STATUSES)
+            | Q(municipal_office__in=ids, status__in=_MUNICIPAL_STATUSES)
+            | Q(origin_office__in=ids, status__in=_MOVE_OUT_STATUSES)
+        )
+
+    def reached(self, offices):
+        """Cases that have reached one of `offices`, from the step at which they reached it (staff scoping).
+
+        The move-in station sees its cases from submission; the municipal administration from forwarding; the
+        move-out station from the issue of the Permit to Move In, whatever happened afterwards.
+        """
+        ids = _office_ids(offices)
+        return self.filter(
+            Q(office__in=ids, submitted_at__isnull=False)
+            | Q(municipal_office__in=ids, forwarded_at__isnull=False)
+            | Q(origin_office__in=ids, permit_issued_at__isnull=False)
+        )
+
+
+def _id_number_field(verbose_name, **kwargs):
+    return models.CharField(verbose_name, max_length=18, validators=[idnumber.validate_id_number], **kwargs)
+
+
+class MigrationApplication(Case):
+    """One application for one-stop migration, filed at (and accepted by) the move-in police station (`office`)."""
+
+    CASE_PREFIX = "HK"
+    DEADLINE_OFFICE_FIELDS = ("municipal_office", "origin_office")
+    OPEN_STATUSES = OPEN_STATUSES
+    DRAFT_STATUSES = DRAFT_STATUSES
+
+    status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    category = models.CharField(_("category of move"), max_length=32, choices=Category.choices)
+    category_explanation = models.TextField(
+        _("grounds for settlement (explain)"), blank=True, help_text=_("Required for other settlement grounds.")
+    )
+
+    # Origin: the household the movers leave, and the station that registers the emigration.
+    origin_address = models.CharField(_("address of the origin household"), max_length=255, blank=True)
+    origin_office = models.ForeignKey(
+        "accounts.Office",
+        verbose_name=_("move-out police station"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="hukou_moves_out",
+        limit_choices_to={"kind": Office.Kind.POLICE_STATION},
+    )
+    origin_head_name = models.CharField(_("head of the origin household"), max_length=60, blank=True)
+    origin_head_id_number = _id_number_field(_("ID number of the head of the origin household"), blank=True)
+
+    # Destination: `office` (the move-in station) accepts; the municipal administration approves.
+    municipal_office = models.ForeignKey(
+        "accounts.Office",
+        verbose_name=_("municipal household administration"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="hukou_approvals",
+        limit_choices_to={"kind": Office.Kind.HOUSEHOLD_ADMIN},
+    )
+    destination_address = models.CharField(_("destination address"), max_length=255, blank=True)
+    destination_collective = models.BooleanField(_("into a collective household"), default=False)
+    collective_household_name = models.CharField(_("name of the collective household"), max_length=120, blank=True)
+    receiving_householder_name = models.CharField(_("receiving head of household"), max_length=60, blank=True)
+    receiving_householder_id_number = _id_number_field(_("ID number of the receiving head of household"), blank=True)
+    receiving_relation = models.CharField(
+        _("relation of the mover to the receiving head of household"),
+        max_length=16,
+        choices=Relation.choices,
+        blank=True,
+    )
+    # Joining relatives: who applies for the receiving side, present or by power of attorney.
+    receiving_party = models.CharField(
+        _("who applies for the receiving household"), max_length=16, choices=ReceivingParty.choices, blank=True
+    )
+    receiving_family_member_name = models.CharField(_("receiving family member's name"), max_length=60, blank=True)
+    receiving_family_member_id_number = _id_number_field(_("receiving family member's ID number"), blank=True)
+    receiving_family_member_relation = models.CharField(
+        _("relation of the family member to the receiving head of household"),
+        max_length=16,
+        choices=Relation.choices,
+        blank=True,
+    )
+    householder_consent = models.ForeignKey(
+        "documents.Document",
+        verbose_name=_("written consent of the receiving head of household"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    receiving_present = models.BooleanField(_("the receiving party applies in person"), default=True)
+    receiving_power_of_attorney = models.ForeignKey(
+        "documents.Document",
+        verbose_name=_("power of attorney of the receiving party"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    declaration_at = models.DateTimeField(_("declaration of truthfulness"), null=True, blank=True)
+
+    # Workflow record: each step's moment (the timeline has who and why); these also scope what each office sees.
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    forwarded_at = models.DateTimeField(_("forwarded for approval"), null=True, blank=True)
+    info_request = models.TextField(_("information requested"), blank=True)
+    info_requested_in = models.CharField(
+        _("information requested at step"),
+        max_length=32,
+        choices=Status.choices,
+        blank=True,
+        help_text=_("The state the case returns to when the applicant answers."),
+    )
+    citizen_reply = models.TextField(_("applicant's reply"), blank=True)
+    permit_number = models.CharField(_("Permit to Move In number"), max_length=40, blank=True, db_index=True)
+    permit_issued_at = models.DateTimeField(_("Permit to Move In issued"), null=True, blank=True)
+    migration_certificate_number = models.CharField(
+        _("Hukou Migration Certificate number"), max_length=40, blank=True, db_index=True
+    )
+    emigrated_on = models.DateField(_("emigration registered on"), null=True, blank=True)
+    emigration_note = models.TextField(_("move-out station's note"), blank=True)
+    emigrated_at = models.DateTimeField(_("emigration confirmed"), null=True, blank=True)
+    problem_report = models.TextField(_("problem reported by the move-out station"), blank=True)
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+    refusal_reason = models.TextField(_("reason for refusal"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last decision by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    # Paper fallback: the technical reason, and the paper documents the case then finishes with.
+    paper_reason = models.TextField(_("reason for switching to the paper procedure"), blank=True)
+    paper_switched_at = models.DateTimeField(_("switched to the paper procedure"), null=True, blank=True)
+    paper_switched_from = models.CharField(
+        _("switched to paper at step"), max_length=32, choices=Status.choices, blank=True
+    )
+    paper_permit_number = models.CharField(_("paper Permit to Move In number"), max_length=40, blank=True)
+    paper_migration_certificate_number = models.CharField(
+        _("paper Hukou Migration Certificate number"), max_length=40, blank=True
+    )
+
+    objects = MigrationApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hukou migration application")
+        verbose_name_plural = _("hukou migration applications")
+        ordering = ["-created_at"]
+        indexes = [
+            # The deadline sweep: running clocks due at or before the horizon (DESIGN.md section 6). The condition
+            # repeats the sweep's filter so the planner can use it; it must list exactly OPEN_STATUSES.
+            models.Index(
+                fields=["due_date"],
+                name="hk_app_open_due",
+                condition=Q(status__in=[s.value for s in OPEN_STATUSES], paused_at__isnull=True),
+            ),
+            # The three branches of an office's inbox (MigrationApplicationQuerySet.acting_for / reached).
+            models.Index(fields=["office", "status", "-created_at"], name="hk_app_office_queue"),
+            models.Index(fields=["municipal_office", "status", "-created_at"], name="hk_app_municipal_queue"),
+            models.Index(fields=["origin_office", "status", "-created_at"], name="hk_app_origin_queue"),
+        ]
+
+    @property
+    def acting_actor(self) -> str | None:
+        """Who must act now (constants.Actor), or None once the case is closed."""
+        return ACTOR_BY_STATUS.get(self.status)
+
+    def acting_office(self):
+        """The office that must act in the current status; None when the applicant must act or the case is closed.
+
+        portal.cases.services.deadline_office calls this, so the deadline sweep notifies the right office.
+        """
+        actor = self.acting_actor
+        if actor == Actor.MOVE_IN_STATION:
+            return self.office
+        if actor == Actor.MUNICIPAL_ADMIN:
+            return self.municipal_office
+        if actor == Actor.MOVE_OUT_STATION:
+            return self.origin_office
+        return None
+
+    @property
+    def on_paper(self):
+        return bool(self.paper_switched_at)
+
+    @property
+    def new_head(self):
+        """The member staying behind who becomes head of the origin household, if one is named."""
+        return self.staying_members.filter(is_new_head=True).first()
+
+    @property
+    def post_settlement_check_pending(self):
+        return self.status == Status.SETTLED and self.movers.filter(post_settlement_check__isnull=True).exists()
+
+    @property
+    def masked_origin_head_id_number(self):
+        return idnumber.mask(self.origin_head_id_number)
+
+    @property
+    def masked_receiving_householder_id_number(self):
+        return idnumber.mask(self.receiving_householder_id_number)
+
+
+class _Person(models.Model):
+    """Name and resident ID number; sex and date of birth are derived from the number, never typed."""
+
+    name = models.CharField(_("name"), max_length=60)
+    sex = models.CharField(
+        _("sex"), max_length=1, choices=[("M", _("Male")), ("F", _("Female"))], blank=True, editable=False
+    )
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    relation = models.CharField(_("relation to the head of household"), max_length=16, choices=Relation.choices)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return idnumber.mask_name(self.name)
+
+    def save(self, *args, **kwargs):
+        if self.id_number:
+            info = idnumber.parse(self.id_number)
+            self.id_number, self.sex, self.birth_date = info.number, info.sex, info.birth_date
+        super().save(*args, **kwargs)
+
+    @property
+    def masked_id_number(self):
+        return idnumber.mask(self.id_number)
+
+    @property
+    def masked_name(self):
+        return idnumber.mask_name(self.name)
+
+    @property
+    def is_head(self):
+        return self.relation == Relation.HEAD
+
+    def age_on(self, day):
+        return idnumber.age_on(self.birth_date, day) if self.birth_date else None
+
+
+class Mover(_Person):
+    """One person moving, as written in the origin Household Register Booklet."""
+
+    application = models.ForeignKey(
+        MigrationApplication, verbose_name=_("application"), on_delete=models.CASCADE, related_name="movers"
+    )
+    id_number = _id_number_field(_("resident ID number"))
+    is_applicant = models.BooleanField(
+        _("applies for the move"), default=False, help_text=_("This person is one of the applicants, not only moved.")
+    )
+    present = models.BooleanField(_("applies in person"), default=True)
+    power_of_attorney = models.ForeignKey(
+        "documents.Document",
+        verbose_name=_("power of attorney"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Needed when this person does not come in person."),
+    )
+    guardian_present = models.BooleanField(
+        _("a guardian from the origin household applies with them"),
+        default=False,
+        help_text=_("Needed for a person under 16."),
+    )
+    guardian_name = models.CharField(_("guardian's name"), max_length=60, blank=True)
+    position = models.PositiveSmallIntegerField(_("order in the booklet"), default=0)
+
+    class Meta:
+        verbose_name = _("person moving")
+        verbose_name_plural = _("people moving")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "id_number"], name="hk_mover_once_per_application"),
+        ]
+
+
+class OriginMember(_Person):
+    """A member of the origin household who stays; the rules check who is left behind."""
+
+    application = models.ForeignKey(
+        MigrationApplication, verbose_name=_("application"), on_delete=models.CASCADE, related_name="staying_members"
+    )
+    # A child's number is in the booklet, but the applicant may know only the date of birth.
+    id_number = _id_number_field(_("resident ID number"), blank=True)
+    is_new_head = models.BooleanField(
+        _("new head of household"),
+        default=False,
+        help_text=_("Designated when the head of household moves out and others stay."),
+    )
+    position = models.PositiveSmallIntegerField(_("order in the booklet"), default=0)
+
+    class Meta:
+        verbose_name = _("member staying in the origin household")
+        verbose_name_plural = _("members staying in the origin household")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"], condition=Q(is_new_head=True), name="hk_one_new_head_per_application"
+            ),
+            models.CheckConstraint(
+                condition=~Q(id_number="") | Q(birth_date__isnull=False), name="hk_staying_member_has_birth_date"
+            ),
+        ]
+
+
+class PostSettlementCheck(models.Model):
+    """After settlement, the move-in station's check of one settled person's details, and what it changed."""
+
+    mover = models.OneToOneField(
+        Mover, verbose_name=_("person settled"), on_delete=models.CASCADE, related_name="post_settlement_check"
+    )
+    marital_status = models.CharField(_("marital status"), max_length=16, choices=MaritalStatus.choices)
+    employer = models.CharField(_("employer"), max_length=200, blank=True)
+    education = models.CharField(_("education"), max_length=16, choices=Education.choices)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    changes_made = models.TextField(_("changes made"), blank=True, help_text=_("What differed and was corrected."))
+    evidence = models.TextField(
+        _("evidence"), blank=True, help_text=_("The documents the changes rest on (e.g. marriage certificate).")
+    )
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("checked by"), on_delete=models.PROTECT, related_name="+"
+    )
+    checked_at = models.DateTimeField(_("checked"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("post-settlement check")
+        verbose_name_plural = _("post-settlement checks")
+        ordering = ["-checked_at"]
+        constraints = [
+            # A correction without the evidence it rests on is not allowed (DESIGN.md section 9, step 5).
+            models.CheckConstraint(
+                condition=Q(changes_made="") | ~Q(evidence=""), name="hk_check_changes_need_evidence"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.mover} ({self.checked_at:%Y-%m-%d})" if self.checked_at else str(self.mover)

@@ -38,6 +38,8 @@ class Case(models.Model):
     CASE_PREFIX = "XX"
     OPEN_STATUSES: tuple = ()
     DRAFT_STATUSES: tuple = ("draft",)
+    # Foreign keys to offices that `acting_office()` reads, loaded by the deadline sweep (multi-office workflows).
+    DEADLINE_OFFICE_FIELDS: tuple = ()
 
     case_number = models.CharField(_("case number"), max_length=32, unique=True, editable=False)
     applicant = models.ForeignKey(

@@ -168,8 +168,9 @@ def sweep_deadlines(case_models, today: date | None = None) -> dict:
                 status__in=model.OPEN_STATUSES, paused_at__isnull=True, due_date__isnull=False, due_date__lte=horizon
             )
             .exclude(due_state=DueState.OVERDUE)
-            .select_related("office")
-            .only("pk", "case_number", "status", "due_date", "due_state", "office")
+            .select_related("office", *model.DEADLINE_OFFICE_FIELDS)
+            .only("pk", "case_number", "status", "due_date", "due_state", "office", *model.DEADLINE_OFFICE_FIELDS)
+            .order_by()  # no sort over the due rows: the partial index alone serves the query
         )
         for case in candidates.iterator(chunk_size=500):
             new_state = due_state_for(case.due_date, today)
@@ -199,4 +200,4 @@ def sweep_deadlines(case_models, today: date | None = None) -> dict:
 def deadline_office(case):
     """The office that must act now: a case may say so itself (multi-office workflows)."""
     acting = getattr(case, "acting_office", None)
-    return acting() if callable(acting) else case.office
+    return (acting() if callable(acting) else None) or case.office

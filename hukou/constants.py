@@ -1,0 +1,209 @@
+"""Statuses, categories and the step table of one-stop hukou migration (DESIGN.md section 9)."""
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+ADULT_AGE = 16  # the head of household, a new head, a mover without a guardian: 16 or over on the day
+
+
+class Status(models.TextChoices):
+    """Every state of a migration case; the label says who must act next."""
+
+    DRAFT = "draft", _("Draft: not yet submitted")
+    SUBMITTED = "submitted", _("Submitted: awaiting acceptance by the move-in police station")
+    ACCEPTED = (
+        "accepted",
+        _(
+            "Accepted by the move-in police station: being checked before it goes to the municipal household "
+            "administration (20-working-day clock running)"
+        ),
+    )
+    INFO_REQUESTED = "info_requested", _("More information requested from the applicant (clock paused)")
+    FORWARDED = (
+        "forwarded",
+        _(
+            "With the municipal household administration for approval of the Permit to Move In (within 20 working days "
+            "of acceptance)"
+        ),
+    )
+    APPROVED = (
+        "approved",
+        _("Permit to Move In issued: awaiting emigration registration by the move-out police station (5 working days)"),
+    )
+    RETURNED = (
+        "returned",
+        _("Sent back by the move-out police station with a problem: with the move-in police station to resolve"),
+    )
+    EMIGRATED = (
+        "emigrated",
+        _(
+            "Emigration registered by the move-out police station: awaiting settlement by the move-in police station "
+            "(5 working days)"
+        ),
+    )
+    PAPER = (
+        "paper",
+        _("Continued on the paper procedure: the paper Permit to Move In and Hukou Migration Certificate apply"),
+    )
+    SETTLED = (
+        "settled",
+        _("Settled: come to the move-in police station to print the Permanent Resident Registration Form"),
+    )
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the applicant")
+
+
+# States in which a working-day clock may run: what the deadline sweep reads and its partial index covers.
+OPEN_STATUSES = (Status.ACCEPTED, Status.FORWARDED, Status.APPROVED, Status.RETURNED, Status.EMIGRATED)
+DRAFT_STATUSES = (Status.DRAFT,)
+FINAL_STATUSES = (Status.SETTLED, Status.REFUSED, Status.WITHDRAWN)
+
+# Working days of the clock started on entering a state. FORWARDED has none of its own: the 20 working days of
+# approval count from acceptance (DESIGN.md section 6 example: accepted 2026-09-25 -> 2026-10-29), so forwarding
+# keeps the clock that acceptance started. RETURNED is the portal's own limit, not a statutory one: a case sent
+# back must not sit unnoticed, so the move-in station gets the same 5 days as for the other station steps.
+CLOCK_LIMITS = {
+    Status.ACCEPTED: 20,
+    Status.APPROVED: 5,
+    Status.RETURNED: 5,
+    Status.EMIGRATED: 5,
+}
+
+
+class Actor(models.TextChoices):
+    """Who must act in a state."""
+
+    APPLICANT = "applicant", _("The applicant")
+    MOVE_IN_STATION = "move_in_station", _("Move-in police station")
+    MUNICIPAL_ADMIN = "municipal_admin", _("Municipal household administration")
+    MOVE_OUT_STATION = "move_out_station", _("Move-out police station")
+
+
+ACTOR_BY_STATUS = {
+    Status.DRAFT: Actor.APPLICANT,
+    Status.INFO_REQUESTED: Actor.APPLICANT,
+    Status.SUBMITTED: Actor.MOVE_IN_STATION,
+    Status.ACCEPTED: Actor.MOVE_IN_STATION,
+    Status.FORWARDED: Actor.MUNICIPAL_ADMIN,
+    Status.APPROVED: Actor.MOVE_OUT_STATION,
+    Status.RETURNED: Actor.MOVE_IN_STATION,
+    Status.EMIGRATED: Actor.MOVE_IN_STATION,
+    # On paper the move-in station records the outcome (settlement with the paper numbers).
+    Status.PAPER: Actor.MOVE_IN_STATION,
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One action of the workflow: the states it may start from and the state it leads to.
+
+    `to` is None for the applicant's reply to a request for information, which returns to the state the
+    request was made in (MigrationApplication.info_requested_in). `by_officer` steps are taken by an officer
+    of the office acting in the current state (MigrationApplication.acting_office).
+    """
+
+    allowed_from: tuple
+    to: str | None
+    by_officer: bool
+
+
+STEPS = {
+    "submit": Step((Status.DRAFT,), Status.SUBMITTED, by_officer=False),
+    "withdraw": Step(
+        (Status.SUBMITTED, Status.INFO_REQUESTED, Status.ACCEPTED, Status.FORWARDED), Status.WITHDRAWN, by_officer=False
+    ),
+    "resubmit": Step((Status.INFO_REQUESTED,), None, by_officer=False),
+    "accept": Step((Status.SUBMITTED,), Status.ACCEPTED, by_officer=True),
+    # Only while a clock runs, since the request pauses it and the reply resumes it with the days left.
+    "request_info": Step((Status.ACCEPTED, Status.FORWARDED), Status.INFO_REQUESTED, by_officer=True),
+    "forward": Step((Status.ACCEPTED,), Status.FORWARDED, by_officer=True),
+    "approve": Step((Status.FORWARDED,), Status.APPROVED, by_officer=True),
+    "register_emigration": Step((Status.APPROVED,), Status.EMIGRATED, by_officer=True),
+    "report_problem": Step((Status.APPROVED,), Status.RETURNED, by_officer=True),
+    # The move-in station has resolved the problem: the move goes back to the move-out station.
+    "resend": Step((Status.RETURNED,), Status.APPROVED, by_officer=True),
+    "settle": Step((Status.EMIGRATED, Status.PAPER), Status.SETTLED, by_officer=True),
+    "refuse": Step(
+        (Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.RETURNED), Status.REFUSED, by_officer=True
+    ),
+    "switch_to_paper": Step(
+        (Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.APPROVED, Status.RETURNED, Status.EMIGRATED),
+        Status.PAPER,
+        by_officer=True,
+    ),
+}
+
+
+class Category(models.TextChoices):
+    WHOLE_HOUSEHOLD = "whole_household", _("Whole household moves")
+    PART_HOUSEHOLD = "part_household", _("Part of a household moves")
+    COLLECTIVE = "collective", _("Into a collective household")
+    JOIN_RELATIVES = "join_relatives", _("Joining relatives")
+    PURCHASED_HOME = "purchased_home", _("Settlement in a purchased home")
+    EMPLOYMENT = "employment", _("Settlement for employment")
+    STUDY = "study", _("Settlement for study")
+    OTHER = "other", _("Other settlement grounds (explain)")
+
+
+# What the move-in station asks for per category, besides the ID cards and the Household Register Booklet.
+CATEGORY_MATERIALS = {
+    Category.WHOLE_HOUSEHOLD: (
+        _("Proof of the lawful residence at the destination (property certificate or similar)."),
+    ),
+    Category.PART_HOUSEHOLD: (
+        _("Proof of the lawful residence at the destination (property certificate or similar)."),
+    ),
+    Category.COLLECTIVE: (_("The collective household's consent to take you in (from the employer, school or unit)."),),
+    Category.JOIN_RELATIVES: (
+        _("Proof of the family relationship (marriage certificate, birth medical certificate or similar)."),
+        _("The receiving head of household's Household Register Booklet."),
+    ),
+    Category.PURCHASED_HOME: (_("The property ownership certificate of the purchased home."),),
+    Category.EMPLOYMENT: (_("The labour contract and proof of social insurance at the destination."),),
+    Category.STUDY: (_("The admission notice of the school."),),
+    Category.OTHER: (_("The evidence for the grounds you explain."),),
+}
+
+
+class Relation(models.TextChoices):
+    """Relation to the head of household, as written in the Household Register Booklet."""
+
+    HEAD = "head", _("Head of household")
+    SPOUSE = "spouse", _("Spouse")
+    CHILD = "child", _("Child")
+    PARENT = "parent", _("Parent")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    GRANDPARENT = "grandparent", _("Grandparent")
+    SIBLING = "sibling", _("Brother or sister")
+    CHILD_IN_LAW = "child_in_law", _("Son- or daughter-in-law")
+    OTHER = "other", _("Other relative or person")
+
+
+# Immediate family (近亲属 of the receiving householder) who may apply for them with their consent.
+IMMEDIATE_FAMILY = (Relation.SPOUSE, Relation.CHILD, Relation.PARENT)
+
+
+class ReceivingParty(models.TextChoices):
+    """Who applies for the receiving household when joining relatives."""
+
+    HOUSEHOLDER = "householder", _("The receiving head of household")
+    FAMILY_MEMBER = "family_member", _("An immediate family member of the receiving head of household, with consent")
+
+
+class MaritalStatus(models.TextChoices):
+    UNMARRIED = "unmarried", _("Unmarried")
+    MARRIED = "married", _("Married")
+    DIVORCED = "divorced", _("Divorced")
+    WIDOWED = "widowed", _("Widowed")
+
+
+class Education(models.TextChoices):
+    NONE = "none", _("No schooling")
+    PRIMARY = "primary", _("Primary school")
+    JUNIOR = "junior", _("Junior secondary school")
+    SENIOR = "senior", _("Senior secondary or vocational school")
+    COLLEGE = "college", _("Junior college")
+    BACHELOR = "bachelor", _("Bachelor's degree")
+    POSTGRADUATE = "postgraduate", _("Postgraduate degree")
