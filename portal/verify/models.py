@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
@@ -91,8 +92,12 @@ class VerificationLog(models.Model):
     )
     channel = models.CharField(max_length=8, choices=Channel.choices)
     result = models.CharField(max_length=24)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the verification happened, not when a buffered record reached the table (hence no auto_now_add).
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
+    # Set on every new row: a buffered record drained twice inserts once (and is counted once). Null only on
+    # rows written before the buffer existed.
+    uid = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("verification")

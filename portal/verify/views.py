@@ -84,7 +84,7 @@ def detail(request, code):
     return render(
         request,
         "verify/detail.html",
-        {"result": result, "code_form": CodeForm(initial={"code": result.code})},
+        {"result": result},
         status=404 if result.state == services.State.NOT_FOUND else 200,
     )
 

@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import io
 import os
+import uuid
 
 import pytest
 import time_machine
@@ -244,6 +245,11 @@ def api(client, code, **headers):
     return client.get(reverse("verify:api", args=[code]), **headers)
 
 
+def drained():
+    """Store what the Redis buffer holds (services tier); without Redis every verification is already stored."""
+    services.verification_log_drain()
+
+
 def assert_minimal(response, holder):
     body = response.content.decode()
     assert holder.real_name not in body  # 王小明 is shown as 王*明
@@ -319,6 +325,7 @@ def test_not_found_page_and_api(client, db):
     assert response.json()["state"] == "not_found" and response.json()["holder"] is None
     assert api(client, "not-a-code").status_code == 404
     assert page(client, "<script>").status_code == 404
+    drained()
     assert VerificationLog.objects.filter(result="not_found", document=None).count() == 4
 
 
@@ -334,6 +341,7 @@ def test_hand_typed_code_redirects_to_the_canonical_address(client, case):
     response = page(client, typed)
     assert response.status_code == 301
     assert response["Location"] == reverse("verify:detail", args=[document.code])
+    drained()
     assert VerificationLog.objects.count() == 0  # counted once, on the canonical page
     # The API answers any spelling directly.
     assert api(client, typed).json()["code"] == document.code
@@ -355,13 +363,30 @@ def test_each_verification_is_logged_and_counted(client, case):
     with time_machine.travel(NOW, tick=False):
         page(client, document.code)
         api(client, document.code, REMOTE_ADDR="203.0.113.9")
+    drained()
     document.refresh_from_db()
     assert document.verification_count == 2 and document.last_verified_at == NOW
     logs = list(VerificationLog.objects.order_by("pk").values_list("channel", "result", "client_ip", "document"))
     assert logs == [("page", "valid", "127.0.0.1", document.pk), ("api", "valid", "203.0.113.9", document.pk)]
 
 
-def test_count_update_is_one_query(case):
+def test_lookup_is_one_select_without_sort_or_transaction(case, settings):
+    document, _ = issue(case)
+    with CaptureQueriesContext(connection) as queries:
+        result = services.verify_code(code=document.code, channel="api", ip="127.0.0.1")
+    assert result.state == State.VALID and result.office_name == "金水路派出所"
+    select = queries.captured_queries[0]["sql"]
+    assert select.startswith("SELECT") and "ORDER BY" not in select and "LIMIT 1" in select
+    assert '"accounts_office"' in select  # the office's names by join, not a second query
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    if settings.REDIS_URL:
+        assert statements == ["SELECT"]  # the log goes to the Redis buffer
+    else:
+        assert [s for s in statements if s in ("SELECT", "INSERT", "UPDATE")] == ["SELECT", "INSERT", "UPDATE"]
+
+
+def test_count_update_is_one_query_without_redis(case, settings):
+    settings.REDIS_URL = ""
     document, _ = issue(case)
     with CaptureQueriesContext(connection) as queries:
         services.verify_code(code=document.code, channel="api", ip="127.0.0.1")
@@ -370,6 +395,66 @@ def test_count_update_is_one_query(case):
     assert [s for s in statements if s in ("SELECT", "INSERT", "UPDATE")] == ["SELECT", "INSERT", "UPDATE"]
     update = next(q["sql"] for q in queries.captured_queries if q["sql"].upper().startswith("UPDATE"))
     assert '"verification_count" = ("verify_issueddocument"."verification_count" + 1)' in update
+    document.refresh_from_db()
+    assert document.verification_count == 1 and VerificationLog.objects.get().uid is not None
+
+
+def test_verification_while_redis_is_down_is_written_to_the_database(client, case, settings):
+    document, _ = issue(case)
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there: connection refused
+    with time_machine.travel(NOW, tick=False):
+        response = api(client, document.code, REMOTE_ADDR="203.0.113.5")
+        # The rate limit fails open rather than taking the page down with Redis.
+        assert response.status_code == 200 and response.json()["state"] == "valid"
+        assert page(client, document.code).status_code == 200
+    log = list(VerificationLog.objects.order_by("pk").values_list("channel", "client_ip", "document", "at"))
+    assert log == [("api", "203.0.113.5", document.pk, NOW), ("page", "127.0.0.1", document.pk, NOW)]
+    document.refresh_from_db()
+    assert document.verification_count == 2 and document.last_verified_at == NOW
+
+
+def record(document=None, *, at=NOW, result="valid", ip="192.0.2.1", uid=None):
+    return {
+        "u": uid or uuid.uuid4().hex,
+        "d": document.pk if document else None,
+        "c": "api",
+        "r": result,
+        "a": ip,
+        "t": at.timestamp(),
+    }
+
+
+def test_ingest_inserts_and_counts_each_record_once(case):
+    document, _ = issue(case)
+    other, _ = issue(case, generation=2)
+    later = NOW + datetime.timedelta(minutes=5)
+    batch = [record(document), record(document, at=later), record(other), record(None, result="not_found")]
+    batch.append(dict(batch[0]))  # pushed twice (a retried push): one row, one count
+    with CaptureQueriesContext(connection) as queries:
+        assert services.verification_log_ingest(records=batch) == 4
+    # The documents still there, one INSERT, one UPDATE, whatever the batch size (savepoints aside).
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert [s for s in statements if s in ("SELECT", "INSERT", "UPDATE")] == ["SELECT", "INSERT", "UPDATE"]
+    # The same batch again (a drainer that died after its commit): nothing new.
+    assert services.verification_log_ingest(records=batch) == 0
+    document.refresh_from_db()
+    other.refresh_from_db()
+    assert (document.verification_count, document.last_verified_at) == (2, later)
+    assert (other.verification_count, other.last_verified_at) == (1, NOW)
+    assert VerificationLog.objects.count() == 4
+    assert set(VerificationLog.objects.values_list("at", flat=True)) == {NOW, later}  # when verified, not stored
+    # An older record arriving late never moves last_verified_at back.
+    services.verification_log_ingest(records=[record(document, at=NOW - datetime.timedelta(days=1))])
+    document.refresh_from_db()
+    assert (document.verification_count, document.last_verified_at) == (3, later)
+
+
+def test_ingest_drops_records_of_deleted_documents(case):
+    document, _ = issue(case)
+    gone = record(document)
+    gone["d"] = document.pk + 1000
+    assert services.verification_log_ingest(records=[gone, record(document)]) == 1
+    assert VerificationLog.objects.get().document == document
 
 
 def test_rate_limit_answers_429_page_and_json(client, case):
@@ -383,6 +468,7 @@ def test_rate_limit_answers_429_page_and_json(client, case):
     assert response.status_code == 429 and "Too many requests" in response.content.decode()
     # Another client is not affected.
     assert api(client, document.code, REMOTE_ADDR="198.51.100.7").status_code == 200
+    drained()
     document.refresh_from_db()
     assert document.verification_count == 31  # refused requests are not verifications
 
@@ -404,6 +490,7 @@ def test_genuine_pdf(client, case):
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     body = response.content.decode()
     assert 'data-result="genuine"' in body and "Genuine and unaltered" in body and "王*明" in body
+    drained()
     document.refresh_from_db()
     assert document.verification_count == 2
     assert VerificationLog.objects.filter(channel="pdf", result="genuine").count() == 2
@@ -456,6 +543,7 @@ def test_unsigned_pdf_and_wrong_uploads(client, db):
     big = b"%PDF-1.7\n" + b"0" * (5 * 1024 * 1024)
     response = upload(client, big)
     assert response.status_code == 400 and "larger than 5 MB" in response.content.decode()
+    drained()
     assert not VerificationLog.objects.exclude(result="unsigned").exists()
 
 
@@ -543,6 +631,7 @@ def test_me_lists_certificates_with_verification_counts(client, case, holder):
     with time_machine.travel(NOW, tick=False):
         for _ in range(3):
             api(client, document.code)
+    drained()  # /me/ shows what the beat drain has stored (within ~10 s in production)
     client.force_login(holder)
     response = client.get(reverse("me"))
     body = response.content.decode()

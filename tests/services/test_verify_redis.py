@@ -1,0 +1,167 @@
+"""The verification log buffered in Redis and drained into PostgreSQL; the rate limit's one-round-trip pipeline."""
+
+import datetime
+import json
+import threading
+import uuid
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Office
+from portal.ratelimit import rate_limited, redis_client
+from portal.verify import services
+from portal.verify.models import DocumentStatus, IssuedDocument, VerificationLog
+from portal.verify.tasks import drain_verification_log
+
+pytestmark = [pytest.mark.services]
+
+NOW = datetime.datetime(2026, 5, 6, 10, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def redis():
+    assert connection.vendor == "postgresql", "the services tier runs on PostgreSQL (DATABASE_URL)"
+    client = redis_client()
+    assert client is not None
+    client.delete(services.LOG_QUEUE, services.LOG_INFLIGHT, services.LOG_LOCK, services.LOG_DEAD)
+    return client
+
+
+def make_document(n=1, office=None):
+    from django.contrib.contenttypes.models import ContentType
+
+    return IssuedDocument.objects.create(
+        code=f"TEST-{n:04d}-0000-0000-0000",
+        kind="test",
+        title="无犯罪记录证明",
+        source_type=ContentType.objects.get_for_model(Office),
+        source_id=n,
+        holder_name="王小明",
+        issuing_office=office or Office.objects.first(),
+        issued_at=timezone.now(),
+        valid_until=timezone.localdate() + datetime.timedelta(days=90),
+        status=DocumentStatus.VALID,
+    )
+
+
+@pytest.mark.django_db
+def test_verification_is_buffered_then_drained_exactly_once(redis):
+    document = make_document()
+    with time_machine.travel(NOW, tick=False):
+        services.verify_code(code=document.code, channel="api", ip="203.0.113.4")
+        services.verify_code(code="ABCD-EFGH-JKMN-PQRS-TVWX", channel="page", ip=None)
+    assert not VerificationLog.objects.exists()  # nothing written on the request
+    assert services.verification_log_backlog() == 2
+    assert drain_verification_log() == 2  # the beat task, called here in-process
+    assert services.verification_log_backlog() == 0
+    rows = list(VerificationLog.objects.order_by("at", "channel").values_list("channel", "result", "client_ip", "at"))
+    assert sorted(rows) == [("api", "valid", "203.0.113.4", NOW), ("page", "not_found", None, NOW)]
+    assert services.verification_log_drain() == 0  # nothing twice
+    document.refresh_from_db()
+    assert (document.verification_count, document.last_verified_at) == (1, NOW)
+
+
+@pytest.mark.django_db
+def test_duplicated_record_and_a_batch_drained_twice_count_once(redis):
+    document = make_document()
+    services.verify_code(code=document.code, channel="api", ip="192.0.2.1")
+    (item,) = redis.lrange(services.LOG_QUEUE, 0, -1)
+    redis.rpush(services.LOG_QUEUE, item)  # the same record pushed twice
+    assert services.verification_log_drain() == 1
+    # A drainer that committed, then died before clearing its in-flight batch: the next one drains it again.
+    redis.rpush(services.LOG_INFLIGHT, item, item)
+    assert services.verification_log_drain() == 0
+    assert redis.llen(services.LOG_INFLIGHT) == 0
+    document.refresh_from_db()
+    assert document.verification_count == 1 and VerificationLog.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_unreadable_records_are_set_aside_and_the_rest_drained(redis):
+    document = make_document()
+    services.verify_code(code=document.code, channel="api", ip=None)
+    redis.rpush(services.LOG_QUEUE, b"not json", json.dumps({"u": "x"}))
+    assert services.verification_log_drain() == 1
+    assert redis.lrange(services.LOG_DEAD, 0, -1) == [b"not json", b'{"u": "x"}']
+
+
+@pytest.mark.django_db
+def test_a_second_drainer_waits_for_the_lock(redis):
+    document = make_document()
+    services.verify_code(code=document.code, channel="api", ip=None)
+    redis.set(services.LOG_LOCK, "someone-else", px=5000)
+    assert services.verification_log_drain() == 0 and services.verification_log_backlog() == 1
+    redis.delete(services.LOG_LOCK)  # their lease ends
+    assert services.verification_log_drain() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_drainers_at_once_store_every_record_once(redis):
+    documents = [make_document(n) for n in range(1, 6)]
+    total = 2000
+    pipe = redis.pipeline(transaction=False)
+    for i in range(total):
+        record = {
+            "u": uuid.uuid4().hex,
+            "d": documents[i % 5].pk,
+            "c": "api",
+            "r": "valid",
+            "a": "192.0.2.7",
+            "t": NOW.timestamp() + i,
+        }
+        pipe.rpush(services.LOG_QUEUE, json.dumps(record))
+    pipe.execute()
+    results = []
+
+    def drain():
+        try:
+            while services.verification_log_backlog():
+                results.append(services.verification_log_drain(batch_size=100))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=drain) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(results) == total
+    assert VerificationLog.objects.count() == total
+    counts = dict(IssuedDocument.objects.filter(kind="test").values_list("pk", "verification_count"))
+    assert counts == {d.pk: total // 5 for d in documents}
+
+
+@pytest.mark.django_db
+def test_revocation_shows_at_once_while_verifications_are_buffered(redis, client):
+    document = make_document()
+    assert client.get(reverse("verify:api", args=[document.code])).json()["state"] == "valid"
+    services.issued_document_revoke(document=document, by=None, reason="issued in error")
+    assert client.get(reverse("verify:api", args=[document.code])).json()["state"] == "revoked"
+    assert services.verification_log_drain() == 2
+    assert list(VerificationLog.objects.order_by("at").values_list("result", flat=True)) == ["valid", "revoked"]
+
+
+def test_rate_limit_is_one_pipeline_with_a_window_ttl(redis, settings):
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.8")
+    with time_machine.travel(NOW, tick=False):
+        assert [rate_limited(request, "svc", limit=2, period=60) for _ in range(3)] == [False, False, True]
+        window = int(NOW.timestamp() // 60)
+        key = f"rl:svc:203.0.113.8:{window}"
+        assert int(redis.get(key)) == 3
+        assert 0 < redis.ttl(key) <= 61  # set once by the window's first request, never pushed back
+    with time_machine.travel(NOW + datetime.timedelta(seconds=60), tick=False):
+        assert not rate_limited(request, "svc", limit=2, period=60)  # a new window, a new key
+
+
+@pytest.mark.django_db
+def test_api_answers_429_past_the_limit_through_redis(redis, client, settings):
+    settings.VERIFY_RATE_LIMIT = (3, 60)
+    document = make_document()
+    statuses = [client.get(reverse("verify:api", args=[document.code])).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert services.verification_log_drain() == 3  # refused requests are not verifications
