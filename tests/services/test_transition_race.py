@@ -52,13 +52,15 @@ def test_concurrent_transitions_exactly_one_wins():
 
 
 def test_concurrent_case_numbers_are_unique():
-    numbers = []
+    numbers, errors = [], []
     barrier = threading.Barrier(6)
 
     def take():
         try:
             barrier.wait(timeout=10)
             numbers.extend(services.next_case_number("RACE") for _ in range(10))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
         finally:
             connections.close_all()
 
@@ -67,4 +69,5 @@ def test_concurrent_case_numbers_are_unique():
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+    assert errors == []
     assert len(numbers) == 60 and len(set(numbers)) == 60
