@@ -1,0 +1,460 @@
+"""Each office's inbox of migration cases and the review page with the steps the office may take now."""
+
+import datetime
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.scoping import ALL, OfficeScopedAdminMixin, scoped_office_ids
+from portal.cases.models import DueState
+from portal.cases.services import TransitionError
+from portal.workdays import calendar as workdays
+
+from . import services
+from .constants import ACTOR_BY_STATUS, OPEN_STATUSES, Actor, Education, MaritalStatus, Status
+from .models import MigrationApplication, Mover
+
+
+def countdown(application, today=None) -> str:
+    """ "2 working days left" / "due today" / "overdue by 1 working day" / "paused (2 working days left)"."""
+    if application.paused_at is not None or application.status == Status.INFO_REQUESTED:
+        left = application.workdays_left
+        if left is None:
+            return str(_("paused"))
+        return ngettext("paused (%(count)d working day left)", "paused (%(count)d working days left)", left) % {
+            "count": left
+        }
+    if application.due_date is None or application.status not in OPEN_STATUSES:
+        return "—"
+    today = today or timezone.localdate()
+    if application.due_date >= today:
+        left = workdays.workdays_between(today, application.due_date)
+        if left == 0:
+            return str(_("due today"))
+        return ngettext("%(count)d working day left", "%(count)d working days left", left) % {"count": left}
+    late = max(workdays.workdays_between(application.due_date, today), 1)
+    return ngettext("overdue by %(count)d working day", "overdue by %(count)d working days", late) % {"count": late}
+
+
+ACTION_LABELS = {
+    "accept": _("Accept"),
+    "request_info": _("Request more information (pauses the clock)"),
+    "forward": _("Forward to the municipal household administration"),
+    "approve": _("Approve and issue the Permit to Move In"),
+    "register_emigration": _("Register the emigration and confirm (Migration Certificate)"),
+    "report_problem": _("Report a problem with the origin record (sends the case back)"),
+    "resend": _("Problem resolved: send to the move-out police station again"),
+    "settle": _("Complete the settlement"),
+    "refuse": _("Refuse"),
+    "switch_to_paper": _("Switch to the paper procedure (technical reason)"),
+    "check": _("Record the post-settlement check"),
+}
+ACTION_DONE = {
+    "accept": _("Case %(number)s accepted; the 20 working days run from today."),
+    "request_info": _("More information requested for %(number)s; the clock is paused."),
+    "forward": _("Case %(number)s forwarded to the municipal household administration."),
+    "approve": _("Permit to Move In issued for %(number)s; the move-out police station has 5 working days."),
+    "register_emigration": _("Emigration of %(number)s registered; the move-in police station has 5 working days."),
+    "report_problem": _("Problem reported; case %(number)s is back with the move-in police station."),
+    "resend": _("Case %(number)s sent to the move-out police station again."),
+    "settle": _("Case %(number)s settled; the applicant has been asked to print the registration form."),
+    "refuse": _("Case %(number)s refused."),
+    "switch_to_paper": _("Case %(number)s continues on the paper procedure."),
+    "check": _("Post-settlement check of %(number)s recorded."),
+}
+DANGER = ("refuse", "switch_to_paper", "report_problem")
+
+
+def _fields(action, application):
+    """The inputs each action's form has: (name, label, kind, required[, choices])."""
+    text = {"kind": "textarea"}
+    line = {"kind": "text"}
+    if action == "request_info":
+        return [
+            {
+                "name": "text",
+                "label": _("What must the applicant add or correct? (sent to them)"),
+                "required": True,
+                **text,
+            }
+        ]
+    if action in ("forward", "approve"):
+        return [{"name": "text", "label": _("Note (optional, for the timeline)"), "required": False, **text}]
+    if action == "refuse":
+        return [
+            {"name": "text", "label": _("Reason for the refusal (sent to the applicant)"), "required": True, **text}
+        ]
+    if action == "register_emigration":
+        return [
+            {
+                "name": "emigrated_on",
+                "label": _("Emigration registered on"),
+                "required": False,
+                "kind": "date",
+                "value": timezone.localdate().isoformat(),
+            },
+            {"name": "text", "label": _("Note on the origin household record (optional)"), "required": False, **text},
+        ]
+    if action == "report_problem":
+        return [{"name": "text", "label": _("The problem with the origin household record"), "required": True, **text}]
+    if action == "resend":
+        return [{"name": "text", "label": _("How the problem was resolved"), "required": True, **text}]
+    paper_numbers = [
+        {
+            "name": "paper_permit_number",
+            "label": _("Paper Permit to Move In number"),
+            "required": False,
+            "value": application.paper_permit_number,
+            **line,
+        },
+        {
+            "name": "paper_migration_certificate_number",
+            "label": _("Paper Hukou Migration Certificate number"),
+            "required": False,
+            "value": application.paper_migration_certificate_number,
+            **line,
+        },
+    ]
+    if action == "settle":
+        return paper_numbers if application.status == Status.PAPER else []
+    if action == "switch_to_paper":
+        return [{"name": "text", "label": _("Technical reason"), "required": True, **text}, *paper_numbers]
+    return []
+
+
+def _run_action(action, *, application, by, data):
+    text = data.get("text", "")
+    if action == "accept":
+        return services.hukou_accept(application=application, by=by)
+    if action == "request_info":
+        return services.hukou_request_info(application=application, by=by, message=text)
+    if action == "forward":
+        return services.hukou_forward(application=application, by=by, note=text)
+    if action == "approve":
+        return services.hukou_approve(application=application, by=by, note=text)
+    if action == "refuse":
+        return services.hukou_refuse(application=application, by=by, reason=text)
+    if action == "register_emigration":
+        raw = (data.get("emigrated_on") or "").strip()
+        try:
+            day = datetime.date.fromisoformat(raw) if raw else None
+        except ValueError as exc:
+            raise ValidationError(_("Enter the date as YYYY-MM-DD.")) from exc
+        return services.hukou_register_emigration(application=application, by=by, emigrated_on=day, note=text)
+    if action == "report_problem":
+        return services.hukou_report_problem(application=application, by=by, problem=text)
+    if action == "resend":
+        return services.hukou_resend(application=application, by=by, note=text)
+    paper = {
+        "paper_permit_number": data.get("paper_permit_number", ""),
+        "paper_migration_certificate_number": data.get("paper_migration_certificate_number", ""),
+    }
+    if action == "settle":
+        return services.hukou_settle(application=application, by=by, **paper)
+    if action == "switch_to_paper":
+        return services.hukou_switch_to_paper(application=application, by=by, reason=text, **paper)
+    if action == "check":
+        try:
+            mover = application.movers.get(pk=int(data.get("mover") or 0))
+        except (Mover.DoesNotExist, ValueError) as exc:
+            raise ValidationError(_("Choose the person checked.")) from exc
+        return services.hukou_record_post_settlement_check(
+            application=application,
+            by=by,
+            mover=mover,
+            marital_status=data.get("marital_status", ""),
+            education=data.get("education", ""),
+            employer=data.get("employer", ""),
+            phone=data.get("phone", ""),
+            changes_made=data.get("changes_made", ""),
+            evidence=data.get("evidence", ""),
+        )
+    raise ValueError(action)
+
+
+_OFFICE_STATUSES = tuple(s for s, actor in ACTOR_BY_STATUS.items() if actor != Actor.APPLICANT)
+
+
+class InboxFilter(admin.SimpleListFilter):
+    """The office's inbox: the cases in which one of the staff member's offices must act now."""
+
+    title = _("inbox")
+    parameter_name = "inbox"
+
+    def lookups(self, request, model_admin):
+        return (("acting", _("Acting now")), ("waiting", _("With another office or the applicant")))
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("acting", "waiting"):
+            return queryset
+        ids = scoped_office_ids(request.user)
+        acting = queryset.filter(status__in=_OFFICE_STATUSES) if ids is ALL else queryset.acting_for(ids)
+        if self.value() == "acting":
+            return acting
+        return queryset.exclude(pk__in=acting.values("pk"))
+
+
+class DueStateFilter(admin.SimpleListFilter):
+    title = _("deadline")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return (("due_soon", _("Due soon")), ("overdue", _("Overdue")), ("paused", _("Paused")))
+
+    def queryset(self, request, queryset):
+        if self.value() in (DueState.DUE_SOON, DueState.OVERDUE):
+            return queryset.filter(due_state=self.value(), status__in=OPEN_STATUSES)
+        if self.value() == "paused":
+            return queryset.filter(status=Status.INFO_REQUESTED)
+        return queryset
+
+
+class MoverInline(admin.TabularInline):
+    model = Mover
+    fields = ("name", "id_number", "sex", "birth_date", "relation", "is_applicant", "present", "guardian_present")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MigrationApplication)
+class MigrationApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+    office_fields = ("office", "municipal_office", "origin_office")
+    list_display = (
+        "case_number",
+        "category",
+        "status",
+        "acting_office_display",
+        "due_date",
+        "countdown_display",
+        "submitted_at",
+    )
+    list_filter = (InboxFilter, DueStateFilter, "status", "category")
+    search_fields = ("=case_number", "=permit_number", "=migration_certificate_number")
+    list_select_related = ("office", "municipal_office", "origin_office")
+    list_per_page = 50
+    show_full_result_count = False
+    ordering = ("-created_at",)
+    change_form_template = "hukou/admin/application_review.html"
+    export_fields = ("case_number", "status", "category", "submitted_at", "due_date", "permit_number")
+    inlines = (MoverInline,)
+    # Citizen data is never edited here: every change is an action calling a service.
+    fieldsets = (
+        (
+            _("Case"),
+            {
+                "fields": (
+                    "case_number",
+                    "status",
+                    "category",
+                    "category_explanation",
+                    "submitted_at",
+                    "due_date",
+                    "deadline_provisional",
+                )
+            },
+        ),
+        (_("Origin"), {"fields": ("origin_office", "origin_address", "origin_head_name", "origin_head_id_number")}),
+        (
+            _("Destination"),
+            {
+                "fields": (
+                    "office",
+                    "municipal_office",
+                    "destination_address",
+                    "destination_collective",
+                    "collective_household_name",
+                    "receiving_householder_name",
+                    "receiving_householder_id_number",
+                    "receiving_relation",
+                    "receiving_party",
+                )
+            },
+        ),
+        (
+            _("Workflow"),
+            {
+                "fields": (
+                    "accepted_at",
+                    "forwarded_at",
+                    "info_request",
+                    "citizen_reply",
+                    "permit_number",
+                    "permit_issued_at",
+                    "migration_certificate_number",
+                    "emigrated_on",
+                    "emigration_note",
+                    "problem_report",
+                    "settled_at",
+                    "refusal_reason",
+                    "decided_by",
+                )
+            },
+        ),
+        (
+            _("Paper procedure"),
+            {
+                "fields": (
+                    "paper_reason",
+                    "paper_switched_at",
+                    "paper_switched_from",
+                    "paper_permit_number",
+                    "paper_migration_certificate_number",
+                )
+            },
+        ),
+    )
+
+    def scope_q(self, request, office_ids):
+        # A case reaches each office from its own step (MigrationApplicationQuerySet.reached): the move-out
+        # station sees nothing before the Permit to Move In is issued, the municipal office nothing before forwarding.
+        return Q(pk__in=MigrationApplication.objects.reached(office_ids).values("pk"))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field for _name, options in self.fieldsets for field in options["fields"]]
+
+    def get_queryset(self, request):
+        # Drafts are the citizen's own business until submitted.
+        return super().get_queryset(request).exclude(status=Status.DRAFT)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("acting now"))
+    def acting_office_display(self, obj):
+        office = obj.acting_office()
+        if office is not None:
+            return office
+        actor = obj.acting_actor
+        return Actor(actor).label if actor else "—"
+
+    @admin.display(description=_("time left"))
+    def countdown_display(self, obj):
+        return countdown(obj)
+
+    # --- the review page --------------------------------------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/act/<str:action>/",
+                self.admin_site.admin_view(self.action_view),
+                name="{}_{}_act".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "POST":
+            # Nothing is saved from this form; decisions go through the action URLs.
+            return HttpResponseNotAllowed(["GET"])
+        application = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
+        if not self.has_view_or_change_permission(request, application):
+            raise PermissionDenied
+        extra_context = {**(extra_context or {}), **self.review_context(request, application)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _may_act_for(self, request, office):
+        ids = scoped_office_ids(request.user)
+        return office is not None and (ids is ALL or office.pk in ids)
+
+    def review_context(self, request, application):
+        own = services.is_own_case(request.user, application)
+        may_act = self.has_change_permission(request, application) and not own
+        actions = []
+        if may_act and self._may_act_for(request, application.acting_office()):
+            actions = services.available_actions(application=application)
+        movers = list(application.movers.select_related("post_settlement_check"))
+        check_pending = [m for m in movers if not hasattr(m, "post_settlement_check")]
+        may_check = (
+            may_act
+            and application.status == Status.SETTLED
+            and check_pending
+            and self._may_act_for(request, application.office)
+        )
+
+        def url(name):
+            return reverse(f"{self.admin_site.name}:hukou_migrationapplication_act", args=[application.pk, name])
+
+        day = services.application_day(application)
+        return {
+            "application": application,
+            "movers": [(m, m.age_on(day)) for m in movers],
+            "staying": [(p, p.age_on(day)) for p in application.staying_members.all()],
+            "application_day": day,
+            "violations": services.rule_violations(application),
+            "timeline": [
+                {
+                    "at": entry.at,
+                    "from": application.status_label(entry.from_status) if entry.from_status else "",
+                    "to": application.status_label(entry.to_status),
+                    "actor": entry.actor,
+                    "office": entry.office,
+                    "note": entry.note,
+                }
+                for entry in application.timeline().select_related("office")
+            ],
+            "countdown": countdown(application),
+            "acting_office": application.acting_office(),
+            "own_application": own,
+            "review_actions": [
+                {
+                    "name": name,
+                    "label": ACTION_LABELS[name],
+                    "fields": _fields(name, application),
+                    "url": url(name),
+                    "danger": name in DANGER,
+                }
+                for name in actions
+            ],
+            "check_movers": check_pending if may_check else [],
+            "check_url": url("check"),
+            "marital_choices": MaritalStatus.choices,
+            "education_choices": Education.choices,
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+
+    def action_view(self, request, object_id, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        application = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
+        if action not in ACTION_LABELS:
+            raise PermissionDenied
+        if not self.has_change_permission(request, application):
+            raise PermissionDenied
+        change_url = reverse(f"{self.admin_site.name}:hukou_migrationapplication_change", args=[application.pk])
+        seen = request.POST.get("seen_status")
+        if seen and seen != application.status:
+            # The page was stale: another officer acted first. Say so instead of acting on what was not seen.
+            self.message_user(
+                request,
+                _("Someone else acted on case %(number)s first: it is now “%(status)s”. Check it before acting.")
+                % {"number": application.case_number, "status": application.get_status_display()},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(change_url)
+        try:
+            _run_action(action, application=application, by=request.user, data=request.POST)
+        except (TransitionError, ValidationError) as exc:
+            for message in getattr(exc, "messages", None) or [str(exc)]:
+                self.message_user(request, message, level=messages.ERROR)
+        else:
+            self.message_user(request, ACTION_DONE[action] % {"number": application.case_number}, messages.SUCCESS)
+        return HttpResponseRedirect(change_url)
