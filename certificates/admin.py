@@ -2,17 +2,15 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.scoping import OfficeScopedAdminMixin, is_administrator
-from portal.cases.services import TransitionError
+from portal.cases.admin import CaseReviewAdminMixin
 from portal.documents.services import documents_for_case
 from portal.workdays import calendar as workdays
 
@@ -107,7 +105,9 @@ class DueStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Application)
-class ApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+class ApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
+    review_action_labels = ACTION_LABELS
+    review_action_done = ACTION_DONE
     office_fields = ("office",)
     list_display = ("case_number", "holder_display", "status", "purpose_display", "due_date", "countdown_display")
     list_filter = ("status", DueStateFilter, "delivery")
@@ -203,27 +203,6 @@ class ApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
 
     # --- the review page --------------------------------------------------------------------------
 
-    def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "<path:object_id>/act/<str:action>/",
-                self.admin_site.admin_view(self.action_view),
-                name="{}_{}_act".format(*info),
-            ),
-            *super().get_urls(),
-        ]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "POST":
-            # Nothing is saved from this form; decisions go through the action URLs.
-            return HttpResponseNotAllowed(["GET"])
-        application = self.get_object(request, unquote(object_id))  # 404 outside the officer's offices
-        if not self.has_view_or_change_permission(request, application):
-            raise PermissionDenied
-        extra_context = {**(extra_context or {}), **self.review_context(request, application)}
-        return super().change_view(request, object_id, form_url, extra_context)
-
     def review_context(self, request, application):
         certificate = services.current_certificate(application=application)
         matches = services.register_matches(id_number=application.holder_id_number)
@@ -235,16 +214,7 @@ class ApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
             "review_documents": list(documents_for_case(application).order_by("kind", "-created_at")),
             "register_matches": matches,
             "register_blocking": [m for m in matches if not m.sealed],
-            "timeline": [
-                {
-                    "at": entry.at,
-                    "from": application.status_label(entry.from_status) if entry.from_status else "",
-                    "to": application.status_label(entry.to_status),
-                    "actor": entry.actor,
-                    "note": entry.note,
-                }
-                for entry in application.timeline()
-            ],
+            "timeline": self.timeline_context(application),
             "certificate": certificate,
             "refusal_notice": services.refusal_notice(application=application),
             "countdown": countdown(application),
@@ -255,44 +225,15 @@ class ApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
                     "label": ACTION_LABELS[name],
                     "text_label": ACTION_TEXT.get(name),
                     "text_required": name in ("request_info", "refuse", "revoke", "reissue"),
-                    "url": reverse(f"{self.admin_site.name}:certificates_application_act", args=[application.pk, name]),
+                    "url": self.review_action_url(application, name),
                     "danger": name in ("refuse", "revoke"),
                 }
                 for name in ([] if own else actions)
             ],
-            "show_save": False,
-            "show_save_and_continue": False,
-            "show_save_and_add_another": False,
-            "show_delete": False,
         }
 
-    def action_view(self, request, object_id, action):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        application = self.get_object(request, unquote(object_id))  # 404 outside the officer's offices
-        if action not in ACTION_LABELS:
-            raise PermissionDenied
-        if not self.has_change_permission(request, application):
-            raise PermissionDenied
-        change_url = reverse(f"{self.admin_site.name}:certificates_application_change", args=[application.pk])
-        seen = request.POST.get("seen_status")
-        if seen and seen != application.status:
-            # The page was stale: another officer acted first. Say so instead of acting on what was not seen.
-            self.message_user(
-                request,
-                _("Someone else acted on case %(number)s first: it is now “%(status)s”. Check it before acting.")
-                % {"number": application.case_number, "status": application.get_status_display()},
-                messages.ERROR,
-            )
-            return HttpResponseRedirect(change_url)
-        try:
-            _run_action(action, application=application, by=request.user, text=request.POST.get("text", ""))
-        except (TransitionError, ValidationError) as exc:
-            for message in getattr(exc, "messages", None) or [str(exc)]:
-                self.message_user(request, message, level=messages.ERROR)
-        else:
-            self.message_user(request, ACTION_DONE[action] % {"number": application.case_number}, messages.SUCCESS)
-        return HttpResponseRedirect(change_url)
+    def run_review_action(self, request, application, action):
+        _run_action(action, application=application, by=request.user, text=request.POST.get("text", ""))
 
 
 # --- the register ----------------------------------------------------------------------------------------

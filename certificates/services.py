@@ -30,7 +30,9 @@ from portal.cases.services import (
     clock_resume,
     clock_start,
     clock_stop,
+    ensure_applicant,
     next_case_number,
+    required_text,
     transition,
 )
 from portal.documents.models import Document
@@ -117,16 +119,6 @@ def _ensure_status(application: Application, allowed):
         )
 
 
-def _ensure_applicant(by, application: Application):
-    if by is None or by.pk != application.applicant_id:
-        raise TransitionNotAllowed(_("Only the applicant can do this."))
-
-
-def _required_text(value: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError(message, code="required")
-    return value
 
 
 def _on_commit_delay(task, *args):
@@ -290,7 +282,7 @@ def application_submit(*, application: Application, by) -> Application:
 
     The working-day clock starts when the station accepts the application (DESIGN.md section 7).
     """
-    _ensure_applicant(by, application)
+    ensure_applicant(by, application)
     if application.status != Status.DRAFT:
         raise TransitionNotAllowed(_("This application has already been submitted."))
     _ensure_complete(application, by)
@@ -308,7 +300,7 @@ def application_submit(*, application: Application, by) -> Application:
 
 def application_resubmit(*, application: Application, by, reply: str = "") -> Application:
     """INFO_REQUESTED -> ACCEPTED with the amended answers; the clock restarts with the days it had left."""
-    _ensure_applicant(by, application)
+    ensure_applicant(by, application)
     if application.status != Status.INFO_REQUESTED:
         raise TransitionNotAllowed(_("No information was requested for this application."))
     _ensure_complete(application, by)
@@ -332,7 +324,7 @@ def application_resubmit(*, application: Application, by, reply: str = "") -> Ap
 
 def application_withdraw(*, application: Application, by) -> Application:
     """The applicant withdraws before a decision; the clock stops."""
-    _ensure_applicant(by, application)
+    ensure_applicant(by, application)
     transition(
         application,
         to=Status.WITHDRAWN,
@@ -346,7 +338,7 @@ def application_withdraw(*, application: Application, by) -> Application:
 
 def application_delete_draft(*, application: Application, by) -> None:
     """Delete a draft and its uploads (files removed after commit)."""
-    _ensure_applicant(by, application)
+    ensure_applicant(by, application)
     with transaction.atomic():
         if not Application.objects.filter(pk=application.pk, status=Status.DRAFT).exists():
             raise TransitionNotAllowed(_("Only a draft can be deleted."))
@@ -392,7 +384,7 @@ def application_request_info(*, application: Application, by, message: str) -> A
     """ACCEPTED -> INFO_REQUESTED (补正): the clock pauses with the working days left."""
     _ensure_may_decide(by, application)
     _ensure_status(application, (Status.ACCEPTED,))  # before clock_pause, which needs a running clock
-    message = _required_text(message, _("Say what information or document the applicant must add."))
+    message = required_text(message, _("Say what information or document the applicant must add."))
     with transaction.atomic():
         transition(
             application,
@@ -458,7 +450,7 @@ def application_refuse(*, application: Application, by, reason: str) -> Applicat
     issued for the application), so the worker's idempotency key works for it exactly as for a certificate.
     """
     _ensure_may_decide(by, application)
-    reason = _required_text(reason, _("Give the reason for the refusal; it is printed on the refusal notice."))
+    reason = required_text(reason, _("Give the reason for the refusal; it is printed on the refusal notice."))
     now = timezone.now()
     with transaction.atomic():
         transition(
@@ -504,7 +496,7 @@ def _valid_certificate(application: Application) -> IssuedDocument:
 def certificate_revoke(*, application: Application, by, reason: str) -> IssuedDocument:
     """Revoke the issued certificate with a reason; the application stays ISSUED, its timeline says so."""
     _ensure_may_decide(by, application)
-    reason = _required_text(reason, _("Give the reason for the revocation."))
+    reason = required_text(reason, _("Give the reason for the revocation."))
     if application.status != Status.ISSUED:
         raise TransitionNotAllowed(_("Only an issued certificate can be revoked."))
     document = _valid_certificate(application)
@@ -522,7 +514,7 @@ def certificate_revoke(*, application: Application, by, reason: str) -> IssuedDo
 def certificate_reissue(*, application: Application, by, reason: str) -> Application:
     """Revoke the current certificate and issue a new one (next generation): ISSUED -> APPROVED -> (worker) ISSUED."""
     _ensure_may_decide(by, application)
-    reason = _required_text(reason, _("Give the reason for reissuing the certificate."))
+    reason = required_text(reason, _("Give the reason for reissuing the certificate."))
     _ensure_status(application, (Status.ISSUED,))
     blocking = register_blocking(register_matches(id_number=application.holder_id_number))
     if blocking:

@@ -2,19 +2,16 @@
 
 import datetime
 
-from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.scoping import ALL, OfficeScopedAdminMixin, scoped_office_ids
+from portal.cases.admin import CaseReviewAdminMixin
 from portal.cases.models import DueState
-from portal.cases.services import TransitionError
 from portal.workdays import calendar as workdays
 
 from . import services
@@ -228,7 +225,9 @@ class MoverInline(admin.TabularInline):
 
 
 @admin.register(MigrationApplication)
-class MigrationApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
+    review_action_labels = ACTION_LABELS
+    review_action_done = ACTION_DONE
     office_fields = ("office", "municipal_office", "origin_office")
     list_display = (
         "case_number",
@@ -347,27 +346,6 @@ class MigrationApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
 
     # --- the review page --------------------------------------------------------------------------
 
-    def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "<path:object_id>/act/<str:action>/",
-                self.admin_site.admin_view(self.action_view),
-                name="{}_{}_act".format(*info),
-            ),
-            *super().get_urls(),
-        ]
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "POST":
-            # Nothing is saved from this form; decisions go through the action URLs.
-            return HttpResponseNotAllowed(["GET"])
-        application = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
-        if not self.has_view_or_change_permission(request, application):
-            raise PermissionDenied
-        extra_context = {**(extra_context or {}), **self.review_context(request, application)}
-        return super().change_view(request, object_id, form_url, extra_context)
-
     def _may_act_for(self, request, office):
         ids = scoped_office_ids(request.user)
         return office is not None and (ids is ALL or office.pk in ids)
@@ -388,7 +366,7 @@ class MigrationApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         )
 
         def url(name):
-            return reverse(f"{self.admin_site.name}:hukou_migrationapplication_act", args=[application.pk, name])
+            return self.review_action_url(application, name)
 
         day = services.application_day(application)
         return {
@@ -397,17 +375,7 @@ class MigrationApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
             "staying": [(p, p.age_on(day)) for p in application.staying_members.all()],
             "application_day": day,
             "violations": services.rule_violations(application),
-            "timeline": [
-                {
-                    "at": entry.at,
-                    "from": application.status_label(entry.from_status) if entry.from_status else "",
-                    "to": application.status_label(entry.to_status),
-                    "actor": entry.actor,
-                    "office": entry.office,
-                    "note": entry.note,
-                }
-                for entry in application.timeline().select_related("office")
-            ],
+            "timeline": self.timeline_context(application, with_office=True),
             "countdown": countdown(application),
             "acting_office": application.acting_office(),
             "own_application": own,
@@ -425,36 +393,7 @@ class MigrationApplicationAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
             "check_url": url("check"),
             "marital_choices": MaritalStatus.choices,
             "education_choices": Education.choices,
-            "show_save": False,
-            "show_save_and_continue": False,
-            "show_save_and_add_another": False,
-            "show_delete": False,
         }
 
-    def action_view(self, request, object_id, action):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        application = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
-        if action not in ACTION_LABELS:
-            raise PermissionDenied
-        if not self.has_change_permission(request, application):
-            raise PermissionDenied
-        change_url = reverse(f"{self.admin_site.name}:hukou_migrationapplication_change", args=[application.pk])
-        seen = request.POST.get("seen_status")
-        if seen and seen != application.status:
-            # The page was stale: another officer acted first. Say so instead of acting on what was not seen.
-            self.message_user(
-                request,
-                _("Someone else acted on case %(number)s first: it is now “%(status)s”. Check it before acting.")
-                % {"number": application.case_number, "status": application.get_status_display()},
-                messages.ERROR,
-            )
-            return HttpResponseRedirect(change_url)
-        try:
-            _run_action(action, application=application, by=request.user, data=request.POST)
-        except (TransitionError, ValidationError) as exc:
-            for message in getattr(exc, "messages", None) or [str(exc)]:
-                self.message_user(request, message, level=messages.ERROR)
-        else:
-            self.message_user(request, ACTION_DONE[action] % {"number": application.case_number}, messages.SUCCESS)
-        return HttpResponseRedirect(change_url)
+    def run_review_action(self, request, application, action):
+        _run_action(action, application=application, by=request.user, data=request.POST)

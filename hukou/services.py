@@ -29,7 +29,9 @@ from portal.cases.services import (
     clock_resume,
     clock_start,
     clock_stop,
+    ensure_applicant,
     next_case_number,
+    required_text,
     transition,
 )
 from portal.notify.services import notify_office, notify_user
@@ -136,16 +138,6 @@ def _ensure_status(application: MigrationApplication, step: str):
         )
 
 
-def _ensure_applicant(by, application: MigrationApplication):
-    if by is None or by.pk != application.applicant_id:
-        raise TransitionNotAllowed(_("Only the applicant can do this."))
-
-
-def _required(value: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError(message, code="required")
-    return value
 
 
 def _step(application, step: str, *, by, office=None, note: str = "", **changes):
@@ -226,7 +218,7 @@ def hukou_missing(*, application: MigrationApplication) -> list[str]:
 
 def hukou_submit(*, application: MigrationApplication, by) -> MigrationApplication:
     """DRAFT -> SUBMITTED once complete and eligible today; the move-in station gets it in its inbox."""
-    _ensure_applicant(by, application)
+    ensure_applicant(by, application)
     _ensure_status(application, "submit")
     if not by.contact_confirmed:
         raise ValidationError(
@@ -248,7 +240,7 @@ def hukou_submit(*, application: MigrationApplication, by) -> MigrationApplicati
 
 def hukou_withdraw(*, application: MigrationApplication, by) -> MigrationApplication:
     """The applicant withdraws before the Permit to Move In is issued; the clock stops."""
-    _ensure_applicant(by, application)
+    ensure_applicant(by, application)
     with transaction.atomic():
         _step(application, "withdraw", by=by, note=_("Withdrawn by the applicant."), **clock_stop())
         _notify(application, "withdrawn")
@@ -257,7 +249,7 @@ def hukou_withdraw(*, application: MigrationApplication, by) -> MigrationApplica
 
 def hukou_resubmit(*, application: MigrationApplication, by, reply: str = "") -> MigrationApplication:
     """INFO_REQUESTED -> the step the request was made in; its clock resumes with the working days it had left."""
-    _ensure_applicant(by, application)
+    ensure_applicant(by, application)
     _ensure_status(application, "resubmit")
     back_to = application.info_requested_in or Status.ACCEPTED
     _ensure_rules(application)
@@ -303,7 +295,7 @@ def hukou_request_info(*, application: MigrationApplication, by, message: str) -
     """ACCEPTED or FORWARDED -> INFO_REQUESTED: the clock pauses with the working days left."""
     office = _ensure_officer(by, application)
     _ensure_status(application, "request_info")  # before clock_pause, which needs a running clock
-    message = _required(message, _("Say what information or document the applicant must add."))
+    message = required_text(message, _("Say what information or document the applicant must add."))
     with transaction.atomic():
         _step(
             application,
@@ -335,7 +327,7 @@ def hukou_forward(*, application: MigrationApplication, by, note: str = "") -> M
 def hukou_refuse(*, application: MigrationApplication, by, reason: str) -> MigrationApplication:
     """The move-in station (before or after approval was asked for) or the municipal administration refuses."""
     office = _ensure_officer(by, application)
-    reason = _required(reason, _("Give the reason for the refusal; the applicant reads it."))
+    reason = required_text(reason, _("Give the reason for the refusal; the applicant reads it."))
     with transaction.atomic():
         _step(
             application,
@@ -424,7 +416,7 @@ def hukou_register_emigration(
 def hukou_report_problem(*, application: MigrationApplication, by, problem: str) -> MigrationApplication:
     """APPROVED -> RETURNED: the origin record does not match; the move-in station must resolve it."""
     office = _ensure_officer(by, application)
-    problem = _required(problem, _("Describe the problem with the origin household record."))
+    problem = required_text(problem, _("Describe the problem with the origin household record."))
     with transaction.atomic():
         _step(
             application,
@@ -444,7 +436,7 @@ def hukou_resend(*, application: MigrationApplication, by, note: str) -> Migrati
     """RETURNED -> APPROVED: the move-in station resolved the problem; the move-out station gets 5 new days."""
     office = _ensure_officer(by, application)
     _ensure_status(application, "resend")
-    note = _required(note, _("Say how the problem was resolved; the move-out station reads it."))
+    note = required_text(note, _("Say how the problem was resolved; the move-out station reads it."))
     with transaction.atomic():
         _step(application, "resend", by=by, office=office, note=note, **clock_start(CLOCK_LIMITS[Status.APPROVED]))
         _notify(application, "resent", origin_office=application.origin_office)
@@ -517,7 +509,7 @@ def hukou_switch_to_paper(
     """
     office = _ensure_officer(by, application)
     _ensure_status(application, "switch_to_paper")
-    reason = _required(reason, _("Give the technical reason for switching to the paper procedure."))
+    reason = required_text(reason, _("Give the technical reason for switching to the paper procedure."))
     permit = (paper_permit_number or "").strip()
     certificate = (paper_migration_certificate_number or "").strip()
     note = _("Switched to the paper procedure: %(reason)s") % {"reason": reason}

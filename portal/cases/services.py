@@ -201,3 +201,22 @@ def deadline_office(case):
     """The office that must act now: a case may say so itself (multi-office workflows)."""
     acting = getattr(case, "acting_office", None)
     return (acting() if callable(acting) else None) or case.office
+
+
+# --- small guards the services share ---------------------------------------------------------------------
+
+
+def ensure_applicant(by, case) -> None:
+    """Only the applicant may take a citizen's step (submit, resubmit, withdraw)."""
+    if by is None or by.pk != case.applicant_id:
+        raise TransitionNotAllowed(_("Only the applicant can do this."))
+
+
+def required_text(value: str, message) -> str:
+    """A reason, message or reply that must not be empty; returned stripped."""
+    from django.core.exceptions import ValidationError
+
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(message, code="required")
+    return value

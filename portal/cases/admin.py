@@ -1,0 +1,102 @@
+"""The review page every service's admin shares: nothing is saved from it; decisions are POSTs to per-action URLs.
+
+A service's ModelAdmin mixes this in, names its actions in `review_action_labels` / `review_action_done`, adds its
+own facts in `review_context`, and runs an action in `run_review_action` (which calls the service's transition
+functions). The stale-page guard lives here: a POST carries the status the officer saw, and if the case moved on
+meanwhile the officer is told instead of acting on what they did not see.
+"""
+
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .services import TransitionError
+
+REVIEW_PAGE_FLAGS = {
+    "show_save": False,
+    "show_save_and_continue": False,
+    "show_save_and_add_another": False,
+    "show_delete": False,
+}
+
+
+class CaseReviewAdminMixin:
+    review_action_labels: dict = {}  # action name -> button label
+    review_action_done: dict = {}  # action name -> success message with %(number)s
+
+    def review_context(self, request, case) -> dict:
+        return {}
+
+    def run_review_action(self, request, case, action):
+        raise NotImplementedError
+
+    def _review_url_name(self, suffix):
+        return f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{suffix}"
+
+    def review_action_url(self, case, action):
+        return reverse(self._review_url_name("act"), args=[case.pk, action])
+
+    @staticmethod
+    def timeline_context(case, *, with_office=False):
+        entries = case.timeline().select_related("office") if with_office else case.timeline()
+        return [
+            {
+                "at": entry.at,
+                "from": case.status_label(entry.from_status) if entry.from_status else "",
+                "to": case.status_label(entry.to_status),
+                "actor": entry.actor,
+                "office": entry.office if with_office else None,
+                "note": entry.note,
+            }
+            for entry in entries
+        ]
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/act/<str:action>/",
+                self.admin_site.admin_view(self.action_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_act",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "POST":
+            # Nothing is saved from this form; decisions go through the action URLs.
+            return HttpResponseNotAllowed(["GET"])
+        case = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
+        if not self.has_view_or_change_permission(request, case):
+            raise PermissionDenied
+        extra_context = {**(extra_context or {}), **REVIEW_PAGE_FLAGS, **self.review_context(request, case)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def action_view(self, request, object_id, action):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        case = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
+        if action not in self.review_action_labels or not self.has_change_permission(request, case):
+            raise PermissionDenied
+        change_url = reverse(self._review_url_name("change"), args=[case.pk])
+        seen = request.POST.get("seen_status")
+        if seen and seen != case.status:
+            self.message_user(
+                request,
+                _("Someone else acted on case %(number)s first: it is now “%(status)s”. Check it before acting.")
+                % {"number": case.case_number, "status": case.status_label()},
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(change_url)
+        try:
+            self.run_review_action(request, case, action)
+        except (TransitionError, ValidationError) as exc:
+            for message in getattr(exc, "messages", None) or [str(exc)]:
+                self.message_user(request, message, level=messages.ERROR)
+        else:
+            done = self.review_action_done.get(action)
+            if done:
+                self.message_user(request, done % {"number": case.case_number}, messages.SUCCESS)
+        return HttpResponseRedirect(change_url)
