@@ -29,6 +29,47 @@ def cases_for_user(user):
     ]
 
 
+def track(case_number, second_factor):
+    """The public enquiry: the case number plus the applicant's real name, or the last four characters of their ID.
+
+    Drafts are not cases yet. The answer carries no personal data and no link to the signed-in pages.
+    """
+    from accounts import idnumber
+    from portal.registry import CaseSummary
+
+    from .constants import DRAFT_STATUSES
+    from .models import MigrationApplication
+
+    factor = " ".join((second_factor or "").split())
+    if not case_number or not factor:
+        return None
+    application = (
+        MigrationApplication.objects.filter(case_number=case_number.strip().upper())
+        .exclude(status__in=DRAFT_STATUSES)
+        .select_related("applicant")
+        .first()
+    )
+    if application is None:
+        return None
+    applicant = application.applicant
+    last_four = idnumber.normalize(applicant.id_number or "")[-4:]
+    if not (
+        (applicant.real_name.strip() and factor == applicant.real_name.strip())
+        or (len(last_four) == 4 and idnumber.normalize(factor) == last_four)
+    ):
+        return None
+    return CaseSummary(
+        service="hukou",
+        case_number=application.case_number,
+        title=str(_("One-stop hukou migration")),
+        status_label=str(application.get_status_display()),
+        updated_at=application.updated_at,
+        due_date=application.due_date,
+        url="",
+        timeline=tuple((entry.at, str(application.status_label(entry.to_status))) for entry in application.timeline()),
+    )
+
+
 class HukouConfig(AppConfig):
     name = "hukou"
     verbose_name = _("One-stop hukou migration")
@@ -50,5 +91,6 @@ class HukouConfig(AppConfig):
                 order=30,
                 case_models=(MigrationApplication,),
                 cases_for_user=cases_for_user,
+                track=track,
             )
         )
