@@ -5,39 +5,15 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.scoping import OfficeScopedAdminMixin, is_administrator
-from portal.cases.admin import CaseReviewAdminMixin
+from portal.cases.admin import CaseReviewAdminMixin, countdown
 from portal.documents.services import documents_for_case
-from portal.workdays import calendar as workdays
 
 from . import services
 from .models import Application, CriminalRecord, Status
-
-
-def countdown(application, today=None) -> str:
-    """ "2 working days left" / "due today" / "overdue by 1 working day" / "paused (2 working days left)"."""
-    if application.paused_at is not None or application.status == Status.INFO_REQUESTED:
-        left = application.workdays_left
-        if left is None:
-            return str(_("paused"))
-        return ngettext("paused (%(count)d working day left)", "paused (%(count)d working days left)", left) % {
-            "count": left
-        }
-    if application.due_date is None or application.status not in Application.OPEN_STATUSES:
-        return "—"
-    today = today or timezone.localdate()
-    if application.due_date >= today:
-        left = workdays.workdays_between(today, application.due_date)
-        if left == 0:
-            return str(_("due today"))
-        return ngettext("%(count)d working day left", "%(count)d working days left", left) % {"count": left}
-    late = max(workdays.workdays_between(application.due_date, today), 1)
-    return ngettext("overdue by %(count)d working day", "overdue by %(count)d working days", late) % {"count": late}
-
 
 ACTION_LABELS = {
     "accept": _("Accept"),

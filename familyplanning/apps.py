@@ -1,5 +1,64 @@
+"""The family-planning service centre and what it tells the portal's registry (/, /me/, /track/, the deadline sweep)."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def _summary(application, *, with_url: bool):
+    from django.urls import reverse
+
+    from portal.registry import CaseSummary
+
+    return CaseSummary(
+        service="familyplanning",
+        case_number=application.case_number,
+        title=str(application.title),
+        status_label=str(application.get_status_display()),
+        updated_at=application.updated_at,
+        due_date=application.due_date,
+        # The citizen's case pages come later; until then /me/ links to the service centre.
+        url=reverse("familyplanning:index") if with_url else "",
+        timeline=()
+        if with_url
+        else tuple((entry.at, str(application.status_label(entry.to_status))) for entry in application.timeline()),
+    )
+
+
+def cases_for_user(user):
+    """The citizen's applications (drafts included: they can be continued from /me/)."""
+    from .models import FamilyPlanningApplication
+
+    if not user.is_authenticated:
+        return []
+    return [
+        _summary(a, with_url=True)
+        for a in FamilyPlanningApplication.objects.filter(applicant=user).order_by("-updated_at")
+    ]
+
+
+def track(case_number, second_factor):
+    """The public enquiry: the case number plus the applicant's real name or the last four characters of the
+    applicant's ID number. Drafts are not cases yet; the answer carries no personal data and no link."""
+    from accounts import idnumber
+
+    from .models import FamilyPlanningApplication, Status
+
+    factor = " ".join((second_factor or "").split())
+    if not case_number or not factor:
+        return None
+    application = (
+        FamilyPlanningApplication.objects.filter(case_number=(case_number or "").strip().upper())
+        .exclude(status=Status.DRAFT)
+        .select_related("applicant")
+        .first()
+    )
+    if application is None:
+        return None
+    name = (application.applicant.real_name or "").strip()
+    last_four = idnumber.normalize(application.applicant.id_number or "")[-4:]
+    if (name and factor == name) or (len(last_four) == 4 and idnumber.normalize(factor) == last_four):
+        return _summary(application, with_url=False)
+    return None
 
 
 class FamilyplanningConfig(AppConfig):
@@ -8,6 +67,8 @@ class FamilyplanningConfig(AppConfig):
 
     def ready(self):
         from portal import registry
+
+        from .models import FamilyPlanningApplication
 
         registry.register(
             registry.Service(
@@ -19,5 +80,8 @@ class FamilyplanningConfig(AppConfig):
                 ),
                 url_name="familyplanning:index",
                 order=20,
+                case_models=(FamilyPlanningApplication,),
+                cases_for_user=cases_for_user,
+                track=track,
             )
         )

@@ -207,6 +207,7 @@ CELERY_BEAT_SCHEDULE = {
     "documents-purge-unattached": {"task": "portal.documents.tasks.purge_unattached", "schedule": 6 * 3600.0},
     # Safety net for approvals whose certificate task was lost (broker down, worker killed): DESIGN.md section 2.
     "certificates-requeue": {"task": "certificates.tasks.requeue_missing_certificates", "schedule": 120.0},
+    "familyplanning-requeue": {"task": "familyplanning.tasks.requeue_missing_documents", "schedule": 120.0},
     # Buffered verifications (Redis) into VerificationLog; a run that waited past the next one is dropped.
     "verify-log-drain": {
         "task": "portal.verify.tasks.drain_verification_log",

@@ -100,3 +100,29 @@ class CaseReviewAdminMixin:
             if done:
                 self.message_user(request, done % {"number": case.case_number}, messages.SUCCESS)
         return HttpResponseRedirect(change_url)
+
+
+def countdown(case, today=None) -> str:
+    """ "2 working days left" / "due today" / "overdue by 1 working day" / "paused (2 working days left)"."""
+    from django.utils import timezone
+    from django.utils.translation import ngettext
+
+    from portal.workdays import calendar as workdays
+
+    if case.paused_at is not None:
+        left = case.workdays_left
+        if left is None:
+            return str(_("paused"))
+        return ngettext("paused (%(count)d working day left)", "paused (%(count)d working days left)", left) % {
+            "count": left
+        }
+    if case.due_date is None or case.status not in type(case).OPEN_STATUSES:
+        return "—"
+    today = today or timezone.localdate()
+    if case.due_date >= today:
+        left = workdays.workdays_between(today, case.due_date)
+        if left == 0:
+            return str(_("due today"))
+        return ngettext("%(count)d working day left", "%(count)d working days left", left) % {"count": left}
+    late = max(workdays.workdays_between(case.due_date, today), 1)
+    return ngettext("overdue by %(count)d working day", "overdue by %(count)d working days", late) % {"count": late}

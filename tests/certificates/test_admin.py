@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from certificates.admin import countdown
 from certificates.models import Application, CriminalRecord, Delivery, Status
+from portal.cases.admin import countdown
 from portal.cases.services import clock_start
 from portal.documents.models import DocumentAccess
 from tests.certificates.backoffice import attach_documents, make_application

@@ -1,0 +1,462 @@
+"""Family-planning applications: every step a citizen, an officer or the worker takes, as one function each.
+
+Views, admin pages and tasks call these; none of them sets `status` itself. Every status change goes through
+portal.cases.services.transition (a conditional UPDATE: of two officers acting at once one wins, the other gets
+TransitionConflict), and the document task is queued with transaction.on_commit.
+
+Issued documents. An application issues at most one document, so its generation is always DOCUMENT_GENERATION
+(the IssuedDocument (source, generation) key keeps the worker idempotent). What a service does to a document
+issued earlier (catalogue.Effect) is decided by the number the citizen gives on the form, which is the
+verification code printed on every document issued here:
+- REVOKES (a cancellation): approval revokes that document at once; nothing new is issued.
+- EXTENDS (a validation): approval issues a new document whose validity runs on from the old one; once the new
+  one is stored the old one is revoked as "superseded by validation", so exactly one of them is valid at a time
+  and /verify/ of the old code says so. A paper-era licence (a number that is no portal code) is validated from
+  the "valid until" date on the form.
+Only a document held by the same account can be revoked or extended this way.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import idnumber
+from accounts.scoping import ALL, scoped_office_ids
+from portal.cases.services import (
+    TransitionConflict,
+    TransitionError,
+    TransitionNotAllowed,
+    clock_pause,
+    clock_resume,
+    clock_start,
+    clock_stop,
+    next_case_number,
+    transition,
+)
+from portal.notify.services import notify_office, notify_user
+from portal.verify.codes import normalize_code
+from portal.verify.models import DocumentStatus, IssuedDocument
+from portal.verify.services import issued_document_revoke, issued_documents_for_source
+
+from . import catalogue
+from .catalogue import DocumentKind, Effect
+from .fields import Kind, validate_answers
+from .models import FamilyPlanningApplication, Status
+
+logger = logging.getLogger("familyplanning")
+
+DOCUMENT_GENERATION = 1
+WITHDRAWABLE = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED)
+REFUSABLE = (Status.ACCEPTED, Status.INFO_REQUESTED)
+# The answer that names the earlier document a cancellation or validation is about.
+NUMBER_FIELDS = ("certificate_number", "licence_number")
+# Months a document is valid from its issue (None: until revoked). A validation adds the same period again.
+VALIDITY_MONTHS = {
+    DocumentKind.BIRTH_SERVICE_CERTIFICATE: None,
+    DocumentKind.ONLY_CHILD_CERTIFICATE: None,
+    DocumentKind.FLOATING_POPULATION_CERTIFICATE: 36,
+    DocumentKind.PRACTICE_LICENCE: 12,
+    DocumentKind.QUALIFICATION_CERTIFICATE: 36,
+}
+
+__all__ = [
+    "DOCUMENT_GENERATION",
+    "TransitionConflict",
+    "TransitionError",
+    "TransitionNotAllowed",
+    "affected_document",
+    "available_actions",
+    "current_document",
+    "document_kind_code",
+    "document_valid_until",
+    "fp_accept",
+    "fp_approve",
+    "fp_create_draft",
+    "fp_refuse",
+    "fp_request_info",
+    "fp_resubmit",
+    "fp_submit",
+    "fp_withdraw",
+]
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def document_kind_code(kind: str) -> str:
+    """IssuedDocument.kind of a family-planning document (prefixed: kinds are shared by every service)."""
+    return f"fp_{kind}"
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """Same day `months` later; the month's last day when that day does not exist."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _person_id_numbers(application: FamilyPlanningApplication) -> set[str]:
+    form = application.service_def.form
+    numbers = set()
+    for definition in form.fields:
+        value = application.answers.get(definition.name)
+        if definition.kind == Kind.PERSON and isinstance(value, dict) and value.get("id_number"):
+            numbers.add(idnumber.normalize(value["id_number"]))
+        elif definition.kind == Kind.ID_NUMBER and value:
+            numbers.add(idnumber.normalize(value))
+    return numbers
+
+
+def is_own_case(user, application: FamilyPlanningApplication) -> bool:
+    """The user applied, or is one of the people the application names (a spouse, a child, the holder)."""
+    if user.pk == application.applicant_id:
+        return True
+    own = idnumber.normalize(getattr(user, "id_number", "") or "")
+    return bool(own) and own in _person_id_numbers(application)
+
+
+def _ensure_may_decide(by, application: FamilyPlanningApplication):
+    """Staff act on applications of their offices; never on their own (DESIGN.md section 10)."""
+    if by is None or not getattr(by, "is_staff", False) or not by.is_active:
+        raise TransitionNotAllowed(_("Only family-planning staff can do this."))
+    offices = scoped_office_ids(by)
+    if offices is not ALL and application.office_id not in offices:
+        raise TransitionNotAllowed(_("This application belongs to another office."))
+    if is_own_case(by, application):
+        raise TransitionNotAllowed(
+            _("You cannot act on an application that concerns yourself. Another member of staff must handle it.")
+        )
+
+
+def _ensure_applicant(by, application: FamilyPlanningApplication):
+    if by is None or by.pk != application.applicant_id:
+        raise TransitionNotAllowed(_("Only the applicant can do this."))
+
+
+def _ensure_status(application: FamilyPlanningApplication, allowed):
+    if application.status not in allowed:
+        raise TransitionNotAllowed(
+            _("This action is not possible while the case is “%(status)s”.") % {"status": application.status_label()}
+        )
+
+
+def _required_text(value: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(message, code="required")
+    return value
+
+
+def _notify(application: FamilyPlanningApplication, template: str, **context):
+    notify_user(
+        application.applicant,
+        template=f"familyplanning/{template}",
+        context={
+            "application": application,
+            "case_number": application.case_number,
+            "service_title": application.service_def.title,
+            **context,
+        },
+    )
+
+
+def _complete_answers(application: FamilyPlanningApplication, by) -> dict:
+    """The answers, checked in full against the service's form; ValidationError lists what is wrong."""
+    if not by.contact_confirmed:
+        raise ValidationError(
+            _("Confirm your e-mail address and mobile number in your profile before you submit."),
+            code="contact_unconfirmed",
+        )
+    if application.declaration_at is None:
+        raise ValidationError(_("Tick the declaration to confirm that the information is true."), code="declaration")
+    return validate_answers(application.service_def.form, application.answers)
+
+
+# --- documents -----------------------------------------------------------------------------------------
+
+
+def current_document(*, application: FamilyPlanningApplication) -> IssuedDocument | None:
+    """The document this application issued (valid, being generated or revoked), or None."""
+    return issued_documents_for_source(application).select_related("issuing_office").first()
+
+
+def affected_document(*, application: FamilyPlanningApplication) -> IssuedDocument | None:
+    """The earlier document a cancellation or validation names (by its code), held by the same account."""
+    service = application.service_def
+    if service.effect == Effect.NONE:
+        return None
+    for name in NUMBER_FIELDS:
+        code = normalize_code(str(application.answers.get(name) or ""))
+        if code:
+            return (
+                IssuedDocument.objects.filter(
+                    code=code, kind=document_kind_code(service.affects), holder_id=application.applicant_id
+                )
+                .select_related("issuing_office")
+                .first()
+            )
+    return None
+
+
+def document_valid_until(
+    *, application: FamilyPlanningApplication, issued_on: datetime.date, previous: IssuedDocument | None = None
+) -> datetime.date | None:
+    """The last day the document this application issues is valid.
+
+    A first issue runs VALIDITY_MONTHS from its issue; a validation runs the same period on from the end of the
+    earlier validity (the earlier document's, or for a paper-era one the date on the form), never from the past.
+    """
+    service = application.service_def
+    kind = service.affects if service.effect == Effect.EXTENDS else service.issues
+    months = VALIDITY_MONTHS.get(kind)
+    if months is None:
+        return None
+    if service.effect != Effect.EXTENDS:
+        return add_months(issued_on, months) - datetime.timedelta(days=1)
+    base = previous.valid_until if previous is not None else None
+    if base is None:
+        answered = application.answers.get("valid_until")
+        base = datetime.date.fromisoformat(answered) if answered else None
+    start = base + datetime.timedelta(days=1) if base and base >= issued_on else issued_on
+    return add_months(start, months) - datetime.timedelta(days=1)
+
+
+def issues_document(application: FamilyPlanningApplication) -> bool:
+    """Approval makes a new document: a first issue or a validation; a cancellation only revokes."""
+    service = application.service_def
+    return bool(service.issues) or service.effect == Effect.EXTENDS
+
+
+def issued_kind(application: FamilyPlanningApplication) -> str:
+    service = application.service_def
+    return service.issues or service.affects
+
+
+# --- the citizen's steps ---------------------------------------------------------------------------------
+
+
+def fp_create_draft(*, applicant, service_key: str, office) -> FamilyPlanningApplication:
+    """A new draft of `service_key` at `office`, with its case number."""
+    service = catalogue.get_service(service_key)  # KeyError for an unknown service
+    application = FamilyPlanningApplication.objects.create(
+        case_number=next_case_number(FamilyPlanningApplication.CASE_PREFIX),
+        applicant=applicant,
+        office=office,
+        status=Status.DRAFT,
+        service=service.key,
+        form_version=service.form.version,
+    )
+    logger.info("family-planning draft %s (%s) created by user %s", application.case_number, service.key, applicant.pk)
+    return application
+
+
+def fp_submit(*, application: FamilyPlanningApplication, by) -> FamilyPlanningApplication:
+    """DRAFT -> SUBMITTED with complete answers; the citizen gets the case number by e-mail and SMS.
+
+    The working-day clock starts when the office accepts the application (DESIGN.md section 6).
+    """
+    _ensure_applicant(by, application)
+    _ensure_status(application, (Status.DRAFT,))
+    answers = _complete_answers(application, by)
+    with transaction.atomic():
+        transition(
+            application,
+            to=Status.SUBMITTED,
+            by=by,
+            allowed_from=(Status.DRAFT,),
+            submitted_at=timezone.now(),
+            answers=answers,
+            form_version=application.service_def.form.version,
+        )
+        _notify(application, "submitted", time_limit=application.service_def.guide.time_limit)
+        notify_office(
+            application.office,
+            template="familyplanning/inbox",
+            context={"case_number": application.case_number, "service_title": application.service_def.title},
+        )
+    return application
+
+
+def fp_resubmit(*, application: FamilyPlanningApplication, by, reply: str = "") -> FamilyPlanningApplication:
+    """INFO_REQUESTED -> ACCEPTED with the amended answers; the clock restarts with the days it had left."""
+    _ensure_applicant(by, application)
+    _ensure_status(application, (Status.INFO_REQUESTED,))
+    answers = _complete_answers(application, by)
+    reply = (reply or "").strip()
+    with transaction.atomic():
+        transition(
+            application,
+            to=Status.ACCEPTED,
+            by=by,
+            note=reply,
+            allowed_from=(Status.INFO_REQUESTED,),
+            citizen_reply=reply,
+            answers=answers,
+            form_version=application.service_def.form.version,
+            **clock_resume(application),
+        )
+        notify_office(
+            application.office,
+            template="familyplanning/resubmitted",
+            context={"case_number": application.case_number, "due_date": application.due_date},
+        )
+    return application
+
+
+def fp_withdraw(*, application: FamilyPlanningApplication, by) -> FamilyPlanningApplication:
+    """The applicant withdraws before a decision; the clock stops."""
+    _ensure_applicant(by, application)
+    transition(
+        application,
+        to=Status.WITHDRAWN,
+        by=by,
+        allowed_from=WITHDRAWABLE,
+        note=_("Withdrawn by the applicant."),
+        **clock_stop(),
+    )
+    return application
+
+
+# --- the officer's steps ---------------------------------------------------------------------------------
+
+
+def fp_accept(*, application: FamilyPlanningApplication, by) -> FamilyPlanningApplication:
+    """SUBMITTED -> ACCEPTED: the service's time limit (working days) runs from today (day 0)."""
+    _ensure_may_decide(by, application)
+    limit = application.service_def.guide.time_limit
+    with transaction.atomic():
+        transition(
+            application,
+            to=Status.ACCEPTED,
+            by=by,
+            office=by.office,
+            allowed_from=(Status.SUBMITTED,),
+            accepted_at=timezone.now(),
+            **clock_start(limit),
+        )
+        _notify(application, "accepted", due_date=application.due_date)
+    return application
+
+
+def fp_request_info(*, application: FamilyPlanningApplication, by, message: str) -> FamilyPlanningApplication:
+    """ACCEPTED -> INFO_REQUESTED (补正): the clock pauses with the working days left."""
+    _ensure_may_decide(by, application)
+    _ensure_status(application, (Status.ACCEPTED,))  # before clock_pause, which needs a running clock
+    message = _required_text(message, _("Say what information or document the applicant must add."))
+    with transaction.atomic():
+        transition(
+            application,
+            to=Status.INFO_REQUESTED,
+            by=by,
+            office=by.office,
+            note=message,
+            allowed_from=(Status.ACCEPTED,),
+            info_request=message,
+            citizen_reply="",
+            **clock_pause(application),
+        )
+        _notify(application, "info_requested", message=message)
+    return application
+
+
+def fp_approve(*, application: FamilyPlanningApplication, by, note: str = "") -> FamilyPlanningApplication:
+    """ACCEPTED -> APPROVED. A service that issues a document queues it (the worker then moves the case to
+    ISSUED); a cancellation revokes the document it names at once; other services end here."""
+    _ensure_may_decide(by, application)
+    _ensure_status(application, (Status.ACCEPTED,))
+    service = application.service_def
+    target = affected_document(application=application)
+    if service.effect == Effect.EXTENDS and target is not None and target.status != DocumentStatus.VALID:
+        raise TransitionNotAllowed(
+            _("Document %(code)s is no longer valid and cannot be validated. Refuse the application instead.")
+            % {"code": target.code}
+        )
+    notes = [(note or "").strip()]
+    if service.effect == Effect.REVOKES:
+        if target is not None and target.status == DocumentStatus.VALID:
+            notes.append(_("Document %(code)s revoked.") % {"code": target.code})
+        else:
+            notes.append(_("No valid electronic document with this number: nothing to revoke."))
+    now = timezone.now()
+    with transaction.atomic():
+        transition(
+            application,
+            to=Status.APPROVED,
+            by=by,
+            office=by.office,
+            note="\n".join(n for n in notes if n),
+            allowed_from=(Status.ACCEPTED,),
+            decided_by=by,
+            decided_at=now,
+            **clock_stop(),
+        )
+        if service.effect == Effect.REVOKES and target is not None and target.status == DocumentStatus.VALID:
+            issued_document_revoke(
+                document=target,
+                by=by,
+                reason=_("Cancelled on application %(number)s.") % {"number": application.case_number},
+            )
+        if issues_document(application):
+            from . import tasks
+
+            _on_commit_delay(tasks.generate_document, application.pk, DOCUMENT_GENERATION)
+        else:
+            _notify(application, "approved")
+    return application
+
+
+def _on_commit_delay(task, *args):
+    """Publish after commit; if the broker is down, the re-queue sweep finds the work later."""
+
+    def publish():
+        try:
+            task.delay(*args)
+        except Exception as exc:  # noqa: BLE001 - the beat sweep is the safety net
+            logger.warning("could not queue %s%s (%s); the sweep will", task.name, args, exc.__class__.__name__)
+
+    transaction.on_commit(publish)
+
+
+def fp_refuse(*, application: FamilyPlanningApplication, by, reason: str) -> FamilyPlanningApplication:
+    """ACCEPTED or INFO_REQUESTED -> REFUSED with a reason the applicant is told."""
+    _ensure_may_decide(by, application)
+    reason = _required_text(reason, _("Give the reason for the refusal; the applicant is told it."))
+    now = timezone.now()
+    with transaction.atomic():
+        transition(
+            application,
+            to=Status.REFUSED,
+            by=by,
+            office=by.office,
+            note=reason,
+            allowed_from=REFUSABLE,
+            decided_by=by,
+            decided_at=now,
+            refusal_reason=reason,
+            **clock_stop(),
+        )
+        _notify(application, "refused", reason=reason)
+    return application
+
+
+# --- what the review page offers -------------------------------------------------------------------------
+
+
+def available_actions(*, application: FamilyPlanningApplication) -> list[str]:
+    """The officer's actions that make sense in the current state (the services still check everything)."""
+    status = application.status
+    actions = []
+    if status == Status.SUBMITTED:
+        actions.append("accept")
+    if status == Status.ACCEPTED:
+        actions += ["request_info", "approve"]
+    if status in REFUSABLE:
+        actions.append("refuse")
+    return actions
