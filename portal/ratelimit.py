@@ -56,10 +56,18 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def window_key(request, scope: str, period: int) -> str:
+    """The counter of this client in `scope` for the current fixed window of `period` seconds."""
+    return f"rl:{scope}:{client_ip(request)}:{int(time.time() // period)}"
+
+
 def rate_limited(request, scope: str, *, limit: int, period: int) -> bool:
     """Count this request; True once the client has made more than `limit` in the current window."""
-    window = int(time.time() // period)
-    key = f"rl:{scope}:{client_ip(request)}:{window}"
+    return rate_limited_key(window_key(request, scope, period), limit=limit, period=period)
+
+
+def rate_limited_key(key: str, *, limit: int, period: int) -> bool:
+    """rate_limited for a key from window_key."""
     if settings.REDIS_URL:
         client = redis_client()  # None while Redis is down: the request goes through (see _redis_count)
         return client is not None and _redis_count(client, key, period) > limit
@@ -81,6 +89,51 @@ def _redis_count(client, key: str, period: int) -> int:
         redis_failed(client, exc)
         return 0
     return count
+
+
+# Count the request and, only if it is within the limit, append ARGV[3] to the list KEYS[2]: the rate limit and the
+# verification log in one round trip. A refused request is counted but not logged (it verified nothing).
+_COUNT_AND_PUSH = """
+local n = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
+if n <= tonumber(ARGV[2]) then redis.call('RPUSH', KEYS[2], ARGV[3]) end
+return n
+"""
+_scripts: dict[int, object] = {}  # id(client) -> its registered script (EVALSHA, reloaded on NOSCRIPT)
+
+
+def redis_count_and_push(client, key: str, *, limit: int, period: int, list_key: str, item: str) -> int:
+    """INCR the window counter `key` and RPUSH `item` onto `list_key` unless past `limit`; returns the count.
+
+    Raises redis.ConnectionError / TimeoutError: the caller decides the fallback (and calls redis_failed).
+    """
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_COUNT_AND_PUSH)
+    count = script(keys=[key, list_key], args=[period + 1, limit, item])
+    if count > limit:
+        now = time.monotonic()
+        if len(_limited_hint) > 10_000:  # bounded: drop the expired hints first
+            for stale in [k for k, t in _limited_hint.items() if t < now]:
+                _limited_hint.pop(stale, None)
+        _limited_hint[key] = now + period + 1
+    return count
+
+
+# Window keys this process saw past their limit lately. A request from such a client is refused by the counter
+# alone, before any database work; everyone else pays one round trip for the counter and the log together.
+_limited_hint: dict[str, float] = {}
+
+
+def recently_limited(key: str) -> bool:
+    """True if this process saw `key` past its limit (a hint: the counter in Redis still decides)."""
+    until = _limited_hint.get(key)
+    if until is None:
+        return False
+    if until < time.monotonic():
+        _limited_hint.pop(key, None)
+        return False
+    return True
 
 
 def _cache_count(key: str, period: int) -> int:

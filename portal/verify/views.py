@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from portal.ratelimit import client_ip, rate_limited
+from portal.ratelimit import client_ip, rate_limited, window_key
 
 from . import services
 from .codes import normalize_code
@@ -32,6 +32,20 @@ def _ip(request):
         return str(ipaddress.ip_address(client_ip(request)))
     except ValueError:
         return None
+
+
+def _verify_within_limit(request, code, channel):
+    """(result, period): the verification of `code`, or (None, period) past the client's look-up limit."""
+    limit, period = getattr(settings, "VERIFY_RATE_LIMIT", DEFAULT_LOOKUP_LIMIT)
+    result = services.verify_code_within_limit(
+        code=code,
+        channel=channel,
+        ip=_ip(request),
+        limit_key=window_key(request, "verify", period),
+        limit=limit,
+        period=period,
+    )
+    return result, period
 
 
 def _limited_page(request, period):
@@ -73,14 +87,16 @@ def index(request):
 @require_GET
 def detail(request, code):
     """The QR target: what the code stands for, in the minimum the rules allow."""
-    limited, period = _limited(request, "verify", "VERIFY_RATE_LIMIT", DEFAULT_LOOKUP_LIMIT)
-    if limited:
-        return _limited_page(request, period)
     canonical = normalize_code(code)
     if canonical and canonical != code:
         # Typed by hand (lower case, no hyphens, O for 0): one canonical address, not counted twice.
+        limited, period = _limited(request, "verify", "VERIFY_RATE_LIMIT", DEFAULT_LOOKUP_LIMIT)
+        if limited:
+            return _limited_page(request, period)
         return redirect("verify:detail", code=canonical, permanent=True)
-    result = services.verify_code(code=code, channel=VerificationLog.Channel.PAGE, ip=_ip(request))
+    result, period = _verify_within_limit(request, code, VerificationLog.Channel.PAGE)
+    if result is None:
+        return _limited_page(request, period)
     return render(
         request,
         "verify/detail.html",
@@ -93,12 +109,11 @@ def detail(request, code):
 @require_GET
 def api(request, code):
     """JSON for machines: {"code","state","document_type","holder","issued_on","issuing_office",...}."""
-    limited, period = _limited(request, "verify", "VERIFY_RATE_LIMIT", DEFAULT_LOOKUP_LIMIT)
-    if limited:
+    result, period = _verify_within_limit(request, code, VerificationLog.Channel.API)
+    if result is None:
         response = JsonResponse({"error": "rate_limited", "detail": "Too many requests; try again later."}, status=429)
         response["Retry-After"] = str(period)
         return response
-    result = services.verify_code(code=code, channel=VerificationLog.Channel.API, ip=_ip(request))
     response = JsonResponse(
         result.as_json(),
         status=404 if result.state == services.State.NOT_FOUND else 200,

@@ -165,3 +165,37 @@ def test_api_answers_429_past_the_limit_through_redis(redis, client, settings):
     statuses = [client.get(reverse("verify:api", args=[document.code])).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     assert services.verification_log_drain() == 3  # refused requests are not verifications
+
+
+@pytest.mark.django_db
+def test_counter_and_log_share_one_round_trip_and_a_limited_client_skips_the_database(redis, client, settings):
+    from django.test.utils import CaptureQueriesContext
+
+    settings.VERIFY_RATE_LIMIT = (1, 60)
+    document = make_document()
+    url = reverse("verify:api", args=[document.code])
+    from portal import ratelimit
+
+    redis.script_load(ratelimit._COUNT_AND_PUSH)  # as on a server that ran it before (else one SCRIPT LOAD first)
+    calls = []
+    original = redis.execute_command
+
+    def counting(*args, **options):
+        calls.append(args[0])
+        return original(*args, **options)
+
+    redis.execute_command = counting
+    try:
+        with time_machine.travel(NOW, tick=False):
+            assert client.get(url, REMOTE_ADDR="203.0.113.20").status_code == 200
+            assert calls == ["EVALSHA"]  # the counter and the log record together
+            assert services.verification_log_backlog() == 1
+            assert client.get(url, REMOTE_ADDR="203.0.113.20").status_code == 429  # looked up, refused, not logged
+            assert services.verification_log_backlog() == 1
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url, REMOTE_ADDR="203.0.113.20").status_code == 429
+            assert not queries.captured_queries  # refused by the counter alone, before any database work
+            assert client.get(url, REMOTE_ADDR="203.0.113.21").status_code == 200  # another client
+    finally:
+        del redis.execute_command
+    assert services.verification_log_drain() == 2
