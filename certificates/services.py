@@ -31,6 +31,7 @@ from portal.cases.services import (
     clock_start,
     clock_stop,
     ensure_applicant,
+    ensure_status,
     next_case_number,
     required_text,
     transition,
@@ -110,13 +111,6 @@ def _ensure_may_decide(by, application: Application):
             _("You cannot act on an application for yourself. Another officer of the station must handle it.")
         )
 
-
-def _ensure_status(application: Application, allowed):
-    """Checked before the register lookup; transition() checks again, atomically."""
-    if application.status not in allowed:
-        raise TransitionNotAllowed(
-            _("This action is not possible while the case is “%(status)s”.") % {"status": application.status_label()}
-        )
 
 
 
@@ -383,7 +377,7 @@ def application_accept(*, application: Application, by) -> Application:
 def application_request_info(*, application: Application, by, message: str) -> Application:
     """ACCEPTED -> INFO_REQUESTED (补正): the clock pauses with the working days left."""
     _ensure_may_decide(by, application)
-    _ensure_status(application, (Status.ACCEPTED,))  # before clock_pause, which needs a running clock
+    ensure_status(application, (Status.ACCEPTED,))  # before clock_pause, which needs a running clock
     message = required_text(message, _("Say what information or document the applicant must add."))
     with transaction.atomic():
         transition(
@@ -407,7 +401,7 @@ def application_approve(*, application: Application, by, note: str = "") -> Appl
     Bumps the certificate generation in the same UPDATE and queues the certificate after commit.
     """
     _ensure_may_decide(by, application)
-    _ensure_status(application, (Status.ACCEPTED,))
+    ensure_status(application, (Status.ACCEPTED,))
     blocking = register_blocking(register_matches(id_number=application.holder_id_number))
     if blocking:
         raise TransitionNotAllowed(
@@ -515,7 +509,7 @@ def certificate_reissue(*, application: Application, by, reason: str) -> Applica
     """Revoke the current certificate and issue a new one (next generation): ISSUED -> APPROVED -> (worker) ISSUED."""
     _ensure_may_decide(by, application)
     reason = required_text(reason, _("Give the reason for reissuing the certificate."))
-    _ensure_status(application, (Status.ISSUED,))
+    ensure_status(application, (Status.ISSUED,))
     blocking = register_blocking(register_matches(id_number=application.holder_id_number))
     if blocking:
         raise TransitionNotAllowed(

@@ -37,7 +37,10 @@ from portal.cases.services import (
     clock_resume,
     clock_start,
     clock_stop,
+    ensure_applicant,
+    ensure_status,
     next_case_number,
+    required_text,
     transition,
 )
 from portal.notify.services import notify_office, notify_user
@@ -135,23 +138,7 @@ def _ensure_may_decide(by, application: FamilyPlanningApplication):
         )
 
 
-def _ensure_applicant(by, application: FamilyPlanningApplication):
-    if by is None or by.pk != application.applicant_id:
-        raise TransitionNotAllowed(_("Only the applicant can do this."))
 
-
-def _ensure_status(application: FamilyPlanningApplication, allowed):
-    if application.status not in allowed:
-        raise TransitionNotAllowed(
-            _("This action is not possible while the case is “%(status)s”.") % {"status": application.status_label()}
-        )
-
-
-def _required_text(value: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError(message, code="required")
-    return value
 
 
 def _notify(application: FamilyPlanningApplication, template: str, **context):
@@ -262,8 +249,8 @@ def fp_submit(*, application: FamilyPlanningApplication, by) -> FamilyPlanningAp
 
     The working-day clock starts when the office accepts the application (DESIGN.md section 6).
     """
-    _ensure_applicant(by, application)
-    _ensure_status(application, (Status.DRAFT,))
+    ensure_applicant(by, application)
+    ensure_status(application, (Status.DRAFT,))
     answers = _complete_answers(application, by)
     with transaction.atomic():
         transition(
@@ -286,8 +273,8 @@ def fp_submit(*, application: FamilyPlanningApplication, by) -> FamilyPlanningAp
 
 def fp_resubmit(*, application: FamilyPlanningApplication, by, reply: str = "") -> FamilyPlanningApplication:
     """INFO_REQUESTED -> ACCEPTED with the amended answers; the clock restarts with the days it had left."""
-    _ensure_applicant(by, application)
-    _ensure_status(application, (Status.INFO_REQUESTED,))
+    ensure_applicant(by, application)
+    ensure_status(application, (Status.INFO_REQUESTED,))
     answers = _complete_answers(application, by)
     reply = (reply or "").strip()
     with transaction.atomic():
@@ -312,7 +299,7 @@ def fp_resubmit(*, application: FamilyPlanningApplication, by, reply: str = "") 
 
 def fp_withdraw(*, application: FamilyPlanningApplication, by) -> FamilyPlanningApplication:
     """The applicant withdraws before a decision; the clock stops."""
-    _ensure_applicant(by, application)
+    ensure_applicant(by, application)
     transition(
         application,
         to=Status.WITHDRAWN,
@@ -348,8 +335,8 @@ def fp_accept(*, application: FamilyPlanningApplication, by) -> FamilyPlanningAp
 def fp_request_info(*, application: FamilyPlanningApplication, by, message: str) -> FamilyPlanningApplication:
     """ACCEPTED -> INFO_REQUESTED (补正): the clock pauses with the working days left."""
     _ensure_may_decide(by, application)
-    _ensure_status(application, (Status.ACCEPTED,))  # before clock_pause, which needs a running clock
-    message = _required_text(message, _("Say what information or document the applicant must add."))
+    ensure_status(application, (Status.ACCEPTED,))  # before clock_pause, which needs a running clock
+    message = required_text(message, _("Say what information or document the applicant must add."))
     with transaction.atomic():
         transition(
             application,
@@ -370,7 +357,7 @@ def fp_approve(*, application: FamilyPlanningApplication, by, note: str = "") ->
     """ACCEPTED -> APPROVED. A service that issues a document queues it (the worker then moves the case to
     ISSUED); a cancellation revokes the document it names at once; other services end here."""
     _ensure_may_decide(by, application)
-    _ensure_status(application, (Status.ACCEPTED,))
+    ensure_status(application, (Status.ACCEPTED,))
     service = application.service_def
     target = affected_document(application=application)
     if service.effect == Effect.EXTENDS and target is not None and target.status != DocumentStatus.VALID:
@@ -427,7 +414,7 @@ def _on_commit_delay(task, *args):
 def fp_refuse(*, application: FamilyPlanningApplication, by, reason: str) -> FamilyPlanningApplication:
     """ACCEPTED or INFO_REQUESTED -> REFUSED with a reason the applicant is told."""
     _ensure_may_decide(by, application)
-    reason = _required_text(reason, _("Give the reason for the refusal; the applicant is told it."))
+    reason = required_text(reason, _("Give the reason for the refusal; the applicant is told it."))
     now = timezone.now()
     with transaction.atomic():
         transition(

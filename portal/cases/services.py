@@ -220,3 +220,11 @@ def required_text(value: str, message) -> str:
     if not value:
         raise ValidationError(message, code="required")
     return value
+
+
+def ensure_status(case, allowed) -> None:
+    """Checked before work that needs the right state (a clock, a register lookup); transition() checks again."""
+    if case.status not in allowed:
+        raise TransitionNotAllowed(
+            _("This action is not possible while the case is “%(status)s”.") % {"status": case.status_label()}
+        )
