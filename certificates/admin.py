@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.scoping import OfficeScopedAdminMixin, is_administrator
-from portal.cases.admin import CaseReviewAdminMixin, countdown
+from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
 from portal.documents.services import documents_for_case
 
 from . import services
@@ -63,21 +63,6 @@ def _run_action(action, *, application, by, text):
     if action == "paper_collected":
         return services.paper_mark_collected(application=application, by=by)
     raise ValueError(action)
-
-
-class DueStateFilter(admin.SimpleListFilter):
-    title = _("deadline")
-    parameter_name = "due"
-
-    def lookups(self, request, model_admin):
-        return (("due_soon", _("Due soon")), ("overdue", _("Overdue")), ("paused", _("Paused")))
-
-    def queryset(self, request, queryset):
-        if self.value() in ("due_soon", "overdue"):
-            return queryset.filter(due_state=self.value(), status__in=Application.OPEN_STATUSES)
-        if self.value() == "paused":
-            return queryset.filter(status=Status.INFO_REQUESTED)
-        return queryset
 
 
 @admin.register(Application)

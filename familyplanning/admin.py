@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import OfficeScopedAdminMixin
-from portal.cases.admin import CaseReviewAdminMixin, countdown
+from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
 
 from . import services
 from .fields import Kind
@@ -57,21 +57,6 @@ def answer_rows(application) -> list[dict]:
             rows.append({"label": definition.label, "value": shown})
         sections.append({"title": section.title, "rows": rows})
     return sections
-
-
-class DueStateFilter(admin.SimpleListFilter):
-    title = _("deadline")
-    parameter_name = "due"
-
-    def lookups(self, request, model_admin):
-        return (("due_soon", _("Due soon")), ("overdue", _("Overdue")), ("paused", _("Paused")))
-
-    def queryset(self, request, queryset):
-        if self.value() in ("due_soon", "overdue"):
-            return queryset.filter(due_state=self.value(), status__in=FamilyPlanningApplication.OPEN_STATUSES)
-        if self.value() == "paused":
-            return queryset.filter(status=Status.INFO_REQUESTED)
-        return queryset
 
 
 @admin.register(FamilyPlanningApplication)

@@ -9,11 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import ALL, OfficeScopedAdminMixin, scoped_office_ids
-from portal.cases.admin import CaseReviewAdminMixin, countdown
-from portal.cases.models import DueState
+from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
 
 from . import services
-from .constants import ACTOR_BY_STATUS, OPEN_STATUSES, Actor, Education, MaritalStatus, Status
+from .constants import ACTOR_BY_STATUS, Actor, Education, MaritalStatus, Status
 from .models import MigrationApplication, Mover
 
 ACTION_LABELS = {
@@ -172,21 +171,6 @@ class InboxFilter(admin.SimpleListFilter):
         if self.value() == "acting":
             return acting
         return queryset.exclude(pk__in=acting.values("pk"))
-
-
-class DueStateFilter(admin.SimpleListFilter):
-    title = _("deadline")
-    parameter_name = "due"
-
-    def lookups(self, request, model_admin):
-        return (("due_soon", _("Due soon")), ("overdue", _("Overdue")), ("paused", _("Paused")))
-
-    def queryset(self, request, queryset):
-        if self.value() in (DueState.DUE_SOON, DueState.OVERDUE):
-            return queryset.filter(due_state=self.value(), status__in=OPEN_STATUSES)
-        if self.value() == "paused":
-            return queryset.filter(status=Status.INFO_REQUESTED)
-        return queryset
 
 
 class MoverInline(admin.TabularInline):

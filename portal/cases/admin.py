@@ -6,7 +6,7 @@ functions). The stale-page guard lives here: a POST carries the status the offic
 meanwhile the officer is told instead of acting on what they did not see.
 """
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -126,3 +126,21 @@ def countdown(case, today=None) -> str:
         return ngettext("%(count)d working day left", "%(count)d working days left", left) % {"count": left}
     late = max(workdays.workdays_between(case.due_date, today), 1)
     return ngettext("overdue by %(count)d working day", "overdue by %(count)d working days", late) % {"count": late}
+
+
+class DueStateFilter(admin.SimpleListFilter):
+    """The queue's deadline filter: due soon and overdue among open cases, and those paused for the applicant."""
+
+    title = _("deadline")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return (("due_soon", _("Due soon")), ("overdue", _("Overdue")), ("paused", _("Paused")))
+
+    def queryset(self, request, queryset):
+        model = queryset.model
+        if self.value() in ("due_soon", "overdue"):
+            return queryset.filter(due_state=self.value(), status__in=model.OPEN_STATUSES)
+        if self.value() == "paused":
+            return queryset.filter(status=model.INFO_REQUESTED_STATUS)
+        return queryset

@@ -38,6 +38,8 @@ class Case(models.Model):
     CASE_PREFIX = "XX"
     OPEN_STATUSES: tuple = ()
     DRAFT_STATUSES: tuple = ("draft",)
+    # The status of a case waiting for the applicant's answer to a request for more information (clock paused).
+    INFO_REQUESTED_STATUS = "info_requested"
     # Foreign keys to offices that `acting_office()` reads, loaded by the deadline sweep (multi-office workflows).
     DEADLINE_OFFICE_FIELDS: tuple = ()
 
