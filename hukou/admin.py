@@ -4,16 +4,16 @@ import datetime
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import ALL, OfficeScopedAdminMixin, scoped_office_ids
 from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
+from portal.documents.services import documents_for_case
 
 from . import services
-from .constants import ACTOR_BY_STATUS, Actor, Education, MaritalStatus, Status
-from .models import MigrationApplication, Mover
+from .constants import ACTOR_BY_STATUS, Actor, DocumentKind, Education, MaritalStatus, Status
+from .models import MigrationApplication, Mover, reached_q
 
 ACTION_LABELS = {
     "accept": _("Accept"),
@@ -203,7 +203,9 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, ad
     list_select_related = ("office", "municipal_office", "origin_office")
     list_per_page = 50
     show_full_result_count = False
-    ordering = ("-created_at",)
+    # Newest first by primary key (issued in creation order): a backward scan of the primary key finds the first
+    # page of a large office's queue at once, where "-created_at" sorted every row of the office (bench/pages.py).
+    ordering = ("-pk",)
     change_form_template = "hukou/admin/application_review.html"
     export_fields = ("case_number", "status", "category", "submitted_at", "due_date", "permit_number")
     inlines = (MoverInline,)
@@ -237,6 +239,11 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, ad
                     "receiving_householder_id_number",
                     "receiving_relation",
                     "receiving_party",
+                    "receiving_family_member_name",
+                    "receiving_family_member_id_number",
+                    "receiving_family_member_relation",
+                    "receiving_present",
+                    "declaration_at",
                 )
             },
         ),
@@ -277,7 +284,7 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, ad
     def scope_q(self, request, office_ids):
         # A case reaches each office from its own step (MigrationApplicationQuerySet.reached): the move-out
         # station sees nothing before the Permit to Move In is issued, the municipal office nothing before forwarding.
-        return Q(pk__in=MigrationApplication.objects.reached(office_ids).values("pk"))
+        return reached_q(office_ids)
 
     def get_readonly_fields(self, request, obj=None):
         return [field for _name, options in self.fieldsets for field in options["fields"]]
@@ -335,6 +342,11 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, ad
             "staying": [(p, p.age_on(day)) for p in application.staying_members.all()],
             "application_day": day,
             "violations": services.rule_violations(application),
+            # Each link and preview goes through the logged, permission-checked download: every view is recorded.
+            "review_documents": [
+                (DocumentKind(d.kind).label if d.kind in DocumentKind.values else d.kind, d)
+                for d in documents_for_case(application).order_by("kind", "created_at")
+            ],
             "timeline": self.timeline_context(application, with_office=True),
             "countdown": countdown(application),
             "acting_office": application.acting_office(),

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 def cases_for_user(user):
-    """The citizen's migration cases (drafts included); the detail page comes later, so they link to the guide."""
+    """The citizen's migration cases (drafts included), each linking to its status page."""
     from django.urls import reverse
 
     from portal.registry import CaseSummary
@@ -14,7 +14,6 @@ def cases_for_user(user):
 
     if not user.is_authenticated:
         return []
-    url = reverse("hukou:index")
     return [
         CaseSummary(
             service="hukou",
@@ -23,9 +22,11 @@ def cases_for_user(user):
             status_label=str(a.get_status_display()),
             updated_at=a.updated_at,
             due_date=a.due_date,
-            url=url,
+            url=reverse("hukou:detail", kwargs={"case_number": a.case_number}),
         )
-        for a in MigrationApplication.objects.filter(applicant=user).order_by("-updated_at")
+        for a in MigrationApplication.objects.filter(applicant=user)
+        .only("case_number", "status", "updated_at", "due_date")
+        .order_by("-updated_at")
     ]
 
 

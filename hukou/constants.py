@@ -207,3 +207,39 @@ class Education(models.TextChoices):
     COLLEGE = "college", _("Junior college")
     BACHELOR = "bachelor", _("Bachelor's degree")
     POSTGRADUATE = "postgraduate", _("Postgraduate degree")
+
+
+# The citizen may change the answers before submission, and while answering a request for more information.
+EDITABLE_STATUSES = (Status.DRAFT, Status.INFO_REQUESTED)
+
+
+class DocumentKind(models.TextChoices):
+    """What each upload of a migration application is (portal.documents.Document.kind)."""
+
+    ID_CARD = "id_card", _("ID cards of the people moving (front and back)")
+    BOOKLET = "booklet", _("Household Register Booklet pages")
+    EVIDENCE = "evidence", _("Materials for the category of move")
+    POWER_OF_ATTORNEY = "power_of_attorney", _("Power of attorney")
+    HOUSEHOLDER_CONSENT = "householder_consent", _("Written consent of the receiving head of household")
+
+
+# Uploaded in the documents section; at least one file of each is needed before submission.
+UPLOAD_KINDS = (DocumentKind.ID_CARD, DocumentKind.BOOKLET, DocumentKind.EVIDENCE)
+MAX_FILES_PER_KIND = 10
+MAX_PEOPLE = 20  # people moving, or staying, in one application
+
+# The stage of the move a state belongs to, as the citizen's status page counts them (1 to 4, then settled).
+STAGES = {
+    Status.SUBMITTED: 1,
+    Status.ACCEPTED: 1,
+    Status.FORWARDED: 2,
+    Status.APPROVED: 3,
+    Status.RETURNED: 3,
+    Status.EMIGRATED: 4,
+}
+STAGE_TITLES = {
+    1: _("Acceptance by the move-in police station"),
+    2: _("Approval of the Permit to Move In by the municipal household administration"),
+    3: _("Registration of the move-out by the move-out police station"),
+    4: _("Settlement by the move-in police station"),
+}

@@ -52,12 +52,21 @@ class MigrationApplicationQuerySet(models.QuerySet):
         The move-in station sees its cases from submission; the municipal administration from forwarding; the
         move-out station from the issue of the Permit to Move In, whatever happened afterwards.
         """
-        ids = _office_ids(offices)
-        return self.filter(
-            Q(office__in=ids, submitted_at__isnull=False)
-            | Q(municipal_office__in=ids, forwarded_at__isnull=False)
-            | Q(origin_office__in=ids, permit_issued_at__isnull=False)
-        )
+        return self.filter(reached_q(offices))
+
+
+def reached_q(offices) -> Q:
+    """The condition of MigrationApplicationQuerySet.reached, for filters that need it as a Q (the admin's scope).
+
+    As a plain OR of three indexed branches it is served by a BitmapOr of the office indexes; wrapped in
+    `pk IN (subquery)` the planner scanned the whole table (1 s at 1 000 000 rows).
+    """
+    ids = _office_ids(offices)
+    return (
+        Q(office__in=ids, submitted_at__isnull=False)
+        | Q(municipal_office__in=ids, forwarded_at__isnull=False)
+        | Q(origin_office__in=ids, permit_issued_at__isnull=False)
+    )
 
 
 def _id_number_field(verbose_name, **kwargs):
@@ -225,6 +234,22 @@ class MigrationApplication(Case):
         if actor == Actor.MOVE_OUT_STATION:
             return self.origin_office
         return None
+
+    def document_office_ids(self) -> set:
+        """The offices whose staff may open this case's documents: each one from the step at which the case reached it.
+
+        portal.documents.services.document_may_view asks this instead of the document's own office, so the
+        municipal administration and the move-out station (possibly in another city) can check the uploads once
+        the case is theirs, and no office can before (the same moments as MigrationApplicationQuerySet.reached).
+        """
+        ids = set()
+        if self.submitted_at:
+            ids.add(self.office_id)
+        if self.forwarded_at and self.municipal_office_id:
+            ids.add(self.municipal_office_id)
+        if self.permit_issued_at and self.origin_office_id:
+            ids.add(self.origin_office_id)
+        return ids
 
     @property
     def on_paper(self):

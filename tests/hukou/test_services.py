@@ -5,14 +5,17 @@ import datetime
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import Office, Role
 from hukou import services
-from hukou.constants import STEPS, Category, Education, MaritalStatus, Relation, Status
+from hukou.constants import STEPS, UPLOAD_KINDS, Category, Education, MaritalStatus, Relation, Status
 from hukou.models import MigrationApplication, Mover, OriginMember, PostSettlementCheck
 from portal.cases.services import TransitionConflict, TransitionNotAllowed, next_case_number
+from portal.documents.services import document_attach, document_create
 from portal.notify.models import Channel, OutboxMessage
+from tests.certificates.backoffice import png
 from tests.factories import OfficeFactory, StaffFactory, UserFactory, make_id_number
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +60,8 @@ def make_application(offices, status=Status.DRAFT, *, applicant=None, **fields):
         "destination_address": "郑州市金水区金水路2号",
         "declaration_at": timezone.now(),
         "submitted_at": None if status == Status.DRAFT else timezone.now(),
+        "origin_head_name": applicant.real_name,
+        "origin_head_id_number": applicant.id_number,
         **fields,
     }
     application = MigrationApplication.objects.create(
@@ -76,6 +81,10 @@ def make_application(offices, status=Status.DRAFT, *, applicant=None, **fields):
         relation=Relation.SPOUSE,
         is_new_head=True,
     )
+    for kind in UPLOAD_KINDS:  # the ID cards, booklet pages and category materials submission needs
+        upload = SimpleUploadedFile(f"{kind}.png", png(), content_type="image/png")
+        document = document_create(owner=applicant, uploaded_file=upload, kind=kind)
+        document_attach(document=document, case=application)
     return application
 
 
