@@ -46,7 +46,8 @@ def answer_rows(application) -> list[dict]:
         for definition in section.fields:
             value = application.answers.get(definition.name)
             if definition.kind == Kind.PERSON:
-                shown = f"{value.get('name', '')} · {value.get('id_number', '')}" if isinstance(value, dict) else ""
+                given = isinstance(value, dict) and any(value.values())  # an optional person left blank: "—"
+                shown = f"{value.get('name', '')} · {value.get('id_number', '')}" if given else ""
             elif definition.kind == Kind.CHOICE and value not in (None, ""):
                 labels = dict(definition.choices)
                 shown = ", ".join(str(labels.get(v, v)) for v in (value if isinstance(value, list) else [value]))
@@ -64,13 +65,15 @@ class FamilyPlanningApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixi
     review_action_labels = RUN
     review_action_done = ACTION_DONE
     office_fields = ("office",)
-    list_display = ("case_number", "service", "status", "submitted_at", "due_date", "countdown_display")
+    list_display = ("case_number", "service", "status_display", "submitted_at", "due_date", "countdown_display")
     list_filter = ("service", "status", DueStateFilter)
     search_fields = ("=case_number",)
     list_select_related = ("office",)
     list_per_page = 50
     show_full_result_count = False
-    ordering = ("-created_at",)
+    # Newest first by primary key (issued in creation order): a backward scan of the primary key finds the first
+    # page of a large office's queue at once, where "-created_at" sorted every row of the office (bench/pages.py).
+    ordering = ("-pk",)
     change_form_template = "familyplanning/admin/application_review.html"
     fieldsets = (
         (
@@ -79,7 +82,7 @@ class FamilyPlanningApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixi
                 "fields": (
                     "case_number",
                     "service",
-                    "status",
+                    "status_display",
                     "office",
                     "form_version",
                     "submitted_at",
@@ -105,6 +108,11 @@ class FamilyPlanningApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixi
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_display(self, obj):
+        # The service's own wording: "approved" promises a document only where one is made.
+        return obj.get_status_display()
 
     @admin.display(description=_("time left"))
     def countdown_display(self, obj):
@@ -137,3 +145,8 @@ class FamilyPlanningApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixi
 
     def run_review_action(self, request, application, action):
         RUN[action](application, request.user, request.POST.get("text", ""))
+
+
+# Policies, notices and common questions, and ratings and the feedback queue, have their own modules; importing
+# them registers their admin.
+from . import feedback_admin, policy_admin  # noqa: E402, F401

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
-def _summary(application, *, with_url: bool):
+def _summary(application, *, with_url: bool, url_name: str = "familyplanning:detail"):
     from django.urls import reverse
 
     from portal.registry import CaseSummary
@@ -16,8 +16,7 @@ def _summary(application, *, with_url: bool):
         status_label=str(application.get_status_display()),
         updated_at=application.updated_at,
         due_date=application.due_date,
-        # The citizen's case pages come later; until then /me/ links to the service centre.
-        url=reverse("familyplanning:index") if with_url else "",
+        url=reverse(url_name, kwargs={"case_number": application.case_number}) if with_url else "",
         timeline=()
         if with_url
         else tuple((entry.at, str(application.status_label(entry.to_status))) for entry in application.timeline()),
@@ -25,14 +24,18 @@ def _summary(application, *, with_url: bool):
 
 
 def cases_for_user(user):
-    """The citizen's applications (drafts included: they can be continued from /me/)."""
-    from .models import FamilyPlanningApplication
+    """The citizen's applications (drafts included: they can be continued from /me/), then their complaints,
+    suggestions, questions and follow-ups."""
+    from .models import FamilyPlanningApplication, Feedback
 
     if not user.is_authenticated:
         return []
     return [
         _summary(a, with_url=True)
         for a in FamilyPlanningApplication.objects.filter(applicant=user).order_by("-updated_at")
+    ] + [
+        _summary(f, with_url=True, url_name="familyplanning:feedback_detail")
+        for f in Feedback.objects.filter(applicant=user).order_by("-updated_at")
     ]
 
 
@@ -41,7 +44,7 @@ def track(case_number, second_factor):
     applicant's ID number. Drafts are not cases yet; the answer carries no personal data and no link."""
     from accounts import idnumber
 
-    from .models import FamilyPlanningApplication, Status
+    from .models import FamilyPlanningApplication, Feedback, Status
 
     factor = " ".join((second_factor or "").split())
     if not case_number or not factor:
@@ -52,6 +55,10 @@ def track(case_number, second_factor):
         .select_related("applicant")
         .first()
     )
+    if application is None:
+        # Complaints, suggestions, questions and follow-ups (FB-...) are found the same way.
+        number = (case_number or "").strip().upper()
+        application = Feedback.objects.filter(case_number=number).select_related("applicant").first()
     if application is None:
         return None
     name = (application.applicant.real_name or "").strip()
@@ -68,7 +75,7 @@ class FamilyplanningConfig(AppConfig):
     def ready(self):
         from portal import registry
 
-        from .models import FamilyPlanningApplication
+        from .models import FamilyPlanningApplication, Feedback
 
         registry.register(
             registry.Service(
@@ -80,7 +87,7 @@ class FamilyplanningConfig(AppConfig):
                 ),
                 url_name="familyplanning:index",
                 order=20,
-                case_models=(FamilyPlanningApplication,),
+                case_models=(FamilyPlanningApplication, Feedback),
                 cases_for_user=cases_for_user,
                 track=track,
             )

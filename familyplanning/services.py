@@ -43,6 +43,7 @@ from portal.cases.services import (
     required_text,
     transition,
 )
+from portal.celery import publish_on_commit
 from portal.notify.services import notify_office, notify_user
 from portal.verify.codes import normalize_code
 from portal.verify.models import DocumentStatus, IssuedDocument
@@ -56,6 +57,8 @@ from .models import FamilyPlanningApplication, Status
 logger = logging.getLogger("familyplanning")
 
 DOCUMENT_GENERATION = 1
+# The citizen may change the answers before submission, and to answer a request for more information.
+EDITABLE = (Status.DRAFT, Status.INFO_REQUESTED)
 WITHDRAWABLE = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED)
 REFUSABLE = (Status.ACCEPTED, Status.INFO_REQUESTED)
 # The answer that names the earlier document a cancellation or validation is about.
@@ -71,10 +74,12 @@ VALIDITY_MONTHS = {
 
 __all__ = [
     "DOCUMENT_GENERATION",
+    "EDITABLE",
     "TransitionConflict",
     "TransitionError",
     "TransitionNotAllowed",
     "affected_document",
+    "answers_problems",
     "available_actions",
     "current_document",
     "document_kind_code",
@@ -82,9 +87,12 @@ __all__ = [
     "fp_accept",
     "fp_approve",
     "fp_create_draft",
+    "fp_delete_draft",
+    "fp_offices",
     "fp_refuse",
     "fp_request_info",
     "fp_resubmit",
+    "fp_save_answers",
     "fp_submit",
     "fp_withdraw",
 ]
@@ -136,9 +144,6 @@ def _ensure_may_decide(by, application: FamilyPlanningApplication):
         raise TransitionNotAllowed(
             _("You cannot act on an application that concerns yourself. Another member of staff must handle it.")
         )
-
-
-
 
 
 def _notify(application: FamilyPlanningApplication, template: str, **context):
@@ -217,8 +222,7 @@ def document_valid_until(
 
 def issues_document(application: FamilyPlanningApplication) -> bool:
     """Approval makes a new document: a first issue or a validation; a cancellation only revokes."""
-    service = application.service_def
-    return bool(service.issues) or service.effect == Effect.EXTENDS
+    return application.issues_document
 
 
 def issued_kind(application: FamilyPlanningApplication) -> str:
@@ -230,8 +234,9 @@ def issued_kind(application: FamilyPlanningApplication) -> str:
 
 
 def fp_create_draft(*, applicant, service_key: str, office) -> FamilyPlanningApplication:
-    """A new draft of `service_key` at `office`, with its case number."""
+    """A new draft of `service_key` at `office` (a family-planning office), with its case number."""
     service = catalogue.get_service(service_key)  # KeyError for an unknown service
+    _ensure_fp_office(office)
     application = FamilyPlanningApplication.objects.create(
         case_number=next_case_number(FamilyPlanningApplication.CASE_PREFIX),
         applicant=applicant,
@@ -242,6 +247,77 @@ def fp_create_draft(*, applicant, service_key: str, office) -> FamilyPlanningApp
     )
     logger.info("family-planning draft %s (%s) created by user %s", application.case_number, service.key, applicant.pk)
     return application
+
+
+def fp_offices():
+    """The offices a citizen may apply to: the active health and family-planning offices."""
+    from accounts.models import Office
+
+    return Office.objects.filter(active=True, kind=Office.Kind.FAMILY_PLANNING).order_by("division_code", "name")
+
+
+def _ensure_fp_office(office) -> None:
+    if office is None or not fp_offices().filter(pk=office.pk).exists():
+        raise ValidationError(_("Choose a health and family-planning office from the list."), code="office")
+
+
+def fp_save_answers(
+    *, application: FamilyPlanningApplication, by, answers: dict, office=None
+) -> FamilyPlanningApplication:
+    """Keep the answers of a draft, or of an application the office asked to amend: incomplete is fine, wrong is
+    not (validate_answers with partial=True). A draft may also move to another office.
+
+    A conditional UPDATE on the status read: if the case moved on meanwhile (the office acted, another tab
+    submitted), nothing is written and TransitionConflict says so.
+    """
+    ensure_applicant(by, application)
+    ensure_status(application, EDITABLE)
+    form = application.service_def.form
+    fields = {"answers": validate_answers(form, answers, partial=True), "form_version": form.version}
+    if office is not None and office.pk != application.office_id:
+        if application.status != Status.DRAFT:
+            raise TransitionNotAllowed(_("The office cannot be changed once the application is submitted."))
+        _ensure_fp_office(office)
+        fields["office"] = office
+    updated = FamilyPlanningApplication.objects.filter(pk=application.pk, status=application.status).update(
+        updated_at=timezone.now(), **fields
+    )
+    if updated != 1:
+        raise TransitionConflict(
+            _("Application %(number)s was changed a moment ago. Reload it and check before saving.")
+            % {"number": application.case_number}
+        )
+    for name, value in fields.items():
+        setattr(application, name, value)
+    return application
+
+
+def answers_problems(application: FamilyPlanningApplication) -> dict[str, list[str]]:
+    """What still stops submission, per online-form field ("" for the form as a whole); empty when complete."""
+    try:
+        validate_answers(application.service_def.form, application.answers)
+    except ValidationError as exc:
+        return {
+            ("" if name in ("answers", "__all__") else name): messages for name, messages in exc.message_dict.items()
+        }
+    return {}
+
+
+def fp_delete_draft(*, application: FamilyPlanningApplication, by) -> None:
+    """The applicant deletes a draft (never a submitted application); its timeline goes with it."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from portal.cases.models import Transition
+
+    ensure_applicant(by, application)
+    with transaction.atomic():
+        deleted, _by_model = FamilyPlanningApplication.objects.filter(pk=application.pk, status=Status.DRAFT).delete()
+        if not deleted:
+            raise TransitionNotAllowed(_("Only a draft can be deleted."))
+        Transition.objects.filter(
+            content_type=ContentType.objects.get_for_model(FamilyPlanningApplication), object_id=application.pk
+        ).delete()
+    logger.info("family-planning draft %s deleted by its applicant", application.case_number)
 
 
 def fp_submit(*, application: FamilyPlanningApplication, by) -> FamilyPlanningApplication:
@@ -393,22 +469,10 @@ def fp_approve(*, application: FamilyPlanningApplication, by, note: str = "") ->
         if issues_document(application):
             from . import tasks
 
-            _on_commit_delay(tasks.generate_document, application.pk, DOCUMENT_GENERATION)
+            publish_on_commit(tasks.generate_document, application.pk, DOCUMENT_GENERATION)
         else:
             _notify(application, "approved")
     return application
-
-
-def _on_commit_delay(task, *args):
-    """Publish after commit; if the broker is down, the re-queue sweep finds the work later."""
-
-    def publish():
-        try:
-            task.delay(*args)
-        except Exception as exc:  # noqa: BLE001 - the beat sweep is the safety net
-            logger.warning("could not queue %s%s (%s); the sweep will", task.name, args, exc.__class__.__name__)
-
-    transaction.on_commit(publish)
 
 
 def fp_refuse(*, application: FamilyPlanningApplication, by, reason: str) -> FamilyPlanningApplication:

@@ -1,0 +1,152 @@
+"""Citizen forms of the family-planning services: the office, each service's own form (built from its FormDef, the
+same definitions the blank PDF is drawn from), and the declaration that submits it."""
+
+import datetime
+
+from django import forms
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+
+from accounts import idnumber
+from accounts.offices import grouped_by_prefecture
+from accounts.validators import validate_multiline
+from portal.forms import DraftFormMixin
+
+from . import services
+from .fields import YES, FormDef, Kind, build_form, form_data_from_answers
+
+
+class OfficeForm(forms.Form):
+    office = forms.ModelChoiceField(
+        label=_("Health and family-planning office"),
+        queryset=services.fp_offices().none(),
+        help_text=_("The office of the place of your household registration (hukou) or of your residence."),
+        error_messages={
+            "required": _("Choose the office that should handle the application."),
+            "invalid_choice": _("This office cannot be chosen; choose one from the list."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["office"]
+        field.queryset = services.fp_offices()
+        field.choices = grouped_by_prefecture(field.queryset, empty_label=_("Choose an office"))
+
+
+def answers_form_class(form_def: FormDef) -> type:
+    """The online form of a service: build_form's fields and rules, savable as a draft (DraftFormMixin). The rules
+    across fields run only on an otherwise valid form, so a draft is never told that children it has not listed
+    yet do not add up."""
+    base = build_form(form_def)
+    return type(base.__name__, (DraftFormMixin, base), {})
+
+
+# The answers that are the applicant's own, filled in from the account on a new application.
+PROFILE_PERSONS = ("applicant", "holder")
+PROFILE_MOBILES = ("mobile", "contact_mobile")
+
+
+def initial_from_profile(form_def: FormDef, user) -> dict:
+    """The applicant's name, ID number and mobile where the form asks for them as the applicant's own."""
+    initial = {}
+    for definition in form_def.fields:
+        if definition.kind == Kind.PERSON and definition.name in PROFILE_PERSONS:
+            name_field, id_field = definition.form_field_names
+            initial[name_field] = user.real_name or ""
+            initial[id_field] = user.id_number or ""
+        elif definition.kind == Kind.MOBILE and definition.name in PROFILE_MOBILES and user.mobile:
+            initial[definition.name] = user.mobile
+    return initial
+
+
+def initial_from_answers(form_def: FormDef, answers: dict) -> dict:
+    return {name: value for name, value in form_data_from_answers(form_def, answers).items() if value not in ("", [])}
+
+
+def bound_sections(form_def: FormDef, form) -> list[dict]:
+    """The form's fields grouped under the definition's section titles, in order."""
+    return [
+        {
+            "title": section.title,
+            "fields": [form[name] for definition in section.fields for name in definition.form_field_names],
+        }
+        for section in form_def.sections
+    ]
+
+
+def _shown(definition, value, *, masked: bool):
+    """One answer for reading: text, or a list of labels for a multiple choice; None when not given."""
+    if value in (None, "", [], {}):
+        return None
+    kind = definition.kind
+    if kind == Kind.PERSON:
+        if not isinstance(value, dict) or not any(value.values()):
+            return None
+        number = value.get("id_number") or ""
+        return " · ".join(part for part in (value.get("name"), idnumber.mask(number) if masked else number) if part)
+    if kind == Kind.ID_NUMBER and masked:
+        return idnumber.mask(value)
+    if kind == Kind.CHOICE:
+        labels = dict(definition.choices)
+        if definition.multiple:
+            return [labels.get(v, v) for v in value]
+        return labels.get(value, value)
+    if kind == Kind.YES_NO:
+        return _("Yes") if value is True or value == YES else _("No")
+    if kind == Kind.DATE:
+        return formats.date_format(datetime.date.fromisoformat(value), "DATE_FORMAT")
+    return str(value)
+
+
+def answer_sections(form_def: FormDef, answers: dict, *, masked: bool = False) -> list[dict]:
+    """Every answer under its label, by section, for reading. ID numbers in full where the citizen checks what they
+    typed; `masked` where they are only a reminder (the progress page)."""
+    return [
+        {
+            "title": section.title,
+            "rows": [
+                {
+                    "label": definition.label,
+                    "value": _shown(definition, (answers or {}).get(definition.name), masked=masked),
+                    "multiple": definition.kind == Kind.CHOICE and definition.multiple,
+                }
+                for definition in section.fields
+            ],
+        }
+        for section in form_def.sections
+    ]
+
+
+class SubmitForm(forms.Form):
+    """The declaration of truthfulness that submits the application; for a resubmission, also the answer to the
+    office's request."""
+
+    reply = forms.CharField(
+        label=_("Your answer to the office"),
+        required=False,
+        max_length=2000,
+        validators=[validate_multiline],
+        help_text=_("Say what you changed or added. At most 2000 characters."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    declaration = forms.BooleanField(
+        label=_(
+            "I declare that the information I have given is true and complete. I know that false information may "
+            "lead to refusal or to the cancellation of the document, and to legal consequences."
+        ),
+        error_messages={"required": _("Tick the declaration to confirm that the information is true.")},
+    )
+
+    def __init__(self, *args, resubmit=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if resubmit:
+            self.fields["reply"].required = True
+            self.fields["reply"].error_messages["required"] = _(
+                "Answer the office's request: say what you changed or added."
+            )
+        else:
+            del self.fields["reply"]
+
+    def clean_reply(self):
+        return self.cleaned_data["reply"].strip()

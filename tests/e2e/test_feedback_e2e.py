@@ -1,0 +1,131 @@
+"""Ratings and complaints in a real browser: a citizen on a phone rates a decided case poorly and complains, the office
+answers the follow-up in the admin, the citizen reads the answer, and anyone reads the monthly figures.
+
+Pages render in Chinese (the portal's default); states are read from the data attributes the templates carry.
+"""
+
+import pytest
+
+from tests.e2e.conftest import horizontal_overflow, log_in, shot
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "Correct-Horse-42"  # tests.factories.UserFactory's password
+
+
+def press(page, locator):
+    with page.expect_navigation(wait_until="load"):
+        locator.click()
+
+
+def on_phone(page, name):
+    assert horizontal_overflow(page) == 0, name
+    assert page.console_errors == [], name
+    return shot(page, name)
+
+
+@pytest.fixture
+def fp(settings, tmp_path, site):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SITE_URL = site
+    settings.STAFF_MFA_REQUIRED = False
+    return settings
+
+
+def test_rate_complain_answer_and_figures(fp, site, phone_page, new_page):
+    from accounts.models import Office, Role
+    from familyplanning.models import Feedback, FeedbackKind, FeedbackStatus, Rating, Status
+    from tests.factories import OfficeFactory, StaffFactory, UserFactory
+    from tests.familyplanning.test_services import make_application
+
+    office = OfficeFactory(
+        name="金水区卫生健康委员会",
+        name_en="Jinshui District Health Commission",
+        kind=Office.Kind.FAMILY_PLANNING,
+        address="郑州市金水区文化路 1 号",
+    )
+    officer = StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER, real_name="周主任")
+    citizen = UserFactory(real_name="陈静")
+    application = make_application(office, applicant=citizen, status=Status.ISSUED)
+
+    # The citizen sees the decided case among those to rate, and rates it "dissatisfied" with reasons.
+    page = phone_page
+    log_in(page, citizen, site)
+    page.goto("/familyplanning/feedback/")
+    assert page.get_by_test_id("to-rate").count() == 1
+    on_phone(page, "fb-01-my-feedback")
+    press(page, page.locator(f"a[href='/familyplanning/feedback/rate/{application.case_number}/']"))
+    page.check("input[name=level][value='2']")
+    page.check("input[name=reasons][value='slow']")
+    page.check("input[name=reasons][value='several_trips']")
+    page.fill("textarea[name=comment]", "等了很久，跑了三趟。")
+    on_phone(page, "fb-02-rate-form")
+    # A satisfied reason does not fit a dissatisfied rating: the page says so and keeps the answers.
+    page.check("input[name=reasons][value='courteous']")
+    press(page, page.get_by_test_id("send-rating"))
+    assert page.locator(".portal-error-summary").count() == 1
+    assert page.is_checked("input[name=reasons][value='slow']")
+    # The form comes back with status 400, which the browser logs; nothing else may have gone wrong.
+    assert [e for e in page.console_errors if "400" not in e] == []
+    page.console_errors.clear()
+    on_phone(page, "fb-03-rate-error")
+    page.uncheck("input[name=reasons][value='courteous']")
+    press(page, page.get_by_test_id("send-rating"))
+    rating = Rating.objects.get()
+    follow_up = Feedback.objects.get(kind=FeedbackKind.FOLLOW_UP)
+    assert rating.level == 2 and follow_up.rating == rating
+    assert page.locator(f"[data-case='{follow_up.case_number}']").count() == 1
+    on_phone(page, "fb-04-rated")
+
+    # A complaint about a member of staff, without JavaScript.
+    no_js = new_page(java_script_enabled=False, viewport={"width": 360, "height": 740})
+    log_in(no_js, citizen, site)
+    no_js.goto("/familyplanning/feedback/complaint/")
+    no_js.select_option("select[name=office]", str(office.pk))
+    no_js.fill("input[name=staff_named]", "工号 0421")
+    no_js.fill("input[name=subject]", "窗口人员态度差")
+    no_js.fill("textarea[name=body]", "多次被要求补交同一份材料。")
+    press(no_js, no_js.get_by_test_id("send-feedback"))
+    item = Feedback.objects.get(kind=FeedbackKind.COMPLAINT)
+    assert no_js.url.endswith(f"/familyplanning/feedback/{item.case_number}/")
+    assert "工号 0421" in no_js.get_by_test_id("summary").inner_text()
+    shot(no_js, "fb-05-complaint-sent")
+
+    # The office answers the follow-up in the admin.
+    desk = new_page(viewport={"width": 1280, "height": 900})
+    desk.goto("/admin/login/?next=/admin/")
+    desk.fill("#id_username", officer.username)
+    desk.fill("#id_password", PASSWORD)
+    press(desk, desk.locator("#login-form [type=submit]"))
+    desk.goto("/admin/familyplanning/feedback/")
+    assert desk.locator(f"text={follow_up.case_number}").count() == 1
+    assert desk.locator(f"text={item.case_number}").count() == 1
+    shot(desk, "fb-06-admin-queue")
+    press(desk, desk.locator(f"a:text-is('{follow_up.case_number}')"))
+    assert "等了很久" in desk.get_by_test_id("fb-rating").inner_text()
+    shot(desk, "fb-07-admin-review")
+    form = desk.get_by_test_id("fb-action-answer")
+    form.locator("textarea").fill("经核实，已对窗口工作人员进行批评教育，并优化了材料清单。")
+    press(desk, form.locator("input[type=submit]"))
+    follow_up.refresh_from_db()
+    assert follow_up.status == FeedbackStatus.ANSWERED and follow_up.answered_on_time
+    shot(desk, "fb-08-admin-answered")
+
+    # The citizen reads the answer.
+    page.goto(f"/familyplanning/feedback/{follow_up.case_number}/")
+    assert "优化了材料清单" in page.get_by_test_id("answer-text").inner_text()
+    on_phone(page, "fb-09-answer")
+
+    # Anyone reads the figures, without an account.
+    public = new_page(viewport={"width": 360, "height": 740}, is_mobile=True)
+    public.goto("/familyplanning/feedback/figures/")
+    row = public.locator(f"[data-office-card='{office.pk}']")  # a card per office on a phone
+    assert row.locator("[data-col=ratings]").inner_text() == "1"
+    assert row.locator("[data-col=satisfaction]").inner_text() == "0.0%"
+    assert row.locator("[data-col=complaints]").inner_text() == "1"
+    assert horizontal_overflow(public) == 0
+    shot(public, "fb-10-figures")
+    wide = new_page(viewport={"width": 1280, "height": 900})
+    wide.goto("/familyplanning/feedback/figures/")
+    assert wide.locator(f"tr[data-office='{office.pk}'] [data-col=average]").inner_text() == "2.00"
+    shot(wide, "fb-11-figures-desktop")
