@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.bigtables import EstimatedCountPaginator
+
 from . import services
 from .idnumber import normalize
 from .models import MisuseReport, Office, User
@@ -72,11 +74,13 @@ class UserAdmin(AdministratorOnlyMixin, DjangoUserAdmin):
     )
     list_select_related = ("office",)
     list_filter = (SuspendedFilter, "is_staff", "is_superuser", "office__kind", "groups")
-    # id_number is searched exactly (it is unique and indexed); the rest by prefix on indexed columns.
-    search_fields = ("username__istartswith", "email__istartswith", "=id_number")
+    # By prefix on indexed expressions (migration 0007); a full ID number is searched exactly, and only then, by
+    # get_search_results (an "=id_number" here would add UPPER(id_number) = …, which no index serves).
+    search_fields = ("username__istartswith", "email__istartswith")
     search_help_text = _("Username or e-mail (beginning), or the full ID number.")
     ordering = ("-date_joined",)
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     autocomplete_fields = ("office",)
     readonly_fields = (
         "masked_id",

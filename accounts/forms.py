@@ -1,5 +1,7 @@
 """Citizen account forms: registration, login, contact details, confirmation codes, misuse, password reset."""
 
+import unicodedata
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -10,13 +12,20 @@ from django.utils.translation import gettext_lazy as _
 
 from . import idnumber, phone, services
 from .models import User
+from .validators import validate_multiline, validate_single_line
 
 
 def axes_username(request, credentials=None):
-    """django-axes: the throttled username, case-folded, since logins accept any letter case."""
+    """django-axes: the throttled name is the account a login would reach, so every spelling of it counts as one.
+
+    Logins look the username up case-insensitively in the database, and PostgreSQL's UPPER() folds more than
+    str.casefold() (a dotless "ı" matches "i"): a spelling that reaches an account is mapped to its stored name.
+    """
     source = credentials if credentials else getattr(request, "POST", {})
-    value = (source or {}).get(settings.AXES_USERNAME_FORM_FIELD) or ""
-    return str(value).strip().casefold()
+    value = unicodedata.normalize("NFKC", str((source or {}).get(settings.AXES_USERNAME_FORM_FIELD) or "")).strip()
+    if value and len(value) <= 150 and "\x00" not in value:
+        value = User.objects.filter(username__iexact=value).values_list("username", flat=True).first() or value
+    return value.casefold()
 
 
 class MobileField(forms.CharField):
@@ -40,6 +49,7 @@ class RegistrationForm(forms.Form):
     real_name = forms.CharField(
         label=_("Real name"),
         max_length=60,
+        validators=[validate_single_line],
         help_text=_("Exactly as on your resident ID card."),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
@@ -167,7 +177,7 @@ class PortalPasswordResetForm(PasswordResetForm):
     def save(self, **kwargs):
         # The same answer whether or not the address is registered: the view shows the "done" page either way.
         for user in self.get_users(self.cleaned_data["email"]):
-            services.password_reset_send(user=user)
+            services.password_reset_request(user=user)
 
 
 class ContactForm(forms.Form):
@@ -232,6 +242,7 @@ class MisuseReportForm(forms.Form):
     description = forms.CharField(
         label=_("What happened?"),
         max_length=4000,
+        validators=[validate_multiline],
         help_text=_(
             "For example: an application you did not make, a message about a change you did not ask for. "
             "Your account is suspended as soon as you send this, and you are logged out."

@@ -36,12 +36,21 @@ class IdInfo:
 
 
 def normalize(raw: str) -> str:
-    """Full-width to half-width, spaces and hyphens out, x to X."""
+    """Full-width to half-width, any script's decimal digits to ASCII, spaces, hyphens and invisible marks out, x to X.
+
+    Every spelling of one number must come out as the same ASCII string: the duplicate-account check, the
+    criminal-record register and "staff never decide their own case" compare these strings exactly.
+    """
     if raw is None:
         return ""
     value = unicodedata.normalize("NFKC", str(raw))
-    value = "".join(ch for ch in value if not ch.isspace() and ch not in "-")
-    return value.upper()
+    kept = []
+    for ch in value:
+        if ch.isspace() or ch == "-" or unicodedata.category(ch) == "Cf":  # Cf: zero-width and direction marks
+            continue
+        digit = unicodedata.decimal(ch, None)  # e.g. Devanagari or Arabic-Indic digits
+        kept.append(str(digit) if digit is not None else ch)
+    return "".join(kept).upper()
 
 
 def parse(raw: str, *, today: datetime.date | None = None) -> IdInfo:
@@ -63,7 +72,8 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdInfo:
             code="length",
             params={"count": len(number)},
         )
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    # ASCII only: str.isdigit() also accepts digits int() cannot read (e.g. Kharosthi), which used to crash.
+    if not (number[:17].isascii() and number[:17].isdigit()) or number[17] not in "0123456789X":
         raise ValidationError(
             _("A resident ID number has 17 digits followed by a digit or the letter X."), code="format"
         )

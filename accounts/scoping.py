@@ -21,7 +21,16 @@ ALL = None  # sentinel: no restriction
 
 
 def is_administrator(user) -> bool:
-    return bool(user.is_active and (user.is_superuser or user.groups.filter(name=Role.ADMINISTRATOR).exists()))
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    # Asked once per registered model on every admin page: remembered on the per-request User object (as
+    # scoped_office_ids does), so a page costs one query for it instead of one per model.
+    cached = getattr(user, "_is_administrator", None)
+    if cached is None:
+        cached = user._is_administrator = user.groups.filter(name=Role.ADMINISTRATOR).exists()
+    return cached
 
 
 def scoped_office_ids(user):

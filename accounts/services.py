@@ -34,6 +34,10 @@ MOBILE_CODE_LIFETIME = timedelta(minutes=10)
 MOBILE_CODE_MAX_ATTEMPTS = 5
 MOBILE_CODE_SENDS_PER_HOUR = 5
 MOBILE_CODE_SEND_INTERVAL = timedelta(seconds=60)
+# Per destination, whichever accounts ask: many registrations (from many addresses) with one victim's number,
+# or many reset requests for one account, must not turn the portal into an SMS or e-mail bomb.
+MOBILE_CODES_PER_NUMBER_PER_HOUR = 5
+PASSWORD_RESETS_PER_HOUR = 5
 EMAIL_CONFIRMATIONS_PER_HOUR = 5
 
 # Outbox bodies with a live one-time link or code are withheld from the data export: the file may be
@@ -67,7 +71,14 @@ def user_register(
         with transaction.atomic():
             user.save()
             email_confirmation_send(user=user)
-            mobile_code_send(user=user)
+            try:
+                mobile_code_send(user=user)
+            except ValidationError as exc:
+                if exc.code != "sms_number_limit":
+                    raise
+                # The number had many codes lately, perhaps from someone else registering with it: the account is
+                # made all the same, and its holder asks for a code from the profile later.
+                logger.warning("registration: no SMS code, the number's hourly limit is reached")
     except IntegrityError:
         # Two registrations with the same details at the same moment: the form's checks passed for both.
         raise ValidationError(
@@ -165,6 +176,12 @@ def mobile_code_send(*, user: User) -> MobileCode:
         if len(recent) >= MOBILE_CODE_SENDS_PER_HOUR:
             raise ValidationError(
                 _("Too many codes were sent in the last hour. Please try again later."), code="sms_send_limit"
+            )
+        to_number = MobileCode.objects.filter(mobile=user.mobile, created_at__gte=now - timedelta(hours=1)).count()
+        if to_number >= MOBILE_CODES_PER_NUMBER_PER_HOUR:
+            raise ValidationError(
+                _("Too many codes were sent to this number in the last hour. Please try again later."),
+                code="sms_number_limit",
             )
         code = f"{secrets.randbelow(10**6):06d}"
         mobile_code = MobileCode.objects.create(
@@ -285,6 +302,17 @@ def password_reset_link(*, user: User) -> str:
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
     token = password_reset_tokens.make_token(user)
     return _absolute(reverse("accounts:password_reset_confirm", kwargs={"uidb64": uidb64, "token": token}))
+
+
+def password_reset_request(*, user: User) -> OutboxMessage | None:
+    """A reset asked for on the public page: at most PASSWORD_RESETS_PER_HOUR links an hour, whoever asks."""
+    since = timezone.now() - timedelta(hours=1)
+    if OutboxMessage.objects.filter(user=user, template="accounts/password_reset", created_at__gte=since).count() >= (
+        PASSWORD_RESETS_PER_HOUR
+    ):
+        logger.warning("password reset for user %s not sent: hourly limit reached", user.pk)
+        return None
+    return password_reset_send(user=user)
 
 
 def password_reset_send(*, user: User) -> OutboxMessage | None:
@@ -434,6 +462,7 @@ __all__ = [
     "misuse_report_mark_handled",
     "mobile_code_check",
     "mobile_code_send",
+    "password_reset_request",
     "password_reset_send",
     "user_export_data",
     "user_force_password_reset",

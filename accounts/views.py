@@ -7,7 +7,9 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -29,6 +31,7 @@ from .forms import (
     PortalPasswordResetForm,
     RegistrationForm,
 )
+from .models import User
 from .tokens import password_reset_tokens
 
 logger = logging.getLogger(__name__)
@@ -131,8 +134,15 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     token_generator = password_reset_tokens
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        services.user_password_changed(user=form.user)
+        with transaction.atomic():
+            # The same link used twice at once: the row lock makes the second request wait for the first, then
+            # check its token against the new password, which it no longer matches. A link works exactly once.
+            current = User.objects.select_for_update().get(pk=self.user.pk)
+            if not self.token_generator.check_token(current, self.request.session.get(INTERNAL_RESET_SESSION_TOKEN)):
+                self.validlink = False
+                return self.render_to_response(self.get_context_data())
+            response = super().form_valid(form)
+            services.user_password_changed(user=form.user)
         logger.info("password reset by link: user %s", form.user.pk)
         return response
 

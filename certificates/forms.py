@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
 from accounts.models import Office
+from accounts.validators import validate_multiline, validate_single_line
 from portal.documents.forms import PrivateFileField, PrivateUploadFormMixin
 from portal.documents.validation import ID_DOCUMENT_RULES, PHOTO_RULES
 
@@ -146,6 +147,7 @@ class HolderAgentForm(SectionFormMixin, PrivateUploadFormMixin, forms.Form):
     holder_name = forms.CharField(
         label=_("Holder's full name"),
         max_length=60,
+        validators=[validate_single_line],
         help_text=_("Exactly as on the holder's ID document."),
         error_messages={"required": _("Enter the full name of the person the certificate is for.")},
     )
@@ -221,12 +223,14 @@ class PurposeForm(SectionFormMixin, forms.Form):
     destination_country = forms.CharField(
         label=_("Destination country or region"),
         max_length=80,
+        validators=[validate_single_line],
         required=False,
         help_text=_("Only if you are going abroad."),
     )
     reason_other = forms.CharField(
         label=_("Explain the purpose"),
         max_length=200,
+        validators=[validate_multiline],
         required=False,
         help_text=_("Only if you chose “Other”. At most 200 characters."),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -234,6 +238,7 @@ class PurposeForm(SectionFormMixin, forms.Form):
     receiving_organisation = forms.CharField(
         label=_("Receiving organisation"),
         max_length=200,
+        validators=[validate_single_line],
         help_text=_("The employer, embassy, school or other organisation that asked for the certificate."),
         error_messages={"required": _("Enter the organisation that will receive the certificate.")},
     )
@@ -326,6 +331,7 @@ class SubmitForm(forms.Form):
         label=_("Your answer to the police station"),
         required=False,
         max_length=2000,
+        validators=[validate_multiline],
         help_text=_("Say what you changed or added. At most 2000 characters."),
         widget=forms.Textarea(attrs={"rows": 4}),
     )

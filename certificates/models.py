@@ -80,7 +80,11 @@ class Application(Case):
     citizen_reply = models.TextField(_("applicant's reply"), blank=True)
     register_checked_at = models.DateTimeField(_("register checked"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
@@ -104,6 +108,8 @@ class Application(Case):
                 condition=Q(status__in=["submitted", "accepted"], paused_at__isnull=True),
             ),
             models.Index(fields=["office", "status", "-created_at"], name="ncr_app_office_queue"),
+            # The re-queue sweep: recent refusals whose notice may still be missing.
+            models.Index(fields=["updated_at"], name="ncr_app_refused_updated", condition=Q(status="refused")),
         ]
 
     @property
@@ -117,7 +123,10 @@ class Application(Case):
     @property
     def purpose_text(self):
         if self.reason == Reason.ABROAD and self.destination_country:
-            return _("%(reason)s: %(country)s") % {"reason": self.get_reason_display(), "country": self.destination_country}
+            return _("%(reason)s: %(country)s") % {
+                "reason": self.get_reason_display(),
+                "country": self.destination_country,
+            }
         if self.reason == Reason.OTHER and self.reason_other:
             return self.reason_other
         return self.get_reason_display()

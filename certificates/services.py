@@ -36,8 +36,8 @@ from portal.cases.services import (
     required_text,
     transition,
 )
-from portal.documents.models import Document
-from portal.documents.services import documents_for_case
+from portal.celery import publish_on_commit
+from portal.documents.services import documents_delete, documents_for_case
 from portal.notify.services import notify_office, notify_user
 from portal.verify.models import DocumentStatus, IssuedDocument
 from portal.verify.services import issued_document_revoke, issued_documents_for_source
@@ -112,19 +112,9 @@ def _ensure_may_decide(by, application: Application):
         )
 
 
-
-
-
 def _on_commit_delay(task, *args):
     """Publish after commit; if the broker is down, the re-queue sweep finds the work later."""
-
-    def publish():
-        try:
-            task.delay(*args)
-        except Exception as exc:  # noqa: BLE001 - the beat sweep is the safety net
-            logger.warning("could not queue %s%s (%s); the sweep will", task.name, args, exc.__class__.__name__)
-
-    transaction.on_commit(publish)
+    publish_on_commit(task, *args)
 
 
 def _note_event(application: Application, *, by, note: str, guard: dict | None = None, **changes):
@@ -336,21 +326,11 @@ def application_delete_draft(*, application: Application, by) -> None:
     with transaction.atomic():
         if not Application.objects.filter(pk=application.pk, status=Status.DRAFT).exists():
             raise TransitionNotAllowed(_("Only a draft can be deleted."))
-        documents = list(documents_for_case(application).only("pk", "file"))
-        names = [document.file.name for document in documents]
-        Document.objects.filter(pk__in=[d.pk for d in documents]).delete()
+        documents_delete(documents_for_case(application).only("pk", "file"))
         Transition.objects.filter(
             content_type=ContentType.objects.get_for_model(Application), object_id=application.pk
         ).delete()
         Application.objects.filter(pk=application.pk, status=Status.DRAFT).delete()
-
-        def remove_files():
-            from portal.documents.storage import private_storage
-
-            for name in names:
-                private_storage.delete(name)
-
-        transaction.on_commit(remove_files)
     logger.info("certificate draft %s deleted by its applicant", application.case_number)
 
 

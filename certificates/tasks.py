@@ -3,7 +3,8 @@
 Every task takes primary keys, re-reads the row and returns early when the work is done or no longer
 wanted. The idempotency key is IssuedDocument's unique (source, generation): a task delivered twice, run
 by two workers at once, or killed half-way and run again ends with one document, one code and one file.
-The beat sweep below re-queues what a lost message left undone; there are no long in-task retries.
+A fault of the database or the disk (PostgreSQL restarting, a full disk) is retried a few times with growing
+pauses; past that, the beat sweep below re-queues what is left undone, as it does for a lost message.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 
@@ -26,6 +27,14 @@ from .models import Application, HolderIdType, Reason, Status
 from .services import KIND_CERTIFICATE, KIND_REFUSAL_NOTICE, certificate_valid_until
 
 logger = logging.getLogger("certificates.tasks")
+
+# Faults that pass: retried after about 5, 10, 20, 40 and 80 seconds (jittered), then left to the sweep.
+TRANSIENT_RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError, OSError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 120,
+    "max_retries": 5,
+}
 
 CERTIFICATE_TITLE = "无犯罪记录证明"
 CERTIFICATE_TITLE_EN = "Certificate of No Criminal Record"
@@ -187,7 +196,9 @@ def _mark_issued(application: Application, document: IssuedDocument) -> bool:
     return True
 
 
-@shared_task(name="certificates.tasks.generate_certificate", acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    name="certificates.tasks.generate_certificate", acks_late=True, reject_on_worker_lost=True, **TRANSIENT_RETRY
+)
 def generate_certificate(application_id: int, generation: int) -> str:
     """Render, sign and store the certificate of `generation`, then APPROVED -> ISSUED."""
     application = _load(application_id)
@@ -224,7 +235,9 @@ def generate_certificate(application_id: int, generation: int) -> str:
     return "issued"
 
 
-@shared_task(name="certificates.tasks.generate_refusal_notice", acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    name="certificates.tasks.generate_refusal_notice", acks_late=True, reject_on_worker_lost=True, **TRANSIENT_RETRY
+)
 def generate_refusal_notice(application_id: int, generation: int) -> str:
     """The Notice of Refusal (reason and the ways to object), stored and verifiable like a certificate."""
     application = _load(application_id)
@@ -253,7 +266,8 @@ def generate_refusal_notice(application_id: int, generation: int) -> str:
 def applications_missing_documents(*, older_than: datetime.timedelta, limit: int):
     """Approved or refused applications, last changed before the cutoff, whose current generation has no
     stored document (none, or one still generating); approvals whose certificate is stored but whose status
-    never moved on are included too. Oldest first, at most `limit`."""
+    never moved on are included too. Refusals are looked for within CERTIFICATE_REQUEUE_WINDOW_DAYS only (their
+    status stays "refused" for ever). Oldest first, at most `limit`."""
     cutoff = timezone.now() - older_than
     done = IssuedDocument.objects.filter(
         source_type=ContentType.objects.get_for_model(Application),
@@ -268,7 +282,10 @@ def applications_missing_documents(*, older_than: datetime.timedelta, limit: int
         status=DocumentStatus.REVOKED,
     )
     approved = Application.objects.filter(status=Status.APPROVED, updated_at__lt=cutoff).exclude(Exists(revoked))
-    refused = Application.objects.filter(status=Status.REFUSED, updated_at__lt=cutoff, certificate_generation__gt=0)
+    window_start = timezone.now() - datetime.timedelta(days=settings.CERTIFICATE_REQUEUE_WINDOW_DAYS)
+    refused = Application.objects.filter(
+        status=Status.REFUSED, updated_at__lt=cutoff, updated_at__gte=window_start, certificate_generation__gt=0
+    )
     refused = refused.exclude(Exists(done))
     rows = list(approved.order_by("updated_at").values_list("pk", "certificate_generation", "status")[:limit])
     rows += list(

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from portal.cases.services import TransitionError
+from portal.cases.views import confirmation_views, error_messages, not_editable
 from portal.documents.services import DocumentAttachError, document_attach, documents_for_case
 
 from . import services
@@ -94,12 +95,9 @@ def _own_application(request, case_number):
 
 
 def _not_editable(request, application):
-    messages.info(
-        request,
-        _("Application %(number)s is “%(status)s” and can no longer be changed.")
-        % {"number": application.case_number, "status": application.get_status_display()},
+    return not_editable(
+        request, application, reverse("certificates:detail", kwargs={"case_number": application.case_number})
     )
-    return redirect("certificates:detail", case_number=application.case_number)
 
 
 def current_documents(application) -> dict:
@@ -258,12 +256,6 @@ def _missing_with_links(application):
     return missing
 
 
-def _error_messages(exc) -> list[str]:
-    if isinstance(exc, ValidationError):
-        return list(exc.messages)
-    return [str(exc)]
-
-
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -293,7 +285,7 @@ def check(request, case_number):
                         services.application_submit(application=application, by=request.user)
             except (TransitionError, ValidationError) as exc:
                 application.declaration_at = previous_declaration
-                for message in _error_messages(exc):
+                for message in error_messages(exc):
                     form.add_error(None, message)
             else:
                 return redirect("certificates:submitted", case_number=application.case_number)
@@ -352,56 +344,11 @@ def detail(request, case_number):
     return render(request, "certificates/detail.html", context)
 
 
-@login_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def withdraw(request, case_number):
-    """GET asks for confirmation; POST withdraws through application_withdraw."""
-    application = _own_application(request, case_number)
-    if application.status not in WITHDRAWABLE:
-        messages.info(
-            request,
-            _("Application %(number)s is “%(status)s” and cannot be withdrawn.")
-            % {"number": application.case_number, "status": application.get_status_display()},
-        )
-        return redirect("certificates:detail", case_number=application.case_number)
-    errors = []
-    if request.method == "POST":
-        try:
-            services.application_withdraw(application=application, by=request.user)
-        except (TransitionError, ValidationError) as exc:
-            errors = _error_messages(exc)
-        else:
-            messages.success(request, _("Application %(number)s is withdrawn.") % {"number": application.case_number})
-            return redirect("certificates:detail", case_number=application.case_number)
-    return render(
-        request,
-        "certificates/withdraw.html",
-        {"application": application, "errors": errors},
-        status=400 if errors else 200,
-    )
-
-
-@login_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def delete_draft(request, case_number):
-    """GET asks for confirmation; POST deletes the draft with its uploads."""
-    application = _own_application(request, case_number)
-    if application.status != Status.DRAFT:
-        return _not_editable(request, application)
-    errors = []
-    if request.method == "POST":
-        try:
-            services.application_delete_draft(application=application, by=request.user)
-        except (TransitionError, ValidationError) as exc:
-            errors = _error_messages(exc)
-        else:
-            messages.success(request, _("Draft %(number)s is deleted.") % {"number": case_number})
-            return redirect("certificates:index")
-    return render(
-        request,
-        "certificates/delete.html",
-        {"application": application, "errors": errors},
-        status=400 if errors else 200,
-    )
+# The confirmation pages to withdraw an application and to delete a draft, shared with the other services.
+withdraw, delete_draft = confirmation_views(
+    "certificates",
+    get_case=_own_application,
+    withdrawable=WITHDRAWABLE,
+    withdraw=services.application_withdraw,
+    delete_draft=services.application_delete_draft,
+)

@@ -1,4 +1,5 @@
 """Forms of the shared pages."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -16,3 +17,43 @@ class TrackForm(forms.Form):
 
     def clean_second_factor(self):
         return self.cleaned_data["second_factor"].strip()
+
+
+class PlainTextFormMixin:
+    """Every text field of the form refuses invisible control characters (right-to-left overrides, zero-width
+    characters): line breaks are allowed where the widget is a textarea (accounts.validators)."""
+
+    def __init__(self, *args, **kwargs):
+        from accounts.validators import validate_multiline, validate_single_line
+
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if not isinstance(field, forms.CharField):
+                continue
+            validator = validate_multiline if isinstance(field.widget, forms.Textarea) else validate_single_line
+            if validator not in field.validators:
+                field.validators = [*field.validators, validator]
+
+
+class DraftFormMixin(PlainTextFormMixin):
+    """A form a citizen may save as a draft: unanswered questions wait, wrong answers do not.
+
+    With `draft=True`, errors with the code "required" are dropped after validation, so what was answered is saved
+    and the check-your-answers page lists the rest; any other error (a bad ID number, a refused file) still stops
+    the save. Services that need an answer in every case raise it with another code.
+    """
+
+    def __init__(self, *args, draft=False, **kwargs):
+        self.draft = draft
+        super().__init__(*args, **kwargs)
+
+    def full_clean(self):
+        super().full_clean()
+        if not self.draft:
+            return
+        for name, errors in list(self._errors.items()):
+            remaining = [error for error in errors.as_data() if error.code != "required"]
+            if not remaining:
+                del self._errors[name]
+            elif len(remaining) != len(errors.as_data()):
+                self._errors[name] = self.error_class(remaining, renderer=self.renderer)

@@ -27,6 +27,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path_factory):
+    """Uploads and PDFs of a test go to a temporary folder, never to var/media of the checkout."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture
 def citizen(db):
     return UserFactory()

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import OfficeScopedAdminMixin, is_administrator
+from portal.bigtables import EstimatedCountPaginator, IndexedValuesFieldListFilter
 
 from .models import Document, DocumentAccess
 
@@ -33,10 +34,11 @@ class DocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
         "created_at",
         "download",
     )
-    list_filter = ("kind",)
+    list_filter = (("kind", IndexedValuesFieldListFilter),)
     list_select_related = ("owner", "office", "case_type")
     search_fields = ("=public_id",)
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     # `file` is left out on purpose: its default display would ask the private storage for a URL.
     fields = (
         "public_id",
@@ -104,6 +106,7 @@ class DocumentAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("inline",)
     search_fields = ("=document__public_id", "=user__username")
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     date_hierarchy = "at"
     fields = ("at", "document", "user", "ip", "inline")
     readonly_fields = fields

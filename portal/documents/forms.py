@@ -13,7 +13,7 @@ from . import services
 from .models import Document
 from .validation import UploadRules, accepted_list
 
-TOKEN_SUFFIX = "__kept"  # noqa: S105 - a form field suffix, not a secret
+TOKEN_SUFFIX = "__kept"  # noqa: S105 - a form field suffix, not a secret  # nosec B105
 
 
 @dataclass(frozen=True)

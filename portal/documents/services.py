@@ -7,9 +7,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.scoping import ALL, scoped_office_ids
 
@@ -30,12 +32,21 @@ def document_create(*, owner, uploaded_file, kind: str, rules: UploadRules | Non
     """Validate `uploaded_file` against `rules`, re-encode it if it is an image, and store it privately.
 
     Raises django.core.exceptions.ValidationError (with a code: wrong_type, too_large, empty,
-    too_many_pixels, damaged, too_small, not_portrait, greyscale, encrypted, active_content). On any
+    too_many_pixels, damaged, too_small, not_portrait, greyscale, encrypted, active_content, not_stored). On any
     error neither a file nor a row remains.
     """
     rules = rules or UploadRules()
     checked = check_upload(uploaded_file, rules)
-    name = private_storage.save(new_storage_name(checked.extension), ContentFile(checked.data))
+    try:
+        name = private_storage.save(new_storage_name(checked.extension), ContentFile(checked.data))
+    except OSError as exc:
+        # A full or failing disk: the storage removed its partial file. The citizen is told to try again later,
+        # next to the field, instead of getting an error page; the operators get the reason in the log.
+        logger.error("upload of user %s not stored: %s", owner.pk, exc.strerror or exc.__class__.__name__)
+        raise ValidationError(
+            _("Your file could not be saved just now. Nothing was kept; please try again in a few minutes."),
+            code="not_stored",
+        ) from exc
     try:
         with transaction.atomic():
             document = Document.objects.create(
@@ -106,7 +117,11 @@ def _keep_salt(owner_pk) -> str:
 
 
 def document_may_view(*, user, document: Document) -> bool:
-    """The owner, or active staff whose offices include the office of the case the document belongs to."""
+    """The owner, or active staff whose offices include the office of the case the document belongs to.
+
+    A case handled by several offices in turn (a hukou move) names them itself with `document_office_ids()`:
+    then exactly those offices may look, each once the case has reached it.
+    """
     if not (user.is_authenticated and user.is_active):
         return False
     if document.owner_id == user.pk:
@@ -117,7 +132,30 @@ def document_may_view(*, user, document: Document) -> bool:
     if settings.STAFF_MFA_REQUIRED and not (hasattr(user, "is_verified") and user.is_verified()):
         return False
     ids = scoped_office_ids(user)
-    return ids is ALL or document.office_id in ids
+    if ids is ALL:
+        return True
+    case_offices = getattr(document.case, "document_office_ids", None)
+    if callable(case_offices):
+        return bool(ids & set(case_offices()))
+    return document.office_id in ids
+
+
+def documents_delete(documents) -> int:
+    """Delete uploads that no office has seen (a draft's), and their files once the deletion is committed.
+
+    A document someone other than its owner viewed is kept with its access log: deleting it raises ProtectedError.
+    """
+    documents = list(documents)
+    names = [document.file.name for document in documents]
+    with transaction.atomic():
+        Document.objects.filter(pk__in=[document.pk for document in documents]).delete()
+
+        def remove_files():
+            for name in names:
+                private_storage.delete(name)
+
+        transaction.on_commit(remove_files)
+    return len(documents)
 
 
 def document_record_access(*, document: Document, user, ip: str | None = None, inline: bool = False):
@@ -144,6 +182,15 @@ def documents_purge_unattached(*, older_than: timedelta = timedelta(days=2)) -> 
     return removed
 
 
+def documents_purge_partial_files(*, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Remove temporary files that writers killed mid-write left behind (the file system storage only)."""
+    purge = getattr(private_storage, "purge_partial_files", None)  # an object store has no partial files
+    removed = purge(older_than=older_than) if purge else 0
+    if removed:
+        logger.warning("purged %d partial files left by interrupted writes", removed)
+    return removed
+
+
 __all__ = [
     "ID_DOCUMENT_RULES",
     "PHOTO_RULES",
@@ -155,7 +202,9 @@ __all__ = [
     "document_keep_token",
     "document_may_view",
     "document_record_access",
+    "documents_delete",
     "documents_for_case",
     "documents_move_office",
+    "documents_purge_partial_files",
     "documents_purge_unattached",
 ]

@@ -30,7 +30,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: the sync API keeps an asyncio loop running in this thread while it is open, and a
+# later non-browser test in the same process that calls asyncio.run() (PDF signing) would fail.
+@pytest.fixture(scope="module")
 def _playwright(django_db_setup):
     from django.db import connections
     from playwright.sync_api import sync_playwright
@@ -47,7 +49,7 @@ def _playwright(django_db_setup):
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(_playwright):
     browser = _playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
     yield browser

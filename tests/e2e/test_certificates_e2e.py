@@ -106,7 +106,8 @@ def queued_certificate_tasks():
         return None
     found = []
     with app.connection_for_read() as connection:
-        queue = connection.SimpleQueue(app.conf.task_default_queue)
+        # The queue the router sends certificate renderings to (settings.CELERY_TASK_ROUTES: "pdf").
+        queue = connection.SimpleQueue(app.amqp.router.route({}, "certificates.tasks.generate_certificate")["queue"])
         try:
             while True:
                 try:

@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import io
 import logging
+import os
 import re
 import struct
 import time
@@ -508,10 +509,25 @@ def test_failed_write_leaves_no_temporary_file(citizen, media, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("portal.documents.storage.os.replace", failing_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(ValidationError) as info:  # a message for the citizen, not an error page
         document_create(owner=citizen, uploaded_file=upload(colour_photo()), kind="photo")
+    assert info.value.code == "not_stored"
     assert files_under(media) == []
     assert not Document.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_purge_removes_what_killed_writers_left_but_never_a_write_in_progress(citizen, media):
+    document_create(owner=citizen, uploaded_file=upload(colour_photo()), kind="photo")  # creates the folders
+    partial = media / "private" / ".partial"
+    stale, fresh = partial / ".issued-dead.part", partial / ".upload-now.part"
+    stale.write_bytes(b"%PDF-1.7 half")  # a worker killed mid-write an hour and more ago
+    fresh.write_bytes(b"\xff\xd8 being written")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    assert services.documents_purge_partial_files() == 1
+    assert sorted(p.name for p in partial.iterdir()) == [fresh.name]
+    assert len(files_under(media / "private" / "documents")) == 1  # the stored upload is untouched
 
 
 @pytest.mark.django_db

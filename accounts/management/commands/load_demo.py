@@ -2,13 +2,14 @@
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Office, Role, User
 
-DEMO_PASSWORD = "Henan-demo-2026"  # noqa: S105 - printed for local demos only; refused when DEBUG is off
+DEMO_PASSWORD = "Henan-demo-2026"  # noqa: S105 - printed for local demos only; refused when DEBUG is off  # nosec B105
 
 OFFICES = [
     # (key, parent key or city code, kind, name, English name, division code)
@@ -47,6 +48,10 @@ class Command(BaseCommand):
             raise CommandError("Demo data is for local development only (DEBUG=1).")
         if not options["print_only"]:
             self.load()
+            # Each service adds its own demo content with a `load_demo_<name>` command: found by name, so that
+            # accounts imports no service.
+            for name in sorted(n for n in get_commands() if n.startswith("load_demo_")):
+                call_command(name, stdout=self.stdout)
         self.stdout.write(f"\nDemo accounts (password for all: {DEMO_PASSWORD})")
         for username, _, _, _, description in ACCOUNTS:
             self.stdout.write(f"  {username:<14} {description}")

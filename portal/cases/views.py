@@ -1,0 +1,152 @@
+"""What every service's citizen views share: the pages to withdraw an application and to delete a draft, and the
+answers to a refused or too-late change."""
+
+from collections.abc import Callable, Collection
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from .services import TransitionError
+
+DRAFT = "draft"  # the status value of a draft in every service's Status
+
+
+def error_messages(exc: Exception) -> list[str]:
+    """What to show the citizen when a service refuses: each message of a ValidationError, or the TransitionError."""
+    return list(exc.messages) if isinstance(exc, ValidationError) else [str(exc)]
+
+
+def not_editable(request: HttpRequest, application, detail_url: str) -> HttpResponse:
+    """The answer to a change asked of a case past the stage where the citizen may change it: back to its status."""
+    messages.info(
+        request,
+        _("Application %(number)s is “%(status)s” and can no longer be changed.")
+        % {"number": application.case_number, "status": application.get_status_display()},
+    )
+    return redirect(detail_url)
+
+
+def confirm_case_action(
+    request: HttpRequest,
+    application,
+    *,
+    action: Callable,
+    template: str,
+    success_message: str,
+    redirect_to: str,
+) -> HttpResponse:
+    """GET asks for confirmation; POST calls `action(application=…, by=…)` and on success says so and redirects to
+    `redirect_to` (a URL or URL name, as `redirect()` takes). A refusal shows the confirmation again with the reasons,
+    answered 400."""
+    errors = []
+    if request.method == "POST":
+        try:
+            action(application=application, by=request.user)
+        except (TransitionError, ValidationError) as exc:
+            errors = error_messages(exc)
+        else:
+            messages.success(request, success_message)
+            return redirect(redirect_to)
+    return render(request, template, {"application": application, "errors": errors}, status=400 if errors else 200)
+
+
+def withdraw_case(
+    request: HttpRequest,
+    application,
+    *,
+    withdrawable: Collection[str],
+    withdraw: Callable,
+    template: str,
+    detail_url: str,
+) -> HttpResponse:
+    """The withdrawal page of an application the citizen owns; one past withdrawal sends them back to its status."""
+    number = application.case_number
+    if application.status not in withdrawable:
+        messages.info(
+            request,
+            _("Application %(number)s is “%(status)s” and cannot be withdrawn.")
+            % {"number": number, "status": application.get_status_display()},
+        )
+        return redirect(detail_url)
+    return confirm_case_action(
+        request,
+        application,
+        action=withdraw,
+        template=template,
+        success_message=_("Application %(number)s is withdrawn.") % {"number": number},
+        redirect_to=detail_url,
+    )
+
+
+def delete_draft_case(
+    request: HttpRequest, application, *, delete: Callable, template: str, redirect_to: str
+) -> HttpResponse:
+    """The page that deletes a draft the citizen owns (the caller checks that it is still a draft)."""
+    return confirm_case_action(
+        request,
+        application,
+        action=delete,
+        template=template,
+        success_message=_("Draft %(number)s is deleted.") % {"number": application.case_number},
+        redirect_to=redirect_to,
+    )
+
+
+def confirmation_views(
+    namespace: str,
+    *,
+    get_case: Callable,
+    withdrawable: Collection[str],
+    withdraw: Callable,
+    delete_draft: Callable,
+) -> tuple[Callable, Callable]:
+    """A service's `withdraw` and `delete_draft` views, for the URLs `<namespace>:withdraw` and `<namespace>:delete`.
+
+    `get_case(request, case_number)` finds the citizen's own case (404 for anyone else's); `withdraw` and
+    `delete_draft` are the service functions.
+    The pages are `<namespace>/withdraw.html` and `<namespace>/delete.html`; a withdrawal returns to
+    `<namespace>:detail`, a deleted draft to `<namespace>:index`.
+    """
+
+    def detail_url(application):
+        return reverse(f"{namespace}:detail", kwargs={"case_number": application.case_number})
+
+    @login_required
+    @never_cache
+    @require_http_methods(["GET", "POST"])
+    def withdraw_view(request, case_number):
+        """GET asks for confirmation; POST withdraws the application."""
+        application = get_case(request, case_number)
+        return withdraw_case(
+            request,
+            application,
+            withdrawable=withdrawable,
+            withdraw=withdraw,
+            template=f"{namespace}/withdraw.html",
+            detail_url=detail_url(application),
+        )
+
+    @login_required
+    @never_cache
+    @require_http_methods(["GET", "POST"])
+    def delete_draft_view(request, case_number):
+        """GET asks for confirmation; POST deletes the draft with everything saved in it."""
+        application = get_case(request, case_number)
+        if application.status != DRAFT:
+            return not_editable(request, application, detail_url(application))
+        return delete_draft_case(
+            request,
+            application,
+            delete=delete_draft,
+            template=f"{namespace}/delete.html",
+            redirect_to=f"{namespace}:index",
+        )
+
+    return withdraw_view, delete_draft_view
