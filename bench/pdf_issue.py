@@ -9,7 +9,9 @@ rejects it) and each holder name (common characters; a rare one, 𡃁 U+210C1), 
   issue = issued_document_claim + verification_context (QR, e-seal) + render_pdf + sign_pdf + issued_document_store
 and reports medians, the ratio (target <= 1.3x), the PDF size (target <= 300 KB), whether any glyph fell back to
 .notdef (tofu), and the process's peak RSS. Each font set-up runs in its own process (fontconfig is per process).
-Prints a markdown table and writes bench/results/pdf_issue.json.
+Then the throughput of the issue path with 1 and with 2 processes at once (BENCH_PDF_THROUGHPUT_COUNT certificates
+each, BENCH_PDF_THROUGHPUT_RUNS runs). Prints a markdown table, writes bench/results/pdf_issue.json and the "pdf"
+section of bench/results/results.{json,md}.
 """
 
 import json
@@ -22,10 +24,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 RUNS = int(os.environ.get("BENCH_PDF_RUNS", "15"))
+THROUGHPUT_RUNS = int(os.environ.get("BENCH_PDF_THROUGHPUT_RUNS", "3"))
+THROUGHPUT_COUNT = int(os.environ.get("BENCH_PDF_THROUGHPUT_COUNT", "20"))
 WARMUP = 2
 NAMES = {"common": "王小明", "rare": "张\U000210c1三"}
 TARGET_RATIO, TARGET_KB = 1.3, 300
@@ -49,8 +54,8 @@ class NotdefCounter(logging.Handler):
             self.count += 1
 
 
-def child(fonts_label: str) -> dict:
-    """One font set-up, in this process: set up Django on throw-away state and time both paths."""
+def setup() -> SimpleNamespace:
+    """Set up Django in this process on throw-away state (SQLite, media, signing key); the issue path and helpers."""
     tmp = Path(tempfile.mkdtemp(prefix="pdf-bench-"))
     os.environ.update(
         DEBUG="1",
@@ -122,6 +127,16 @@ def child(fonts_label: str) -> dict:
         )
         return services.issued_document_store(document=document, pdf=signed)
 
+    return SimpleNamespace(
+        issue=issue, claim=claim, context_for=context_for, notdef=notdef, settings=settings, pdf=pdf, HTML=HTML, ffi=ffi
+    )
+
+
+def child(fonts_label: str) -> dict:
+    """One font set-up, in this process: time both paths."""
+    bench = setup()
+    issue, claim, context_for = bench.issue, bench.claim, bench.context_for
+    notdef, pdf, HTML, settings, ffi = bench.notdef, bench.pdf, bench.HTML, bench.settings, bench.ffi  # noqa: N806
     rows = []
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for label, name in NAMES.items():  # common first: its peak RSS is measured before any rare glyph loads Noto
@@ -165,9 +180,63 @@ def child(fonts_label: str) -> dict:
     return {"rows": rows}
 
 
+def throughput_child(count: int, ready: str, go: str) -> dict:
+    """Issue `count` certificates as fast as one process can, starting when the parent says go."""
+    bench = setup()
+    bench.issue(NAMES["common"])  # warm: fonts, templates, the key
+    Path(ready).touch()
+    deadline = time.monotonic() + 600
+    while not Path(go).exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    started = time.time()  # wall clock: comparable across the processes
+    for _ in range(count):
+        bench.issue(NAMES["common"])
+    return {"started": started, "ended": time.time(), "count": count}
+
+
+def throughput(processes: int, count: int) -> float:
+    """Certificates per second issued by `processes` processes at once (each on its own state), wall clock."""
+    tmp = Path(tempfile.mkdtemp(prefix="pdf-throughput-"))
+    go = tmp / "go"
+    ready = [tmp / f"ready-{i}" for i in range(processes)]
+    children = [
+        subprocess.Popen(  # noqa: S603 - this very script, with our own arguments
+            [sys.executable, __file__, "--throughput", str(count), str(r), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for r in ready
+    ]
+    try:
+        deadline = time.monotonic() + 600
+        while not all(r.exists() for r in ready):
+            if time.monotonic() > deadline or any(c.poll() not in (None, 0) for c in children):
+                raise RuntimeError(
+                    "throughput child failed: " + "".join(c.stderr.read() or "" for c in children if c.poll())
+                )
+            time.sleep(0.05)
+        go.touch()
+        outs = []
+        for c in children:
+            stdout, stderr = c.communicate(timeout=900)
+            if c.returncode:
+                raise RuntimeError(f"throughput child failed:\n{stderr[-4000:]}")
+            outs.append(json.loads(stdout.strip().splitlines()[-1]))
+    finally:
+        for c in children:
+            if c.poll() is None:
+                c.kill()
+    wall = max(o["ended"] for o in outs) - min(o["started"] for o in outs)
+    return sum(o["count"] for o in outs) / wall
+
+
 def main():
     if sys.argv[1:2] == ["--child"]:
         print(json.dumps(child(sys.argv[2])))
+        return
+    if sys.argv[1:2] == ["--throughput"]:
+        print(json.dumps(throughput_child(int(sys.argv[2]), sys.argv[3], sys.argv[4])))
         return
     setups = [("installed fonts", None)]
     noto = Path(NOTO_DIR).is_dir() and any(Path(NOTO_DIR).iterdir())
@@ -197,11 +266,16 @@ def main():
     finally:
         if conf:
             os.unlink(conf.name)
+    per_second = {n: [] for n in (1, 2)}
+    for _ in range(THROUGHPUT_RUNS):  # interleaved, so both see the same machine
+        for n in per_second:
+            per_second[n].append(throughput(n, THROUGHPUT_COUNT))
     result = {
         "runs": RUNS,
         "targets": {"ratio_max": TARGET_RATIO, "pdf_kb_max": TARGET_KB},
         "fonts_noto_cjk_installed": noto,
         "rows": rows,
+        "throughput_per_second": per_second,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "pdf_issue.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
@@ -222,7 +296,67 @@ def main():
         for r in rows
         if r["fonts"] == "installed fonts"
     )
+    for n, values in per_second.items():
+        print(f"throughput, {n} process(es): {statistics.median(values):.2f} certificates/s (median of {len(values)})")
     print("result:", "within targets" if ok else "OUTSIDE TARGETS")
+    record_results(rows, per_second, noto)
+
+
+def record_results(rows, per_second, noto):
+    """The "pdf" section of the shared table (bench/results.py)."""
+    sys.path.insert(0, str(ROOT))
+    from bench import results
+
+    figures = []
+    for r in rows:
+        targeted = r["fonts"] == "installed fonts"
+        figures.append(
+            results.figure(
+                f"issue (render + sign + store), {r['fonts']}, {r['name']} name: {r['issued_pdf_kb']} KB, "
+                f"{r['notdef_per_pdf']} tofu, peak RSS {r['peak_rss_mb']} MB",
+                r["issue_ms"],
+                "ms",
+                runs=RUNS,
+                baseline=r["bare_render_ms"],
+                baseline_name="bare WeasyPrint render, same HTML",
+                ratio=r["ratio"],
+                target=f"≤ {TARGET_RATIO}×, ≤ {TARGET_KB} KB, no tofu" if targeted else "",
+                met=(r["ratio"] <= TARGET_RATIO and r["issued_pdf_kb"] <= TARGET_KB and not r["notdef_per_pdf"])
+                if targeted
+                else None,
+            )
+        )
+    one, two = statistics.median(per_second[1]), statistics.median(per_second[2])
+    figures.append(
+        results.figure(
+            "throughput, 1 worker process (certificates issued per second)",
+            one,
+            "per s",
+            runs=THROUGHPUT_RUNS,
+        )
+    )
+    figures.append(
+        results.figure(
+            "throughput, 2 worker processes at once",
+            two,
+            "per s",
+            runs=THROUGHPUT_RUNS,
+            baseline=one,
+            baseline_name="1 worker process",
+        )
+    )
+    results.record(
+        "pdf",
+        "Certificate issue (2): render + sign + store beside a bare WeasyPrint render",
+        figures,
+        [
+            f"Median of {RUNS} interleaved runs per row; throughput: {THROUGHPUT_COUNT} certificates per process per "
+            "run, the processes started together, wall clock from the first start to the last end.",
+            "fonts-noto-cjk installed: " + ("yes" if noto else "no (the 'without' rows are missing)") + "; the "
+            "'without fonts-noto-cjk' rows show the cost of the rare-character fallback font.",
+        ],
+        details={"rows": rows, "throughput_per_second": per_second},
+    )
 
 
 if __name__ == "__main__":

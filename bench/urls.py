@@ -1,4 +1,5 @@
 """The portal's URLs plus a minimal Django view, the baseline served by the same gunicorn in the same run."""
+
 from django.http import HttpResponse
 from django.urls import path
 

@@ -1,9 +1,12 @@
 """The admin site: staff only, with a TOTP second factor when STAFF_MFA_REQUIRED is on."""
 
+import functools
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -45,6 +48,20 @@ class PortalAdminSite(admin.AdminSite):
         if settings.STAFF_MFA_REQUIRED and not user.is_verified():
             return False
         return True
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        @functools.wraps(inner)
+        def refuse_nul(request, *args, **kwargs):
+            # PostgreSQL cannot store or compare a NUL character: a filter, search or action text carrying one would
+            # otherwise end in a server error. Forms refuse it themselves; here the raw query and POST data.
+            for data in (request.GET, request.POST):
+                if any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists()):
+                    return HttpResponseBadRequest(_("Null characters are not allowed."))
+            return inner(request, *args, **kwargs)
+
+        return refuse_nul
 
     def login(self, request, extra_context=None):
         response = super().login(request, extra_context)

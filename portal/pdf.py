@@ -12,10 +12,10 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass
+from html import escape
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
-from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib.staticfiles import finders

@@ -95,6 +95,8 @@ if TESTING:
     INSTALLED_APPS.append("tests.testapp")  # a concrete case model for testing the shared machinery
 
 MIDDLEWARE = [
+    "portal.middleware.RequestIdMiddleware",
+    "portal.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
@@ -139,6 +141,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server fails a request (and /healthz/) within seconds instead of the TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the worker read while the other writes; IMMEDIATE takes the write
     # lock at the start of a transaction so two writers queue instead of failing half-way.
@@ -160,9 +165,21 @@ if REDIS_URL and TESTING and os.environ.get("PYTEST_XDIST_WORKER"):
     _db = int((_ru.path or "/0").strip("/") or 0) + int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw"))
     REDIS_URL = _ru._replace(path=f"/{_db}").geturl()
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts wherever Redis is reached: a stopped Redis refuses at once, but one that hangs (paused,
+    # failed over, a dropped route) would otherwise hold a request or a publish until the TCP timeout, or forever.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # kombu's default is no socket timeout: a publish to a hung Redis would never return (kombu's docs say so).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2, "max_retries": 1}
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+    CELERY_REDIS_SOCKET_TIMEOUT = 5
 elif TESTING:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "memory://"
@@ -186,6 +203,20 @@ else:
     }
     CELERY_RESULT_BACKEND = None
 
+# One queue per kind of work, each consumed by its own worker processes (Procfile): a flood of certificate
+# renderings (seconds of CPU each) never delays an SMS or a deadline sweep. A worker started without -Q
+# consumes all three (make run, a single machine).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = {"pdf": {}, "notify": {}, "default": {}}
+CELERY_TASK_ROUTES = {
+    # Render + sign + store a PDF: certificates, refusal notices, licences and other issued documents.
+    "certificates.tasks.generate_*": {"queue": "pdf"},
+    "familyplanning.tasks.generate_*": {"queue": "pdf"},
+    "hukou.tasks.generate_*": {"queue": "pdf"},
+    # E-mail and SMS delivery, and the relay that re-publishes what the broker missed.
+    "portal.notify.tasks.*": {"queue": "notify"},
+    # Everything else (deadline sweep, re-queue sweeps, calendar check, purges, log drain): the default queue.
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -196,9 +227,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing must not hang a web request when the broker is down: the outbox relay delivers later.
+# The worker logs through LOGGING below (JSON lines, request ids, redaction) instead of replacing it.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Publishing must not hang a web request when the broker is down: the outbox relay and the re-queue sweeps deliver
+# later. No retry of a failed publish (redis-py already reconnects a connection a restarted Redis closed): against a
+# hung Redis every retry would cost the request another socket timeout. portal.celery.publish adds the back-off.
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "notify-relay": {"task": "portal.notify.tasks.relay_outbox", "schedule": 30.0},
@@ -219,6 +254,9 @@ CERTIFICATE_VALIDITY_MONTHS = env_int("CERTIFICATE_VALIDITY_MONTHS", 3)
 # An approval older than this without its document is re-queued by the sweep (bounded per run).
 CERTIFICATE_REQUEUE_AFTER_MINUTES = env_int("CERTIFICATE_REQUEUE_AFTER_MINUTES", 3)
 CERTIFICATE_REQUEUE_BATCH = env_int("CERTIFICATE_REQUEUE_BATCH", 200)
+# How far back the re-queue sweep looks for refusals whose notice was never stored (their status never changes,
+# so without a window the sweep would read the whole history every time).
+CERTIFICATE_REQUEUE_WINDOW_DAYS = env_int("CERTIFICATE_REQUEUE_WINDOW_DAYS", 30)
 
 # --- auth -----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -297,6 +335,32 @@ STORAGES = {
 }
 # Private uploads and generated PDFs: never under a public URL (no MEDIA_URL is routed).
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Where private files live: "filesystem" (MEDIA_ROOT/private, shared by web and worker machines) or "s3" (any
+# S3-compatible object store through django-storages; docs/deploy.md). Either way files have no public URL:
+# downloads go through the permission-checked, logged views, never a signed URL handed to a browser.
+STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "filesystem").strip().lower()
+if STORAGE_BACKEND == "s3":
+    AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None  # unset: Amazon S3 itself
+    AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
+    # Unset: boto3's own chain (instance role, web identity, ~/.aws); never a key in the repository.
+    AWS_ACCESS_KEY_ID = env_secret("AWS_ACCESS_KEY_ID")
+    AWS_SECRET_ACCESS_KEY = env_secret("AWS_SECRET_ACCESS_KEY")
+    AWS_LOCATION = os.environ.get("AWS_LOCATION", "private")  # key prefix inside the bucket
+    AWS_S3_ADDRESSING_STYLE = os.environ.get("AWS_S3_ADDRESSING_STYLE") or None  # "path" for most S3 clones
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
+    AWS_DEFAULT_ACL = "private"
+    AWS_QUERYSTRING_AUTH = True
+    AWS_QUERYSTRING_EXPIRE = 60
+    AWS_S3_FILE_OVERWRITE = True  # names are random or deterministic per document: no existence check needed
+    # Server-side encryption at rest, e.g. AES256 (or aws:kms where the store offers it).
+    AWS_S3_OBJECT_PARAMETERS = (
+        {"ServerSideEncryption": os.environ["AWS_S3_SSE"]} if os.environ.get("AWS_S3_SSE") else {}
+    )
+elif STORAGE_BACKEND != "filesystem":
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}.")
 MEDIA_URL = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -375,11 +439,33 @@ if HTTPS:
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# Logs: one JSON object a line on stderr (LOG_FORMAT=json, the default outside development) or plain text,
+# each with the request id (portal.middleware.RequestIdMiddleware; in the worker, the id of the request that
+# queued the task), and never a resident ID number or mobile number (portal.logging.RedactFilter).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "portal.logging.RequestIdFilter"},
+        "redact": {"()": "portal.logging.RedactFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "portal.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's default config mails 500s to ADMINS unredacted; ours go through the console handler only.
+        "django": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -28,4 +28,4 @@ urlpatterns = [
 # Error pages in the portal's shell (templates/portal/); 500 is self-contained (no request context).
 handler403 = partial(defaults.permission_denied, template_name="portal/403.html")
 handler404 = partial(defaults.page_not_found, template_name="portal/404.html")
-handler500 = partial(defaults.server_error, template_name="portal/500.html")
+handler500 = views.server_error

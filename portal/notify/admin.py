@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.scoping import is_administrator
+from portal.bigtables import EstimatedCountPaginator
 
 from .delivery import outbox_retry
 from .models import MessageStatus, OutboxMessage
@@ -16,6 +17,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = ("status", "channel")
     search_fields = ("template",)
     show_full_result_count = False  # the outbox grows without bound: no COUNT(*) of the whole table
+    paginator = EstimatedCountPaginator
     list_per_page = 50
     actions = ("retry_now",)
     fields = (

@@ -18,16 +18,17 @@ logger = logging.getLogger(__name__)
 
 
 def _enqueue_on_commit(message_ids):
-    def publish():
+    def publish_all():
+        from portal.celery import publish
+
         from .tasks import deliver
 
+        # Broker down: the first publish fails (within the socket timeout), the rest are skipped at once, and the
+        # relay sweep delivers them all from the outbox rows.
         for pk in message_ids:
-            try:
-                deliver.delay(pk)
-            except Exception as exc:  # noqa: BLE001 - broker down: the relay sweep will deliver it
-                logger.warning("outbox %s not published (%s); the relay will send it", pk, exc.__class__.__name__)
+            publish(deliver, pk)
 
-    transaction.on_commit(publish)
+    transaction.on_commit(publish_all)
 
 
 def queue_message(*, channel, to, body, subject="", html_body="", user=None, template="") -> OutboxMessage | None:

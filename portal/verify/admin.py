@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import OfficeScopedAdminMixin, is_administrator
+from portal.bigtables import EstimatedCountPaginator, IndexedValuesFieldListFilter
 
 from .codes import normalize_code
 from .models import IssuedDocument, IssuedDocumentAccess, VerificationLog
@@ -37,10 +38,11 @@ class IssuedDocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.Mode
         "valid_until",
         "verification_count",
     )
-    list_filter = ("status", "kind")
+    list_filter = ("status", ("kind", IndexedValuesFieldListFilter))
     list_select_related = ("issuing_office",)
     search_fields = ("code",)
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     date_hierarchy = None
     fields = (
         "code",
@@ -97,6 +99,7 @@ class IssuedDocumentAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("document", "user")
     raw_id_fields = ("document",)
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_view_permission(self, request, obj=None):
         return is_administrator(request.user)
@@ -108,9 +111,10 @@ class IssuedDocumentAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(VerificationLog)
 class VerificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "channel", "result", "document", "client_ip")
-    list_filter = ("channel", "result")
+    list_filter = ("channel", ("result", IndexedValuesFieldListFilter))
     list_select_related = ("document",)
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_view_permission(self, request, obj=None):
         return is_administrator(request.user)

@@ -69,7 +69,12 @@ class IssuedDocument(models.Model):
                 fields=["source_type", "source_id", "generation"], name="verify_issued_one_per_generation"
             )
         ]
-        indexes = [models.Index(fields=["source_type", "source_id"], name="verify_issued_source")]
+        indexes = [
+            models.Index(fields=["source_type", "source_id"], name="verify_issued_source"),
+            # The issued-documents admin: newest first, and by status (the revoked ones).
+            models.Index(fields=["-issued_at"], name="verify_issued_at"),
+            models.Index(fields=["status", "-issued_at"], name="verify_issued_status_at"),
+        ]
 
     def __str__(self):
         return f"{self.title} {self.code}"
@@ -103,6 +108,9 @@ class VerificationLog(models.Model):
         verbose_name = _("verification")
         verbose_name_plural = _("verification log")
         ordering = ["-at"]
+        # The log admin's filter by result (codes that were not found: someone guessing), newest first; also
+        # the index the result filter's choices are read from (portal.bigtables.distinct_values).
+        indexes = [models.Index(fields=["result", "-at"], name="verify_log_result_at")]
 
     def __str__(self):
         return f"{self.channel} {self.result} {self.at:%Y-%m-%d %H:%M}"

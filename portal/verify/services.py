@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -108,10 +105,10 @@ def issued_document_path(document: IssuedDocument) -> str:
 def issued_document_store(*, document: IssuedDocument, pdf: bytes) -> IssuedDocument:
     """Write the signed PDF privately and mark the document valid, exactly once.
 
-    The bytes go to a temporary file beside the target first (fsynced); only the worker whose conditional
-    update generating -> valid succeeds renames it into place, inside the same transaction. So a worker killed
-    at any point leaves either nothing that counts or a complete file, and a second worker that loses the race
-    never replaces the winner's file (whose SHA-256 is the one recorded).
+    Only the worker whose conditional update generating -> valid succeeds puts the file in place, inside the same
+    transaction (`private_storage.save_if_claimed`: a fsynced temporary file renamed, or one atomic object PUT).
+    So a worker killed at any point leaves either nothing that counts or a complete file, and a second worker
+    that loses the race never replaces the winner's file (whose SHA-256 is the one recorded).
     """
     if not pdf.startswith(b"%PDF-"):
         raise ValueError("not a PDF")
@@ -119,29 +116,17 @@ def issued_document_store(*, document: IssuedDocument, pdf: bytes) -> IssuedDocu
     if document.status != DocumentStatus.GENERATING:
         return document  # already stored (or revoked while generating): nothing to do
     name = issued_document_path(document)
-    final_path = private_storage.path(name)
-    directory = os.path.dirname(final_path)
-    os.makedirs(directory, mode=0o750, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".issued-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pdf)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp_path, 0o640)
-        with transaction.atomic():
-            won = IssuedDocument.objects.filter(pk=document.pk, status=DocumentStatus.GENERATING).update(
-                status=DocumentStatus.VALID,
-                file=name,
-                sha256=hashlib.sha256(pdf).hexdigest(),
-                size=len(pdf),
-                generated_at=timezone.now(),
-            )
-            if won:
-                os.replace(tmp_path, final_path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_path)
+    won = private_storage.save_if_claimed(
+        name,
+        pdf,
+        claim=lambda: IssuedDocument.objects.filter(pk=document.pk, status=DocumentStatus.GENERATING).update(
+            status=DocumentStatus.VALID,
+            file=name,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            size=len(pdf),
+            generated_at=timezone.now(),
+        ),
+    )
     if won:
         logger.info("issued document %s stored (%d bytes)", document.code, len(pdf))
     document.refresh_from_db()
@@ -568,7 +553,7 @@ def _insert_new_log_rows(records: dict) -> set[uuid.UUID]:
     # Identifiers from the model's meta; every value is a parameter.
     columns = ", ".join(quote(f.column) for f in fields)
     rows = ", ".join([row] * len(records))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} ON CONFLICT ({uid_column}) DO NOTHING"  # noqa: S608
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} ON CONFLICT ({uid_column}) DO NOTHING"  # noqa: S608  # nosec B608
     sql += f" RETURNING {uid_column}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -3,12 +3,8 @@ re-queue sweep there is still exactly one certificate, valid, with one file (Pos
 
 import hashlib
 import os
-import signal
-import subprocess
-import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -22,88 +18,23 @@ from portal.verify.models import DocumentStatus, IssuedDocument
 from tests.certificates.backoffice import make_application, make_signing_keys
 from tests.factories import OfficeFactory, StaffFactory
 
+from .harness import Worker, database_url, poll
+
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-CELERY = BASE_DIR / ".venv" / "bin" / "celery"
-
-
-def database_url() -> str:
-    db = connection.settings_dict  # the TEST database this run created, not the configured one
-    auth = quote(db["USER"] or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-class Worker:
-    """`celery -A portal worker` in its own process group, consuming only this test's queue."""
-
-    def __init__(self, queue, env, log_path):
-        self.log_path = log_path
-        self.log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [
-                str(CELERY),
-                "-A",
-                "portal",
-                "worker",
-                "-Q",
-                queue,
-                "-c",
-                "1",
-                "-P",
-                "prefork",
-                "-l",
-                "info",
-                "-n",
-                f"ncr-{uuid.uuid4().hex[:8]}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, timeout=60.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if b"ready." in self.log_path.read_bytes():
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise AssertionError("worker did not start:\n" + self.log_path.read_text(errors="replace")[-3000:])
-
-    def kill(self):
-        """SIGKILL to the whole group: the main process and the pool child doing the work."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.log.close()
 
 
 @pytest.fixture
 def private_queue():
     """Publish to, and consume from, a queue of this test's own (other runs may share the Redis database)."""
     name = f"test-ncr-{uuid.uuid4().hex[:12]}"
-    old_default = celery_app.conf.task_default_queue
+    old_default, old_routes = celery_app.conf.task_default_queue, celery_app.conf.task_routes
     celery_app.conf.task_default_queue = name  # the router reads it on every publish
+    celery_app.conf.update(task_routes={})  # pdf and notify tasks too (update() rebuilds the cached router)
     try:
         yield name
     finally:
         celery_app.conf.task_default_queue = old_default
+        celery_app.conf.update(task_routes=old_routes)
         with celery_app.connection_for_write() as conn:
             conn.default_channel.queue_delete(name)
 
@@ -127,16 +58,6 @@ def worker_env(tmp_path, settings):
         CONN_MAX_AGE="0",
     )
     return env
-
-
-def poll(predicate, timeout, interval=0.005):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return None
 
 
 def test_worker_killed_mid_certificate_still_ends_with_exactly_one(private_queue, worker_env, tmp_path, settings):

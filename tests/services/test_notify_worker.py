@@ -27,11 +27,14 @@ def private_queue():
     name = f"test-notify-{uuid.uuid4().hex[:12]}"
     queues = celery_app.amqp.queues
     old_default, old_consume_from = celery_app.conf.task_default_queue, queues._consume_from
+    old_routes = celery_app.conf.task_routes
     celery_app.conf.task_default_queue = name  # the router reads it on every publish
+    celery_app.conf.update(task_routes={})  # notify tasks too (update() rebuilds the cached router)
     try:
         yield name
     finally:
         celery_app.conf.task_default_queue = old_default
+        celery_app.conf.update(task_routes=old_routes)
         queues._consume_from = old_consume_from  # start_worker(queues=...) narrowed the app-wide selection
         with celery_app.connection_for_write() as conn:
             conn.default_channel.queue_delete(name)

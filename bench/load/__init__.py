@@ -1,0 +1,1 @@
+"""The load test: `make load` (bench/load/run.py)."""

@@ -1,0 +1,87 @@
+"""gunicorn's configuration for the web processes (Procfile: `gunicorn -c gunicorn.conf.py portal.wsgi`).
+
+Every value can be changed from the environment; docs/deploy.md says when to. The defaults suit a machine behind a
+buffering reverse proxy (nginx or a cloud load balancer) that terminates TLS.
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+wsgi_app = "portal.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"  # noqa: S104 - behind the proxy
+
+# Sync workers: each handles one request at a time, and the proxy in front buffers slow clients, so a worker
+# is never held by a slow phone. WEB_CONCURRENCY is the usual name; otherwise 2 per core plus one. Every worker
+# keeps one persistent database connection (CONN_MAX_AGE): machines × workers must stay below PostgreSQL's
+# max_connections (or go through PgBouncer).
+workers = _int("WEB_CONCURRENCY", _int("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = _int("GUNICORN_THREADS", 1)  # > 1 switches to the gthread worker (one DB connection per thread)
+worker_class = "gthread" if threads > 1 else "sync"
+
+# A request that takes longer than this is killed (the worker is replaced) and logged; certificates are rendered
+# by the Celery worker, never in a request, so nothing legitimate comes close.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)  # on SIGTERM: finish what is running, then exit
+keepalive = _int("GUNICORN_KEEPALIVE", 5)  # gthread only; longer than nothing, shorter than the proxy's idle
+
+# Load the application once in the master, then fork: workers share its memory pages and a broken release
+# fails at start instead of in every worker. Nothing opens a database or Redis connection at import time.
+preload_app = True
+# Replace each worker after about a thousand requests (jittered so they do not all restart at once): bounds the
+# growth of any slow leak without a visible pause.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 20000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 2000)
+
+# The heartbeat file on a RAM disk: a worker is never reported dead because a disk was slow.
+if os.path.isdir("/dev/shm"):  # noqa: S108 - a directory, not a file name we create  # nosec B108
+    worker_tmp_dir = "/dev/shm"  # noqa: S108  # nosec B108
+
+# Proxies whose X-Forwarded-* headers gunicorn believes (the scheme for wsgi.url_scheme). Django decides HTTPS
+# itself from X-Forwarded-Proto (DJANGO_HTTPS) and the client address from TRUSTED_PROXY_COUNT.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+limit_request_line = 8190
+limit_request_fields = 100
+
+proc_name = "henan-portal"
+
+# Logs: JSON lines on stderr like the application's, through the same redaction filter (an admin search for an
+# ID number puts it in the query string). The access line carries the request id from the response header that
+# portal.middleware.RequestIdMiddleware sets, so it joins up with the application's lines for the same request.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
+_log_format = os.environ.get("LOG_FORMAT", "json")
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "portal.logging.RedactFilter"}},
+    "formatters": {
+        "json": {"()": "portal.logging.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "error_console": {
+            "class": "logging.StreamHandler",
+            "formatter": _log_format if _log_format in ("json", "plain") else "json",
+            "filters": ["redact"],
+            "stream": "ext://sys.stderr",
+        },
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": _log_format if _log_format in ("json", "plain") else "json",
+            "filters": ["redact"],
+            "stream": "ext://sys.stdout",
+        },
+    },
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+    },
+}
