@@ -1,0 +1,53 @@
+"""Invisible control characters typed into the hukou and family-planning forms are refused with a plain message,
+and nothing is saved (accounts.validators through portal.forms.PlainTextFormMixin)."""
+
+import pytest
+from django.utils import translation
+
+from familyplanning.models import FamilyPlanningApplication, Feedback
+from tests.familyplanning.test_citizen_views import office as fp_office  # noqa: F401 - fixture
+from tests.familyplanning.test_citizen_views import url as fp_url
+from tests.hukou.test_citizen_views import applicant, destination, offices, post, start  # noqa: F401 - fixtures
+from tests.hukou.test_citizen_views import url as hk_url
+
+pytestmark = pytest.mark.django_db
+RLO = "\u202e"
+ZWSP = "\u200b"
+MESSAGE = "invisible control character"
+
+
+@pytest.fixture(autouse=True)
+def english(client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.mark.parametrize("value", [f"郑州市{RLO}金水路2号", f"郑州市金水路{ZWSP}2号"], ids=["rlo", "zero-width"])
+def test_hukou_destination_address_refuses(client, offices, applicant, value):  # noqa: F811
+    client.force_login(applicant)
+    application = start(client, offices)
+    response = post(client, hk_url("", application, "destination"), destination(offices, destination_address=value))
+    assert response.status_code in (200, 400) and MESSAGE in response.content.decode()
+    application.refresh_from_db()
+    assert RLO not in application.destination_address and ZWSP not in application.destination_address
+
+
+def test_family_planning_form_refuses_a_right_to_left_override(client, citizen, fp_office):  # noqa: F811
+    client.force_login(citizen)
+    response = client.post(
+        fp_url("apply", "birth_registration"),
+        {"office": fp_office.pk, "wife_name": f"陈{RLO}静", "action": "draft"},
+    )
+    assert response.status_code in (200, 400) and MESSAGE in response.content.decode()
+    assert not FamilyPlanningApplication.objects.filter(applicant=citizen).exists()
+
+
+def test_complaint_text_refuses_a_zero_width_character(client, citizen, fp_office):  # noqa: F811
+    client.force_login(citizen)
+    response = client.post(
+        fp_url("complain"),
+        {"office": fp_office.pk, "subject": f"窗口{ZWSP}态度", "body": "工作人员态度不好。"},
+    )
+    assert response.status_code in (200, 400) and MESSAGE in response.content.decode()
+    assert not Feedback.objects.filter(applicant=citizen).exists()
