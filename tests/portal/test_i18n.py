@@ -65,7 +65,10 @@ def parse_po(path: Path) -> list[Entry]:
             if keyword.startswith('"'):
                 value, rest = "", line
             else:
-                if keyword in ("msgctxt", "msgid") and target not in (None, "flags"):
+                # A new entry starts at msgctxt, or at msgid unless the msgctxt of the same entry came just before.
+                if (keyword == "msgctxt" and target not in (None, "flags")) or (
+                    keyword == "msgid" and target not in (None, "flags", "msgctxt")
+                ):
                     finish()
                 target, value = keyword, ""
                 if not entry.line:
