@@ -13,7 +13,7 @@ RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-zenhe
 TEST_DEBS := $(RUN_DEBS) chromium poppler-utils zbar-tools
 DEV_ENV := DEBUG=1 STAFF_MFA_REQUIRED=0 SITE_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test test-services setup sysdeps-run sysdeps-test messages migrate demo lint bench clean
+.PHONY: run test test-services setup sysdeps-run sysdeps-test messages migrate demo lint scan bench load clean
 
 run: sysdeps-run setup migrate demo
 	@echo ""
@@ -22,7 +22,7 @@ run: sysdeps-run setup migrate demo
 	@echo "SMS and e-mails are printed by the worker below (and kept in the outbox). Ctrl-C stops everything."
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(DEV_ENV) $(VENV)/bin/celery -A portal worker --loglevel=INFO --concurrency=2 --hostname=worker@%h & \
+	  $(DEV_ENV) $(VENV)/bin/celery -A portal worker -Q pdf,notify,default --loglevel=INFO --concurrency=2 --hostname=worker@%h & \
 	  $(DEV_ENV) $(VENV)/bin/celery -A portal beat --loglevel=INFO & \
 	  $(DEV_ENV) $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
@@ -58,7 +58,8 @@ migrate: setup
 demo: migrate
 	@$(DEV_ENV) $(PY) manage.py load_demo > /dev/null
 
-# Benchmarks (figures, never timed assertions): PostgreSQL and Redis, results in bench/results/.
+# Benchmarks (figures, never timed assertions): PostgreSQL and Redis, one table in bench/results/results.{md,json}.
+# The million-row data sets are seeded once (bench/seed.py; `bench/seed.py all --remove` deletes them).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_ENV := DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) DJANGO_SETTINGS_MODULE=bench.settings
@@ -69,13 +70,39 @@ bench: sysdeps-test setup
 	  || psql "$(dir $(BENCH_DATABASE_URL))postgres" -qc "CREATE DATABASE $(notdir $(BENCH_DATABASE_URL))"
 	$(BENCH_ENV) $(PY) manage.py migrate --noinput -v0
 	$(BENCH_ENV) $(PY) manage.py collectstatic --noinput -v0
-	$(BENCH_ENV) $(PY) bench/seed.py certificates --count 1000000 --ensure
+	$(BENCH_ENV) $(PY) bench/seed.py all --count 1000000 --ensure
 	$(BENCH_ENV) $(PY) bench/pdf_issue.py
 	$(BENCH_ENV) $(PY) bench/verify_load.py
+	$(BENCH_ENV) $(PY) bench/sweep.py
+	$(BENCH_ENV) $(PY) bench/pages.py
+	@cat bench/results/results.md
+
+# Load test: 2 minutes of 100 citizens, 10 officers and 50 verifiers (locust, loopback only) against gunicorn, a
+# Celery worker and beat, PostgreSQL and Redis, then the consistency checks. Recreates its own database and Redis db.
+LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_load
+LOAD_REDIS_URL ?= redis://127.0.0.1:6379/13
+
+load: sysdeps-run setup
+	LOAD_DATABASE_URL=$(LOAD_DATABASE_URL) LOAD_REDIS_URL=$(LOAD_REDIS_URL) $(PY) bench/load/run.py
 
 lint: setup
 	$(VENV)/bin/ruff check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+# Security scanners (.ci/run): Django's deployment checklist with production settings and a throw-away secret,
+# bandit on our code, ruff, and pip-audit on requirements.txt (.ci/pip_audit.py: it says NOT RUN and fails when no
+# vulnerability service is reachable, unless PIP_AUDIT_UNREACHABLE=warn). Exceptions, with reasons: pyproject.toml.
+SCAN_ENV := DEBUG=0 DJANGO_HTTPS=1 ALLOWED_HOSTS=portal.example.test
+
+scan: setup
+	@echo "== scan: manage.py check --deploy --fail-level WARNING (production settings)"
+	$(SCAN_ENV) SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" $(PY) manage.py check --deploy --fail-level WARNING
+	@echo "== scan: bandit"
+	$(VENV)/bin/bandit -c pyproject.toml -r . -q
+	@echo "== scan: ruff"
+	$(VENV)/bin/ruff check .
+	@echo "== scan: pip-audit"
+	$(PY) .ci/pip_audit.py
 
 # Installs the Debian packages the portal needs, or says the one command to run when we are not root.
 define ensure_debs
