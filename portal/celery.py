@@ -68,7 +68,9 @@ def publish(task, *args) -> bool:
         task.delay(*args)
     except Exception as exc:  # noqa: BLE001 - any broker fault: the database-driven sweep is the safety net
         _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER
-        logger.warning("%s%s not published (%s); a sweep will", task.name, args, exc.__class__.__name__)
+        logger.warning(
+            "%s%s not published (%s: %s); a sweep will", task.name, args, exc.__class__.__name__, str(exc)[:200]
+        )
         return False
     return True
 

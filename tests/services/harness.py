@@ -18,6 +18,7 @@ from http.cookiejar import Cookie, CookieJar
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import kombu.pools
 from django.db import connection
 
 from portal import celery_app
@@ -314,8 +315,11 @@ def publishing_to(url):
     """Point this process's Celery app at the broker `url` (its producer pools are dropped before and after)."""
 
     def drop_pools():
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
+        # kombu keeps one pool per broker address in a process-wide registry, and celery_app._pool is that entry:
+        # closing it alone would leave a closed pool registered for the address, and every later publish to it
+        # in this process would fail with "Acquire on closed pool". reset() closes the pools and empties the
+        # registry, so the next publish opens a fresh pool for whichever broker is configured.
+        kombu.pools.reset()
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
 

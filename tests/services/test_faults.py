@@ -38,6 +38,7 @@ from familyplanning import services as fp_services
 from familyplanning.models import FamilyPlanningApplication
 from familyplanning.models import Status as FpStatus
 from familyplanning.tasks import requeue_missing_documents
+from portal import celery_app
 from portal.cases.models import Transition
 from portal.documents.models import Document
 from portal.documents.services import documents_purge_partial_files
@@ -773,3 +774,23 @@ def test_a_family_planning_withdrawal_while_an_officer_approves_one_outcome_and_
         approved_messages = OutboxMessage.objects.filter(user=application.applicant, template="familyplanning/approved")
         assert approved_messages.count() == (2 if approved else 0)  # e-mail and SMS for an approval, else nothing
 
+
+# --- The harness itself -------------------------------------------------------------------------------------------
+
+
+def test_pointing_this_process_at_a_private_redis_and_back_leaves_the_main_broker_usable(redis_server):
+    """A fault test publishes to its own Redis; the tests after it in the same process publish to the main one.
+
+    Regression: closing the main broker's pool left a closed pool in kombu's registry, and every later publish from
+    this process failed with "Acquire on closed pool" (the worker tests that ran after a fault test saw it).
+    """
+    main = celery_app.conf.broker_url
+    with celery_app.producer_or_acquire():
+        pass  # the main broker's pool exists, as it does once any earlier test has published
+    with publishing_to(redis_server.url()):
+        with celery_app.producer_or_acquire() as producer:
+            assert producer.connection.as_uri().endswith(f":{redis_server.port}/0")
+    assert celery_app.conf.broker_url == main
+    with celery_app.producer_or_acquire() as producer:
+        producer.connection.ensure_connection(max_retries=1)
+        assert producer.connection.as_uri(include_password=False) == celery_app.connection_for_write().as_uri()
