@@ -148,3 +148,53 @@ def log_in(page, user, site):
     client.force_login(user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site, "httpOnly": True}])
+
+
+# --- Document previews on the staff review pages -------------------------------------------------------------------
+# Each preview is served by the logged document view, which writes an access row. The live server shares one in-memory
+# SQLite connection between its request threads, so three of those writes at once fail with "database table is locked"
+# (a limit of the test database, not of PostgreSQL): the pages' previews are held back and loaded one at a time.
+
+PREVIEW_URL = re.compile(r"/documents/[^/]+/\?inline=1(&attempt=\d+)?$")
+
+
+def hold_previews(page):
+    """Abort the preview images a review page starts loading by itself; load_previews fetches them one at a time."""
+    page.previews_open = False
+    page.route(PREVIEW_URL, lambda route: route.continue_() if page.previews_open else route.abort())
+
+
+def load_previews(page, testid):
+    """Load every preview image in the page's [data-testid=<testid>] items, one after the other, and check each is
+    really an image (the private, logged inline view answered with one).
+
+    Every attempt uses an address of its own: after a reload the page starts its previews by itself, those requests
+    are aborted while held, and re-setting the same address let Chromium answer the new load with the aborted one's
+    error (CI saw a preview that was never requested again).
+    """
+    page.previews_open = True
+    try:
+        loaded, total = page.evaluate(
+            """async (selector) => {
+              const load = (img, url) => new Promise(resolve => {
+                const timer = setTimeout(() => resolve(false), 8000);
+                img.onload = () => { clearTimeout(timer); resolve(img.naturalWidth > 0); };
+                img.onerror = () => { clearTimeout(timer); resolve(false); };
+                img.loading = 'eager';
+                img.src = url;
+              });
+              const images = [...document.querySelectorAll(selector)];
+              let loaded = 0;
+              for (const img of images) {
+                const base = img.getAttribute('src').replace(/&attempt=\\d+$/, '');
+                for (let attempt = 1; attempt <= 3; attempt++) {
+                  if (await load(img, `${base}&attempt=${attempt}`)) { loaded++; break; }
+                }
+              }
+              return [loaded, images.length];
+            }""",
+            f"[data-testid={testid}] img",
+        )
+    finally:
+        page.previews_open = False
+    assert total > 0 and loaded == total, f"{loaded} of {total} previews loaded"

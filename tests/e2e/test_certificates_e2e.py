@@ -16,7 +16,7 @@ import pytest
 from django.utils import formats, timezone, translation
 from PIL import Image, ImageDraw
 
-from tests.e2e.conftest import horizontal_overflow, log_in, shot
+from tests.e2e.conftest import hold_previews, horizontal_overflow, load_previews, log_in, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -197,41 +197,8 @@ def failed_responses(page):
     return failed
 
 
-PREVIEW_URL = re.compile(r"/documents/[^/]+/\?inline=1$")
-
-
-def hold_previews(page):
-    """Hold back the review page's preview images: previews_loaded fetches them one at a time.
-
-    Each preview is served by the logged document view, which writes an access row. The live server shares one
-    in-memory SQLite connection between its request threads, so three of those writes at once fail with "database
-    table is locked" (a limit of the test database, not of PostgreSQL); one at a time they never overlap.
-    """
-    page.previews_open = False
-    page.route(PREVIEW_URL, lambda route: route.continue_() if page.previews_open else route.abort())
-
-
 def previews_loaded(page):
-    """Load every document preview on the review page, one after the other, and check each really is an image."""
-    page.previews_open = True
-    try:
-        page.evaluate(
-            """async () => {
-              for (const img of document.querySelectorAll('[data-testid=ncr-document] img')) {
-                await new Promise(resolve => {
-                  img.onload = img.onerror = resolve;
-                  img.loading = 'eager';
-                  img.src = img.getAttribute('src');
-                });
-              }
-            }"""
-        )
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('[data-testid=ncr-document] img')]"
-            ".every(img => img.complete && img.naturalWidth > 0)"
-        )
-    finally:
-        page.previews_open = False
+    load_previews(page, "ncr-document")
 
 
 def act(page, action, text=None):

@@ -10,19 +10,17 @@ database, and texts compared through the catalogue, so the test holds whatever t
 """
 
 import datetime
-import re
 
 import pytest
 from django.utils import timezone, translation
 from PIL import Image, ImageDraw
 
-from tests.e2e.conftest import horizontal_overflow, log_in, shot
+from tests.e2e.conftest import hold_previews, horizontal_overflow, load_previews, log_in, shot
 
 pytestmark = pytest.mark.e2e
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 PASSWORD = "Correct-Horse-42"  # tests.factories.UserFactory's password
-PREVIEW_URL = re.compile(r"/documents/[^/]+/\?inline=1$")
 
 
 def zh(message):
@@ -82,35 +80,6 @@ def failed_responses(page):
     return failed
 
 
-def hold_previews(page):
-    """Previews load one at a time (load_previews): each is a logged view writing an access row, and the live
-    server's in-memory SQLite refuses concurrent writes ("database table is locked"), which PostgreSQL would not."""
-    page.previews_open = False
-    page.route(PREVIEW_URL, lambda route: route.continue_() if page.previews_open else route.abort())
-
-
-def load_previews(page):
-    page.previews_open = True
-    try:
-        page.evaluate(
-            """async () => {
-              for (const img of document.querySelectorAll('[data-testid=hk-document] img')) {
-                await new Promise(resolve => {
-                  img.onload = img.onerror = resolve;
-                  img.loading = 'eager';
-                  img.src = img.getAttribute('src');
-                });
-              }
-            }"""
-        )
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('[data-testid=hk-document] img')]"
-            ".every(img => img.complete && img.naturalWidth > 0)"
-        )
-    finally:
-        page.previews_open = False
-
-
 def desk_for(new_page, user):
     desk = new_page(**DESKTOP)
     desk.failures = failed_responses(desk)
@@ -126,7 +95,7 @@ def open_from_inbox(desk, number, application):
     assert number in rows.inner_text()
     press(desk, rows.get_by_role("link", name=number))
     assert f"/admin/hukou/migrationapplication/{application.pk}/change/" in desk.url
-    load_previews(desk)
+    load_previews(desk, "hk-document")
 
 
 def act(desk, action, **fields):
@@ -135,7 +104,7 @@ def act(desk, action, **fields):
         form.locator(f"[name={name}]").fill(value)
     press(desk, form.locator("input[type=submit]"))
     assert desk.locator(".messagelist .error").count() == 0, desk.locator(".messagelist").inner_text()
-    load_previews(desk)
+    load_previews(desk, "hk-document")
 
 
 def status_of(application):
