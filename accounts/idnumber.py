@@ -19,8 +19,39 @@ logger = logging.getLogger(__name__)
 
 # First two digits: provinces, autonomous regions and municipalities of the mainland (GB/T 2260).
 MAINLAND_PROVINCES = frozenset(
-    {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-     "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"}
+    {
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+    }
 )
 # Residence permits for Hong Kong, Macao and Taiwan residents (810000, 820000, 830000).
 RESIDENCE_PERMIT_PREFIXES = ("81", "82", "83")

@@ -27,7 +27,12 @@ class Office(models.Model):
         _("administrative division code"), max_length=12, db_index=True, help_text=_("GB/T 2260 code, e.g. 410105.")
     )
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent office"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent office"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     # Materialised path of primary keys ("/1/5/23/") so that "this office and those below" is one indexed prefix query.
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
@@ -59,7 +64,7 @@ class Office(models.Model):
             if old_path:
                 # Moving a subtree: rewrite the descendants' paths.
                 for child in Office.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
-                    Office.objects.filter(pk=child.pk).update(path=new_path + child.path[len(old_path):])
+                    Office.objects.filter(pk=child.pk).update(path=new_path + child.path[len(old_path) :])
 
     @property
     def display_name(self):
@@ -129,7 +134,10 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(_("must reset password"), default=False)
     data_consent_at = models.DateTimeField(_("consented to processing of personal data"), null=True, blank=True)
     language = models.CharField(
-        _("language for messages"), max_length=8, default="zh-hans", choices=[("zh-hans", "简体中文"), ("en", "English")]
+        _("language for messages"),
+        max_length=8,
+        default="zh-hans",
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
     )
 
     objects = PortalUserManager()

@@ -1,4 +1,5 @@
 """Mainland China mobile numbers, parsed by phonenumbers and stored in E.164."""
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _

@@ -1,4 +1,5 @@
 """Staff roles are Groups; each app grants its permissions to them with `grant_permissions`."""
+
 from django.contrib.auth.management import create_permissions
 
 from .models import Role

@@ -161,7 +161,9 @@ def mobile_code_send(*, user: User) -> MobileCode:
     with transaction.atomic():
         # Serialise sends per user (PostgreSQL) so that two quick requests cannot both pass the limits.
         User.objects.select_for_update().filter(pk=user.pk).first()
-        recent = list(user.mobile_codes.filter(created_at__gte=now - timedelta(hours=1)).values_list("created_at", flat=True))
+        recent = list(
+            user.mobile_codes.filter(created_at__gte=now - timedelta(hours=1)).values_list("created_at", flat=True)
+        )
         if recent and now - max(recent) < MOBILE_CODE_SEND_INTERVAL:
             wait = int((MOBILE_CODE_SEND_INTERVAL - (now - max(recent))).total_seconds()) + 1
             raise ValidationError(
@@ -420,7 +422,13 @@ def user_export_data(*, user: User) -> dict:
         "email_confirmed_at": user.email_confirmed_at,
         "mobile_confirmed_at": user.mobile_confirmed_at,
         "sms_codes": [
-            {"mobile": c.mobile, "sent": c.created_at, "expires": c.expires_at, "attempts": c.attempts, "used": c.used_at}
+            {
+                "mobile": c.mobile,
+                "sent": c.created_at,
+                "expires": c.expires_at,
+                "attempts": c.attempts,
+                "used": c.used_at,
+            }
             for c in user.mobile_codes.order_by("created_at")
         ],
     }

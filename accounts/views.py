@@ -222,7 +222,9 @@ def resend_email(request):
         if sent is None:
             messages.info(request, _("Your e-mail address is already confirmed."))
         else:
-            messages.success(request, _("We sent a new confirmation link to %(email)s.") % {"email": request.user.email})
+            messages.success(
+                request, _("We sent a new confirmation link to %(email)s.") % {"email": request.user.email}
+            )
     return redirect("accounts:profile")
 
 
@@ -237,9 +239,7 @@ def resend_sms(request):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(
-            request, _("We sent a new code to %(mobile)s.") % {"mobile": request.user.masked_mobile}
-        )
+        messages.success(request, _("We sent a new code to %(mobile)s.") % {"mobile": request.user.masked_mobile})
     return redirect("accounts:confirm_mobile")
 
 

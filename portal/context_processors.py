@@ -1,4 +1,5 @@
 """Template context every page needs: the large-text preference and the registered services."""
+
 from . import registry
 
 

@@ -4,6 +4,7 @@ Each service registers a `Service` from its AppConfig.ready(). `/` lists the ser
 for the citizen's cases, `/track/` asks each to find a case by number and second factor, and the
 deadline sweep asks each for its case models.
 """
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 

@@ -188,7 +188,10 @@ else:
     # No Redis: a file cache shared by the web server and the worker, and kombu's filesystem
     # transport as an embedded broker, so `make run` still runs a real worker and beat.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
     }
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):

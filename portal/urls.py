@@ -1,4 +1,5 @@
 """Stable URLs (DESIGN.md section 3): no language prefix; QR codes and letters print these."""
+
 from functools import partial
 
 from django.contrib import admin

@@ -90,9 +90,7 @@ def _reference_data(request):
     if marker is None and "db" not in request.fixturenames:
         yield
         return
-    if (marker and marker.kwargs.get("transaction")) or {"transactional_db", "live_server"} & set(
-        request.fixturenames
-    ):
+    if (marker and marker.kwargs.get("transaction")) or {"transactional_db", "live_server"} & set(request.fixturenames):
         yield
         return
     request.getfixturevalue("db")

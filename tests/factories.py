@@ -14,9 +14,10 @@ from stdnum.cn import ric
 
 from accounts.models import Office, Role, User
 
-TESTDATA = Path(
-    os.environ.get("TESTDATA_DIR", Path(__file__).resolve().parent.parent.parent / "shared" / "testdata")
-) / "identities.json"
+TESTDATA = (
+    Path(os.environ.get("TESTDATA_DIR", Path(__file__).resolve().parent.parent.parent / "shared" / "testdata"))
+    / "identities.json"
+)
 _seq = itertools.count(1)
 
 

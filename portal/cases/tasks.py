@@ -1,4 +1,5 @@
 """Beat jobs of the case machinery."""
+
 from celery import shared_task
 
 from portal import registry

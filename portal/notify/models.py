@@ -23,7 +23,12 @@ class OutboxMessage(models.Model):
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     to = models.CharField(_("to"), max_length=254, help_text=_("E-mail address or E.164 mobile number"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     template = models.CharField(_("template"), max_length=100, blank=True)
     subject = models.CharField(_("subject"), max_length=255, blank=True)

@@ -31,8 +31,12 @@ class IssuedDocument(models.Model):
     generation = models.PositiveSmallIntegerField(default=1)
 
     holder = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("holder's account"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="issued_documents",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("holder's account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="issued_documents",
     )
     holder_name = models.CharField(_("holder's name"), max_length=60)
     issuing_office = models.ForeignKey(
@@ -47,7 +51,11 @@ class IssuedDocument(models.Model):
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoke_reason = models.TextField(_("reason for revocation"), blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("revoked by"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
 

@@ -90,7 +90,9 @@ def test_administrator_cannot_edit_a_superuser_or_grant_superuser(staff_client, 
     client = staff_client(administrator)
     page = client.get(f"{USERS}{superuser.pk}/change/")
     assert page.status_code == 200 and not page.context["has_change_permission"]
-    response = client.post(f"{USERS}{superuser.pk}/change/", {"username": "renamed", "real_name": "x", "email": "x@y.z"})
+    response = client.post(
+        f"{USERS}{superuser.pk}/change/", {"username": "renamed", "real_name": "x", "email": "x@y.z"}
+    )
     assert response.status_code == 403
     target = UserFactory()
     form = client.get(f"{USERS}{target.pk}/change/").context["adminform"].form
@@ -144,7 +146,12 @@ def test_misuse_report_mark_handled(staff_client, administrator, citizen):
     report.refresh_from_db()
     assert report.handled_by == administrator and report.handled_at is not None
     first = report.handled_at
-    act(staff_client(UserFactory(is_superuser=True, is_staff=True)), "/admin/accounts/misusereport/", "mark_handled", [report])
+    act(
+        staff_client(UserFactory(is_superuser=True, is_staff=True)),
+        "/admin/accounts/misusereport/",
+        "mark_handled",
+        [report],
+    )
     report.refresh_from_db()
     assert report.handled_at == first and report.handled_by == administrator
 
@@ -181,7 +188,9 @@ def test_create_staff_totp_refuses_citizens(citizen):
     assert not OutboxMessage.objects.exists() and not TOTPDevice.objects.exists()
 
 
-def test_user_list_query_count_does_not_grow_with_rows(staff_client, superuser, station_a, django_assert_max_num_queries):
+def test_user_list_query_count_does_not_grow_with_rows(
+    staff_client, superuser, station_a, django_assert_max_num_queries
+):
     client = staff_client(superuser)
     for _ in range(3):
         StaffFactory(office=station_a)

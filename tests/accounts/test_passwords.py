@@ -29,9 +29,7 @@ def open_link(client, path):
 
 
 def set_password(client, response):
-    return client.post(
-        response.request["PATH_INFO"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
-    )
+    return client.post(response.request["PATH_INFO"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
 
 
 # --- change ---------------------------------------------------------------------------------------------
@@ -40,7 +38,9 @@ def set_password(client, response):
 def test_password_change_keeps_this_session_and_ends_the_others(citizen):
     here, elsewhere = Client(), Client()
     for c in (here, elsewhere):
-        assert c.post(reverse("accounts:login"), {"username": citizen.username, "password": PASSWORD}).status_code == 302
+        assert (
+            c.post(reverse("accounts:login"), {"username": citizen.username, "password": PASSWORD}).status_code == 302
+        )
         assert c.get(reverse("accounts:profile")).status_code == 200
     response = here.post(
         reverse("accounts:password_change"),

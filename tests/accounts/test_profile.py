@@ -114,7 +114,10 @@ def test_report_misuse_suspends_logs_out_records_and_tells_administrators(client
     assert elsewhere.get(reverse("accounts:profile")).status_code == 302
     citizen.lift_suspension()
     assert elsewhere.get(reverse("accounts:profile")).status_code == 302
-    assert Client().post(reverse("accounts:login"), {"username": citizen.username, "password": PASSWORD}).status_code == 200
+    assert (
+        Client().post(reverse("accounts:login"), {"username": citizen.username, "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 def test_empty_misuse_report_is_refused(client, citizen):
@@ -162,8 +165,14 @@ def test_my_data_contains_mine_and_nobody_elses(client, citizen, other_citizen, 
     assert [m["subject"] for m in data["messages"]] == ["Your case"]
     assert [r["description"] for r in data["misuse_reports"]] == ["my old report"]
     assert [c["case_number"] for c in data["cases"]] == [mine.case_number]
-    for foreign in (other_citizen.id_number, other_citizen.email, other_citizen.mobile, theirs.case_number,
-                    "their report", "Hello them"):
+    for foreign in (
+        other_citizen.id_number,
+        other_citizen.email,
+        other_citizen.mobile,
+        theirs.case_number,
+        "their report",
+        "Hello them",
+    ):
         assert foreign not in raw
 
 

@@ -121,9 +121,7 @@ def test_duplicate_id_number_does_not_say_whose(client):
     )
     response = client.post(reverse("accounts:register"), registration_data(id_number="410105196507196913"))
     errors = response.context["form"].errors
-    assert errors["id_number"] == [
-        "An account already exists for this ID number; log in or reset your password."
-    ]
+    assert errors["id_number"] == ["An account already exists for this ID number; log in or reset your password."]
     html = response.content.decode()
     assert owner.username not in html and "owner@example.test" not in html and "李四" not in html
 
@@ -156,7 +154,13 @@ def test_logged_in_user_is_sent_to_the_profile(client, citizen):
 
 def test_form_has_accessible_autocomplete_attributes(client):
     html = client.get(reverse("accounts:register")).content.decode()
-    for attr in ('autocomplete="name"', 'autocomplete="tel"', 'autocomplete="email"', 'autocomplete="username"',
-                 'autocomplete="new-password"', 'inputmode="tel"'):
+    for attr in (
+        'autocomplete="name"',
+        'autocomplete="tel"',
+        'autocomplete="email"',
+        'autocomplete="username"',
+        'autocomplete="new-password"',
+        'inputmode="tel"',
+    ):
         assert attr in html
     assert 'for="id_real_name"' in html and 'for="id_consent"' in html

@@ -22,7 +22,9 @@ from familyplanning.fields import (
 from tests.factories import make_id_number
 
 TODAY = datetime.date(2026, 11, 20)
-ID = make_id_number(area="410105", birth=datetime.date(1990, 5, 17), sex="F", rng=random.Random(517))  # fixed: xdist workers must collect the same ids
+ID = make_id_number(
+    area="410105", birth=datetime.date(1990, 5, 17), sex="F", rng=random.Random(517)
+)  # fixed: xdist workers must collect the same ids
 
 
 @pytest.fixture(autouse=True)

@@ -42,11 +42,12 @@ def test_track_finds_a_case_with_the_second_factor(client, case, factor):
 
 def test_track_with_a_wrong_second_factor_says_only_not_found(client, case):
     other = UserFactory()
-    response = client.post(
-        reverse("track"), {"case_number": case.case_number, "second_factor": other.id_number[-4:]}
-    )
+    response = client.post(reverse("track"), {"case_number": case.case_number, "second_factor": other.id_number[-4:]})
     assert response.status_code == 200
-    assert case.case_number not in response.content.decode().split("<form")[0] + response.content.decode().split("</form>")[-1]
+    assert (
+        case.case_number
+        not in response.content.decode().split("<form")[0] + response.content.decode().split("</form>")[-1]
+    )
     assert response.context["searched"] and response.context["result"] is None
 
 

@@ -71,7 +71,7 @@ def test_actions_never_reach_other_offices(client_a, cases):
 
 def test_export_contains_only_own_office_and_is_formula_safe(client_a, cases):
     mine, theirs = cases
-    SampleCase.objects.filter(pk=mine.pk).update(reason="=HYPERLINK(\"http://evil\")")
+    SampleCase.objects.filter(pk=mine.pk).update(reason='=HYPERLINK("http://evil")')
     response = client_a.post(url("changelist"), {"action": "export_csv", "_selected_action": [mine.pk, theirs.pk]})
     body = response.content.decode("utf-8-sig")
     assert response["Content-Type"].startswith("text/csv")

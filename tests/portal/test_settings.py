@@ -15,14 +15,25 @@ def run_manage(*args, **env):
     clean = {k: v for k, v in os.environ.items() if k not in drop}
     clean["VAR_DIR"] = env.pop("VAR_DIR")
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        VAR_DIR=str(tmp_path), DEBUG="0", DJANGO_HTTPS="1", ALLOWED_HOSTS="portal.example.test",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        VAR_DIR=str(tmp_path),
+        DEBUG="0",
+        DJANGO_HTTPS="1",
+        ALLOWED_HOSTS="portal.example.test",
         SECRET_KEY="a" * 20 + "production-like-secret-key-with-enough-entropy-9f8e7d6c5b4a",
     )
     assert result.returncode == 0, result.stdout + result.stderr

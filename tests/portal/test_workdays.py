@@ -316,8 +316,9 @@ def test_an_administrator_filling_in_the_year_recomputes_provisional_deadlines(
     assert case.due_date == D(2027, 1, 5)  # an official deadline is not moved by later table edits
 
 
-def test_the_admin_queues_the_recompute_only_on_commit(administrator, staff_client, recompute_runs,
-                                                       django_capture_on_commit_callbacks):
+def test_the_admin_queues_the_recompute_only_on_commit(
+    administrator, staff_client, recompute_runs, django_capture_on_commit_callbacks
+):
     client = staff_client(administrator)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         client.post(reverse("admin:workdays_calendarday_add"), {"date": "2027-05-06", "kind": DayKind.HOLIDAY})
@@ -328,8 +329,9 @@ def test_the_admin_queues_the_recompute_only_on_commit(administrator, staff_clie
     assert len(recompute_runs) == 1 and not is_workday(D(2027, 5, 6))
 
 
-def test_the_admin_action_loads_the_official_calendar(administrator, staff_client, django_capture_on_commit_callbacks,
-                                                      recompute_runs):
+def test_the_admin_action_loads_the_official_calendar(
+    administrator, staff_client, django_capture_on_commit_callbacks, recompute_runs
+):
     entry = CalendarYear.objects.create(year=2025)
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client(administrator).post(
@@ -354,7 +356,9 @@ def test_the_changelist_filters_by_kind_and_year(administrator, staff_client):
     assert "国庆节" in page and "元旦" not in page
     CalendarYear.objects.create(year=2027)
     CalendarYear.objects.create(year=2025)
-    page = client.get(reverse("admin:workdays_calendaryear_changelist"), headers={"accept-language": "en"}).content.decode()
+    page = client.get(
+        reverse("admin:workdays_calendaryear_changelist"), headers={"accept-language": "en"}
+    ).content.decode()
     assert "estimated: deadlines are provisional" in page and "official: chinesecalendar library" in page
 
 
@@ -363,8 +367,13 @@ def test_only_administrators_may_change_the_calendar(staff_client, officer_a, ad
     assert staff_client(officer_a).get(add_url).status_code == 403
     assert staff_client(administrator).get(add_url).status_code == 200
     assert administrator.has_perms(
-        ["workdays.add_calendarday", "workdays.change_calendarday", "workdays.delete_calendarday",
-         "workdays.change_calendaryear", "workdays.view_missingyearnotice"]
+        [
+            "workdays.add_calendarday",
+            "workdays.change_calendarday",
+            "workdays.delete_calendarday",
+            "workdays.change_calendaryear",
+            "workdays.view_missingyearnotice",
+        ]
     )
 
 

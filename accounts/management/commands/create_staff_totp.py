@@ -35,4 +35,6 @@ class Command(BaseCommand):
         secret = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
         self.stdout.write(f"otpauth URL: {device.config_url}")
         self.stdout.write(f"secret (base32): {secret}")
-        self.stdout.write("Scan the URL as a QR code or type the secret into the authenticator app; then destroy this output.")
+        self.stdout.write(
+            "Scan the URL as a QR code or type the secret into the authenticator app; then destroy this output."
+        )

@@ -15,14 +15,32 @@ OFFICES = [
     # (key, parent key or city code, kind, name, English name, division code)
     ("jinshui", "410100", Office.Kind.COUNTY, "郑州市公安局金水分局", "Jinshui Branch, Zhengzhou PSB", "410105"),
     ("jingba", "jinshui", Office.Kind.POLICE_STATION, "经八路派出所", "Jingba Road Police Station", "410105"),
-    ("zz_hukou", "410100", Office.Kind.HOUSEHOLD_ADMIN, "郑州市公安局户政管理处", "Zhengzhou Household Administration",
-     "410100"),
+    (
+        "zz_hukou",
+        "410100",
+        Office.Kind.HOUSEHOLD_ADMIN,
+        "郑州市公安局户政管理处",
+        "Zhengzhou Household Administration",
+        "410100",
+    ),
     ("laocheng", "410300", Office.Kind.COUNTY, "洛阳市公安局老城分局", "Laocheng Branch, Luoyang PSB", "410302"),
     ("xiguan", "laocheng", Office.Kind.POLICE_STATION, "西关派出所", "Xiguan Police Station", "410302"),
-    ("ly_hukou", "410300", Office.Kind.HOUSEHOLD_ADMIN, "洛阳市公安局户政管理处", "Luoyang Household Administration",
-     "410300"),
-    ("zz_fp", "jinshui", Office.Kind.FAMILY_PLANNING, "金水区卫生健康委员会", "Jinshui District Health Commission",
-     "410105"),
+    (
+        "ly_hukou",
+        "410300",
+        Office.Kind.HOUSEHOLD_ADMIN,
+        "洛阳市公安局户政管理处",
+        "Luoyang Household Administration",
+        "410300",
+    ),
+    (
+        "zz_fp",
+        "jinshui",
+        Office.Kind.FAMILY_PLANNING,
+        "金水区卫生健康委员会",
+        "Jinshui District Health Commission",
+        "410105",
+    ),
 ]
 
 ACCOUNTS = [
