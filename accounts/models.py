@@ -6,6 +6,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.masking import mask_mobile
+
 from . import idnumber, phone
 
 
@@ -175,7 +177,7 @@ class User(AbstractUser):
 
     @property
     def masked_mobile(self):
-        return phone.mask_mobile(self.mobile)
+        return mask_mobile(self.mobile)
 
     @property
     def masked_name(self):
@@ -224,7 +226,7 @@ class MobileCode(models.Model):
         indexes = [models.Index(fields=["user", "created_at"], name="accounts_mobilecode_user_sent")]
 
     def __str__(self):
-        return f"{self.user_id} {phone.mask_mobile(self.mobile)} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.user_id} {mask_mobile(self.mobile)} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class MisuseReport(models.Model):

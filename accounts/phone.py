@@ -30,13 +30,3 @@ def normalize_mobile(raw: str) -> str:
 
 def validate_mobile(value: str) -> None:
     normalize_mobile(value)
-
-
-def mask_mobile(e164: str) -> str:
-    """138****5678."""
-    if not e164:
-        return ""
-    national = e164[3:] if e164.startswith("+86") else e164
-    if len(national) < 7:
-        return "*" * len(national)
-    return national[:3] + "*" * (len(national) - 7) + national[-4:]

@@ -26,6 +26,7 @@ from portal.notify import services as notify
 from portal.notify.models import OutboxMessage
 
 from .models import MisuseReport, MobileCode, User
+from .notify import notify_administrators
 from .tokens import email_confirmation_tokens, password_reset_tokens
 
 logger = logging.getLogger(__name__)
@@ -349,7 +350,7 @@ def user_report_misuse(*, user: User, description: str) -> MisuseReport:
             "account": user,
             "admin_url": _absolute(reverse("admin:accounts_misusereport_change", args=[report.pk])),
         }
-        notify.notify_administrators(template="accounts/misuse_reported", context=context)
+        notify_administrators(template="accounts/misuse_reported", context=context)
         notify.notify_user(user, template="accounts/account_suspended", context={"report": report}, sms=False)
     logger.warning("account suspended after a misuse report: user %s, report %s", user.pk, report.pk)
     return report

@@ -197,7 +197,7 @@ def profile_once():
 
     parts = {
         "total_s": total,
-        "notify_office_s": cumulative("portal/notify/services.py", "notify_office"),
+        "notify_office_s": cumulative("accounts/notify.py", "notify_office"),
         "render_message_s": cumulative("portal/notify/services.py", "render_message"),
         "outbox_insert_s": cumulative("django/db/models/query.py", "create"),
         "broker_publish_s": cumulative("celery/app/task.py", "apply_async"),

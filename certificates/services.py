@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import idnumber
+from accounts.notify import notify_office
 from accounts.scoping import ALL, scoped_office_ids
 from portal.cases.models import Transition
 from portal.cases.services import (
@@ -38,7 +39,7 @@ from portal.cases.services import (
 )
 from portal.celery import publish_on_commit
 from portal.documents.services import documents_delete, documents_for_case
-from portal.notify.services import notify_office, notify_user
+from portal.notify.services import notify_user
 from portal.verify.models import DocumentStatus, IssuedDocument
 from portal.verify.services import issued_document_revoke, issued_documents_for_source
 

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Office, Role
+from accounts.notify import notify_office
 from accounts.scoping import ALL, is_administrator, scoped_office_ids
 from portal.cases.services import (
     TransitionNotAllowed,
@@ -50,7 +51,7 @@ from portal.cases.services import (
     required_text,
     transition,
 )
-from portal.notify.services import notify_office, notify_user
+from portal.notify.services import notify_user
 
 from .models import (
     POOR_LEVELS,

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import idnumber
+from accounts.notify import notify_office
 from accounts.scoping import ALL, scoped_office_ids
 from portal.cases.services import (
     TransitionConflict,
@@ -44,7 +45,7 @@ from portal.cases.services import (
     transition,
 )
 from portal.celery import publish_on_commit
-from portal.notify.services import notify_office, notify_user
+from portal.notify.services import notify_user
 from portal.verify.codes import normalize_code
 from portal.verify.models import DocumentStatus, IssuedDocument
 from portal.verify.services import issued_document_revoke, issued_documents_for_source

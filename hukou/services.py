@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts import idnumber
 from accounts.models import Office
+from accounts.notify import notify_office
 from accounts.scoping import ALL, scoped_office_ids
 from portal.cases.models import Transition
 from portal.cases.services import (
@@ -38,7 +39,7 @@ from portal.cases.services import (
 )
 from portal.documents.models import Document
 from portal.documents.services import document_attach, documents_delete, documents_for_case, documents_move_office
-from portal.notify.services import notify_office, notify_user
+from portal.notify.services import notify_user
 
 from . import rules
 from .constants import (

@@ -235,7 +235,7 @@ def sweep_deadlines(case_models, today: date | None = None) -> dict:
 
 def _sweep_batch(batch, counts):
     """Claim the cases of a few offices and write their digests, in one transaction."""
-    from portal.notify.services import notify_office
+    from accounts.notify import notify_office
 
     with transaction.atomic():
         by_model = {}

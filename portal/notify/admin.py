@@ -4,7 +4,6 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.scoping import is_administrator
 from portal.bigtables import EstimatedCountPaginator
 
 from .delivery import outbox_retry
@@ -43,13 +42,9 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def masked_recipient(self, obj):
         return obj.masked_to
 
-    # Administrators only; nobody adds, edits or deletes outbox rows by hand.
-    def has_module_permission(self, request):
-        return is_administrator(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_administrator(request.user)
-
+    # Administrators only (the view permission, granted to their role by accounts' migration 0008, and held by
+    # superusers); nobody adds, edits or deletes outbox rows by hand. Django's default module and view checks ask
+    # for that permission.
     def has_add_permission(self, request):
         return False
 
@@ -60,7 +55,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         return False
 
     def has_retry_permission(self, request):
-        return is_administrator(request.user)
+        return request.user.has_perm("notify.view_outboxmessage")
 
     @admin.action(description=_("Retry the selected failed messages now"), permissions=["retry"])
     def retry_now(self, request, queryset):

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.phone import mask_mobile
+from portal.masking import mask_mobile
 
 
 class Channel(models.TextChoices):

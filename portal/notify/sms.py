@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from accounts.phone import mask_mobile
+from portal.masking import mask_mobile
 
 logger = logging.getLogger("portal.notify.sms")
 

@@ -76,7 +76,7 @@ def calendar_check_years(*, today=None) -> list[int]:
     The notice row's unique year is the guard: of two runs at once, one inserts and notifies, the
     other finds the row. Returns the years notified by this run.
     """
-    from portal.notify.services import notify_administrators
+    from accounts.notify import notify_administrators
 
     today = today or timezone.localdate()
     notified = []

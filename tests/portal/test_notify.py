@@ -21,9 +21,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Office, Role
+from accounts.notify import notify_office, office_recipients
 from portal.notify import delivery, sms
 from portal.notify.models import Channel, MessageStatus, OutboxMessage
-from portal.notify.services import notify_office, notify_user, office_recipients, queue_message, render_message
+from portal.notify.services import notify_user, queue_message, render_message
 from portal.notify.tasks import deliver, relay_outbox
 from tests.factories import OfficeFactory, StaffFactory, UserFactory
 

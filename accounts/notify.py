@@ -1,0 +1,40 @@
+"""Messages to staff through the portal's outbox: an office's staff (with its supervisors on request) and the
+administrators. Lives in accounts because only accounts knows offices, roles and who holds them; portal.notify
+addresses a user or a number and knows nothing of either (docs/architecture.md#layers)."""
+
+from django.db.models import Q
+
+from portal.notify.services import notify_user
+
+from .models import Role, User
+
+
+def office_recipients(office, *, include_supervisors=False):
+    """Active staff of `office`; with include_supervisors, also the supervisors of it and the offices above.
+
+    Never citizens (is_staff), never the staff of a neighbouring office; no office reaches nobody.
+    """
+    if office is None:
+        return User.objects.none()
+    q = Q(office=office)
+    if include_supervisors:
+        above = [int(p) for p in office.path.strip("/").split("/") if p]
+        q |= Q(office_id__in=above, groups__name=Role.SUPERVISOR)
+    return User.objects.filter(q, is_active=True, is_staff=True).distinct()
+
+
+def notify_office(office, *, template: str, context: dict | None = None, include_supervisors=False):
+    """E-mail every active staff member of an office (and, when asked, its supervisors)."""
+    queued = []
+    for user in office_recipients(office, include_supervisors=include_supervisors):
+        queued.extend(notify_user(user, template=template, context={"office": office, **(context or {})}, sms=False))
+    return queued
+
+
+def notify_administrators(*, template: str, context: dict | None = None):
+    """E-mail the portal's administrators (superusers and the administrator role)."""
+    queued = []
+    admins = User.objects.filter(Q(is_superuser=True) | Q(groups__name=Role.ADMINISTRATOR), is_active=True).distinct()
+    for user in admins:
+        queued.extend(notify_user(user, template=template, context=context or {}, sms=False))
+    return queued
