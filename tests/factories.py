@@ -3,7 +3,6 @@
 import datetime
 import itertools
 import json
-import os
 import random
 from pathlib import Path
 
@@ -14,10 +13,8 @@ from stdnum.cn import ric
 
 from accounts.models import Office, Role, User
 
-TESTDATA = (
-    Path(os.environ.get("TESTDATA_DIR", Path(__file__).resolve().parent.parent.parent / "shared" / "testdata"))
-    / "identities.json"
-)
+# Written by tests/data/make_identities.py (synthetic people of nobody; see its docstring).
+TESTDATA = Path(__file__).resolve().parent / "data" / "identities.json"
 _seq = itertools.count(1)
 
 

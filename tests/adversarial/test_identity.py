@@ -19,7 +19,7 @@ from tests.factories import StaffFactory, UserFactory, make_id_number
 
 pytestmark = pytest.mark.django_db
 
-VALID = "410105196507196913"  # a synthetic Zhengzhou number (shared/testdata/identities.json)
+VALID = "410105196507196913"  # a synthetic Zhengzhou number (tests/data/identities.json)
 REGISTER = "/accounts/register/"
 
 

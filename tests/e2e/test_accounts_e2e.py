@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 PASSWORD = "Yellow-River-Ferry-1989"
-# 李伟 in the shared synthetic identities; no other test registers this number.
+# 李伟 in the synthetic identities (tests/data/make_identities.py); no other test registers this number.
 PERSON_ID = "410102198906169082"
 
 

@@ -9,7 +9,7 @@ from hukou.constants import Category, ReceivingParty, Relation
 from hukou.rules import MoveFacts, MovingPerson, PrecheckAnswers, ReceivingSide, StayingPerson
 from tests.factories import identities
 
-# The synthetic minor from ../shared/testdata/identities.json: born 2014-06-01, 16 on 2030-06-01.
+# The synthetic minor pinned in tests/data/make_identities.py: born 2014-06-01, 16 on 2030-06-01.
 XIAOMING = next(p for p in identities()["valid"] if p["id_number"] == "410105201406010319")
 XIAOMING_BIRTH = datetime.date.fromisoformat(XIAOMING["birth_date"])
 DAY_BEFORE_16 = datetime.date(2030, 5, 31)
@@ -37,7 +37,7 @@ def codes(violations):
     return [v.code for v in violations]
 
 
-def test_xiaoming_is_the_synthetic_minor_from_the_shared_test_data():
+def test_xiaoming_is_the_synthetic_minor_from_the_test_data():
     assert XIAOMING["name"] == "王小明"
     assert XIAOMING_BIRTH == datetime.date(2014, 6, 1)
 
