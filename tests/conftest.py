@@ -1,4 +1,8 @@
-"""Shared fixtures. Services-tier tests (marked `services`) run only when REDIS_URL is set."""
+"""Shared fixtures, and the test tiers.
+
+Services-tier tests (marked `services`) run only when DATABASE_URL and REDIS_URL are set (.ci/run sets them); the
+run ends with a summary of what each tier ran and why a tier was skipped (docs/architecture.md#test-tiers).
+"""
 
 import os
 
@@ -6,6 +10,17 @@ import pytest
 from django.test import override_settings
 
 from .factories import OfficeFactory, StaffFactory, UserFactory
+
+SERVICES_SKIPPED = (
+    "services tier: needs PostgreSQL, Redis and a Celery worker; set DATABASE_URL and REDIS_URL, or run .ci/run"
+)
+# Tiers by marker, in the order the summary lists them; a test without either marker is in the core tier.
+TIERS = (("services", "services tier"), ("e2e", "browser tier (Chromium)"))
+OUTCOME_RANK = {"passed": 0, "skipped": 1, "xfailed": 1, "xpassed": 2, "failed": 3, "error": 3}
+
+
+def services_tier_enabled():
+    return bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -19,12 +34,56 @@ def pytest_collection_modifyitems(config, items):
         if transactional:
             kwargs = {**(marker.kwargs if marker else {}), "transaction": True, "serialized_rollback": True}
             item.add_marker(pytest.mark.django_db(**kwargs), append=False)
-    if os.environ.get("REDIS_URL"):
+    if services_tier_enabled():
         return
-    skip = pytest.mark.skip(reason="services tier: needs PostgreSQL, Redis and a worker (.ci/run runs it)")
+    skip = pytest.mark.skip(reason=SERVICES_SKIPPED)
     for item in items:
         if "services" in item.keywords:
             item.add_marker(skip)
+
+
+def _tier(report):
+    return next((name for marker, name in TIERS if marker in report.keywords), None)
+
+
+def _skip_reason(report):
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """How many tests each tier ran, and which were skipped and why: a skipped tier is never silent."""
+    from django.conf import settings
+
+    outcomes = {}  # nodeid -> (outcome, report): the worst of a test's setup, call and teardown
+    for key in OUTCOME_RANK:
+        for report in terminalreporter.stats.get(key, []):
+            nodeid = getattr(report, "nodeid", None)
+            if nodeid is None or (key == "passed" and report.when != "call"):
+                continue
+            if nodeid not in outcomes or OUTCOME_RANK[key] > OUTCOME_RANK[outcomes[nodeid][0]]:
+                outcomes[nodeid] = (key, report)
+    if not outcomes:
+        return
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    core = f"core tier ({engine})"
+    tiers = {name: {} for name in (core, *(name for _, name in TIERS))}
+    reasons = {name: {} for name in tiers}
+    for outcome, report in outcomes.values():
+        tier = _tier(report) or core
+        tiers[tier][outcome] = tiers[tier].get(outcome, 0) + 1
+        if outcome == "skipped":
+            reason = _skip_reason(report)
+            reasons[tier][reason] = reasons[tier].get(reason, 0) + 1
+    terminalreporter.section("test tiers")
+    for tier, counts in tiers.items():
+        ran = sum(n for outcome, n in counts.items() if outcome != "skipped")
+        line = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no tests selected"
+        if counts and not ran:
+            line += " — the whole tier was skipped"
+        terminalreporter.write_line(f"{tier}: {line}")
+        for reason, n in sorted(reasons[tier].items(), key=lambda item: -item[1]):
+            terminalreporter.write_line(f"    {n} skipped — {reason}")
 
 
 @pytest.fixture(autouse=True)
