@@ -215,7 +215,6 @@ CELERY_TASK_ROUTES = {
     # Render + sign + store a PDF: certificates, refusal notices, licences and other issued documents.
     "certificates.tasks.generate_*": {"queue": "pdf"},
     "familyplanning.tasks.generate_*": {"queue": "pdf"},
-    "hukou.tasks.generate_*": {"queue": "pdf"},
     # E-mail and SMS delivery, and the relay that re-publishes what the broker missed.
     "portal.notify.tasks.*": {"queue": "notify"},
     # Everything else (deadline sweep, re-queue sweeps, calendar check, purges, log drain): the default queue.

@@ -371,13 +371,20 @@ def test_retry_resets_only_failed_messages(gateway):
 # --- rendering and recipients -------------------------------------------------------------------------------
 
 
+def digest(case_number, *, overdue, office=None, due_date="2026-10-29"):
+    """The context of the deadline digest the sweep sends (portal.cases.services), for one case."""
+    context = {
+        "overdue": overdue,
+        "count": 1,
+        "cases": [{"case_number": case_number, "title": "application", "due_date": due_date}],
+        "more": 0,
+    }
+    return {**context, "office": office} if office else context
+
+
 def test_text_parts_are_not_html_escaped_but_html_is():
-    parts = render_message(
-        "cases/deadline",
-        {"case_number": "WF-1", "overdue": True, "due_date": "2026-10-29", "office": "A & B <Station>"},
-        "en",
-    )
-    assert parts["subject.txt"] == "Case WF-1 is overdue"
+    parts = render_message("cases/deadline_digest", digest("WF-1", overdue=True, office="A & B <Station>"), "en")
+    assert parts["subject.txt"] == "1 case overdue at A & B <Station>"
     assert "A & B <Station>" in parts["email.txt"]
     assert "A &amp; B &lt;Station&gt;" in parts["email.html"]
     assert "sms.txt" not in parts
@@ -399,10 +406,10 @@ def test_notify_user_renders_in_the_users_language(settings):
     assert zh_sms.channel == Channel.SMS and zh_sms.body == "sms zh-hans"
     assert zh_mail.html_body.startswith("<!DOCTYPE html>") and 'lang="zh-hans"' in zh_mail.html_body
 
-    overdue = {"case_number": "WF-2026-000007", "overdue": True, "due_date": "2026-10-29"}
-    (deadline_mail,) = notify_user(english, template="cases/deadline", context=overdue, sms=False)
-    assert deadline_mail.subject == "Case WF-2026-000007 is overdue"
-    assert "was due on 2026-10-29" in deadline_mail.body
+    overdue = digest("WF-2026-000007", overdue=True, office="Station")
+    (deadline_mail,) = notify_user(english, template="cases/deadline_digest", context=overdue, sms=False)
+    assert deadline_mail.subject == "1 case overdue at Station"
+    assert "WF-2026-000007 (application), due on 2026-10-29" in deadline_mail.body
 
 
 @pytest.fixture
@@ -424,14 +431,14 @@ def test_notify_office_reaches_its_staff_and_on_request_the_supervisors_above(zh
     citizen.office = station  # even a citizen tied to the office is never staff
     citizen.save()
 
-    context = {"case_number": "WF-2026-000009", "overdue": False, "due_date": "2026-11-03"}
-    due_soon = notify_office(station, template="cases/deadline", context=context)
+    context = digest("WF-2026-000009", overdue=False)
+    due_soon = notify_office(station, template="cases/deadline_digest", context=context)
     assert {m.to for m in due_soon} == {officer.email, station_supervisor.email}
     assert {m.channel for m in due_soon} == {Channel.EMAIL}
-    assert next(m for m in due_soon if m.to == officer.email).subject == "Case WF-2026-000009 is due soon"
+    assert next(m for m in due_soon if m.to == officer.email).subject == f"1 case due soon at {station.name_en}"
 
     overdue = notify_office(
-        station, template="cases/deadline", context={**context, "overdue": True}, include_supervisors=True
+        station, template="cases/deadline_digest", context={**context, "overdue": True}, include_supervisors=True
     )
     assert {m.to for m in overdue} == {officer.email, station_supervisor.email, city_supervisor.email}
     assert citizen.email not in {m.to for m in OutboxMessage.objects.all()}
@@ -441,7 +448,7 @@ def test_notify_office_reaches_its_staff_and_on_request_the_supervisors_above(zh
 def test_no_office_reaches_nobody():
     StaffFactory(office=None)
     assert list(office_recipients(None, include_supervisors=True)) == []
-    assert notify_office(None, template="cases/deadline", context={}) == []
+    assert notify_office(None, template="cases/deadline_digest", context={}) == []
 
 
 # --- admin ----------------------------------------------------------------------------------------------------

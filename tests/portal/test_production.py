@@ -1,6 +1,7 @@
 """The production process layout: queue routing, the Procfile, gunicorn's configuration, /healthz/, request ids,
 log redaction, persistent connections and the S3 switch (docs/deploy.md)."""
 
+import fnmatch
 import io
 import json
 import logging
@@ -88,6 +89,16 @@ def test_every_registered_task_lands_on_a_declared_queue():
         # A rendering task anywhere goes to the PDF workers; nothing else does.
         assert (queue == "pdf") == (".tasks.generate_" in name), name
         assert (queue == "notify") == name.startswith("portal.notify."), name
+
+
+def test_every_route_and_beat_entry_names_a_task_that_exists():
+    """No dead configuration: a route pattern or a beat entry that matches no registered task fails here."""
+    celery_app.loader.import_default_modules()
+    tasks = [name for name in celery_app.tasks if not name.startswith("celery.")]
+    for pattern in django_settings.CELERY_TASK_ROUTES:
+        assert fnmatch.filter(tasks, pattern), pattern
+    for entry in django_settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in tasks, entry["task"]
 
 
 def test_every_beat_entry_is_routed_away_from_the_pdf_queue():

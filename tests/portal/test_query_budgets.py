@@ -174,7 +174,7 @@ def make_outbox_messages(world, n):
             channel=Channel.SMS if i % 2 else Channel.EMAIL,
             to=f"+8613800{i:06d}" if i % 2 else f"user{i}@example.test",
             user=world["users"]["citizen"],
-            template="cases/deadline",
+            template="cases/deadline_digest",
             body="Your application was received.",
         )
 
