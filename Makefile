@@ -85,9 +85,14 @@ LOAD_REDIS_URL ?= redis://127.0.0.1:6379/13
 load: sysdeps-run setup
 	LOAD_DATABASE_URL=$(LOAD_DATABASE_URL) LOAD_REDIS_URL=$(LOAD_REDIS_URL) $(PY) bench/load/run.py
 
+# The shape of the code (CONTRIBUTING.md): ruff's lint rules and its formatter, migrations in step with the models,
+# the import contracts of .importlinter (docs/architecture.md#layers) and mypy with django-stubs (pyproject.toml).
+# .pre-commit-config.yaml runs the same commands on commit.
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	PYTHONPATH=. $(VENV)/bin/lint-imports
 
 # Security scanners (.ci/run): Django's deployment checklist with production settings and a throw-away secret,
 # bandit on our code, ruff, and pip-audit on requirements.txt (.ci/pip_audit.py: it says NOT RUN and fails when no
