@@ -198,7 +198,8 @@ class ContactForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         self.user = user
-        # The mobile number is not written into the page in full (DESIGN.md section 10): empty keeps it.
+        # The mobile number is not written into the page in full (docs/architecture.md#security-and-privacy): empty
+        # keeps it.
         kwargs.setdefault("initial", {"email": user.email, "language": user.language})
         super().__init__(*args, **kwargs)
         self.fields["mobile"].help_text = _("Leave empty to keep %(mobile)s.") % {"mobile": user.masked_mobile or "—"}

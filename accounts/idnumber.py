@@ -1,7 +1,7 @@
 """Resident ID numbers (GB 11643-1999): normalisation, validation, and what the number tells.
 
 python-stdnum checks the checksum and the date; its county-code table is only a warning here, because a
-number carries the county code in force when it was issued, not in the year of birth (DESIGN.md section 5).
+number carries the county code in force when it was issued, not in the year of birth (docs/architecture.md#identity).
 """
 
 import datetime

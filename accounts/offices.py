@@ -1,5 +1,6 @@
-"""Office choices for citizens' forms grouped by the prefecture-level city of their division code (DESIGN.md
-section 5), for offices outside the police tree, whose parent offices are no guide to where a citizen lives."""
+"""Office choices for citizens' forms grouped by the prefecture-level city of their division code
+(docs/architecture.md#identity), for offices outside the police tree, whose parent offices are no guide to where a
+citizen lives."""
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _

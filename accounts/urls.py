@@ -1,4 +1,4 @@
-"""Account URLs under /accounts/ (DESIGN.md section 3: stable, printed in letters and e-mails)."""
+"""Account URLs under /accounts/ (stable, printed in letters and e-mails: docs/architecture.md#stable-urls)."""
 
 from django.urls import path
 

@@ -173,7 +173,7 @@ def run_pages(station_officer, household_admin, fp_officer, supervisor, citizen,
         full_count = any(rows >= table_rows[model] for rows in m["rows_counted"])
         model_admin = admin.site._registry[model]
         no_full_count = not full_count and model_admin.show_full_result_count is False
-        # The time target is the issue's, for the staff of one office; a city supervisor's queue is shown beside it.
+        # The time target is for the staff of one office; a city supervisor's queue is shown beside it, untimed.
         timed = user is not supervisor
         ok = (ms < ADMIN_TARGET_MS if timed else True) and no_full_count
         counted = max(m["rows_counted"], default=0)
@@ -259,7 +259,7 @@ def run_pages(station_officer, household_admin, fp_officer, supervisor, citizen,
         "citizen",
         "Citizen pages (5): /me/ with 50 cases, a status page, the home page",
         figures,
-        ["The citizen pages have no time target in issue 6; the query count must not grow with the cases."],
+        ["The citizen pages have no time target; the query count must not grow with the cases."],
         details={"pages": details},
     )
 

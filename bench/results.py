@@ -16,7 +16,8 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 JSON_FILE = RESULTS / "results.json"
 MD_FILE = RESULTS / "results.md"
-# The order of the sections in the table (issue 6: the five benchmarks of `make bench`).
+# The order of the sections in the table: the five benchmarks of `make bench`
+# (docs/architecture.md#benchmarks-and-the-load-test).
 SECTIONS = ("verify", "pdf", "sweep", "admin", "citizen")
 
 
@@ -144,8 +145,9 @@ def markdown(data: dict) -> str:
         "# Benchmark results",
         "",
         "Written by `make bench` (bench/results.py); every figure is the median of the runs shown, beside a baseline",
-        "measured in the same run. Targets from issue 6. Machine: 2 cores shared by the portal, PostgreSQL, Redis and",
-        "the load generator; a load average above 2 means other work competed for them during the section.",
+        "measured in the same run. Targets: docs/architecture.md#benchmarks-and-the-load-test. Machine: 2 cores",
+        "shared by the portal, PostgreSQL, Redis and the load generator; a load average above 2 means other work",
+        "competed for them during the section.",
         "",
     ]
     sections = data.get("sections", {})

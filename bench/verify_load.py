@@ -2,7 +2,8 @@
 
 Measures requests/s and p50/p99 latency at 32 connections with wrk for /api/verify/<code>/ and /verify/<code>/
 (random existing codes) beside a minimal Django view served by the same gunicorn, interleaved, median of 3 runs.
-Targets (issue 3): API >= 60 % of the minimal view's requests/s, p99 < 50 ms. Loopback only; bounded in time.
+Targets (docs/architecture.md#benchmarks-and-the-load-test): API >= 60 % of the minimal view's requests/s, p99 < 50 ms.
+Loopback only; bounded in time.
 
 With REDIS_URL set, verifications are buffered in Redis: a Celery worker with beat runs beside gunicorn (on the same
 cores) so the drain into PostgreSQL is part of the measured cost, and at the end every answered verification must

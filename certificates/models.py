@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import idnumber
 from portal.cases.models import Case
 
-CLOCK_WORKING_DAYS = 3  # DESIGN.md section 7: 3 working days from acceptance
+CLOCK_WORKING_DAYS = 3  # 3 working days from acceptance (docs/services.md#certificate-of-no-criminal-record)
 
 
 class Status(models.TextChoices):
@@ -101,7 +101,8 @@ class Application(Case):
         verbose_name_plural = _("no-criminal-record applications")
         ordering = ["-created_at"]
         indexes = [
-            # The deadline sweep: running clocks due at or before the horizon (DESIGN.md section 6).
+            # The deadline sweep: running clocks due at or before the horizon
+            # (docs/architecture.md#cases-transitions-and-deadlines).
             models.Index(
                 fields=["due_date"],
                 name="ncr_app_open_due",

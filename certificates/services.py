@@ -100,7 +100,7 @@ def _same_person(user, application: Application) -> bool:
 
 
 def _ensure_may_decide(by, application: Application):
-    """Staff act on applications; never on their own (DESIGN.md section 10)."""
+    """Staff act on applications; never on their own (docs/architecture.md#security-and-privacy)."""
     if by is None or not getattr(by, "is_staff", False) or not by.is_active:
         raise TransitionNotAllowed(_("Only police station staff can do this."))
     offices = scoped_office_ids(by)
@@ -265,7 +265,8 @@ def _ensure_complete(application: Application, by):
 def application_submit(*, application: Application, by) -> Application:
     """DRAFT -> SUBMITTED once nothing is missing; the citizen gets the case number by e-mail and SMS.
 
-    The working-day clock starts when the station accepts the application (DESIGN.md section 7).
+    The working-day clock starts when the station accepts the application
+    (docs/services.md#certificate-of-no-criminal-record).
     """
     ensure_applicant(by, application)
     if application.status != Status.DRAFT:

@@ -1,4 +1,7 @@
-"""/certificates/: the guide, the application in sections, check and submit, status (DESIGN.md section 3)."""
+"""/certificates/: the guide, the application in sections, check and submit, status.
+
+Stable URLs, printed in letters and e-mails: docs/architecture.md#stable-urls.
+"""
 
 from django.urls import path, register_converter
 

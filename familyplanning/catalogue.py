@@ -57,7 +57,7 @@ FLOATING_POPULATION_REGULATIONS = _("Regulations on Family-Planning Work for the
 class Guide:
     conditions: tuple
     materials: tuple
-    time_limit: int  # working days from acceptance (DESIGN.md section 6)
+    time_limit: int  # working days from acceptance (docs/architecture.md#the-working-day-clock)
     legal_basis: tuple
 
 

@@ -1,6 +1,6 @@
 """Service ratings (好差评), complaints, suggestions and consultations, and the follow-ups of poor ratings.
 
-The rules, as functions that views, the admin and tests call alike (DESIGN.md section 8, issue 5):
+The rules, as functions that views, the admin and tests call alike (docs/services.md#family-planning-service-centre):
 
 - **Ratings** have the five levels of the national system (RatingLevel). A citizen rates a case of theirs once it
   has ended with a decision (approved, issued or refused; a withdrawn case had no decision to rate), once per case;
@@ -13,9 +13,9 @@ The rules, as functions that views, the admin and tests call alike (DESIGN.md se
 - **Complaints** (about an office, optionally a named member of staff and/or one of the citizen's cases),
   **suggestions** and **consultations** (a question) are Feedback cases with a case number.
 - **Time limits** in working days from the day of filing (day 0), on the portal's working-day calendar
-  (DESIGN.md section 6): consultations 5; complaints, suggestions and follow-ups 15 (the national rules' limit
-  for rectifying a poor rating). The shared deadline sweep flags them due soon and overdue; an overdue one
-  reaches the office's supervisors (portal.cases.services.sweep_deadlines).
+  (docs/architecture.md#the-working-day-clock): consultations 5; complaints, suggestions and follow-ups 15 (the
+  national rules' limit for rectifying a poor rating). The shared deadline sweep flags them due soon and overdue;
+  an overdue one reaches the office's supervisors (portal.cases.services.sweep_deadlines).
 - **Answers** come from a family-planning officer or supervisor (or an administrator) whose offices include the
   case's office, never from the citizen themself nor from the member of staff a complaint names. Answering is a
   guarded transition (OPEN -> ANSWERED) that records whether it came within the time limit and tells the citizen.

@@ -33,7 +33,8 @@ class FamilyPlanningApplication(Case):
     """An application to one service of the catalogue; `answers` holds its form, checked by the service's FormDef."""
 
     CASE_PREFIX = "FP"
-    # The clock runs while the office has the case; a request for more information pauses it (DESIGN.md section 6).
+    # The clock runs while the office has the case; a request for more information pauses it
+    # (docs/architecture.md#cases-transitions-and-deadlines).
     OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED)
     DRAFT_STATUSES = (Status.DRAFT,)
 
@@ -64,7 +65,8 @@ class FamilyPlanningApplication(Case):
         verbose_name_plural = _("family-planning applications")
         ordering = ["-created_at"]
         indexes = [
-            # The deadline sweep: running clocks due at or before the horizon (DESIGN.md section 6).
+            # The deadline sweep: running clocks due at or before the horizon
+            # (docs/architecture.md#cases-transitions-and-deadlines).
             models.Index(
                 fields=["due_date"],
                 name="fp_app_open_due",

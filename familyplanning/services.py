@@ -135,7 +135,7 @@ def is_own_case(user, application: FamilyPlanningApplication) -> bool:
 
 
 def _ensure_may_decide(by, application: FamilyPlanningApplication):
-    """Staff act on applications of their offices; never on their own (DESIGN.md section 10)."""
+    """Staff act on applications of their offices; never on their own (docs/architecture.md#security-and-privacy)."""
     if by is None or not getattr(by, "is_staff", False) or not by.is_active:
         raise TransitionNotAllowed(_("Only family-planning staff can do this."))
     offices = scoped_office_ids(by)
@@ -324,7 +324,8 @@ def fp_delete_draft(*, application: FamilyPlanningApplication, by) -> None:
 def fp_submit(*, application: FamilyPlanningApplication, by) -> FamilyPlanningApplication:
     """DRAFT -> SUBMITTED with complete answers; the citizen gets the case number by e-mail and SMS.
 
-    The working-day clock starts when the office accepts the application (DESIGN.md section 6).
+    The working-day clock starts when the office accepts the application
+    (docs/architecture.md#cases-transitions-and-deadlines).
     """
     ensure_applicant(by, application)
     ensure_status(application, (Status.DRAFT,))

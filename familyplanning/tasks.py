@@ -36,7 +36,8 @@ from .services import (
 
 logger = logging.getLogger("familyplanning.tasks")
 
-# The documents' titles are fixed wordings of official documents (the glossary's terms), bilingual by design.
+# The documents' titles are fixed wordings of official documents (the glossary's terms,
+# docs/architecture.md#glossary), bilingual by design.
 TITLES = {
     DocumentKind.BIRTH_SERVICE_CERTIFICATE: ("生育服务证", "Birth Service Certificate"),
     DocumentKind.ONLY_CHILD_CERTIFICATE: ("独生子女父母光荣证", "Certificate of Honour for Parents of an Only Child"),

@@ -1,4 +1,7 @@
-"""/familyplanning/: the service centre (DESIGN.md section 3). Feedback and policy pages have their own modules."""
+"""/familyplanning/: the service centre. Feedback and policy pages have their own modules.
+
+Stable URLs, printed in letters and e-mails: docs/architecture.md#stable-urls.
+"""
 
 from django.urls import include, path, register_converter
 

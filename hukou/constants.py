@@ -1,4 +1,4 @@
-"""Statuses, categories and the step table of one-stop hukou migration (DESIGN.md section 9)."""
+"""Statuses, categories and the step table of one-stop hukou migration (docs/services.md#one-stop-hukou-migration)."""
 
 from dataclasses import dataclass
 
@@ -61,9 +61,9 @@ DRAFT_STATUSES = (Status.DRAFT,)
 FINAL_STATUSES = (Status.SETTLED, Status.REFUSED, Status.WITHDRAWN)
 
 # Working days of the clock started on entering a state. FORWARDED has none of its own: the 20 working days of
-# approval count from acceptance (DESIGN.md section 6 example: accepted 2026-09-25 -> 2026-10-29), so forwarding
-# keeps the clock that acceptance started. RETURNED is the portal's own limit, not a statutory one: a case sent
-# back must not sit unnoticed, so the move-in station gets the same 5 days as for the other station steps.
+# approval count from acceptance (accepted 2026-09-25 -> due 2026-10-29; docs/architecture.md#the-working-day-clock),
+# so forwarding keeps the clock that acceptance started. RETURNED is the portal's own limit, not a statutory one: a
+# case sent back must not sit unnoticed, so the move-in station gets the same 5 days as for the other station steps.
 CLOCK_LIMITS = {
     Status.ACCEPTED: 20,
     Status.APPROVED: 5,

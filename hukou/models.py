@@ -203,8 +203,9 @@ class MigrationApplication(Case):
         verbose_name_plural = _("hukou migration applications")
         ordering = ["-created_at"]
         indexes = [
-            # The deadline sweep: running clocks due at or before the horizon (DESIGN.md section 6). The condition
-            # repeats the sweep's filter so the planner can use it; it must list exactly OPEN_STATUSES.
+            # The deadline sweep: running clocks due at or before the horizon
+            # (docs/architecture.md#cases-transitions-and-deadlines). The condition repeats the sweep's filter so the
+            # planner can use it; it must list exactly OPEN_STATUSES.
             models.Index(
                 fields=["due_date"],
                 name="hk_app_open_due",
@@ -401,7 +402,8 @@ class PostSettlementCheck(models.Model):
         verbose_name_plural = _("post-settlement checks")
         ordering = ["-checked_at"]
         constraints = [
-            # A correction without the evidence it rests on is not allowed (DESIGN.md section 9, step 5).
+            # A correction without the evidence it rests on is not allowed (the post-settlement check,
+            # docs/services.md#one-stop-hukou-migration).
             models.CheckConstraint(
                 condition=Q(changes_made="") | ~Q(evidence=""), name="hk_check_changes_need_evidence"
             ),

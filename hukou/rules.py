@@ -1,4 +1,5 @@
-"""Who may move and who may apply (DESIGN.md section 9): pure functions, each returning reasons a citizen can read.
+"""Who may move and who may apply (docs/services.md#one-stop-hukou-migration): pure functions, each returning reasons
+a citizen can read.
 
 Every rule takes a `MoveFacts` (plain dataclasses, built from an application by `facts_from_application` or from
 the pre-check answers by `eligibility_precheck`) and the day of application, and returns a list of

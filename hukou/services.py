@@ -116,7 +116,10 @@ def _ensure_rules(application: MigrationApplication):
 
 
 def is_own_case(user, application: MigrationApplication) -> bool:
-    """The user applies, moves or receives the movers: staff never decide on such a case (DESIGN.md section 10)."""
+    """The user applies, moves or receives the movers: staff never decide on such a case.
+
+    See docs/architecture.md#security-and-privacy.
+    """
     if user.pk == application.applicant_id:
         return True
     own = idnumber.normalize(getattr(user, "id_number", "") or "")

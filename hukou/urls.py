@@ -1,4 +1,7 @@
-"""/hukou/: the guide, the pre-check, the application in sections, check and submit, status (DESIGN.md section 3)."""
+"""/hukou/: the guide, the pre-check, the application in sections, check and submit, status.
+
+Stable URLs, printed in letters and e-mails: docs/architecture.md#stable-urls.
+"""
 
 from django.urls import path, register_converter
 

@@ -2,7 +2,7 @@
 
 An unfiltered changelist counts its rows for the paginator, and a list filter on a free-text column collects its
 values with SELECT DISTINCT: both read the whole table on every page view. On PostgreSQL these read the planner's
-row estimate and walk the column's index instead (DESIGN.md section 13; docs/deploy.md, monitoring).
+row estimate and walk the column's index instead (docs/architecture.md#platform-notes; docs/deploy.md, monitoring).
 """
 
 from django.contrib.admin.filters import AllValuesFieldListFilter

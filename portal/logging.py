@@ -47,7 +47,7 @@ MOBILE = re.compile(
 
 
 def _mask_id(match: re.Match) -> str:
-    # The way pages show it (DESIGN.md section 10): the first four and the last four characters.
+    # The way pages show it (docs/architecture.md#identity): the first four and the last four characters.
     whole = match.group(0)
     return whole[:4] + "*" * (len(whole) - 8) + whole[-4:]
 

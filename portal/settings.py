@@ -1,6 +1,6 @@
 """The one settings module: every value comes from the environment, with safe development defaults.
 
-See README.md (Configuration) and DESIGN.md section 4 for the variables.
+Every variable, its default and its meaning: docs/architecture.md#settings.
 """
 
 import os
@@ -242,7 +242,8 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-sweep": {"task": "portal.cases.tasks.sweep_deadlines", "schedule": 300.0},
     "calendar-check": {"task": "portal.workdays.tasks.check_calendar_years", "schedule": 6 * 3600.0},
     "documents-purge-unattached": {"task": "portal.documents.tasks.purge_unattached", "schedule": 6 * 3600.0},
-    # Safety net for approvals whose certificate task was lost (broker down, worker killed): DESIGN.md section 2.
+    # Safety net for approvals whose certificate task was lost (broker down, worker killed):
+    # docs/architecture.md#how-an-application-flows.
     "certificates-requeue": {"task": "certificates.tasks.requeue_missing_certificates", "schedule": 120.0},
     "familyplanning-requeue": {"task": "familyplanning.tasks.requeue_missing_documents", "schedule": 120.0},
     # Buffered verifications (Redis) into VerificationLog; a run that waited past the next one is dropped.

@@ -1,4 +1,4 @@
-"""Stable URLs (DESIGN.md section 3): no language prefix; QR codes and letters print these."""
+"""Stable URLs (docs/architecture.md#stable-urls): no language prefix; QR codes and letters print these."""
 
 from functools import partial
 

@@ -1,4 +1,4 @@
-"""Henan province and its 17 cities plus Jiyuan (DESIGN.md section 5), and the staff role groups."""
+"""Henan province and its 17 cities plus Jiyuan (docs/architecture.md#identity), and the staff role groups."""
 from django.db import migrations
 
 CITIES = [

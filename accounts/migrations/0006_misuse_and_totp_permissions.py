@@ -9,7 +9,7 @@ def forwards(apps, schema_editor):
         {
             "administrator": [
                 "accounts.view_misusereport", "accounts.change_misusereport",
-                # Enrolling staff in TOTP (DESIGN.md section 10).
+                # Enrolling staff in TOTP (docs/architecture.md#security-and-privacy).
                 "otp_totp.view_totpdevice", "otp_totp.add_totpdevice",
                 "otp_totp.change_totpdevice", "otp_totp.delete_totpdevice",
             ],

@@ -71,7 +71,7 @@ SEEN_STATUS = re.compile(r'name="seen_status" value="(\w+)"')
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红鹏辉建华婷飞宇浩然子涵欣怡梓轩思远雨泽"
 # County-level codes of Henan (GB/T 2260). Some were created after the birth years drawn below: such numbers are
-# valid all the same (a number carries the code in force when it was issued; DESIGN.md section 5).
+# valid all the same (a number carries the code in force when it was issued; docs/architecture.md#identity).
 AREAS = ("410102", "410103", "410104", "410105", "410302", "410303", "410202", "410205", "411302", "411303")
 
 ARRIVAL_SECONDS = float(os.environ.get("LOAD_ARRIVAL_SECONDS", "30"))

@@ -61,7 +61,7 @@ class Case(models.Model):
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
 
-    # The working-day clock of the step now under way (DESIGN.md section 6).
+    # The working-day clock of the step now under way (docs/architecture.md#cases-transitions-and-deadlines).
     clock_limit = models.PositiveSmallIntegerField(_("time limit (working days)"), null=True, blank=True)
     clock_started_on = models.DateField(_("clock started"), null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)

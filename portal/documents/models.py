@@ -83,7 +83,7 @@ class Document(models.Model):
 
 
 class DocumentAccess(models.Model):
-    """One view of a citizen's document by someone other than its owner (DESIGN.md section 10)."""
+    """One view of a citizen's document by someone other than its owner (docs/architecture.md#security-and-privacy)."""
 
     document = models.ForeignKey(
         Document, verbose_name=_("document"), on_delete=models.PROTECT, related_name="accesses"

@@ -82,7 +82,8 @@ class UploadRules:
         return bool({"jpeg", "png"} & set(self.allowed))
 
 
-# DESIGN.md section 7: ID card or passport page; the bareheaded colour photo.
+# The no-criminal-record uploads (docs/services.md#certificate-of-no-criminal-record): ID card or passport page; the
+# bareheaded colour photo.
 ID_DOCUMENT_RULES = UploadRules()
 PHOTO_RULES = UploadRules(
     allowed=("jpeg", "png"),

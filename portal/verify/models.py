@@ -125,7 +125,10 @@ class VerificationLog(models.Model):
 
 
 class IssuedDocumentAccess(models.Model):
-    """One download of an issued document by someone other than its holder (DESIGN.md section 10)."""
+    """One download of an issued document by someone other than its holder.
+
+    Logged like every view of a citizen's documents: docs/architecture.md#security-and-privacy.
+    """
 
     document = models.ForeignKey(
         IssuedDocument, verbose_name=_("issued document"), on_delete=models.PROTECT, related_name="accesses"

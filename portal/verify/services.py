@@ -173,7 +173,10 @@ class State:
 
 @dataclass(frozen=True)
 class VerificationResult:
-    """The minimum a verifier may see (DESIGN.md section 10): never the ID number, phone or address."""
+    """The minimum a verifier may see: never the ID number, phone or address.
+
+    See docs/architecture.md#security-and-privacy.
+    """
 
     code: str
     state: str

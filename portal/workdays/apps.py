@@ -1,4 +1,4 @@
-"""The working-day clock (DESIGN.md section 6)."""
+"""The working-day clock (docs/architecture.md#the-working-day-clock)."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _

@@ -1,4 +1,6 @@
-"""Working-day arithmetic on the official calendar (DESIGN.md section 6): table, then chinesecalendar, then estimates.
+"""Working-day arithmetic on the official calendar: table, then chinesecalendar, then estimates.
+
+The rules and their sources: docs/architecture.md#the-working-day-clock.
 
 Each day's status comes from the first source that knows it:
 

@@ -13,7 +13,7 @@ class CalendarDay(models.Model):
     """One day whose status differs from the plain Monday-to-Friday week, as officially announced.
 
     The table wins over the `chinesecalendar` library and over the estimates used for years without
-    official data (DESIGN.md section 6).
+    official data (docs/architecture.md#the-working-day-clock).
     """
 
     date = models.DateField(_("date"), unique=True)

@@ -138,7 +138,8 @@ def test_the_whole_path_through_three_offices_in_two_cities_with_the_clocks(offi
         assert application.status == Status.SUBMITTED and application.due_date is None
     with time_machine.travel(at("2026-09-25"), tick=False):  # a Friday before National Day
         services.hukou_accept(application=application, by=staff["move_in"])
-        # DESIGN.md section 6: the 20 working days of approval count from acceptance, across the Golden Week.
+        # The 20 working days of approval count from acceptance, across the Golden Week
+        # (docs/services.md#one-stop-hukou-migration).
         assert (application.status, application.due_date) == (Status.ACCEPTED, datetime.date(2026, 10, 29))
         assert application.acting_office() == offices["move_in"]
     with time_machine.travel(at("2026-09-28"), tick=False):

@@ -124,7 +124,7 @@ def test_render_pdf_renders_under_the_requested_language():
 def test_harfbuzz_subsetter_is_used(caplog):
     from weasyprint.text import ffi
 
-    assert ffi.harfbuzz_subset is not None, "install libharfbuzz-subset0 (DESIGN.md section 13)"
+    assert ffi.harfbuzz_subset is not None, "install libharfbuzz-subset0 (docs/architecture.md#platform-notes)"
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         pdf.render_pdf("pdf/probe.html", probe_context(name="王小明"))
     assert not [r for r in caplog.records if "fontTools instead of HarfBuzz" in r.getMessage()]

@@ -410,7 +410,7 @@ def test_admin_changelist_queries_do_not_grow_with_rows(
     expected = 14 if role == "household_admin" else min(30, response.context["cl"].list_per_page)
     assert shown >= expected if spec.preexisting else shown == expected, shown
     if label in BIG_TABLES:
-        # No second, unfiltered COUNT over a table of millions (DESIGN.md: show_full_result_count = False).
+        # No second, unfiltered COUNT over a table of millions (show_full_result_count = False, portal/bigtables.py).
         assert response.context["cl"].show_full_result_count is False
 
 

@@ -1,4 +1,4 @@
-"""Staff see only their office's objects through every admin path (DESIGN.md section 10)."""
+"""Staff see only their office's objects through every admin path (docs/architecture.md#security-and-privacy)."""
 
 import pytest
 from django.contrib.auth.models import Permission

@@ -1,4 +1,4 @@
-"""Faults survived with nothing lost (issue 7), against real processes: a gunicorn web server, Celery workers, and
+"""Faults survived with nothing lost, against real processes: a gunicorn web server, Celery workers, and
 Redis and PostgreSQL servers of the test's own that it stops, pauses, empties, restarts or fills up.
 
 The machine's shared PostgreSQL and Redis are never stopped: every fault is done to a private server (harness.py).

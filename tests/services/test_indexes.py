@@ -79,7 +79,7 @@ def pick(values, modulo_of="g.i"):
 
 
 def applicants(count=2000):
-    """Citizens to spread the cases over (about 50 cases each, as the issue's /me/ benchmark has)."""
+    """Citizens to spread the cases over (about 50 cases each, as the /me/ benchmark in bench/pages.py has)."""
     from accounts.models import User
 
     tag = next_case_number("USR")[-5:]
