@@ -1,4 +1,7 @@
-"""Delivery of outbox rows: claim with a conditional UPDATE, send, then record sent, retry later or failed.
+"""Delivery of outbox rows: claim with a conditional UPDATE, send, then record sent, kept, retry later or failed.
+
+"kept" is the outcome of a backend that delivers nothing (the database SMS backend): the row is final, like "sent",
+so neither the relay nor "retry now" ever takes it again, but it is never counted as sent.
 
 One retry path only: a failed attempt puts the row back to "pending" with a later `next_attempt_at`, and the
 beat relay (`outbox_relay`) picks it up when that time comes. A worker that dies mid-send leaves a "sending"
@@ -82,11 +85,13 @@ def _send_email(message) -> str:
     return message_id.strip("<>")[:120]
 
 
-def _send(message) -> str:
+def _send(message) -> tuple[str, bool]:
+    """(the provider's message id, whether the message was handed to anybody)."""
     if message.channel == Channel.EMAIL:
-        return _send_email(message)
+        return _send_email(message), True
     if message.channel == Channel.SMS:
-        return sms.get_backend().send(message)
+        backend = sms.get_backend()
+        return backend.send(message), getattr(backend, "delivers", True)
     raise sms.DeliveryError(f"unknown channel {message.channel!r}", permanent=True)
 
 
@@ -116,17 +121,29 @@ def _record_failure(message, error: str, *, permanent: bool) -> str:
 
 
 def outbox_deliver(*, message_id: int) -> str:
-    """Send one outbox row at most once. Returns "sent", "retry", "failed" or "skipped" (nothing to do)."""
+    """Send one outbox row at most once. Returns "sent", "kept", "retry", "failed" or "skipped" (nothing to do)."""
     message = outbox_claim(message_id=message_id)
     if message is None:
         return "skipped"
     try:
-        provider_id = _send(message)
+        provider_id, delivered = _send(message)
     except sms.DeliveryError as exc:
         return _record_failure(message, str(exc), permanent=exc.permanent)
     except Exception as exc:  # noqa: BLE001 - any other fault is retried; the class name carries no secret
         logger.exception("outbox %s: unexpected error while sending", message.pk)
         return _record_failure(message, f"unexpected error: {exc.__class__.__name__}", permanent=False)
+    if not delivered:
+        # Final, like sent (no next attempt), but nobody received it: never counted as sent, never retried.
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            status=MessageStatus.KEPT,
+            sent_at=None,
+            provider_id="",
+            attempts=message.attempts + 1,
+            next_attempt_at=None,
+            last_error="",
+        )
+        logger.info("outbox %s (%s to %s) kept, not sent", message.pk, message.channel, message.masked_to)
+        return "kept"
     OutboxMessage.objects.filter(pk=message.pk).update(
         status=MessageStatus.SENT,
         sent_at=timezone.now(),
@@ -158,7 +175,7 @@ def outbox_relay(*, limit: int = RELAY_LIMIT, batch: int = RELAY_BATCH, time_bud
     """Deliver due rows in this process, a batch at a time, up to `limit` rows or `time_budget` seconds."""
     started = time.monotonic()
     seen: set[int] = set()
-    counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+    counts = {"sent": 0, "kept": 0, "retry": 0, "failed": 0, "skipped": 0}
     while len(seen) < limit and time.monotonic() - started < time_budget:
         ids = outbox_due_ids(limit=min(batch, limit - len(seen)), exclude=seen)
         if not ids:
@@ -168,7 +185,7 @@ def outbox_relay(*, limit: int = RELAY_LIMIT, batch: int = RELAY_BATCH, time_bud
             counts[outbox_deliver(message_id=pk)] += 1
             if time.monotonic() - started >= time_budget:
                 break
-    if any(counts[k] for k in ("sent", "retry", "failed")):
+    if any(counts[k] for k in ("sent", "kept", "retry", "failed")):
         logger.info("outbox relay: %s", counts)
     return counts
 

@@ -16,6 +16,8 @@ class MessageStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
     SENDING = "sending", _("Being sent")
     SENT = "sent", _("Sent")
+    # The database SMS backend's outcome: nothing was delivered and nothing will be (never retried, never "sent").
+    KEPT = "kept", _("Kept, not sent")
     FAILED = "failed", _("Failed (gave up)")
 
 

@@ -2,6 +2,7 @@
 
 A backend's `send(message)` returns the provider's message id ("" when there is none) or raises
 DeliveryError; `permanent=True` says that trying again cannot help (the gateway refused the request).
+A backend whose `delivers` is False hands the message to nobody: the outbox records it as kept, not sent.
 """
 
 import json
@@ -32,6 +33,8 @@ class DeliveryError(Exception):
 class ConsoleBackend:
     """Development: prints every SMS in full, so a developer can read confirmation codes in the terminal."""
 
+    delivers = True  # to the developer reading the terminal
+
     def __init__(self, stream=None):
         self.stream = stream
 
@@ -43,7 +46,9 @@ class ConsoleBackend:
 
 
 class DatabaseBackend:
-    """No delivery at all: the outbox row is the record (read it in the admin or `manage.py shell`)."""
+    """No delivery at all: the outbox row is the record (read it in the admin or `manage.py shell`), marked kept."""
+
+    delivers = False
 
     def send(self, message) -> str:
         logger.info("SMS %s to %s kept in the outbox (database SMS backend)", message.pk, mask_mobile(message.to))
@@ -58,6 +63,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 class HttpGatewayBackend:
     """POSTs {"to", "text", "id"} as JSON; 2xx is sent, 4xx a permanent refusal, 5xx and network errors retried."""
+
+    delivers = True
 
     def __init__(self, url: str, token: str = "", timeout: float = GATEWAY_TIMEOUT):  # nosec B107  # an empty default
         self.url = url

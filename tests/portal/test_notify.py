@@ -193,11 +193,35 @@ def test_unreachable_mail_server_is_retried(settings):
 def test_sms_database_backend_keeps_the_row_as_the_record(settings, capsys):
     settings.SMS_BACKEND = "database"
     message = queue_sms()
-    assert deliver(message.pk) == "sent"
+    assert deliver(message.pk) == "kept"
     message.refresh_from_db()
-    assert message.status == MessageStatus.SENT
+    # Nobody received it: kept, not sent (never counted as sent, no sent time, no provider id).
+    assert message.status == MessageStatus.KEPT
+    assert (message.attempts, message.sent_at, message.provider_id, message.next_attempt_at) == (1, None, "", None)
     assert "483920" in message.body  # where a developer reads the code (admin or manage.py shell)
     assert "483920" not in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_kept_messages_are_final_never_due_and_never_retried(settings, published):
+    settings.SMS_BACKEND = "database"
+    with time_machine.travel(T0, tick=False) as traveller:
+        message = queue_sms()
+        assert relay_outbox() == {"sent": 0, "kept": 1, "retry": 0, "failed": 0, "skipped": 0}
+        for _ in range(3):  # hours and days later, the relay never takes it again
+            traveller.shift(datetime.timedelta(days=1))
+            assert delivery.outbox_due_ids() == []
+            assert relay_outbox() == {"sent": 0, "kept": 0, "retry": 0, "failed": 0, "skipped": 0}
+        assert deliver(message.pk) == "skipped"  # nor does a duplicate task message
+        assert delivery.outbox_claim(message_id=message.pk) is None
+    assert delivery.outbox_retry(message_ids=[message.pk]) == 0  # "retry now" is for failed messages only
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (MessageStatus.KEPT, 1)
+    assert OutboxMessage.objects.filter(status=MessageStatus.SENT).count() == 0
+    with translation.override("en"):
+        assert str(MessageStatus.KEPT.label) == "Kept, not sent"
+    with translation.override("zh-hans"):
+        assert str(MessageStatus.KEPT.label) == "已保存，未发送"
 
 
 @pytest.mark.django_db
@@ -243,7 +267,7 @@ def test_gateway_error_is_retried_by_the_relay_after_the_backoff(gateway):
         assert message.next_attempt_at > datetime.datetime.now(tz=SHANGHAI)
 
         # Not due yet: neither the relay nor a duplicate task message touches it.
-        assert relay_outbox() == {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+        assert relay_outbox() == {"sent": 0, "kept": 0, "retry": 0, "failed": 0, "skipped": 0}
         assert deliver(message.pk) == "skipped"
         assert len(gateway.received) == 1
 
@@ -338,22 +362,22 @@ def test_a_dead_workers_claim_is_taken_over_after_the_timeout(settings):
         message = queue_sms()
         assert delivery.outbox_claim(message_id=message.pk) is not None  # a worker took it, then died
         assert deliver(message.pk) == "skipped"
-        assert relay_outbox()["sent"] == 0
+        assert relay_outbox()["kept"] == 0
 
         traveller.shift(delivery.CLAIM_TIMEOUT + datetime.timedelta(seconds=1))
-        assert relay_outbox()["sent"] == 1
+        assert relay_outbox()["kept"] == 1
     message.refresh_from_db()
-    assert message.status == MessageStatus.SENT
+    assert message.status == MessageStatus.KEPT
 
 
 @pytest.mark.django_db
 def test_relay_is_bounded_per_run(settings):
     settings.SMS_BACKEND = "database"
     messages = [queue_sms(to=f"+861380013{n:04d}") for n in range(5)]
-    assert delivery.outbox_relay(limit=3, batch=2)["sent"] == 3
-    assert OutboxMessage.objects.filter(status=MessageStatus.SENT).count() == 3
-    assert delivery.outbox_relay(limit=3, batch=2)["sent"] == 2
-    assert {m.status for m in OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])} == {MessageStatus.SENT}
+    assert delivery.outbox_relay(limit=3, batch=2)["kept"] == 3
+    assert OutboxMessage.objects.filter(status=MessageStatus.KEPT).count() == 3
+    assert delivery.outbox_relay(limit=3, batch=2)["kept"] == 2
+    assert {m.status for m in OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])} == {MessageStatus.KEPT}
 
 
 @pytest.mark.django_db
