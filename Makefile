@@ -98,7 +98,11 @@ lint: setup
 # Security scanners (.ci/run): Django's deployment checklist with production settings and a throw-away secret,
 # bandit on our code, ruff, and pip-audit on requirements.txt (.ci/pip_audit.py: it says NOT RUN and fails when no
 # vulnerability service is reachable, unless PIP_AUDIT_UNREACHABLE=warn). Exceptions, with reasons: pyproject.toml.
-SCAN_ENV := DEBUG=0 DJANGO_HTTPS=1 ALLOWED_HOSTS=portal.example.test
+# SCAN_ENV is a complete production configuration (portal/checks.py refuses an incomplete one): the public https://
+# address, an SMS gateway, a mail relay, Redis and the signing files `make setup` creates. Nothing is contacted.
+SCAN_ENV := DEBUG=0 DJANGO_HTTPS=1 ALLOWED_HOSTS=portal.example.test SITE_URL=https://portal.example.test \
+  SMS_BACKEND=https://sms.example.test/send EMAIL_URL=submission://mail.example.test REDIS_URL=redis://127.0.0.1:6379/0 \
+  SIGNING_KEY_FILE=$(CURDIR)/var/signing/key.pem SIGNING_CERT_FILE=$(CURDIR)/var/signing/cert.pem
 
 scan: setup
 	@echo "== scan: manage.py check --deploy --fail-level WARNING (production settings)"

@@ -7,6 +7,16 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
     default = True
 
+    def ready(self):
+        from django.core import checks
+
+        from .checks import PRODUCTION_CHECKS
+
+        # Ordinary checks (not deploy-only): `manage.py check`, migrate, runserver and the Celery worker and beat
+        # (portal/celery.py) all refuse a production configuration that would fail silently.
+        for check in PRODUCTION_CHECKS:
+            checks.register(check, "portal")
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     """The admin, with the portal's own site (TOTP for staff, scoped to offices)."""

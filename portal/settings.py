@@ -61,8 +61,20 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if (DEBUG or TESTING) else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# The public address printed in QR codes and e-mails, without a trailing slash.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address printed in QR codes and e-mails, without a trailing slash. The default suits development only:
+# with DEBUG off, portal/checks.py refuses to start until SITE_URL names the public https:// address.
+SITE_URL = (os.environ.get("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+
+# The variables that have a development default but must be given in production: the names of those that were given
+# (not empty), so the production checks (portal/checks.py) can tell a value that was set from a default that was used.
+CONFIGURED_FROM_ENV = frozenset(
+    name
+    for name in ("SITE_URL", "EMAIL_URL", "EMAIL_HOST", "EMAIL_BACKEND", "SMS_BACKEND", "REDIS_URL", "DATABASE_URL")
+    if os.environ.get(name)
+)
+# Django's own list of check ids to silence (portal.E001 …). For test and benchmark environments that knowingly run
+# with DEBUG off and local stand-ins (tests/services/harness.py, bench/); never in production.
+SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")
 
 INSTALLED_APPS = [
     "portal.apps.PortalAdminConfig",
@@ -391,20 +403,22 @@ if _email_url:
     else:
         raise ImproperlyConfigured(f"EMAIL_URL scheme {_eu.scheme!r} is not supported.")
 else:
-    EMAIL_BACKEND = os.environ.get(
-        "EMAIL_BACKEND",
-        "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+        "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"
     )
-    EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+    EMAIL_HOST = os.environ.get("EMAIL_HOST") or "localhost"
     EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Henan e-Services <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# console | database | an http(s):// gateway URL
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "console" if DEBUG else "database")
+# console | database | an http(s):// gateway URL. "database" delivers nothing (messages are kept, not sent): with DEBUG
+# off, portal/checks.py refuses to start with either of the first two.
+SMS_BACKEND = os.environ.get("SMS_BACKEND") or ("console" if DEBUG else "database")
 SMS_GATEWAY_TOKEN = env_secret("SMS_GATEWAY_TOKEN") or ""
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
 
 # --- documents and signing ------------------------------------------------------------------------
+# SIGNING_KEY_FILE set to an empty value: this machine does not sign (web, notify and default workers; docs/deploy.md
+# section 8). A worker that consumes the pdf queue refuses to start without a key (portal/celery.py).
 SIGNING_KEY_FILE = os.environ.get("SIGNING_KEY_FILE", str(VAR_DIR / "signing" / "key.pem"))
 SIGNING_CERT_FILE = os.environ.get("SIGNING_CERT_FILE", str(VAR_DIR / "signing" / "cert.pem"))
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)

@@ -26,6 +26,7 @@ from moto import mock_aws
 
 from portal import celery_app
 from portal.logging import RedactFilter, accept_request_id, redact, request_id_var
+from tests.portal.production import production_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ID_NUMBER = "41010519900307123X"  # synthetic numbers with valid check characters
@@ -36,6 +37,7 @@ MOBILE = "13812345678"
 def subprocess_env(tmp_path, **extra):
     """The environment of a production-like process: no test settings, its own VAR_DIR and SQLite file."""
     drop = ("PYTEST", "DJANGO_", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "REDIS_URL", "DATABASE_URL", "LOG_", "STORAGE")
+    drop += ("SITE_URL", "SMS_", "EMAIL_", "SIGNING_", "SILENCED_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.update(
         VAR_DIR=str(tmp_path),
@@ -602,12 +604,11 @@ def test_check_deploy_is_clean_with_s3_storage_and_json_logs(tmp_path):
         "--deploy",
         "--fail-level",
         "WARNING",
-        DJANGO_HTTPS="1",
+        **production_env(tmp_path),
         STORAGE_BACKEND="s3",
         AWS_STORAGE_BUCKET_NAME="henan-private",
         AWS_S3_ENDPOINT_URL="https://objects.example.test",
         DATABASE_URL="postgres://portal@db.internal:5432/portal",
-        REDIS_URL="redis://redis.internal:6379/0",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -71,6 +71,9 @@ def process_env(settings, **overrides) -> dict:
         DEBUG="0",
         LOG_FORMAT="plain",
         SMS_BACKEND="database",
+        # Production settings with this tier's stand-ins, which the production checks (portal/checks.py) would
+        # refuse: an http:// SITE_URL, SMS kept in the outbox, e-mail to files or to no relay at all.
+        SILENCED_SYSTEM_CHECKS="portal.E001,portal.E002,portal.E005,portal.E007,portal.E008",
     )
     env.update({k: str(v) for k, v in overrides.items()})
     return env

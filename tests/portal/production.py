@@ -1,0 +1,31 @@
+"""A complete production configuration for subprocess tests: what portal/checks.py asks of a production machine.
+
+Nothing in it is contacted: `manage.py check` only parses the URLs. The signing files are throw-away placeholders
+(the checks ask only that they can be read).
+"""
+
+from pathlib import Path
+
+
+def signing_files(directory: Path) -> tuple[Path, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    key, cert = directory / "key.pem", directory / "cert.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\nplaceholder\n-----END PRIVATE KEY-----\n")
+    cert.write_text("-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n")
+    return key, cert
+
+
+def production_env(tmp_path: Path) -> dict:
+    key, cert = signing_files(tmp_path / "signing")
+    return {
+        "DEBUG": "0",
+        "DJANGO_HTTPS": "1",
+        "ALLOWED_HOSTS": "portal.example.test",
+        "SECRET_KEY": "production-like-secret-key-with-enough-entropy-" + "9f8e7d6c5b4a" * 3,
+        "SITE_URL": "https://portal.example.test",
+        "SMS_BACKEND": "https://sms.example.test/send",
+        "EMAIL_URL": "submission://portal:secret@mail.example.test",
+        "REDIS_URL": "redis://redis.internal:6379/0",
+        "SIGNING_KEY_FILE": str(key),
+        "SIGNING_CERT_FILE": str(cert),
+    }
