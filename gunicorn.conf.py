@@ -14,7 +14,11 @@ def _int(name, default):
 
 
 wsgi_app = "portal.wsgi:application"
-bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"  # noqa: S104 - behind the proxy
+# Loopback unless told otherwise: the app port must be reachable only from the reverse proxy, never from the network
+# (it trusts X-Forwarded-Proto from FORWARDED_ALLOW_IPS and serves /healthz/ to any host). A proxy on another machine:
+# GUNICORN_BIND=10.0.3.17:8000 (this machine's private address, firewalled to the proxy), or a Unix socket
+# (GUNICORN_BIND=unix:/run/portal/gunicorn.sock). PORT changes only the port of the default.
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 
 # Sync workers: each handles one request at a time, and the proxy in front buffers slow clients, so a worker
 # is never held by a slow phone. WEB_CONCURRENCY is the usual name; otherwise 2 per core plus one. Every worker

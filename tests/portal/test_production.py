@@ -171,13 +171,29 @@ def test_gunicorn_configuration(monkeypatch):
     monkeypatch.setenv("PORT", "8123")
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert conf["workers"] == 7
-    assert conf["bind"] == "0.0.0.0:8123"
+    assert conf["bind"] == "127.0.0.1:8123"  # loopback: only the proxy on this machine reaches the app port
     assert conf["preload_app"] is True
     assert conf["max_requests"] > 0 and conf["max_requests_jitter"] > 0
     assert 0 < conf["timeout"] <= 60 and conf["graceful_timeout"] > 0
     assert "%({x-request-id}o)s" in conf["access_log_format"]
     monkeypatch.delenv("WEB_CONCURRENCY")
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == (os.cpu_count() or 1) * 2 + 1
+
+
+def test_gunicorn_listens_on_loopback_unless_told_otherwise(monkeypatch):
+    """The app port is for the reverse proxy only: never every interface by default (docs/deploy.md)."""
+    import runpy
+
+    monkeypatch.delenv("GUNICORN_BIND", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["bind"] == "127.0.0.1:8000"
+    monkeypatch.setenv("PORT", "9001")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["bind"] == "127.0.0.1:9001"
+    monkeypatch.setenv("GUNICORN_BIND", "10.0.3.17:8000")  # a proxy on another machine, by a private address
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["bind"] == "10.0.3.17:8000"
+    monkeypatch.setenv("GUNICORN_BIND", "")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["bind"] == "127.0.0.1:9001"
+    assert "0.0.0.0" not in (ROOT / "gunicorn.conf.py").read_text()  # noqa: S104 - the address we forbid
 
 
 def free_port():
