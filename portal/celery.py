@@ -95,7 +95,8 @@ def refuse_to_start(process: str, errors) -> None:
     text = "\n".join(lines)
     logger.critical("%s", text)
     print(text, file=sys.stderr, flush=True)
-    raise SystemExit(78)  # EX_CONFIG: a supervisor should not restart it in a loop without a change
+    # 78 is EX_CONFIG (sysexits.h): a supervisor can tell it from a crash (systemd: RestartPreventExitStatus=78).
+    raise SystemExit(78)
 
 
 def _consumes(worker, queue: str) -> bool:
