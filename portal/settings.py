@@ -1,6 +1,6 @@
 """The one settings module: every value comes from the environment, with safe development defaults.
 
-Every variable, its default and its meaning: docs/architecture.md#settings.
+Every variable, its default and its meaning: docs/deploy.md#environment-variables.
 """
 
 import os
