@@ -92,6 +92,7 @@ load: sysdeps-run setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(VENV)/bin/mypy
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	PYTHONPATH=. $(VENV)/bin/lint-imports
 

@@ -1,6 +1,7 @@
 """Admin for users, offices and misuse reports: users are managed by administrators only."""
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -15,6 +16,12 @@ from . import services
 from .idnumber import normalize
 from .models import MisuseReport, Office, User
 from .scoping import ALL, OfficeScopedAdminMixin, is_administrator, scoped_office_ids
+
+if TYPE_CHECKING:
+    # The mixin comes before ModelAdmin in an admin class.
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
 
 ID_NUMBER_RE = re.compile(r"\d{17}[\dX]")
 
@@ -34,7 +41,7 @@ class SuspendedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AdministratorOnlyMixin:
+class AdministratorOnlyMixin(_ModelAdmin):
     """Every permission of this admin is the administrators' (superusers and the administrator role)."""
 
     def has_module_permission(self, request):

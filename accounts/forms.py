@@ -1,6 +1,7 @@
 """Citizen account forms: registration, login, contact details, confirmation codes, misuse, password reset."""
 
 import unicodedata
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -121,8 +122,8 @@ class RegistrationForm(forms.Form):
             raise ValidationError(_("This username is taken; choose another."), code="duplicate")
         return username
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = cast("dict[str, Any]", super().clean())  # Form.clean() returns cleaned_data
         password1, password2 = cleaned.get("password1"), cleaned.get("password2")
         if password1 and password2 and password1 != password2:
             self.add_error("password2", ValidationError(_("The two passwords differ."), code="password_mismatch"))
@@ -174,7 +175,7 @@ class PortalPasswordResetForm(PasswordResetForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
-    def save(self, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The same answer whether or not the address is registered: the view shows the "done" page either way.
         for user in self.get_users(self.cleaned_data["email"]):
             services.password_reset_request(user=user)
@@ -213,8 +214,8 @@ class ContactForm(forms.Form):
             raise ValidationError(_("This e-mail address is already registered to another account."), code="duplicate")
         return email
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = cast("dict[str, Any]", super().clean())  # Form.clean() returns cleaned_data
         email, mobile = cleaned.get("email"), cleaned.get("mobile")
         changes_contact = (email is not None and email.lower() != (self.user.email or "").lower()) or (
             mobile is not None and mobile != self.user.mobile

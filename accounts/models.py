@@ -1,5 +1,7 @@
 """The one User (real-name), the tree of offices, and staff roles."""
 
+from typing import TYPE_CHECKING, ClassVar, cast
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -58,7 +60,7 @@ class Office(models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        new_path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
+        new_path = (cast("Office", self.parent).path if self.parent_id else "/") + f"{self.pk}/"
         if new_path != self.path:
             old_path = self.path
             Office.objects.filter(pk=self.pk).update(path=new_path)
@@ -110,8 +112,9 @@ class User(AbstractUser):
         MALE = "M", _("Male")
         FEMALE = "F", _("Female")
 
-    first_name = None
-    last_name = None
+    # Removes AbstractUser's two name fields (one real name instead): a field set to None is no field in Django.
+    first_name = None  # type: ignore[assignment]  # removes the field (stubs: always a str)
+    last_name = None  # type: ignore[assignment]  # removes the field (stubs: always a str)
     real_name = models.CharField(_("real name"), max_length=60)
     id_number = models.CharField(
         _("resident ID number"),
@@ -142,8 +145,13 @@ class User(AbstractUser):
         choices=[("zh-hans", "简体中文"), ("en", "English")],
     )
 
-    objects = PortalUserManager()
+    objects: ClassVar[PortalUserManager] = PortalUserManager()
     REQUIRED_FIELDS = ["email", "real_name"]
+
+    if TYPE_CHECKING:
+        # Kept on the User loaded for one request by accounts.scoping (never saved).
+        _is_administrator: bool
+        _scoped_office_ids: set[int] | None
 
     class Meta:
         verbose_name = _("user")

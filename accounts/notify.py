@@ -2,14 +2,17 @@
 administrators. Lives in accounts because only accounts knows offices, roles and who holds them; portal.notify
 addresses a user or a number and knows nothing of either (docs/architecture.md#layers)."""
 
-from django.db.models import Q
+from typing import Any
 
+from django.db.models import Q, QuerySet
+
+from portal.notify.models import OutboxMessage
 from portal.notify.services import notify_user
 
-from .models import Role, User
+from .models import Office, Role, User
 
 
-def office_recipients(office, *, include_supervisors=False):
+def office_recipients(office: Office | None, *, include_supervisors: bool = False) -> QuerySet[User]:
     """Active staff of `office`; with include_supervisors, also the supervisors of it and the offices above.
 
     Never citizens (is_staff), never the staff of a neighbouring office; no office reaches nobody.
@@ -23,17 +26,23 @@ def office_recipients(office, *, include_supervisors=False):
     return User.objects.filter(q, is_active=True, is_staff=True).distinct()
 
 
-def notify_office(office, *, template: str, context: dict | None = None, include_supervisors=False):
+def notify_office(
+    office: Office | None,
+    *,
+    template: str,
+    context: dict[str, Any] | None = None,
+    include_supervisors: bool = False,
+) -> list[OutboxMessage]:
     """E-mail every active staff member of an office (and, when asked, its supervisors)."""
-    queued = []
+    queued: list[OutboxMessage] = []
     for user in office_recipients(office, include_supervisors=include_supervisors):
         queued.extend(notify_user(user, template=template, context={"office": office, **(context or {})}, sms=False))
     return queued
 
 
-def notify_administrators(*, template: str, context: dict | None = None):
+def notify_administrators(*, template: str, context: dict[str, Any] | None = None) -> list[OutboxMessage]:
     """E-mail the portal's administrators (superusers and the administrator role)."""
-    queued = []
+    queued: list[OutboxMessage] = []
     admins = User.objects.filter(Q(is_superuser=True) | Q(groups__name=Role.ADMINISTRATOR), is_active=True).distinct()
     for user in admins:
         queued.extend(notify_user(user, template=template, context=context or {}, sms=False))

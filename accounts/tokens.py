@@ -4,6 +4,8 @@ The style of django.contrib.auth.tokens: nothing is stored; a token stops workin
 in the hash changes (e-mail confirmed, e-mail changed, password changed, logged in) or when it expires.
 """
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.utils.crypto import constant_time_compare
@@ -11,7 +13,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
 
 
-def _stamp(value):
+def _stamp(value: datetime.datetime | None) -> str:
     # Microseconds dropped so that a token is stable on databases that do not store them.
     return "" if value is None else value.replace(microsecond=0, tzinfo=None).isoformat()
 
@@ -19,7 +21,7 @@ def _stamp(value):
 class TimedTokenGenerator(PasswordResetTokenGenerator):
     """A token generator with its own lifetime (`timeout` in seconds; None means PASSWORD_RESET_TIMEOUT)."""
 
-    timeout = None
+    timeout: int | None = None
 
     def get_timeout(self) -> int:
         return self.timeout if self.timeout is not None else settings.PASSWORD_RESET_TIMEOUT

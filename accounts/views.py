@@ -2,6 +2,7 @@
 
 import json
 import logging
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -137,7 +138,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         with transaction.atomic():
             # The same link used twice at once: the row lock makes the second request wait for the first, then
             # check its token against the new password, which it no longer matches. A link works exactly once.
-            current = User.objects.select_for_update().get(pk=self.user.pk)
+            user = cast("User", self.user)  # dispatch() found it: the link is valid
+            current = User.objects.select_for_update().get(pk=user.pk)
             if not self.token_generator.check_token(current, self.request.session.get(INTERNAL_RESET_SESSION_TOKEN)):
                 self.validlink = False
                 return self.render_to_response(self.get_context_data())

@@ -31,7 +31,7 @@ class StaffLoginForm(AdminAuthenticationForm):
                     code="otp_required",
                 )
             # Remembered on the request: PortalAdminSite.login marks the session verified after auth_login.
-            self.request._otp_device = device
+            self.request._otp_device = device  # type: ignore[union-attr]  # the login view's request, read in login()
         return cleaned
 
 

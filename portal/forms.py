@@ -1,7 +1,15 @@
 """Forms of the shared pages."""
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    # The mixins come before forms.Form in a form class.
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
 
 
 class TrackForm(forms.Form):
@@ -12,18 +20,18 @@ class TrackForm(forms.Form):
         label=_("Applicant's name, or the last four characters of the ID number"), max_length=60
     )
 
-    def clean_case_number(self):
+    def clean_case_number(self) -> str:
         return self.cleaned_data["case_number"].strip().upper()
 
-    def clean_second_factor(self):
+    def clean_second_factor(self) -> str:
         return self.cleaned_data["second_factor"].strip()
 
 
-class PlainTextFormMixin:
+class PlainTextFormMixin(_FormBase):
     """Every text field of the form refuses invisible control characters (right-to-left overrides, zero-width
     characters): line breaks are allowed where the widget is a textarea (accounts.validators)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         from accounts.validators import validate_multiline, validate_single_line
 
         super().__init__(*args, **kwargs)
@@ -43,11 +51,16 @@ class DraftFormMixin(PlainTextFormMixin):
     the save. Services that need an answer in every case raise it with another code.
     """
 
-    def __init__(self, *args, draft=False, **kwargs):
+    if TYPE_CHECKING:
+        from django.forms.utils import ErrorDict
+
+        _errors: ErrorDict  # BaseForm's, filled by full_clean() (private: django-stubs leaves it out)
+
+    def __init__(self, *args: Any, draft: bool = False, **kwargs: Any) -> None:
         self.draft = draft
         super().__init__(*args, **kwargs)
 
-    def full_clean(self):
+    def full_clean(self) -> None:
         super().full_clean()
         if not self.draft:
             return

@@ -1,22 +1,30 @@
 """A fixed-window rate limit per client address: one Redis round trip, or the Django cache without Redis."""
 
+from __future__ import annotations
+
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from redis.commands.core import Script
 
 logger = logging.getLogger("portal.ratelimit")
 
 # After a connection failure Redis is left alone for this long: a dead or black-holed server must not add a
 # timeout to every request (callers fall back: the rate limit lets the request through, the log goes to the DB).
 REDIS_RETRY_AFTER = 2.0
-_clients: dict[str, tuple] = {}  # url -> (client, down_until)
+_clients: dict[str, tuple[Redis, float]] = {}  # url -> (client, down_until)
 _clients_lock = threading.Lock()
 
 
-def redis_client():
+def redis_client() -> Redis | None:
     """This process's client (one connection pool) for settings.REDIS_URL; None without Redis or while it is down."""
     url = settings.REDIS_URL
     if not url:
@@ -38,7 +46,7 @@ def redis_client():
     return client
 
 
-def redis_failed(client, exc: Exception) -> None:
+def redis_failed(client: Redis, exc: Exception) -> None:
     """Note that `client` could not reach Redis: skip it for REDIS_RETRY_AFTER seconds."""
     for url, (known, _down) in list(_clients.items()):
         if known is client:
@@ -46,7 +54,7 @@ def redis_failed(client, exc: Exception) -> None:
     logger.warning("Redis unreachable (%s); falling back for %.0f s", exc.__class__.__name__, REDIS_RETRY_AFTER)
 
 
-def client_ip(request) -> str:
+def client_ip(request: HttpRequest) -> str:
     """The real client address: REMOTE_ADDR, or the proxy-appended entry when TRUSTED_PROXY_COUNT is set."""
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies:
@@ -56,12 +64,12 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def window_key(request, scope: str, period: int) -> str:
+def window_key(request: HttpRequest, scope: str, period: int) -> str:
     """The counter of this client in `scope` for the current fixed window of `period` seconds."""
     return f"rl:{scope}:{client_ip(request)}:{int(time.time() // period)}"
 
 
-def rate_limited(request, scope: str, *, limit: int, period: int) -> bool:
+def rate_limited(request: HttpRequest, scope: str, *, limit: int, period: int) -> bool:
     """Count this request; True once the client has made more than `limit` in the current window."""
     return rate_limited_key(window_key(request, scope, period), limit=limit, period=period)
 
@@ -74,7 +82,7 @@ def rate_limited_key(key: str, *, limit: int, period: int) -> bool:
     return _cache_count(key, period) > limit
 
 
-def _redis_count(client, key: str, period: int) -> int:
+def _redis_count(client: Redis, key: str, period: int) -> int:
     """INCR and EXPIRE NX in one pipeline (one round trip); the TTL is set once, by the window's first request."""
     import redis
 
@@ -99,10 +107,10 @@ redis.call('EXPIRE', KEYS[1], ARGV[1], 'NX')
 if n <= tonumber(ARGV[2]) then redis.call('RPUSH', KEYS[2], ARGV[3]) end
 return n
 """
-_scripts: dict[int, object] = {}  # id(client) -> its registered script (EVALSHA, reloaded on NOSCRIPT)
+_scripts: dict[int, Script] = {}  # id(client) -> its registered script (EVALSHA, reloaded on NOSCRIPT)
 
 
-def redis_count_and_push(client, key: str, *, limit: int, period: int, list_key: str, item: str) -> int:
+def redis_count_and_push(client: Redis, key: str, *, limit: int, period: int, list_key: str, item: str) -> int:
     """INCR the window counter `key` and RPUSH `item` onto `list_key` unless past `limit`; returns the count.
 
     Raises redis.ConnectionError / TimeoutError: the caller decides the fallback (and calls redis_failed).

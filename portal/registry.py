@@ -5,8 +5,16 @@ for the citizen's cases, `/track/` asks each to find a case by number and second
 deadline sweep asks each for its case models.
 """
 
+from __future__ import annotations
+
+import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -17,23 +25,24 @@ class CaseSummary:
     case_number: str
     title: str
     status_label: str
-    updated_at: object
-    due_date: object = None
+    updated_at: datetime.datetime
+    due_date: datetime.date | None = None
     url: str = ""
-    timeline: tuple = ()
+    timeline: tuple[tuple[datetime.datetime, str], ...] = ()  # (when, status label) for /track/
 
 
 @dataclass(frozen=True)
 class Service:
     key: str
-    title: object  # lazy translation
-    summary: object
+    title: StrOrPromise  # lazy translation
+    summary: StrOrPromise
     url_name: str
     order: int = 100
-    case_models: tuple = ()
-    cases_for_user: Callable[[object], Iterable[CaseSummary]] | None = None
+    case_models: tuple[type[Model], ...] = ()
+    # Called with the request's user (an accounts.User or AnonymousUser: portal.registry does not import accounts).
+    cases_for_user: Callable[[Any], Iterable[CaseSummary]] | None = None
     track: Callable[[str, str], CaseSummary | None] | None = None
-    guide: tuple = field(default=())
+    guide: tuple[object, ...] = field(default=())
 
 
 _services: dict[str, Service] = {}
@@ -47,12 +56,12 @@ def services() -> list[Service]:
     return sorted(_services.values(), key=lambda s: (s.order, s.key))
 
 
-def case_models() -> list:
+def case_models() -> list[type[Model]]:
     return [model for service in services() for model in service.case_models]
 
 
-def cases_for_user(user) -> list[CaseSummary]:
-    found = []
+def cases_for_user(user: Any) -> list[CaseSummary]:
+    found: list[CaseSummary] = []
     for service in services():
         if service.cases_for_user:
             found.extend(service.cases_for_user(user))

@@ -6,35 +6,41 @@ Every variable, its default and its meaning: docs/deploy.md#environment-variable
 import os
 import secrets
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
+
+# Lets the classes django-stubs makes generic be subscripted at run time too, as in `admin.ModelAdmin[Office]`.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
 
-def env_bool(name, default=False):
+def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name, default):
+def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
 
 
-def env_list(name, default=()):
+def env_list(name: str, default: Iterable[str] = ()) -> list[str]:
     value = os.environ.get(name)
     if not value:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_secret(name):
+def env_secret(name: str) -> str | None:
     """A secret from NAME, or from the file named by NAME_FILE."""
     value = os.environ.get(name)
     if value:
@@ -187,9 +193,13 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_RESULT_BACKEND: str | None = REDIS_URL
     # kombu's default is no socket timeout: a publish to a hung Redis would never return (kombu's docs say so).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2, "max_retries": 1}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 2,
+        "max_retries": 1,
+    }
     CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
     CELERY_REDIS_SOCKET_TIMEOUT = 5
 elif TESTING:
@@ -222,7 +232,7 @@ else:
 # renderings (seconds of CPU each) never delays an SMS or a deadline sweep. A worker started without -Q
 # consumes all three (make run, a single machine).
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = {"pdf": {}, "notify": {}, "default": {}}
+CELERY_TASK_QUEUES: dict[str, dict[str, Any]] = {"pdf": {}, "notify": {}, "default": {}}
 CELERY_TASK_ROUTES = {
     # Render + sign + store a PDF: certificates, refusal notices, licences and other issued documents.
     "certificates.tasks.generate_*": {"queue": "pdf"},

@@ -1,7 +1,10 @@
 """Pages every service shares: the catalogue, my applications, the public progress enquiry, health."""
 
+from __future__ import annotations
+
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -15,6 +18,9 @@ from django.views.decorators.http import require_POST
 from . import registry
 from .forms import TrackForm
 from .ratelimit import rate_limited
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +96,7 @@ def _database_status():
         return "error"
 
 
-_redis_clients = {}
+_redis_clients: dict[str, Redis] = {}  # REDIS_URL -> client
 
 
 def _broker_status():

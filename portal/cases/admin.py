@@ -6,14 +6,45 @@ functions). The stale-page guard lives here: a POST carries the status the offic
 meanwhile the officer is told instead of acting on what they did not see.
 """
 
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypedDict
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-from django.urls import path, reverse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from .models import Case
 from .services import TransitionError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from accounts.models import Office, User
+
+    # A service's admin lists this mixin before OfficeScopedAdminMixin and ModelAdmin, whose methods it calls
+    # (get_object: 404 outside the staff member's offices, never None).
+    from accounts.scoping import OfficeScopedAdminMixin as _CaseAdminBase
+else:
+    _CaseAdminBase = object
+
+# One row of the timeline a review page shows.
+TimelineEntry = TypedDict(
+    "TimelineEntry",
+    {
+        "at": "datetime",
+        "from": "StrOrPromise",
+        "to": "StrOrPromise",
+        "actor": "User | None",
+        "office": "Office | None",
+        "note": str,
+    },
+)
 
 REVIEW_PAGE_FLAGS = {
     "show_save": False,
@@ -23,24 +54,25 @@ REVIEW_PAGE_FLAGS = {
 }
 
 
-class CaseReviewAdminMixin:
-    review_action_labels: dict = {}  # action name -> button label
-    review_action_done: dict = {}  # action name -> success message with %(number)s
+class CaseReviewAdminMixin(_CaseAdminBase):
+    review_action_labels: dict[str, StrOrPromise] = {}  # action name -> button label
+    review_action_done: dict[str, StrOrPromise] = {}  # action name -> success message with %(number)s
 
-    def review_context(self, request, case) -> dict:
+    # `case` is an instance of the service's own case model (a subclass of Case).
+    def review_context(self, request: HttpRequest, case: Any) -> dict[str, Any]:
         return {}
 
-    def run_review_action(self, request, case, action):
+    def run_review_action(self, request: HttpRequest, case: Any, action: str) -> None:
         raise NotImplementedError
 
-    def _review_url_name(self, suffix):
+    def _review_url_name(self, suffix: str) -> str:
         return f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{suffix}"
 
-    def review_action_url(self, case, action):
+    def review_action_url(self, case: Case, action: str) -> str:
         return reverse(self._review_url_name("act"), args=[case.pk, action])
 
     @staticmethod
-    def timeline_context(case, *, with_office=False):
+    def timeline_context(case: Case, *, with_office: bool = False) -> list[TimelineEntry]:
         entries = case.timeline().select_related("office") if with_office else case.timeline()
         return [
             {
@@ -54,7 +86,7 @@ class CaseReviewAdminMixin:
             for entry in entries
         ]
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<path:object_id>/act/<str:action>/",
@@ -64,7 +96,9 @@ class CaseReviewAdminMixin:
             *super().get_urls(),
         ]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         if request.method == "POST":
             # Nothing is saved from this form; decisions go through the action URLs.
             return HttpResponseNotAllowed(["GET"])
@@ -74,7 +108,7 @@ class CaseReviewAdminMixin:
         extra_context = {**(extra_context or {}), **REVIEW_PAGE_FLAGS, **self.review_context(request, case)}
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def action_view(self, request, object_id, action):
+    def action_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         case = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
@@ -102,7 +136,7 @@ class CaseReviewAdminMixin:
         return HttpResponseRedirect(change_url)
 
 
-def countdown(case, today=None) -> str:
+def countdown(case: Case, today: date | None = None) -> str:
     """ "2 working days left" / "due today" / "overdue by 1 working day" / "paused (2 working days left)"."""
     from django.utils import timezone
     from django.utils.translation import ngettext
@@ -134,10 +168,10 @@ class DueStateFilter(admin.SimpleListFilter):
     title = _("deadline")
     parameter_name = "due"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> tuple[tuple[str, StrOrPromise], ...]:
         return (("due_soon", _("Due soon")), ("overdue", _("Overdue")), ("paused", _("Paused")))
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         model = queryset.model
         if self.value() in ("due_soon", "overdue"):
             return queryset.filter(due_state=self.value(), status__in=model.OPEN_STATUSES)

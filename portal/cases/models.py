@@ -1,10 +1,18 @@
 """The base every application shares: case number, status, timeline and the working-day clock."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django_stubs_ext import StrOrPromise
 
 
 class CaseSequence(models.Model):
@@ -17,7 +25,7 @@ class CaseSequence(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["prefix", "day"], name="cases_sequence_prefix_day")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.prefix} {self.day}: {self.last}"
 
 
@@ -36,12 +44,14 @@ class Case(models.Model):
     """
 
     CASE_PREFIX = "XX"
-    OPEN_STATUSES: tuple = ()
-    DRAFT_STATUSES: tuple = ("draft",)
+    OPEN_STATUSES: tuple[str, ...] = ()
+    DRAFT_STATUSES: tuple[str, ...] = ("draft",)
     # The status of a case waiting for the applicant's answer to a request for more information (clock paused).
     INFO_REQUESTED_STATUS = "info_requested"
     # Foreign keys to offices that `acting_office()` reads, loaded by the deadline sweep (multi-office workflows).
-    DEADLINE_OFFICE_FIELDS: tuple = ()
+    DEADLINE_OFFICE_FIELDS: tuple[str, ...] = ()
+    # Every concrete case model has its default manager (or a subclass of it) as `objects`.
+    objects: ClassVar[models.Manager[Self]]
 
     case_number = models.CharField(_("case number"), max_length=32, unique=True, editable=False)
     applicant = models.ForeignKey(
@@ -80,25 +90,30 @@ class Case(models.Model):
         abstract = True
         ordering = ["-created_at"]
 
-    def __str__(self):
+    if TYPE_CHECKING:
+        # Made by Django for the `status` field each subclass gives its choices.
+        def get_status_display(self) -> str: ...
+
+    def __str__(self) -> str:
         return self.case_number
 
     @property
-    def is_draft(self):
+    def is_draft(self) -> bool:
         return self.status in self.DRAFT_STATUSES
 
     @property
-    def is_open(self):
+    def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
-    def timeline(self):
+    def timeline(self) -> QuerySet[Transition]:
         return Transition.objects.filter(
             content_type=ContentType.objects.get_for_model(type(self)), object_id=self.pk
         ).select_related("actor")
 
-    def status_label(self, status=None):
-        field = self._meta.get_field("status")
-        return dict(field.flatchoices).get(status or self.status, status or self.status)
+    def status_label(self, status: str | None = None) -> StrOrPromise:
+        field = cast("models.Field[Any, Any]", self._meta.get_field("status"))  # a CharField, never a relation
+        labels: dict[str, StrOrPromise] = dict(field.flatchoices)
+        return labels.get(status or self.status, status or self.status)
 
 
 class Transition(models.Model):
@@ -129,5 +144,5 @@ class Transition(models.Model):
         ordering = ["at", "pk"]
         indexes = [models.Index(fields=["content_type", "object_id", "at"], name="cases_transition_case_at")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.from_status or '-'} → {self.to_status}"

@@ -1,8 +1,12 @@
 """Case numbers, guarded transitions and the working-day clock: called by views, admin actions and tasks alike."""
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
@@ -12,9 +16,37 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.workdays import calendar as workdays
 
-from .models import CaseSequence, DueState, Transition
+from .models import Case, CaseSequence, DueState, Transition
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django_stubs_ext import StrOrPromise
+
+    from accounts.models import Office, User
 
 logger = logging.getLogger(__name__)
+
+_CaseT = TypeVar("_CaseT", bound=Case)
+
+
+class ClockFields(TypedDict):
+    """The fields of a case's working-day clock, as `clock_start` and `clock_stop` set them."""
+
+    clock_limit: int | None
+    clock_started_on: date | None
+    due_date: date | None
+    deadline_provisional: bool
+    paused_at: datetime | None
+    workdays_left: int | None
+    due_state: str
+
+
+class PausedClockFields(TypedDict):
+    """The fields `clock_pause` sets."""
+
+    paused_at: datetime
+    workdays_left: int
+    due_state: str
 
 
 class TransitionError(Exception):
@@ -43,7 +75,23 @@ def next_case_number(prefix: str, day: date | None = None) -> str:
     return f"{prefix}-{day:%Y%m%d}-{last:05d}"
 
 
-def transition(case, *, to: str, by=None, note: str = "", allowed_from=None, office=None, **changes):
+def _actor(by: User | AnonymousUser | None) -> User | None:
+    """The account to record on the timeline: None for nobody (a task) or an anonymous visitor."""
+    if by is not None and getattr(by, "is_authenticated", False):
+        return cast("User", by)  # authenticated: an account, not AnonymousUser
+    return None
+
+
+def transition(
+    case: _CaseT,
+    *,
+    to: str,
+    by: User | AnonymousUser | None = None,
+    note: str = "",
+    allowed_from: Collection[str] | None = None,
+    office: Office | None = None,
+    **changes: Any,
+) -> _CaseT:
     """Move `case` to status `to` if it is still in the status this object was read with.
 
     A conditional UPDATE (`WHERE pk = … AND status = <old>`) means that of two officers acting at once
@@ -69,7 +117,7 @@ def transition(case, *, to: str, by=None, note: str = "", allowed_from=None, off
             object_id=case.pk,
             from_status=old,
             to_status=to,
-            actor=by if (by is not None and getattr(by, "is_authenticated", False)) else None,
+            actor=_actor(by),
             office=office,
             note=note,
         )
@@ -81,14 +129,16 @@ def transition(case, *, to: str, by=None, note: str = "", allowed_from=None, off
     return case
 
 
-def record_opened(case, *, by=None, note: str = "", office=None):
+def record_opened(
+    case: Case, *, by: User | AnonymousUser | None = None, note: str = "", office: Office | None = None
+) -> Transition:
     """The first timeline row of a case created directly in its first open status (not through a draft)."""
     return Transition.objects.create(
         content_type=ContentType.objects.get_for_model(type(case)),
         object_id=case.pk,
         from_status="",
         to_status=case.status,
-        actor=by if (by is not None and getattr(by, "is_authenticated", False)) else None,
+        actor=_actor(by),
         office=office,
         note=note,
     )
@@ -97,7 +147,7 @@ def record_opened(case, *, by=None, note: str = "", office=None):
 # --- the working-day clock -----------------------------------------------------------------------
 
 
-def clock_start(limit: int, start: date | None = None) -> dict:
+def clock_start(limit: int, start: date | None = None) -> ClockFields:
     """Fields for a clock of `limit` working days starting on `start` (day 0)."""
     start = start or timezone.localdate()
     deadline = workdays.add_workdays(start, limit)
@@ -112,21 +162,22 @@ def clock_start(limit: int, start: date | None = None) -> dict:
     }
 
 
-def clock_pause(case, at=None) -> dict:
+def clock_pause(case: Case, at: datetime | None = None) -> PausedClockFields:
     """Fields that stop the clock (a request for more information) and keep the working days left."""
     at = at or timezone.now()
     today = timezone.localdate(at)
-    left = workdays.workdays_between(today, case.due_date) if case.due_date else case.clock_limit
+    # A clock that runs has a due date. Without one clock_limit is None too, and max() raises TypeError (unchanged).
+    left = workdays.workdays_between(today, case.due_date) if case.due_date else cast("int", case.clock_limit)
     return {"paused_at": at, "workdays_left": max(left, 0), "due_state": DueState.NONE}
 
 
-def clock_resume(case, start: date | None = None) -> dict:
+def clock_resume(case: Case, start: date | None = None) -> ClockFields:
     """Fields that restart a paused clock with the days it had left."""
     left = case.workdays_left if case.workdays_left is not None else (case.clock_limit or 0)
     return clock_start(left, start)
 
 
-def clock_stop() -> dict:
+def clock_stop() -> ClockFields:
     return {
         "clock_limit": None,
         "clock_started_on": None,
@@ -138,7 +189,7 @@ def clock_stop() -> dict:
     }
 
 
-def recompute_provisional_deadlines(case_models) -> int:
+def recompute_provisional_deadlines(case_models: Iterable[type[Case]]) -> int:
     """Recompute every running provisional deadline (after the holiday table was filled in)."""
     changed = 0
     for model in case_models:
@@ -146,7 +197,8 @@ def recompute_provisional_deadlines(case_models) -> int:
             deadline_provisional=True, paused_at__isnull=True, clock_started_on__isnull=False, clock_limit__isnull=False
         ).only("pk", "clock_started_on", "clock_limit", "due_date", "deadline_provisional")
         for case in qs.iterator():
-            deadline = workdays.add_workdays(case.clock_started_on, case.clock_limit)
+            # Neither is null: the filter above reads running clocks only.
+            deadline = workdays.add_workdays(cast("date", case.clock_started_on), cast("int", case.clock_limit))
             if (deadline.date, deadline.provisional) != (case.due_date, case.deadline_provisional):
                 model.objects.filter(pk=case.pk).update(
                     due_date=deadline.date, deadline_provisional=deadline.provisional, due_state=DueState.NONE
@@ -171,7 +223,7 @@ DIGEST_LIST_LIMIT = 30
 
 @dataclass(frozen=True)
 class _Due:
-    model: type
+    model: type[Case]
     pk: int
     case_number: str
     status: str
@@ -179,7 +231,7 @@ class _Due:
     state: str
 
 
-def sweep_deadlines(case_models, today: date | None = None) -> dict:
+def sweep_deadlines(case_models: Iterable[type[Case]], today: date | None = None) -> dict[str, int]:
     """Flag due-soon and overdue cases and tell the office that must act, once per case and state.
 
     Reads only running clocks with a due date at or before the horizon (the next working day), through the
@@ -192,14 +244,14 @@ def sweep_deadlines(case_models, today: date | None = None) -> dict:
     """
     today = today or timezone.localdate()
     horizon = workdays.add_workdays(today, 1).date
-    states = {}  # thousands of due cases share a handful of due dates
+    states: dict[date, str] = {}  # thousands of due cases share a handful of due dates
 
-    def state_on(due_date):
+    def state_on(due_date: date) -> str:
         if due_date not in states:
             states[due_date] = due_state_for(due_date, today)
         return states[due_date]
 
-    work = {}  # acting office pk -> (office, [_Due])
+    work: dict[int, tuple[Office, list[_Due]]] = {}  # acting office pk -> (office, [_Due])
     for model in case_models:
         office_fields = ("office", *model.DEADLINE_OFFICE_FIELDS)
         candidates = (
@@ -213,43 +265,46 @@ def sweep_deadlines(case_models, today: date | None = None) -> dict:
             .order_by()  # no sort over the due rows: the partial index alone serves the query
         )
         for case in candidates.iterator(chunk_size=2000):
-            new_state = state_on(case.due_date)
+            due_date = cast("date", case.due_date)  # due_date__isnull=False above
+            new_state = state_on(due_date)
             if new_state == DueState.NONE or new_state == case.due_state:
                 continue
             office = deadline_office(case)
-            due = _Due(model, case.pk, case.case_number, case.status, case.due_date, new_state)
+            due = _Due(model, case.pk, case.case_number, case.status, due_date, new_state)
             work.setdefault(office.pk, (office, []))[1].append(due)
 
     counts = {"due_soon": 0, "overdue": 0}
-    batch, size = [], 0
+    batch: list[tuple[Office, list[_Due]]] = []
+    size = 0
     for office, cases in work.values():
         batch.append((office, cases))
         size += len(cases)
         if size >= SWEEP_BATCH:
             _sweep_batch(batch, counts)
-            batch, size = [], 0
+            batch = []
+            size = 0
     if batch:
         _sweep_batch(batch, counts)
     return counts
 
 
-def _sweep_batch(batch, counts):
+def _sweep_batch(batch: list[tuple[Office, list[_Due]]], counts: dict[str, int]) -> None:
     """Claim the cases of a few offices and write their digests, in one transaction."""
     from accounts.notify import notify_office
 
     with transaction.atomic():
-        by_model = {}
+        by_model: dict[type[Case], dict[int, _Due]] = {}
         for _office, cases in batch:
             for due in cases:
                 by_model.setdefault(due.model, {})[due.pk] = due
-        claimed = set()
+        claimed: set[tuple[type[Case], int]] = set()
         for model, read in by_model.items():
             fresh = (
                 model.objects.select_for_update(skip_locked=True)
                 .filter(pk__in=list(read), paused_at__isnull=True)
                 .values_list("pk", "status", "due_date", "due_state")
             )
-            per_state = {}
+            per_state: dict[str, list[int]] = {}
             for pk, status, due_date, due_state in fresh:
                 due = read[pk]
                 # Only as it was read: a case that moved on meanwhile is the next sweep's business.
@@ -287,7 +342,7 @@ def _sweep_batch(batch, counts):
                 )
 
 
-def deadline_office(case):
+def deadline_office(case: Case) -> Office:
     """The office that must act now: a case may say so itself (multi-office workflows)."""
     acting = getattr(case, "acting_office", None)
     return (acting() if callable(acting) else None) or case.office
@@ -296,13 +351,13 @@ def deadline_office(case):
 # --- small guards the services share ---------------------------------------------------------------------
 
 
-def ensure_applicant(by, case) -> None:
+def ensure_applicant(by: User | AnonymousUser | None, case: Case) -> None:
     """Only the applicant may take a citizen's step (submit, resubmit, withdraw)."""
     if by is None or by.pk != case.applicant_id:
         raise TransitionNotAllowed(_("Only the applicant can do this."))
 
 
-def required_text(value: str, message) -> str:
+def required_text(value: str, message: StrOrPromise) -> str:
     """A reason, message or reply that must not be empty; returned stripped."""
     from django.core.exceptions import ValidationError
 
@@ -312,7 +367,7 @@ def required_text(value: str, message) -> str:
     return value
 
 
-def ensure_status(case, allowed) -> None:
+def ensure_status(case: Case, allowed: Collection[str]) -> None:
     """Checked before work that needs the right state (a clock, a register lookup); transition() checks again."""
     if case.status not in allowed:
         raise TransitionNotAllowed(

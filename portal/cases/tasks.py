@@ -1,17 +1,25 @@
 """Beat jobs of the case machinery."""
 
+from typing import cast
+
 from celery import shared_task
 
 from portal import registry
 
 from . import services
+from .models import Case
+
+
+def _case_models() -> list[type[Case]]:
+    # Each service registers its subclasses of Case (portal.registry, a lower layer, cannot name Case).
+    return cast("list[type[Case]]", registry.case_models())
 
 
 @shared_task(name="portal.cases.tasks.sweep_deadlines")
-def sweep_deadlines():
-    return services.sweep_deadlines(registry.case_models())
+def sweep_deadlines() -> dict[str, int]:
+    return services.sweep_deadlines(_case_models())
 
 
 @shared_task(name="portal.cases.tasks.recompute_provisional_deadlines")
-def recompute_provisional_deadlines():
-    return services.recompute_provisional_deadlines(registry.case_models())
+def recompute_provisional_deadlines() -> int:
+    return services.recompute_provisional_deadlines(_case_models())

@@ -2,6 +2,7 @@
 answers to a refused or too-late change."""
 
 from collections.abc import Callable, Collection
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from .models import Case
 from .services import TransitionError
+
+# A service function called as `action(application=…, by=…)` (withdraw, delete a draft).
+CaseAction = Callable[..., Any]
+# A view of a case: (request, case number) -> response.
+CaseView = Callable[[HttpRequest, str], HttpResponse]
 
 DRAFT = "draft"  # the status value of a draft in every service's Status
 
@@ -23,7 +30,7 @@ def error_messages(exc: Exception) -> list[str]:
     return list(exc.messages) if isinstance(exc, ValidationError) else [str(exc)]
 
 
-def not_editable(request: HttpRequest, application, detail_url: str) -> HttpResponse:
+def not_editable(request: HttpRequest, application: Case, detail_url: str) -> HttpResponse:
     """The answer to a change asked of a case past the stage where the citizen may change it: back to its status."""
     messages.info(
         request,
@@ -35,9 +42,9 @@ def not_editable(request: HttpRequest, application, detail_url: str) -> HttpResp
 
 def confirm_case_action(
     request: HttpRequest,
-    application,
+    application: Case,
     *,
-    action: Callable,
+    action: CaseAction,
     template: str,
     success_message: str,
     redirect_to: str,
@@ -45,7 +52,7 @@ def confirm_case_action(
     """GET asks for confirmation; POST calls `action(application=…, by=…)` and on success says so and redirects to
     `redirect_to` (a URL or URL name, as `redirect()` takes). A refusal shows the confirmation again with the reasons,
     answered 400."""
-    errors = []
+    errors: list[str] = []
     if request.method == "POST":
         try:
             action(application=application, by=request.user)
@@ -59,10 +66,10 @@ def confirm_case_action(
 
 def withdraw_case(
     request: HttpRequest,
-    application,
+    application: Case,
     *,
     withdrawable: Collection[str],
-    withdraw: Callable,
+    withdraw: CaseAction,
     template: str,
     detail_url: str,
 ) -> HttpResponse:
@@ -86,7 +93,7 @@ def withdraw_case(
 
 
 def delete_draft_case(
-    request: HttpRequest, application, *, delete: Callable, template: str, redirect_to: str
+    request: HttpRequest, application: Case, *, delete: CaseAction, template: str, redirect_to: str
 ) -> HttpResponse:
     """The page that deletes a draft the citizen owns (the caller checks that it is still a draft)."""
     return confirm_case_action(
@@ -102,11 +109,11 @@ def delete_draft_case(
 def confirmation_views(
     namespace: str,
     *,
-    get_case: Callable,
+    get_case: Callable[[HttpRequest, str], Case],
     withdrawable: Collection[str],
-    withdraw: Callable,
-    delete_draft: Callable,
-) -> tuple[Callable, Callable]:
+    withdraw: CaseAction,
+    delete_draft: CaseAction,
+) -> tuple[CaseView, CaseView]:
     """A service's `withdraw` and `delete_draft` views, for the URLs `<namespace>:withdraw` and `<namespace>:delete`.
 
     `get_case(request, case_number)` finds the citizen's own case (404 for anyone else's); `withdraw` and
@@ -115,13 +122,13 @@ def confirmation_views(
     `<namespace>:detail`, a deleted draft to `<namespace>:index`.
     """
 
-    def detail_url(application):
+    def detail_url(application: Case) -> str:
         return reverse(f"{namespace}:detail", kwargs={"case_number": application.case_number})
 
     @login_required
     @never_cache
     @require_http_methods(["GET", "POST"])
-    def withdraw_view(request, case_number):
+    def withdraw_view(request: HttpRequest, case_number: str) -> HttpResponse:
         """GET asks for confirmation; POST withdraws the application."""
         application = get_case(request, case_number)
         return withdraw_case(
@@ -136,7 +143,7 @@ def confirmation_views(
     @login_required
     @never_cache
     @require_http_methods(["GET", "POST"])
-    def delete_draft_view(request, case_number):
+    def delete_draft_view(request: HttpRequest, case_number: str) -> HttpResponse:
         """GET asks for confirmation; POST deletes the draft with everything saved in it."""
         application = get_case(request, case_number)
         if application.status != DRAFT:

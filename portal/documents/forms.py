@@ -1,6 +1,9 @@
 """PrivateFileField: a service form's upload, validated in clean() and kept across a re-displayed form."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -12,6 +15,14 @@ from django.utils.translation import gettext_lazy as _
 from . import services
 from .models import Document
 from .validation import UploadRules, accepted_list
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+    # The mixin comes before forms.Form in a form class.
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
 
 TOKEN_SUFFIX = "__kept"  # noqa: S105 - a form field suffix, not a secret  # nosec B105
 
@@ -91,8 +102,8 @@ class PrivateFileField(forms.FileField):
     def __init__(self, *, rules: UploadRules | None = None, kind: str = "", **kwargs):
         self.rules = rules or UploadRules()
         self.kind = kind
-        self.owner = None
-        self._document = None
+        self.owner: User | None = None
+        self._document: Document | None = None
         kwargs.setdefault("allow_empty_file", False)
         super().__init__(**kwargs)
         if not self.help_text:
@@ -155,10 +166,10 @@ class PrivateFileField(forms.FileField):
         return not self.disabled and data is not None
 
 
-class PrivateUploadFormMixin:
+class PrivateUploadFormMixin(_FormBase):
     """Give every PrivateFileField of the form its owner: `MyForm(request.POST, request.FILES, owner=request.user)`."""
 
-    def __init__(self, *args, owner, **kwargs):
+    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
         for field in self.fields.values():

@@ -109,7 +109,11 @@ def document_from_token(*, token: str, owner, kind: str | None = None) -> Docume
         return None
     if not isinstance(payload, dict) or (kind is not None and payload.get("k") != kind):
         return None
-    return Document.objects.filter(public_id=payload.get("d"), owner=owner, kind=payload.get("k")).first()
+    return Document.objects.filter(
+        public_id=payload.get("d"),  # type: ignore[misc]  # None is a valid lookup (IS NULL): then nothing matches
+        owner=owner,
+        kind=payload.get("k"),
+    ).first()
 
 
 def _keep_salt(owner_pk) -> str:
@@ -175,7 +179,11 @@ def documents_purge_unattached(*, older_than: timedelta = timedelta(days=2)) -> 
         with transaction.atomic():
             # Re-check inside the transaction: the owner may have attached it a moment ago.
             if Document.objects.filter(pk=document.pk, case_id__isnull=True).delete()[0]:
-                transaction.on_commit(lambda name=document.file.name: private_storage.delete(name))
+
+                def delete_file(name: str | None = document.file.name) -> None:
+                    private_storage.delete(name)
+
+                transaction.on_commit(delete_file)
                 removed += 1
     if removed:
         logger.info("purged %d unattached documents", removed)

@@ -6,7 +6,9 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -27,7 +29,12 @@ class PrivateStorage(FileSystemStorage):
     base URL: nothing under it is ever reachable by a public address.
     """
 
-    def __init__(self):
+    if TYPE_CHECKING:
+        # Never None here: __init__ sets both.
+        file_permissions_mode: int
+        directory_permissions_mode: int
+
+    def __init__(self) -> None:
         super().__init__(file_permissions_mode=0o640, directory_permissions_mode=0o750)
 
     @property
@@ -84,7 +91,7 @@ class PrivateStorage(FileSystemStorage):
             raise
         return str(name).replace("\\", "/")
 
-    def save_if_claimed(self, name: str, data: bytes, claim) -> bool:
+    def save_if_claimed(self, name: str, data: bytes, claim: Callable[[], object]) -> bool:
         """Store `data` under `name` only if `claim()` (a conditional UPDATE, run in a transaction) wins.
 
         The bytes are written and fsynced to a temporary file first; the rename into place happens inside the
@@ -125,7 +132,7 @@ def _s3_storage_class():
         def url(self, name, parameters=None, expire=None, http_method=None):
             raise ValueError("Private files have no URL; link to the documents:download view instead.")
 
-        def save_if_claimed(self, name: str, data: bytes, claim) -> bool:
+        def save_if_claimed(self, name: str, data: bytes, claim: Callable[[], object]) -> bool:
             # An object PUT is atomic: readers see the old object or the new one, never half. Writing inside the
             # claiming transaction means a failed upload rolls the claim back, and only the winner ever writes.
             with transaction.atomic():

@@ -295,7 +295,7 @@ def reencode_image(data: bytes, fmt: str, rules: UploadRules) -> CheckedFile:
         raise _damaged()
     pil_format = {"jpeg": "JPEG", "png": "PNG"}[fmt]
     try:
-        im = Image.open(io.BytesIO(data), formats=[pil_format])
+        im: Image.Image = Image.open(io.BytesIO(data), formats=[pil_format])
         if im.width * im.height > rules.pixel_limit:
             raise _too_many_pixels(im.width, im.height, rules)
         im.load()
@@ -400,7 +400,7 @@ def check_pdf(data: bytes) -> None:
             )
         if len(reader.pages) == 0:
             raise _damaged()
-        seen = set()
+        seen: set[tuple[int, int]] = set()
         stack = [reader.trailer]
         visited = 0
         while stack:

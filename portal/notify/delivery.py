@@ -13,6 +13,7 @@ import smtplib
 import time
 from datetime import timedelta
 from email.utils import make_msgid
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -99,7 +100,7 @@ def _record_failure(message, error: str, *, permanent: bool) -> str:
     now = timezone.now()
     attempts = message.attempts + 1
     if permanent or attempts >= settings.NOTIFY_MAX_ATTEMPTS:
-        fields = {"status": MessageStatus.FAILED, "next_attempt_at": None}
+        fields: dict[str, Any] = {"status": MessageStatus.FAILED, "next_attempt_at": None}
         outcome = "failed"
     else:
         fields = {"status": MessageStatus.PENDING, "next_attempt_at": now + backoff(attempts)}

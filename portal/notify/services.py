@@ -5,6 +5,7 @@ If the broker is down when the transaction commits, nothing is lost: the beat re
 """
 
 import logging
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -13,6 +14,9 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from .models import Channel, OutboxMessage
+
+if TYPE_CHECKING:
+    from django.template.backends.django import Template as DjangoBackendTemplate
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +68,9 @@ def render_message(template: str, context: dict, language: str | None = None) ->
                 continue
             if part.endswith(".txt"):
                 # Plain text is not HTML: without this, "&" in a name would arrive as "&amp;".
-                parts[part] = compiled.template.render(Context(ctx, autoescape=False)).strip()
+                # The DjangoTemplates backend's wrapper: its .template renders with a Context of our own.
+                django_template = cast("DjangoBackendTemplate", compiled).template
+                parts[part] = django_template.render(Context(ctx, autoescape=False)).strip()
             else:
                 parts[part] = compiled.render(ctx).strip()
     if "subject.txt" in parts:

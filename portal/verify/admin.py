@@ -1,6 +1,12 @@
 """Issued documents (read-only, scoped to the issuing office), their downloads and the verification log."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -11,22 +17,28 @@ from portal.bigtables import EstimatedCountPaginator, IndexedValuesFieldListFilt
 from .codes import normalize_code
 from .models import IssuedDocument, IssuedDocumentAccess, VerificationLog
 
+if TYPE_CHECKING:
+    # The mixin always comes before ModelAdmin in an admin class.
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
 
-class ReadOnlyAdminMixin:
+
+class ReadOnlyAdminMixin(_ModelAdmin):
     """Rows written only by the services: staff look, never add, change or delete."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
 @admin.register(IssuedDocument)
-class IssuedDocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class IssuedDocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[IssuedDocument]):
     office_fields = ("issuing_office",)
     list_display = (
         "code",
@@ -70,22 +82,24 @@ class IssuedDocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.Mode
     readonly_fields = fields
 
     @admin.display(description=_("holder"))
-    def masked_holder(self, obj):
+    def masked_holder(self, obj: IssuedDocument) -> str:
         return obj.masked_holder_name
 
     @admin.display(description=_("PDF"))
-    def download(self, obj):
+    def download(self, obj: IssuedDocument) -> str:
         if not obj.file:
             return "-"
         return format_html('<a href="{}">{}</a>', reverse("verify:download", args=[obj.code]), _("Download (logged)"))
 
-    def has_view_permission(self, request, obj=None):
+    def has_view_permission(self, request: HttpRequest, obj: IssuedDocument | None = None) -> bool:
         return bool(request.user.is_active and request.user.is_staff)
 
-    def has_module_permission(self, request):
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[IssuedDocument], search_term: str
+    ) -> tuple[QuerySet[IssuedDocument], bool]:
         # Codes are read aloud and typed: accept any spelling normalize_code() accepts.
         code = normalize_code(search_term)
         if code:
@@ -94,30 +108,30 @@ class IssuedDocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.Mode
 
 
 @admin.register(IssuedDocumentAccess)
-class IssuedDocumentAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class IssuedDocumentAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[IssuedDocumentAccess]):
     list_display = ("at", "document", "user", "ip")
     list_select_related = ("document", "user")
     raw_id_fields = ("document",)
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 
-    def has_view_permission(self, request, obj=None):
+    def has_view_permission(self, request: HttpRequest, obj: IssuedDocumentAccess | None = None) -> bool:
         return is_administrator(request.user)
 
-    def has_module_permission(self, request):
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return is_administrator(request.user)
 
 
 @admin.register(VerificationLog)
-class VerificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class VerificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[VerificationLog]):
     list_display = ("at", "channel", "result", "document", "client_ip")
     list_filter = ("channel", ("result", IndexedValuesFieldListFilter))
     list_select_related = ("document",)
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 
-    def has_view_permission(self, request, obj=None):
+    def has_view_permission(self, request: HttpRequest, obj: VerificationLog | None = None) -> bool:
         return is_administrator(request.user)
 
-    def has_module_permission(self, request):
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return is_administrator(request.user)

@@ -1,6 +1,9 @@
 """The two ways to verify: by code, and by uploading the PDF."""
 
+from typing import cast
+
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from .codes import normalize_code
@@ -16,7 +19,7 @@ class CodeForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )
 
-    def clean_code(self):
+    def clean_code(self) -> str:
         code = normalize_code(self.cleaned_data["code"])
         if code is None:
             raise forms.ValidationError(
@@ -32,12 +35,13 @@ class PdfForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
 
-    def clean_pdf(self):
-        upload = self.cleaned_data["pdf"]
-        if upload.size > PDF_MAX_BYTES:
+    def clean_pdf(self) -> bytes:
+        upload: UploadedFile[bytes] = self.cleaned_data["pdf"]
+        # forms.FileField has refused an upload without a size (empty)
+        if cast("int", upload.size) > PDF_MAX_BYTES:
             raise forms.ValidationError(_("The file is larger than 5 MB."), code="too_large")
         upload.seek(0)
-        data = upload.read(PDF_MAX_BYTES + 1)
+        data: bytes = upload.read(PDF_MAX_BYTES + 1)
         if len(data) > PDF_MAX_BYTES:
             raise forms.ValidationError(_("The file is larger than 5 MB."), code="too_large")
         if not data.startswith(b"%PDF-"):

@@ -84,11 +84,11 @@ class IssuedDocument(models.Model):
             models.Index(fields=["status", "-issued_at"], name="verify_issued_status_at"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.title} {self.code}"
 
     @property
-    def masked_holder_name(self):
+    def masked_holder_name(self) -> str:
         return idnumber.mask_name(self.holder_name)
 
 
@@ -120,7 +120,7 @@ class VerificationLog(models.Model):
         # the index the result filter's choices are read from (portal.bigtables.distinct_values).
         indexes = [models.Index(fields=["result", "-at"], name="verify_log_result_at")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.channel} {self.result} {self.at:%Y-%m-%d %H:%M}"
 
 
@@ -144,5 +144,5 @@ class IssuedDocumentAccess(models.Model):
         verbose_name_plural = _("issued document downloads")
         ordering = ["-at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.document.code} / {self.user_id} / {self.at:%Y-%m-%d %H:%M}"

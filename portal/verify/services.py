@@ -9,12 +9,14 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, DateTimeField, F, IntegerField, Q, Value, When
+from django.db.models import Case, DateTimeField, F, IntegerField, Model, Q, QuerySet, Value, When
+from django.db.models.expressions import Expression
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -28,6 +30,16 @@ from portal.ratelimit import rate_limited_key, recently_limited, redis_client, r
 from .codes import new_code, normalize_code
 from .models import DocumentStatus, IssuedDocument, IssuedDocumentAccess, VerificationLog
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.backends.utils import CursorWrapper
+    from django.db.models.fields import Field
+    from django.db.models.sql.compiler import SQLCompiler
+    from redis import Redis
+
+    from accounts.models import Office, User
+
 logger = logging.getLogger("portal.verify")
 
 ISSUED_DIR = "issued"
@@ -38,7 +50,7 @@ def verify_url(code: str) -> str:
     return settings.SITE_URL + reverse("verify:detail", args=[code])
 
 
-def issued_documents_for_source(source):
+def issued_documents_for_source(source: Model) -> QuerySet[IssuedDocument]:
     """Every document issued for `source` (any model instance), newest generation first."""
     return IssuedDocument.objects.filter(
         source_type=ContentType.objects.get_for_model(type(source)), source_id=source.pk
@@ -50,14 +62,14 @@ def issued_documents_for_source(source):
 
 def issued_document_claim(
     *,
-    source,
+    source: Model,
     generation: int,
     kind: str,
     title: str,
     title_en: str,
-    holder,
+    holder: User | None,
     holder_name: str,
-    issuing_office,
+    issuing_office: Office,
     valid_until: datetime.date | None,
 ) -> tuple[IssuedDocument, bool]:
     """The document for (source, generation), created in status "generating" if there is none yet.
@@ -91,10 +103,10 @@ def issued_document_claim(
             continue
         logger.info("issued document %s claimed for %s #%s generation %s", document.code, kind, source.pk, generation)
         return document, True
-    document = IssuedDocument.objects.filter(**key).first()
-    if document is None:
+    found = IssuedDocument.objects.filter(**key).first()
+    if found is None:
         raise IntegrityError(f"could not claim an issued document for {source_type.model} #{source.pk}")
-    return document, False
+    return found, False
 
 
 def issued_document_path(document: IssuedDocument) -> str:
@@ -133,7 +145,7 @@ def issued_document_store(*, document: IssuedDocument, pdf: bytes) -> IssuedDocu
     return document
 
 
-def issued_document_revoke(*, document: IssuedDocument, by, reason: str) -> IssuedDocument:
+def issued_document_revoke(*, document: IssuedDocument, by: User | None, reason: str) -> IssuedDocument:
     """Revoke a document (valid or still generating) with a reason; revoking a revoked one changes nothing."""
     reason = (reason or "").strip()
     if not reason:
@@ -146,7 +158,14 @@ def issued_document_revoke(*, document: IssuedDocument, by, reason: str) -> Issu
     return document
 
 
-def verification_context(document: IssuedDocument) -> dict:
+class VerificationContext(TypedDict):
+    verification_code: str
+    verification_url: str
+    verification_qr: str  # a data: URI
+    seal: str  # a data: URI
+
+
+def verification_context(document: IssuedDocument) -> VerificationContext:
     """What a certificate template prints for verification: the code, its URL, the QR code and the e-seal."""
     from portal import pdf
 
@@ -169,6 +188,19 @@ class State:
     EXPIRED = "expired"
     NOT_FOUND = "not_found"
     GENERATING = "generating"
+
+
+class VerificationJSON(TypedDict):
+    """The API's answer (views.api)."""
+
+    code: str
+    state: str
+    document_type: str | None
+    holder: str | None
+    issued_on: str | None
+    issuing_office: str | None
+    valid_until: str | None
+    revoked_on: str | None
 
 
 @dataclass(frozen=True)
@@ -201,7 +233,7 @@ class VerificationResult:
     def issuing_office(self) -> str:
         return self.office_name_en or self.office_name if _english() else self.office_name
 
-    def as_json(self) -> dict:
+    def as_json(self) -> VerificationJSON:
         return {
             "code": self.code,
             "state": self.state,
@@ -249,9 +281,17 @@ _LOOKUP_FIELDS = (
 )
 
 
-def _lookup(queryset) -> dict | None:
+# A row of _LOOKUP_FIELDS, as QuerySet.values() gives it.
+LookupRow = dict[str, Any]
+
+
+def _lookup(queryset: QuerySet[IssuedDocument]) -> LookupRow | None:
     rows = list(queryset.values(*_LOOKUP_FIELDS)[:1])
     return rows[0] if rows else None
+
+
+# (SQL, compiler, converters, column names) of the look-up by code, for one database vendor.
+_CompiledLookup = tuple[str, "SQLCompiler", dict[int, Any], list[str]]
 
 
 class _LookupByCode:
@@ -264,7 +304,7 @@ class _LookupByCode:
     _MARK = "\x00code\x00"
     _STATEMENT = "portal_verify_lookup"
 
-    def _prepare(self, connection, cursor, sql):
+    def _prepare(self, connection: BaseDatabaseWrapper, cursor: CursorWrapper, sql: str) -> None:
         # On PostgreSQL a server-side prepared statement, once per database session: planning the join each time
         # cost as much again as the look-up (0.19 ms against 0.10 ms per call). A session is one DB-API connection
         # (PREPARE outlives a rolled-back transaction); a new one, after CONN_MAX_AGE or a failed health check,
@@ -273,12 +313,12 @@ class _LookupByCode:
         if getattr(connection, "_portal_verify_prepared", None) is raw:
             return
         cursor.execute(f"PREPARE {self._STATEMENT} (varchar) AS {sql.replace('%s', '$1')}")
-        connection._portal_verify_prepared = raw
+        connection._portal_verify_prepared = raw  # type: ignore[attr-defined]  # our marker on the wrapper
 
-    def __init__(self):
-        self._compiled = {}
+    def __init__(self) -> None:
+        self._compiled: dict[str, _CompiledLookup] = {}
 
-    def _compile(self, connection):
+    def _compile(self, connection: BaseDatabaseWrapper) -> _CompiledLookup:
         queryset = IssuedDocument.objects.filter(code=self._MARK).order_by().values(*_LOOKUP_FIELDS)[:1]
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
@@ -288,7 +328,7 @@ class _LookupByCode:
         converters = compiler.get_converters([expr for expr, _sql, _alias in compiler.select])
         return sql, compiler, converters, names
 
-    def __call__(self, code: str) -> dict | None:
+    def __call__(self, code: str) -> LookupRow | None:
         # One statement per database vendor (the test tiers and `make run` use SQLite, production PostgreSQL).
         compiled = self._compiled.get(connection.vendor)
         if compiled is None:
@@ -311,7 +351,7 @@ class _LookupByCode:
 _lookup_by_code = _LookupByCode()
 
 
-def _result_for(row: dict | None, code: str) -> VerificationResult:
+def _result_for(row: LookupRow | None, code: str) -> VerificationResult:
     if row is None:
         return VerificationResult(code=code, state=State.NOT_FOUND)
     state = _state(row["status"], row["valid_until"])
@@ -373,7 +413,7 @@ def verify_code_within_limit(
     return result if count <= limit else None
 
 
-def _verify(code: str) -> tuple[dict | None, VerificationResult]:
+def _verify(code: str) -> tuple[LookupRow | None, VerificationResult]:
     normalised = normalize_code(code)
     # One SELECT on the unique index, joined to the office; no ORDER BY (Meta.ordering would only add a sort).
     row = _lookup_by_code(normalised) if normalised else None
@@ -489,7 +529,18 @@ def verification_log_record(*, document_id: int | None, channel: str, result: st
     verification_log_ingest(records=[record], documents_exist=True)
 
 
-def _log_record(*, document_id: int | None, channel: str, result: str, ip: str | None) -> dict:
+class LogRecord(TypedDict):
+    """One buffered verification, as JSON in the Redis list (short keys: millions of them)."""
+
+    u: str  # uuid4 hex: VerificationLog.uid
+    d: int | None  # document id
+    c: str  # channel
+    r: str  # result
+    a: str | None  # client address
+    t: float  # POSIX time
+
+
+def _log_record(*, document_id: int | None, channel: str, result: str, ip: str | None) -> LogRecord:
     return {
         "u": uuid.uuid4().hex,
         "d": document_id,
@@ -500,17 +551,17 @@ def _log_record(*, document_id: int | None, channel: str, result: str, ip: str |
     }
 
 
-def _log_item(record: dict) -> str:
+def _log_item(record: LogRecord) -> str:
     return json.dumps(record, separators=(",", ":"))
 
 
-def verification_log_ingest(*, records: list[dict], documents_exist: bool = False) -> int:
+def verification_log_ingest(*, records: list[LogRecord], documents_exist: bool = False) -> int:
     """Insert log records not inserted before (by uid) and count them for their documents; returns how many.
 
     One transaction of three statements whatever the batch size: the documents still there, the INSERT .. ON
     CONFLICT DO NOTHING RETURNING of the new rows, one UPDATE of the counters of every document concerned.
     """
-    unique = {}
+    unique: dict[uuid.UUID, LogRecord] = {}
     for record in records:
         unique.setdefault(uuid.UUID(record["u"]), record)
     if not unique:
@@ -524,37 +575,40 @@ def verification_log_ingest(*, records: list[dict], documents_exist: bool = Fals
             if not unique:
                 return 0
         inserted = _insert_new_log_rows(unique)
-        counts: dict[int, list] = {}
+        counts: dict[int, tuple[int, datetime.datetime]] = {}  # document id -> (verifications, the latest)
         for uid in inserted:
             record = unique[uid]
             if record["d"] is None:
                 continue
             at = _record_time(record)
-            entry = counts.setdefault(record["d"], [0, at])
-            entry[0] += 1
-            entry[1] = max(entry[1], at)
+            n, latest = counts.get(record["d"], (0, at))
+            counts[record["d"]] = (n + 1, max(latest, at))
         if counts:
             _add_to_counts(counts)
     return len(inserted)
 
 
-def _record_time(record: dict) -> datetime.datetime:
+def _record_time(record: LogRecord) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(record["t"], tz=datetime.UTC)
 
 
-def _insert_new_log_rows(records: dict) -> set[uuid.UUID]:
+def _insert_new_log_rows(records: dict[uuid.UUID, LogRecord]) -> set[uuid.UUID]:
     # Raw SQL because bulk_create(ignore_conflicts=True) cannot say which rows it inserted, and only those count.
     meta = VerificationLog._meta
-    fields = [meta.get_field(name) for name in ("uid", "document", "channel", "result", "at", "client_ip")]
+    # Concrete fields of the model (never reverse relations), each with its column.
+    fields = [
+        cast("Field[Any, Any]", meta.get_field(name))
+        for name in ("uid", "document", "channel", "result", "at", "client_ip")
+    ]
     quote = connection.ops.quote_name
-    params = []
+    params: list[Any] = []
     for uid, record in records.items():
         values = (uid, record["d"], record["c"], record["r"], _record_time(record), record["a"])
         params.extend(field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True))
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    uid_column = quote(meta.get_field("uid").column)
+    uid_column = quote(cast("str", meta.get_field("uid").column))
     # Identifiers from the model's meta; every value is a parameter.
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(quote(cast("str", f.column)) for f in fields)
     rows = ", ".join([row] * len(records))
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} ON CONFLICT ({uid_column}) DO NOTHING"  # noqa: S608  # nosec B608
     sql += f" RETURNING {uid_column}"
@@ -563,8 +617,10 @@ def _insert_new_log_rows(records: dict) -> set[uuid.UUID]:
         return {uuid.UUID(str(value)) for (value,) in cursor.fetchall()}
 
 
-def _add_to_counts(counts: dict[int, list]) -> None:
+def _add_to_counts(counts: dict[int, tuple[int, datetime.datetime]]) -> None:
     """One UPDATE for every document of the batch: count += n, last_verified_at = the later of the two."""
+    added: Expression
+    newest: Expression
     if len(counts) == 1:
         ((pk, (n, latest)),) = counts.items()
         added, newest = Value(n), Value(latest, output_field=DateTimeField())
@@ -614,8 +670,9 @@ def verification_log_drain(*, batch_size: int = LOG_BATCH, time_budget: float = 
     return total
 
 
-def _parse(client, items: list[bytes]) -> list[dict]:
-    records, dead = [], []
+def _parse(client: Redis, items: list[bytes]) -> list[LogRecord]:
+    records: list[LogRecord] = []
+    dead: list[bytes] = []
     for item in items:
         try:
             record = json.loads(item)
@@ -638,13 +695,14 @@ def verification_log_backlog() -> int | None:
     pipe = client.pipeline(transaction=False)
     pipe.llen(LOG_QUEUE)
     pipe.llen(LOG_INFLIGHT)
-    return sum(pipe.execute())
+    lengths: list[int] = pipe.execute()
+    return sum(lengths)
 
 
 # --- downloading -------------------------------------------------------------------------------------
 
 
-def issued_document_may_download(*, user, document: IssuedDocument) -> bool:
+def issued_document_may_download(*, user: User | AnonymousUser, document: IssuedDocument) -> bool:
     """The holder (while the document is valid or expired, not revoked), or staff in scope of the issuing office."""
     if not (user.is_authenticated and user.is_active) or not document.file:
         return False
@@ -658,7 +716,9 @@ def issued_document_may_download(*, user, document: IssuedDocument) -> bool:
     return ids is ALL or document.issuing_office_id in ids
 
 
-def issued_document_record_access(*, document: IssuedDocument, user, ip: str | None = None):
+def issued_document_record_access(
+    *, document: IssuedDocument, user: User, ip: str | None = None
+) -> IssuedDocumentAccess | None:
     """Log a download by someone other than the holder."""
     if document.holder_id == user.pk:
         return None

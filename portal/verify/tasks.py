@@ -6,6 +6,6 @@ from . import services
 
 
 @shared_task(name="portal.verify.tasks.drain_verification_log", ignore_result=True)
-def drain_verification_log():
+def drain_verification_log() -> int:
     # Lock-guarded and idempotent: an overlapping run returns at once, a repeated batch inserts nothing.
     return services.verification_log_drain()

@@ -1,10 +1,11 @@
 """Public verification pages and API (no login), and the holder's / staff's download of an issued PDF."""
 
 import ipaddress
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -16,26 +17,35 @@ from .codes import normalize_code
 from .forms import CodeForm, PdfForm
 from .models import IssuedDocument, VerificationLog
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 # Per client address: (requests, seconds). PDF checks cost a signature validation each, so they get fewer.
 # Settings may override them (the load benchmark lifts the first).
 DEFAULT_LOOKUP_LIMIT = (30, 60)
 DEFAULT_PDF_LIMIT = (10, 60)
 
 
-def _limited(request, scope, setting, default):
+def _limited(request: HttpRequest, scope: str, setting: str, default: tuple[int, int]) -> tuple[bool, int]:
+    limit: int
+    period: int
     limit, period = getattr(settings, setting, default)
     return rate_limited(request, scope, limit=limit, period=period), period
 
 
-def _ip(request):
+def _ip(request: HttpRequest) -> str | None:
     try:
         return str(ipaddress.ip_address(client_ip(request)))
     except ValueError:
         return None
 
 
-def _verify_within_limit(request, code, channel):
+def _verify_within_limit(
+    request: HttpRequest, code: str, channel: str
+) -> tuple[services.VerificationResult | None, int]:
     """(result, period): the verification of `code`, or (None, period) past the client's look-up limit."""
+    limit: int
+    period: int
     limit, period = getattr(settings, "VERIFY_RATE_LIMIT", DEFAULT_LOOKUP_LIMIT)
     result = services.verify_code_within_limit(
         code=code,
@@ -48,7 +58,7 @@ def _verify_within_limit(request, code, channel):
     return result, period
 
 
-def _limited_page(request, period):
+def _limited_page(request: HttpRequest, period: int) -> HttpResponse:
     response = render(request, "verify/limited.html", status=429)
     response["Retry-After"] = str(period)
     return response
@@ -56,7 +66,7 @@ def _limited_page(request, period):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def index(request):
+def index(request: HttpRequest) -> HttpResponse:
     """GET: the code form (a submitted code redirects to its page). POST: check an uploaded PDF."""
     code_form = CodeForm(request.GET if "code" in request.GET else None)
     pdf_form = PdfForm()
@@ -85,7 +95,7 @@ def index(request):
 
 @never_cache
 @require_GET
-def detail(request, code):
+def detail(request: HttpRequest, code: str) -> HttpResponse:
     """The QR target: what the code stands for, in the minimum the rules allow."""
     canonical = normalize_code(code)
     if canonical and canonical != code:
@@ -107,7 +117,7 @@ def detail(request, code):
 
 @never_cache
 @require_GET
-def api(request, code):
+def api(request: HttpRequest, code: str) -> HttpResponse:
     """JSON for machines: {"code","state","document_type","holder","issued_on","issuing_office",...}."""
     result, period = _verify_within_limit(request, code, VerificationLog.Channel.API)
     if result is None:
@@ -125,7 +135,7 @@ def api(request, code):
 
 @require_GET
 @login_required
-def download(request, code):
+def download(request: HttpRequest, code: str) -> HttpResponseBase:
     """The issued PDF, for its holder or for staff whose offices include the issuing office; 404 to anyone else."""
     canonical = normalize_code(code)
     document = IssuedDocument.objects.filter(code=canonical).first() if canonical else None
@@ -135,7 +145,8 @@ def download(request, code):
         handle = document.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    services.issued_document_record_access(document=document, user=request.user, ip=_ip(request))
+    user = cast("User", request.user)  # login_required
+    services.issued_document_record_access(document=document, user=user, ip=_ip(request))
     response = FileResponse(
         handle, as_attachment=True, filename=f"{document.kind}-{document.code}.pdf", content_type="application/pdf"
     )

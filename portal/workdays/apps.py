@@ -9,7 +9,7 @@ class WorkdaysConfig(AppConfig):
     label = "workdays"
     verbose_name = _("Working-day calendar")
 
-    def ready(self):
+    def ready(self) -> None:
         from celery.signals import task_prerun
         from django.core.signals import request_started
 

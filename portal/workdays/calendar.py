@@ -97,14 +97,14 @@ def library_covers(year: int) -> bool:
 
 
 @functools.lru_cache(maxsize=4)
-def _complete_years(version) -> frozenset[int]:
+def _complete_years(version: object) -> frozenset[int]:
     from .models import CalendarYear
 
     return frozenset(CalendarYear.objects.filter(complete=True).order_by().values_list("year", flat=True))
 
 
 @functools.lru_cache(maxsize=128)
-def _year(year: int, version) -> _Year:
+def _year(year: int, version: object) -> _Year:
     from .models import CalendarDay, DayKind
 
     lib_official, lib_work = _library_year(year)
@@ -139,9 +139,9 @@ def _year(year: int, version) -> _Year:
 
 
 class _VersionState:
-    def __init__(self):
+    def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.version = None
+        self.version: object = None  # a token from the cache; None before any was read
         self.checked_at = float("-inf")
         self.stale = True
 
@@ -150,7 +150,7 @@ _state = _VersionState()
 _warned_years: set[int] = set()
 
 
-def _current_version():
+def _current_version() -> object:
     """The calendar version this process computes with, re-read from the shared cache when due."""
     now = time.monotonic()
     if not _state.stale and now - _state.checked_at < VERSION_TTL:
@@ -170,12 +170,12 @@ def _current_version():
     return _state.version
 
 
-def mark_stale(**kwargs):
+def mark_stale(**kwargs: object) -> None:
     """Re-read the version before the next lookup (connected to request_started and task_prerun)."""
     _state.stale = True
 
 
-def bump_version():
+def bump_version() -> None:
     """Tell every process that the table changed; call after the change is committed."""
     token = uuid.uuid4().hex
     try:
@@ -190,7 +190,7 @@ def bump_version():
         _state.stale = False
 
 
-def clear_caches():
+def clear_caches() -> None:
     """Forget everything read from the table (tests; after bulk changes outside the admin)."""
     with _state.lock:
         _year.cache_clear()
@@ -209,13 +209,13 @@ def _get_year(year: int) -> _Year:
 # --- the public API ------------------------------------------------------------------------------
 
 
-def _as_date(day) -> datetime.date:
+def _as_date(day: datetime.date) -> datetime.date:
     if isinstance(day, datetime.datetime):
         return timezone.localdate(day) if timezone.is_aware(day) else day.date()
     return day
 
 
-def _warn_provisional(year: int):
+def _warn_provisional(year: int) -> None:
     if year not in _warned_years:
         _warned_years.add(year)
         logger.warning(
@@ -230,7 +230,7 @@ def year_is_official(year: int) -> bool:
     return _get_year(year).official
 
 
-def day_info(day) -> tuple[bool, bool, str]:
+def day_info(day: datetime.date) -> tuple[bool, bool, str]:
     """(is_workday, provisional, source) of one day; source is one of the SOURCE_* names."""
     day = _as_date(day)
     data = _get_year(day.year)
@@ -238,11 +238,11 @@ def day_info(day) -> tuple[bool, bool, str]:
     return bool(data.work[i]), bool(data.provisional[i]), _SOURCES[data.sources[i]]
 
 
-def is_workday(day) -> bool:
+def is_workday(day: datetime.date) -> bool:
     return day_info(day)[0]
 
 
-def add_workdays(start, n: int) -> Deadline:
+def add_workdays(start: datetime.date, n: int) -> Deadline:
     """The N-th working day after `start` (day 0). From a non-working start, the first working day after it is day 1.
 
     Provisional when any day counted over, (start, deadline], is an estimate; for n == 0, when the
@@ -278,7 +278,7 @@ def add_workdays(start, n: int) -> Deadline:
         pos = 0
 
 
-def workdays_between(start, end) -> int:
+def workdays_between(start: datetime.date, end: datetime.date) -> int:
     """Working days in (start, end]; 0 when end is not after start."""
     start, end = _as_date(start), _as_date(end)
     if end <= start:

@@ -27,7 +27,7 @@ class CalendarDay(models.Model):
         verbose_name_plural = _("calendar days")
         ordering = ["date"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.date.isoformat()} {self.get_kind_display()}{f' ({self.name})' if self.name else ''}"
 
 
@@ -51,7 +51,7 @@ class CalendarYear(models.Model):
         verbose_name_plural = _("calendar years")
         ordering = ["-year"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.year)
 
 
@@ -67,5 +67,5 @@ class MissingYearNotice(models.Model):
         verbose_name_plural = _("missing-year notices")
         ordering = ["-year"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.year)

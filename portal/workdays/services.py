@@ -1,6 +1,7 @@
 """Changing the calendar table and watching for missing years: called by the admin, commands and tasks."""
 
 import logging
+from datetime import date
 
 import chinese_calendar
 from django.db import transaction
@@ -17,7 +18,7 @@ class CalendarError(Exception):
     """The calendar operation cannot be done; `str()` is a message for the user."""
 
 
-def _queue_recompute():
+def _queue_recompute() -> None:
     from portal.cases.tasks import recompute_provisional_deadlines
 
     recompute_provisional_deadlines.delay()
@@ -35,7 +36,8 @@ def calendar_changed() -> None:
 
 def _official_name(value: str) -> str:
     try:
-        return chinese_calendar.Holiday(value).chinese
+        name: str = chinese_calendar.Holiday(value).chinese
+        return name
     except ValueError:
         return value or ""
 
@@ -70,7 +72,7 @@ def calendar_year_load_official(*, year: int) -> int:
     return len(days)
 
 
-def calendar_check_years(*, today=None) -> list[int]:
+def calendar_check_years(*, today: date | None = None) -> list[int]:
     """Tell the administrators, once per year, that this year or the next has no official calendar.
 
     The notice row's unique year is the guard: of two runs at once, one inserts and notifies, the

@@ -76,7 +76,8 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def load(self):
-        offices = {o.division_code: o for o in Office.objects.filter(kind=Office.Kind.CITY)}
+        # Looked up by ACCOUNTS' office key, None for a citizen (who has no office).
+        offices: dict[str | None, Office] = {o.division_code: o for o in Office.objects.filter(kind=Office.Kind.CITY)}
         for key, parent, kind, name, name_en, code in OFFICES:
             office, _ = Office.objects.get_or_create(
                 name=name,
