@@ -20,7 +20,9 @@ Each id is stable (docs/deploy.md, Environment variables):
     portal.E012  a worker consuming the pdf queue without a signing key (portal/celery.py only)
 """
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -226,7 +228,7 @@ def check_redis_url(app_configs=None, **kwargs):
     return []
 
 
-def _database_problem(db: dict) -> str | None:
+def _database_problem(db: Mapping[str, Any]) -> str | None:
     """What is wrong with the shape of a DATABASES entry parsed from DATABASE_URL, or None."""
     if db["ENGINE"] == "django.db.backends.sqlite3":
         return None if db.get("NAME") and db["NAME"] != ":memory:" else "names no database file"
