@@ -48,11 +48,50 @@ FOUND_LABELS = {
 GREY_TOLERANCE = 16
 GREY_MAX_COLOURED = 0.02
 
-# Long names only in the byte scan: a short one such as /JS turns up by chance inside compressed
-# streams. The structural walk below sees every name, including /JS and #-escaped spellings.
-PDF_RAW_ACTIVE = re.compile(rb"/(?:JavaScript|Launch|EmbeddedFiles?|RichMedia)(?![A-Za-z0-9])")
-PDF_ACTIVE_KEYS = {"/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/EF", "/RichMedia"}
-PDF_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/GoToE", "/RichMediaExecute"}
+# What a PDF may not carry (docs/security.md, "Uploads: what is refused and why"): anything a viewer runs, opens,
+# fetches or sends by itself or on a click. Officers open these files on office PCs; a link or a remote go-to on a
+# UNC path (\\\\host\\share) leaks the Windows credentials of whoever opens it, a script runs in the viewer.
+# Long names only in the byte scan: a short one such as /JS or /URI turns up by chance inside compressed streams.
+# The structural walk below sees every name, including /JS, /AA, /XFA and #-escaped spellings.
+PDF_RAW_ACTIVE = re.compile(
+    rb"/(?:JavaScript|Launch|EmbeddedFiles?|RichMedia[A-Za-z]*|SubmitForm|ImportData|GoToR|GoToE|Rendition|Movie"
+    rb"|Sound)(?![A-Za-z0-9])"
+)
+# Keys whose mere presence is refused: scripts, additional actions (/AA: on page open or close, on a field's focus,
+# on printing …), XFA forms (with their own scripting), attached files, multimedia, URI bases.
+PDF_ACTIVE_KEYS = {
+    "/JavaScript",
+    "/JS",
+    "/AA",
+    "/XFA",
+    "/Launch",
+    "/URI",
+    "/EmbeddedFile",
+    "/EmbeddedFiles",
+    "/EF",
+    "/RichMedia",
+    "/RichMediaContent",
+    "/RichMediaSettings",
+    "/Collection",
+}
+# Action types (/S) refused wherever the action sits: a link annotation, a form field, /OpenAction, /Next chains.
+PDF_ACTIVE_ACTIONS = {
+    "/JavaScript",
+    "/Launch",
+    "/URI",
+    "/GoToR",
+    "/GoToE",
+    "/Thread",
+    "/SubmitForm",
+    "/ImportData",
+    "/Rendition",
+    "/Sound",
+    "/Movie",
+    "/RichMediaExecute",
+    "/GoTo3DView",
+}
+# Annotation types (/Subtype) that play, attach or run something.
+PDF_ACTIVE_ANNOTATIONS = {"/FileAttachment", "/Sound", "/Movie", "/Screen", "/RichMedia", "/3D"}
 PDF_MAX_OBJECTS = 200_000
 
 
@@ -376,22 +415,45 @@ def is_greyscale(im) -> bool:
     return coloured < GREY_MAX_COLOURED * small.width * small.height
 
 
-def check_pdf(data: bytes) -> None:
-    """Accept a PDF that parses, is not encrypted and carries no scripts, actions or attached files."""
-    from pypdf import PdfReader
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
-
-    active = ValidationError(
+def _pdf_active_content() -> ValidationError:
+    return ValidationError(
         _(
-            "This PDF contains scripts, automatic actions or attached files, which are not accepted. "
-            "Print it to a new PDF or scan the paper document, and upload that."
+            "This PDF contains scripts, links, automatic actions, a form with its own program (XFA) or attached "
+            "files, which are not accepted. Open it and print it to a new, plain PDF (“Print to PDF”), or upload "
+            "a photo or scan of the paper document instead."
         ),
         code="active_content",
     )
+
+
+def _pdf_is_active(name: object, value: object) -> bool:
+    """Whether one entry of a PDF dictionary (name → value, value already resolved) makes the file active."""
+    if name in PDF_ACTIVE_KEYS:
+        return True
+    if name == "/S" and value in PDF_ACTIVE_ACTIONS:
+        return True
+    if name == "/Subtype" and value in PDF_ACTIVE_ANNOTATIONS:
+        return True
+    if name == "/FS" and value == "/URL":  # a file specification that names a web address
+        return True
+    # An action run on opening, of any kind; a plain destination array (open at page 1, fit) is no action.
+    return name == "/OpenAction" and isinstance(value, dict)  # pypdf's DictionaryObject is a dict
+
+
+def check_pdf(data: bytes) -> None:
+    """Accept a PDF that parses, is not encrypted and carries no scripts, actions, links, XFA or attached files.
+
+    Two layers: a byte scan for the long names (cheap, and it also sees what a lenient viewer might find that
+    pypdf's parse does not), then a walk of every object pypdf reads, reachable from the trailer or only listed in
+    the cross-reference tables (objects in object streams included; pypdf decodes #-escaped names).
+    """
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
     if not data.startswith(b"%PDF-"):
         raise _damaged()
     if PDF_RAW_ACTIVE.search(data):
-        raise active
+        raise _pdf_active_content()
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -401,7 +463,11 @@ def check_pdf(data: bytes) -> None:
         if len(reader.pages) == 0:
             raise _damaged()
         seen: set[tuple[int, int]] = set()
-        stack = [reader.trailer]
+        stack: list[object] = [reader.trailer]
+        # Objects no page or catalog points to are walked too: a viewer that repairs a file may still find them.
+        for generation, numbers in getattr(reader, "xref", {}).items():
+            stack.extend(IndirectObject(number, generation, reader) for number in numbers)
+        stack.extend(IndirectObject(number, 0, reader) for number in getattr(reader, "xref_objStm", {}))
         visited = 0
         while stack:
             obj = stack.pop()
@@ -416,13 +482,9 @@ def check_pdf(data: bytes) -> None:
                 raise _damaged()
             if isinstance(obj, DictionaryObject):
                 for name, value in obj.items():
-                    if name in PDF_ACTIVE_KEYS:
-                        raise active
-                    if name == "/S" and value.get_object() in PDF_ACTIVE_ACTIONS:
-                        raise active
-                    if name == "/OpenAction" and isinstance(value.get_object(), DictionaryObject):
-                        # An action run on opening; a plain destination array (open at page 1) is harmless.
-                        raise active
+                    resolved = value.get_object() if isinstance(value, IndirectObject) else value
+                    if _pdf_is_active(name, resolved):
+                        raise _pdf_active_content()
                     stack.append(value)
             elif isinstance(obj, ArrayObject):
                 stack.extend(obj)

