@@ -6,6 +6,7 @@ import re
 import struct
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -42,11 +43,14 @@ FOUND_LABELS = {
     "text": gettext_lazy("text file"),
 }
 
-# A pixel counts as coloured when its channels differ by more than this; a photo is grey when
-# fewer than GREY_MAX_COLOURED of its (downscaled) pixels are coloured. JPEG noise in a grey
-# photo stays well under the tolerance; skin, a blue background or clothes are far above it.
+# A pixel counts as coloured when its channels differ by more than this; a photo is grey when fewer than
+# GREY_MAX_COLOURED of the pixels of its central region (GREY_CENTRE of the width and of the height, around the
+# middle, downscaled) are coloured. JPEG noise in a grey photo stays well under the tolerance; a face, a blue
+# background or clothes are far above it. Only the centre is judged: a grey photo in a thin red frame, with coloured
+# bands at the sides or a camera's orange date imprint in a corner is still a black-and-white photo.
 GREY_TOLERANCE = 16
-GREY_MAX_COLOURED = 0.02
+GREY_MAX_COLOURED = 0.05
+GREY_CENTRE = 0.6
 
 # What a PDF may not carry (docs/security.md, "Uploads: what is refused and why"): anything a viewer runs, opens,
 # fetches or sends by itself or on a click. Officers open these files on office PCs; a link or a remote go-to on a
@@ -398,21 +402,32 @@ def _normalise_mode(im, fmt):
     return im
 
 
-def is_greyscale(im) -> bool:
-    """A grey image: a grey mode, or colour channels that (almost) never differ, as in a grey photo saved as RGB."""
+def is_greyscale(im: Any) -> bool:
+    """A grey image: a grey mode, or colour channels that (almost) never differ in the central region of the photo,
+    as in a grey photo saved as RGB, with or without a coloured frame, border or corner imprint around it."""
     from PIL import ImageChops
 
     if im.mode in ("1", "L", "LA", "I", "F") or im.mode.startswith("I;16"):
         return True
     small = im.convert("RGB")
     small.thumbnail((256, 256))
-    r, g, b = small.split()
+    margin = (1 - GREY_CENTRE) / 2
+    width, height = small.size
+    centre = small.crop(
+        (
+            int(width * margin),
+            int(height * margin),
+            max(int(width * (1 - margin)), int(width * margin) + 1),
+            max(int(height * (1 - margin)), int(height * margin) + 1),
+        )
+    )
+    r, g, b = centre.split()
     spread = ImageChops.lighter(
         ImageChops.lighter(ImageChops.difference(r, g), ImageChops.difference(g, b)), ImageChops.difference(r, b)
     )
     histogram = spread.histogram()
     coloured = sum(histogram[GREY_TOLERANCE + 1 :])
-    return coloured < GREY_MAX_COLOURED * small.width * small.height
+    return coloured < GREY_MAX_COLOURED * centre.width * centre.height
 
 
 def _pdf_active_content() -> ValidationError:

@@ -405,6 +405,75 @@ def test_colour_photo_passes_the_photo_rules(citizen):
     assert (document.width, document.height) == (400, 500)
 
 
+def _jpeg(im) -> bytes:
+    out = io.BytesIO()
+    im.save(out, format="JPEG", quality=88)
+    return out.getvalue()
+
+
+def grey_with(decorate, size=(400, 500)) -> bytes:
+    """The black-and-white portrait with something coloured drawn on it by `decorate(draw, width, height)`."""
+    im = Image.open(io.BytesIO(grey_photo_as_rgb(size))).convert("RGB")
+    decorate(ImageDraw.Draw(im), *size)
+    return _jpeg(im)
+
+
+def thin_red_frame(draw, w, h):
+    draw.rectangle((0, 0, w - 1, h - 1), outline=(220, 20, 20), width=6)  # about 5 % of the pixels
+
+
+def coloured_side_bands(draw, w, h):
+    draw.rectangle((0, 0, int(w * 0.18), h), fill=(30, 90, 220))
+    draw.rectangle((int(w * 0.82), 0, w, h), fill=(30, 90, 220))
+
+
+def date_imprint_in_a_corner(draw, w, h):
+    draw.rectangle((int(w * 0.82), int(h * 0.9), w - 4, h - 4), fill=(255, 140, 0))
+
+
+def small_red_seal_in_the_middle(draw, w, h):
+    draw.ellipse((w * 0.45, h * 0.45, w * 0.5, h * 0.5), fill=(230, 0, 0))  # under 1 % of the centre
+
+
+GREY_IN_COLOUR = {
+    "thin_red_frame": thin_red_frame,
+    "coloured_side_bands": coloured_side_bands,
+    "date_imprint_in_a_corner": date_imprint_in_a_corner,
+    "small_red_seal_in_the_middle": small_red_seal_in_the_middle,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("decorate", GREY_IN_COLOUR.values(), ids=GREY_IN_COLOUR.keys())
+def test_black_and_white_photo_with_colour_only_around_it_is_refused(decorate):
+    data = grey_with(decorate)
+    im = Image.open(io.BytesIO(data)).convert("RGB")
+    raw = im.tobytes()
+    pixels = [raw[i : i + 3] for i in range(0, len(raw), 3)]
+    coloured = sum(1 for p in pixels if max(p) - min(p) > 16) / len(pixels)
+    if decorate is thin_red_frame:
+        assert coloured > 0.02, "the frame alone made the whole photo count as colour before"
+    error = refused(data, "photo.jpg", rules=PHOTO_RULES)
+    assert error.code == "greyscale"
+
+
+def pale_portrait_on_white() -> bytes:
+    """A real-looking colour photo with little colour: white background, pale skin, dark grey clothes."""
+    im = Image.new("RGB", (400, 500), (246, 246, 246))
+    draw = ImageDraw.Draw(im)
+    draw.ellipse((150, 90, 250, 230), fill=(238, 214, 198))  # pale skin, channels 40 apart
+    draw.rectangle((150, 70, 250, 110), fill=(30, 30, 30))  # black hair
+    draw.rectangle((90, 300, 310, 500), fill=(70, 70, 74))  # dark clothes
+    return _jpeg(im)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("make", [colour_photo, pale_portrait_on_white], ids=["blue_background", "pale_on_white"])
+def test_real_colour_photo_still_passes_the_colour_rule(citizen, make):
+    document = document_create(owner=citizen, uploaded_file=upload(make()), kind="photo", rules=PHOTO_RULES)
+    assert document.width == 400
+
+
 @pytest.mark.django_db
 def test_greyscale_is_fine_where_colour_is_not_required(citizen):
     document = document_create(owner=citizen, uploaded_file=upload(grey_photo_as_rgb()), kind="id_front")
