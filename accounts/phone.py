@@ -1,15 +1,54 @@
-"""Mainland China mobile numbers, parsed by phonenumbers and stored in E.164."""
+"""Mainland China mobile numbers, parsed by phonenumbers and stored in E.164.
+
+What is typed is checked before phonenumbers sees it: the library reads keypad letters as digits ("139 1236 OOO6"
+becomes +8613912366666, since O is on the 6 key), drops "ext. 12" and accepts dots, slashes and other scripts'
+digits, so a mistyped number would be stored as a stranger's and the confirmation SMS sent to them. Only digits,
+spaces, hyphens, brackets and a leading + are accepted, after NFKC (full-width digits, brackets and the ideographic
+space become their ASCII forms).
+"""
+
+import unicodedata
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .validators import validate_single_line
+
+PHONE_PUNCTUATION = frozenset(" -()")
+
+
+def _check_characters(value: str) -> None:
+    """Refuse a letter or any character but ASCII digits, spaces, hyphens, brackets and one leading +."""
+    validate_single_line(value)  # an invisible character gets its own message
+    for index, ch in enumerate(value):
+        if "0" <= ch <= "9" or ch in PHONE_PUNCTUATION or (ch == "+" and index == 0):
+            continue
+        if ch.isalpha():
+            raise ValidationError(
+                _(
+                    "A phone number has no letters: “%(char)s” is not a digit (was a letter O or I typed for 0 or 1?). "
+                    "Type the number with digits only."
+                ),
+                code="letters",
+                params={"char": ch},
+            )
+        raise ValidationError(
+            _(
+                "A phone number has only digits, spaces, hyphens, brackets and a + at the start; “%(char)s” is not "
+                "accepted."
+            ),
+            code="characters",
+            params={"char": ch},
+        )
+
 
 def normalize_mobile(raw: str) -> str:
     """Return the E.164 form of a mainland mobile number, or raise ValidationError."""
-    value = (raw or "").strip()
+    value = unicodedata.normalize("NFKC", raw or "").strip()
     if not value:
         raise ValidationError(_("Enter your mobile phone number."), code="required")
+    _check_characters(value)
     try:
         parsed = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException:

@@ -164,3 +164,72 @@ def test_form_has_accessible_autocomplete_attributes(client):
     ):
         assert attr in html
     assert 'for="id_real_name"' in html and 'for="id_consent"' in html
+
+
+# --- what a mobile number may be typed with ------------------------------------------------------------
+
+LETTER_MOBILES = {
+    "letter_o_for_zero": ("139 1236 OOO6", "“O” is not a digit"),
+    "lower_case_l_for_one": ("l39 1236 0006", "“l” is not a digit"),
+    "extension": ("13912360006 ext 5", "“e” is not a digit"),
+    "tel_prefix": ("tel:13912360006", "“t” is not a digit"),
+    "full_width_letter_o": ("139 1236 ＯＯＯ6", "“O” is not a digit"),
+    "roman_numeral_one": ("1391236ⅠⅠⅠ6", "“I” is not a digit"),
+}
+
+
+@pytest.mark.parametrize("typed,message", LETTER_MOBILES.values(), ids=LETTER_MOBILES.keys())
+def test_letters_in_a_mobile_number_are_refused_not_read_as_keypad_digits(client, typed, message):
+    response = client.post(reverse("accounts:register"), registration_data(mobile=typed))
+    assert response.status_code == 200
+    (error,) = response.context["form"].errors["mobile"]
+    assert message in error and "digits only" in error
+    assert not User.objects.exists()
+
+
+OTHER_CHARACTERS = {
+    "dots": ("139.1236.0006", "“.”"),
+    "slash": ("139/1236/0006", "“/”"),
+    "arabic_indic_digits": ("١٣٩١٢٣٦٠٠٠٦", "“١”"),
+    "second_plus": ("+86+13912360006", "“+”"),
+    "star": ("*13912360006", "“*”"),
+}
+
+
+@pytest.mark.parametrize("typed,shown", OTHER_CHARACTERS.values(), ids=OTHER_CHARACTERS.keys())
+def test_other_characters_in_a_mobile_number_are_refused(typed, shown):
+    form = RegistrationForm(registration_data(mobile=typed))
+    assert not form.is_valid()
+    (error,) = form.errors["mobile"]
+    assert shown in error and "only digits, spaces, hyphens, brackets" in error
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "１３９１２３６０００６",
+        "+86 (139) 1236-0006",
+        "139 1236 0006",
+        "\u3000139\u30001236\u30000006",
+        "（139）1236－0006",
+    ],
+)
+def test_full_width_digits_and_usual_punctuation_are_accepted(typed):
+    form = RegistrationForm(registration_data(mobile=typed))
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["mobile"] == "+8613912360006"
+
+
+def test_letter_in_a_mobile_number_is_explained_in_chinese(client):
+    client.cookies["portal_language"] = "zh-hans"
+    response = client.post(reverse("accounts:register"), registration_data(mobile="139 1236 OOO6"))
+    assert "“O”不是数字" in response.content.decode()
+
+
+def test_letters_in_a_new_mobile_on_the_profile_are_refused(client, citizen):
+    client.force_login(citizen)
+    data = {"email": citizen.email, "language": "en", "current_password": "Correct-Horse-42", "mobile": "139 1236 OOO6"}
+    response = client.post(reverse("accounts:profile"), data)
+    assert "“O” is not a digit" in response.context["form"].errors["mobile"][0]
+    citizen.refresh_from_db()
+    assert citizen.mobile != "+8613912366666"
