@@ -1,6 +1,7 @@
 """Citizen account forms: registration, login, contact details, confirmation codes, misuse, password reset."""
 
 import unicodedata
+from collections.abc import Iterator
 from typing import Any, cast
 
 from django import forms
@@ -9,9 +10,11 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UsernameField
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from . import idnumber, phone, services
+from .emailaddress import canonical_email, normalize_email
 from .models import User
 from .validators import validate_multiline, validate_single_line
 
@@ -108,8 +111,8 @@ class RegistrationForm(forms.Form):
             )
         return info.number
 
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip()
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
         if services.email_in_use(email=email):
             raise ValidationError(
                 _("This e-mail address is already registered. Log in, or reset your password."), code="duplicate"
@@ -175,6 +178,12 @@ class PortalPasswordResetForm(PasswordResetForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
+    def get_users(self, email: str) -> Iterator[User]:
+        """The active accounts with this mailbox, in whatever spelling it was typed (accounts.emailaddress)."""
+        canonical = canonical_email(email)
+        candidates = User.objects.filter(Q(email=canonical) | Q(email__iexact=email.strip()), is_active=True)
+        return (user for user in candidates if user.has_usable_password() and canonical_email(user.email) == canonical)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         # The same answer whether or not the address is registered: the view shows the "done" page either way.
         for user in self.get_users(self.cleaned_data["email"]):
@@ -208,8 +217,8 @@ class ContactForm(forms.Form):
     def clean_mobile(self):
         return self.cleaned_data["mobile"] or self.user.mobile
 
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip()
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
         if services.email_in_use(email=email, exclude_pk=self.user.pk):
             raise ValidationError(_("This e-mail address is already registered to another account."), code="duplicate")
         return email
@@ -217,7 +226,7 @@ class ContactForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = cast("dict[str, Any]", super().clean())  # Form.clean() returns cleaned_data
         email, mobile = cleaned.get("email"), cleaned.get("mobile")
-        changes_contact = (email is not None and email.lower() != (self.user.email or "").lower()) or (
+        changes_contact = (email is not None and email != canonical_email(self.user.email or "")) or (
             mobile is not None and mobile != self.user.mobile
         )
         if changes_contact:

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.masking import mask_mobile
 
 from . import idnumber, phone
+from .emailaddress import canonical_email, normalize_email
 
 
 class Office(models.Model):
@@ -176,8 +178,21 @@ class User(AbstractUser):
         else:
             self.id_number = None
         if self.email:
-            self.email = self.email.strip()
+            self.email = canonical_email(self.email)  # one spelling per mailbox (accounts.emailaddress)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The admin's forms: the e-mail address in its canonical form, and not another account's mailbox."""
+        super().clean()
+        if self.email:
+            try:
+                self.email = normalize_email(self.email)
+            except ValidationError as exc:
+                raise ValidationError({"email": exc}) from None
+            if User.objects.filter(email=self.email).exclude(pk=self.pk).exists():
+                raise ValidationError(
+                    {"email": _("This e-mail address is already registered to another account.")}, code="duplicate"
+                )
 
     @property
     def masked_id_number(self):

@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -25,6 +25,7 @@ from portal import registry
 from portal.notify import services as notify
 from portal.notify.models import OutboxMessage
 
+from .emailaddress import canonical_email
 from .models import MisuseReport, MobileCode, User
 from .notify import notify_administrators
 from .tokens import email_confirmation_tokens, password_reset_tokens
@@ -244,8 +245,13 @@ def mobile_code_check(*, user: User, code: str) -> None:
 # --- contact details --------------------------------------------------------------------------------
 
 
-def email_in_use(*, email: str, exclude_pk=None) -> bool:
-    return User.objects.filter(email__iexact=email.strip()).exclude(pk=exclude_pk).exists()
+def email_in_use(*, email: str, exclude_pk: int | None = None) -> bool:
+    """Whether another account has this mailbox, in any spelling (case, full width, punycode: accounts.emailaddress).
+
+    Stored addresses are canonical; the case-insensitive match also finds a row a migration had to leave as it
+    was (two accounts already shared the mailbox, docs/security.md)."""
+    canonical = canonical_email(email)
+    return User.objects.filter(Q(email=canonical) | Q(email__iexact=email.strip())).exclude(pk=exclude_pk).exists()
 
 
 def user_update_contact(*, user: User, email: str, mobile: str, language: str) -> dict:
@@ -257,12 +263,13 @@ def user_update_contact(*, user: User, email: str, mobile: str, language: str) -
     old_email = user.email
     with transaction.atomic():
         fields = []
-        if email.strip().lower() != (user.email or "").lower():
-            user.email, user.email_confirmed_at = email.strip(), None
+        email = canonical_email(email)
+        if email != canonical_email(user.email or ""):
+            user.email, user.email_confirmed_at = email, None
             fields += ["email", "email_confirmed_at"]
             result["email"] = True
-        elif email.strip() != user.email:
-            user.email = email.strip()  # only the letter case changed: still the same mailbox
+        elif email != user.email:
+            user.email = email  # another spelling of the same mailbox (letter case, punycode): still confirmed
             fields.append("email")
         if mobile != user.mobile:
             user.mobile, user.mobile_confirmed_at = mobile, None

@@ -224,3 +224,111 @@ def test_officer_cannot_decide_their_own_case_filed_in_another_spelling_of_their
     application.refresh_from_db()
     with pytest.raises(services.TransitionNotAllowed, match="for yourself"):
         services.application_accept(application=application, by=officer)
+
+
+# --- one mailbox, one account: every spelling of an address is the same address -----------------------
+
+MAILBOX = "e8b@bücher.example"
+SPELLINGS = {
+    "upper_case_with_umlaut": "E8B@BÜCHER.EXAMPLE",  # SQLite's LOWER() leaves Ü as it is
+    "punycode": "e8b@xn--bcher-kva.example",
+    "punycode_upper_case": "E8B@XN--BCHER-KVA.EXAMPLE",
+    "full_width_domain": "e8b@ｂüｃｈｅｒ.example",
+    "decomposed_umlaut": "e8b@bu\u0308cher.example",
+}
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_a_second_account_for_the_same_mailbox_is_refused(client, spelling):
+    UserFactory(email=MAILBOX)
+    response = register(client, email=spelling)
+    assert response.status_code == 200
+    assert "already registered" in response.context["form"].errors["email"][0]
+    assert not User.objects.filter(username="adversary").exists()
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_every_spelling_is_stored_in_the_one_canonical_form(client, spelling):
+    response = register(client, email=spelling)
+    assert response.status_code == 302, response.context["form"].errors
+    assert User.objects.get(username="adversary").email == MAILBOX
+
+
+def test_the_database_refuses_a_second_row_for_a_mailbox_on_every_database():
+    from django.db import IntegrityError, transaction
+
+    UserFactory(email="E8B@BÜCHER.EXAMPLE")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UserFactory(email="e8b@xn--bcher-kva.example")  # save() stores the canonical form: the constraint sees it
+
+
+def test_a_domain_that_is_not_a_domain_name_is_refused_with_its_own_message(client):
+    response = register(client, email="e8b@xn--zz.example")
+    assert "is not a valid domain name" in response.context["form"].errors["email"][0]
+
+
+def test_profile_refuses_another_accounts_mailbox_and_keeps_its_own_in_another_spelling(client):
+    UserFactory(email=MAILBOX)
+    me = UserFactory(email="me@bücher.example")
+    client.force_login(me)
+    data = {"language": "en", "current_password": "Correct-Horse-42", "mobile": ""}
+    response = client.post(reverse("accounts:profile"), {**data, "email": "E8B@XN--BCHER-KVA.EXAMPLE"})
+    assert "already registered to another account" in response.context["form"].errors["email"][0]
+    confirmed = User.objects.get(pk=me.pk).email_confirmed_at
+    response = client.post(reverse("accounts:profile"), {"language": "en", "email": "ME@xn--bcher-kva.example"})
+    assert response.status_code == 302, response.context["form"].errors  # the same mailbox: no password needed
+    me.refresh_from_db()
+    assert me.email == "me@bücher.example" and me.email_confirmed_at == confirmed
+
+
+def test_password_reset_finds_the_account_by_any_spelling(client):
+    from portal.notify.models import OutboxMessage
+
+    owner = UserFactory(email=MAILBOX)
+    client.post(reverse("accounts:password_reset"), {"email": "E8B@XN--BCHER-KVA.EXAMPLE"})
+    message = OutboxMessage.objects.get(template="accounts/password_reset")
+    assert message.user_id == owner.pk and message.to == MAILBOX
+
+
+def test_the_admins_user_forms_refuse_another_spelling_of_a_registered_mailbox():
+    from accounts.admin import UserCreationForm
+
+    UserFactory(email=MAILBOX)
+    form = UserCreationForm(
+        {
+            "username": "newstaff",
+            "real_name": "李雷",
+            "email": "E8B@XN--BCHER-KVA.EXAMPLE",
+            "usable_password": "false",
+        }
+    )
+    assert not form.is_valid()
+    assert "already registered" in form.errors["email"][0]
+    form = UserCreationForm(
+        {"username": "newstaff", "real_name": "李雷", "email": "New@XN--BCHER-KVA.EXAMPLE", "usable_password": "false"}
+    )
+    assert form.is_valid(), form.errors
+    assert form.save().email == "new@bücher.example"
+
+
+def test_the_migration_normalises_existing_addresses_and_logs_the_mailboxes_it_cannot(caplog):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("accounts.migrations.0009_canonical_email_addresses")
+    first, second, third, plain = (UserFactory() for _ in range(4))
+    # Rows from before the normalisation, written past save() as older code (or SQLite's LOWER()) let them in.
+    User.objects.filter(pk=first.pk).update(email="E8B@BÜCHER.EXAMPLE")
+    User.objects.filter(pk=second.pk).update(email="e8b@xn--bcher-kva.example")
+    User.objects.filter(pk=third.pk).update(email="Other@Example.TEST")
+    caplog.set_level("WARNING", logger="accounts.migrations")
+    migration.canonical_addresses(apps, None)
+    emails = dict(User.objects.values_list("pk", "email"))
+    assert emails[first.pk] == MAILBOX  # the oldest gets the canonical spelling
+    assert emails[second.pk] == "e8b@xn--bcher-kva.example"  # left for an administrator, and logged
+    assert emails[third.pk] == "other@example.test"
+    assert emails[plain.pk] == plain.email
+    (record,) = caplog.records
+    assert f"user {second.pk} left as it was: user {first.pk}" in record.getMessage()
+    assert "bücher" not in record.getMessage() and "xn--" not in record.getMessage()
