@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -13,9 +14,11 @@ from django.utils.translation import ngettext
 from portal.bigtables import EstimatedCountPaginator
 
 from . import services
+from .forms import check_username_free
 from .idnumber import normalize
 from .models import MisuseReport, Office, User
 from .scoping import ALL, OfficeScopedAdminMixin, is_administrator, scoped_office_ids
+from .usernames import validate_username_characters
 
 if TYPE_CHECKING:
     # The mixin comes before ModelAdmin in an admin class.
@@ -60,15 +63,34 @@ class AdministratorOnlyMixin(_ModelAdmin):
         return False
 
 
-class UserCreationForm(AdminUserCreationForm):
+class UsernameChecksMixin:
+    """The admin's user forms: a new or changed username in the documented characters, not confusable with another."""
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]  # type: ignore[attr-defined]
+        instance = getattr(self, "instance", None)
+        pk = instance.pk if instance is not None else None
+        if pk is not None and username == instance.username:
+            return username  # unchanged: an older name keeps working
+        validate_username_characters(username)
+        return check_username_free(username, exclude_pk=pk)
+
+
+class UserCreationForm(UsernameChecksMixin, AdminUserCreationForm):
     class Meta(AdminUserCreationForm.Meta):
         model = User
         fields = ("username", "real_name", "email")
 
 
+class UserChangeForm(UsernameChecksMixin, DjangoUserChangeForm):
+    class Meta(DjangoUserChangeForm.Meta):
+        model = User
+
+
 @admin.register(User)
 class UserAdmin(AdministratorOnlyMixin, DjangoUserAdmin):
     add_form = UserCreationForm
+    form = UserChangeForm
     list_display = (
         "username",
         "real_name",

@@ -8,7 +8,6 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UsernameField
-from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from . import idnumber, phone, services
 from .emailaddress import canonical_email, normalize_email
 from .models import User
+from .usernames import username_confusable_taken, validate_username_characters
 from .validators import validate_multiline, validate_single_line
 
 
@@ -30,6 +30,21 @@ def axes_username(request, credentials=None):
     if value and len(value) <= 150 and "\x00" not in value:
         value = User.objects.filter(username__iexact=value).values_list("username", flat=True).first() or value
     return value.casefold()
+
+
+def check_username_free(username: str, *, exclude_pk: int | None = None) -> str:
+    """Refuse a username that is taken in another letter case, or that looks like one taken (accounts.usernames)."""
+    if User.objects.filter(username__iexact=username).exclude(pk=exclude_pk).exists():
+        raise ValidationError(_("This username is taken; choose another."), code="duplicate")
+    if username_confusable_taken(username, exclude_pk=exclude_pk):
+        raise ValidationError(
+            _(
+                "This username looks the same as one already taken (some letters and digits look alike, such as "
+                "0 and O, or 1 and l); choose one that is clearly different."
+            ),
+            code="confusable",
+        )
+    return username
 
 
 class MobileField(forms.CharField):
@@ -73,8 +88,11 @@ class RegistrationForm(forms.Form):
     username = UsernameField(
         label=_("Username"),
         max_length=150,
-        validators=[UnicodeUsernameValidator()],
-        help_text=_("The name you log in with: letters, digits and @ . + - _ only."),
+        validators=[validate_username_characters],
+        help_text=_(
+            "The name you log in with: the letters a–z and A–Z, digits, Chinese characters and _ . - only. "
+            "A name that looks like one already taken (such as 0 for O or 1 for l) is refused."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
     )
     password1 = forms.CharField(
@@ -119,11 +137,8 @@ class RegistrationForm(forms.Form):
             )
         return email
 
-    def clean_username(self):
-        username = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
-            raise ValidationError(_("This username is taken; choose another."), code="duplicate")
-        return username
+    def clean_username(self) -> str:
+        return check_username_free(self.cleaned_data["username"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = cast("dict[str, Any]", super().clean())  # Form.clean() returns cleaned_data

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.masking import mask_mobile
 
-from . import idnumber, phone
+from . import idnumber, phone, usernames
 from .emailaddress import canonical_email, normalize_email
 
 
@@ -117,6 +117,9 @@ class User(AbstractUser):
     # Removes AbstractUser's two name fields (one real name instead): a field set to None is no field in Django.
     first_name = None  # type: ignore[assignment]  # removes the field (stubs: always a str)
     last_name = None  # type: ignore[assignment]  # removes the field (stubs: always a str)
+    # The UTS #39 confusable skeleton of the username (accounts.usernames): a new name that looks like one taken is
+    # refused by looking its skeleton up here.
+    username_skeleton = models.CharField(max_length=600, blank=True, editable=False, db_index=True)
     real_name = models.CharField(_("real name"), max_length=60)
     id_number = models.CharField(
         _("resident ID number"),
@@ -179,6 +182,10 @@ class User(AbstractUser):
             self.id_number = None
         if self.email:
             self.email = canonical_email(self.email)  # one spelling per mailbox (accounts.emailaddress)
+        self.username_skeleton = usernames.username_skeleton(self.username)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "username_skeleton"}
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

@@ -332,3 +332,123 @@ def test_the_migration_normalises_existing_addresses_and_logs_the_mailboxes_it_c
     (record,) = caplog.records
     assert f"user {second.pk} left as it was: user {first.pk}" in record.getMessage()
     assert "bücher" not in record.getMessage() and "xn--" not in record.getMessage()
+
+
+# --- usernames: a documented set of characters, and none that looks like one taken ---------------------
+
+REFUSED_CHARACTERS = {
+    "cyrillic_es": ("\u0441itizen", "U+0441"),
+    "cyrillic_ie": ("citiz\u0435n", "U+0435"),
+    "dotless_i": ("c\u0131tizen", "U+0131"),
+    "greek_omicron": ("\u03bffficer_zz", "U+03BF"),
+    "at_sign": ("citizen@home", "U+0040"),
+    "plus": ("citizen+1", "U+002B"),
+    "space": ("wang fang", "U+0020"),
+    "emoji": ("citizen\U0001f600", "U+1F600"),
+    "zero_width_joiner": ("citi\u200dzen", "U+200D"),
+    "hangul": ("시민", "U+C2DC"),
+}
+
+
+@pytest.mark.parametrize("typed,code", REFUSED_CHARACTERS.values(), ids=REFUSED_CHARACTERS.keys())
+def test_username_outside_the_documented_characters_is_refused_naming_the_character(client, typed, code):
+    UserFactory(username="citizen")
+    response = register(client, username=typed)
+    (error,) = response.context["form"].errors["username"]
+    assert "only the letters a–z and A–Z, digits, Chinese characters and _ . -" in error and code in error
+    assert not User.objects.filter(username=typed).exists()
+
+
+def test_full_width_username_is_read_as_ascii_and_is_then_taken(client):
+    UserFactory(username="citizen")
+    response = register(client, username="ｃｉｔｉｚｅｎ")  # Django's UsernameField applies NFKC
+    assert response.context["form"].errors["username"] == ["This username is taken; choose another."]
+
+
+CONFUSABLE = {
+    "zero_for_o": ("officer_zz", "0fficer_zz"),
+    "one_for_l": ("liwei", "1iwei"),
+    "capital_i_for_l": ("liwei", "Iiwei"),
+    "rn_for_m": ("modern", "rnodern"),
+    "m_for_rn": ("rnodern", "modern"),
+    "legacy_cyrillic_account": ("\u0441itizen", "citizen"),  # an older account, from before the character rule
+    "legacy_greek_account": ("\u03bffficer_zz", "officer_zz"),
+}
+
+
+@pytest.mark.parametrize("existing,typed", CONFUSABLE.values(), ids=CONFUSABLE.keys())
+def test_username_that_looks_like_one_taken_is_refused(client, existing, typed):
+    UserFactory(username=existing)
+    response = register(client, username=typed)
+    (error,) = response.context["form"].errors["username"]
+    assert "looks the same as one already taken" in error
+    assert existing not in response.content.decode()  # never says whose
+    assert not User.objects.filter(username=typed).exists()
+
+
+@pytest.mark.parametrize("typed", ["王芳", "wang.fang-1984", "Wang_Fang", "王fang", "liwei2"])
+def test_distinct_usernames_in_the_set_are_accepted(client, typed):
+    UserFactory(username="liwei")
+    response = register(client, username=typed)
+    assert response.status_code == 302, response.context["form"].errors
+    assert User.objects.get(username=typed).username_skeleton
+
+
+def test_username_rules_are_explained_in_chinese(client):
+    client.cookies["portal_language"] = "zh-hans"
+    UserFactory(username="officer_zz")
+    html = register(client, username="0fficer_zz").content.decode()
+    assert "看起来与已有的用户名相同" in html
+    assert "只能包含字母" in register(client, username="\u0441itizen").content.decode()
+
+
+def test_the_admins_user_forms_apply_the_username_rules():
+    from accounts.admin import UserChangeForm, UserCreationForm
+
+    legacy = UserFactory(username="\u0441itizen")  # older than the character rule: keeps its name
+    form = UserCreationForm(
+        {"username": "citizen", "real_name": "李雷", "email": "n@example.test", "usable_password": "false"}
+    )
+    assert not form.is_valid() and "looks the same" in form.errors["username"][0]
+    form = UserCreationForm(
+        {"username": "c\u0131tizen2", "real_name": "李雷", "email": "n@example.test", "usable_password": "false"}
+    )
+    assert not form.is_valid() and "U+0131" in form.errors["username"][0]
+    other = UserFactory(username="officer_zz")
+    change = UserChangeForm(instance=other)
+    data = {**change.initial, "username": "0fficer_zz", "password": other.password}
+    assert UserChangeForm(data, instance=other).is_valid()  # its own skeleton is no conflict
+    data = {**UserChangeForm(instance=legacy).initial, "password": legacy.password}
+    assert UserChangeForm(data, instance=legacy).is_valid(), "an unchanged older name is kept"
+    data["username"] = "officer_zz2"
+    assert UserChangeForm(data, instance=legacy).is_valid()
+    data["username"] = "0FFICER_ZZ"
+    form = UserChangeForm(data, instance=legacy)
+    assert not form.is_valid() and "taken" in form.errors["username"][0]
+
+
+def test_the_migration_fills_the_skeleton_of_existing_users_and_logs_look_alikes(caplog):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("accounts.migrations.0010_username_skeleton")
+    first, second, third = (
+        UserFactory(username="citizen"),
+        UserFactory(username="\u0441itizen"),
+        UserFactory(username="王芳"),
+    )
+    User.objects.update(username_skeleton="")
+    caplog.set_level("WARNING", logger="accounts.migrations")
+    migration.fill_skeletons(apps, None)
+    skeletons = dict(User.objects.values_list("pk", "username_skeleton"))
+    assert skeletons == {first.pk: "citizen", second.pk: "citizen", third.pk: "王芳"}
+    (record,) = caplog.records
+    assert f"users {first.pk}, {second.pk} look alike" in record.getMessage()
+
+
+def test_a_renamed_user_gets_a_new_skeleton():
+    user = UserFactory(username="officer_zz")
+    user.username = "modern"
+    user.save(update_fields=["username"])
+    assert User.objects.get(pk=user.pk).username_skeleton == "rnodern"
