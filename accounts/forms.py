@@ -16,7 +16,7 @@ from . import idnumber, phone, services
 from .emailaddress import canonical_email, normalize_email
 from .models import User
 from .usernames import username_confusable_taken, validate_username_characters
-from .validators import validate_multiline, validate_single_line
+from .validators import normalize_person_name, validate_multiline, validate_person_name, validate_single_line
 
 
 def axes_username(request, credentials=None):
@@ -47,6 +47,20 @@ def check_username_free(username: str, *, exclude_pk: int | None = None) -> str:
     return username
 
 
+class PersonNameField(forms.CharField):
+    """A person's name as on a resident ID card (accounts.validators.PersonNameValidator), normalised: NFKC, the
+    middle dot's look-alikes made "·", single spaces. For every name typed for the certificate or a case."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 60)
+        kwargs["validators"] = [validate_single_line, validate_person_name, *kwargs.get("validators", ())]
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        return normalize_person_name(text) if text else text
+
+
 class MobileField(forms.CharField):
     """A mainland mobile number, cleaned to E.164."""
 
@@ -65,11 +79,13 @@ class MobileField(forms.CharField):
 
 
 class RegistrationForm(forms.Form):
-    real_name = forms.CharField(
+    real_name = PersonNameField(
         label=_("Real name"),
         max_length=60,
-        validators=[validate_single_line],
-        help_text=_("Exactly as on your resident ID card."),
+        help_text=_(
+            "Exactly as on your resident ID card: Chinese characters (or Latin letters), with “·” between the parts "
+            "of a transcribed name."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     id_number = forms.CharField(

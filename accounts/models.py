@@ -13,6 +13,7 @@ from portal.masking import mask_mobile
 
 from . import idnumber, phone, usernames
 from .emailaddress import canonical_email, normalize_email
+from .validators import validate_person_name, validate_single_line
 
 
 class Office(models.Model):
@@ -120,7 +121,7 @@ class User(AbstractUser):
     # The UTS #39 confusable skeleton of the username (accounts.usernames): a new name that looks like one taken is
     # refused by looking its skeleton up here.
     username_skeleton = models.CharField(max_length=600, blank=True, editable=False, db_index=True)
-    real_name = models.CharField(_("real name"), max_length=60)
+    real_name = models.CharField(_("real name"), max_length=60, validators=[validate_single_line, validate_person_name])
     id_number = models.CharField(
         _("resident ID number"),
         max_length=18,

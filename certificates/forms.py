@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
+from accounts.forms import PersonNameField
 from accounts.models import Office
 from accounts.validators import validate_multiline, validate_single_line
 from portal.documents.forms import PrivateFileField, PrivateUploadFormMixin
@@ -144,10 +145,9 @@ class HolderSelfForm(SectionFormMixin, forms.Form):
 
 
 class HolderAgentForm(SectionFormMixin, PrivateUploadFormMixin, forms.Form):
-    holder_name = forms.CharField(
+    holder_name = PersonNameField(
         label=_("Holder's full name"),
         max_length=60,
-        validators=[validate_single_line],
         help_text=_("Exactly as on the holder's ID document."),
         error_messages={"required": _("Enter the full name of the person the certificate is for.")},
     )

@@ -14,6 +14,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber, phone
+from accounts.forms import PersonNameField
 
 
 class Kind:
@@ -211,7 +212,7 @@ def _form_fields(definition: FieldDef) -> dict[str, forms.Field]:
     # PERSON: the name and the ID number, each labelled with the group's label.
     name_field, id_field = definition.form_field_names
     return {
-        name_field: forms.CharField(
+        name_field: PersonNameField(
             label=format_lazy("{} – {}", definition.label, _("Name")),
             max_length=PERSON_NAME_MAX_LENGTH,
             required=definition.required,

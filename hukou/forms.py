@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
+from accounts.forms import PersonNameField
 from accounts.models import Office
 from portal.documents.forms import PrivateFileField, PrivateUploadFormMixin
 from portal.documents.validation import ID_DOCUMENT_RULES
@@ -327,7 +328,7 @@ class DestinationForm(DraftFormMixin, _StationChoicesMixin, forms.Form):
         max_length=120,
         help_text=_("Only for a collective household, e.g. the employer's or school's name."),
     )
-    receiving_householder_name = forms.CharField(
+    receiving_householder_name = PersonNameField(
         label=_("Name of the head of the household you join"),
         required=False,
         max_length=60,
@@ -352,7 +353,7 @@ class DestinationForm(DraftFormMixin, _StationChoicesMixin, forms.Form):
         widget=forms.RadioSelect,
         help_text=_("Only when joining relatives."),
     )
-    receiving_family_member_name = forms.CharField(
+    receiving_family_member_name = PersonNameField(
         label=_("Name of the family member who applies"), required=False, max_length=60
     )
     receiving_family_member_id_number = forms.CharField(
@@ -542,7 +543,7 @@ class DestinationForm(DraftFormMixin, _StationChoicesMixin, forms.Form):
 class _PersonRowForm(DraftFormMixin, forms.Form):
     """One person of a household booklet. A row with nothing typed is blank and ignored."""
 
-    name = forms.CharField(label=_("Name"), required=False, max_length=60)
+    name = PersonNameField(label=_("Name"), required=False, max_length=60)
     id_number = forms.CharField(
         label=_("Resident ID number"),
         required=False,
@@ -601,7 +602,7 @@ class MoverForm(_PersonRowForm):
     guardian_present = forms.BooleanField(
         label=_("Under 16: a guardian from the household they leave applies with them"), required=False
     )
-    guardian_name = forms.CharField(label=_("Guardian's name"), required=False, max_length=60)
+    guardian_name = PersonNameField(label=_("Guardian's name"), required=False, max_length=60)
 
     typed_fields = ("name", "id_number", "relation", "guardian_name")
 
@@ -830,7 +831,7 @@ class OriginForm(DraftFormMixin, _StationChoicesMixin, forms.Form):
         _("It registers the move-out. It may be in another city; if it is outside Henan, apply at the counter."),
         _("Choose the police station of the household you leave."),
     )
-    origin_head_name = forms.CharField(
+    origin_head_name = PersonNameField(
         label=_("Head of the household you leave"),
         max_length=60,
         help_text=_("The head of household written on the booklet's first page, even if they move too."),

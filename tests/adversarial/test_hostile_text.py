@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from accounts import services as account_services
 from accounts.models import MisuseReport, User
 from certificates import services
 from certificates.models import Application, Status
@@ -170,7 +171,9 @@ def hostile(request, station_a, no_tasks, django_capture_on_commit_callbacks):
     """A citizen named `payload` whose agent application carries it in every text field, through the real pages.
 
     The officer accepts it, asks for more information with the payload as the message, and the citizen
-    answers with the payload: every piece of text on the case is hostile.
+    answers with the payload: every piece of text on the case is hostile. Names of people are refused with markup in
+    them (test_names_with_markup_are_refused); the citizen's and the holder's names get the payload in the database,
+    as a name from before that rule would have it, and must be just as inert.
     """
     payload = request.param
     client = Client()
@@ -178,7 +181,7 @@ def hostile(request, station_a, no_tasks, django_capture_on_commit_callbacks):
     response = client.post(
         reverse("accounts:register"),
         {
-            "real_name": payload,
+            "real_name": "王芳",
             "id_number": make_id_number(),
             "mobile": "+8616692816317",
             "email": "hostile@example.test",
@@ -190,8 +193,12 @@ def hostile(request, station_a, no_tasks, django_capture_on_commit_callbacks):
     )
     assert response.status_code == 302, response.context["form"].errors
     user = User.objects.get(username="hostile")
-    assert user.real_name == payload
-    User.objects.filter(pk=user.pk).update(email_confirmed_at=timezone.now(), mobile_confirmed_at=timezone.now())
+    user.real_name = payload  # the confirmation e-mail again, now addressed to the hostile name
+    OutboxMessage.objects.filter(user=user, template="accounts/confirm_email").delete()
+    account_services.email_confirmation_send(user=user)
+    User.objects.filter(pk=user.pk).update(
+        real_name=payload, email_confirmed_at=timezone.now(), mobile_confirmed_at=timezone.now()
+    )
     user.refresh_from_db()
 
     applications = []
@@ -202,13 +209,14 @@ def hostile(request, station_a, no_tasks, django_capture_on_commit_callbacks):
             section_url(application, "holder"),
             {
                 "action": "continue",
-                "holder_name": payload,
+                "holder_name": "李四",
                 "holder_id_type": "resident_id",
                 "holder_id_number": make_id_number(),
                 "authorisation": upload("authorisation.png", portrait_bytes()),
             },
         )
         assert r.status_code == 302, r.content.decode()[:3000]
+        Application.objects.filter(pk=application.pk).update(holder_name=payload)
         r = post_purpose(client, application, action="continue", receiving_organisation=payload, **purpose)
         assert r.status_code == 302
         client.post(section_url(application, "delivery"), {"action": "continue", "delivery": "electronic"})
@@ -236,6 +244,22 @@ def hostile(request, station_a, no_tasks, django_capture_on_commit_callbacks):
         application.refresh_from_db()
         assert payload in (application.holder_name, application.receiving_organisation)
     return {"payload": payload, "client": client, "user": user, "applications": applications, "officer": officer}
+
+
+@pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
+def test_names_with_markup_are_refused(client, agent_draft, payload):
+    response = client.post(
+        section_url(agent_draft, "holder"),
+        {"action": "leave", "holder_name": payload, "holder_id_type": "resident_id", "holder_id_number": ""},
+    )
+    assert response.status_code == 400
+    assert "A name may contain only Chinese characters" in response.content.decode()
+    response = Client().post(
+        reverse("accounts:register"),
+        {"real_name": payload, "id_number": make_id_number(), "username": "n", "consent": "on"},
+        HTTP_COOKIE="portal_language=en",
+    )
+    assert any("A name may contain only" in e for e in response.context["form"].errors["real_name"])
 
 
 def test_citizen_pages_show_it_as_text(hostile):
