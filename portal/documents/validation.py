@@ -1,10 +1,13 @@
 """Decide what an upload really is, check it against the rules and re-encode images: pure functions, no database."""
 
+import contextlib
 import io
 import logging
 import re
 import struct
+import threading
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -341,7 +344,8 @@ def reencode_image(data: bytes, fmt: str, rules: UploadRules) -> CheckedFile:
         im: Image.Image = Image.open(io.BytesIO(data), formats=[pil_format])
         if im.width * im.height > rules.pixel_limit:
             raise _too_many_pixels(im.width, im.height, rules)
-        im.load()
+        with _truncated_images_refused():
+            im.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own limit (with warnings raised as errors, the warning too): still the pixel message.
         raise _too_many_pixels(size[0], size[1], rules) from None
@@ -388,6 +392,25 @@ def reencode_image(data: bytes, fmt: str, rules: UploadRules) -> CheckedFile:
     else:
         im.save(out, format="PNG", compress_level=6)
     return CheckedFile(data=out.getvalue(), format=fmt, width=width, height=height)
+
+
+_PIL_TRUNCATION_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _truncated_images_refused() -> Iterator[None]:
+    """Decode with Pillow's LOAD_TRUNCATED_IMAGES off. WeasyPrint turns it on for the whole process when it is
+    imported (any PDF rendered in a web or worker process), after which a cut-off upload would decode silently,
+    its missing part filled with grey, and be stored as a photo."""
+    from PIL import ImageFile
+
+    with _PIL_TRUNCATION_LOCK:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 def _normalise_mode(im, fmt):

@@ -510,6 +510,17 @@ def test_empty_and_truncated_files_are_refused():
 
 
 @pytest.mark.django_db
+def test_truncated_images_are_refused_even_after_weasyprint_was_imported():
+    import weasyprint  # noqa: F401 - it turns Pillow's LOAD_TRUNCATED_IMAGES on for the whole process
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    assert refused(colour_photo()[:600], "cut.jpg").code == "damaged"
+    assert refused(colour_photo(fmt="PNG")[:2000], "cut.png").code == "damaged"
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True, "WeasyPrint's setting is restored for its own images"
+
+
+@pytest.mark.django_db
 def test_valid_pdf_is_accepted_unchanged(citizen):
     data = pdf_bytes()
     document = document_create(
