@@ -53,6 +53,8 @@ MAINLAND_PROVINCES = frozenset(
         "65",
     }
 )
+# parse()'s warning for a county code that python-stdnum's table has never had (in no year).
+COUNTY_CODE_UNKNOWN = "county_code_unknown"
 # Residence permits for Hong Kong, Macao and Taiwan residents (810000, 820000, 830000).
 RESIDENCE_PERMIT_PREFIXES = ("81", "82", "83")
 
@@ -151,8 +153,23 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdInfo:
         ric.get_birth_place(number)
     except Exception:  # noqa: BLE001 - the county table is advisory only; it may raise KeyError too
         warnings.append("county_code_unknown_for_birth_year")
+        # A code that came into force after the birth year is normal (the number was issued later); a code the
+        # table has never had is worth a look by staff, and a word to the citizen (county_code_notice).
+        if not county_code_in_table(number[:6]):
+            warnings.append(COUNTY_CODE_UNKNOWN)
     sex = "M" if int(number[16]) % 2 == 1 else "F"
     return IdInfo(number=number, sex=sex, birth_date=birth_date, area_code=number[:6], warnings=tuple(warnings))
+
+
+def county_code_in_table(area_code: str) -> bool:
+    """Whether python-stdnum's table of county codes has `area_code` in any year."""
+    from stdnum import numdb
+
+    try:
+        found = numdb.get("cn/loc").info(area_code)
+    except Exception:  # noqa: BLE001 - advisory only
+        return True
+    return any("county" in props for _part, props in found)
 
 
 def validate_id_number(value: str) -> None:
@@ -183,3 +200,30 @@ def mask_name(name: str) -> str:
 def age_on(birth_date: datetime.date, day: datetime.date) -> int:
     """Completed years on `day` (a person turning 16 tomorrow is 15 today)."""
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def county_code_notice(number: str | None, *, for_staff: bool = False) -> str:
+    """A plain-words notice when a valid number's first six digits are in no year of the county-code table, else "".
+
+    Recomputed from the number each time (nothing is stored): parse() only warns, since a number keeps the code in
+    force when it was issued (DESIGN.md section 5) — a code newer than the birth year is normal and gets no notice.
+    The citizen is told to carry on; staff are told to check."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    try:
+        info = parse(number or "")
+    except DjangoValidationError:
+        return ""
+    if COUNTY_CODE_UNKNOWN not in info.warnings:
+        return ""
+    if for_staff:
+        message = _(
+            "The first six digits (%(code)s) are not a county code in our table. They may be right (codes change "
+            "over the years): compare them with the ID card or the household register."
+        )
+    else:
+        message = _(
+            "The first six digits of your ID number (%(code)s) are not a county code we know. If they are right, "
+            "carry on — staff will check them."
+        )
+    return str(message % {"code": info.area_code})

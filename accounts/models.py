@@ -207,6 +207,11 @@ class User(AbstractUser):
         return idnumber.mask(self.id_number or "")
 
     @property
+    def id_number_notice(self) -> str:
+        """The citizen's notice when the ID number's county code is not in the table (recomputed, never stored)."""
+        return idnumber.county_code_notice(self.id_number)
+
+    @property
     def masked_mobile(self):
         return mask_mobile(self.mobile)
 

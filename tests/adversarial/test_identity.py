@@ -452,3 +452,56 @@ def test_a_renamed_user_gets_a_new_skeleton():
     user.username = "modern"
     user.save(update_fields=["username"])
     assert User.objects.get(pk=user.pk).username_skeleton == "rnodern"
+
+
+# --- an ID number whose county code is in no table: told, not thrown away ---------------------------------
+
+UNKNOWN_COUNTY = with_check("41019919900101001")  # 410199: Zhengzhou has no county 99
+
+
+def test_registration_tells_the_citizen_about_an_unknown_county_code(client):
+    response = register(client, id_number=UNKNOWN_COUNTY)
+    assert response.status_code == 302
+    notice = "The first six digits of your ID number (410199) are not a county code we know"
+    welcome = client.get(response["Location"]).content.decode()
+    assert notice in welcome and "staff will check them" in welcome
+    assert notice in client.get(reverse("accounts:profile")).content.decode()
+    assert User.objects.get(username="adversary").id_number == UNKNOWN_COUNTY  # nothing else stored
+
+
+@pytest.mark.parametrize("number", [VALID, "410102198906169082"], ids=["code_newer_than_the_birth_year", "known"])
+def test_no_notice_for_a_county_code_in_the_table(client, number):
+    response = register(client, id_number=number)
+    assert response.status_code == 302
+    assert 'data-testid="id-number-notice"' not in client.get(reverse("accounts:profile")).content.decode()
+
+
+def test_the_notice_is_in_chinese_too(client):
+    client.cookies["portal_language"] = "zh-hans"
+    register(client, id_number=UNKNOWN_COUNTY)
+    assert (
+        "您身份证号码的前六位数字（410199）不是我们已知的县级行政区划代码"
+        in client.get(reverse("accounts:profile")).content.decode()
+    )
+
+
+def test_the_officer_sees_the_notice_beside_the_applicant_on_the_review_page(staff_client, station_a, officer_a):
+    from tests.certificates.backoffice import make_application
+
+    unknown = make_application(station_a, applicant=UserFactory(id_number=UNKNOWN_COUNTY))
+    known = make_application(station_a, applicant=UserFactory(id_number="410102198906169082"))
+    client = staff_client(officer_a)
+    client.cookies["portal_language"] = "en"
+    html = client.get(reverse("admin:certificates_application_change", args=[unknown.pk])).content.decode()
+    assert 'data-testid="ncr-id-number-notice"' in html
+    assert "The first six digits (410199) are not a county code in our table" in html
+    html = client.get(reverse("admin:certificates_application_change", args=[known.pk])).content.decode()
+    assert 'data-testid="ncr-id-number-notice"' not in html
+
+
+def test_the_staff_notice_is_recomputed_from_any_number_and_silent_on_others():
+    from accounts.templatetags.accounts_tags import id_number_notice
+
+    assert "410199" in id_number_notice(UNKNOWN_COUNTY)
+    for other in ("", None, "E12345678", VALID[:17] + "0", VALID):
+        assert id_number_notice(other) == ""
