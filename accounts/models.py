@@ -1,6 +1,6 @@
 """The one User (real-name), the tree of offices, and staff roles."""
 
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -175,7 +175,7 @@ class User(AbstractUser):
     def __str__(self):
         return f"{self.real_name} ({self.username})" if self.real_name else self.username
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.id_number:
             info = idnumber.parse(self.id_number)
             self.id_number, self.sex, self.birth_date = info.number, info.sex, info.birth_date

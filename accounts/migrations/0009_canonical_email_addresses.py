@@ -7,6 +7,7 @@ administrator to settle with the holders. Nothing is deleted or merged here.
 """
 
 import logging
+from typing import Any
 
 from django.db import migrations
 from django.db.models.functions import Lower
@@ -16,7 +17,7 @@ from accounts.emailaddress import canonical_email
 logger = logging.getLogger("accounts.migrations")
 
 
-def canonical_addresses(apps, schema_editor):
+def canonical_addresses(apps: Any, schema_editor: Any) -> None:
     User = apps.get_model("accounts", "User")
     changed = []
     for pk, email in User.objects.order_by("pk").values_list("pk", "email").iterator(chunk_size=2000):

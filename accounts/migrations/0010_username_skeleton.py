@@ -5,6 +5,7 @@ by account numbers so that an administrator can look at them. New names are chec
 """
 
 import logging
+from typing import Any
 
 from django.db import migrations, models
 
@@ -13,7 +14,7 @@ from accounts.usernames import username_skeleton
 logger = logging.getLogger("accounts.migrations")
 
 
-def fill_skeletons(apps, schema_editor):
+def fill_skeletons(apps: Any, schema_editor: Any) -> None:
     User = apps.get_model("accounts", "User")
     batch = []
     for user in User.objects.order_by("pk").only("pk", "username").iterator(chunk_size=2000):
