@@ -70,7 +70,7 @@ class UsernameChecksMixin:
         username = self.cleaned_data["username"]  # type: ignore[attr-defined]
         instance = getattr(self, "instance", None)
         pk = instance.pk if instance is not None else None
-        if pk is not None and username == instance.username:
+        if instance is not None and pk is not None and username == instance.username:
             return username  # unchanged: an older name keeps working
         validate_username_characters(username)
         return check_username_free(username, exclude_pk=pk)

@@ -56,7 +56,7 @@ class PersonNameField(forms.CharField):
         kwargs["validators"] = [validate_single_line, validate_person_name, *kwargs.get("validators", ())]
         super().__init__(**kwargs)
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: Any) -> str | None:
         text = super().to_python(value)
         return normalize_person_name(text) if text else text
 
