@@ -157,7 +157,7 @@ def test_redis_urls_that_name_a_server_pass(url):
 
 
 @pytest.mark.parametrize(
-    ("db", "problem"),
+    ("database", "problem"),
     [
         ({"ENGINE": "django.db.backends.postgresql", "HOST": "", "NAME": "portal"}, "names no host"),
         ({"ENGINE": "django.db.backends.postgresql", "HOST": "db.internal", "NAME": ""}, "names no database"),
@@ -167,8 +167,8 @@ def test_redis_urls_that_name_a_server_pass(url):
         ({"ENGINE": "django.db.backends.sqlite3", "HOST": "", "NAME": "/srv/portal/db.sqlite3"}, None),
     ],
 )
-def test_database_url_shapes(db, problem):
-    assert _database_problem(db) == problem
+def test_database_url_shapes(database, problem):
+    assert _database_problem(database) == problem
 
 
 # --- from the environment, as a deployment sees them -------------------------------------------------------------
