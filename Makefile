@@ -12,7 +12,7 @@ PORT ?= 8000
 # usernames, accounts/usernames.py); Chromium for the browser tests and pdftoppm + zbarimg (QR decoding) for the tests only.
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-zenhei fonts-noto-cjk gettext python3-venv \
 	libicu-dev pkg-config g++
-TEST_DEBS := $(RUN_DEBS) chromium poppler-utils zbar-tools
+TEST_DEBS := $(RUN_DEBS) chromium poppler-utils zbar-tools nginx
 DEV_ENV := DEBUG=1 STAFF_MFA_REQUIRED=0 SITE_URL=http://$(HOST):$(PORT)
 
 .PHONY: run test test-services setup sysdeps-run sysdeps-test messages migrate demo lint scan bench load clean
