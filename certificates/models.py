@@ -1,12 +1,16 @@
-"""No-criminal-record applications, the criminal-record register, and the certificates issued."""
+"""No-criminal-record applications, the criminal-record register, its import jobs, and the certificates issued."""
+
+import uuid
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
 from portal.cases.models import Case
+from portal.documents.storage import private_storage
 
 CLOCK_WORKING_DAYS = 3  # 3 working days from acceptance (docs/services.md#certificate-of-no-criminal-record)
 
@@ -133,10 +137,25 @@ class Application(Case):
         return self.get_reason_display()
 
 
+def new_record_id() -> str:
+    """The id of a record entered here rather than imported from the source register (or from before record ids)."""
+    return f"local-{uuid.uuid4().hex}"
+
+
+# Open applications: waiting for a decision, so a change in the register can still change the outcome.
+REGISTER_OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED)
+
+
 class CriminalRecord(models.Model):
     """One effective court judgment in the criminal-record register (imported by administrators)."""
 
-    id_number = models.CharField(_("ID number"), max_length=18, db_index=True)
+    record_id = models.CharField(
+        _("record id"),
+        max_length=64,
+        default=new_record_id,
+        help_text=_("The id of the record in the source register."),
+    )
+    id_number = models.CharField(_("ID number"), max_length=18)
     name = models.CharField(_("name"), max_length=60)
     offence = models.CharField(_("offence"), max_length=200)
     court = models.CharField(_("court"), max_length=200)
@@ -146,18 +165,125 @@ class CriminalRecord(models.Model):
         _("sentence (months of imprisonment)"), help_text=_("0 for a sentence without imprisonment.")
     )
     age_at_offence = models.PositiveSmallIntegerField(_("age at the time of the offence"))
+    sealed_by_order = models.BooleanField(
+        _("sealed by order"), default=False, help_text=_("Sealed by the register (a court or police order).")
+    )
     imported_at = models.DateTimeField(_("imported"), auto_now_add=True)
-    import_batch = models.CharField(_("import batch"), max_length=64, blank=True, db_index=True)
+    import_batch = models.CharField(_("import batch"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("criminal record")
         verbose_name_plural = _("criminal-record register")
         ordering = ["id_number", "judgment_date"]
+        # Plain b-tree indexes (no varchar_pattern_ops twins): a full import rebuilds each of them on millions of rows.
+        constraints = [models.UniqueConstraint(fields=["record_id"], name="ncr_register_record_id_uniq")]
+        indexes = [
+            models.Index(fields=["id_number"], name="ncr_register_id_number"),
+            models.Index(fields=["import_batch"], name="ncr_register_import_batch"),
+        ]
 
     def __str__(self):
         return f"{idnumber.mask(self.id_number)} {self.offence} ({self.judgment_date})"
 
     @property
     def sealed(self):
-        """Sealed (封存): committed under 18 and sentenced to 5 years or less; it does not prevent the certificate."""
-        return self.age_at_offence < 18 and self.sentence_months <= 60
+        """Sealed (封存): by an order recorded in the register, or committed under 18 and sentenced to 5 years or less.
+        A sealed record does not prevent the certificate."""
+        return self.sealed_by_order or (self.age_at_offence < 18 and self.sentence_months <= 60)
+
+
+class ImportKind(models.TextChoices):
+    FULL = "full", _("Full register (replaces it)")
+    DELTA = "delta", _("Changes (add, correct, seal, remove)")
+
+
+class ImportPhase(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    CHECKING = "checking", _("Checking the file")
+    LOADING = "loading", _("Reading and validating rows")
+    SWAPPING = "swapping", _("Putting the new register in place")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ImportOutcome(models.TextChoices):
+    NONE = "", _("Not finished")
+    IMPORTED = "imported", _("Imported")
+    REJECTED = "rejected", _("Rejected: nothing changed")
+    FAILED = "failed", _("Failed: nothing changed")
+    CANCELLED = "cancelled", _("Cancelled: nothing changed")
+
+
+def register_upload_to(instance, filename):
+    now = timezone.localtime()
+    return f"register/{now:%Y}/{now:%m}/{uuid.uuid4().hex}.csv"
+
+
+class RegisterImport(models.Model):
+    """One import of the criminal-record register: the stored file, who started it, its progress and its report."""
+
+    RUNNING_PHASES = (ImportPhase.CHECKING, ImportPhase.LOADING, ImportPhase.SWAPPING)
+    CANCELLABLE_PHASES = (ImportPhase.QUEUED, ImportPhase.CHECKING, ImportPhase.LOADING)
+    FINISHED_PHASES = (ImportPhase.DONE, ImportPhase.FAILED, ImportPhase.CANCELLED)
+
+    kind = models.CharField(_("kind"), max_length=8, choices=ImportKind.choices, default=ImportKind.FULL)
+    file = models.FileField(_("file"), storage=private_storage, upload_to=register_upload_to, max_length=200)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    file_size = models.PositiveBigIntegerField(_("file size (bytes)"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    phase = models.CharField(_("phase"), max_length=16, choices=ImportPhase.choices, default=ImportPhase.QUEUED)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=ImportOutcome.choices, blank=True)
+    cancel_requested = models.BooleanField(_("cancel requested"), default=False)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    bytes_read = models.PositiveBigIntegerField(_("bytes read"), default=0)
+    rows_read = models.PositiveBigIntegerField(_("rows read"), default=0)
+    rows_rejected = models.PositiveBigIntegerField(_("rows rejected"), default=0)
+    rows_imported = models.PositiveBigIntegerField(_("rows imported"), default=0)
+    counts = models.JSONField(_("counts per action"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    # The first MAX_REJECTIONS_LISTED rejected rows as [line, reason]; the rest are counted in more_rejected.
+    rejections = models.JSONField(_("rejected rows"), default=list, blank=True)
+    more_rejected = models.PositiveBigIntegerField(_("more rejected rows"), default=0)
+    # Open applications whose register check changed: [{"pk", "case_number", "before", "after"}], the first ones.
+    changed_cases = models.JSONField(_("applications affected"), default=list, blank=True)
+    changed_cases_count = models.PositiveIntegerField(_("applications affected (count)"), default=0)
+    batch = models.CharField(_("import batch"), max_length=64, blank=True)
+    retry_of = models.ForeignKey(
+        "self", verbose_name=_("run again from"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("register import")
+        verbose_name_plural = _("register imports")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["phase"], name="ncr_register_import_phase")]
+
+    def __str__(self):
+        return _("Register import %(number)s") % {"number": self.pk}
+
+    @property
+    def running(self) -> bool:
+        return self.phase in self.RUNNING_PHASES or self.phase == ImportPhase.QUEUED
+
+    @property
+    def cancellable(self) -> bool:
+        return self.phase in self.CANCELLABLE_PHASES and not self.cancel_requested
+
+    @property
+    def rejected_count(self) -> int:
+        return self.rows_rejected
