@@ -44,7 +44,13 @@ from portal.verify.models import DocumentStatus, IssuedDocument
 from portal.verify.services import issued_document_revoke, issued_documents_for_source
 
 from .models import CLOCK_WORKING_DAYS, Application, Delivery, HolderIdType, Reason, Status
-from .register import ImportReport, register_blocking, register_import_csv, register_matches
+from .register import (
+    register_blocking,
+    register_import_cancel,
+    register_import_restart,
+    register_import_start,
+    register_matches,
+)
 
 logger = logging.getLogger("certificates")
 
@@ -58,7 +64,6 @@ WITHDRAWABLE = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED)
 REFUSABLE = (Status.ACCEPTED, Status.INFO_REQUESTED)
 
 __all__ = [
-    "ImportReport",
     "KIND_CERTIFICATE",
     "KIND_REFUSAL_NOTICE",
     "TransitionConflict",
@@ -83,7 +88,9 @@ __all__ = [
     "paper_mark_printed",
     "refusal_notice",
     "register_blocking",
-    "register_import_csv",
+    "register_import_cancel",
+    "register_import_restart",
+    "register_import_start",
     "register_matches",
 ]
 

@@ -313,3 +313,28 @@ def requeue_missing_certificates(older_than_minutes: int | None = None, limit: i
     if queued:
         logger.warning("re-queued %d certificate task(s) that had not completed: %s", len(queued), queued)
     return queued
+
+
+# --- the criminal-record register --------------------------------------------------------------------------------
+# On the default queue (CELERY_TASK_ROUTES sends only generate_* to the pdf queue). One import runs at a time; a job
+# delivered while another runs waits and tries again. Not retried on a fault: a failed job says so on its page and the
+# administrator runs it again.
+
+
+@shared_task(name="certificates.tasks.register_import", bind=True, max_retries=None)
+def register_import(self, job_id: int) -> str:
+    """Run the register import job `job_id` (certificates.register.run_import_job)."""
+    from .register import run_import_job
+
+    outcome = run_import_job(job_id)
+    if outcome == "busy":
+        raise self.retry(countdown=settings.REGISTER_IMPORT_BUSY_RETRY_SECONDS)
+    return outcome
+
+
+@shared_task(name="certificates.tasks.sweep_register_imports")
+def sweep_register_imports() -> dict:
+    """Beat, every minute: jobs whose worker died are marked failed; staging tables left behind are dropped."""
+    from .register import register_import_sweep
+
+    return register_import_sweep()

@@ -268,6 +268,8 @@ CELERY_BEAT_SCHEDULE = {
     # docs/architecture.md#how-an-application-flows.
     "certificates-requeue": {"task": "certificates.tasks.requeue_missing_certificates", "schedule": 120.0},
     "familyplanning-requeue": {"task": "familyplanning.tasks.requeue_missing_documents", "schedule": 120.0},
+    # Register imports whose worker died are marked failed; their staging tables dropped; lost messages re-sent.
+    "certificates-register-import-sweep": {"task": "certificates.tasks.sweep_register_imports", "schedule": 60.0},
     # Buffered verifications (Redis) into VerificationLog; a run that waited past the next one is dropped.
     "verify-log-drain": {
         "task": "portal.verify.tasks.drain_verification_log",
@@ -279,6 +281,16 @@ CERTIFICATE_VALIDITY_MONTHS = env_int("CERTIFICATE_VALIDITY_MONTHS", 3)
 # An approval older than this without its document is re-queued by the sweep (bounded per run).
 CERTIFICATE_REQUEUE_AFTER_MINUTES = env_int("CERTIFICATE_REQUEUE_AFTER_MINUTES", 3)
 CERTIFICATE_REQUEUE_BATCH = env_int("CERTIFICATE_REQUEUE_BATCH", 200)
+# Criminal-record register imports (certificates/register.py): rows per chunk (a progress update and a look at the
+# cancel flag between chunks), when a job without a sign of life counts as dead (SQLite; PostgreSQL knows from the
+# import lock), how long the swap may wait for the register before trying again, and when a job whose message was
+# lost is queued again.
+REGISTER_IMPORT_CHUNK_ROWS = env_int("REGISTER_IMPORT_CHUNK_ROWS", 50_000)
+REGISTER_IMPORT_STALL_MINUTES = env_int("REGISTER_IMPORT_STALL_MINUTES", 10)
+REGISTER_IMPORT_LOCK_TIMEOUT_MS = env_int("REGISTER_IMPORT_LOCK_TIMEOUT_MS", 2000)
+REGISTER_IMPORT_SWAP_ATTEMPTS = env_int("REGISTER_IMPORT_SWAP_ATTEMPTS", 5)
+REGISTER_IMPORT_REQUEUE_AFTER_MINUTES = env_int("REGISTER_IMPORT_REQUEUE_AFTER_MINUTES", 3)
+REGISTER_IMPORT_BUSY_RETRY_SECONDS = env_int("REGISTER_IMPORT_BUSY_RETRY_SECONDS", 30)
 # How far back the re-queue sweep looks for refusals whose notice was never stored (their status never changes,
 # so without a window the sweep would read the whole history every time).
 CERTIFICATE_REQUEUE_WINDOW_DAYS = env_int("CERTIFICATE_REQUEUE_WINDOW_DAYS", 30)
