@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import MisuseReport, Office, Role
-from certificates.models import Application, CriminalRecord
+from certificates.models import Application, CriminalRecord, RegisterImport
 from certificates.models import Status as NcrStatus
 from familyplanning.models import Feedback, FeedbackKind, PolicyArticle, Rating
 from hukou.constants import Status as HukouStatus
@@ -259,6 +259,14 @@ def make_criminal_records(world, n):
         )  # fmt: skip
 
 
+def make_register_imports(world, n):
+    for i in range(n):
+        RegisterImport.objects.create(
+            kind=("full", "delta")[i % 2], file=f"register/2026/11/{i}.csv", sha256=f"{i:064x}",
+            started_by=world["users"]["administrator"], phase="done", outcome="imported", rows_read=10, rows_imported=10,
+        )  # fmt: skip
+
+
 def make_fp_applications(world, n):
     for i in range(n):
         make_fp(world["offices"]["fp"], ("birth_registration", "only_child_certificate")[i % 2])
@@ -326,6 +334,7 @@ CHANGELISTS = {
     "accounts.MisuseReport": Changelist("administrator", make_misuse_reports, 8),
     "certificates.Application": Changelist("police_officer", make_ncr_applications, 8),
     "certificates.CriminalRecord": Changelist("administrator", make_criminal_records, 8),
+    "certificates.RegisterImport": Changelist("administrator", make_register_imports, 8),
     "familyplanning.FamilyPlanningApplication": Changelist("family_planning_officer", make_fp_applications, 8),
     "familyplanning.Rating": Changelist("family_planning_officer", make_ratings, 10),
     "familyplanning.Feedback": Changelist("family_planning_officer", make_feedback, 8),
