@@ -77,6 +77,7 @@ bench: sysdeps-test setup
 	$(BENCH_ENV) $(PY) bench/verify_load.py
 	$(BENCH_ENV) $(PY) bench/sweep.py
 	$(BENCH_ENV) $(PY) bench/pages.py
+	$(BENCH_ENV) $(PY) bench/register_import.py
 	@cat bench/results/results.md
 
 # Load test: 2 minutes of 100 citizens, 10 officers and 50 verifiers (locust, loopback only) against gunicorn, a

@@ -16,9 +16,9 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 JSON_FILE = RESULTS / "results.json"
 MD_FILE = RESULTS / "results.md"
-# The order of the sections in the table: the five benchmarks of `make bench`
+# The order of the sections in the table: the benchmarks of `make bench`
 # (docs/architecture.md#benchmarks-and-the-load-test).
-SECTIONS = ("verify", "pdf", "sweep", "admin", "citizen")
+SECTIONS = ("verify", "pdf", "sweep", "admin", "citizen", "register")
 
 
 def _now():
