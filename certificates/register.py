@@ -96,6 +96,7 @@ STAGE_COLUMNS = (
 )
 DATA_COLUMNS = STAGE_COLUMNS[2:]  # the register's own columns among them
 LIVE_TABLE = CriminalRecord._meta.db_table
+DELTA = str(ImportKind.DELTA)  # a plain string: compared once per row
 
 
 def register_matches(*, id_number: str) -> list[CriminalRecord]:
@@ -123,7 +124,7 @@ def _clean_row(row: dict, today: datetime.date, *, kind: str = ImportKind.FULL) 
     get = row.get
     problems = []
     action = "add"
-    if kind == ImportKind.DELTA:
+    if kind == DELTA:
         action = (get("action") or "").strip().lower()
         if action not in ACTIONS:
             problems.append(
@@ -139,7 +140,7 @@ def _clean_row(row: dict, today: datetime.date, *, kind: str = ImportKind.FULL) 
         )
     elif not RECORD_ID_CHARS.issuperset(record_id):
         problems.append(_("record_id: only letters A-Z, digits and - _ . : / are allowed"))
-    if action in ACTIONS_WITHOUT_DATA:
+    if action in ACTIONS_WITHOUT_DATA or action not in ACTIONS:  # no data needed, or no telling what is needed
         if problems:
             raise ValidationError("; ".join(problems))
         return {"action": action, "record_id": record_id}
