@@ -225,7 +225,7 @@ def county_code_notice(number: str | None, *, for_staff: bool = False) -> str:
     """A plain-words notice when a valid number's first six digits are in no year of the county-code table, else "".
 
     Recomputed from the number each time (nothing is stored): parse() only warns, since a number keeps the code in
-    force when it was issued (DESIGN.md section 5) — a code newer than the birth year is normal and gets no notice.
+    force when it was issued (docs/architecture.md#identity) — a code newer than the birth year is normal and gets no notice.
     The citizen is told to carry on; staff are told to check."""
     from django.core.exceptions import ValidationError as DjangoValidationError
 
