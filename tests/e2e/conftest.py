@@ -10,15 +10,27 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; Django then refuses ORM calls from it
-# (SynchronousOnlyOperation) although they are ordinary blocking calls here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # The portal's audience: a browser asking for Chinese first (Django maps zh-CN to zh-hans).
 DEFAULT_LOCALE = "zh-CN"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _orm_calls_beside_playwright():
+    """Playwright's sync API runs an event loop in this thread; Django then refuses ORM calls from it
+    (SynchronousOnlyOperation) although they are ordinary blocking calls here. Allowed only while a browser module
+    runs: set for the whole process, the variable would reach other tests' deployment checks (async.E001) and the
+    workers and servers they start."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def pytest_collection_modifyitems(config, items):
