@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import idnumber, phone, services
 from .emailaddress import canonical_email, normalize_email
-from .models import User
+from .models import VERIFIED_LEVELS, IdentityCheck, User
 from .usernames import username_confusable_taken, validate_username_characters
 from .validators import normalize_person_name, validate_multiline, validate_person_name, validate_single_line
 
@@ -139,9 +139,16 @@ class RegistrationForm(forms.Form):
 
     def clean_id_number(self):
         info = idnumber.parse(self.cleaned_data["id_number"])  # raises its specific message
-        if User.objects.filter(id_number=info.number).exists():
+        # Only a verified holder keeps a number: an unverified account with it (perhaps an impostor's) must not lock
+        # the real holder out (docs/architecture.md#identity-assurance).
+        if User.objects.filter(id_number=info.number, assurance_level__in=VERIFIED_LEVELS).exists():
             raise ValidationError(
-                _("An account already exists for this ID number; log in or reset your password."), code="duplicate"
+                _(
+                    "An account already exists for this ID number, and its holder's identity has been verified. If it "
+                    "is your account, log in or reset your password. If it is not, take your resident ID card to any "
+                    "police station to dispute it."
+                ),
+                code="duplicate",
             )
         return info.number
 
@@ -311,3 +318,102 @@ class PasswordConfirmForm(forms.Form):
         if not self.user.check_password(password):
             raise ValidationError(_("The password is not correct."), code="password_incorrect")
         return password
+
+
+class _NewPasswordMixin(forms.Form):
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    password_user: User | None = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = cast("dict[str, Any]", super().clean())
+        password1, password2 = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("new_password2", ValidationError(_("The two passwords differ."), code="password_mismatch"))
+        elif password1:
+            try:
+                password_validation.validate_password(password1, self.password_user)
+            except ValidationError as exc:
+                self.add_error("new_password1", exc)
+        return cleaned
+
+
+class SmsResetRequestForm(forms.Form):
+    """Password reset by SMS: the username and the confirmed mobile number must belong together."""
+
+    username = UsernameField(
+        label=_("Username"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    mobile = MobileField(help_text=_("The mobile number confirmed on your account. We send a code to it."))
+
+
+class SmsResetConfirmForm(_NewPasswordMixin):
+    code = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=12,
+        help_text=_("Six digits, valid for 10 minutes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    field_order = ["code", "new_password1", "new_password2"]
+
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
+        self.password_user = user
+        super().__init__(*args, **kwargs)
+
+
+class OidcAccountForm(forms.Form):
+    """The rest of an account for a person who signed in with the national platform (name and number come from it)."""
+
+    username = UsernameField(
+        label=_("Username"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("The name you log in with: letters, digits and @ . + - _ only."),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("We send a link to confirm it."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    mobile = MobileField(help_text=_("A mainland China mobile number. We send a code to confirm it."))
+    consent = RegistrationForm.base_fields["consent"]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if services.email_in_use(email=email):
+            raise ValidationError(
+                _("This e-mail address is already registered. Log in, or reset your password."), code="duplicate"
+            )
+        return email
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError(_("This username is taken; choose another."), code="duplicate")
+        return username
+
+
+class CounterCheckForm(forms.Form):
+    """An officer records the ID card they saw at the counter."""
+
+    document_type = forms.ChoiceField(label=_("Document seen"), choices=IdentityCheck.Document.choices)
+    document_number = forms.CharField(
+        label=_("Number on the document"),
+        max_length=40,
+        help_text=_("Type it from the card the person showed you, not from the screen."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )

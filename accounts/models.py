@@ -102,6 +102,33 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
+class Assurance(models.TextChoices):
+    """How sure the portal is that an account's holder is the person named on it (docs/architecture.md#identity).
+
+    In the order of confidence; compare levels with `assurance_rank`, never with `<` on the strings.
+    """
+
+    DECLARED = "declared", _("Declared")
+    VERIFIED = "verified", _("Verified")
+    IN_PERSON = "in_person", _("In person")
+
+
+ASSURANCE_RANK: dict[str, int] = {"declared": 1, "verified": 2, "in_person": 3}
+# The levels at which an account holds its ID number against every other account.
+VERIFIED_LEVELS = (Assurance.VERIFIED, Assurance.IN_PERSON)
+
+
+def assurance_rank(level: str) -> int:
+    return ASSURANCE_RANK.get(str(level), 0)
+
+
+class IdentityMethod(models.TextChoices):
+    CARRIER = "carrier", _("Mobile operator's check of name, ID number and mobile")
+    OIDC = "oidc", _("Sign-in with the national government-service platform")
+    DEMO = "demo", _("Demonstration check (development only)")
+    COUNTER = "counter", _("ID card seen at a police station")
+
+
 class PortalUserManager(UserManager):
     def get_by_natural_key(self, username):
         # Log in with the username, case-insensitively.
@@ -125,7 +152,9 @@ class User(AbstractUser):
     id_number = models.CharField(
         _("resident ID number"),
         max_length=18,
-        unique=True,
+        # Unique only among verified accounts (Meta.constraints): an impostor's unverified account must never lock the
+        # real holder out of registering (docs/architecture.md#identity-assurance).
+        db_index=True,
         null=True,
         blank=True,
         validators=[idnumber.validate_id_number],
@@ -140,6 +169,25 @@ class User(AbstractUser):
     office = models.ForeignKey(
         Office, verbose_name=_("office"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
+    assurance_level = models.CharField(
+        _("identity assurance"), max_length=16, choices=Assurance.choices, default=Assurance.DECLARED, editable=False
+    )
+    assurance_method = models.CharField(
+        _("identity assured by"), max_length=16, choices=IdentityMethod.choices, blank=True, editable=False
+    )
+    assured_at = models.DateTimeField(_("identity assured"), null=True, blank=True, editable=False)
+    assurance_check = models.ForeignKey(
+        "IdentityCheck",
+        verbose_name=_("identity check"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    # The national platform's stable subject identifier, set at the first sign-in there: a returning person is found
+    # by it, never by the name or number in the claims.
+    oidc_subject = models.CharField(max_length=255, null=True, blank=True, unique=True, editable=False)
     suspended_at = models.DateTimeField(_("suspended"), null=True, blank=True)
     suspension_reason = models.TextField(_("reason for suspension"), blank=True)
     must_change_password = models.BooleanField(_("must reset password"), default=False)
@@ -164,6 +212,12 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            # Of all accounts with one ID number, at most one has reached Verified: whoever got there first.
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=models.Q(assurance_level__in=["verified", "in_person"]),
+                name="accounts_user_id_number_verified_unique",
+            ),
         ]
         indexes = [
             # The administrators' user list: newest first, and the staff among millions of citizens. (The prefix
@@ -228,7 +282,12 @@ class User(AbstractUser):
         """Both e-mail and mobile confirmed: required before an application can be submitted."""
         return bool(self.email_confirmed_at and self.mobile_confirmed_at)
 
-    def has_role(self, role):
+    @property
+    def identity_verified(self) -> bool:
+        """Verified or In person: the identity was checked, not only declared."""
+        return self.assurance_level in VERIFIED_LEVELS
+
+    def has_role(self, role: str) -> bool:
         return self.groups.filter(name=role).exists()
 
     def suspend(self, reason):
@@ -245,7 +304,11 @@ class User(AbstractUser):
 
 
 class MobileCode(models.Model):
-    """A six-digit SMS code confirming a mobile number; only its keyed hash is stored."""
+    """A six-digit SMS code confirming a mobile number or resetting a password; only its keyed hash is stored."""
+
+    class Purpose(models.TextChoices):
+        CONFIRM = "confirm", _("confirm the mobile number")
+        PASSWORD_RESET = "password_reset", _("reset the password")
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="mobile_codes")
     mobile = models.CharField(_("sent to"), max_length=20)
@@ -254,6 +317,8 @@ class MobileCode(models.Model):
     expires_at = models.DateTimeField(_("expires"))
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    # Part of the keyed hash too: a code sent to confirm the number never resets the password, nor the reverse.
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices, default=Purpose.CONFIRM)
 
     class Meta:
         verbose_name = _("SMS confirmation code")
@@ -287,3 +352,46 @@ class MisuseReport(models.Model):
     @property
     def is_handled(self):
         return self.handled_at is not None
+
+
+class IdentityCheck(models.Model):
+    """One attempt to check an account holder's identity, and its outcome.
+
+    Only what the decision needs is kept: the method, the outcome, a short reason for a failure and the gateway's
+    reference; never the gateway's answer itself. A counter check also records the document seen (its number
+    masked), the officer and their office.
+    """
+
+    class Outcome(models.TextChoices):
+        MATCH = "match", _("match")
+        MISMATCH = "mismatch", _("mismatch")
+        ERROR = "error", _("error")
+        TIMEOUT = "timeout", _("timeout")
+
+    class Document(models.TextChoices):
+        RESIDENT_ID = "resident_id", _("Resident ID card")
+        TEMPORARY_ID = "temporary_id", _("Temporary resident ID card")
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="identity_checks")
+    method = models.CharField(_("method"), max_length=16, choices=IdentityMethod.choices)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    reference = models.CharField(_("reference"), max_length=120, blank=True)
+    document_type = models.CharField(_("document seen"), max_length=16, choices=Document.choices, blank=True)
+    document_number = models.CharField(_("document number (masked)"), max_length=40, blank=True)
+    officer = models.ForeignKey(
+        User, verbose_name=_("officer"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    office = models.ForeignKey(
+        Office, verbose_name=_("office"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("identity check")
+        verbose_name_plural = _("identity checks")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["user", "at"], name="accounts_idcheck_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.method} {self.outcome} {self.at:%Y-%m-%d %H:%M}"

@@ -44,7 +44,17 @@ EMAIL_CONFIRMATIONS_PER_HOUR = 5
 
 # Outbox bodies with a live one-time link or code are withheld from the data export: the file may be
 # stored or forwarded, and a still-valid reset link in it would hand over the account.
-SECRET_BEARING_TEMPLATES = ("accounts/confirm_email", "accounts/mobile_code", "accounts/password_reset")
+SECRET_BEARING_TEMPLATES = (
+    "accounts/confirm_email",
+    "accounts/mobile_code",
+    "accounts/password_reset",
+    "accounts/password_reset_code",
+)
+# The SMS each purpose of a code is sent with.
+CODE_TEMPLATES: dict[str, str] = {
+    MobileCode.Purpose.CONFIRM: "accounts/mobile_code",
+    MobileCode.Purpose.PASSWORD_RESET: "accounts/password_reset_code",
+}
 
 
 def _absolute(path: str) -> str:
@@ -147,16 +157,25 @@ def email_confirm(*, link_token: str) -> User | None:
 # --- mobile confirmation ----------------------------------------------------------------------------
 
 
-def _code_hash(*, user_pk: int, mobile: str, code: str) -> str:
-    return salted_hmac("accounts.MobileCode", f"{user_pk}:{mobile}:{code}", algorithm="sha256").hexdigest()
+def _code_hash(*, user_pk: int, mobile: str, code: str, purpose: str = MobileCode.Purpose.CONFIRM) -> str:
+    # A confirmation code's hash keeps its original form, so that codes sent before purposes existed still work.
+    value = (
+        f"{user_pk}:{mobile}:{code}"
+        if purpose == MobileCode.Purpose.CONFIRM
+        else f"{user_pk}:{mobile}:{code}:{purpose}"
+    )
+    return salted_hmac("accounts.MobileCode", value, algorithm="sha256").hexdigest()
 
 
 def _normalise_code(raw: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", raw or "") if not ch.isspace())
 
 
-def mobile_code_send(*, user: User) -> MobileCode:
-    """Queue a new SMS code to the user's mobile, within the send limits; earlier codes stop working."""
+def mobile_code_send(*, user: User, purpose: str = MobileCode.Purpose.CONFIRM) -> MobileCode:
+    """Queue a new SMS code to the user's mobile, within the send limits; earlier codes of that purpose stop working.
+
+    The limits count every code sent to the account and to the number, whatever its purpose.
+    """
     if not user.mobile:
         raise ValidationError(_("Add a mobile number to your profile first."), code="no_mobile")
     now = timezone.now()
@@ -191,13 +210,14 @@ def mobile_code_send(*, user: User) -> MobileCode:
         mobile_code = MobileCode.objects.create(
             user=user,
             mobile=user.mobile,
-            code_hash=_code_hash(user_pk=user.pk, mobile=user.mobile, code=code),
+            code_hash=_code_hash(user_pk=user.pk, mobile=user.mobile, code=code, purpose=purpose),
             created_at=now,
             expires_at=now + MOBILE_CODE_LIFETIME,
+            purpose=purpose,
         )
         notify.send_sms(
             user.mobile,
-            template="accounts/mobile_code",
+            template=CODE_TEMPLATES[purpose],
             context={"code": code, "minutes": int(MOBILE_CODE_LIFETIME.total_seconds() // 60)},
             language=user.language,
             user=user,
@@ -205,12 +225,13 @@ def mobile_code_send(*, user: User) -> MobileCode:
     return mobile_code
 
 
-def mobile_code_check(*, user: User, code: str) -> None:
-    """Confirm the user's mobile with the latest code sent to it; raise ValidationError saying why not."""
+def mobile_code_check(*, user: User, code: str, purpose: str = MobileCode.Purpose.CONFIRM) -> None:
+    """Check `code` against the latest code of `purpose` sent to the user's mobile and use it up; raise ValidationError
+    saying why not. A confirmation code also confirms the mobile number."""
     code = _normalise_code(code)
     if not (len(code) == 6 and code.isascii() and code.isdigit()):
         raise ValidationError(_("Enter the six digits of the code we sent by SMS."), code="format")
-    latest = user.mobile_codes.order_by("-created_at", "-pk").first()
+    latest = user.mobile_codes.filter(purpose=purpose).order_by("-created_at", "-pk").first()
     if latest is None or latest.used_at is not None or latest.mobile != user.mobile:
         raise ValidationError(_("No code is waiting for this number. Ask for a new code."), code="no_code")
     if timezone.now() >= latest.expires_at:
@@ -220,7 +241,7 @@ def mobile_code_check(*, user: User, code: str) -> None:
         attempts=F("attempts") + 1
     ):
         raise ValidationError(_("Too many wrong attempts. Ask for a new code."), code="attempts")
-    expected = _code_hash(user_pk=user.pk, mobile=latest.mobile, code=code)
+    expected = _code_hash(user_pk=user.pk, mobile=latest.mobile, code=code, purpose=purpose)
     if not constant_time_compare(expected, latest.code_hash):
         left = MOBILE_CODE_MAX_ATTEMPTS - latest.attempts - 1
         if left <= 0:
@@ -237,6 +258,8 @@ def mobile_code_check(*, user: User, code: str) -> None:
     now = timezone.now()
     if not MobileCode.objects.filter(pk=latest.pk, used_at__isnull=True).update(used_at=now):
         raise ValidationError(_("No code is waiting for this number. Ask for a new code."), code="no_code")
+    if purpose != MobileCode.Purpose.CONFIRM:
+        return
     User.objects.filter(pk=user.pk).update(mobile_confirmed_at=now)
     user.mobile_confirmed_at = now
     logger.info("mobile confirmed: user %s", user.pk)
@@ -338,6 +361,43 @@ def password_reset_send(*, user: User) -> OutboxMessage | None:
         language=user.language,
         user=user,
     )
+
+
+def password_reset_sms_user(*, username: str, mobile: str) -> User | None:
+    """The active account with this username whose confirmed mobile is `mobile`, or None."""
+    if not username or not mobile:
+        return None
+    return User.objects.filter(
+        username__iexact=username.strip(), mobile=mobile, mobile_confirmed_at__isnull=False, is_active=True
+    ).first()
+
+
+def password_reset_sms_request(*, username: str, mobile: str) -> MobileCode | None:
+    """A reset code by SMS to the account's confirmed mobile: the limits, life and attempts of every SMS code.
+
+    None, and no message, when the details match no account or a limit is reached: the page answers the same either
+    way, so it tells nobody which usernames and numbers go together.
+    """
+    user = password_reset_sms_user(username=username, mobile=mobile)
+    if user is None:
+        return None
+    try:
+        return mobile_code_send(user=user, purpose=MobileCode.Purpose.PASSWORD_RESET)
+    except ValidationError as exc:
+        logger.warning("password reset code for user %s not sent: %s", user.pk, exc.code)
+        return None
+
+
+def password_reset_sms_confirm(*, user: User, code: str, password: str) -> None:
+    """Set a new password with a reset code sent by SMS; the code works once. ValidationError says why not."""
+    # Outside the transaction: a wrong code's counted attempt must stay counted when the check raises. The code is
+    # used up by a conditional update, so of two requests with it at once only one gets past this line.
+    mobile_code_check(user=user, code=code, purpose=MobileCode.Purpose.PASSWORD_RESET)
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        user_password_changed(user=user)
+    logger.info("password reset by SMS code: user %s", user.pk)
 
 
 # --- suspension and misuse --------------------------------------------------------------------------
@@ -480,6 +540,8 @@ __all__ = [
     "mobile_code_send",
     "password_reset_request",
     "password_reset_send",
+    "password_reset_sms_confirm",
+    "password_reset_sms_request",
     "user_export_data",
     "user_force_password_reset",
     "user_lift_suspension",

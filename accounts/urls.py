@@ -27,4 +27,10 @@ urlpatterns = [
     path("confirm-email/<str:token>/", views.confirm_email, name="confirm_email"),
     path("confirm-mobile/", views.confirm_mobile, name="confirm_mobile"),
     path("my-data/", views.my_data, name="my_data"),
+    path("verify-identity/", views.verify_identity, name="verify_identity"),
+    path("gov-sign-in/", views.oidc_start, name="oidc_start"),
+    path("gov-sign-in/callback/", views.oidc_callback, name="oidc_callback"),
+    path("gov-sign-in/account/", views.oidc_account, name="oidc_account"),
+    path("password/reset/sms/", views.password_reset_sms, name="password_reset_sms"),
+    path("password/reset/sms/confirm/", views.password_reset_sms_confirm, name="password_reset_sms_confirm"),
 ]

@@ -4,35 +4,42 @@ import json
 import logging
 from typing import cast
 
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.base_client import OAuthError
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import HttpResponse
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from joserfc.errors import JoseError
 
 from portal.ratelimit import rate_limited
 
-from . import services
+from . import identity, idnumber, oidc, services
 from .forms import (
     ContactForm,
     LoginForm,
     MisuseReportForm,
     MobileCodeForm,
+    OidcAccountForm,
     PasswordConfirmForm,
     PortalPasswordResetForm,
     RegistrationForm,
+    SmsResetConfirmForm,
+    SmsResetRequestForm,
 )
-from .models import User
+from .models import IdentityCheck, User
 from .tokens import password_reset_tokens
 
 logger = logging.getLogger(__name__)
@@ -93,6 +100,9 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "gov_sign_in": oidc.enabled()}
 
 
 class LogoutView(auth_views.LogoutView):
@@ -285,3 +295,189 @@ def my_data(request):
             logger.info("data export downloaded: user %s", request.user.pk)
             return response
     return render(request, "accounts/my_data.html", {"form": form})
+
+
+# --- identity assurance (docs/architecture.md#identity-assurance) ----------------------------------------
+
+
+@never_cache
+@login_required
+def verify_identity(request):
+    """The citizen's level, and the checks that raise it: the operator's check, the platform, the station."""
+    user = request.user
+    if request.method == "POST" and not user.identity_verified:
+        method = request.POST.get("method", "")
+        try:
+            check = identity.identity_check_run(user=user, method=method)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            if check.outcome == IdentityCheck.Outcome.MATCH:
+                messages.success(request, _("Your identity is verified. You can now submit every application."))
+            elif check.outcome == IdentityCheck.Outcome.MISMATCH:
+                messages.error(
+                    request,
+                    _(
+                        "The check did not confirm that this name, ID number and mobile number belong together. "
+                        "If your details are right, sign in with the national government-service platform or show "
+                        "your resident ID card at any police station."
+                    ),
+                )
+            else:
+                messages.warning(
+                    request,
+                    _("The check could not be completed just now (the operator did not answer). Try again later."),
+                )
+        return redirect("accounts:verify_identity")
+    backends = identity.enabled_backends()
+    context = {
+        "carrier": "carrier" in backends,
+        "carrier_problem": identity.CarrierBackend().unavailable_reason(user) if "carrier" in backends else "",
+        "demo": "demo" in backends,
+        "oidc": oidc.enabled(),
+        "level_label": identity.level_label(user.assurance_level),
+        "checks": user.identity_checks.all()[:5],
+    }
+    return render(request, "accounts/verify.html", context)
+
+
+def _oidc_refused(request, message, status=403):
+    return render(request, "accounts/oidc_refused.html", {"message": message}, status=status)
+
+
+def _oidc_redirect_uri() -> str:
+    # SITE_URL, not the request's host: the platform only sends people back to the address registered with it.
+    return f"{settings.SITE_URL}{reverse('accounts:oidc_callback')}"
+
+
+@never_cache
+def oidc_start(request):
+    if not oidc.enabled():
+        raise Http404
+    try:
+        return oidc.client().authorize_redirect(request, _oidc_redirect_uri())
+    except (OSError, ValueError, RuntimeError) as exc:  # the provider's metadata could not be read
+        logger.warning("national platform sign-in could not start: %s", exc.__class__.__name__)
+        return _oidc_refused(
+            request, _("The national government-service platform cannot be reached. Try again later."), 503
+        )
+
+
+@never_cache
+def oidc_callback(request):
+    if not oidc.enabled():
+        raise Http404
+    try:
+        token = oidc.client().authorize_access_token(request)
+        userinfo = dict(token.get("userinfo") or {})
+        if settings.OIDC_CLAIM_ID_NUMBER not in userinfo or settings.OIDC_CLAIM_NAME not in userinfo:
+            # Some providers put the identity claims only behind the userinfo endpoint.
+            userinfo.update({k: v for k, v in dict(oidc.client().userinfo(token=token)).items() if k != "sub"})
+    except OAuthError as exc:
+        logger.warning("national platform sign-in failed: %s", exc.error)
+        return _oidc_refused(request, _("The sign-in with the national platform did not complete. Please try again."))
+    except (
+        OSError,
+        ValueError,
+        RuntimeError,
+        AuthlibBaseError,
+        JoseError,
+    ) as exc:  # the token or the ID token was not valid
+        logger.warning("national platform sign-in failed: %s", exc.__class__.__name__)
+        return _oidc_refused(request, _("The sign-in with the national platform did not complete. Please try again."))
+    current = request.user if request.user.is_authenticated else None
+    try:
+        claims = oidc.claims_from(userinfo)
+        user = oidc.oidc_sign_in(claims=claims, current=current)
+    except ValidationError as exc:
+        return _oidc_refused(request, " ".join(exc.messages))
+    if user is None:
+        request.session[OIDC_PENDING] = {"sub": claims.subject, "id_number": claims.id_number, "name": claims.name}
+        return redirect("accounts:oidc_account")
+    if not user.is_active:
+        return _oidc_refused(request, LoginForm.error_messages["suspended"])
+    if current is None:
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("me")
+    messages.success(request, _("Your identity is verified. You can now submit every application."))
+    return redirect("accounts:verify_identity")
+
+
+OIDC_PENDING = "accounts.oidc_pending"
+
+
+@never_cache
+def oidc_account(request):
+    """A new person from the platform chooses a username and gives the contact details the portal needs."""
+    pending = request.session.get(OIDC_PENDING)
+    if not pending or request.user.is_authenticated:
+        return redirect("accounts:login")
+    claims = oidc.Claims(subject=pending["sub"], id_number=pending["id_number"], name=pending["name"])
+    form = OidcAccountForm(request.POST or None, initial={"username": oidc.suggested_username()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = oidc.oidc_create_account(
+                claims=claims,
+                username=data["username"],
+                email=data["email"],
+                mobile=data["mobile"],
+                language=translation.get_language() or "",
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except IntegrityError:
+            form.add_error(None, _("An account with these details already exists; log in or reset your password."))
+        else:
+            del request.session[OIDC_PENDING]
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("accounts:welcome")
+    context = {"form": form, "name": claims.name, "masked_id": idnumber.mask(claims.id_number)}
+    return render(request, "accounts/oidc_account.html", context)
+
+
+# --- password reset by SMS code -----------------------------------------------------------------------------
+
+SMS_RESET = "accounts.sms_reset"
+
+
+@never_cache
+def password_reset_sms(request):
+    form = SmsResetRequestForm(request.POST or None)
+    if request.method == "POST":
+        if rate_limited(request, "password_reset", limit=10, period=600):
+            return _too_many(request, "registration/password_reset_sms.html", {"form": form})
+        if form.is_valid():
+            username, mobile = form.cleaned_data["username"], form.cleaned_data["mobile"]
+            services.password_reset_sms_request(username=username, mobile=mobile)
+            # The same next page whether or not the details matched: it tells nobody who has an account.
+            request.session[SMS_RESET] = {"username": username, "mobile": mobile}
+            return redirect("accounts:password_reset_sms_confirm")
+    return render(request, "registration/password_reset_sms.html", {"form": form})
+
+
+@sensitive_post_parameters("new_password1", "new_password2", "code")
+@never_cache
+def password_reset_sms_confirm(request):
+    pending = request.session.get(SMS_RESET)
+    if not pending:
+        return redirect("accounts:password_reset_sms")
+    user = services.password_reset_sms_user(username=pending["username"], mobile=pending["mobile"])
+    form = SmsResetConfirmForm(request.POST or None, user=user)
+    if request.method == "POST":
+        if rate_limited(request, "password_reset", limit=10, period=600):
+            return _too_many(request, "registration/password_reset_sms_confirm.html", {"form": form})
+        if form.is_valid():
+            if user is None:
+                form.add_error("code", _("No code is waiting for this number. Ask for a new code."))
+            else:
+                try:
+                    services.password_reset_sms_confirm(
+                        user=user, code=form.cleaned_data["code"], password=form.cleaned_data["new_password1"]
+                    )
+                except ValidationError as exc:
+                    form.add_error("code", exc)
+                else:
+                    del request.session[SMS_RESET]
+                    return redirect("accounts:password_reset_complete")
+    return render(request, "registration/password_reset_sms_confirm.html", {"form": form})

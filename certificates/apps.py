@@ -81,5 +81,6 @@ class CertificatesConfig(AppConfig):
                 case_models=(Application,),
                 cases_for_user=cases_for_user,
                 track=track,
+                required_assurance="verified",
             )
         )

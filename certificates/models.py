@@ -50,6 +50,7 @@ class Application(Case):
     CASE_PREFIX = "NCR"
     OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED)
     DRAFT_STATUSES = (Status.DRAFT,)
+    CLOSED_STATUSES = (Status.APPROVED, Status.ISSUED, Status.REFUSED, Status.WITHDRAWN)
 
     status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.DRAFT, db_index=True)
 

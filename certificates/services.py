@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import idnumber
+from accounts.identity import ensure_assurance
 from accounts.notify import notify_office
 from accounts.scoping import ALL, scoped_office_ids
 from portal.cases.models import Transition
@@ -264,6 +265,7 @@ def _ensure_complete(application: Application, by):
             _("Confirm your e-mail address and mobile number in your profile before you submit."),
             code="contact_unconfirmed",
         )
+    ensure_assurance(by, service="certificates")
     missing = application_missing(application=application)
     if missing:
         raise ValidationError([ValidationError(message, code=key) for key, message in missing])

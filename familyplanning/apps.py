@@ -90,5 +90,8 @@ class FamilyplanningConfig(AppConfig):
                 case_models=(FamilyPlanningApplication, Feedback),
                 cases_for_user=cases_for_user,
                 track=track,
+                # Complaints, suggestions and consultations need no identity check; applications do.
+                required_assurance="verified",
+                assurance_by_kind=(("feedback", "declared"),),
             )
         )

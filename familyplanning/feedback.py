@@ -39,6 +39,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.identity import ensure_assurance
 from accounts.models import Office, Role
 from accounts.notify import notify_office
 from accounts.scoping import ALL, is_administrator, scoped_office_ids
@@ -322,6 +323,7 @@ def file_feedback(
     citizen's cases. When a case is named, the office is the case's office.
     """
     _ensure_citizen(citizen)
+    ensure_assurance(citizen, service="familyplanning", kind="feedback")
     if kind not in FILED_KINDS:
         raise ValidationError(_("Unknown kind of feedback."), code="kind")
     errors = {}

@@ -37,6 +37,7 @@ class FamilyPlanningApplication(Case):
     # (docs/architecture.md#cases-transitions-and-deadlines).
     OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED)
     DRAFT_STATUSES = (Status.DRAFT,)
+    CLOSED_STATUSES = (Status.APPROVED, Status.ISSUED, Status.REFUSED, Status.WITHDRAWN)
 
     status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.DRAFT, db_index=True)
     service = models.CharField(_("service"), max_length=64, choices=catalogue.service_choices)
@@ -192,6 +193,7 @@ class Feedback(Case):
     CASE_PREFIX = "FB"
     OPEN_STATUSES = (FeedbackStatus.OPEN,)
     DRAFT_STATUSES = ()
+    CLOSED_STATUSES = (FeedbackStatus.ANSWERED,)
 
     status = models.CharField(
         _("status"), max_length=32, choices=FeedbackStatus.choices, default=FeedbackStatus.OPEN, db_index=True

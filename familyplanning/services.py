@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import idnumber
+from accounts.identity import ensure_assurance
 from accounts.notify import notify_office
 from accounts.scoping import ALL, scoped_office_ids
 from portal.cases.services import (
@@ -167,6 +168,7 @@ def _complete_answers(application: FamilyPlanningApplication, by) -> dict:
             _("Confirm your e-mail address and mobile number in your profile before you submit."),
             code="contact_unconfirmed",
         )
+    ensure_assurance(by, service="familyplanning")
     if application.declaration_at is None:
         raise ValidationError(_("Tick the declaration to confirm that the information is true."), code="declaration")
     return validate_answers(application.service_def.form, application.answers)

@@ -93,5 +93,6 @@ class HukouConfig(AppConfig):
                 case_models=(MigrationApplication,),
                 cases_for_user=cases_for_user,
                 track=track,
+                required_assurance="verified",
             )
         )

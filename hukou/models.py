@@ -12,6 +12,7 @@ from portal.cases.models import Case
 from .constants import (
     ACTOR_BY_STATUS,
     DRAFT_STATUSES,
+    FINAL_STATUSES,
     OPEN_STATUSES,
     Actor,
     Category,
@@ -80,6 +81,7 @@ class MigrationApplication(Case):
     DEADLINE_OFFICE_FIELDS = ("municipal_office", "origin_office")
     OPEN_STATUSES = OPEN_STATUSES
     DRAFT_STATUSES = DRAFT_STATUSES
+    CLOSED_STATUSES = (*FINAL_STATUSES, Status.PAPER)
 
     status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.DRAFT, db_index=True)
     category = models.CharField(_("category of move"), max_length=32, choices=Category.choices)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import idnumber
+from accounts.identity import ensure_assurance
 from accounts.models import Office
 from accounts.notify import notify_office
 from accounts.scoping import ALL, scoped_office_ids
@@ -570,6 +571,7 @@ def hukou_submit(*, application: MigrationApplication, by) -> MigrationApplicati
             _("Confirm your e-mail address and mobile number in your profile before you submit."),
             code="contact_unconfirmed",
         )
+    ensure_assurance(by, service="hukou")
     problems = [ValidationError(m, code="missing") for _section, m in hukou_missing(application=application)]
     problems += [
         ValidationError(v.message, code=v.code) for v in rules.check_application(application, on=timezone.localdate())

@@ -18,6 +18,10 @@ Each id is stable (docs/deploy.md, Environment variables):
     portal.E010  REDIS_URL points nowhere
     portal.E011  DATABASE_URL points nowhere
     portal.E012  a worker consuming the pdf queue without a signing key (portal/celery.py only)
+    portal.E013  IDENTITY_CHECK_BACKENDS names demo (anyone with an even last digit would be "verified")
+    portal.E014  the carrier identity check without a usable IDENTITY_GATEWAY_URL
+    portal.E015  the oidc sign-in without OIDC_ISSUER, OIDC_CLIENT_ID or OIDC_CLIENT_SECRET
+    portal.E016  IDENTITY_CHECK_BACKENDS names a backend that does not exist
 """
 
 from collections.abc import Mapping
@@ -258,6 +262,59 @@ def check_database_url(app_configs=None, **kwargs):
     ]
 
 
+def check_identity_backends(app_configs=None, **kwargs):
+    if settings.DEBUG:
+        return []
+    names = [n.strip() for n in settings.IDENTITY_CHECK_BACKENDS if n.strip()]
+    errors = []
+    unknown = sorted(set(names) - {"carrier", "oidc", "demo"})
+    if unknown:
+        errors.append(
+            Error(
+                f"IDENTITY_CHECK_BACKENDS names {', '.join(unknown)}, which is no identity check.",
+                hint="Set IDENTITY_CHECK_BACKENDS to a comma-separated list of carrier and oidc, e.g. "
+                "IDENTITY_CHECK_BACKENDS=carrier,oidc.",
+                id="portal.E016",
+            )
+        )
+    if "demo" in names:
+        errors.append(
+            Error(
+                "IDENTITY_CHECK_BACKENDS names demo: its outcome depends only on the ID number's last digit, so "
+                "anyone could make an account Verified.",
+                hint="Remove demo: IDENTITY_CHECK_BACKENDS=carrier,oidc.",
+                id="portal.E013",
+            )
+        )
+    if "carrier" in names and urlsplit(settings.IDENTITY_GATEWAY_URL).scheme != "https":
+        errors.append(
+            Error(
+                "The carrier identity check is enabled, but IDENTITY_GATEWAY_URL is not an https:// address: every "
+                "check would fail and nobody could verify their identity online.",
+                hint="Set IDENTITY_GATEWAY_URL to the identity gateway's https:// URL, e.g. "
+                "IDENTITY_GATEWAY_URL=https://idcheck.example.gov.cn/check, and its token in "
+                "IDENTITY_GATEWAY_TOKEN_FILE.",
+                id="portal.E014",
+            )
+        )
+    if "oidc" in names:
+        missing = [
+            name for name in ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if not getattr(settings, name)
+        ]
+        if missing or urlsplit(settings.OIDC_ISSUER).scheme != "https":
+            errors.append(
+                Error(
+                    "The national platform sign-in (oidc) is enabled, but "
+                    + (", ".join(missing) + " not set" if missing else "OIDC_ISSUER is not an https:// address")
+                    + ": its link would lead nowhere.",
+                    hint="Set OIDC_ISSUER to the platform's https:// issuer (its discovery document is read from "
+                    "OIDC_ISSUER/.well-known/openid-configuration), OIDC_CLIENT_ID, and OIDC_CLIENT_SECRET_FILE.",
+                    id="portal.E015",
+                )
+            )
+    return errors
+
+
 PRODUCTION_CHECKS = (
     check_site_url,
     check_signing_files,
@@ -265,4 +322,5 @@ PRODUCTION_CHECKS = (
     check_email,
     check_redis_url,
     check_database_url,
+    check_identity_backends,
 )

@@ -43,6 +43,10 @@ class Service:
     cases_for_user: Callable[[Any], Iterable[CaseSummary]] | None = None
     track: Callable[[str, str], CaseSummary | None] | None = None
     guide: tuple[object, ...] = field(default=())
+    # The identity assurance level (accounts.models.Assurance value: "declared", "verified", "in_person") a citizen needs
+    # to submit an application of this service; `assurance_by_kind` overrides it per kind of case (e.g. feedback).
+    required_assurance: str = "declared"
+    assurance_by_kind: tuple[tuple[str, str], ...] = ()
 
 
 _services: dict[str, Service] = {}
@@ -54,6 +58,14 @@ def register(service: Service) -> None:
 
 def services() -> list[Service]:
     return sorted(_services.values(), key=lambda s: (s.order, s.key))
+
+
+def required_assurance(service_key: str, kind: str = "") -> str:
+    """The level the service declares for `kind` (its default level without one); "declared" for an unknown service."""
+    service = _services.get(service_key)
+    if service is None:
+        return "declared"
+    return dict(service.assurance_by_kind).get(kind, service.required_assurance)
 
 
 def case_models() -> list[type[Model]]:

@@ -436,6 +436,23 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # off, portal/checks.py refuses to start with either of the first two.
 SMS_BACKEND = os.environ.get("SMS_BACKEND") or ("console" if DEBUG else "database")
 SMS_GATEWAY_TOKEN = env_secret("SMS_GATEWAY_TOKEN") or ""
+
+# Identity checks that raise an account to Verified (docs/architecture.md#identity-assurance): carrier (the mobile
+# operator's three-factor check through the identity gateway), oidc (the national government-service platform's
+# sign-in), demo (make run only; portal/checks.py refuses it with DEBUG off). Empty: only the police station's counter.
+IDENTITY_CHECK_BACKENDS = env_list("IDENTITY_CHECK_BACKENDS", ["demo"] if DEBUG else [])
+IDENTITY_GATEWAY_URL = os.environ.get("IDENTITY_GATEWAY_URL", "")
+IDENTITY_GATEWAY_TOKEN = env_secret("IDENTITY_GATEWAY_TOKEN") or ""
+IDENTITY_GATEWAY_TIMEOUT = env_int("IDENTITY_GATEWAY_TIMEOUT", 8)  # seconds, per attempt; the citizen is waiting
+IDENTITY_GATEWAY_ATTEMPTS = env_int("IDENTITY_GATEWAY_ATTEMPTS", 2)  # in all, for a 5xx or a dropped connection
+# The national platform's OpenID Connect provider: endpoints and keys come from ISSUER/.well-known/openid-configuration.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = env_secret("OIDC_CLIENT_SECRET") or ""
+OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid profile")
+OIDC_CLAIM_ID_NUMBER = os.environ.get("OIDC_CLAIM_ID_NUMBER", "id_number")
+OIDC_CLAIM_NAME = os.environ.get("OIDC_CLAIM_NAME", "name")
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 8)  # seconds for each call to the provider (discovery, token, keys)
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
 
 # --- documents and signing ------------------------------------------------------------------------

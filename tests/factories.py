@@ -74,9 +74,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     email_confirmed_at = factory.LazyFunction(timezone.now)
     mobile_confirmed_at = factory.LazyFunction(timezone.now)
     password = factory.django.Password("Correct-Horse-42")
+    # Citizens are Verified by default, so that tests which submit applications keep their meaning; `declared=True`
+    # makes one that only registered (docs/architecture.md#identity-assurance).
+    assurance_level = "verified"
+    assurance_method = "demo"
+    assured_at = factory.LazyFunction(timezone.now)
 
     class Params:
         unconfirmed = factory.Trait(email_confirmed_at=None, mobile_confirmed_at=None)
+        declared = factory.Trait(assurance_level="declared", assurance_method="", assured_at=None)
         suspended = factory.Trait(
             suspended_at=factory.LazyFunction(timezone.now), is_active=False, suspension_reason="reported misuse"
         )
@@ -89,6 +95,9 @@ class StaffFactory(UserFactory):
     is_staff = True
     id_number = None
     office = factory.SubFactory(OfficeFactory)
+    assurance_level = "declared"
+    assurance_method = ""
+    assured_at = None
 
     @factory.post_generation
     def role(self, create, extracted, **kwargs):

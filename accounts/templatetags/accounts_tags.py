@@ -18,3 +18,20 @@ def id_number_notice(number: str | None) -> str:
     from accounts.idnumber import county_code_notice
 
     return county_code_notice(number, for_staff=True)
+
+
+@register.inclusion_tag("accounts/_assurance_needed.html")
+def assurance_needed(user, service, kind=""):
+    """On a check-answers page: what the citizen must do when their identity is below the level the service needs."""
+    from accounts.identity import how_to_reach, level_label, meets
+    from portal import registry
+
+    needed = registry.required_assurance(service, kind)
+    if not getattr(user, "is_authenticated", False) or meets(user, needed):
+        return {"below": False}
+    return {
+        "below": True,
+        "needed": level_label(needed),
+        "current": level_label(user.assurance_level),
+        "how": how_to_reach(needed),
+    }

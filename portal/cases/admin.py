@@ -16,8 +16,13 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import CounterCheckForm
+from accounts.identity import identity_verify_at_counter
+from accounts.models import Role
 
 from .models import Case
 from .services import TransitionError
@@ -93,6 +98,11 @@ class CaseReviewAdminMixin(_CaseAdminBase):
                 self.admin_site.admin_view(self.action_view),
                 name=f"{self.opts.app_label}_{self.opts.model_name}_act",
             ),
+            path(
+                "<path:object_id>/applicant-identity/",
+                self.admin_site.admin_view(self.counter_check_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_counter",
+            ),
             *super().get_urls(),
         ]
 
@@ -105,8 +115,66 @@ class CaseReviewAdminMixin(_CaseAdminBase):
         case = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
         if not self.has_view_or_change_permission(request, case):
             raise PermissionDenied
-        extra_context = {**(extra_context or {}), **REVIEW_PAGE_FLAGS, **self.review_context(request, case)}
+        extra_context = {
+            **(extra_context or {}),
+            **REVIEW_PAGE_FLAGS,
+            **self.review_context(request, case),
+            **self.identity_context(request, case),
+        }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- the applicant's identity (docs/architecture.md#identity-assurance) ---------------------------------------
+
+    @staticmethod
+    def may_check_at_counter(request: HttpRequest, case: Case) -> bool:
+        user: User = request.user  # type: ignore[assignment]  # admin_view: an authenticated staff member
+        return bool(user.office_id and user.has_role(Role.POLICE_OFFICER) and case.applicant_id != user.pk)
+
+    def identity_context(self, request: HttpRequest, case: Case) -> dict[str, Any]:
+        """What every review page shows of the applicant's identity, and of a freeze."""
+        return {
+            "review_applicant": case.applicant,
+            "review_frozen": case.frozen_at is not None,
+            "review_counter_url": (
+                reverse(self._review_url_name("counter"), args=[case.pk])
+                if self.may_check_at_counter(request, case) and not case.applicant.assurance_level == "in_person"
+                else ""
+            ),
+        }
+
+    def counter_check_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """A station officer records that they saw the applicant and their ID card: the applicant becomes In person."""
+        case = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
+        if not self.has_view_or_change_permission(request, case) or not self.may_check_at_counter(request, case):
+            raise PermissionDenied
+        change_url = reverse(self._review_url_name("change"), args=[case.pk])
+        form = CounterCheckForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                identity_verify_at_counter(
+                    user=case.applicant,
+                    officer=request.user,  # type: ignore[arg-type]  # admin_view: an authenticated staff member
+                    document_type=form.cleaned_data["document_type"],
+                    document_number=form.cleaned_data["document_number"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                self.message_user(
+                    request,
+                    _("The applicant's identity is recorded as confirmed in person by you."),
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "case": case,
+            "form": form,
+            "change_url": change_url,
+            "title": _("Confirm the applicant's identity at the counter"),
+        }
+        return TemplateResponse(request, "admin/cases/counter_check.html", context)
 
     def action_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
         if request.method != "POST":

@@ -46,6 +46,9 @@ class Case(models.Model):
     CASE_PREFIX = "XX"
     OPEN_STATUSES: tuple[str, ...] = ()
     DRAFT_STATUSES: tuple[str, ...] = ("draft",)
+    # Statuses after the decision, in which a case is never frozen (freeze_cases_of): nothing more is done in them, or
+    # only the issue of the decided document, which staff can revoke.
+    CLOSED_STATUSES: tuple[str, ...] = ()
     # The status of a case waiting for the applicant's answer to a request for more information (clock paused).
     INFO_REQUESTED_STATUS = "info_requested"
     # Foreign keys to offices that `acting_office()` reads, loaded by the deadline sweep (multi-office workflows).
@@ -85,6 +88,10 @@ class Case(models.Model):
     due_state = models.CharField(
         _("deadline state"), max_length=16, choices=DueState.choices, default=DueState.NONE, blank=True
     )
+    # A frozen case takes no transition at all (portal.cases.services.transition refuses it): set when the applicant's
+    # account was suspended because someone else proved the ID number is theirs (docs/architecture.md#identity-assurance).
+    frozen_at = models.DateTimeField(_("frozen"), null=True, blank=True, editable=False)
+    frozen_reason = models.CharField(_("why frozen"), max_length=300, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -100,6 +107,10 @@ class Case(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status in self.DRAFT_STATUSES
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
 
     @property
     def is_open(self) -> bool:

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal import registry
 from portal.workdays import calendar as workdays
 
 from .models import Case, CaseSequence, DueState, Transition
@@ -99,6 +100,8 @@ def transition(
     same UPDATE (clock fields, decision fields). A timeline row records who, when, from, to and why.
     """
     old = case.status
+    if case.frozen_at is not None:
+        raise TransitionNotAllowed(_frozen_message(case))
     if allowed_from is not None and old not in allowed_from:
         raise TransitionNotAllowed(
             _("This action is not possible while the case is “%(status)s”.") % {"status": case.status_label(old)}
@@ -106,8 +109,13 @@ def transition(
     model = type(case)
     now = timezone.now()
     with transaction.atomic():
-        updated = model.objects.filter(pk=case.pk, status=old).update(status=to, updated_at=now, **changes)
+        updated = model.objects.filter(pk=case.pk, status=old, frozen_at__isnull=True).update(
+            status=to, updated_at=now, **changes
+        )
         if updated != 1:
+            frozen = model.objects.filter(pk=case.pk, frozen_at__isnull=False).first()
+            if frozen is not None:
+                raise TransitionNotAllowed(_frozen_message(frozen))
             raise TransitionConflict(
                 _("Case %(number)s was changed by someone else a moment ago. Reload it and check before acting.")
                 % {"number": case.case_number}
@@ -127,6 +135,47 @@ def transition(
         setattr(case, name, value)
     logger.info("case %s: %s -> %s by user %s", case.case_number, old, to, getattr(by, "pk", None))
     return case
+
+
+def _frozen_message(case: Case) -> str:
+    return str(
+        _("Case %(number)s is frozen and can take no further step: %(reason)s")
+        % {"number": case.case_number, "reason": case.frozen_reason}
+    )
+
+
+def freeze_cases_of(applicant: User, *, reason: str, by: User | None = None) -> list[Case]:
+    """Freeze every unfinished case of `applicant` in every service, each with a timeline row giving `reason`.
+
+    Unfinished is anything but the model's CLOSED_STATUSES: drafts, submitted, under review, waiting for more
+    information. A frozen case keeps its status and answers (staff see both, and why it is frozen) but takes no
+    transition until it is released (docs/architecture.md#identity-assurance).
+    """
+    now = timezone.now()
+    frozen: list[Case] = []
+    for model in cast("list[type[Case]]", registry.case_models()):
+        content_type = ContentType.objects.get_for_model(model)
+        candidates = model.objects.filter(applicant=applicant, frozen_at__isnull=True).exclude(
+            status__in=model.CLOSED_STATUSES
+        )
+        for case in candidates:
+            # Conditional on the status read, like transition(): a case that moved on meanwhile is read again next time.
+            if not model.objects.filter(pk=case.pk, status=case.status, frozen_at__isnull=True).update(
+                frozen_at=now, frozen_reason=reason[:300]
+            ):
+                continue
+            Transition.objects.create(
+                content_type=content_type,
+                object_id=case.pk,
+                from_status=case.status,
+                to_status=case.status,
+                actor=by,
+                note=reason,
+            )
+            case.frozen_at, case.frozen_reason = now, reason[:300]
+            frozen.append(case)
+            logger.warning("case %s frozen: its applicant's account was superseded", case.case_number)
+    return frozen
 
 
 def record_opened(

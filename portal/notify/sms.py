@@ -5,16 +5,13 @@ DeliveryError; `permanent=True` says that trying again cannot help (the gateway 
 A backend whose `delivers` is False hands the message to nobody: the outbox records it as kept, not sent.
 """
 
-import json
 import logging
 import sys
-import urllib.error
-import urllib.request
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.gateway import GatewayError, is_gateway_url, post_json
 from portal.masking import mask_mobile
 
 logger = logging.getLogger("portal.notify.sms")
@@ -55,12 +52,6 @@ class DatabaseBackend:
         return ""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # urllib would turn a redirected POST into a GET without the body; a gateway that redirects is misconfigured.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
 class HttpGatewayBackend:
     """POSTs {"to", "text", "id"} as JSON; 2xx is sent, 4xx a permanent refusal, 5xx and network errors retried."""
 
@@ -72,37 +63,19 @@ class HttpGatewayBackend:
         self.timeout = timeout
 
     def send(self, message) -> str:
-        payload = json.dumps({"to": message.to, "text": message.body, "id": message.pk}).encode()
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        # The scheme is checked in get_backend: only http(s), never file:// or ftp://.
-        request = urllib.request.Request(self.url, data=payload, headers=headers, method="POST")  # noqa: S310
-        opener = urllib.request.build_opener(_NoRedirect)
         try:
-            with opener.open(request, timeout=self.timeout) as response:
-                status = response.status
-                body = response.read(64 * 1024)
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            # 408 and 429 ask us to come back later; any other non-5xx answer will not change on a retry.
-            permanent = exc.code < 500 and exc.code not in (408, 429)
-            raise DeliveryError(f"SMS gateway answered HTTP {exc.code}", permanent=permanent) from None
-        except urllib.error.URLError as exc:
-            raise DeliveryError(f"SMS gateway unreachable: {exc.reason}") from None
-        except TimeoutError:
-            raise DeliveryError(f"SMS gateway did not answer within {self.timeout:g} s") from None
-        except OSError as exc:
-            raise DeliveryError(f"SMS gateway connection failed: {exc.__class__.__name__}") from None
-        if not 200 <= status < 300:
-            raise DeliveryError(f"SMS gateway answered HTTP {status}", permanent=status < 500)
+            answer = post_json(
+                self.url,
+                {"to": message.to, "text": message.body, "id": message.pk},
+                token=self.token,
+                timeout=self.timeout,
+                name="SMS gateway",
+            )
+        except GatewayError as exc:
+            raise DeliveryError(str(exc), permanent=exc.permanent) from None
         provider_id = ""
-        try:
-            answer = json.loads(body or b"null")
-        except ValueError:
-            answer = None
-        if isinstance(answer, dict) and answer.get("id") not in (None, ""):
-            provider_id = str(answer["id"])[:120]
+        if isinstance(answer.data, dict) and answer.data.get("id") not in (None, ""):
+            provider_id = str(answer.data["id"])[:120]
         logger.info(
             "SMS %s to %s accepted by the gateway (id %s)", message.pk, mask_mobile(message.to), provider_id or "-"
         )
@@ -116,6 +89,6 @@ def get_backend():
         return ConsoleBackend()
     if name == "database":
         return DatabaseBackend()
-    if urlsplit(name).scheme in ("http", "https"):
+    if is_gateway_url(name):
         return HttpGatewayBackend(name, token=settings.SMS_GATEWAY_TOKEN)
     raise ImproperlyConfigured("SMS_BACKEND must be 'console', 'database' or an http(s):// gateway URL.")

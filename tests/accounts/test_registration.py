@@ -115,13 +115,17 @@ def test_errors_keep_what_was_typed_but_not_the_passwords(client):
     assert not User.objects.exists()
 
 
-def test_duplicate_id_number_does_not_say_whose(client):
+def test_a_number_held_by_a_verified_account_is_refused_without_saying_whose(client):
     owner = UserFactory(
         id_number="410105196507196913", real_name="李四", email="owner@example.test", username="holder-of-it"
     )
     response = client.post(reverse("accounts:register"), registration_data(id_number="410105196507196913"))
     errors = response.context["form"].errors
-    assert errors["id_number"] == ["An account already exists for this ID number; log in or reset your password."]
+    assert errors["id_number"] == [
+        "An account already exists for this ID number, and its holder's identity has been verified. If it is your "
+        "account, log in or reset your password. If it is not, take your resident ID card to any police station to "
+        "dispute it."
+    ]
     html = response.content.decode()
     assert owner.username not in html and "owner@example.test" not in html and "李四" not in html
 
