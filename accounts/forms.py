@@ -374,37 +374,18 @@ class SmsResetConfirmForm(_NewPasswordMixin):
 
 
 class OidcAccountForm(forms.Form):
-    """The rest of an account for a person who signed in with the national platform (name and number come from it)."""
+    """The rest of an account for a person who signed in with the national platform (name and number come from it).
 
-    username = UsernameField(
-        label=_("Username"),
-        max_length=150,
-        validators=[UnicodeUsernameValidator()],
-        help_text=_("The name you log in with: letters, digits and @ . + - _ only."),
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
-    )
-    email = forms.EmailField(
-        label=_("E-mail address"),
-        max_length=254,
-        help_text=_("We send a link to confirm it."),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
+    Username and e-mail address follow the registration form's rules (characters, look-alikes, one spelling per
+    mailbox), so the two ways in cannot differ."""
+
+    username = RegistrationForm.base_fields["username"]
+    email = RegistrationForm.base_fields["email"]
     mobile = MobileField(help_text=_("A mainland China mobile number. We send a code to confirm it."))
     consent = RegistrationForm.base_fields["consent"]
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip()
-        if services.email_in_use(email=email):
-            raise ValidationError(
-                _("This e-mail address is already registered. Log in, or reset your password."), code="duplicate"
-            )
-        return email
-
-    def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
-            raise ValidationError(_("This username is taken; choose another."), code="duplicate")
-        return username
+    clean_email = RegistrationForm.clean_email
+    clean_username = RegistrationForm.clean_username
 
 
 class CounterCheckForm(forms.Form):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('certificates', '0003_refused_requeue_index'),
+        ('certificates', '0004_register_import_jobs'),
     ]
 
     operations = [

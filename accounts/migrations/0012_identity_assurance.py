@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_administrators_read_the_outbox'),
+        ('accounts', '0011_real_name_as_on_the_id_card'),
         ('auth', '0012_alter_user_first_name_max_length'),
     ]
 
