@@ -225,8 +225,8 @@ class UserAdmin(AdministratorOnlyMixin, DjangoUserAdmin):
 class OfficeAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     """Administrators change every office; supervisors see their office and those below it."""
 
-    list_display = ("tree_name", "kind", "division_code", "active")
-    list_filter = ("kind", "active")
+    list_display = ("tree_name", "kind", "agency", "division_code", "active")
+    list_filter = ("agency", "kind", "active")
     search_fields = ("name", "name_en", "division_code")
     ordering = ("path",)
     list_per_page = 200
@@ -235,6 +235,7 @@ class OfficeAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         "name",
         "name_en",
         "kind",
+        "agency",
         "division_code",
         "parent",
         "address",
@@ -243,6 +244,8 @@ class OfficeAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         "accepts_paper_collection",
         "active",
     )
+
+    scope_by_service = False  # offices belong to no service; a supervisor's subtree holds only their agency's
 
     def scope_q(self, request, office_ids):
         return Q(pk__in=office_ids)
@@ -268,7 +271,7 @@ class OfficeAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         # Autocomplete (the user's office, an office's parent) stays within scope too.
         queryset, distinct = super().get_search_results(request, queryset, search_term)
-        ids = scoped_office_ids(request.user)
+        ids = scoped_office_ids(request.user, service=None)
         if ids is not ALL:
             queryset = queryset.filter(pk__in=ids or [])
         return queryset, distinct

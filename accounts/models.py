@@ -17,7 +17,13 @@ from .validators import validate_person_name, validate_single_line
 
 
 class Office(models.Model):
-    """A node of the jurisdiction tree: province → city → county → station or office."""
+    """A node of the jurisdiction tree: province → city → county → station or office, each tree one agency's.
+
+    Every office belongs to an agency, and so does every office above it: the public security tree (provincial
+    department, city bureaus, district branches, police stations, household administrations) and the health
+    commission tree (provincial commission, city commissions, district commissions) never mix, so that a supervisor's
+    subtree never holds another agency's offices (docs/architecture.md#security-and-privacy).
+    """
 
     class Kind(models.TextChoices):
         PROVINCE = "province", _("Provincial department")
@@ -26,10 +32,33 @@ class Office(models.Model):
         POLICE_STATION = "police_station", _("Police station")
         HOUSEHOLD_ADMIN = "household_admin", _("Municipal household administration")
         FAMILY_PLANNING = "family_planning", _("Health and family-planning office")
+        CITY_HEALTH_COMMISSION = "city_health_commission", _("Municipal health commission")
+
+    class Agency(models.TextChoices):
+        """The government body an office is part of; each service names the one that handles it (portal.registry)."""
+
+        PUBLIC_SECURITY = "public_security", _("Public security")
+        HEALTH_COMMISSION = "health_commission", _("Health commission")
+
+    # The agency every kind but the province belongs to; a province node names its agency itself.
+    KIND_AGENCY: ClassVar[dict[str, str]] = {
+        Kind.CITY: Agency.PUBLIC_SECURITY,
+        Kind.COUNTY: Agency.PUBLIC_SECURITY,
+        Kind.POLICE_STATION: Agency.PUBLIC_SECURITY,
+        Kind.HOUSEHOLD_ADMIN: Agency.PUBLIC_SECURITY,
+        Kind.FAMILY_PLANNING: Agency.HEALTH_COMMISSION,
+        Kind.CITY_HEALTH_COMMISSION: Agency.HEALTH_COMMISSION,
+    }
 
     name = models.CharField(_("name"), max_length=120)
     name_en = models.CharField(_("English name"), max_length=160, blank=True)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    agency = models.CharField(
+        _("agency"),
+        max_length=32,
+        choices=Agency.choices,
+        help_text=_("Its staff see only the cases of the services this agency handles."),
+    )
     division_code = models.CharField(
         _("administrative division code"), max_length=12, db_index=True, help_text=_("GB/T 2260 code, e.g. 410105.")
     )
@@ -62,6 +91,16 @@ class Office(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        if not self.agency:
+            # Offices made in code name their kind; the agency follows from it, or (a province) from the parent.
+            self.agency = self.KIND_AGENCY.get(self.kind) or (
+                cast("Office", self.parent).agency if self.parent_id else ""
+            )
+        if not self.agency:
+            raise ValueError(f"office {self.name!r} of kind {self.kind!r} needs an agency")
+        if self.parent_id and cast("Office", self.parent).agency != self.agency:
+            # The trees never mix: a supervisor above must never find another agency's office below.
+            raise ValueError(f"office {self.name!r} ({self.agency}) cannot be below an office of another agency")
         super().save(*args, **kwargs)
         new_path = (cast("Office", self.parent).path if self.parent_id else "/") + f"{self.pk}/"
         if new_path != self.path:
@@ -72,6 +111,25 @@ class Office(models.Model):
                 # Moving a subtree: rewrite the descendants' paths.
                 for child in Office.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
                     Office.objects.filter(pk=child.pk).update(path=new_path + child.path[len(old_path) :])
+
+    def clean(self):
+        super().clean()
+        expected = self.KIND_AGENCY.get(self.kind)
+        if self.agency and expected and self.agency != expected:
+            raise ValidationError(
+                {
+                    "agency": _("Offices of the kind “%(kind)s” belong to the agency “%(agency)s”.")
+                    % {"kind": self.get_kind_display(), "agency": self.Agency(expected).label}
+                }
+            )
+        parent = self.parent if self.parent_id else None
+        if parent is not None and self.agency and parent.agency != self.agency:
+            raise ValidationError(
+                {
+                    "parent": _("Choose a parent office of the same agency (%(agency)s).")
+                    % {"agency": self.get_agency_display()}
+                }
+            )
 
     @property
     def display_name(self):
@@ -205,7 +263,7 @@ class User(AbstractUser):
     if TYPE_CHECKING:
         # Kept on the User loaded for one request by accounts.scoping (never saved).
         _is_administrator: bool
-        _scoped_office_ids: set[int] | None
+        _staff_scope: tuple[set[int] | None, str]
 
     class Meta:
         verbose_name = _("user")

@@ -4,25 +4,34 @@ addresses a user or a number and knows nothing of either (docs/architecture.md#l
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from portal.notify.models import OutboxMessage
 from portal.notify.services import notify_user
 
 from .models import Office, Role, User
+from .scoping import service_agency
 
 
-def office_recipients(office: Office | None, *, include_supervisors: bool = False) -> QuerySet[User]:
+def office_recipients(
+    office: Office | None, *, include_supervisors: bool = False, service: type[Model] | Model | str | None = None
+) -> QuerySet[User]:
     """Active staff of `office`; with include_supervisors, also the supervisors of it and the offices above.
 
-    Never citizens (is_staff), never the staff of a neighbouring office; no office reaches nobody.
+    Only staff of the agency that handles `service` (without one, the office's own agency): a message about a
+    service's cases reaches that agency and no other, even where the tree above an office holds another agency's
+    supervisors (the rule of accounts.scoping; docs/architecture.md#security-and-privacy). Never citizens
+    (is_staff), never the staff of a neighbouring office; no office reaches nobody.
     """
     if office is None:
         return User.objects.none()
-    q = Q(office=office)
+    agency = office.agency if service is None else service_agency(service)
+    if not agency:
+        return User.objects.none()
+    q = Q(office=office) if office.agency == agency else Q(pk__in=[])
     if include_supervisors:
         above = [int(p) for p in office.path.strip("/").split("/") if p]
-        q |= Q(office_id__in=above, groups__name=Role.SUPERVISOR)
+        q |= Q(office_id__in=above, office__agency=agency, groups__name=Role.SUPERVISOR)
     return User.objects.filter(q, is_active=True, is_staff=True).distinct()
 
 
@@ -32,10 +41,13 @@ def notify_office(
     template: str,
     context: dict[str, Any] | None = None,
     include_supervisors: bool = False,
+    service: type[Model] | Model | str | None = None,
 ) -> list[OutboxMessage]:
-    """E-mail every active staff member of an office (and, when asked, its supervisors)."""
+    """E-mail every active staff member of an office (and, when asked, its supervisors) of the agency handling
+    `service` (office_recipients)."""
     queued: list[OutboxMessage] = []
-    for user in office_recipients(office, include_supervisors=include_supervisors):
+    recipients = office_recipients(office, include_supervisors=include_supervisors, service=service)
+    for user in recipients:
         queued.extend(notify_user(user, template=template, context={"office": office, **(context or {})}, sms=False))
     return queued
 

@@ -1,7 +1,10 @@
-"""Which offices a staff member may see, and the admin mixin every service's ModelAdmin uses.
+"""Which cases a staff member may see, and the admin mixin every service's ModelAdmin uses.
 
-Officers see their own office; supervisors their office and every office below it; administrators
-(superusers or the administrator role) everything. Moving a staff member to another office or
+The one rule (docs/architecture.md#security-and-privacy): a staff member sees an object of a service when its
+office is within their offices AND their office's agency handles that service. Officers' offices are their own
+office; supervisors' their office and every office of the same agency below it; administrators (superusers or
+the administrator role) see everything. Which agency handles a service is what the service registered in
+portal.registry; every model of a service's app is the service's. Moving a staff member to another office or
 deactivating them takes effect on the next request, because nothing here is cached across requests.
 """
 
@@ -10,21 +13,21 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
-from django.db.models import ForeignKey, Model, Q, QuerySet
+from django.db.models import Exists, ForeignKey, Model, Q, QuerySet
 from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Office, Role
+from portal import registry
+
+from .models import Office, Role, User
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
-
-    from .models import User
 
     # The mixin always comes before ModelAdmin in an admin class.
     _ModelAdmin = admin.ModelAdmin[Any]
@@ -41,31 +44,90 @@ def is_administrator(user: User | AnonymousUser) -> bool:
     if user.is_superuser:
         return True
     # Asked once per registered model on every admin page: remembered on the per-request User object (as
-    # scoped_office_ids does), so a page costs one query for it instead of one per model.
+    # _staff_scope does), so a page costs one query for it instead of one per model.
     cached: bool | None = getattr(user, "_is_administrator", None)
     if cached is None:
         cached = user._is_administrator = user.groups.filter(name=Role.ADMINISTRATOR).exists()
     return cached
 
 
-def scoped_office_ids(user: User | AnonymousUser) -> set[int] | None:
-    """The ids of the offices whose objects `user` may see, or ALL."""
+def service_agency(service: type[Model] | Model | str) -> str | None:
+    """The agency handling the service `service` belongs to; None for what is no registered service."""
+    label = service if isinstance(service, str) else service._meta.app_label
+    return registry.agency_of(label)
+
+
+def _staff_scope(user: User | AnonymousUser) -> tuple[set[int] | None, str]:
+    """(the ids of the user's offices or ALL, the user's agency), worked out once per request."""
     if not (user.is_authenticated and user.is_active and user.is_staff):
-        return set()
-    cache = getattr(user, "_scoped_office_ids", False)
-    if cache is not False:
-        return cast("set[int] | None", cache)
+        return set(), ""
+    cache: tuple[set[int] | None, str] | None = getattr(user, "_staff_scope", None)
+    if cache is not None:
+        return cache
+    scope: tuple[set[int] | None, str]
     if is_administrator(user):
-        ids = ALL
+        scope = (ALL, "")
     elif not user.office_id:
-        ids = set()
-    elif user.groups.filter(name=Role.SUPERVISOR).exists():
-        office = cast("Office", user.office)  # office_id is set
-        ids = set(Office.objects.filter(path__startswith=office.path).values_list("pk", flat=True))
+        scope = (set(), "")
     else:
-        ids = {user.office_id}
-    user._scoped_office_ids = ids  # per-request object: the User is loaded anew on every request
+        # One query for the office's place, its agency and whether the user supervises: the same count as the
+        # supervisor check alone took before agencies.
+        supervises = User.groups.through.objects.filter(user_id=user.pk, group__name=Role.SUPERVISOR)
+        row = (
+            Office.objects.filter(pk=user.office_id)
+            .annotate(supervises=Exists(supervises))
+            .values_list("path", "agency", "supervises")
+            .first()
+        )
+        if row is None:
+            scope = (set(), "")
+        else:
+            path, agency, is_supervisor = row
+            if is_supervisor:
+                # Only the agency's own offices: a tree that wrongly hung another agency's office below would
+                # still not open its cases (the agency check below would refuse them too).
+                subtree = Office.objects.filter(path__startswith=path, agency=agency)
+                scope = (set(subtree.values_list("pk", flat=True)), agency)
+            else:
+                scope = ({user.office_id}, agency)
+    user._staff_scope = scope  # per-request object: the User is loaded anew on every request
+    return scope
+
+
+def staff_agency(user: User | AnonymousUser) -> str:
+    """The agency of the staff member's office; "" for administrators, citizens and staff without an office."""
+    return _staff_scope(user)[1]
+
+
+def scoped_office_ids(user: User | AnonymousUser, *, service: type[Model] | Model | str | None) -> set[int] | None:
+    """The ids of the offices whose objects of `service` the user may see, or ALL.
+
+    The one scoping rule: within the user's offices, and only for a service the user's agency handles; a service
+    of another agency (or a model of no registered service) gives the empty set. `service=None` is for objects of
+    no service (offices, staff accounts): the user's offices, which are all of their own agency.
+    """
+    ids, agency = _staff_scope(user)
+    if ids is ALL:
+        return ALL
+    if service is not None and (not agency or service_agency(service) != agency):
+        return set()
     return ids
+
+
+def scoped_services(user: User | AnonymousUser) -> frozenset[str] | None:
+    """The app labels of the services the user's agency handles, or ALL."""
+    ids, agency = _staff_scope(user)
+    if ids is ALL:
+        return ALL
+    return registry.app_labels_of_agency(agency) if agency else frozenset()
+
+
+def may_see_office(
+    user: User | AnonymousUser, office_id: int | None, *, service: type[Model] | Model | str | None
+) -> bool:
+    """Whether an object of `service` at office `office_id` is within the user's scope."""
+    ids = scoped_office_ids(user, service=service)
+    return ids is ALL or (office_id is not None and office_id in ids)
 
 
 def safe_csv_cell(value: object) -> str:
@@ -80,14 +142,25 @@ class OfficeScopedAdminMixin(_ModelAdmin):
     """Scope changelist, change/delete/history pages, autocomplete, raw-id popups, actions and exports.
 
     `office_fields` names the lookups that tie an object to an office; an object is visible when any of
-    them is within the staff member's offices. Override `scope_q` for rules beyond that (e.g. a hukou
-    case reaches the move-out station only from its step).
+    them is within the staff member's offices and the staff member's agency handles the model's service
+    (scoped_office_ids). Override `scope_q` for rules beyond that (e.g. a hukou case reaches the move-out
+    station only from its step).
     """
 
     office_fields: tuple[str, ...] = ("office",)
     export_fields: tuple[str, ...] = ()
     # Set when an office lookup crosses a to-many relation, so an object reached twice is listed once.
     scope_distinct: bool = False
+    # The objects belong to a service: the model's own (True), or to none (offices: False).
+    scope_by_service: bool = True
+    # For rows of every service (uploads, issued documents): the ContentType field that names the case model,
+    # so that the rows are limited to the services of the staff member's agency.
+    service_type_field: str | None = None
+
+    def scoped_office_ids(self, request: HttpRequest) -> set[int] | None:
+        """The offices whose objects of this admin the staff member sees (accounts.scoping.scoped_office_ids)."""
+        by_model = self.scope_by_service and not self.service_type_field
+        return scoped_office_ids(request.user, service=self.model if by_model else None)
 
     def scope_q(self, request: HttpRequest, office_ids: Iterable[int]) -> Q:
         q = Q()
@@ -97,12 +170,15 @@ class OfficeScopedAdminMixin(_ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         qs = super().get_queryset(request)
-        ids = scoped_office_ids(request.user)
+        ids = self.scoped_office_ids(request)
         if ids is ALL:
             return qs
         if not ids:
             return qs.none()
         qs = qs.filter(self.scope_q(request, ids))
+        if self.service_type_field:
+            labels = scoped_services(request.user) or frozenset()
+            qs = qs.filter(**{f"{self.service_type_field}__app_label__in": sorted(labels)})
         return qs.distinct() if self.scope_distinct else qs
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
@@ -116,7 +192,7 @@ class OfficeScopedAdminMixin(_ModelAdmin):
         self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
     ) -> ModelChoiceField[Any] | None:
         if db_field.related_model is Office:
-            ids = scoped_office_ids(request.user)
+            ids = self.scoped_office_ids(request)
             if ids is not ALL:
                 kwargs["queryset"] = Office.objects.filter(pk__in=ids or [])
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

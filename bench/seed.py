@@ -245,7 +245,8 @@ class Layout:
         cities = {o.pk: o for o in Office.objects.filter(kind=Office.Kind.CITY)}
         for office in offices:
             ids = [int(p) for p in office["path"].strip("/").split("/")]
-            city_of[office["pk"]] = next(i for i in ids if i in cities)
+            # A police office's city bureau; a health office has none (its tree is the health commission's).
+            city_of[office["pk"]] = next((i for i in ids if i in cities), None)
         self.stations = [o["pk"] for o in offices if o["kind"] == Office.Kind.POLICE_STATION]
         self.family_planning = [o["pk"] for o in offices if o["kind"] == Office.Kind.FAMILY_PLANNING]
         self.household_admin_of_city = {
@@ -304,8 +305,10 @@ def create_offices_and_staff():
                 )
             )
 
+    commissions = {o.division_code: o for o in Office.objects.filter(kind=Office.Kind.CITY_HEALTH_COMMISSION)}
     for city in Office.objects.filter(kind=Office.Kind.CITY).order_by("division_code"):
         code = city.division_code
+        add_staff(commissions[code], Role.SUPERVISOR, 1)
         admin_office = bench_office(
             f"{OFFICE_MARK}household administration {code}",
             name=f"{city.name}户政管理处(基准)",
@@ -329,7 +332,7 @@ def create_offices_and_staff():
                 name=f"{city.name}第{c + 1}区卫生健康委员会(基准)",
                 kind=Office.Kind.FAMILY_PLANNING,
                 division_code=county_code,
-                parent=county,
+                parent=commissions[code],  # the district commission is the city's health commission's, not police
             )
             add_staff(fp, Role.FAMILY_PLANNING_OFFICER, STAFF_PER_OFFICE)
             for s in range(STATIONS_PER_COUNTY):

@@ -64,6 +64,7 @@ class CertificatesConfig(AppConfig):
     verbose_name = _("Certificate of No Criminal Record")
 
     def ready(self):
+        from accounts.models import Office
         from portal import registry
 
         from .models import Application
@@ -77,6 +78,7 @@ class CertificatesConfig(AppConfig):
                     "download the signed e-certificate, which has the same legal effect as paper."
                 ),
                 url_name="certificates:index",
+                agency=Office.Agency.PUBLIC_SECURITY,
                 order=10,
                 case_models=(Application,),
                 cases_for_user=cases_for_user,

@@ -111,7 +111,7 @@ def _ensure_may_decide(by, application: Application):
     """Staff act on applications; never on their own (docs/architecture.md#security-and-privacy)."""
     if by is None or not getattr(by, "is_staff", False) or not by.is_active:
         raise TransitionNotAllowed(_("Only police station staff can do this."))
-    offices = scoped_office_ids(by)
+    offices = scoped_office_ids(by, service=application)
     if offices is not ALL and application.office_id not in offices:
         # The admin already answers 404 outside the officer's scope; this guards every other caller.
         raise TransitionNotAllowed(_("This application belongs to another office."))
@@ -313,6 +313,7 @@ def application_resubmit(*, application: Application, by, reply: str = "") -> Ap
             application.office,
             template="certificates/resubmitted",
             context={"case_number": application.case_number, "due_date": application.due_date},
+            service=application,
         )
     return application
 

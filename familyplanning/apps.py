@@ -73,6 +73,7 @@ class FamilyplanningConfig(AppConfig):
     verbose_name = _("Population and family-planning service centre")
 
     def ready(self):
+        from accounts.models import Office
         from portal import registry
 
         from .models import FamilyPlanningApplication, Feedback
@@ -86,6 +87,7 @@ class FamilyplanningConfig(AppConfig):
                     "floating population, licences for technical-service institutions and staff, forms and feedback."
                 ),
                 url_name="familyplanning:index",
+                agency=Office.Agency.HEALTH_COMMISSION,
                 order=20,
                 case_models=(FamilyPlanningApplication, Feedback),
                 cases_for_user=cases_for_user,

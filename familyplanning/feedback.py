@@ -400,7 +400,7 @@ def _open(*, citizen, kind, office, subject, body, staff_named="", application=N
             "due_date": feedback.due_date,
         }
         notify_user(citizen, template="familyplanning/feedback_received", context=context)
-        notify_office(office, template="familyplanning/feedback_inbox", context=context)
+        notify_office(office, template="familyplanning/feedback_inbox", context=context, service=feedback)
     logger.info("feedback %s (%s) opened for office %s by user %s", feedback.case_number, kind, office.pk, citizen.pk)
     return feedback
 
@@ -418,7 +418,7 @@ def answer_refusal(by, feedback: Feedback) -> str:
         return _("Only family-planning staff can answer.")
     if not is_administrator(by) and not by.groups.filter(name__in=ANSWERING_ROLES).exists():
         return _("Only family-planning officers and supervisors can answer.")
-    offices = scoped_office_ids(by)
+    offices = scoped_office_ids(by, service=feedback)
     if offices is not ALL and feedback.office_id not in offices:
         return _("This case belongs to another office.")
     if by.pk == feedback.applicant_id:

@@ -78,7 +78,7 @@ class PolicyArticleAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        if "office" in form.base_fields and scoped_office_ids(request.user) is not ALL:
+        if "office" in form.base_fields and scoped_office_ids(request.user, service=PolicyArticle) is not ALL:
             # An article without an office would leave the officer's own list the moment it was saved.
             form.base_fields["office"].required = True
         return form

@@ -139,7 +139,7 @@ def _ensure_may_decide(by, application: FamilyPlanningApplication):
     """Staff act on applications of their offices; never on their own (docs/architecture.md#security-and-privacy)."""
     if by is None or not getattr(by, "is_staff", False) or not by.is_active:
         raise TransitionNotAllowed(_("Only family-planning staff can do this."))
-    offices = scoped_office_ids(by)
+    offices = scoped_office_ids(by, service=application)
     if offices is not ALL and application.office_id not in offices:
         raise TransitionNotAllowed(_("This application belongs to another office."))
     if is_own_case(by, application):
@@ -347,6 +347,7 @@ def fp_submit(*, application: FamilyPlanningApplication, by) -> FamilyPlanningAp
             application.office,
             template="familyplanning/inbox",
             context={"case_number": application.case_number, "service_title": application.service_def.title},
+            service=application,
         )
     return application
 
@@ -373,6 +374,7 @@ def fp_resubmit(*, application: FamilyPlanningApplication, by, reply: str = "") 
             application.office,
             template="familyplanning/resubmitted",
             context={"case_number": application.case_number, "due_date": application.due_date},
+            service=application,
         )
     return application
 

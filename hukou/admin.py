@@ -166,7 +166,7 @@ class InboxFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() not in ("acting", "waiting"):
             return queryset
-        ids = scoped_office_ids(request.user)
+        ids = scoped_office_ids(request.user, service=queryset.model)
         acting = queryset.filter(status__in=_OFFICE_STATUSES) if ids is ALL else queryset.acting_for(ids)
         if self.value() == "acting":
             return acting
@@ -314,7 +314,7 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, ad
     # --- the review page --------------------------------------------------------------------------
 
     def _may_act_for(self, request, office):
-        ids = scoped_office_ids(request.user)
+        ids = scoped_office_ids(request.user, service=MigrationApplication)
         return office is not None and (ids is ALL or office.pk in ids)
 
     def review_context(self, request, application):

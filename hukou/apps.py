@@ -76,6 +76,7 @@ class HukouConfig(AppConfig):
     verbose_name = _("One-stop hukou migration")
 
     def ready(self):
+        from accounts.models import Office
         from portal import registry
 
         from .models import MigrationApplication
@@ -89,6 +90,7 @@ class HukouConfig(AppConfig):
                     "the place you leave and settled without a paper migration certificate."
                 ),
                 url_name="hukou:index",
+                agency=Office.Agency.PUBLIC_SECURITY,
                 order=30,
                 case_models=(MigrationApplication,),
                 cases_for_user=cases_for_user,

@@ -146,7 +146,7 @@ def _ensure_officer(by, application: MigrationApplication, office=None):
         raise TransitionNotAllowed(
             _("This action is not possible while the case is “%(status)s”.") % {"status": application.status_label()}
         )
-    ids = scoped_office_ids(by)
+    ids = scoped_office_ids(by, service=application)
     if ids is not ALL and office.pk not in ids:
         raise TransitionNotAllowed(
             _("This step belongs to %(office)s; only its staff can take it.") % {"office": office}
@@ -203,6 +203,7 @@ def _notify_inbox(application: MigrationApplication):
                 "status_label": application.status_label(),
                 "due_date": application.due_date,
             },
+            service=application,
         )
 
 

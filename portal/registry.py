@@ -1,8 +1,9 @@
 """How services tell `portal` about themselves without `portal` importing them.
 
 Each service registers a `Service` from its AppConfig.ready(). `/` lists the services, `/me/` asks each
-for the citizen's cases, `/track/` asks each to find a case by number and second factor, and the
-deadline sweep asks each for its case models.
+for the citizen's cases, `/track/` asks each to find a case by number and second factor, the
+deadline sweep asks each for its case models, and staff scoping (accounts.scoping) asks which agency
+handles the models of an app.
 """
 
 from __future__ import annotations
@@ -33,10 +34,13 @@ class CaseSummary:
 
 @dataclass(frozen=True)
 class Service:
-    key: str
+    key: str  # the service's Django app label: every model of that app is the service's
     title: StrOrPromise  # lazy translation
     summary: StrOrPromise
     url_name: str
+    # The agency that handles the service (an accounts.models.Office.Agency value): only its staff see the
+    # service's cases, feedback, documents and pages (docs/architecture.md#security-and-privacy).
+    agency: str
     order: int = 100
     case_models: tuple[type[Model], ...] = ()
     # Called with the request's user (an accounts.User or AnonymousUser: portal.registry does not import accounts).
@@ -53,7 +57,20 @@ _services: dict[str, Service] = {}
 
 
 def register(service: Service) -> None:
+    if not service.agency:
+        raise ValueError(f"service {service.key!r} names no agency")
     _services[service.key] = service
+
+
+def agency_of(app_label: str) -> str | None:
+    """The agency handling the service whose app is `app_label`; None for an app that is no service."""
+    service = _services.get(app_label)
+    return service.agency if service is not None else None
+
+
+def app_labels_of_agency(agency: str) -> frozenset[str]:
+    """The apps of every service `agency` handles."""
+    return frozenset(service.key for service in _services.values() if service.agency == agency)
 
 
 def services() -> list[Service]:

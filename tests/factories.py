@@ -50,6 +50,19 @@ def _unique_mobile(n):
     return f"+86138{n:08d}"
 
 
+def city_health_commission(division_code):
+    """The municipal health commission (accounts migration 0009) of the city a division code lies in."""
+    city = "419001" if division_code.startswith("4190") else division_code[:4] + "00"
+    return Office.objects.get(division_code=city, kind=Office.Kind.CITY_HEALTH_COMMISSION)
+
+
+def _default_parent(office):
+    # As in reality: a police office under the Zhengzhou bureau, a health office under its city's commission.
+    if Office.KIND_AGENCY.get(office.kind) == Office.Agency.HEALTH_COMMISSION:
+        return city_health_commission(office.division_code)
+    return Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
+
+
 class OfficeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Office
@@ -58,7 +71,7 @@ class OfficeFactory(factory.django.DjangoModelFactory):
     name_en = factory.Sequence(lambda n: f"Test Police Station {n}")
     kind = Office.Kind.POLICE_STATION
     division_code = "410105"
-    parent = factory.LazyFunction(lambda: Office.objects.get(division_code="410100", kind=Office.Kind.CITY))
+    parent = factory.LazyAttribute(_default_parent)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -363,13 +363,7 @@ def _sweep_batch(batch: list[tuple[Office, list[_Due]]], counts: dict[str, int])
                 model.objects.filter(pk__in=pks).update(due_state=state)
                 claimed.update((model, pk) for pk in pks)
         for office, cases in batch:
-            for state in (DueState.DUE_SOON, DueState.OVERDUE):
-                told = sorted(
-                    (due for due in cases if due.state == state and (due.model, due.pk) in claimed),
-                    key=lambda due: (due.due_date, due.case_number),
-                )
-                if not told:
-                    continue
+            for state, service, told in _digests(cases, claimed):
                 counts[str(state)] += len(told)
                 notify_office(
                     office,
@@ -388,7 +382,28 @@ def _sweep_batch(batch: list[tuple[Office, list[_Due]]], counts: dict[str, int])
                         "more": max(len(told) - DIGEST_LIST_LIMIT, 0),
                     },
                     include_supervisors=state == DueState.OVERDUE,
+                    service=service,
                 )
+
+
+def _digests(cases: list[_Due], claimed: set[tuple[type[Case], int]]) -> list[tuple[DueState, str, list[_Due]]]:
+    """An office's claimed cases as digests, one per state and agency: (state, a service of the agency, cases).
+
+    Each digest goes only to the staff of the agency that handles its services and, overdue, to that agency's
+    supervisors above (accounts.notify.office_recipients), never to another agency's.
+    """
+    from accounts.scoping import service_agency
+
+    digests: list[tuple[DueState, str, list[_Due]]] = []
+    for state in (DueState.DUE_SOON, DueState.OVERDUE):
+        by_agency: dict[str, tuple[str, list[_Due]]] = {}
+        for due in cases:
+            if due.state == state and (due.model, due.pk) in claimed:
+                label = due.model._meta.app_label
+                by_agency.setdefault(service_agency(label) or "", (label, []))[1].append(due)
+        for _agency, (service, told) in sorted(by_agency.items()):
+            digests.append((state, service, sorted(told, key=lambda due: (due.due_date, due.case_number))))
+    return digests
 
 
 def deadline_office(case: Case) -> Office:

@@ -24,6 +24,7 @@ class ReadOnlyAdminMixin:
 @admin.register(Document)
 class DocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     office_fields = ("office",)
+    service_type_field = "case_type"  # uploads of every service: only those of the staff member's agency
     list_display = (
         "public_id",
         "kind",

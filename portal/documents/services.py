@@ -121,7 +121,8 @@ def _keep_salt(owner_pk) -> str:
 
 
 def document_may_view(*, user, document: Document) -> bool:
-    """The owner, or active staff whose offices include the office of the case the document belongs to.
+    """The owner, or active staff whose offices include the office of the case the document belongs to, of the agency
+    that handles the case's service (accounts.scoping.scoped_office_ids).
 
     A case handled by several offices in turn (a hukou move) names them itself with `document_office_ids()`:
     then exactly those offices may look, each once the case has reached it.
@@ -135,7 +136,11 @@ def document_may_view(*, user, document: Document) -> bool:
     # Outside the admin too, staff see citizens' files only after the second factor.
     if settings.STAFF_MFA_REQUIRED and not (hasattr(user, "is_verified") and user.is_verified()):
         return False
-    ids = scoped_office_ids(user)
+    if document.case_type_id is None:
+        return False
+    # The content type cache answers without a query after the first look-up of each case model.
+    service = ContentType.objects.get_for_id(document.case_type_id).app_label
+    ids = scoped_office_ids(user, service=service)
     if ids is ALL:
         return True
     case_offices = getattr(document.case, "document_office_ids", None)

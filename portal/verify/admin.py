@@ -40,6 +40,7 @@ class ReadOnlyAdminMixin(_ModelAdmin):
 @admin.register(IssuedDocument)
 class IssuedDocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[IssuedDocument]):
     office_fields = ("issuing_office",)
+    service_type_field = "source_type"  # documents of every service: only those of the staff member's agency
     list_display = (
         "code",
         "title",

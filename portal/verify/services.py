@@ -703,7 +703,8 @@ def verification_log_backlog() -> int | None:
 
 
 def issued_document_may_download(*, user: User | AnonymousUser, document: IssuedDocument) -> bool:
-    """The holder (while the document is valid or expired, not revoked), or staff in scope of the issuing office."""
+    """The holder (while the document is valid or expired, not revoked), or staff in scope of the issuing office, of
+    the agency that handles the service which issued it."""
     if not (user.is_authenticated and user.is_active) or not document.file:
         return False
     if document.holder_id is not None and document.holder_id == user.pk:
@@ -712,7 +713,8 @@ def issued_document_may_download(*, user: User | AnonymousUser, document: Issued
         return False
     if settings.STAFF_MFA_REQUIRED and not (hasattr(user, "is_verified") and user.is_verified()):
         return False
-    ids = scoped_office_ids(user)
+    service = ContentType.objects.get_for_id(document.source_type_id).app_label
+    ids = scoped_office_ids(user, service=service)
     return ids is ALL or document.issuing_office_id in ids
 
 

@@ -42,7 +42,7 @@ def other_office(db):
         name_en="Laocheng Health Commission",
         kind=Office.Kind.FAMILY_PLANNING,
         division_code="410302",
-        parent=Office.objects.get(division_code="410300", kind=Office.Kind.CITY),
+        parent=Office.objects.get(division_code="410300", kind=Office.Kind.CITY_HEALTH_COMMISSION),
     )
 
 

@@ -233,7 +233,7 @@ def test_figures_month_selector_falls_back_to_the_current_month(client, office):
 
 
 def test_figures_queries_do_not_grow_with_the_number_of_offices(client, citizen, django_assert_max_num_queries):
-    zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
+    zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY_HEALTH_COMMISSION)
 
     def add_offices(n):
         for _ in range(n):

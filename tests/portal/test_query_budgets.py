@@ -41,10 +41,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def world(db):
-    """Offices of every kind under Zhengzhou (and Luoyang for the hukou move-out side), a citizen, and a staff
-    member of each role."""
+    """Offices of every kind under Zhengzhou's police bureau and health commission (and Luoyang for the hukou
+    move-out side), a citizen, and a staff member of each role; a supervisor of each agency."""
     zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
     luoyang = Office.objects.get(division_code="410300", kind=Office.Kind.CITY)
+    health_commission = Office.objects.get(division_code="410100", kind=Office.Kind.CITY_HEALTH_COMMISSION)
     station = OfficeFactory(name="金水路派出所", parent=zhengzhou)
     offices = {
         "station": station,
@@ -53,8 +54,9 @@ def world(db):
             name="郑州市公安局户政管理处", kind=Office.Kind.HOUSEHOLD_ADMIN, division_code="410100", parent=zhengzhou
         ),
         "move_out": OfficeFactory(name="老城派出所", division_code="410302", parent=luoyang),
-        "fp": OfficeFactory(name="金水区卫生健康委员会", kind=Office.Kind.FAMILY_PLANNING, parent=zhengzhou),
+        "fp": OfficeFactory(name="金水区卫生健康委员会", kind=Office.Kind.FAMILY_PLANNING, parent=health_commission),
         "zhengzhou": zhengzhou,
+        "health_commission": health_commission,
     }
     superuser = StaffFactory(office=None, is_superuser=True, role=Role.ADMINISTRATOR)
     users = {
@@ -62,6 +64,7 @@ def world(db):
         "administrator": StaffFactory(office=zhengzhou, role=Role.ADMINISTRATOR),
         "police_officer": StaffFactory(office=station),
         "supervisor": StaffFactory(office=zhengzhou, role=Role.SUPERVISOR),
+        "health_supervisor": StaffFactory(office=health_commission, role=Role.SUPERVISOR),
         "household_admin": StaffFactory(office=offices["municipal"], role=Role.HOUSEHOLD_ADMIN),
         "family_planning_officer": StaffFactory(office=offices["fp"], role=Role.FAMILY_PLANNING_OFFICER),
         "citizen": UserFactory(),
@@ -341,11 +344,11 @@ CHANGELISTS = {
     "familyplanning.PolicyArticle": Changelist("family_planning_officer", make_policy_articles, 10),
     "hukou.MigrationApplication": Changelist("police_officer", make_hukou_applications, 8),
 }
-# The service queues again for the other roles that work them: a supervisor (an office subtree) and the
-# municipal household administration (a case reaches it from forwarding).
+# The service queues again for the other roles that work them: a supervisor of the agency that handles the service
+# (an office subtree) and the municipal household administration (a case reaches it from forwarding).
 EXTRA_ROLES = [
     ("certificates.Application", "supervisor", 10),
-    ("familyplanning.FamilyPlanningApplication", "supervisor", 10),
+    ("familyplanning.FamilyPlanningApplication", "health_supervisor", 10),
     ("hukou.MigrationApplication", "household_admin", 8),  # half the rows made are forwarded: 1, then 14
     ("hukou.MigrationApplication", "supervisor", 10),
 ]

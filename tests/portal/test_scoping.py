@@ -99,7 +99,7 @@ def test_autocomplete_of_offices_is_scoped(client_a, officer_a, station_a, stati
 def test_supervisor_sees_offices_below_and_not_beside(station_a, station_b):
     zhengzhou = station_a.parent
     supervisor = StaffFactory(office=zhengzhou, role="supervisor")
-    ids = scoped_office_ids(supervisor)
+    ids = scoped_office_ids(supervisor, service=SampleCase)
     assert station_a.pk in ids and zhengzhou.pk in ids
     luoyang_station = OfficeFactory(parent=Office.objects.get(division_code="410300", kind="city"))
     assert luoyang_station.pk not in ids

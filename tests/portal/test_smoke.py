@@ -6,7 +6,7 @@ def test_cities_loaded_by_migration():
     from accounts.models import Office
 
     assert Office.objects.filter(kind=Office.Kind.CITY).count() == 18
-    jiyuan = Office.objects.get(division_code="419001")
+    jiyuan = Office.objects.get(division_code="419001", kind=Office.Kind.CITY)
     assert jiyuan.parent.division_code == "410000"
     assert jiyuan.path == f"{jiyuan.parent.path}{jiyuan.pk}/"
 

@@ -119,8 +119,10 @@ def case_overrides(model, offices, *, open_every=10):
 
 @pytest.fixture
 def offices(db):
-    """A hundred police stations, family-planning offices and household administrations under one city."""
+    """A hundred police stations, family-planning offices and household administrations under one city (its police
+    bureau, and its health commission for the family-planning offices)."""
     zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
+    health_commission = Office.objects.get(division_code="410100", kind=Office.Kind.CITY_HEALTH_COMMISSION)
     luoyang = Office.objects.get(division_code="410300", kind=Office.Kind.CITY)
     stations = [OfficeFactory(parent=zhengzhou) for _ in range(100)]
     return {
@@ -129,7 +131,7 @@ def offices(db):
         "move_in": stations[0],
         "move_out": OfficeFactory(parent=luoyang, division_code="410302"),
         "municipal": OfficeFactory(kind=Office.Kind.HOUSEHOLD_ADMIN, parent=zhengzhou, division_code="410100"),
-        "fp_offices": [OfficeFactory(kind=Office.Kind.FAMILY_PLANNING, parent=zhengzhou) for _ in range(100)],
+        "fp_offices": [OfficeFactory(kind=Office.Kind.FAMILY_PLANNING, parent=health_commission) for _ in range(100)],
         "zhengzhou": zhengzhou,
     }
 

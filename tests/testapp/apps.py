@@ -8,6 +8,7 @@ class TestappConfig(AppConfig):
     label = "testapp"
 
     def ready(self):
+        from accounts.models import Office
         from portal import registry
 
         from .models import SampleCase
@@ -27,6 +28,7 @@ class TestappConfig(AppConfig):
                 title="Sample service",
                 summary="Only in tests.",
                 url_name="home",
+                agency=Office.Agency.PUBLIC_SECURITY,
                 order=999,
                 case_models=(SampleCase,),
                 cases_for_user=cases_for_user,

@@ -12,7 +12,10 @@ from accounts.models import Office, Role, User
 DEMO_PASSWORD = "Henan-demo-2026"  # noqa: S105 - printed for local demos only; refused when DEBUG is off  # nosec B105
 
 OFFICES = [
-    # (key, parent key or city code, kind, name, English name, division code)
+    # (key, parent key or city code, kind, name, English name, division code). The two agencies' trees mirror
+    # reality and never mix (docs/architecture.md#security-and-privacy): police stations under district branches
+    # under the city bureaus ("410100") under the provincial department; district health commissions under the
+    # city's health commission ("hc:410100") under the provincial health commission.
     ("jinshui", "410100", Office.Kind.COUNTY, "郑州市公安局金水分局", "Jinshui Branch, Zhengzhou PSB", "410105"),
     ("jingba", "jinshui", Office.Kind.POLICE_STATION, "经八路派出所", "Jingba Road Police Station", "410105"),
     (
@@ -35,7 +38,7 @@ OFFICES = [
     ),
     (
         "zz_fp",
-        "jinshui",
+        "hc:410100",
         Office.Kind.FAMILY_PLANNING,
         "金水区卫生健康委员会",
         "Jinshui District Health Commission",
@@ -50,7 +53,14 @@ ACCOUNTS = [
     ("officer_ly", "赵警官", Role.POLICE_OFFICER, "xiguan", "officer, Xiguan Police Station, Luoyang"),
     ("hukou_zz", "孙科长", Role.HOUSEHOLD_ADMIN, "zz_hukou", "municipal household administrator, Zhengzhou"),
     ("fp_officer", "周主任", Role.FAMILY_PLANNING_OFFICER, "zz_fp", "family-planning officer, Jinshui District"),
-    ("supervisor_zz", "钱处长", Role.SUPERVISOR, "410100", "supervisor, Zhengzhou PSB (and every office below)"),
+    ("supervisor_zz", "钱处长", Role.SUPERVISOR, "410100", "supervisor, Zhengzhou PSB (and every police office below)"),
+    (
+        "supervisor_hc",
+        "吴主任",
+        Role.SUPERVISOR,
+        "hc:410100",
+        "supervisor, Zhengzhou Health Commission (and every district commission below)",
+    ),
     ("admin", "系统管理员", Role.ADMINISTRATOR, None, "superuser"),
 ]
 
@@ -78,11 +88,17 @@ class Command(BaseCommand):
     def load(self):
         # Looked up by ACCOUNTS' office key, None for a citizen (who has no office).
         offices: dict[str | None, Office] = {o.division_code: o for o in Office.objects.filter(kind=Office.Kind.CITY)}
+        for commission in Office.objects.filter(kind=Office.Kind.CITY_HEALTH_COMMISSION):
+            offices[f"hc:{commission.division_code}"] = commission
         for key, parent, kind, name, name_en, code in OFFICES:
             office, _ = Office.objects.get_or_create(
                 name=name,
                 defaults={"kind": kind, "name_en": name_en, "division_code": code, "parent": offices[parent]},
             )
+            if office.parent_id != offices[parent].pk:
+                # A demo database from before the agencies had the district health commission in the police tree.
+                office.parent = offices[parent]
+                office.save()
             if kind == Office.Kind.POLICE_STATION:
                 office.accepts_paper_collection = True
                 office.address = {"jingba": "郑州市金水区经八路12号", "xiguan": "洛阳市老城区西关街8号"}[key]
