@@ -51,7 +51,7 @@ def _unique_mobile(n):
 
 
 def city_health_commission(division_code):
-    """The municipal health commission (accounts migration 0009) of the city a division code lies in."""
+    """The municipal health commission (accounts migration 0010) of the city a division code lies in."""
     city = "419001" if division_code.startswith("4190") else division_code[:4] + "00"
     return Office.objects.get(division_code=city, kind=Office.Kind.CITY_HEALTH_COMMISSION)
 
