@@ -6,7 +6,7 @@ PUBLIC_SECURITY = "public_security"
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0008_administrators_read_the_outbox")]
+    dependencies = [("accounts", "0012_identity_assurance")]
     operations = [
         migrations.AlterField(
             model_name="office",

@@ -85,5 +85,5 @@ def backwards(apps, schema_editor):
 # A migration of its own: on PostgreSQL a schema change may not follow row changes in one transaction, which
 # reversing the two together would do.
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0009_office_agency")]
+    dependencies = [("accounts", "0013_office_agency")]
     operations = [migrations.RunPython(forwards, backwards)]
