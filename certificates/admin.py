@@ -15,8 +15,7 @@ from django.utils.translation import ngettext
 
 from accounts.scoping import OfficeScopedAdminMixin, is_administrator, safe_csv_cell
 from portal.bigtables import EstimatedCountPaginator, IndexedValuesFieldListFilter
-from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
-from portal.documents.services import documents_for_case
+from portal.cases.admin import MESSAGE_LABEL, CaseReviewAdminMixin, DueStateFilter, countdown, internal_note
 
 from . import services
 from .models import Application, CriminalRecord, ImportKind, ImportOutcome, ImportPhase, RegisterImport, Status
@@ -33,13 +32,15 @@ ACTION_LABELS = {
     "paper_printed": _("Mark the paper copy printed"),
     "paper_collected": _("Mark the paper copy collected"),
 }
-# The actions that need a text, and what the text is.
+# The text each action takes for the applicant (shown on their status page; the applicant will see it). Every action
+# also takes an internal note that only staff see (CaseReviewAdminMixin.INTERNAL_NOTE_LABEL).
 ACTION_TEXT = {
-    "request_info": _("What must the applicant add or correct? (sent to the applicant)"),
-    "refuse": _("Reason for the refusal (printed on the refusal notice)"),
-    "revoke": _("Reason for the revocation (shown to the applicant and on the verification page)"),
-    "reissue": _("Reason for reissuing"),
-    "approve": _("Note (optional, for the timeline)"),
+    "accept": MESSAGE_LABEL,
+    "request_info": _("What must the applicant add or correct? (the applicant will see this)"),
+    "refuse": _("Reason for the refusal (the applicant will see this; printed on the refusal notice)"),
+    "revoke": _("Reason for the revocation (the applicant will see this, and the verification page says it)"),
+    "reissue": _("Reason for reissuing (the applicant will see this)"),
+    "approve": MESSAGE_LABEL,
 }
 ACTION_DONE = {
     "accept": _("Application %(number)s accepted; the time limit runs from today."),
@@ -53,23 +54,24 @@ ACTION_DONE = {
 }
 
 
-def _run_action(action, *, application, by, text):
+def _run_action(action, *, application, by, text, internal=""):
+    kwargs = {"application": application, "by": by, "internal_note": internal}
     if action == "accept":
-        return services.application_accept(application=application, by=by)
+        return services.application_accept(note=text, **kwargs)
     if action == "request_info":
-        return services.application_request_info(application=application, by=by, message=text)
+        return services.application_request_info(message=text, **kwargs)
     if action == "approve":
-        return services.application_approve(application=application, by=by, note=text)
+        return services.application_approve(note=text, **kwargs)
     if action == "refuse":
-        return services.application_refuse(application=application, by=by, reason=text)
+        return services.application_refuse(reason=text, **kwargs)
     if action == "revoke":
-        return services.certificate_revoke(application=application, by=by, reason=text)
+        return services.certificate_revoke(reason=text, **kwargs)
     if action == "reissue":
-        return services.certificate_reissue(application=application, by=by, reason=text)
+        return services.certificate_reissue(reason=text, **kwargs)
     if action == "paper_printed":
-        return services.paper_mark_printed(application=application, by=by)
+        return services.paper_mark_printed(**kwargs)
     if action == "paper_collected":
-        return services.paper_mark_collected(application=application, by=by)
+        return services.paper_mark_collected(**kwargs)
     raise ValueError(action)
 
 
@@ -182,7 +184,9 @@ class ApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.Model
         own = services._same_person(request.user, application)
         return {
             "application": application,
-            "review_documents": list(documents_for_case(application).order_by("kind", "-created_at")),
+            "review_documents": sorted(
+                self.review_documents(request, application), key=lambda d: (d.kind, -d.created_at.timestamp())
+            ),
             "register_matches": matches,
             "register_blocking": [m for m in matches if not m.sealed],
             "timeline": self.timeline_context(application),
@@ -204,7 +208,13 @@ class ApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.Model
         }
 
     def run_review_action(self, request, application, action):
-        _run_action(action, application=application, by=request.user, text=request.POST.get("text", ""))
+        _run_action(
+            action,
+            application=application,
+            by=request.user,
+            text=request.POST.get("text", ""),
+            internal=internal_note(request),
+        )
 
 
 # --- the register ---------------------------------------------------------------------------------------

@@ -17,7 +17,9 @@ def _summary(application, *, with_url: bool):
         updated_at=application.updated_at,
         due_date=application.due_date,
         url=reverse("certificates:detail", kwargs={"case_number": application.case_number}) if with_url else "",
-        timeline=tuple((entry.at, str(application.status_label(entry.to_status))) for entry in application.timeline())
+        timeline=tuple(
+            (entry.at, str(application.status_label(entry.to_status))) for entry in application.public_timeline()
+        )
         if not with_url
         else (),
     )
@@ -32,31 +34,38 @@ def cases_for_user(user):
     return [_summary(a, with_url=True) for a in Application.objects.filter(applicant=user).order_by("-updated_at")]
 
 
-def track(case_number, second_factor):
-    """The public enquiry: the case number plus the applicant's or holder's name, or the last four ID characters.
+def find_for_track(case_number):
+    """The case `/track/` asks for (portal.cases.tracking checks the second factor and decides what to show).
 
-    Drafts are not cases yet. The answer carries no personal data and no link to the signed-in pages.
+    The outcome is confidential: "refused" means an unsealed conviction, so the public answer is only the stage. The
+    ID numbers of both the holder and an agent who applied count as the second factor. Drafts are not cases yet.
     """
-    from accounts import idnumber
+    from portal.registry import TrackedCase, TrackStage
 
     from .models import Application, Status
 
-    factor = " ".join((second_factor or "").split())
-    if not case_number or not factor:
-        return None
     application = (
-        Application.objects.filter(case_number=(case_number or "").strip().upper())
+        Application.objects.filter(case_number=case_number)
         .exclude(status=Status.DRAFT)
         .select_related("applicant")
         .first()
     )
     if application is None:
         return None
-    names = {application.applicant.real_name.strip(), application.holder_name.strip()} - {""}
-    last_four = idnumber.normalize(application.holder_id_number)[-4:]
-    if factor in names or (len(last_four) == 4 and idnumber.normalize(factor) == last_four):
-        return _summary(application, with_url=False)
-    return None
+    if application.status == Status.SUBMITTED:
+        stage = TrackStage.SUBMITTED
+    elif application.status in (Status.ACCEPTED, Status.INFO_REQUESTED):
+        stage = TrackStage.IN_REVIEW
+    else:  # approved, issued, refused, withdrawn: all alike to the public
+        stage = TrackStage.CLOSED
+    return TrackedCase(
+        summary=_summary(application, with_url=False),
+        id_numbers=(application.applicant.id_number or "", application.holder_id_number),
+        owner_ids=(application.applicant_id,),
+        owner_id_numbers=(application.holder_id_number,),
+        confidential=True,
+        stage=stage,
+    )
 
 
 class CertificatesConfig(AppConfig):
@@ -82,7 +91,7 @@ class CertificatesConfig(AppConfig):
                 order=10,
                 case_models=(Application,),
                 cases_for_user=cases_for_user,
-                track=track,
+                find_for_track=find_for_track,
                 required_assurance="verified",
             )
         )

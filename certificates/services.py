@@ -32,9 +32,9 @@ from portal.cases.services import (
     clock_resume,
     clock_start,
     clock_stop,
+    create_with_case_number,
     ensure_applicant,
     ensure_status,
-    next_case_number,
     required_text,
     transition,
 )
@@ -126,7 +126,9 @@ def _on_commit_delay(task, *args):
     publish_on_commit(task, *args)
 
 
-def _note_event(application: Application, *, by, note: str, guard: dict | None = None, **changes):
+def _note_event(
+    application: Application, *, by, note: str, internal_note: str = "", guard: dict | None = None, **changes
+):
     """A timeline row for a step that does not change the status (revocation, paper copy).
 
     Guarded like transition(): the UPDATE names the status this object was read with and `guard`, so a
@@ -150,6 +152,7 @@ def _note_event(application: Application, *, by, note: str, guard: dict | None =
             actor=by,
             office=getattr(by, "office", None),
             note=note,
+            internal_note=(internal_note or "").strip(),
         )
     for name, value in changes.items():
         setattr(application, name, value)
@@ -190,8 +193,9 @@ def application_create_draft(*, applicant, for_self: bool, office) -> Applicatio
             "holder_sex": applicant.sex or "",
             "holder_birth_date": applicant.birth_date,
         }
-    application = Application.objects.create(
-        case_number=next_case_number(Application.CASE_PREFIX),
+    application = create_with_case_number(
+        Application,
+        Application.CASE_PREFIX,
         applicant=applicant,
         office=office,
         status=Status.DRAFT,
@@ -349,8 +353,12 @@ def application_delete_draft(*, application: Application, by) -> None:
 # --- the officer's steps ---------------------------------------------------------------------------------
 
 
-def application_accept(*, application: Application, by) -> Application:
-    """SUBMITTED -> ACCEPTED: the 3-working-day clock starts today (day 0)."""
+def application_accept(*, application: Application, by, note: str = "", internal_note: str = "") -> Application:
+    """SUBMITTED -> ACCEPTED: the 3-working-day clock starts today (day 0).
+
+    Every staff step takes `note`, the message to the applicant (their status page), and `internal_note`, which only
+    staff see (docs/architecture.md#security-and-privacy).
+    """
     _ensure_may_decide(by, application)
     with transaction.atomic():
         transition(
@@ -358,6 +366,8 @@ def application_accept(*, application: Application, by) -> Application:
             to=Status.ACCEPTED,
             by=by,
             office=by.office,
+            note=(note or "").strip(),
+            internal_note=internal_note,
             allowed_from=(Status.SUBMITTED,),
             accepted_at=timezone.now(),
             **clock_start(CLOCK_WORKING_DAYS),
@@ -366,7 +376,7 @@ def application_accept(*, application: Application, by) -> Application:
     return application
 
 
-def application_request_info(*, application: Application, by, message: str) -> Application:
+def application_request_info(*, application: Application, by, message: str, internal_note: str = "") -> Application:
     """ACCEPTED -> INFO_REQUESTED (补正): the clock pauses with the working days left."""
     _ensure_may_decide(by, application)
     ensure_status(application, (Status.ACCEPTED,))  # before clock_pause, which needs a running clock
@@ -378,6 +388,7 @@ def application_request_info(*, application: Application, by, message: str) -> A
             by=by,
             office=by.office,
             note=message,
+            internal_note=internal_note,
             allowed_from=(Status.ACCEPTED,),
             info_request=message,
             citizen_reply="",
@@ -387,7 +398,7 @@ def application_request_info(*, application: Application, by, message: str) -> A
     return application
 
 
-def application_approve(*, application: Application, by, note: str = "") -> Application:
+def application_approve(*, application: Application, by, note: str = "", internal_note: str = "") -> Application:
     """ACCEPTED -> APPROVED, refused while the register holds a record that is not sealed.
 
     Bumps the certificate generation in the same UPDATE and queues the certificate after commit.
@@ -411,6 +422,7 @@ def application_approve(*, application: Application, by, note: str = "") -> Appl
             by=by,
             office=by.office,
             note=(note or "").strip(),
+            internal_note=internal_note,
             allowed_from=(Status.ACCEPTED,),
             register_checked_at=now,
             decided_by=by,
@@ -429,7 +441,7 @@ def _queue_certificate(application: Application):
     _on_commit_delay(tasks.generate_certificate, application.pk, application.certificate_generation)
 
 
-def application_refuse(*, application: Application, by, reason: str) -> Application:
+def application_refuse(*, application: Application, by, reason: str, internal_note: str = "") -> Application:
     """ACCEPTED or INFO_REQUESTED -> REFUSED with a reason; the refusal notice PDF is generated after commit.
 
     The notice is an IssuedDocument of its own generation (the generation counter numbers every document
@@ -445,6 +457,7 @@ def application_refuse(*, application: Application, by, reason: str) -> Applicat
             by=by,
             office=by.office,
             note=reason,
+            internal_note=internal_note,
             allowed_from=REFUSABLE,
             register_checked_at=now,
             decided_by=by,
@@ -479,7 +492,7 @@ def _valid_certificate(application: Application) -> IssuedDocument:
     return document
 
 
-def certificate_revoke(*, application: Application, by, reason: str) -> IssuedDocument:
+def certificate_revoke(*, application: Application, by, reason: str, internal_note: str = "") -> IssuedDocument:
     """Revoke the issued certificate with a reason; the application stays ISSUED, its timeline says so."""
     _ensure_may_decide(by, application)
     reason = required_text(reason, _("Give the reason for the revocation."))
@@ -491,13 +504,14 @@ def certificate_revoke(*, application: Application, by, reason: str) -> IssuedDo
             application,
             by=by,
             note=_("Certificate %(code)s revoked: %(reason)s") % {"code": document.code, "reason": reason},
+            internal_note=internal_note,
         )
         document = issued_document_revoke(document=document, by=by, reason=reason)
         _notify(application, "revoked", code=document.code, reason=reason)
     return document
 
 
-def certificate_reissue(*, application: Application, by, reason: str) -> Application:
+def certificate_reissue(*, application: Application, by, reason: str, internal_note: str = "") -> Application:
     """Revoke the current certificate and issue a new one (next generation): ISSUED -> APPROVED -> (worker) ISSUED."""
     _ensure_may_decide(by, application)
     reason = required_text(reason, _("Give the reason for reissuing the certificate."))
@@ -518,6 +532,7 @@ def certificate_reissue(*, application: Application, by, reason: str) -> Applica
             by=by,
             office=by.office,
             note=_("Reissue: %(reason)s") % {"reason": reason},
+            internal_note=internal_note,
             allowed_from=(Status.ISSUED,),
             register_checked_at=timezone.now(),
             certificate_generation=F("certificate_generation") + 1,
@@ -533,7 +548,7 @@ def certificate_reissue(*, application: Application, by, reason: str) -> Applica
     return application
 
 
-def paper_mark_printed(*, application: Application, by) -> Application:
+def paper_mark_printed(*, application: Application, by, internal_note: str = "") -> Application:
     """The paper copy is printed: the applicant is told where and when to collect it (SMS and e-mail)."""
     _ensure_may_decide(by, application)
     if application.delivery != Delivery.COLLECT:
@@ -548,6 +563,7 @@ def paper_mark_printed(*, application: Application, by) -> Application:
             application,
             by=by,
             note=_("Paper copy printed."),
+            internal_note=internal_note,
             guard={"paper_printed_at__isnull": True},
             paper_printed_at=timezone.now(),
         )
@@ -556,7 +572,7 @@ def paper_mark_printed(*, application: Application, by) -> Application:
     return application
 
 
-def paper_mark_collected(*, application: Application, by) -> Application:
+def paper_mark_collected(*, application: Application, by, internal_note: str = "") -> Application:
     _ensure_may_decide(by, application)
     if application.delivery != Delivery.COLLECT or application.paper_printed_at is None:
         raise TransitionNotAllowed(_("There is no printed paper copy to hand over."))
@@ -567,6 +583,7 @@ def paper_mark_collected(*, application: Application, by) -> Application:
         application,
         by=by,
         note=_("Paper copy collected."),
+        internal_note=internal_note,
         guard={"paper_printed_at__isnull": False, "paper_collected_at__isnull": True},
         paper_collected_at=timezone.now(),
     )

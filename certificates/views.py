@@ -329,7 +329,7 @@ def detail(request, case_number):
         "application": application,
         "timeline": [
             {"at": entry.at, "label": application.status_label(entry.to_status), "note": entry.note}
-            for entry in application.timeline()
+            for entry in application.public_timeline()
         ],
         "documents": [(DOCUMENT_LABELS[k], documents[k]) for k in _kinds_shown(application) if k in documents],
         "certificate": services.current_certificate(application=application),

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import OfficeScopedAdminMixin
-from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
+from portal.cases.admin import MESSAGE_LABEL, CaseReviewAdminMixin, DueStateFilter, countdown, internal_note
 
 from . import services
 from .fields import Kind
@@ -16,10 +16,12 @@ ACTION_LABELS = {
     "approve": _("Approve"),
     "refuse": _("Refuse"),
 }
+# The text each action takes for the applicant; every action also takes an internal note only staff see.
 ACTION_TEXT = {
-    "request_info": _("What must the applicant add or correct? (sent to the applicant)"),
-    "refuse": _("Reason for the refusal (sent to the applicant)"),
-    "approve": _("Note (optional, for the timeline)"),
+    "accept": MESSAGE_LABEL,
+    "request_info": _("What must the applicant add or correct? (the applicant will see this)"),
+    "refuse": _("Reason for the refusal (the applicant will see this)"),
+    "approve": MESSAGE_LABEL,
 }
 ACTION_DONE = {
     "accept": _("Application %(number)s accepted; the time limit runs from today."),
@@ -28,12 +30,18 @@ ACTION_DONE = {
     "refuse": _("Application %(number)s refused."),
 }
 RUN = {
-    "accept": lambda application, by, text: services.fp_accept(application=application, by=by),
-    "request_info": lambda application, by, text: services.fp_request_info(
-        application=application, by=by, message=text
+    "accept": lambda application, by, text, internal: services.fp_accept(
+        application=application, by=by, note=text, internal_note=internal
     ),
-    "approve": lambda application, by, text: services.fp_approve(application=application, by=by, note=text),
-    "refuse": lambda application, by, text: services.fp_refuse(application=application, by=by, reason=text),
+    "request_info": lambda application, by, text, internal: services.fp_request_info(
+        application=application, by=by, message=text, internal_note=internal
+    ),
+    "approve": lambda application, by, text, internal: services.fp_approve(
+        application=application, by=by, note=text, internal_note=internal
+    ),
+    "refuse": lambda application, by, text, internal: services.fp_refuse(
+        application=application, by=by, reason=text, internal_note=internal
+    ),
 }
 
 
@@ -144,7 +152,7 @@ class FamilyPlanningApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixi
         }
 
     def run_review_action(self, request, application, action):
-        RUN[action](application, request.user, request.POST.get("text", ""))
+        RUN[action](application, request.user, request.POST.get("text", ""), internal_note(request))
 
 
 # Policies, notices and common questions, and ratings and the feedback queue, have their own modules; importing

@@ -19,7 +19,9 @@ def _summary(application, *, with_url: bool, url_name: str = "familyplanning:det
         url=reverse(url_name, kwargs={"case_number": application.case_number}) if with_url else "",
         timeline=()
         if with_url
-        else tuple((entry.at, str(application.status_label(entry.to_status))) for entry in application.timeline()),
+        else tuple(
+            (entry.at, str(application.status_label(entry.to_status))) for entry in application.public_timeline()
+        ),
     )
 
 
@@ -39,33 +41,30 @@ def cases_for_user(user):
     ]
 
 
-def track(case_number, second_factor):
-    """The public enquiry: the case number plus the applicant's real name or the last four characters of the
-    applicant's ID number. Drafts are not cases yet; the answer carries no personal data and no link."""
-    from accounts import idnumber
+def find_for_track(case_number):
+    """The case `/track/` asks for: an application, or a complaint, suggestion, question or follow-up (FB-...).
+
+    The second factor is the applicant's ID number (portal.cases.tracking); drafts are not cases yet.
+    """
+    from portal.registry import TrackedCase
 
     from .models import FamilyPlanningApplication, Feedback, Status
 
-    factor = " ".join((second_factor or "").split())
-    if not case_number or not factor:
-        return None
     application = (
-        FamilyPlanningApplication.objects.filter(case_number=(case_number or "").strip().upper())
+        FamilyPlanningApplication.objects.filter(case_number=case_number)
         .exclude(status=Status.DRAFT)
         .select_related("applicant")
         .first()
     )
     if application is None:
-        # Complaints, suggestions, questions and follow-ups (FB-...) are found the same way.
-        number = (case_number or "").strip().upper()
-        application = Feedback.objects.filter(case_number=number).select_related("applicant").first()
+        application = Feedback.objects.filter(case_number=case_number).select_related("applicant").first()
     if application is None:
         return None
-    name = (application.applicant.real_name or "").strip()
-    last_four = idnumber.normalize(application.applicant.id_number or "")[-4:]
-    if (name and factor == name) or (len(last_four) == 4 and idnumber.normalize(factor) == last_four):
-        return _summary(application, with_url=False)
-    return None
+    return TrackedCase(
+        summary=_summary(application, with_url=False),
+        id_numbers=(application.applicant.id_number or "",),
+        owner_ids=(application.applicant_id,),
+    )
 
 
 class FamilyplanningConfig(AppConfig):
@@ -91,7 +90,7 @@ class FamilyplanningConfig(AppConfig):
                 order=20,
                 case_models=(FamilyPlanningApplication, Feedback),
                 cases_for_user=cases_for_user,
-                track=track,
+                find_for_track=find_for_track,
                 # Complaints, suggestions and consultations need no identity check; applications do.
                 required_assurance="verified",
                 assurance_by_kind=(("feedback", "declared"),),

@@ -47,7 +47,7 @@ from portal.cases.services import (
     TransitionNotAllowed,
     clock_start,
     clock_stop,
-    next_case_number,
+    create_with_case_number,
     record_opened,
     required_text,
     transition,
@@ -379,8 +379,9 @@ def file_feedback(
 def _open(*, citizen, kind, office, subject, body, staff_named="", application=None, rating=None) -> Feedback:
     """Create the case with its number and running clock, its first timeline row and the notifications."""
     with transaction.atomic():
-        feedback = Feedback.objects.create(
-            case_number=next_case_number(Feedback.CASE_PREFIX),
+        feedback = create_with_case_number(
+            Feedback,
+            Feedback.CASE_PREFIX,
             applicant=citizen,
             office=office,
             status=FeedbackStatus.OPEN,

@@ -179,7 +179,7 @@ def detail(request, case_number):
         "reasons": feedback.reason_labels(item.rating.reasons) if item.rating else [],
         "timeline": [
             {"at": entry.at, "label": item.status_label(entry.to_status), "note": entry.note}
-            for entry in item.timeline()
+            for entry in item.public_timeline()
         ],
     }
     return render(request, "familyplanning/feedback/detail.html", context)

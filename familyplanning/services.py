@@ -39,9 +39,9 @@ from portal.cases.services import (
     clock_resume,
     clock_start,
     clock_stop,
+    create_with_case_number,
     ensure_applicant,
     ensure_status,
-    next_case_number,
     required_text,
     transition,
 )
@@ -240,8 +240,9 @@ def fp_create_draft(*, applicant, service_key: str, office) -> FamilyPlanningApp
     """A new draft of `service_key` at `office` (a family-planning office), with its case number."""
     service = catalogue.get_service(service_key)  # KeyError for an unknown service
     _ensure_fp_office(office)
-    application = FamilyPlanningApplication.objects.create(
-        case_number=next_case_number(FamilyPlanningApplication.CASE_PREFIX),
+    application = create_with_case_number(
+        FamilyPlanningApplication,
+        FamilyPlanningApplication.CASE_PREFIX,
         applicant=applicant,
         office=office,
         status=Status.DRAFT,
@@ -396,8 +397,14 @@ def fp_withdraw(*, application: FamilyPlanningApplication, by) -> FamilyPlanning
 # --- the officer's steps ---------------------------------------------------------------------------------
 
 
-def fp_accept(*, application: FamilyPlanningApplication, by) -> FamilyPlanningApplication:
-    """SUBMITTED -> ACCEPTED: the service's time limit (working days) runs from today (day 0)."""
+def fp_accept(
+    *, application: FamilyPlanningApplication, by, note: str = "", internal_note: str = ""
+) -> FamilyPlanningApplication:
+    """SUBMITTED -> ACCEPTED: the service's time limit (working days) runs from today (day 0).
+
+    Every staff step takes `note`, the message to the applicant (their status page), and `internal_note`, which only
+    staff see (docs/architecture.md#security-and-privacy).
+    """
     _ensure_may_decide(by, application)
     limit = application.service_def.guide.time_limit
     with transaction.atomic():
@@ -406,6 +413,8 @@ def fp_accept(*, application: FamilyPlanningApplication, by) -> FamilyPlanningAp
             to=Status.ACCEPTED,
             by=by,
             office=by.office,
+            note=(note or "").strip(),
+            internal_note=internal_note,
             allowed_from=(Status.SUBMITTED,),
             accepted_at=timezone.now(),
             **clock_start(limit),
@@ -414,7 +423,9 @@ def fp_accept(*, application: FamilyPlanningApplication, by) -> FamilyPlanningAp
     return application
 
 
-def fp_request_info(*, application: FamilyPlanningApplication, by, message: str) -> FamilyPlanningApplication:
+def fp_request_info(
+    *, application: FamilyPlanningApplication, by, message: str, internal_note: str = ""
+) -> FamilyPlanningApplication:
     """ACCEPTED -> INFO_REQUESTED (补正): the clock pauses with the working days left."""
     _ensure_may_decide(by, application)
     ensure_status(application, (Status.ACCEPTED,))  # before clock_pause, which needs a running clock
@@ -426,6 +437,7 @@ def fp_request_info(*, application: FamilyPlanningApplication, by, message: str)
             by=by,
             office=by.office,
             note=message,
+            internal_note=internal_note,
             allowed_from=(Status.ACCEPTED,),
             info_request=message,
             citizen_reply="",
@@ -435,7 +447,9 @@ def fp_request_info(*, application: FamilyPlanningApplication, by, message: str)
     return application
 
 
-def fp_approve(*, application: FamilyPlanningApplication, by, note: str = "") -> FamilyPlanningApplication:
+def fp_approve(
+    *, application: FamilyPlanningApplication, by, note: str = "", internal_note: str = ""
+) -> FamilyPlanningApplication:
     """ACCEPTED -> APPROVED. A service that issues a document queues it (the worker then moves the case to
     ISSUED); a cancellation revokes the document it names at once; other services end here."""
     _ensure_may_decide(by, application)
@@ -461,6 +475,7 @@ def fp_approve(*, application: FamilyPlanningApplication, by, note: str = "") ->
             by=by,
             office=by.office,
             note="\n".join(n for n in notes if n),
+            internal_note=internal_note,
             allowed_from=(Status.ACCEPTED,),
             decided_by=by,
             decided_at=now,
@@ -481,7 +496,9 @@ def fp_approve(*, application: FamilyPlanningApplication, by, note: str = "") ->
     return application
 
 
-def fp_refuse(*, application: FamilyPlanningApplication, by, reason: str) -> FamilyPlanningApplication:
+def fp_refuse(
+    *, application: FamilyPlanningApplication, by, reason: str, internal_note: str = ""
+) -> FamilyPlanningApplication:
     """ACCEPTED or INFO_REQUESTED -> REFUSED with a reason the applicant is told."""
     _ensure_may_decide(by, application)
     reason = required_text(reason, _("Give the reason for the refusal; the applicant is told it."))
@@ -493,6 +510,7 @@ def fp_refuse(*, application: FamilyPlanningApplication, by, reason: str) -> Fam
             by=by,
             office=by.office,
             note=reason,
+            internal_note=internal_note,
             allowed_from=REFUSABLE,
             decided_by=by,
             decided_at=now,

@@ -5,6 +5,8 @@ Stable URLs, printed in letters and e-mails: docs/architecture.md#stable-urls.
 
 from django.urls import include, path, register_converter
 
+from portal.cases.services import CASE_NUMBER_TAIL
+
 from . import catalogue, views
 
 
@@ -17,9 +19,10 @@ class _Fixed:
 
 
 class CaseNumberConverter(_Fixed):
-    """FP-YYYYMMDD-NNNNN: only what a case number can look like reaches the views."""
+    """FP-YYYYMMDD-XXXX-XXXX (or the older FP-YYYYMMDD-NNNNN): only what a case number can look like reaches the
+    views."""
 
-    regex = r"FP-[0-9]{8}-[0-9]{5,}"
+    regex = r"FP" + CASE_NUMBER_TAIL
 
 
 class ServiceConverter(_Fixed):

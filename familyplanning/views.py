@@ -335,7 +335,7 @@ def detail(request, case_number):
     service = application.service_def
     timeline = [
         {"at": entry.at, "label": application.status_label(entry.to_status), "note": entry.note}
-        for entry in application.timeline()
+        for entry in application.public_timeline()
     ]
     context = {
         "application": application,

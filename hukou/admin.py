@@ -8,8 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import ALL, OfficeScopedAdminMixin, scoped_office_ids
-from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
-from portal.documents.services import documents_for_case
+from portal.cases.admin import MESSAGE_LABEL, CaseReviewAdminMixin, DueStateFilter, countdown
 
 from . import services
 from .constants import ACTOR_BY_STATUS, Actor, DocumentKind, Education, MaritalStatus, Status
@@ -52,16 +51,21 @@ def _fields(action, application):
         return [
             {
                 "name": "text",
-                "label": _("What must the applicant add or correct? (sent to them)"),
+                "label": _("What must the applicant add or correct? (the applicant will see this)"),
                 "required": True,
                 **text,
             }
         ]
-    if action in ("forward", "approve"):
-        return [{"name": "text", "label": _("Note (optional, for the timeline)"), "required": False, **text}]
+    if action in ("accept", "forward", "approve"):
+        return [{"name": "text", "label": MESSAGE_LABEL, "required": False, **text}]
     if action == "refuse":
         return [
-            {"name": "text", "label": _("Reason for the refusal (sent to the applicant)"), "required": True, **text}
+            {
+                "name": "text",
+                "label": _("Reason for the refusal (the applicant will see this)"),
+                "required": True,
+                **text,
+            }
         ]
     if action == "register_emigration":
         return [
@@ -72,12 +76,31 @@ def _fields(action, application):
                 "kind": "date",
                 "value": timezone.localdate().isoformat(),
             },
-            {"name": "text", "label": _("Note on the origin household record (optional)"), "required": False, **text},
+            {
+                "name": "text",
+                "label": _("Note on the origin household record (optional; the applicant will see this)"),
+                "required": False,
+                **text,
+            },
         ]
     if action == "report_problem":
-        return [{"name": "text", "label": _("The problem with the origin household record"), "required": True, **text}]
+        return [
+            {
+                "name": "text",
+                "label": _("The problem with the origin household record (the applicant will see this)"),
+                "required": True,
+                **text,
+            }
+        ]
     if action == "resend":
-        return [{"name": "text", "label": _("How the problem was resolved"), "required": True, **text}]
+        return [
+            {
+                "name": "text",
+                "label": _("How the problem was resolved (the applicant will see this)"),
+                "required": True,
+                **text,
+            }
+        ]
     paper_numbers = [
         {
             "name": "paper_permit_number",
@@ -97,41 +120,50 @@ def _fields(action, application):
     if action == "settle":
         return paper_numbers if application.status == Status.PAPER else []
     if action == "switch_to_paper":
-        return [{"name": "text", "label": _("Technical reason"), "required": True, **text}, *paper_numbers]
+        return [
+            {"name": "text", "label": _("Technical reason (the applicant will see this)"), "required": True, **text},
+            *paper_numbers,
+        ]
     return []
 
 
 def _run_action(action, *, application, by, data):
     text = data.get("text", "")
+    # Every step also takes the internal note, which only staff see (docs/architecture.md#security-and-privacy).
+    internal = (data.get("internal_note") or "").strip()
     if action == "accept":
-        return services.hukou_accept(application=application, by=by)
+        return services.hukou_accept(application=application, by=by, note=text, internal_note=internal)
     if action == "request_info":
-        return services.hukou_request_info(application=application, by=by, message=text)
+        return services.hukou_request_info(application=application, by=by, message=text, internal_note=internal)
     if action == "forward":
-        return services.hukou_forward(application=application, by=by, note=text)
+        return services.hukou_forward(application=application, by=by, note=text, internal_note=internal)
     if action == "approve":
-        return services.hukou_approve(application=application, by=by, note=text)
+        return services.hukou_approve(application=application, by=by, note=text, internal_note=internal)
     if action == "refuse":
-        return services.hukou_refuse(application=application, by=by, reason=text)
+        return services.hukou_refuse(application=application, by=by, reason=text, internal_note=internal)
     if action == "register_emigration":
         raw = (data.get("emigrated_on") or "").strip()
         try:
             day = datetime.date.fromisoformat(raw) if raw else None
         except ValueError as exc:
             raise ValidationError(_("Enter the date as YYYY-MM-DD.")) from exc
-        return services.hukou_register_emigration(application=application, by=by, emigrated_on=day, note=text)
+        return services.hukou_register_emigration(
+            application=application, by=by, emigrated_on=day, note=text, internal_note=internal
+        )
     if action == "report_problem":
-        return services.hukou_report_problem(application=application, by=by, problem=text)
+        return services.hukou_report_problem(application=application, by=by, problem=text, internal_note=internal)
     if action == "resend":
-        return services.hukou_resend(application=application, by=by, note=text)
+        return services.hukou_resend(application=application, by=by, note=text, internal_note=internal)
     paper = {
         "paper_permit_number": data.get("paper_permit_number", ""),
         "paper_migration_certificate_number": data.get("paper_migration_certificate_number", ""),
     }
     if action == "settle":
-        return services.hukou_settle(application=application, by=by, **paper)
+        return services.hukou_settle(application=application, by=by, internal_note=internal, **paper)
     if action == "switch_to_paper":
-        return services.hukou_switch_to_paper(application=application, by=by, reason=text, **paper)
+        return services.hukou_switch_to_paper(
+            application=application, by=by, reason=text, internal_note=internal, **paper
+        )
     if action == "check":
         try:
             mover = application.movers.get(pk=int(data.get("mover") or 0))
@@ -147,6 +179,7 @@ def _run_action(action, *, application, by, data):
             phone=data.get("phone", ""),
             changes_made=data.get("changes_made", ""),
             evidence=data.get("evidence", ""),
+            internal_note=internal,
         )
     raise ValueError(action)
 
@@ -345,7 +378,7 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, ad
             # Each link and preview goes through the logged, permission-checked download: every view is recorded.
             "review_documents": [
                 (DocumentKind(d.kind).label if d.kind in DocumentKind.values else d.kind, d)
-                for d in documents_for_case(application).order_by("kind", "created_at")
+                for d in sorted(self.review_documents(request, application), key=lambda d: (d.kind, d.created_at))
             ],
             "timeline": self.timeline_context(application, with_office=True),
             "countdown": countdown(application),

@@ -1,4 +1,5 @@
-"""The one-stop hukou migration service and what it tells the portal's registry (/, /me/, the deadline sweep)."""
+"""The one-stop hukou migration service and what it tells the portal's registry (/, /me/, /track/, the deadline
+sweep)."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -30,36 +31,25 @@ def cases_for_user(user):
     ]
 
 
-def track(case_number, second_factor):
-    """The public enquiry: the case number plus the applicant's real name, or the last four characters of their ID.
+def find_for_track(case_number):
+    """The case `/track/` asks for; the second factor is the applicant's ID number (portal.cases.tracking).
 
-    Drafts are not cases yet. The answer carries no personal data and no link to the signed-in pages.
+    Drafts are not cases yet. The summary carries no personal data and no link to the signed-in pages.
     """
-    from accounts import idnumber
-    from portal.registry import CaseSummary
+    from portal.registry import CaseSummary, TrackedCase
 
     from .constants import DRAFT_STATUSES
     from .models import MigrationApplication
 
-    factor = " ".join((second_factor or "").split())
-    if not case_number or not factor:
-        return None
     application = (
-        MigrationApplication.objects.filter(case_number=case_number.strip().upper())
+        MigrationApplication.objects.filter(case_number=case_number)
         .exclude(status__in=DRAFT_STATUSES)
         .select_related("applicant")
         .first()
     )
     if application is None:
         return None
-    applicant = application.applicant
-    last_four = idnumber.normalize(applicant.id_number or "")[-4:]
-    if not (
-        (applicant.real_name.strip() and factor == applicant.real_name.strip())
-        or (len(last_four) == 4 and idnumber.normalize(factor) == last_four)
-    ):
-        return None
-    return CaseSummary(
+    summary = CaseSummary(
         service="hukou",
         case_number=application.case_number,
         title=str(_("One-stop hukou migration")),
@@ -67,7 +57,12 @@ def track(case_number, second_factor):
         updated_at=application.updated_at,
         due_date=application.due_date,
         url="",
-        timeline=tuple((entry.at, str(application.status_label(entry.to_status))) for entry in application.timeline()),
+        timeline=tuple(
+            (entry.at, str(application.status_label(entry.to_status))) for entry in application.public_timeline()
+        ),
+    )
+    return TrackedCase(
+        summary=summary, id_numbers=(application.applicant.id_number or "",), owner_ids=(application.applicant_id,)
     )
 
 
@@ -94,7 +89,7 @@ class HukouConfig(AppConfig):
                 order=30,
                 case_models=(MigrationApplication,),
                 cases_for_user=cases_for_user,
-                track=track,
+                find_for_track=find_for_track,
                 required_assurance="verified",
             )
         )

@@ -32,9 +32,10 @@ from portal.cases.services import (
     clock_resume,
     clock_start,
     clock_stop,
+    create_with_case_number,
     ensure_applicant,
     ensure_status,
-    next_case_number,
+    next_serial_number,
     required_text,
     transition,
 )
@@ -163,14 +164,16 @@ def _ensure_status(application: MigrationApplication, step: str):
     ensure_status(application, STEPS[step].allowed_from)
 
 
-def _step(application, step: str, *, by, office=None, note: str = "", **changes):
-    """The transition of a STEPS entry (its `to` and `allowed_from`)."""
+def _step(application, step: str, *, by, office=None, note: str = "", internal_note: str = "", **changes):
+    """The transition of a STEPS entry (its `to` and `allowed_from`). `note` is the message to the applicant (their
+    status page); `internal_note` only staff see (docs/architecture.md#security-and-privacy)."""
     return transition(
         application,
         to=STEPS[step].to,
         by=by,
         office=office,
         note=note,
+        internal_note=internal_note,
         allowed_from=STEPS[step].allowed_from,
         **changes,
     )
@@ -207,7 +210,7 @@ def _notify_inbox(application: MigrationApplication):
         )
 
 
-def _note_event(application: MigrationApplication, *, by, office, note: str):
+def _note_event(application: MigrationApplication, *, by, office, note: str, internal_note: str = ""):
     """A timeline row for a step that does not change the status (the post-settlement check)."""
     Transition.objects.create(
         content_type=ContentType.objects.get_for_model(MigrationApplication),
@@ -217,6 +220,7 @@ def _note_event(application: MigrationApplication, *, by, office, note: str):
         actor=by,
         office=office,
         note=note,
+        internal_note=(internal_note or "").strip(),
     )
     MigrationApplication.objects.filter(pk=application.pk).update(updated_at=timezone.now())
 
@@ -287,8 +291,9 @@ def hukou_create_draft(*, applicant, category: str, office: Office) -> Migration
     if office is None or office.kind != Office.Kind.POLICE_STATION or not office.active:
         raise ValidationError(_("Choose the police station of the place you move to."), code="office")
     municipal = municipal_office_required(office)
-    application = MigrationApplication.objects.create(
-        case_number=next_case_number(MigrationApplication.CASE_PREFIX),
+    application = create_with_case_number(
+        MigrationApplication,
+        MigrationApplication.CASE_PREFIX,
         applicant=applicant,
         office=office,
         municipal_office=municipal,
@@ -621,7 +626,9 @@ def hukou_resubmit(*, application: MigrationApplication, by, reply: str = "") ->
 # --- the move-in station ---------------------------------------------------------------------------------
 
 
-def hukou_accept(*, application: MigrationApplication, by) -> MigrationApplication:
+def hukou_accept(
+    *, application: MigrationApplication, by, note: str = "", internal_note: str = ""
+) -> MigrationApplication:
     """SUBMITTED -> ACCEPTED: the 20 working days for approval of the Permit to Move In start today (day 0)."""
     office = _ensure_officer(by, application)
     _ensure_status(application, "accept")
@@ -632,6 +639,8 @@ def hukou_accept(*, application: MigrationApplication, by) -> MigrationApplicati
             "accept",
             by=by,
             office=office,
+            note=(note or "").strip(),
+            internal_note=internal_note,
             accepted_at=timezone.now(),
             **clock_start(CLOCK_LIMITS[Status.ACCEPTED]),
         )
@@ -639,7 +648,9 @@ def hukou_accept(*, application: MigrationApplication, by) -> MigrationApplicati
     return application
 
 
-def hukou_request_info(*, application: MigrationApplication, by, message: str) -> MigrationApplication:
+def hukou_request_info(
+    *, application: MigrationApplication, by, message: str, internal_note: str = ""
+) -> MigrationApplication:
     """ACCEPTED or FORWARDED -> INFO_REQUESTED: the clock pauses with the working days left."""
     office = _ensure_officer(by, application)
     _ensure_status(application, "request_info")  # before clock_pause, which needs a running clock
@@ -650,6 +661,7 @@ def hukou_request_info(*, application: MigrationApplication, by, message: str) -
             "request_info",
             by=by,
             office=office,
+            internal_note=internal_note,
             note=message,
             info_request=message,
             info_requested_in=application.status,
@@ -660,19 +672,31 @@ def hukou_request_info(*, application: MigrationApplication, by, message: str) -
     return application
 
 
-def hukou_forward(*, application: MigrationApplication, by, note: str = "") -> MigrationApplication:
+def hukou_forward(
+    *, application: MigrationApplication, by, note: str = "", internal_note: str = ""
+) -> MigrationApplication:
     """ACCEPTED -> FORWARDED to the municipal household administration; the 20-day clock of acceptance runs on."""
     office = _ensure_officer(by, application)
     _ensure_status(application, "forward")
     _ensure_rules(application)
     with transaction.atomic():
-        _step(application, "forward", by=by, office=office, note=(note or "").strip(), forwarded_at=timezone.now())
+        _step(
+            application,
+            "forward",
+            by=by,
+            office=office,
+            internal_note=internal_note,
+            note=(note or "").strip(),
+            forwarded_at=timezone.now(),
+        )
         _notify(application, "forwarded", municipal_office=application.municipal_office)
         _notify_inbox(application)
     return application
 
 
-def hukou_refuse(*, application: MigrationApplication, by, reason: str) -> MigrationApplication:
+def hukou_refuse(
+    *, application: MigrationApplication, by, reason: str, internal_note: str = ""
+) -> MigrationApplication:
     """The move-in station (before or after approval was asked for) or the municipal administration refuses."""
     office = _ensure_officer(by, application)
     reason = required_text(reason, _("Give the reason for the refusal; the applicant reads it."))
@@ -682,6 +706,7 @@ def hukou_refuse(*, application: MigrationApplication, by, reason: str) -> Migra
             "refuse",
             by=by,
             office=office,
+            internal_note=internal_note,
             note=reason,
             refusal_reason=reason,
             decided_by=by,
@@ -694,18 +719,21 @@ def hukou_refuse(*, application: MigrationApplication, by, reason: str) -> Migra
 # --- the municipal household administration -------------------------------------------------------------
 
 
-def hukou_approve(*, application: MigrationApplication, by, note: str = "") -> MigrationApplication:
+def hukou_approve(
+    *, application: MigrationApplication, by, note: str = "", internal_note: str = ""
+) -> MigrationApplication:
     """FORWARDED -> APPROVED: the Permit to Move In is issued and the move-out station's 5 working days start."""
     office = _ensure_officer(by, application)
     _ensure_status(application, "approve")
     _ensure_rules(application)
-    permit = next_case_number(PERMIT_PREFIX)
+    permit = next_serial_number(PERMIT_PREFIX)
     with transaction.atomic():
         _step(
             application,
             "approve",
             by=by,
             office=office,
+            internal_note=internal_note,
             note=_("Permit to Move In %(number)s issued.") % {"number": permit}
             + (f"\n{note.strip()}" if (note or "").strip() else ""),
             permit_number=permit,
@@ -722,7 +750,12 @@ def hukou_approve(*, application: MigrationApplication, by, note: str = "") -> M
 
 
 def hukou_register_emigration(
-    *, application: MigrationApplication, by, emigrated_on: datetime.date | None = None, note: str = ""
+    *,
+    application: MigrationApplication,
+    by,
+    emigrated_on: datetime.date | None = None,
+    note: str = "",
+    internal_note: str = "",
 ) -> MigrationApplication:
     """APPROVED -> EMIGRATED: the emigration is registered and the Migration Certificate data go back.
 
@@ -738,7 +771,7 @@ def hukou_register_emigration(
         raise ValidationError(
             _("The emigration cannot be registered before the Permit to Move In was issued."), code="before_permit"
         )
-    certificate = next_case_number(MIGRATION_CERTIFICATE_PREFIX)
+    certificate = next_serial_number(MIGRATION_CERTIFICATE_PREFIX)
     note = (note or "").strip()
     with transaction.atomic():
         _step(
@@ -746,6 +779,7 @@ def hukou_register_emigration(
             "register_emigration",
             by=by,
             office=office,
+            internal_note=internal_note,
             note=_("Emigration registered on %(day)s; Migration Certificate %(number)s.")
             % {"day": emigrated_on.isoformat(), "number": certificate}
             + (f"\n{note}" if note else ""),
@@ -761,7 +795,9 @@ def hukou_register_emigration(
     return application
 
 
-def hukou_report_problem(*, application: MigrationApplication, by, problem: str) -> MigrationApplication:
+def hukou_report_problem(
+    *, application: MigrationApplication, by, problem: str, internal_note: str = ""
+) -> MigrationApplication:
     """APPROVED -> RETURNED: the origin record does not match; the move-in station must resolve it."""
     office = _ensure_officer(by, application)
     problem = required_text(problem, _("Describe the problem with the origin household record."))
@@ -771,6 +807,7 @@ def hukou_report_problem(*, application: MigrationApplication, by, problem: str)
             "report_problem",
             by=by,
             office=office,
+            internal_note=internal_note,
             note=problem,
             problem_report=problem,
             **clock_start(CLOCK_LIMITS[Status.RETURNED]),
@@ -780,13 +817,21 @@ def hukou_report_problem(*, application: MigrationApplication, by, problem: str)
     return application
 
 
-def hukou_resend(*, application: MigrationApplication, by, note: str) -> MigrationApplication:
+def hukou_resend(*, application: MigrationApplication, by, note: str, internal_note: str = "") -> MigrationApplication:
     """RETURNED -> APPROVED: the move-in station resolved the problem; the move-out station gets 5 new days."""
     office = _ensure_officer(by, application)
     _ensure_status(application, "resend")
     note = required_text(note, _("Say how the problem was resolved; the move-out station reads it."))
     with transaction.atomic():
-        _step(application, "resend", by=by, office=office, note=note, **clock_start(CLOCK_LIMITS[Status.APPROVED]))
+        _step(
+            application,
+            "resend",
+            by=by,
+            office=office,
+            internal_note=internal_note,
+            note=note,
+            **clock_start(CLOCK_LIMITS[Status.APPROVED]),
+        )
         _notify(application, "resent", origin_office=application.origin_office)
         _notify_inbox(application)
     return application
@@ -801,6 +846,7 @@ def hukou_settle(
     by,
     paper_permit_number: str = "",
     paper_migration_certificate_number: str = "",
+    internal_note: str = "",
 ) -> MigrationApplication:
     """EMIGRATED or PAPER -> SETTLED; the applicant is asked to come and print the Permanent Resident Registration Form.
 
@@ -836,7 +882,15 @@ def hukou_settle(
         }
     with transaction.atomic():
         _step(
-            application, "settle", by=by, office=office, note=note, settled_at=timezone.now(), **changes, **clock_stop()
+            application,
+            "settle",
+            by=by,
+            office=office,
+            note=note,
+            internal_note=internal_note,
+            settled_at=timezone.now(),
+            **changes,
+            **clock_stop(),
         )
         _notify(application, "settled", on_paper=application.on_paper)
     return application
@@ -849,6 +903,7 @@ def hukou_switch_to_paper(
     reason: str,
     paper_permit_number: str = "",
     paper_migration_certificate_number: str = "",
+    internal_note: str = "",
 ) -> MigrationApplication:
     """Any office step -> PAPER for a technical reason; the move-in station then settles with the paper numbers.
 
@@ -871,6 +926,7 @@ def hukou_switch_to_paper(
             "switch_to_paper",
             by=by,
             office=office,
+            internal_note=internal_note,
             note=note,
             paper_reason=reason,
             paper_switched_at=timezone.now(),
@@ -894,6 +950,7 @@ def hukou_record_post_settlement_check(
     phone: str = "",
     changes_made: str = "",
     evidence: str = "",
+    internal_note: str = "",
 ) -> PostSettlementCheck:
     """After settlement the move-in station verifies one settled person's details and records what it changed.
 
@@ -932,7 +989,7 @@ def hukou_record_post_settlement_check(
                     "changes": changes_made,
                     "evidence": evidence,
                 }
-            _note_event(application, by=by, office=office, note=note)
+            _note_event(application, by=by, office=office, internal_note=internal_note, note=note)
     except IntegrityError as exc:  # someone recorded this person's check a moment ago
         raise TransitionConflict(
             _("%(name)s has already been checked. Reload the page.") % {"name": mover.masked_name}

@@ -5,13 +5,16 @@ Stable URLs, printed in letters and e-mails: docs/architecture.md#stable-urls.
 
 from django.urls import path, register_converter
 
+from portal.cases.services import CASE_NUMBER_TAIL
+
 from . import views
 
 
 class CaseNumberConverter:
-    """HK-YYYYMMDD-NNNNN: only what a migration case number can look like reaches the views."""
+    """HK-YYYYMMDD-XXXX-XXXX (or the older HK-YYYYMMDD-NNNNN): only what a migration case number can look like
+    reaches the views."""
 
-    regex = r"HK-[0-9]{8}-[0-9]{5,}"
+    regex = r"HK" + CASE_NUMBER_TAIL
 
     def to_python(self, value):
         return value

@@ -578,7 +578,7 @@ def _stage(application):
     withdrawal and the switch to paper belong to the stage they happened in."""
     status = application.status
     if status in (Status.REFUSED, Status.WITHDRAWN):
-        last = application.timeline().order_by("-at", "-pk").first()
+        last = application.public_timeline().order_by("-at", "-pk").first()
         status = last.from_status if last else ""
     if status == Status.PAPER:
         status = application.paper_switched_from
@@ -593,7 +593,9 @@ def _detail_context(application, reply_form=None):
     actor = application.acting_actor
     requesting = None
     if application.status == Status.INFO_REQUESTED:
-        request_row = application.timeline().filter(to_status=Status.INFO_REQUESTED).select_related("office").last()
+        request_row = (
+            application.public_timeline().filter(to_status=Status.INFO_REQUESTED).select_related("office").last()
+        )
         requesting = request_row.office if request_row else None
     stage, stage_title = _stage(application)
     return {
@@ -614,7 +616,7 @@ def _detail_context(application, reply_form=None):
                 "office": entry.office,
                 "note": entry.note,
             }
-            for entry in application.timeline().select_related("office")
+            for entry in application.public_timeline().select_related("office")
         ],
         "reply_form": reply_form or (ReplyForm() if application.status == Status.INFO_REQUESTED else None),
         "editable": application.status in EDITABLE_STATUSES,

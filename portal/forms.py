@@ -14,10 +14,12 @@ else:
 
 class TrackForm(forms.Form):
     case_number = forms.CharField(
-        label=_("Case number"), max_length=32, help_text=_("As shown after you submitted, e.g. NCR-20261124-00001.")
+        label=_("Case number"), max_length=40, help_text=_("As shown after you submitted, e.g. NCR-20261124-7KQ2-M9XD.")
     )
     second_factor = forms.CharField(
-        label=_("Applicant's name, or the last four characters of the ID number"), max_length=60
+        label=_("Last four characters of the applicant's ID number"),
+        max_length=20,
+        help_text=_("For a certificate applied for by an agent, the holder's ID number also counts."),
     )
 
     def clean_case_number(self) -> str:

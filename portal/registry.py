@@ -1,9 +1,9 @@
 """How services tell `portal` about themselves without `portal` importing them.
 
 Each service registers a `Service` from its AppConfig.ready(). `/` lists the services, `/me/` asks each
-for the citizen's cases, `/track/` asks each to find a case by number and second factor, the
-deadline sweep asks each for its case models, and staff scoping (accounts.scoping) asks which agency
-handles the models of an app.
+for the citizen's cases, `/track/` asks each to find a case by number (portal.cases.tracking then applies the one
+second-factor rule and decides what to show), the deadline sweep asks each for its case models, and staff scoping
+(accounts.scoping) asks which agency handles the models of an app.
 """
 
 from __future__ import annotations
@@ -32,6 +32,32 @@ class CaseSummary:
     timeline: tuple[tuple[datetime.datetime, str], ...] = ()  # (when, status label) for /track/
 
 
+class TrackStage:
+    """What `/track/` may say of a case whose outcome is confidential (docs/architecture.md#security-and-privacy)."""
+
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    CLOSED = "closed"  # decided, withdrawn or issued: which, only the signed-in applicant learns
+
+
+@dataclass(frozen=True)
+class TrackedCase:
+    """A case a service found for `/track/` by its number, before any second factor is checked."""
+
+    summary: CaseSummary  # everything /track/ may show its applicant (no personal data, no link)
+    # The full ID numbers whose last four characters prove the enquirer knows the applicant: the applicant's, and
+    # for a certificate applied for by an agent the holder's too.
+    id_numbers: tuple[str, ...]
+    # Accounts that see `summary` even where the outcome is confidential, when signed in (the applicant); and ID
+    # numbers whose signed-in owner does too (the holder of a certificate).
+    owner_ids: tuple[int, ...] = ()
+    owner_id_numbers: tuple[str, ...] = ()
+    # True where the outcome itself is personal data (a refused certificate means a criminal record): the public
+    # answer then says only `stage`, never the status, the dates or the timeline.
+    confidential: bool = False
+    stage: str = TrackStage.SUBMITTED
+
+
 @dataclass(frozen=True)
 class Service:
     key: str  # the service's Django app label: every model of that app is the service's
@@ -45,7 +71,8 @@ class Service:
     case_models: tuple[type[Model], ...] = ()
     # Called with the request's user (an accounts.User or AnonymousUser: portal.registry does not import accounts).
     cases_for_user: Callable[[Any], Iterable[CaseSummary]] | None = None
-    track: Callable[[str, str], CaseSummary | None] | None = None
+    # Called with a normalised case number; drafts are not cases yet and are never found.
+    find_for_track: Callable[[str], TrackedCase | None] | None = None
     guide: tuple[object, ...] = field(default=())
     # The identity assurance level (accounts.models.Assurance value: "declared", "verified", "in_person") a citizen needs
     # to submit an application of this service; `assurance_by_kind` overrides it per kind of case (e.g. feedback).
@@ -97,10 +124,11 @@ def cases_for_user(user: Any) -> list[CaseSummary]:
     return sorted(found, key=lambda c: c.updated_at, reverse=True)
 
 
-def track(case_number: str, second_factor: str) -> CaseSummary | None:
+def find_for_track(case_number: str) -> TrackedCase | None:
+    """The case with this number in any service, or None (the second factor is portal.cases.tracking's business)."""
     for service in services():
-        if service.track:
-            summary = service.track(case_number, second_factor)
-            if summary is not None:
-                return summary
+        if service.find_for_track:
+            found = service.find_for_track(case_number)
+            if found is not None:
+                return found
     return None

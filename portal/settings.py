@@ -264,6 +264,8 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-sweep": {"task": "portal.cases.tasks.sweep_deadlines", "schedule": 300.0},
     "calendar-check": {"task": "portal.workdays.tasks.check_calendar_years", "schedule": 6 * 3600.0},
     "documents-purge-unattached": {"task": "portal.documents.tasks.purge_unattached", "schedule": 6 * 3600.0},
+    # The bytes of documents set aside or withdrawn, after DOCUMENT_SET_ASIDE_RETENTION_DAYS.
+    "documents-purge-set-aside": {"task": "portal.documents.tasks.purge_set_aside", "schedule": 6 * 3600.0},
     # Safety net for approvals whose certificate task was lost (broker down, worker killed):
     # docs/architecture.md#how-an-application-flows.
     "certificates-requeue": {"task": "certificates.tasks.requeue_missing_certificates", "schedule": 120.0},
@@ -461,6 +463,9 @@ NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
 SIGNING_KEY_FILE = os.environ.get("SIGNING_KEY_FILE", str(VAR_DIR / "signing" / "key.pem"))
 SIGNING_CERT_FILE = os.environ.get("SIGNING_CERT_FILE", str(VAR_DIR / "signing" / "cert.pem"))
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
+# Days a document set aside by an office or withdrawn by its owner keeps its bytes (for the office that set it aside)
+# before the beat job deletes them (docs/architecture.md#security-and-privacy).
+DOCUMENT_SET_ASIDE_RETENTION_DAYS = env_int("DOCUMENT_SET_ASIDE_RETENTION_DAYS", 30)
 
 # --- security headers -----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import registry
+from .cases import tracking
 from .forms import TrackForm
 from .ratelimit import rate_limited
 
@@ -41,7 +42,10 @@ def me(request):
 
 @never_cache
 def track(request):
-    """Public progress enquiry: case number plus the applicant's name or the last four ID characters."""
+    """Public progress enquiry: the case number and the last four characters of the applicant's ID number.
+
+    The rule and what is shown to whom: portal.cases.tracking (docs/architecture.md#security-and-privacy).
+    """
     result = None
     searched = False
     form = TrackForm(request.POST or None)
@@ -50,7 +54,9 @@ def track(request):
             return render(request, "portal/track.html", {"form": form, "limited": True}, status=429)
         if form.is_valid():
             searched = True
-            result = registry.track(form.cleaned_data["case_number"], form.cleaned_data["second_factor"])
+            result = tracking.track(
+                form.cleaned_data["case_number"], form.cleaned_data["second_factor"], user=request.user
+            )
     return render(request, "portal/track.html", {"form": form, "result": result, "searched": searched})
 
 

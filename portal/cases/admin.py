@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypedDict
+from uuid import UUID
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     # A service's admin lists this mixin before OfficeScopedAdminMixin and ModelAdmin, whose methods it calls
     # (get_object: 404 outside the staff member's offices, never None).
     from accounts.scoping import OfficeScopedAdminMixin as _CaseAdminBase
+    from portal.documents.models import Document
 else:
     _CaseAdminBase = object
 
@@ -48,8 +50,20 @@ TimelineEntry = TypedDict(
         "actor": "User | None",
         "office": "Office | None",
         "note": str,
+        "internal_note": str,
     },
 )
+
+# The two texts of a staff action (docs/architecture.md#security-and-privacy): the message goes on the applicant's
+# status page; the internal note only on the review page. Each review template shows both on every action form.
+MESSAGE_LABEL = _("Message to the applicant (optional; the applicant will see this)")
+INTERNAL_NOTE_LABEL = _("Internal note (optional; staff only, the applicant is not told)")
+
+
+def internal_note(request: HttpRequest) -> str:
+    """The internal note an action form posted ("internal_note"), stripped."""
+    return (request.POST.get("internal_note") or "").strip()
+
 
 REVIEW_PAGE_FLAGS = {
     "show_save": False,
@@ -87,9 +101,26 @@ class CaseReviewAdminMixin(_CaseAdminBase):
                 "actor": entry.actor,
                 "office": entry.office if with_office else None,
                 "note": entry.note,
+                "internal_note": entry.internal_note,
             }
             for entry in entries
         ]
+
+    def review_documents(self, request: HttpRequest, case: Case) -> list[Document]:
+        """The case's documents this staff member may see, those set aside marked; each still in use carries
+        `set_aside_url` when they may set it aside (the office deciding now: docs/architecture.md#security-and-privacy).
+        """
+        from portal.documents.services import documents_for_review, may_set_aside
+
+        allowed = self.has_change_permission(request, case) and may_set_aside(user=request.user, case=case)
+        documents = documents_for_review(case, user=request.user, may_set_aside=allowed)
+        for document in documents:
+            document.set_aside_url = (
+                reverse(self._review_url_name("set_aside"), args=[case.pk, document.public_id])
+                if getattr(document, "set_aside_allowed", False)
+                else ""
+            )
+        return documents
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -103,8 +134,38 @@ class CaseReviewAdminMixin(_CaseAdminBase):
                 self.admin_site.admin_view(self.counter_check_view),
                 name=f"{self.opts.app_label}_{self.opts.model_name}_counter",
             ),
+            path(
+                "<path:object_id>/documents/<uuid:public_id>/set-aside/",
+                self.admin_site.admin_view(self.set_aside_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_set_aside",
+            ),
             *super().get_urls(),
         ]
+
+    def set_aside_view(self, request: HttpRequest, object_id: str, public_id: UUID) -> HttpResponse:
+        """POST: the deciding office sets one of the case's documents aside with a reason."""
+        from portal.documents.services import document_set_aside, documents_for_case
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        case = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
+        if not self.has_change_permission(request, case):
+            raise PermissionDenied
+        document = documents_for_case(case).filter(public_id=public_id).first()
+        if document is None:
+            raise Http404
+        try:
+            document_set_aside(document=document, by=request.user, reason=request.POST.get("reason", ""))
+        except (TransitionError, ValidationError) as exc:
+            for message in getattr(exc, "messages", None) or [str(exc)]:
+                self.message_user(request, message, level=messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("Document “%(name)s” set aside; other offices no longer see it.") % {"name": document.download_name},
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(reverse(self._review_url_name("change"), args=[case.pk]))
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None

@@ -121,6 +121,15 @@ class Case(models.Model):
             content_type=ContentType.objects.get_for_model(type(self)), object_id=self.pk
         ).select_related("actor")
 
+    def public_timeline(self) -> QuerySet[Transition]:
+        """The rows the applicant sees (their status page, /track/): every row but the staff-only ones."""
+        return self.timeline().filter(staff_only=False)
+
+    @property
+    def uploads_withdrawable(self) -> bool:
+        """The applicant may withdraw an upload: in a draft, and while the office waits for their answer."""
+        return self.is_draft or self.status == self.INFO_REQUESTED_STATUS
+
     def status_label(self, status: str | None = None) -> StrOrPromise:
         field = cast("models.Field[Any, Any]", self._meta.get_field("status"))  # a CharField, never a relation
         labels: dict[str, StrOrPromise] = dict(field.flatchoices)
@@ -128,7 +137,11 @@ class Case(models.Model):
 
 
 class Transition(models.Model):
-    """One row of a case's timeline: who moved it from which status to which, when and why."""
+    """One row of a case's timeline: who moved it from which status to which, when and why.
+
+    Two texts (docs/architecture.md#security-and-privacy): `note`, the message to the applicant, and
+    `internal_note`, which only staff see on the review page.
+    """
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
@@ -146,7 +159,12 @@ class Transition(models.Model):
     office = models.ForeignKey(
         "accounts.Office", verbose_name=_("office"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    note = models.TextField(_("note"), blank=True)
+    # What the applicant reads on their status page, in e-mails and SMS: existing notes were always shown, so they
+    # stay public. `internal_note` is for staff only and never reaches a citizen's page or message.
+    note = models.TextField(_("message to the applicant"), blank=True)
+    internal_note = models.TextField(_("internal note (staff only)"), blank=True)
+    # A row only staff see (a document set aside): the citizen's timeline and /track/ leave it out.
+    staff_only = models.BooleanField(_("staff only"), default=False)
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -62,8 +64,54 @@ class TransitionConflict(TransitionError):
     """Someone else changed the case first (two officers acting at once)."""
 
 
+# Crockford base32 without the letters people misread (I, L, O, U), as the verification codes.
+CASE_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CASE_NUMBER_RANDOM_GROUPS = 2  # two groups of four characters: 8 x 5 = 40 bits from `secrets`
+CASE_NUMBER_ATTEMPTS = 5
+# PREFIX-YYYYMMDD-XXXX-XXXX since random case numbers; PREFIX-YYYYMMDD-NNNNN (a daily counter) before.
+CASE_NUMBER_RE = re.compile(r"[A-Z]{2,8}-[0-9]{8}-(?:[0-9A-Z]{4}-[0-9A-Z]{4}|[0-9]{5,})")
+# For URL converters: what a case number of `prefix` can look like, old or new.
+CASE_NUMBER_TAIL = r"-[0-9]{8}-(?:[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}|[0-9]{5,})"
+
+
 def next_case_number(prefix: str, day: date | None = None) -> str:
-    """PREFIX-YYYYMMDD-NNNNN, unique per prefix and day, safe under concurrency."""
+    """PREFIX-YYYYMMDD-XXXX-XXXX: readable prefix and date, then 40 random bits, so that a case number cannot be
+    guessed from its neighbours (docs/architecture.md#stable-urls). Unique by the column's constraint: create cases
+    with `create_with_case_number`, which draws again on the (rare) collision."""
+    day = day or timezone.localdate()
+    groups = ("".join(secrets.choice(CASE_NUMBER_ALPHABET) for _ in range(4)) for _ in range(CASE_NUMBER_RANDOM_GROUPS))
+    return f"{prefix}-{day:%Y%m%d}-" + "-".join(groups)
+
+
+def normalize_case_number(text: str) -> str:
+    """What a citizen typed, as stored: upper case, no spaces; I, L and O read as 1, 1 and 0 in the random part."""
+    cleaned = "".join((text or "").split()).upper()
+    parts = cleaned.split("-")
+    if len(parts) == 4:  # the new format: only its random part can hold a misread letter
+        parts[2:] = [part.translate(_READ_AS) for part in parts[2:]]
+    return "-".join(parts)
+
+
+_READ_AS = str.maketrans({"I": "1", "L": "1", "O": "0"})
+
+
+def create_with_case_number(model: type[_CaseT], prefix: str, **fields: Any) -> _CaseT:
+    """`model.objects.create(case_number=<new>, **fields)`, drawing a new number if one is already taken."""
+    for attempt in range(1, CASE_NUMBER_ATTEMPTS + 1):
+        number = next_case_number(prefix)
+        try:
+            with transaction.atomic():
+                return model.objects.create(case_number=number, **fields)
+        except IntegrityError:
+            if attempt == CASE_NUMBER_ATTEMPTS or not model.objects.filter(case_number=number).exists():
+                raise  # another constraint failed, or the generator is broken
+            logger.warning("case number %s drawn twice; drawing again", number)
+    raise AssertionError("unreachable")
+
+
+def next_serial_number(prefix: str, day: date | None = None) -> str:
+    """PREFIX-YYYYMMDD-NNNNN from a per-prefix, per-day counter, safe under concurrency: for document serial numbers
+    (a hukou Permit to Move In), which are printed on paper and never looked up by the public."""
     day = day or timezone.localdate()
     with transaction.atomic():
         if not CaseSequence.objects.filter(prefix=prefix, day=day).update(last=F("last") + 1):
@@ -89,6 +137,7 @@ def transition(
     to: str,
     by: User | AnonymousUser | None = None,
     note: str = "",
+    internal_note: str = "",
     allowed_from: Collection[str] | None = None,
     office: Office | None = None,
     **changes: Any,
@@ -97,7 +146,8 @@ def transition(
 
     A conditional UPDATE (`WHERE pk = … AND status = <old>`) means that of two officers acting at once
     exactly one wins; the other gets TransitionConflict. `changes` are further fields written in the
-    same UPDATE (clock fields, decision fields). A timeline row records who, when, from, to and why.
+    same UPDATE (clock fields, decision fields). A timeline row records who, when, from, to and why: `note` is the
+    message to the applicant (shown on their pages), `internal_note` is for staff only.
     """
     old = case.status
     if case.frozen_at is not None:
@@ -128,6 +178,7 @@ def transition(
             actor=_actor(by),
             office=office,
             note=note,
+            internal_note=(internal_note or "").strip(),
         )
     case.status = to
     case.updated_at = now
@@ -179,7 +230,12 @@ def freeze_cases_of(applicant: User, *, reason: str, by: User | None = None) -> 
 
 
 def record_opened(
-    case: Case, *, by: User | AnonymousUser | None = None, note: str = "", office: Office | None = None
+    case: Case,
+    *,
+    by: User | AnonymousUser | None = None,
+    note: str = "",
+    internal_note: str = "",
+    office: Office | None = None,
 ) -> Transition:
     """The first timeline row of a case created directly in its first open status (not through a draft)."""
     return Transition.objects.create(
@@ -190,6 +246,24 @@ def record_opened(
         actor=_actor(by),
         office=office,
         note=note,
+        internal_note=(internal_note or "").strip(),
+    )
+
+
+def record_staff_event(
+    case: Case, *, by: User | AnonymousUser | None, internal_note: str, office: Office | None = None
+) -> Transition:
+    """A timeline row only staff see (the applicant's pages leave it out): a step that concerns the file, not the
+    decision, such as a document set aside. The status does not change."""
+    return Transition.objects.create(
+        content_type=ContentType.objects.get_for_model(type(case)),
+        object_id=case.pk,
+        from_status=case.status,
+        to_status=case.status,
+        actor=_actor(by),
+        office=office,
+        internal_note=internal_note,
+        staff_only=True,
     )
 
 

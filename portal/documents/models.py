@@ -49,6 +49,35 @@ class Document(models.Model):
     )
     attached_at = models.DateTimeField(_("attached"), null=True, blank=True)
 
+    # Set aside (docs/architecture.md#security-and-privacy): by the deciding office with a reason (a wrong upload,
+    # such as another person's ID card), or withdrawn by its owner while the case is a draft or awaits their answer.
+    # From then on only that office (and administrators) may open it; its bytes are deleted after
+    # DOCUMENT_SET_ASIDE_RETENTION_DAYS by the beat job, and `purged_at` says when.
+    set_aside_at = models.DateTimeField(_("set aside"), null=True, blank=True)
+    set_aside_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("set aside by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    set_aside_office = models.ForeignKey(
+        "accounts.Office",
+        verbose_name=_("office that set it aside"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    set_aside_reason = models.TextField(_("reason for setting aside"), blank=True)
+    withdrawn = models.BooleanField(_("withdrawn by the applicant"), default=False)
+    purged_at = models.DateTimeField(_("file deleted"), null=True, blank=True)
+
+    # Set per request on the staff review page (portal.cases.admin.CaseReviewAdminMixin.review_documents).
+    set_aside_allowed: bool = False
+    set_aside_url: str = ""
+
     class Meta:
         verbose_name = _("document")
         verbose_name_plural = _("documents")
@@ -57,6 +86,12 @@ class Document(models.Model):
             models.Index(fields=["case_type", "case_id"], name="documents_doc_case"),
             models.Index(
                 fields=["created_at"], name="documents_doc_unattached", condition=models.Q(case_id__isnull=True)
+            ),
+            # The purge of set-aside files: only the rows still holding bytes.
+            models.Index(
+                fields=["set_aside_at"],
+                name="documents_doc_set_aside",
+                condition=models.Q(set_aside_at__isnull=False, purged_at__isnull=True),
             ),
         ]
 
@@ -74,6 +109,10 @@ class Document(models.Model):
     @property
     def is_image(self):
         return self.mime_type in ("image/jpeg", "image/png")
+
+    @property
+    def is_set_aside(self):
+        return self.set_aside_at is not None
 
     @property
     def download_name(self):

@@ -2,7 +2,8 @@
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.scoping import ALL, scoped_office_ids
+from portal.cases.services import TransitionNotAllowed, record_staff_event, required_text
 
 from .models import Document, DocumentAccess
 from .storage import new_storage_name, private_storage
@@ -85,9 +87,12 @@ def document_attach(*, document: Document, case) -> Document:
     return document
 
 
-def documents_for_case(case, *, kind: str | None = None):
-    """The documents attached to `case`, newest first."""
+def documents_for_case(case, *, kind: str | None = None, include_set_aside: bool = False):
+    """The documents attached to `case`, newest first; without those set aside or withdrawn unless asked for (the
+    staff review page, which shows each only to whoever may still open it: `documents_for_review`)."""
     qs = Document.objects.filter(case_type=ContentType.objects.get_for_model(type(case)), case_id=case.pk)
+    if not include_set_aside:
+        qs = qs.filter(set_aside_at__isnull=True)
     return qs.filter(kind=kind) if kind else qs
 
 
@@ -126,11 +131,16 @@ def document_may_view(*, user, document: Document) -> bool:
 
     A case handled by several offices in turn (a hukou move) names them itself with `document_office_ids()`:
     then exactly those offices may look, each once the case has reached it.
+
+    A document set aside or withdrawn is for the office that set it aside (or that was deciding when it was
+    withdrawn) and administrators only; its owner keeps it unless they withdrew it; once purged, nobody.
     """
     if not (user.is_authenticated and user.is_active):
         return False
+    if document.purged_at is not None:
+        return False
     if document.owner_id == user.pk:
-        return True
+        return not document.withdrawn
     if not user.is_staff or document.office_id is None:
         return False
     # Outside the admin too, staff see citizens' files only after the second factor.
@@ -143,6 +153,8 @@ def document_may_view(*, user, document: Document) -> bool:
     ids = scoped_office_ids(user, service=service)
     if ids is ALL:
         return True
+    if document.set_aside_at is not None:
+        return document.set_aside_office_id is not None and document.set_aside_office_id in ids
     case_offices = getattr(document.case, "document_office_ids", None)
     if callable(case_offices):
         return bool(ids & set(case_offices()))
@@ -195,6 +207,138 @@ def documents_purge_unattached(*, older_than: timedelta = timedelta(days=2)) -> 
     return removed
 
 
+def documents_for_review(case: Any, *, user: Any, may_set_aside: bool) -> list[Document]:
+    """The documents a staff member sees on the review page: those in use, and those set aside or withdrawn that they
+    may still open (marked in the page). With `may_set_aside`, each one still in use gets `set_aside_allowed`."""
+    shown = []
+    for document in documents_for_case(case, include_set_aside=True).select_related("set_aside_by"):
+        if document.set_aside_at is not None and not document_may_view(user=user, document=document):
+            continue  # another office: as if it had never been uploaded
+        document.set_aside_allowed = may_set_aside and document.set_aside_at is None
+        shown.append(document)
+    return shown
+
+
+def deciding_office(case: Any) -> Any:
+    """The office that may decide on `case` now (a hukou step names it: `acting_office()`), else the case's office."""
+    acting = getattr(case, "acting_office", None)
+    return (acting() if callable(acting) else None) or case.office
+
+
+def may_set_aside(*, user: Any, case: Any) -> bool:
+    """Active staff whose offices include the office deciding now, and who may look at documents at all (MFA)."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    if settings.STAFF_MFA_REQUIRED and not (hasattr(user, "is_verified") and user.is_verified()):
+        return False
+    ids = scoped_office_ids(user)
+    return ids is ALL or deciding_office(case).pk in ids
+
+
+def document_set_aside(*, document: Document, by: Any, reason: str) -> Document:
+    """The deciding office sets a document aside with a reason, at any stage of the case.
+
+    Other offices no longer see or open it (404); the office that set it aside still does, marked; the applicant's
+    pages no longer count it. Logged in the case's staff timeline and in the log; the bytes are deleted after
+    DOCUMENT_SET_ASIDE_RETENTION_DAYS (`documents_purge_set_aside`).
+    """
+    case = document.case
+    if case is None:
+        raise TransitionNotAllowed(_("This file is not part of an application."))
+    if not may_set_aside(user=by, case=case):
+        raise TransitionNotAllowed(_("Only the office deciding on this case now can set its documents aside."))
+    reason = required_text(reason, _("Give the reason for setting the document aside."))
+    office = deciding_office(case)
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Document.objects.filter(pk=document.pk, set_aside_at__isnull=True).update(
+            set_aside_at=now, set_aside_by=by, set_aside_office=office, set_aside_reason=reason
+        )
+        if not updated:
+            raise TransitionNotAllowed(_("This document is already set aside."))
+        record_staff_event(
+            case,
+            by=by,
+            office=office,
+            internal_note=_("Document “%(name)s” set aside: %(reason)s")
+            % {"name": document.download_name, "reason": reason},
+        )
+    logger.info(
+        "document %s of case %s set aside by user %s (office %s): %s",
+        document.public_id,
+        case.case_number,
+        by.pk,
+        office.pk,
+        reason,
+    )
+    document.refresh_from_db()
+    return document
+
+
+def document_may_withdraw(*, document: Document, user: Any) -> bool:
+    """The owner, who applied for the case, while it is a draft or awaits their answer (and it is not set aside)."""
+    case = document.case
+    return (
+        user.is_authenticated
+        and document.owner_id == user.pk
+        and document.set_aside_at is None
+        and case is not None
+        and case.applicant_id == user.pk
+        and case.uploads_withdrawable
+    )
+
+
+def document_withdraw(*, document: Document, by: Any) -> Document:
+    """The applicant takes back an upload: in a draft, or while the office waits for their answer.
+
+    The document leaves the application at once (it no longer counts, nobody but the office that was deciding can
+    open it); its bytes go with the set-aside purge after DOCUMENT_SET_ASIDE_RETENTION_DAYS, so that an office that
+    already looked at it can still see what it was told was withdrawn.
+    """
+    if not document_may_withdraw(document=document, user=by):
+        raise TransitionNotAllowed(
+            _("A file can be withdrawn only while the application is a draft or more information is requested.")
+        )
+    case: Any = document.case  # attached: document_may_withdraw checked it
+    office = None if case.is_draft else deciding_office(case)
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Document.objects.filter(pk=document.pk, set_aside_at__isnull=True).update(
+            set_aside_at=now, set_aside_by=by, set_aside_office=office, withdrawn=True
+        )
+        if not updated:
+            raise TransitionNotAllowed(_("This file is already withdrawn."))
+        if not case.is_draft:
+            record_staff_event(
+                case,
+                by=by,
+                office=office,
+                internal_note=_("File “%(name)s” withdrawn by the applicant.") % {"name": document.download_name},
+            )
+    logger.info("document %s of case %s withdrawn by its owner %s", document.public_id, case.case_number, by.pk)
+    document.refresh_from_db()
+    return document
+
+
+def documents_purge_set_aside(*, now: datetime | None = None) -> int:
+    """Delete the bytes of documents set aside or withdrawn more than DOCUMENT_SET_ASIDE_RETENTION_DAYS ago.
+
+    The row stays (with its access log and who set it aside, why and when); `purged_at` records the deletion and
+    nobody can open it any more. The file goes first: if marking the row fails, the next run deletes nothing twice.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.DOCUMENT_SET_ASIDE_RETENTION_DAYS)
+    due = Document.objects.filter(set_aside_at__isnull=False, set_aside_at__lt=cutoff, purged_at__isnull=True)
+    removed = 0
+    for document in due.only("pk", "file", "public_id").iterator():
+        if document.file.name:
+            private_storage.delete(document.file.name)
+        removed += Document.objects.filter(pk=document.pk, purged_at__isnull=True).update(purged_at=now, file="")
+    if removed:
+        logger.info("deleted the files of %d documents set aside", removed)
+    return removed
+
+
 def documents_purge_partial_files(*, older_than: timedelta = timedelta(hours=1)) -> int:
     """Remove temporary files that writers killed mid-write left behind (the file system storage only)."""
     purge = getattr(private_storage, "purge_partial_files", None)  # an object store has no partial files
@@ -215,8 +359,15 @@ __all__ = [
     "document_keep_token",
     "document_may_view",
     "document_record_access",
+    "deciding_office",
+    "document_may_withdraw",
+    "document_set_aside",
+    "document_withdraw",
     "documents_delete",
     "documents_for_case",
+    "documents_for_review",
+    "documents_purge_set_aside",
+    "may_set_aside",
     "documents_move_office",
     "documents_purge_partial_files",
     "documents_purge_unattached",

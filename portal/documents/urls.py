@@ -1,4 +1,4 @@
-"""/documents/<public_id>/: the permission-checked download of a private upload."""
+"""/documents/<public_id>/: the permission-checked download of a private upload; `withdraw/`: its owner takes it back."""
 
 from django.urls import path
 
@@ -7,4 +7,5 @@ from . import views
 app_name = "documents"
 urlpatterns = [
     path("<uuid:public_id>/", views.download, name="download"),
+    path("<uuid:public_id>/withdraw/", views.withdraw, name="withdraw"),
 ]

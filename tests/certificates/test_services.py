@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from certificates import services, tasks
-from certificates.apps import cases_for_user, track
+from certificates.apps import cases_for_user
 from certificates.models import Application, CriminalRecord, Delivery, HolderIdType, Reason, Status
 from portal.cases.models import Transition
 from portal.cases.services import TransitionConflict, TransitionNotAllowed
+from portal.cases.tracking import track
 from portal.documents.models import Document
 from portal.notify.models import Channel, OutboxMessage
 from portal.verify.models import DocumentStatus
@@ -483,13 +484,14 @@ def test_cases_for_user_and_public_tracking(station_a, client):
     assert {s.case_number for s in summaries} == {application.case_number, draft.case_number}
     assert all(s.url == f"/certificates/{s.case_number}/" for s in summaries)
 
-    assert track(application.case_number, "王小明").case_number == application.case_number
-    assert track(application.case_number, application.holder_id_number[-4:].lower()) is not None
-    assert track(application.case_number, "张三") is None
+    last_four = application.holder_id_number[-4:]
+    assert track(application.case_number, last_four.lower()).case_number == application.case_number
+    assert track(application.case_number, "王小明") is None  # names are no second factor
     assert track(application.case_number, application.holder_id_number[-5:]) is None
-    assert track(draft.case_number, "王小明") is None  # a draft is not a case yet
-    found = track(application.case_number, "王小明")
-    assert found.url == "" and application.holder_id_number not in str(found)
+    assert track(draft.case_number, last_four) is None  # a draft is not a case yet
+    found = track(application.case_number, last_four)
+    assert found.full is None  # signed out: the outcome of a certificate case is not shown
+    assert application.holder_id_number not in str(found)
 
 
 def test_no_paper_copy_for_a_revoked_certificate(station_a, officer_a):

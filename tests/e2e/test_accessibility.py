@@ -295,7 +295,7 @@ def pages_public(audit, station, tmp_path):
     audit.visit("track", "/track/")
     audit.submit("track-errors")
     page.fill("#id_case_number", application.case_number)
-    page.fill("#id_second_factor", application.applicant.real_name)
+    page.fill("#id_second_factor", application.applicant.id_number[-4:])
     audit.submit("track-result")
     audit.visit("verify", "/verify/")
     page.fill("#id_code", "NOT-A-CODE")

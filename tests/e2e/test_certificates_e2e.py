@@ -205,7 +205,7 @@ def act(page, action, text=None):
     """Press one action button on the review page (with its text, if it takes one)."""
     form = page.get_by_test_id(f"ncr-action-{action}")
     if text is not None:
-        form.locator("textarea").fill(text)
+        form.locator("textarea[name=text]").fill(text)
     press(page, form.locator("input[type=submit]"))
     previews_loaded(page)
 

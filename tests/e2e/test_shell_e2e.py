@@ -123,7 +123,7 @@ def test_track_not_found_and_the_form_errors_on_a_phone(phone_page):
     assert page.locator(".portal-error-summary").is_visible()
     shot(page, "track-phone-errors")
     page.get_by_label("Case number").fill("NCR-20261124-00001")
-    page.get_by_label("Applicant's name, or the last four characters of the ID number").fill("1234")
+    page.get_by_label("Last four characters of the applicant's ID number").fill("1234")
     press(page, "Search")
     assert page.get_by_text("No application matches these details.").is_visible()
     assert_phone_layout(page)

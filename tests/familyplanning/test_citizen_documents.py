@@ -159,15 +159,15 @@ def track(client, number, factor):
     return client.post(reverse("track"), {"case_number": number, "second_factor": factor})
 
 
-def test_track_finds_a_family_planning_case_by_name_or_last_four_and_says_only_not_found_otherwise(client, office):
+def test_track_finds_a_family_planning_case_by_last_four_and_says_only_not_found_otherwise(client, office):
     applicant = UserFactory(real_name="欧阳思远")
     application = make_application(office, "practice_licence", applicant=applicant)
     client = browser(client)
-    for factor in ("欧阳思远", applicant.id_number[-4:].lower()):
+    for factor in (applicant.id_number[-4:], applicant.id_number[-4:].lower()):
         found = track(client, application.case_number, factor)
         assert f'data-case="{application.case_number}"' in found.content.decode()
         assert "Submitted, awaiting acceptance" in text(found)
-    for factor in ("欧阳思", "王芳", "0000" if applicant.id_number[-4:] != "0000" else "1111"):
+    for factor in ("欧阳思远", "王芳", "0000" if applicant.id_number[-4:] != "0000" else "1111"):
         response = track(client, application.case_number, factor)
         page = text(response)
         assert response.status_code == 200 and "No application matches these details." in page
@@ -175,7 +175,7 @@ def test_track_finds_a_family_planning_case_by_name_or_last_four_and_says_only_n
         for secret in ("Submitted, awaiting acceptance", str(application.title), "Jinshui", applicant.id_number):
             assert secret not in page
     draft = make_application(office, applicant=applicant, status=Status.DRAFT)
-    assert "No application matches these details." in text(track(client, draft.case_number, "欧阳思远"))
+    assert "No application matches these details." in text(track(client, draft.case_number, applicant.id_number[-4:]))
 
 
 def test_the_21st_guess_within_a_minute_is_refused(client, office):
@@ -186,14 +186,14 @@ def test_the_21st_guess_within_a_minute_is_refused(client, office):
         for guess in range(20):
             response = track(client, application.case_number, f"{guess:04d}")
             assert response.status_code == 200 and "No application matches these details." in text(response)
-        refused = track(client, application.case_number, "欧阳思远")  # even the right answer
+        refused = track(client, application.case_number, applicant.id_number[-4:])  # even the right answer
         assert refused.status_code == 429
         assert f'data-case="{application.case_number}"' not in refused.content.decode()
     # A minute later the enquiry answers again.
     with time_machine.travel(datetime.datetime(2026, 11, 18, 2, 1, 5, tzinfo=datetime.UTC), tick=False):
         assert (
             f'data-case="{application.case_number}"'
-            in track(client, application.case_number, "欧阳思远").content.decode()
+            in track(client, application.case_number, applicant.id_number[-4:]).content.decode()
         )
 
 

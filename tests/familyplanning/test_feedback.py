@@ -13,6 +13,7 @@ from familyplanning.models import Feedback, FeedbackKind, FeedbackStatus, Rating
 from portal import registry
 from portal.cases.models import DueState
 from portal.cases.services import TransitionConflict, TransitionNotAllowed, sweep_deadlines, transition
+from portal.cases.tracking import track
 from portal.notify.models import OutboxMessage
 from tests.factories import OfficeFactory, StaffFactory, UserFactory
 from tests.familyplanning.test_services import make_application
@@ -379,12 +380,12 @@ def test_me_lists_the_citizens_feedback_and_track_finds_it(office, citizen, othe
     assert mine[0].url == f"/familyplanning/feedback/{item.case_number}/"
     assert mine[0].title == "Complaint" and mine[0].due_date == datetime.date(2026, 12, 9)
 
-    found = registry.track(item.case_number.lower(), citizen.id_number[-4:].lower())
-    assert found is not None and found.case_number == item.case_number and found.url == ""
-    assert [label for _at, label in found.timeline] == ["Awaiting an answer"]
-    assert registry.track(item.case_number, f"  {citizen.real_name} ").case_number == item.case_number
-    assert registry.track(item.case_number, "某某某") is None
-    assert registry.track(item.case_number, "0000" if citizen.id_number[-4:] != "0000" else "1111") is None
+    found = track(item.case_number.lower(), citizen.id_number[-4:].lower())
+    assert found is not None and found.case_number == item.case_number and found.full.url == ""
+    assert [label for _at, label in found.full.timeline] == ["Awaiting an answer"]
+    assert track(item.case_number, f" {citizen.id_number[-4:]} ").case_number == item.case_number
+    assert track(item.case_number, citizen.real_name) is None  # names are no second factor
+    assert track(item.case_number, "0000" if citizen.id_number[-4:] != "0000" else "1111") is None
 
 
 # --- public figures ------------------------------------------------------------------------------------------

@@ -281,7 +281,7 @@ def test_the_whole_flow_from_the_guide_to_the_status_page(client, offices, appli
 
     application = start(client, offices)
     assert application.status == Status.DRAFT and application.applicant == applicant
-    assert re.fullmatch(r"HK-\d{8}-\d{5}", application.case_number)
+    assert re.fullmatch(r"HK-\d{8}-[0-9A-Z]{4}-[0-9A-Z]{4}", application.case_number)
     # The municipal administration comes with the station: its city's.
     assert application.municipal_office == offices["municipal"]
 

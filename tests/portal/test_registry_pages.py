@@ -33,11 +33,19 @@ def test_me_needs_login(client):
     assert reverse("accounts:login") in response["Location"]
 
 
-@pytest.mark.parametrize("factor", ["name", "last4"])
-def test_track_finds_a_case_with_the_second_factor(client, case, factor):
-    second = case.applicant.real_name if factor == "name" else case.applicant.id_number[-4:]
+@pytest.mark.parametrize(
+    ("factor", "found"), [("last4", True), ("last4-lower", True), ("full-width", True), ("name", False)]
+)
+def test_track_finds_a_case_with_the_last_four_id_characters_only(client, case, factor, found):
+    last_four = case.applicant.id_number[-4:]
+    second = {
+        "last4": last_four,
+        "last4-lower": last_four.lower(),
+        "full-width": "".join(chr(ord(ch) + 0xFEE0) for ch in last_four),  # １２３Ｘ as a Chinese keyboard types it
+        "name": case.applicant.real_name,
+    }[factor]
     html = client.post(reverse("track"), {"case_number": case.case_number.lower(), "second_factor": second}).content
-    assert case.case_number in html.decode()
+    assert (f'data-case="{case.case_number}"' in html.decode()) is found
 
 
 def test_track_with_a_wrong_second_factor_says_only_not_found(client, case):

@@ -16,11 +16,13 @@ class TestappConfig(AppConfig):
         def cases_for_user(user):
             return [c.summary() for c in SampleCase.objects.filter(applicant=user)]
 
-        def track(case_number, second_factor):
+        def find_for_track(case_number):
             case = SampleCase.objects.filter(case_number=case_number).select_related("applicant").first()
-            if case and second_factor in (case.applicant.real_name, (case.applicant.id_number or "")[-4:]):
-                return case.summary()
-            return None
+            if case is None:
+                return None
+            return registry.TrackedCase(
+                summary=case.summary(), id_numbers=(case.applicant.id_number or "",), owner_ids=(case.applicant_id,)
+            )
 
         registry.register(
             registry.Service(
@@ -32,6 +34,6 @@ class TestappConfig(AppConfig):
                 order=999,
                 case_models=(SampleCase,),
                 cases_for_user=cases_for_user,
-                track=track,
+                find_for_track=find_for_track,
             )
         )
