@@ -278,7 +278,7 @@ def test_citizen_officer_worker_verifier_journey(ncr, station, site, phone_page,
     press(page, page.get_by_test_id("submit"))
     assert page.url.endswith(f"/certificates/{number}/submitted/")
     assert page.get_by_test_id("case-number").inner_text().strip() == number
-    assert re.fullmatch(r"NCR-\d{8}-\d{5,}", number)
+    assert re.fullmatch(r"NCR-\d{8}-[0-9A-Z]{4}-[0-9A-Z]{4}", number)
     assert status_of(application) == Status.SUBMITTED
     on_phone(page, "ncr-02-submitted-phone")
 
