@@ -226,12 +226,13 @@ def deciding_office(case: Any) -> Any:
 
 
 def may_set_aside(*, user: Any, case: Any) -> bool:
-    """Active staff whose offices include the office deciding now, and who may look at documents at all (MFA)."""
+    """Active staff of the case's agency whose offices include the office deciding now, and who may look at documents
+    at all (MFA)."""
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return False
     if settings.STAFF_MFA_REQUIRED and not (hasattr(user, "is_verified") and user.is_verified()):
         return False
-    ids = scoped_office_ids(user)
+    ids = scoped_office_ids(user, service=case._meta.app_label)
     return ids is ALL or deciding_office(case).pk in ids
 
 
