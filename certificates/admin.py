@@ -38,9 +38,18 @@ ACTION_TEXT = {
     "accept": MESSAGE_LABEL,
     "request_info": _("What must the applicant add or correct? (the applicant will see this)"),
     "refuse": _("Reason for the refusal (the applicant will see this; printed on the refusal notice)"),
-    "revoke": _("Reason for the revocation (the applicant will see this, and the verification page says it)"),
+    "revoke": _(
+        "Internal reason for the revocation (staff only: kept in the record, never shown to the holder or to verifiers)"
+    ),
     "reissue": _("Reason for reissuing (the applicant will see this)"),
     "approve": MESSAGE_LABEL,
+}
+# The actions that need a second, public text, and where it appears.
+ACTION_PUBLIC_TEXT = {
+    "revoke": _(
+        "Public reason (shown to the holder on their application and in the message they are sent, in the "
+        "timeline, and to everyone who verifies the certificate: page, PDF check, API and share codes)"
+    ),
 }
 ACTION_DONE = {
     "accept": _("Application %(number)s accepted; the time limit runs from today."),
@@ -54,7 +63,7 @@ ACTION_DONE = {
 }
 
 
-def _run_action(action, *, application, by, text, internal=""):
+def _run_action(action, *, application, by, text, internal="", public_text=""):
     kwargs = {"application": application, "by": by, "internal_note": internal}
     if action == "accept":
         return services.application_accept(note=text, **kwargs)
@@ -65,7 +74,7 @@ def _run_action(action, *, application, by, text, internal=""):
     if action == "refuse":
         return services.application_refuse(reason=text, **kwargs)
     if action == "revoke":
-        return services.certificate_revoke(reason=text, **kwargs)
+        return services.certificate_revoke(reason=text, public_reason=public_text, **kwargs)
     if action == "reissue":
         return services.certificate_reissue(reason=text, **kwargs)
     if action == "paper_printed":
@@ -200,6 +209,7 @@ class ApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.Model
                     "label": ACTION_LABELS[name],
                     "text_label": ACTION_TEXT.get(name),
                     "text_required": name in ("request_info", "refuse", "revoke", "reissue"),
+                    "public_text_label": ACTION_PUBLIC_TEXT.get(name),
                     "url": self.review_action_url(application, name),
                     "danger": name in ("refuse", "revoke"),
                 }
@@ -214,6 +224,7 @@ class ApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.Model
             by=request.user,
             text=request.POST.get("text", ""),
             internal=internal_note(request),
+            public_text=request.POST.get("public_text", ""),
         )
 
 

@@ -4,22 +4,22 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
-def _summary(application, *, with_url: bool):
+def _summary(application, *, with_url: bool, revoked=None):
     from django.urls import reverse
 
     from portal.registry import CaseSummary
+
+    from .services import status_label, timeline_entries
 
     return CaseSummary(
         service="certificates",
         case_number=application.case_number,
         title=str(_("Certificate of No Criminal Record")),
-        status_label=str(application.get_status_display()),
+        status_label=str(status_label(application, revoked)),
         updated_at=application.updated_at,
         due_date=application.due_date,
         url=reverse("certificates:detail", kwargs={"case_number": application.case_number}) if with_url else "",
-        timeline=tuple(
-            (entry.at, str(application.status_label(entry.to_status))) for entry in application.public_timeline()
-        )
+        timeline=tuple((entry["at"], str(entry["label"])) for entry in timeline_entries(application))
         if not with_url
         else (),
     )
@@ -27,11 +27,15 @@ def _summary(application, *, with_url: bool):
 
 def cases_for_user(user):
     """The citizen's applications (drafts included: they can be continued from /me/)."""
-    from .models import Application
+    from .models import Application, Status
+    from .services import revoked_certificates
 
     if not user.is_authenticated:
         return []
-    return [_summary(a, with_url=True) for a in Application.objects.filter(applicant=user).order_by("-updated_at")]
+    applications = list(Application.objects.filter(applicant=user).order_by("-updated_at"))
+    # One query for all: an issued application whose certificate was revoked says "revoked", as its page does.
+    revoked = revoked_certificates(a.pk for a in applications if a.status == Status.ISSUED)
+    return [_summary(a, with_url=True, revoked=revoked.get(a.pk)) for a in applications]
 
 
 def find_for_track(case_number):
@@ -58,8 +62,11 @@ def find_for_track(case_number):
         stage = TrackStage.IN_REVIEW
     else:  # approved, issued, refused, withdrawn: all alike to the public
         stage = TrackStage.CLOSED
+    from .services import revoked_certificates
+
+    revoked = revoked_certificates([application.pk]) if application.status == Status.ISSUED else {}
     return TrackedCase(
-        summary=_summary(application, with_url=False),
+        summary=_summary(application, with_url=False, revoked=revoked.get(application.pk)),
         id_numbers=(application.applicant.id_number or "", application.holder_id_number),
         owner_ids=(application.applicant_id,),
         owner_id_numbers=(application.holder_id_number,),

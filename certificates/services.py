@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts import idnumber
 from accounts.identity import ensure_assurance
@@ -56,6 +57,10 @@ from .register import (
 logger = logging.getLogger("certificates")
 
 KIND_CERTIFICATE = "ncr_certificate"
+# Timeline events that leave the status as it was (Transition.event), and how the timeline names them.
+EVENT_REVOKED = "certificate_revoked"
+EVENT_PAPER_PRINTED = "paper_printed"
+EVENT_PAPER_COLLECTED = "paper_collected"
 KIND_REFUSAL_NOTICE = "ncr_refusal_notice"
 REQUIRED_DOCUMENTS = {
     HolderIdType.RESIDENT_ID: ("id_front", "id_back", "photo"),
@@ -88,6 +93,9 @@ __all__ = [
     "paper_mark_collected",
     "paper_mark_printed",
     "refusal_notice",
+    "revoked_certificates",
+    "status_label",
+    "timeline_entries",
     "register_blocking",
     "register_import_cancel",
     "register_import_restart",
@@ -127,7 +135,14 @@ def _on_commit_delay(task, *args):
 
 
 def _note_event(
-    application: Application, *, by, note: str, internal_note: str = "", guard: dict | None = None, **changes
+    application: Application,
+    *,
+    by,
+    note: str,
+    internal_note: str = "",
+    event: str = "",
+    guard: dict | None = None,
+    **changes,
 ):
     """A timeline row for a step that does not change the status (revocation, paper copy).
 
@@ -153,6 +168,7 @@ def _note_event(
             office=getattr(by, "office", None),
             note=note,
             internal_note=(internal_note or "").strip(),
+            event=event,
         )
     for name, value in changes.items():
         setattr(application, name, value)
@@ -485,6 +501,50 @@ def refusal_notice(*, application: Application) -> IssuedDocument | None:
     return issued_documents_for_source(application).filter(kind=KIND_REFUSAL_NOTICE).first()
 
 
+EVENT_LABELS = {
+    EVENT_REVOKED: _lazy("Certificate revoked"),
+    EVENT_PAPER_PRINTED: _lazy("Paper copy printed"),
+    EVENT_PAPER_COLLECTED: _lazy("Paper copy collected"),
+}
+
+
+def timeline_entries(application: Application) -> list[dict]:
+    """The citizen's timeline: a change of status under its label, any other step under its own (never a second
+    "Certificate issued" for a revocation)."""
+    entries = []
+    for entry in application.public_timeline():  # never the staff-only rows, never an internal note
+        if entry.event or entry.from_status == entry.to_status:
+            label = EVENT_LABELS.get(entry.event, _lazy("Update"))
+        else:
+            label = application.status_label(entry.to_status)
+        entries.append({"at": entry.at, "label": label, "note": entry.note})
+    return entries
+
+
+def status_label(application: Application, certificate: IssuedDocument | None):
+    """The application's status as the citizen sees it: an issued certificate since revoked says so."""
+    if application.status == Status.ISSUED and certificate is not None and certificate.status == DocumentStatus.REVOKED:
+        return _lazy("Certificate superseded") if certificate.superseded else _lazy("Certificate revoked")
+    return application.get_status_display()
+
+
+def revoked_certificates(application_ids) -> dict[int, IssuedDocument]:
+    """Of these applications, those whose newest certificate is revoked: {application id: that certificate}.
+
+    One query for a whole list (/me/).
+    """
+    ids = list(application_ids)
+    if not ids:
+        return {}
+    newest: dict[int, IssuedDocument] = {}
+    for document in IssuedDocument.objects.filter(
+        source_type=ContentType.objects.get_for_model(Application), source_id__in=ids, kind=KIND_CERTIFICATE
+    ).only("source_id", "generation", "status", "superseded", "revoked_at", "public_reason"):
+        if document.source_id not in newest or document.generation > newest[document.source_id].generation:
+            newest[document.source_id] = document
+    return {pk: doc for pk, doc in newest.items() if doc.status == DocumentStatus.REVOKED}
+
+
 def _valid_certificate(application: Application) -> IssuedDocument:
     document = current_certificate(application=application)
     if document is None or document.status != DocumentStatus.VALID:
@@ -492,10 +552,17 @@ def _valid_certificate(application: Application) -> IssuedDocument:
     return document
 
 
-def certificate_revoke(*, application: Application, by, reason: str, internal_note: str = "") -> IssuedDocument:
-    """Revoke the issued certificate with a reason; the application stays ISSUED, its timeline says so."""
+def certificate_revoke(
+    *, application: Application, by, reason: str, public_reason: str = "", internal_note: str = ""
+) -> IssuedDocument:
+    """Revoke the issued certificate; the application stays ISSUED, its timeline says so.
+
+    `reason` is internal (staff and the audit trail); `public_reason` is what the applicant, the timeline and every
+    verifier are shown (docs/api/verify.md#the-verdict).
+    """
     _ensure_may_decide(by, application)
-    reason = required_text(reason, _("Give the reason for the revocation."))
+    reason = required_text(reason, _("Give the internal reason for the revocation."))
+    public_reason = required_text(public_reason, _("Give the reason to show the holder and verifiers."))
     if application.status != Status.ISSUED:
         raise TransitionNotAllowed(_("Only an issued certificate can be revoked."))
     document = _valid_certificate(application)
@@ -503,11 +570,12 @@ def certificate_revoke(*, application: Application, by, reason: str, internal_no
         _note_event(
             application,
             by=by,
-            note=_("Certificate %(code)s revoked: %(reason)s") % {"code": document.code, "reason": reason},
+            event=EVENT_REVOKED,
+            note=_("Certificate %(code)s revoked: %(reason)s") % {"code": document.code, "reason": public_reason},
             internal_note=internal_note,
         )
-        document = issued_document_revoke(document=document, by=by, reason=reason)
-        _notify(application, "revoked", code=document.code, reason=reason)
+        document = issued_document_revoke(document=document, by=by, reason=reason, public_reason=public_reason)
+        _notify(application, "revoked", code=document.code, reason=public_reason)
     return document
 
 
@@ -542,6 +610,7 @@ def certificate_reissue(*, application: Application, by, reason: str, internal_n
                 document=document,
                 by=by,
                 reason=_("Replaced by a reissued certificate: %(reason)s") % {"reason": reason},
+                superseded=True,
             )
         application.refresh_from_db(fields=["certificate_generation"])
         _queue_certificate(application)
@@ -564,6 +633,7 @@ def paper_mark_printed(*, application: Application, by, internal_note: str = "")
             by=by,
             note=_("Paper copy printed."),
             internal_note=internal_note,
+            event=EVENT_PAPER_PRINTED,
             guard={"paper_printed_at__isnull": True},
             paper_printed_at=timezone.now(),
         )
@@ -584,6 +654,7 @@ def paper_mark_collected(*, application: Application, by, internal_note: str = "
         by=by,
         note=_("Paper copy collected."),
         internal_note=internal_note,
+        event=EVENT_PAPER_COLLECTED,
         guard={"paper_printed_at__isnull": False, "paper_collected_at__isnull": True},
         paper_collected_at=timezone.now(),
     )

@@ -157,6 +157,7 @@ def _produce(
         # The account through which the document is delivered: the applicant (an agent hands it on).
         holder=application.applicant,
         holder_name=application.holder_name,
+        holder_birth_date=application.holder_birth_date,
         issuing_office=application.office,
         valid_until=valid_until,
     )

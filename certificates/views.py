@@ -325,14 +325,13 @@ def submitted(request, case_number):
 def detail(request, case_number):
     application = _own_application(request, case_number)
     documents = current_documents(application)
+    certificate = services.current_certificate(application=application)
     context = {
         "application": application,
-        "timeline": [
-            {"at": entry.at, "label": application.status_label(entry.to_status), "note": entry.note}
-            for entry in application.public_timeline()
-        ],
+        "status_label": services.status_label(application, certificate),
+        "timeline": services.timeline_entries(application),
         "documents": [(DOCUMENT_LABELS[k], documents[k]) for k in _kinds_shown(application) if k in documents],
-        "certificate": services.current_certificate(application=application),
+        "certificate": certificate,
         "refusal_notice": (
             services.refusal_notice(application=application) if application.status == Status.REFUSED else None
         ),

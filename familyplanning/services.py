@@ -486,6 +486,7 @@ def fp_approve(
                 document=target,
                 by=by,
                 reason=_("Cancelled on application %(number)s.") % {"number": application.case_number},
+                public_reason=_("Cancelled at the holder's request."),
             )
         if issues_document(application):
             from . import tasks

@@ -185,6 +185,7 @@ def _supersede(application: FamilyPlanningApplication, document: IssuedDocument,
             document=previous,
             by=None,
             reason=f"Superseded by validation: {document.code} ({application.case_number})",
+            superseded=True,
         )
 
 

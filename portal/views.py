@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -31,12 +32,32 @@ def home(request):
 
 
 @login_required
+@never_cache
 def me(request):
-    from portal.verify.models import IssuedDocument  # the shared verify app; no service is imported here
+    """My applications, my certificates and licences (the wallet) with their share codes, and my account."""
+    from portal.verify import sharing  # the shared verify app; no service is imported here
+    from portal.verify.forms import ShareCreateForm
+    from portal.verify.models import DocumentStatus, IssuedDocument
+    from portal.verify.views import NEW_SHARE_SESSION_KEY, SHARE_FORM_SESSION_KEY
 
-    documents = IssuedDocument.objects.filter(holder=request.user).select_related("issuing_office")
+    documents = list(IssuedDocument.objects.filter(holder=request.user).select_related("issuing_office"))
+    shareable = [(d.code, f"{d.title} · {d.code}") for d in documents if d.status == DocumentStatus.VALID]
+    kept = request.session.pop(SHARE_FORM_SESSION_KEY, None)
+    share_form = ShareCreateForm(kept["data"] if kept else None, documents=shareable)
+    if kept:
+        share_form.is_valid()  # shows the errors of the form just posted, with what was typed
+    share_codes = list(sharing.share_codes_for_holder(request.user)) if documents else []
     return render(
-        request, "portal/me.html", {"cases": registry.cases_for_user(request.user), "issued_documents": documents}
+        request,
+        "portal/me.html",
+        {
+            "cases": registry.cases_for_user(request.user),
+            "issued_documents": documents,
+            "share_form": share_form if shareable else None,
+            "share_codes": share_codes,
+            "new_share": request.session.pop(NEW_SHARE_SESSION_KEY, None),
+            "now": timezone.now(),
+        },
     )
 
 

@@ -165,6 +165,9 @@ class Transition(models.Model):
     internal_note = models.TextField(_("internal note (staff only)"), blank=True)
     # A row only staff see (a document set aside): the citizen's timeline and /track/ leave it out.
     staff_only = models.BooleanField(_("staff only"), default=False)
+    # A step that leaves the status as it was (a revocation, a paper copy printed): what happened, as a key the
+    # service labels (the status alone would repeat the previous step's label). Blank for a change of status.
+    event = models.CharField(_("event"), max_length=32, blank=True)
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:

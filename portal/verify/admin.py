@@ -15,7 +15,7 @@ from accounts.scoping import OfficeScopedAdminMixin, is_administrator
 from portal.bigtables import EstimatedCountPaginator, IndexedValuesFieldListFilter
 
 from .codes import normalize_code
-from .models import IssuedDocument, IssuedDocumentAccess, VerificationLog
+from .models import IssuedDocument, IssuedDocumentAccess, ShareCode, ShareCodeUse, VerificationLog
 
 if TYPE_CHECKING:
     # The mixin always comes before ModelAdmin in an admin class.
@@ -66,12 +66,15 @@ class IssuedDocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.Mode
         "source_id",
         "generation",
         "holder_name",
+        "holder_birth_date",
         "issuing_office",
         "issued_at",
         "valid_until",
         "status",
         "revoked_at",
         "revoke_reason",
+        "public_reason",
+        "superseded",
         "revoked_by",
         "download",
         "sha256",
@@ -132,6 +135,55 @@ class VerificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[VerificationLog]
     paginator = EstimatedCountPaginator
 
     def has_view_permission(self, request: HttpRequest, obj: VerificationLog | None = None) -> bool:
+        return is_administrator(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_administrator(request.user)
+
+
+class ShareCodeUseInline(admin.TabularInline[ShareCodeUse, ShareCode]):
+    model = ShareCodeUse
+    fields = ("at", "organisation", "matched", "notify_email", "notified_at", "client_ip")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: ShareCode | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ShareCode | None = None) -> bool:
+        return False
+
+
+@admin.register(ShareCode)
+class ShareCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ShareCode]):
+    """Administrators only, read-only: the codes themselves are never stored, only their hash and last group."""
+
+    list_display = ("created_at", "document", "organisation", "purpose", "expires_at", "cancelled_at")
+    list_select_related = ("document",)
+    raw_id_fields = ("document", "holder")
+    fields = ("document", "holder", "code_hint", "organisation", "purpose", "created_at", "expires_at", "cancelled_at")
+    readonly_fields = fields
+    inlines = (ShareCodeUseInline,)
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def has_view_permission(self, request: HttpRequest, obj: ShareCode | None = None) -> bool:
+        return is_administrator(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_administrator(request.user)
+
+
+@admin.register(ShareCodeUse)
+class ShareCodeUseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ShareCodeUse]):
+    list_display = ("at", "share", "organisation", "matched", "notified_at", "client_ip")
+    list_select_related = ("share",)
+    raw_id_fields = ("share",)
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def has_view_permission(self, request: HttpRequest, obj: ShareCodeUse | None = None) -> bool:
         return is_administrator(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:

@@ -1,6 +1,7 @@
 """The two ways to verify: by code, and by uploading the PDF."""
 
-from typing import cast
+import datetime
+from typing import Any, cast
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
@@ -47,3 +48,105 @@ class PdfForm(forms.Form):
         if not data.startswith(b"%PDF-"):
             raise forms.ValidationError(_("This file is not a PDF."), code="wrong_type")
         return data
+
+
+def _single_line(value: str) -> None:
+    from accounts.validators import validate_single_line
+
+    validate_single_line(value)
+
+
+class BirthDateField(forms.CharField):
+    """A date of birth typed as YYYY-MM-DD or as 8 digits (YYYYMMDD, as in a resident ID number)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Date of birth"))
+        kwargs.setdefault("help_text", _("As YYYY-MM-DD or as 8 digits, e.g. 1990-03-07 or 19900307."))
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false"})
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> datetime.date:  # a date, not the typed text
+        from .sharing import parse_birth_date
+
+        text = super().clean(value)
+        born = parse_birth_date(text)
+        if born is None:
+            raise forms.ValidationError(
+                _("Enter the date of birth as YYYY-MM-DD or as 8 digits (YYYYMMDD)."), code="invalid_date"
+            )
+        return born
+
+
+class HolderCheckForm(forms.Form):
+    """On /verify/<code>/: the holder's full name and date of birth, as printed on the document shown."""
+
+    name = forms.CharField(
+        label=_("Holder's full name"),
+        max_length=60,
+        validators=[_single_line],
+        help_text=_("Exactly as printed on the document you were shown."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    birth_date = BirthDateField()
+
+
+class ShareUseForm(forms.Form):
+    """On /verify/share/: the share code the holder gave, the holder's date of birth and who is asking."""
+
+    code = forms.CharField(
+        label=_("Share code"),
+        max_length=40,
+        help_text=_("The 24 characters the holder gave you, e.g. ABCD-EFGH-JKMN-PQRS-TVWX-YZ01."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    birth_date = BirthDateField(label=_("Holder's date of birth"))
+    organisation = forms.CharField(
+        label=_("Your organisation"),
+        max_length=200,
+        validators=[_single_line],
+        help_text=_("The holder sees this name, and when you used the code."),
+    )
+    notify_email = forms.EmailField(
+        label=_("E-mail for a revocation notice (optional)"),
+        required=False,
+        help_text=_("If the document is revoked while the share code is valid, we tell this address once."),
+    )
+
+    def clean_code(self) -> str:
+        from .codes import SHARE_LENGTH
+
+        code = normalize_code(self.cleaned_data["code"], SHARE_LENGTH)
+        if code is None:
+            raise forms.ValidationError(
+                _("A share code has 24 letters and digits, in six groups of four."), code="malformed"
+            )
+        return code
+
+
+class ShareCreateForm(forms.Form):
+    """On /me/: share one valid document with one organisation, for one purpose, for up to 30 days."""
+
+    document = forms.ChoiceField(label=_("Document"))
+    organisation = forms.CharField(
+        label=_("Organisation"),
+        max_length=200,
+        validators=[_single_line],
+        help_text=_("Who will check the document, e.g. the employer or school."),
+    )
+    purpose = forms.CharField(
+        label=_("Purpose"), max_length=200, validators=[_single_line], help_text=_("e.g. job application")
+    )
+    days = forms.IntegerField(
+        label=_("Valid for (days)"),
+        min_value=1,
+        max_value=30,
+        initial=30,
+        help_text=_("1 to 30 days; you can cancel the code at any time."),
+    )
+
+    def __init__(self, *args: Any, documents: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast("forms.ChoiceField", self.fields["document"]).choices = documents

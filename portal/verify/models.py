@@ -1,5 +1,7 @@
 """Documents the portal issues (certificates, licences), verifiable by anyone with their code."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -39,6 +41,8 @@ class IssuedDocument(models.Model):
         related_name="issued_documents",
     )
     holder_name = models.CharField(_("holder's name"), max_length=60)
+    # As printed: a verifier may check a name and date of birth against it (services.holder_matches).
+    holder_birth_date = models.DateField(_("holder's date of birth"), null=True, blank=True)
     issuing_office = models.ForeignKey(
         "accounts.Office", verbose_name=_("issuing office"), on_delete=models.PROTECT, related_name="issued_documents"
     )
@@ -49,7 +53,12 @@ class IssuedDocument(models.Model):
         _("status"), max_length=12, choices=DocumentStatus.choices, default=DocumentStatus.GENERATING
     )
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-    revoke_reason = models.TextField(_("reason for revocation"), blank=True)
+    # Internal: for staff and the audit trail, never shown outside the admin.
+    revoke_reason = models.TextField(_("internal reason for revocation"), blank=True)
+    # What the verification page, the API and the holder's pages show (docs/api/verify.md).
+    public_reason = models.TextField(_("public reason for revocation"), blank=True)
+    # Revoked because a newer document replaced it (a reissue, a validation): verifiers are told "superseded".
+    superseded = models.BooleanField(_("superseded by a newer document"), default=False)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("revoked by"),
@@ -99,6 +108,8 @@ class VerificationLog(models.Model):
         PAGE = "page", _("Verification page")
         API = "api", _("API")
         PDF = "pdf", _("PDF upload")
+        HOLDER = "holder", _("Holder check (name and date of birth)")
+        SHARE = "share", _("Share code")
 
     document = models.ForeignKey(
         IssuedDocument, null=True, blank=True, on_delete=models.CASCADE, related_name="verifications"
@@ -146,3 +157,57 @@ class IssuedDocumentAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document.code} / {self.user_id} / {self.at:%Y-%m-%d %H:%M}"
+
+
+class ShareCode(models.Model):
+    """A code the holder gives one organisation for one purpose: with the date of birth it shows the full name.
+
+    Only the SHA-256 of the code is stored (docs/api/verify.md#share-codes); the holder sees the code once.
+    """
+
+    document = models.ForeignKey(
+        IssuedDocument, verbose_name=_("issued document"), on_delete=models.CASCADE, related_name="share_codes"
+    )
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("holder"), on_delete=models.CASCADE, related_name="share_codes"
+    )
+    code_hash = models.CharField(_("SHA-256 of the code"), max_length=64, unique=True, editable=False)
+    code_hint = models.CharField(_("last group of the code"), max_length=4, editable=False)
+    organisation = models.CharField(_("organisation"), max_length=200)
+    purpose = models.CharField(_("purpose"), max_length=200)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("valid until"))
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("share code")
+        verbose_name_plural = _("share codes")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["document", "expires_at"], name="verify_share_document_expires")]
+
+    def __str__(self) -> str:
+        return f"…{self.code_hint} → {self.organisation}"
+
+    def is_active(self, now: datetime.datetime | None = None) -> bool:
+        return self.cancelled_at is None and (now or timezone.now()) < self.expires_at
+
+
+class ShareCodeUse(models.Model):
+    """One use of a share code by an organisation: what it typed as its name, when, and whether it matched."""
+
+    share = models.ForeignKey(ShareCode, verbose_name=_("share code"), on_delete=models.CASCADE, related_name="uses")
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    organisation = models.CharField(_("organisation (as typed)"), max_length=200)
+    matched = models.BooleanField(_("date of birth matched"))
+    # Told through the outbox if the document is revoked while the share code is valid (once per address).
+    notify_email = models.EmailField(_("e-mail for a revocation notice"), blank=True)
+    notified_at = models.DateTimeField(_("revocation notice sent"), null=True, blank=True)
+    client_ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("share code use")
+        verbose_name_plural = _("share code uses")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.at:%Y-%m-%d %H:%M}"

@@ -71,6 +71,7 @@ def issued_document_claim(
     holder_name: str,
     issuing_office: Office,
     valid_until: datetime.date | None,
+    holder_birth_date: datetime.date | None = None,
 ) -> tuple[IssuedDocument, bool]:
     """The document for (source, generation), created in status "generating" if there is none yet.
 
@@ -93,6 +94,7 @@ def issued_document_claim(
                     title_en=title_en,
                     holder=holder,
                     holder_name=holder_name,
+                    holder_birth_date=holder_birth_date,
                     issuing_office=issuing_office,
                     issued_at=timezone.now(),
                     valid_until=valid_until,
@@ -145,15 +147,40 @@ def issued_document_store(*, document: IssuedDocument, pdf: bytes) -> IssuedDocu
     return document
 
 
-def issued_document_revoke(*, document: IssuedDocument, by: User | None, reason: str) -> IssuedDocument:
-    """Revoke a document (valid or still generating) with a reason; revoking a revoked one changes nothing."""
+def issued_document_revoke(
+    *,
+    document: IssuedDocument,
+    by: User | None,
+    reason: str,
+    public_reason: str = "",
+    superseded: bool = False,
+) -> IssuedDocument:
+    """Revoke a document (valid or still generating); revoking a revoked one changes nothing.
+
+    `reason` is internal (staff, the audit trail); `public_reason` is what verifiers and the holder are shown
+    (docs/api/verify.md). `superseded`: a newer document replaces this one, and verifiers are told so. Every
+    organisation that subscribed through a share code still valid is e-mailed once (on commit, via the outbox).
+    """
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("Give a reason for the revocation."), code="reason_required")
-    IssuedDocument.objects.filter(pk=document.pk, status__in=(DocumentStatus.VALID, DocumentStatus.GENERATING)).update(
-        status=DocumentStatus.REVOKED, revoked_at=timezone.now(), revoked_by=by, revoke_reason=reason
-    )
-    document.refresh_from_db()
+    now = timezone.now()
+    with transaction.atomic():
+        revoked = IssuedDocument.objects.filter(
+            pk=document.pk, status__in=(DocumentStatus.VALID, DocumentStatus.GENERATING)
+        ).update(
+            status=DocumentStatus.REVOKED,
+            revoked_at=now,
+            revoked_by=by,
+            revoke_reason=reason,
+            public_reason=(public_reason or "").strip(),
+            superseded=superseded,
+        )
+        document.refresh_from_db()
+        if revoked:
+            from .sharing import share_subscribers_notify
+
+            share_subscribers_notify(document=document, at=now)
     logger.info("issued document %s revoked by user %s", document.code, getattr(by, "pk", None))
     return document
 
@@ -190,10 +217,75 @@ class State:
     GENERATING = "generating"
 
 
+class Verdict:
+    """The one answer every verification opens with (docs/api/verify.md#the-verdict)."""
+
+    VALID = "valid"  # genuine, unaltered, current and not revoked: may be accepted
+    NOT_VALID = "not_valid"
+
+
+class Reason:
+    """Why a verdict is "not_valid": stable machine codes of the API (docs/api/verify.md#reasons)."""
+
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+    EXPIRED = "expired"
+    UNKNOWN_CODE = "unknown_code"
+    BEING_ISSUED = "being_issued"
+    ALTERED = "altered"
+    NOT_ISSUED_HERE = "not_issued_here"
+
+    ALL = (REVOKED, SUPERSEDED, EXPIRED, UNKNOWN_CODE, BEING_ISSUED, ALTERED, NOT_ISSUED_HERE)
+
+
+def reason_text(
+    reason: str | None,
+    *,
+    revoked_on: datetime.date | None = None,
+    public_reason: str = "",
+    valid_until: datetime.date | None = None,
+) -> str:
+    """The verdict in words, in the active language: "Valid, may be accepted" or "Not valid: <why>"."""
+    from django.utils.formats import date_format
+
+    def day(value: datetime.date | None) -> str:
+        return date_format(value, "DATE_FORMAT") if value else ""
+
+    if reason is None:
+        return _("Valid, may be accepted: issued by this portal, unaltered, current and not revoked.")
+    if reason == Reason.REVOKED:
+        text = (
+            _("Not valid: revoked on %(date)s.") % {"date": day(revoked_on)} if revoked_on else _("Not valid: revoked.")
+        )
+        if public_reason:
+            text += " " + _("Reason: %(reason)s") % {"reason": public_reason}
+        return text
+    if reason == Reason.SUPERSEDED:
+        text = _("Not valid: superseded by a newer document on %(date)s. Ask the holder for the current one.") % {
+            "date": day(revoked_on)
+        }
+        if public_reason:
+            text += " " + _("Reason: %(reason)s") % {"reason": public_reason}
+        return text
+    if reason == Reason.EXPIRED:
+        return _("Not valid: expired. Its validity ended on %(date)s.") % {"date": day(valid_until)}
+    if reason == Reason.BEING_ISSUED:
+        return _("Not valid yet: the document is still being issued. Check again in a few minutes.")
+    if reason == Reason.ALTERED:
+        return _("Not valid: the file was changed after it was signed.")
+    if reason == Reason.NOT_ISSUED_HERE:
+        return _("Not valid: this file was not issued by this portal.")
+    return _("Not valid: no document with this code was issued by this portal. Check the code you typed.")
+
+
 class VerificationJSON(TypedDict):
-    """The API's answer (views.api)."""
+    """The API's answer (views.api; schema version 2, docs/api/verify.md)."""
 
     code: str
+    verdict: str
+    reason: str | None
+    reason_text: str
+    public_reason: str | None
     state: str
     document_type: str | None
     holder: str | None
@@ -220,10 +312,40 @@ class VerificationResult:
     office_name_en: str = ""
     valid_until: datetime.date | None = None
     revoked_on: datetime.date | None = None
+    public_reason: str = ""
+    superseded: bool = False
+    document_id: int | None = None
 
     @property
     def found(self) -> bool:
         return self.state != State.NOT_FOUND
+
+    @property
+    def verdict(self) -> str:
+        return Verdict.VALID if self.state == State.VALID else Verdict.NOT_VALID
+
+    @property
+    def valid(self) -> bool:
+        return self.verdict == Verdict.VALID
+
+    @property
+    def reason(self) -> str | None:
+        """None when valid; otherwise one of Reason."""
+        if self.state == State.VALID:
+            return None
+        if self.state == State.REVOKED:
+            return Reason.SUPERSEDED if self.superseded else Reason.REVOKED
+        if self.state == State.EXPIRED:
+            return Reason.EXPIRED
+        if self.state == State.GENERATING:
+            return Reason.BEING_ISSUED
+        return Reason.UNKNOWN_CODE
+
+    @property
+    def reason_text(self) -> str:
+        return reason_text(
+            self.reason, revoked_on=self.revoked_on, public_reason=self.public_reason, valid_until=self.valid_until
+        )
 
     @property
     def document_type(self) -> str:
@@ -236,6 +358,10 @@ class VerificationResult:
     def as_json(self) -> VerificationJSON:
         return {
             "code": self.code,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "reason_text": self.reason_text,
+            "public_reason": self.public_reason or None,
             "state": self.state,
             "document_type": self.document_type or None,
             "holder": self.holder or None,
@@ -276,6 +402,8 @@ _LOOKUP_FIELDS = (
     "issued_at",
     "valid_until",
     "revoked_at",
+    "public_reason",
+    "superseded",
     "issuing_office__name",
     "issuing_office__name_en",
 )
@@ -369,6 +497,9 @@ def _result_for(row: LookupRow | None, code: str) -> VerificationResult:
         office_name_en=row["issuing_office__name_en"] or "",
         valid_until=row["valid_until"],
         revoked_on=timezone.localdate(row["revoked_at"]) if row["revoked_at"] else None,
+        public_reason=row["public_reason"] if state == State.REVOKED else "",
+        superseded=bool(row["superseded"]) and state == State.REVOKED,
+        document_id=row["id"],
     )
 
 
@@ -380,6 +511,11 @@ def verify_code(*, code: str, channel: str, ip: str | None) -> VerificationResul
     row, result = _verify(code)
     verification_log_record(document_id=row["id"] if row else None, channel=channel, result=result.state, ip=ip)
     return result
+
+
+def verification_result(*, code: str) -> VerificationResult:
+    """The result for `code` without logging it: for a page that answers a holder check on a code just verified."""
+    return _verify(code)[1]
 
 
 def verify_code_within_limit(
@@ -423,10 +559,12 @@ def _verify(code: str) -> tuple[LookupRow | None, VerificationResult]:
 @dataclass(frozen=True)
 class PdfVerification:
     signed: bool
-    signature_valid: bool  # the portal's key signed it and the signature checks out
-    signature_intact: bool  # not one byte changed since signing, nothing appended
+    signature_valid: bool  # the portal's key signed it and the signed bytes check out
+    signature_intact: bool  # nothing changed since signing (a document timestamp or DSS added later is no change)
     hash_matches: bool  # the exact bytes are those of a document the portal issued
     document: VerificationResult | None = None
+    # The signed revision checks out, but something was appended or changed after it (pdfcheck.revision_changes).
+    changed_after_signing: bool = False
 
     @property
     def genuine(self) -> bool:
@@ -445,12 +583,48 @@ class PdfVerification:
             return "bad_signature"
         return "unknown_hash"
 
+    @property
+    def verdict(self) -> str:
+        return self.document.verdict if self.genuine and self.document else Verdict.NOT_VALID
+
+    @property
+    def valid(self) -> bool:
+        return self.verdict == Verdict.VALID
+
+    @property
+    def reason(self) -> str | None:
+        if self.genuine and self.document:
+            return self.document.reason
+        if self.result == "altered":
+            return Reason.ALTERED
+        return Reason.NOT_ISSUED_HERE
+
+    @property
+    def reason_text(self) -> str:
+        if self.genuine and self.document:
+            return self.document.reason_text
+        return reason_text(self.reason)
+
 
 def verify_pdf(*, pdf: bytes, ip: str | None) -> PdfVerification:
-    """Check an uploaded PDF: the embedded signature against the portal's certificate, and its SHA-256."""
+    """Check an uploaded PDF: the embedded signature against the portal's certificate, and its SHA-256.
+
+    A signature whose revision checks out but that does not cover the whole file is judged by what came after it
+    (pdfcheck.revision_changes): a document timestamp or DSS (PAdES B-LT/B-LTA) is no change; anything else,
+    bytes appended included, is a change after signing.
+    """
     from portal.pdf import check_signature
 
+    from .pdfcheck import Changes, revision_changes, signed_prefix
+
     check = check_signature(pdf)
+    changes = revision_changes(pdf) if check.signed else Changes.UNREADABLE
+    intact = check.intact or (check.valid and changes in (Changes.NONE, Changes.LTA_ONLY))
+    changed_after = check.signed and check.valid and changes == Changes.CHANGED
+    signed = check.signed
+    if not signed and signed_prefix(pdf, check_signature) is not None:
+        # Unreadable as a whole, but a validly signed PDF followed by bytes that do not belong to it.
+        signed, intact, changed_after = True, False, True
     digest = hashlib.sha256(pdf).hexdigest()
     row = _lookup(
         IssuedDocument.objects.filter(sha256=digest)
@@ -458,11 +632,12 @@ def verify_pdf(*, pdf: bytes, ip: str | None) -> PdfVerification:
         .order_by("-issued_at")
     )
     outcome = PdfVerification(
-        signed=check.signed,
-        signature_valid=check.valid,
-        signature_intact=check.intact,
+        signed=signed,
+        signature_valid=check.valid or changed_after,
+        signature_intact=intact,
         hash_matches=row is not None,
         document=_result_for(row, row["code"]) if row else None,
+        changed_after_signing=changed_after,
     )
     verification_log_record(
         document_id=row["id"] if row else None, channel=VerificationLog.Channel.PDF, result=outcome.result, ip=ip

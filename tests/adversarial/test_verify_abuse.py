@@ -191,6 +191,10 @@ def test_json_has_exactly_the_minimum_fields(client, issued):
     data = response.json()
     assert set(data) == {
         "code",
+        "verdict",
+        "reason",
+        "reason_text",
+        "public_reason",
         "state",
         "document_type",
         "holder",
@@ -199,7 +203,7 @@ def test_json_has_exactly_the_minimum_fields(client, issued):
         "valid_until",
         "revoked_on",
     }
-    assert data["holder"] == "欧**明" and data["state"] == "valid"
+    assert data["holder"] == "欧**明" and data["state"] == "valid" and data["verdict"] == "valid"
     raw = json.dumps(data, ensure_ascii=False)
     for value in forbidden_values(document, application, holder):
         assert value not in raw, value

@@ -389,8 +389,12 @@ def test_revoke_needs_a_reason_and_revokes_the_document(station_a, officer_a):
     application, document = issued_application(station_a)
     assert document.status == DocumentStatus.VALID
     with pytest.raises(ValidationError):
-        services.certificate_revoke(application=application, by=officer_a, reason=" ")
-    services.certificate_revoke(application=application, by=officer_a, reason="Issued to the wrong person.")
+        services.certificate_revoke(application=application, by=officer_a, reason=" ", public_reason="Issued in error.")
+    with pytest.raises(ValidationError):  # the public reason is asked for too
+        services.certificate_revoke(application=application, by=officer_a, reason="Issued to the wrong person.")
+    services.certificate_revoke(
+        application=application, by=officer_a, reason="Issued to the wrong person.", public_reason="Issued in error."
+    )
     document.refresh_from_db()
     application.refresh_from_db()
     assert document.status == DocumentStatus.REVOKED and document.revoked_by == officer_a
@@ -399,7 +403,7 @@ def test_revoke_needs_a_reason_and_revokes_the_document(station_a, officer_a):
     assert document.code in last.note and last.actor == officer_a
     assert messages_for(application.applicant, "revoked")
     with pytest.raises(TransitionNotAllowed):  # nothing valid is left to revoke
-        services.certificate_revoke(application=application, by=officer_a, reason="again")
+        services.certificate_revoke(application=application, by=officer_a, reason="again", public_reason="again")
 
 
 def test_reissue_revokes_the_current_certificate_and_queues_the_next_generation(
@@ -498,7 +502,9 @@ def test_no_paper_copy_for_a_revoked_certificate(station_a, officer_a):
     collection = OfficeFactory(accepts_paper_collection=True, address="郑州市金水区经八路12号")
     application, certificate = issued_application(station_a, delivery=Delivery.COLLECT, collection_office=collection)
     assert "paper_printed" in services.available_actions(application=application, certificate=certificate)
-    services.certificate_revoke(application=application, by=officer_a, reason="Issued in error.")
+    services.certificate_revoke(
+        application=application, by=officer_a, reason="Issued in error.", public_reason="Issued in error."
+    )
     certificate.refresh_from_db()
     assert "paper_printed" not in services.available_actions(application=application, certificate=certificate)
     with pytest.raises(TransitionNotAllowed):

@@ -201,11 +201,13 @@ def previews_loaded(page):
     load_previews(page, "ncr-document")
 
 
-def act(page, action, text=None):
-    """Press one action button on the review page (with its text, if it takes one)."""
+def act(page, action, text=None, public_text=None):
+    """Press one action button on the review page (with its text and public text, if it takes them)."""
     form = page.get_by_test_id(f"ncr-action-{action}")
     if text is not None:
         form.locator("textarea[name=text]").fill(text)
+    if public_text is not None:
+        form.locator("textarea[name=public_text]").fill(public_text)
     press(page, form.locator("input[type=submit]"))
     previews_loaded(page)
 
@@ -390,18 +392,22 @@ def test_citizen_officer_worker_verifier_journey(ncr, station, site, phone_page,
         assert expected in paper, expected
     on_phone(page, "ncr-08-ready-to-collect-phone")
 
-    # The officer revokes the certificate; the verifier's page says so, with the date.
-    reason = "发证依据的信息有误，已撤销。"
-    act(desk, "revoke", text=reason)
+    # The officer revokes the certificate with an internal and a public reason; the verifier's page opens with a red
+    # "not valid", the date and the public reason, never the internal one.
+    internal, reason = "内部核查：申请材料系伪造（案卷 2026-17）。", "发证依据的信息有误，已撤销。"
+    act(desk, "revoke", text=internal, public_text=reason)
     assert desk_failures == []
     certificate.refresh_from_db()
-    assert certificate.status == "revoked" and certificate.revoke_reason == reason
+    assert certificate.status == "revoked" and certificate.revoke_reason == internal
+    assert certificate.public_reason == reason
     revoked_on = timezone.localdate(certificate.revoked_at)
     check.goto(f"/verify/{code}/")
     result = check.locator(".verify-result")
     assert result.get_attribute("data-state") == "revoked"
-    alert = result.locator(".alert").inner_text()
-    assert zh("Revoked") in alert and zh_date(revoked_on) in alert
+    alert = check.locator("main .alert").first
+    assert "alert-danger" in alert.get_attribute("class") and alert.get_attribute("data-verdict") == "not_valid"
+    assert zh("Not valid") in alert.inner_text() and zh_date(revoked_on) in alert.inner_text()
+    assert reason in alert.inner_text() and internal not in check.content()
     assert result.locator(f"time[datetime='{revoked_on.isoformat()}']").count() >= 1
     assert HOLDER_NAME not in check.content()
     on_phone(check, "ncr-09-verify-revoked-phone")
@@ -415,7 +421,10 @@ def test_citizen_officer_worker_verifier_journey(ncr, station, site, phone_page,
     # The citizen's status page no longer offers the revoked certificate, nor its paper copy.
     page.goto(f"/certificates/{number}/")
     assert page.get_by_test_id("certificate-revoked").is_visible()
-    assert reason in page.get_by_test_id("certificate").inner_text()
+    assert reason in page.get_by_test_id("certificate").inner_text() and internal not in page.content()
+    assert page.get_by_test_id("status").inner_text() == zh("Certificate revoked")
+    steps = page.get_by_test_id("timeline").locator("li strong").all_inner_texts()
+    assert steps.count(zh("Certificate issued")) == 1 and steps[-1] == zh("Certificate revoked")
     assert page.get_by_test_id("certificate-download").count() == 0
     assert page.get_by_test_id("paper").count() == 0
     on_phone(page, "ncr-10-status-revoked-phone")

@@ -29,7 +29,14 @@ from portal.cases.services import clock_start, next_case_number
 from portal.documents.models import Document, DocumentAccess
 from portal.notify.models import Channel, OutboxMessage
 from portal.verify.codes import new_code
-from portal.verify.models import DocumentStatus, IssuedDocument, IssuedDocumentAccess, VerificationLog
+from portal.verify.models import (
+    DocumentStatus,
+    IssuedDocument,
+    IssuedDocumentAccess,
+    ShareCode,
+    ShareCodeUse,
+    VerificationLog,
+)
 from portal.workdays.models import CalendarDay, CalendarYear, DayKind, MissingYearNotice
 from tests.certificates.backoffice import make_application as make_ncr
 from tests.factories import OfficeFactory, StaffFactory, UserFactory, make_id_number
@@ -226,6 +233,24 @@ def make_verification_logs(world, n):
         )
 
 
+def make_share_codes(world, n):
+    for document in _issued_documents(world, n):
+        share = ShareCode.objects.create(
+            document=document,
+            holder=world["users"]["citizen"],
+            code_hash=uuid.uuid4().hex,
+            code_hint="ABCD",
+            organisation="某公司",
+            purpose="入职",
+            expires_at=timezone.now() + datetime.timedelta(days=30),
+        )
+        ShareCodeUse.objects.create(share=share, organisation="某公司", matched=True)
+
+
+def make_share_code_uses(world, n):
+    make_share_codes(world, n)
+
+
 def make_users(world, n):
     for _ in range(n):
         UserFactory()
@@ -332,6 +357,8 @@ CHANGELISTS = {
     "verify.IssuedDocument": Changelist("superuser", make_issued_documents, 5),
     "verify.IssuedDocumentAccess": Changelist("superuser", make_issued_document_accesses, 4),
     "verify.VerificationLog": Changelist("superuser", make_verification_logs, 5),
+    "verify.ShareCode": Changelist("superuser", make_share_codes, 5),
+    "verify.ShareCodeUse": Changelist("superuser", make_share_code_uses, 5),
     "accounts.User": Changelist("administrator", make_users, 8, preexisting=True),
     "accounts.Office": Changelist("administrator", make_offices, 8, preexisting=True),
     "accounts.MisuseReport": Changelist("administrator", make_misuse_reports, 8),
@@ -429,7 +456,9 @@ def test_admin_changelist_queries_do_not_grow_with_rows(
 # --- citizen pages ------------------------------------------------------------------------------------------------
 
 CITIZEN_BUDGETS = {
-    "me": 8,
+    # 8, plus the holder's share codes (their uses are prefetched only when there are codes) and, in one query for
+    # all issued applications, whether their certificate was revoked since: constant, never per row.
+    "me": 10,
     "certificates_index": 3,
     "certificates_detail": 6,
     "track": 2,

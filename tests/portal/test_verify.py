@@ -272,6 +272,10 @@ def test_valid_document_page_and_api(client, case, holder):
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     assert response.json() == {
         "code": document.code,
+        "verdict": "valid",
+        "reason": None,
+        "reason_text": "Valid, may be accepted: issued by this portal, unaltered, current and not revoked.",
+        "public_reason": None,
         "state": "valid",
         "document_type": "Certificate of No Criminal Record",
         "holder": "王*明",
@@ -497,7 +501,8 @@ def test_genuine_pdf(client, case):
     response = upload(client, signed)
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     body = response.content.decode()
-    assert 'data-result="genuine"' in body and "Genuine and unaltered" in body and "王*明" in body
+    assert 'data-result="genuine"' in body and 'data-verdict="valid"' in body and "王*明" in body
+    assert "Valid, may be accepted" in body and "valid, and the file is unaltered since signing" in body
     drained()
     document.refresh_from_db()
     assert document.verification_count == 2
@@ -520,7 +525,8 @@ def test_altered_pdf(client, case):
     assert not outcome.genuine and not outcome.signature_intact and not outcome.hash_matches
     assert outcome.result == "altered" and outcome.document is None
     body = upload(client, bytes(altered)).content.decode()
-    assert 'data-result="altered"' in body and "changed after signing" in body
+    assert 'data-result="altered"' in body and "broken — the file was changed after it was signed" in body
+    assert 'data-verdict="not_valid"' in body and 'data-reason="altered"' in body
 
 
 def test_pdf_signed_by_another_key(client, case, settings, foreign_keys, keys):

@@ -1,0 +1,120 @@
+"""The verification API's published schema: OpenAPI 3.1 at /api/verify/openapi.json (docs/api/verify.md).
+
+The version is the API's, not the portal's: "2" added the verdict (verdict, reason, reason_text, public_reason) to
+the fields of version 1, which are all still there. A test checks live answers against the required fields here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from .services import Reason, State, Verdict
+
+API_VERSION = "2"
+
+_DATE = {"type": ["string", "null"], "format": "date"}
+
+VERIFICATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "code",
+        "verdict",
+        "reason",
+        "reason_text",
+        "public_reason",
+        "state",
+        "document_type",
+        "holder",
+        "issued_on",
+        "issuing_office",
+        "valid_until",
+        "revoked_on",
+    ],
+    "properties": {
+        "code": {"type": "string", "description": "The verification code, canonical (five groups of four)."},
+        "verdict": {
+            "type": "string",
+            "enum": [Verdict.VALID, Verdict.NOT_VALID],
+            "description": '"valid" only when the document is genuine, unaltered, current and not revoked: it may '
+            "be accepted. Anything else is not_valid, with the reason.",
+        },
+        "reason": {
+            "type": ["string", "null"],
+            "enum": [*Reason.ALL, None],
+            "description": "Why the verdict is not_valid (null when valid). A stable machine code.",
+        },
+        "reason_text": {
+            "type": "string",
+            "description": "The verdict in words, in the request's language (Accept-Language or the language cookie).",
+        },
+        "public_reason": {
+            "type": ["string", "null"],
+            "description": "For a revoked or superseded document: the reason the issuing office made public.",
+        },
+        "state": {
+            "type": "string",
+            "enum": [State.VALID, State.REVOKED, State.EXPIRED, State.NOT_FOUND, State.GENERATING],
+            "description": "Version 1's state, kept for compatibility: prefer verdict and reason.",
+        },
+        "document_type": {"type": ["string", "null"]},
+        "holder": {"type": ["string", "null"], "description": "The holder's name, partly hidden (张*三)."},
+        "issued_on": _DATE,
+        "issuing_office": {"type": ["string", "null"]},
+        "valid_until": _DATE,
+        "revoked_on": _DATE,
+    },
+}
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {"error": {"type": "string", "enum": ["rate_limited"]}, "detail": {"type": "string"}},
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Henan e-Services: document verification",
+            "version": API_VERSION,
+            "description": "Check a certificate or licence issued through the portal by its verification code. "
+            "No account and no key; limited per client address (429 with Retry-After past the limit).",
+        },
+        "servers": [{"url": settings.SITE_URL}],
+        "paths": {
+            "/api/verify/{code}/": {
+                "get": {
+                    "operationId": "verifyCode",
+                    "summary": "The verdict on one verification code",
+                    "parameters": [
+                        {
+                            "name": "code",
+                            "in": "path",
+                            "required": True,
+                            "description": "20 Crockford base32 characters; hyphens optional, I/L/O read as 1/1/0.",
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "A document with this code exists (whatever its verdict).",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verification"}}},
+                        },
+                        "404": {
+                            "description": 'No document with this code: verdict "not_valid", reason "unknown_code".',
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verification"}}},
+                        },
+                        "429": {
+                            "description": "Too many requests from this client; see Retry-After.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                        },
+                    },
+                }
+            }
+        },
+        "components": {"schemas": {"Verification": VERIFICATION_SCHEMA, "Error": ERROR_SCHEMA}},
+    }
