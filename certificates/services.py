@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts import idnumber
 from accounts.identity import ensure_assurance
@@ -502,9 +502,9 @@ def refusal_notice(*, application: Application) -> IssuedDocument | None:
 
 
 EVENT_LABELS = {
-    EVENT_REVOKED: _lazy("Certificate revoked"),
-    EVENT_PAPER_PRINTED: _lazy("Paper copy printed"),
-    EVENT_PAPER_COLLECTED: _lazy("Paper copy collected"),
+    EVENT_REVOKED: gettext_lazy("Certificate revoked"),
+    EVENT_PAPER_PRINTED: gettext_lazy("Paper copy printed"),
+    EVENT_PAPER_COLLECTED: gettext_lazy("Paper copy collected"),
 }
 
 
@@ -514,7 +514,7 @@ def timeline_entries(application: Application) -> list[dict]:
     entries = []
     for entry in application.public_timeline():  # never the staff-only rows, never an internal note
         if entry.event or entry.from_status == entry.to_status:
-            label = EVENT_LABELS.get(entry.event, _lazy("Update"))
+            label = EVENT_LABELS.get(entry.event, gettext_lazy("Update"))
         else:
             label = application.status_label(entry.to_status)
         entries.append({"at": entry.at, "label": label, "note": entry.note})
@@ -524,7 +524,7 @@ def timeline_entries(application: Application) -> list[dict]:
 def status_label(application: Application, certificate: IssuedDocument | None):
     """The application's status as the citizen sees it: an issued certificate since revoked says so."""
     if application.status == Status.ISSUED and certificate is not None and certificate.status == DocumentStatus.REVOKED:
-        return _lazy("Certificate superseded") if certificate.superseded else _lazy("Certificate revoked")
+        return gettext_lazy("Certificate superseded") if certificate.superseded else gettext_lazy("Certificate revoked")
     return application.get_status_display()
 
 

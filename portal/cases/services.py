@@ -313,21 +313,49 @@ def clock_stop() -> ClockFields:
 
 
 def recompute_provisional_deadlines(case_models: Iterable[type[Case]]) -> int:
-    """Recompute every running provisional deadline (after the holiday table was filled in)."""
+    """Recompute every running provisional deadline (after the holiday table was filled in).
+
+    An applicant whose due date moves is told once, with the new date (templates/notify/cases/deadline_changed):
+    the UPDATE names the date it replaces, so a recompute that runs twice, or twice at once, tells nobody twice.
+    """
     changed = 0
     for model in case_models:
         qs = model.objects.filter(
             deadline_provisional=True, paused_at__isnull=True, clock_started_on__isnull=False, clock_limit__isnull=False
-        ).only("pk", "clock_started_on", "clock_limit", "due_date", "deadline_provisional")
+        ).select_related("applicant")
         for case in qs.iterator():
             # Neither is null: the filter above reads running clocks only.
             deadline = workdays.add_workdays(cast("date", case.clock_started_on), cast("int", case.clock_limit))
-            if (deadline.date, deadline.provisional) != (case.due_date, case.deadline_provisional):
-                model.objects.filter(pk=case.pk).update(
-                    due_date=deadline.date, deadline_provisional=deadline.provisional, due_state=DueState.NONE
-                )
-                changed += 1
+            if (deadline.date, deadline.provisional) == (case.due_date, case.deadline_provisional):
+                continue
+            with transaction.atomic():
+                updated = model.objects.filter(
+                    pk=case.pk, due_date=case.due_date, deadline_provisional=True, paused_at__isnull=True
+                ).update(due_date=deadline.date, deadline_provisional=deadline.provisional, due_state=DueState.NONE)
+                if updated and deadline.date != case.due_date:
+                    _tell_new_due_date(
+                        case, previous=case.due_date, due=deadline.date, provisional=deadline.provisional
+                    )
+            changed += updated
     return changed
+
+
+def _tell_new_due_date(case: Case, *, previous: date | None, due: date, provisional: bool) -> None:
+    from portal.notify.services import notify_user
+
+    case.due_date, case.deadline_provisional = due, provisional
+    notify_user(
+        case.applicant,
+        template="cases/deadline_changed",
+        context={
+            "case": case,
+            "case_number": case.case_number,
+            "due_date": due,
+            "previous_due_date": previous,
+            "calendar_year": due.year,
+        },
+    )
+    logger.info("case %s: due date moved from %s to %s; applicant told", case.case_number, previous, due)
 
 
 def due_state_for(due_date: date, today: date) -> str:

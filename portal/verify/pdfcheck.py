@@ -50,7 +50,9 @@ def revision_changes(pdf: bytes) -> Changes:
             return Changes.CHANGED  # bytes after the last %%EOF: no update a reader would even see
         if signature.signed_revision >= reader.xrefs.total_revisions - 1:
             return Changes.CHANGED  # the signed revision is the last one, yet the file goes on
-        diff: Any = signature.evaluate_modifications(DEFAULT_DIFF_POLICY)
+        # The difference analysis of every revision after the signed one (it reads the coverage computed here).
+        signature.compute_integrity_info(diff_policy=DEFAULT_DIFF_POLICY)
+        diff: Any = signature.diff_result
     except Exception:  # noqa: BLE001 - an update the analysis cannot follow is not one we vouch for
         return Changes.CHANGED
     if isinstance(diff, DiffResult) and diff.modification_level <= ModificationLevel.LTA_UPDATES:

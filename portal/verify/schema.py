@@ -68,10 +68,55 @@ VERIFICATION_SCHEMA: dict[str, Any] = {
     },
 }
 
+PDF_VERIFICATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "verdict",
+        "reason",
+        "reason_text",
+        "result",
+        "signed",
+        "signature_valid",
+        "signature_intact",
+        "changed_after_signing",
+        "hash_matches",
+        "document",
+    ],
+    "properties": {
+        "verdict": VERIFICATION_SCHEMA["properties"]["verdict"],
+        "reason": VERIFICATION_SCHEMA["properties"]["reason"],
+        "reason_text": VERIFICATION_SCHEMA["properties"]["reason_text"],
+        "result": {
+            "type": "string",
+            "enum": ["genuine", "unsigned", "altered", "bad_signature", "unknown_hash"],
+            "description": "What the file check found (before the document's own status).",
+        },
+        "signed": {"type": "boolean"},
+        "signature_valid": {"type": "boolean", "description": "Signed with the portal's key, signed bytes intact."},
+        "signature_intact": {
+            "type": "boolean",
+            "description": "Nothing changed since signing; a later document timestamp or DSS is no change.",
+        },
+        "changed_after_signing": {
+            "type": "boolean",
+            "description": "The signature checks out, but bytes were appended or the document updated after it.",
+        },
+        "hash_matches": {"type": "boolean", "description": "The SHA-256 of the file is that of an issued document."},
+        "document": {
+            "oneOf": [{"$ref": "#/components/schemas/Verification"}, {"type": "null"}],
+            "description": "The issued document the file is, byte for byte; null if none.",
+        },
+    },
+}
+
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error", "detail"],
-    "properties": {"error": {"type": "string", "enum": ["rate_limited"]}, "detail": {"type": "string"}},
+    "properties": {
+        "error": {"type": "string", "enum": ["rate_limited", "invalid_upload"]},
+        "detail": {"type": "string"},
+    },
 }
 
 
@@ -114,7 +159,47 @@ def openapi_document() -> dict[str, Any]:
                         },
                     },
                 }
+            },
+            "/api/verify/pdf/": {
+                "post": {
+                    "operationId": "verifyPdf",
+                    "summary": "The verdict on a PDF file: signature, changes after signing, and the document",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["pdf"],
+                                    "properties": {"pdf": {"type": "string", "contentMediaType": "application/pdf"}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The file was checked (whatever its verdict). It is not stored.",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/PdfVerification"}}
+                            },
+                        },
+                        "400": {
+                            "description": "No PDF, not a PDF, or larger than 5 MB.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                        },
+                        "429": {
+                            "description": "Too many uploads from this client; see Retry-After.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                        },
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Verification": VERIFICATION_SCHEMA,
+                "PdfVerification": PDF_VERIFICATION_SCHEMA,
+                "Error": ERROR_SCHEMA,
             }
         },
-        "components": {"schemas": {"Verification": VERIFICATION_SCHEMA, "Error": ERROR_SCHEMA}},
     }

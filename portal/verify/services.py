@@ -605,6 +605,35 @@ class PdfVerification:
             return self.document.reason_text
         return reason_text(self.reason)
 
+    def as_json(self) -> PdfVerificationJSON:
+        return {
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "reason_text": self.reason_text,
+            "result": self.result,
+            "signed": self.signed,
+            "signature_valid": self.signature_valid,
+            "signature_intact": self.signature_intact,
+            "changed_after_signing": self.changed_after_signing,
+            "hash_matches": self.hash_matches,
+            "document": self.document.as_json() if self.document else None,
+        }
+
+
+class PdfVerificationJSON(TypedDict):
+    """The answer of POST /api/verify/pdf/ (schema version 2, docs/api/verify.md#pdf-upload)."""
+
+    verdict: str
+    reason: str | None
+    reason_text: str
+    result: str
+    signed: bool
+    signature_valid: bool
+    signature_intact: bool
+    changed_after_signing: bool
+    hash_matches: bool
+    document: VerificationJSON | None
+
 
 def verify_pdf(*, pdf: bytes, ip: str | None) -> PdfVerification:
     """Check an uploaded PDF: the embedded signature against the portal's certificate, and its SHA-256.

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.ratelimit import client_ip, rate_limited, rate_limited_key, window_key
@@ -260,6 +261,26 @@ def api(request: HttpRequest, code: str) -> HttpResponse:
         status=404 if result.state == services.State.NOT_FOUND else 200,
         json_dumps_params={"ensure_ascii": False},
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@csrf_exempt  # a machine's upload carries no session: nothing here acts for anyone
+@never_cache
+@require_http_methods(["POST"])
+def api_pdf(request: HttpRequest) -> HttpResponse:
+    """JSON for machines: the verdict on an uploaded PDF (multipart field "pdf"), as on the upload page."""
+    limited, period = _limited(request, "verify-pdf", "VERIFY_PDF_RATE_LIMIT", DEFAULT_PDF_LIMIT)
+    if limited:
+        response = JsonResponse({"error": "rate_limited", "detail": "Too many requests; try again later."}, status=429)
+        response["Retry-After"] = str(period)
+        return response
+    form = PdfForm(request.POST, request.FILES)
+    if not form.is_valid():
+        errors = [str(message) for messages_ in form.errors.values() for message in messages_]
+        return JsonResponse({"error": "invalid_upload", "detail": " ".join(errors)}, status=400)
+    outcome = services.verify_pdf(pdf=form.cleaned_data["pdf"], ip=_ip(request))
+    response = JsonResponse(outcome.as_json(), json_dumps_params={"ensure_ascii": False})
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
