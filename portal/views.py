@@ -41,7 +41,12 @@ def me(request):
     from portal.verify.views import NEW_SHARE_SESSION_KEY, SHARE_FORM_SESSION_KEY
 
     documents = list(IssuedDocument.objects.filter(holder=request.user).select_related("issuing_office"))
-    shareable = [(d.code, f"{d.title} · {d.code}") for d in documents if d.status == DocumentStatus.VALID]
+    today = timezone.localdate()
+    shareable = [
+        (d.code, f"{d.title} · {d.code}")
+        for d in documents
+        if d.status == DocumentStatus.VALID and (d.valid_until is None or d.valid_until >= today)
+    ]
     kept = request.session.pop(SHARE_FORM_SESSION_KEY, None)
     share_form = ShareCreateForm(kept["data"] if kept else None, documents=shareable)
     if kept:
@@ -57,6 +62,7 @@ def me(request):
             "share_codes": share_codes,
             "new_share": request.session.pop(NEW_SHARE_SESSION_KEY, None),
             "now": timezone.now(),
+            "today": today,
         },
     )
 

@@ -254,19 +254,25 @@ def reason_text(
     if reason is None:
         return _("Valid, may be accepted: issued by this portal, unaltered, current and not revoked.")
     if reason == Reason.REVOKED:
-        text = (
-            _("Not valid: revoked on %(date)s.") % {"date": day(revoked_on)} if revoked_on else _("Not valid: revoked.")
-        )
+        if revoked_on and public_reason:
+            return _("Not valid: revoked on %(date)s. Reason: %(reason)s") % {
+                "date": day(revoked_on),
+                "reason": public_reason,
+            }
+        if revoked_on:
+            return _("Not valid: revoked on %(date)s.") % {"date": day(revoked_on)}
         if public_reason:
-            text += " " + _("Reason: %(reason)s") % {"reason": public_reason}
-        return text
+            return _("Not valid: revoked. Reason: %(reason)s") % {"reason": public_reason}
+        return _("Not valid: revoked.")
     if reason == Reason.SUPERSEDED:
-        text = _("Not valid: superseded by a newer document on %(date)s. Ask the holder for the current one.") % {
+        if public_reason:
+            return _(
+                "Not valid: superseded by a newer document on %(date)s. Ask the holder for the current one. "
+                "Reason: %(reason)s"
+            ) % {"date": day(revoked_on), "reason": public_reason}
+        return _("Not valid: superseded by a newer document on %(date)s. Ask the holder for the current one.") % {
             "date": day(revoked_on)
         }
-        if public_reason:
-            text += " " + _("Reason: %(reason)s") % {"reason": public_reason}
-        return text
     if reason == Reason.EXPIRED:
         return _("Not valid: expired. Its validity ended on %(date)s.") % {"date": day(valid_until)}
     if reason == Reason.BEING_ISSUED:

@@ -121,7 +121,9 @@ def share_code_create(
     organisation, purpose = " ".join((organisation or "").split()), " ".join((purpose or "").split())
     if document.holder_id != holder.pk:
         raise ValidationError(_("This document was not issued to you."), code="not_holder")
-    if document.status != DocumentStatus.VALID:
+    if document.status != DocumentStatus.VALID or (
+        document.valid_until is not None and document.valid_until < timezone.localdate()
+    ):
         raise ValidationError(_("Only a valid document can be shared."), code="not_valid")
     if not organisation or not purpose:
         raise ValidationError(_("Name the organisation and the purpose."), code="required")

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -200,7 +201,11 @@ def share(request: HttpRequest) -> HttpResponse:
 def share_create(request: HttpRequest) -> HttpResponse:
     """From /me/: a new share code for one of the holder's valid documents; shown once, on /me/."""
     user = cast("User", request.user)  # login_required
-    documents = list(IssuedDocument.objects.filter(holder=user, status=DocumentStatus.VALID))
+    documents = list(
+        IssuedDocument.objects.filter(holder=user, status=DocumentStatus.VALID).exclude(
+            valid_until__lt=timezone.localdate()
+        )
+    )
     form = ShareCreateForm(request.POST, documents=[(d.code, d.title) for d in documents])
     if form.is_valid():
         document = next(d for d in documents if d.code == form.cleaned_data["document"])
