@@ -353,7 +353,7 @@ def test_citizen_officer_worker_verifier_journey(ncr, station, site, phone_page,
     assert response.status == 200
     result = check.locator(".verify-result")
     assert result.get_attribute("data-state") == "valid"
-    assert zh("Valid") in result.locator(".alert").inner_text()
+    assert zh("Valid, may be accepted") in result.locator(".alert").first.inner_text()
     assert mask_name(HOLDER_NAME) in result.inner_text()
     assert station.name in result.inner_text()
     html = check.content()
@@ -375,8 +375,10 @@ def test_citizen_officer_worker_verifier_journey(ncr, station, site, phone_page,
     press(check, check.locator("form[enctype='multipart/form-data'] button[type=submit]"))
     outcome = check.locator(".verify-pdf-result")
     assert outcome.get_attribute("data-result") == "genuine"
-    assert zh("Genuine and unaltered") in outcome.inner_text()
-    assert outcome.locator(".verify-result").get_attribute("data-state") == "valid"
+    verdict = outcome.locator(".verify-verdict")
+    assert verdict.get_attribute("data-verdict") == "valid" and "alert-success" in verdict.get_attribute("class")
+    assert zh("Valid, may be accepted") in verdict.inner_text()
+    assert outcome.get_attribute("data-state") == "valid"
     on_phone(check, "ncr-07-verify-pdf-phone")
 
     # 6. The officer marks the paper copy printed; the citizen is told where to collect it.
