@@ -7,12 +7,13 @@ PIP_VERSION := 26.3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages (docs/architecture.md#platform-notes): WeasyPrint's Pango and HarfBuzz subsetter, CJK fonts
-# (WenQuanYi Zen Hei for the common characters; Noto CJK as the fallback for rare ones such as U+210C1, never tofu in a name), gettext for
-# the translations; ICU with pkg-config and a C++ compiler to build PyICU (the UTS #39 confusable skeletons of
-# usernames, accounts/usernames.py); Chromium for the browser tests and pdftoppm + zbarimg (QR decoding) for the tests only.
+# (WenQuanYi Zen Hei for the common characters; Noto CJK as the fallback for rare ones such as U+210C1, never tofu in
+# a name), gettext for the translations; ICU with pkg-config and a C++ compiler to build PyICU (the UTS #39 confusable
+# skeletons of usernames, accounts/usernames.py); Chromium for the browser tests, pdftoppm + zbarimg (QR decoding),
+# pdfsig/pdfinfo + certutil (an NSS trust store for pdfsig) and nginx (the reference proxy) for the tests only.
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-zenhei fonts-noto-cjk gettext python3-venv \
 	libicu-dev pkg-config g++
-TEST_DEBS := $(RUN_DEBS) chromium poppler-utils zbar-tools nginx
+TEST_DEBS := $(RUN_DEBS) chromium poppler-utils zbar-tools libnss3-tools nginx
 DEV_ENV := DEBUG=1 STAFF_MFA_REQUIRED=0 SITE_URL=http://$(HOST):$(PORT)
 
 .PHONY: run test test-services setup sysdeps-run sysdeps-test messages migrate demo lint scan bench load clean

@@ -212,11 +212,13 @@ def seal_data_uri(office_name: str, *, label: str = "") -> str:
 @dataclass(frozen=True)
 class SignatureCheck:
     signed: bool  # the PDF carries an embedded signature at all
-    valid: bool  # cryptographically sound and chaining to the portal's certificate
-    intact: bool  # the signed digest matches and the signature covers the entire file
+    valid: bool  # cryptographically sound, chaining to the pinned roots, by a certificate the portal has used
+    intact: bool  # the signed digest matches and nothing but validation data and timestamps was added after it
     signer: str = ""
     signed_at: datetime.datetime | None = None
     error: str = ""
+    long_term: bool = False  # PAdES B-LTA: validated on the timestamps and the embedded OCSP/CRL data alone
+    timestamped_at: datetime.datetime | None = None  # the signature timestamp (TSA), when there is one
 
     @property
     def ok(self) -> bool:
@@ -227,11 +229,19 @@ def _file_key(path: str) -> tuple[str, int]:
     return (str(path), os.stat(path).st_mtime_ns)
 
 
-@functools.lru_cache(maxsize=4)
-def _load_signer(key: tuple[str, int], cert: tuple[str, int]):
+def _optional_file_key(path: str) -> tuple[str, int]:
+    try:
+        return _file_key(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return (str(path), -1)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_signer(key: tuple[str, int], cert: tuple[str, int], chain: tuple[str, int]):
     from pyhanko.sign import signers
 
-    signer = signers.SimpleSigner.load(key[0], cert[0])
+    chain_files = [chain[0]] if chain[1] >= 0 else []
+    signer = signers.SimpleSigner.load(key[0], cert[0], ca_chain_files=chain_files)
     if signer is None:
         raise RuntimeError(f"cannot load the signing key {key[0]} / certificate {cert[0]}")
     return signer
@@ -244,63 +254,142 @@ def _load_certificate(cert: tuple[str, int]):
     return load_cert_from_pemder(cert[0])
 
 
-def signer():
-    """The portal's pyHanko signer, loaded once per process and again when either file changes."""
-    return _load_signer(_file_key(settings.SIGNING_KEY_FILE), _file_key(settings.SIGNING_CERT_FILE))
+def signer(*, with_chain: bool = False):
+    """The portal's pyHanko signer, loaded once per process and again when a file changes.
+
+    `with_chain`: the issuing CA certificates ride in the signature too (B-LTA: a validator years later needs them
+    from the document); a B-B signature carries the signing certificate alone, as it always did.
+    """
+    chain = _optional_file_key(settings.SIGNING_CHAIN_FILE) if with_chain else ("", -1)
+    return _load_signer(_file_key(settings.SIGNING_KEY_FILE), _file_key(settings.SIGNING_CERT_FILE), chain)
 
 
 def signing_certificate():
     return _load_certificate(_file_key(settings.SIGNING_CERT_FILE))
 
 
-# Bytes reserved for the CMS container, per signer. pyHanko otherwise estimates it before every signature by making
-# a dummy one, which costs about a third of the signing time; the first signature's size (estimate and slack
-# included) is reused until the key changes.
-_reserved_for: dict[int, int] = {}
+class SigningServiceUnavailable(OSError):
+    """The timestamp authority, OCSP responder or CRL could not be reached: try again later (an OSError, so the
+    issuing tasks retry it like any other passing fault)."""
+
+
+# Bytes reserved for the CMS container, per signer and profile. pyHanko otherwise estimates it before every
+# signature by making a dummy one (with B-LTA, one more TSA request), which costs about a third of the signing time;
+# the first signature's size (estimate and slack included) is reused until the key changes.
+_reserved_for: dict[tuple[int, bool], int] = {}
 _BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+\d+\s*\]")
+# The timestamp token grows with the TSA's chain; the slack keeps a measured size usable across small variations.
+_LTA_SLACK = 512
 
 
-def _reserved_size(signed: bytes) -> int | None:
+def _reserved_size(signed: bytes, *, first: bool = False) -> int | None:
     matches = list(_BYTE_RANGE.finditer(signed))
     if not matches:
         return None
-    start1, len1, start2 = (int(x) for x in matches[-1].groups())
+    start1, len1, start2 = (int(x) for x in (matches[0] if first else matches[-1]).groups())
     return start2 - (start1 + len1) - 2  # pyHanko counts the hex digits between < and >
 
 
+def _timestamper():
+    from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
+    # requests, not pyHanko's default aiohttp client: that one builds a new TLS context (~0.1 s) for every request.
+    return RequestsHTTPTimeStamper(settings.TSA_URL, timeout=settings.TSA_TIMEOUT)
+
+
+def _signing_validation_context():
+    """Validation at signing time: the pinned roots, fetching OCSP/CRL online, every certificate's status required
+    (a document is never issued without the data that lets it be validated after its certificate expires)."""
+    from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+
+    from portal import signing
+
+    return ValidationContext(
+        trust_roots=signing.trust_roots(),
+        other_certs=signing.chain(),
+        allow_fetching=True,
+        revocation_mode="require",
+        fetcher_backend=RequestsFetcherBackend(per_request_timeout=settings.TSA_TIMEOUT),
+    )
+
+
+def long_term_signing() -> bool:
+    """True when signatures are PAdES B-LTA (TSA_URL is set)."""
+    return bool(settings.TSA_URL)
+
+
 def sign_pdf(pdf: bytes, *, reason: str, location: str = "Henan") -> bytes:
-    """Sign `pdf` with the portal's key: PAdES B-B, SHA-256, an invisible field named "Signature"."""
+    """Sign `pdf` with the portal's key, SHA-256, in an invisible field named "Signature".
+
+    With TSA_URL set (production, `make run`): PAdES B-LTA — a signature timestamp, the certificates and OCSP/CRL
+    answers in the document security store, and a document timestamp over all of it. Without: PAdES B-B.
+    """
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko.sign.general import SigningError
 
+    lta = long_term_signing()
+    extra: dict = {}
+    if lta:
+        extra = {
+            "embed_validation_info": True,
+            "use_pades_lta": True,
+            "validation_context": _signing_validation_context(),
+        }
     meta = signers.PdfSignatureMetadata(
         field_name="Signature",
         subfilter=fields.SigSeedSubFilter.PADES,
         md_algorithm="sha256",
         reason=reason,
         location=location,
+        **extra,
     )
-    portal_signer = signer()
-    reserved = _reserved_for.get(id(portal_signer))
+    portal_signer = signer(with_chain=lta)
+    slot = (id(portal_signer), lta)
+    reserved = _reserved_for.get(slot)
+    timestamper = _timestamper() if lta else None
 
     def sign(bytes_reserved):
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-        return signers.PdfSigner(meta, signer=portal_signer).sign_pdf(writer, bytes_reserved=bytes_reserved).getvalue()
+        pdf_signer = signers.PdfSigner(meta, signer=portal_signer, timestamper=timestamper)
+        return pdf_signer.sign_pdf(writer, bytes_reserved=bytes_reserved).getvalue()
 
     try:
-        signed = sign(reserved)
-    except SigningError:
-        if reserved is None:
-            raise
-        signed = sign(None)  # the container grew (a new attribute, a longer chain): estimate again
-        reserved = None
+        try:
+            signed = sign(reserved)
+        except SigningError:
+            if reserved is None:
+                raise
+            signed = sign(None)  # the container grew (a new attribute, a longer chain): estimate again
+            reserved = None
+    except Exception as exc:
+        if lta and _is_network_fault(exc):
+            raise SigningServiceUnavailable(f"{type(exc).__name__}: {exc}"[:300]) from exc
+        raise
     if reserved is None:
-        measured = _reserved_size(signed)
+        measured = _reserved_size(signed, first=True)
         if measured:
             _reserved_for.clear()  # one signer at a time in practice; never grow without bound
-            _reserved_for[id(portal_signer)] = measured
+            _reserved_for[slot] = measured + (_LTA_SLACK if lta else 0)
     return signed
+
+
+def _is_network_fault(exc: BaseException) -> bool:
+    import requests
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+    from pyhanko_certvalidator.errors import RevokedError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, RevokedError):
+            return False  # a revoked signing certificate is no passing fault
+        if isinstance(current, (TimestampRequestError, requests.RequestException, ConnectionError, TimeoutError)):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _common_name(cert) -> str:
@@ -310,34 +399,175 @@ def _common_name(cert) -> str:
     return str(subject.get("common_name") or cert.subject.human_friendly)
 
 
-def check_signature(pdf: bytes) -> SignatureCheck:
-    """Validate the last embedded signature against the portal's own certificate as the only trust root."""
+def _offline_validation_spec(roots, extra_certs):
+    """PAdES validation from the document's own data: never a network request (an uploaded PDF names the URLs)."""
+    from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
+    from pyhanko.sign.validation.policy_decl import (
+        CertificateFetchingRule,
+        LocalKnowledge,
+        PdfSignatureValidationSpec,
+        RevinfoOnlineFetchingRule,
+        RevocationInfoGatheringSpec,
+        SignatureValidationSpec,
+    )
+    from pyhanko_certvalidator.context import CertValidationPolicySpec
+    from pyhanko_certvalidator.policy_decl import (
+        CertRevTrustPolicy,
+        FreshnessReqType,
+        RevocationCheckingPolicy,
+        RevocationCheckingRule,
+    )
+    from pyhanko_certvalidator.registry import SimpleTrustManager
+
+    # Status data is required for every certificate that names a source, and the data embedded at signing time is
+    # accepted however old: that is the point of B-LTA, checked against the timestamps' proof of existence.
+    revinfo = CertRevTrustPolicy(
+        RevocationCheckingPolicy(
+            ee_certificate_rule=RevocationCheckingRule.CHECK_IF_DECLARED,
+            intermediate_ca_cert_rule=RevocationCheckingRule.CHECK_IF_DECLARED,
+        ),
+        freshness=datetime.timedelta(days=365 * 100),
+        freshness_req_type=FreshnessReqType.MAX_DIFF_REVOCATION_VALIDATION,
+    )
+    return PdfSignatureValidationSpec(
+        SignatureValidationSpec(
+            cert_validation_policy=CertValidationPolicySpec(
+                trust_manager=SimpleTrustManager.build(roots), revinfo_policy=revinfo
+            ),
+            revinfo_gathering_policy=RevocationInfoGatheringSpec(
+                online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY,
+                certificate_fetching_rule=CertificateFetchingRule.NEVER_FETCH,
+            ),
+            local_knowledge=LocalKnowledge(known_certs=list(extra_certs)),
+        ),
+        diff_policy=DEFAULT_DIFF_POLICY,
+    )
+
+
+def _has_long_term_data(reader, sig) -> bool:
+    """A DSS and at least one document timestamp after the signature: the document claims B-LTA."""
+    if "/DSS" not in reader.root:
+        return False
+    return any(
+        ts.signed_revision > sig.signed_revision
+        for ts in reader.embedded_signatures
+        if ts.sig_object_type == "/DocTimeStamp"
+    )
+
+
+def _gap_is_clean(pdf: bytes, sig) -> bool:
+    """The one unsigned stretch of a signature, /Contents, holds the DER container and zero padding, nothing else:
+    a changed byte in the padding, or data smuggled into it, is an alteration even though no digest covers it."""
+    from asn1crypto import parser
+
+    try:
+        start1, len1, start2, _len2 = (int(x) for x in sig.byte_range)
+        gap = pdf[start1 + len1 : start2].strip()
+        if not (gap.startswith(b"<") and gap.endswith(b">")):
+            return False
+        raw = bytes.fromhex(gap[1:-1].decode("ascii"))
+        _cls, _method, _tag, header, contents, trailer = parser.parse(raw)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return False
+    return not raw[len(header) + len(contents) + len(trailer) :].strip(b"\x00")
+
+
+def check_signature(pdf: bytes, *, at: datetime.datetime | None = None) -> SignatureCheck:
+    """Validate the last regular signature offline: pinned trust roots, a signing certificate the portal registered.
+
+    A B-LTA document is validated as ETSI EN 319 102-1 prescribes for long-term signatures (its timestamps and the
+    OCSP/CRL answers it carries), so it stays valid after the signing certificate expires or is revoked later. `at`
+    is the validation time (now by default).
+    """
+    import asyncio
+
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko.sign.ades.report import AdESStatus
+    from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+    from pyhanko.sign.validation.ades import ades_lta_validation
+    from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
+    from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+
+    from portal import signing
 
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=False)
-        embedded = reader.embedded_signatures
+        embedded = reader.embedded_regular_signatures
     except Exception as exc:  # noqa: BLE001 - any unreadable upload is "not signed"
         return SignatureCheck(signed=False, valid=False, intact=False, error=f"unreadable PDF: {exc}"[:300])
     if not embedded:
         return SignatureCheck(signed=False, valid=False, intact=False, error="no signature")
     sig = embedded[-1]
+    roots = signing.trust_roots() or signing.certificates_in(settings.SIGNING_CERT_FILE)
+    registered = signing.registered_certificates()
+    long_term = False
+    timestamped_at = None
     try:
-        context = ValidationContext(trust_roots=[signing_certificate()], allow_fetching=False)
-        status = validate_pdf_signature(sig, context, skip_diff=True)
+        long_term = _has_long_term_data(reader, sig)
+        if long_term:
+            timing = ValidationTimingInfo(at, at, point_in_time_validation=False) if at else None
+            result = asyncio.run(
+                ades_lta_validation(sig, _offline_validation_spec(roots, signing.chain()), timing_info=timing)
+            )
+            status = result.api_status
+            if status is None:
+                raise ValueError(result.failure_msg or "no validation status")
+            trusted = result.ades_subindic.status == AdESStatus.PASSED and bool(status.bottom_line)
+            summary = result.failure_msg or status.summary()
+        else:
+            context = ValidationContext(
+                trust_roots=roots,
+                other_certs=signing.chain(),
+                allow_fetching=False,
+                revocation_mode="soft-fail",
+                moment=at,
+            )
+            status = validate_pdf_signature(sig, context, skip_diff=True)
+            trusted = bool(status.bottom_line)
+            summary = status.summary()
     except Exception as exc:  # noqa: BLE001 - a damaged signature is an invalid one
         return SignatureCheck(signed=True, valid=False, intact=False, error=f"{type(exc).__name__}: {exc}"[:300])
-    intact = bool(status.intact and status.coverage == SignatureCoverageLevel.ENTIRE_FILE)
-    valid = bool(status.bottom_line)  # digest, signature and trust in the portal's certificate
-    signed_at = getattr(status, "signer_reported_dt", None)
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        intact = bool(status.intact)
+    else:
+        # Only validation data and document timestamps may follow the signature, and the last of them must cover
+        # the whole file (so nothing was appended after it either).
+        last = reader.embedded_signatures[-1]
+        try:
+            last_status = validate_pdf_timestamp(
+                last,
+                ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail", moment=at),
+                skip_diff=True,
+            )
+            last_ok = bool(last_status.intact and last_status.coverage == SignatureCoverageLevel.ENTIRE_FILE)
+        except Exception:  # noqa: BLE001 - an unreadable last timestamp covers nothing
+            last_ok = False
+        intact = bool(
+            status.intact
+            and long_term
+            and status.modification_level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+            and last_ok
+        )
+    intact = intact and all(_gap_is_clean(pdf, s) for s in reader.embedded_signatures)
+    signing_cert = status.signing_cert
+    known = signing_cert is not None and signing.fingerprint(signing_cert) in registered
+    valid = trusted and known
+    ts_validity = getattr(status, "timestamp_validity", None)
+    if ts_validity is not None:
+        timestamped_at = ts_validity.timestamp
+    error = ""
+    if trusted and not known:
+        error = "the signing certificate chains to the trust roots but was never registered as the portal's"
+    elif not (valid and intact):
+        error = summary
     return SignatureCheck(
         signed=True,
         valid=valid,
         intact=intact,
-        signer=_common_name(status.signing_cert),
-        signed_at=signed_at,
-        error="" if (valid and intact) else status.summary(),
+        signer=_common_name(signing_cert),
+        signed_at=timestamped_at or getattr(status, "signer_reported_dt", None),
+        error=error,
+        long_term=long_term,
+        timestamped_at=timestamped_at,
     )

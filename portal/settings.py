@@ -462,6 +462,20 @@ NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
 # section 8). A worker that consumes the pdf queue refuses to start without a key (portal/celery.py).
 SIGNING_KEY_FILE = os.environ.get("SIGNING_KEY_FILE", str(VAR_DIR / "signing" / "key.pem"))
 SIGNING_CERT_FILE = os.environ.get("SIGNING_CERT_FILE", str(VAR_DIR / "signing" / "cert.pem"))
+# The issuing CA certificate(s) between the signing certificate and the root, embedded in every signature; the
+# pinned trust roots (the CA's root and the TSA's); every signing certificate the portal has ever used, so a rotation
+# never turns earlier documents into "signed by someone else" (docs/deploy.md#signing-keys-and-the-pki).
+SIGNING_CHAIN_FILE = os.environ.get("SIGNING_CHAIN_FILE", str(VAR_DIR / "signing" / "chain.pem"))
+SIGNING_TRUST_ROOTS_FILE = os.environ.get("SIGNING_TRUST_ROOTS_FILE", str(VAR_DIR / "signing" / "roots.pem"))
+SIGNING_HISTORY_FILE = os.environ.get("SIGNING_HISTORY_FILE", str(VAR_DIR / "signing" / "history.pem"))
+# The RFC 3161 timestamp authority. Set: every signature is PAdES B-LTA (timestamp, OCSP/CRL in the DSS, document
+# timestamp); empty: PAdES B-B, which portal/checks.py refuses in production on machines that sign.
+TSA_URL = os.environ.get("TSA_URL", "")
+TSA_TIMEOUT = env_int("TSA_TIMEOUT", 10)
+# The development and test PKI (certomancer, TEST ONLY keys in portal/pki/): where `make setup` keeps its state and
+# the loopback port `make run` serves its OCSP, CRLs and TSA on.
+TEST_PKI_DIR = os.environ.get("TEST_PKI_DIR", str(VAR_DIR / "pki"))
+TEST_PKI_PORT = env_int("TEST_PKI_PORT", 8009)
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)
 # Days a document set aside by an office or withdrawn by its owner keeps its bytes (for the office that set it aside)
 # before the beat job deletes them (docs/architecture.md#security-and-privacy).

@@ -92,6 +92,50 @@ def _private_media(settings, tmp_path_factory):
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
+@pytest.fixture(scope="session")
+def _reference_signing(tmp_path_factory):
+    """This process's test PKI (tests/pki.py) and its first signing certificate, installed once."""
+    from .pki import install_signer, shared_pki, signing_settings
+
+    directory = tmp_path_factory.mktemp("signing")
+    install_signer(directory)
+    return shared_pki(), signing_settings(directory)
+
+
+@pytest.fixture(autouse=True)
+def _signing_material(settings, _reference_signing):
+    """Every test signs with the TEST ONLY PKI's key, never var/signing; PAdES B-B (no TSA) unless it asks for
+    `lta_signing`. Tests that install keys of their own set SIGNING_KEY_FILE and SIGNING_CERT_FILE over these."""
+    pki, files = _reference_signing
+    for name, value in files.items():
+        setattr(settings, name, value)
+    settings.TSA_URL = ""
+    settings.TEST_PKI_DIR = str(pki.directory)
+    settings.TEST_PKI_PORT = pki.port
+
+
+@pytest.fixture(scope="session")
+def animated_pki(_reference_signing):
+    """The test PKI served by `certomancer animate` on its loopback port (OCSP, CRLs, TSA), for the whole session."""
+    pki, _files = _reference_signing
+    if pki.process is None:
+        pki.start()
+    yield pki
+    pki.stop()
+
+
+@pytest.fixture
+def lta_signing(settings, animated_pki, tmp_path):
+    """PAdES B-LTA signing against the animated test PKI, with signer-1 installed in a folder of this test's own."""
+    from .pki import install_signer, signing_settings
+
+    install_signer(tmp_path / "lta-signing", pki=animated_pki)
+    for name, value in signing_settings(tmp_path / "lta-signing").items():
+        setattr(settings, name, value)
+    settings.TSA_URL = animated_pki.tsa_url
+    return animated_pki
+
+
 @pytest.fixture
 def citizen(db):
     return UserFactory()

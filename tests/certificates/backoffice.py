@@ -3,8 +3,6 @@
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
-from django.test import override_settings
 from django.utils import timezone
 from PIL import Image
 
@@ -54,7 +52,7 @@ def make_application(office, *, applicant=None, status=Status.SUBMITTED, documen
 
 
 def make_signing_keys(directory):
-    key, cert = directory / "key.pem", directory / "cert.pem"
-    with override_settings(SIGNING_KEY_FILE=str(key), SIGNING_CERT_FILE=str(cert)):
-        call_command("make_signing_key", stdout=io.StringIO())
-    return key, cert
+    """The test PKI's first signing key and certificate (with chain, roots and history) in `directory`."""
+    from tests.pki import install_signer
+
+    return install_signer(directory)

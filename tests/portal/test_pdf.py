@@ -10,12 +10,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.test import override_settings
 from pypdf import PdfReader
 
 from portal import pdf
 from portal.pdf import FetchRefused, fetch_resource
+from tests.pki import install_signer, make_forged_keys, signing_settings
 
 PROBE_TEMPLATES = Path(__file__).resolve().parent / "pdf_templates"
 RARE = "\U000210c1"  # 𡃁, outside the BMP and outside WenQuanYi Zen Hei
@@ -33,10 +33,8 @@ def probe_templates():
 
 
 def make_key_pair(directory: Path):
-    key, cert = directory / "key.pem", directory / "cert.pem"
-    with override_settings(SIGNING_KEY_FILE=str(key), SIGNING_CERT_FILE=str(cert)):
-        call_command("make_signing_key", stdout=io.StringIO())
-    return key, cert
+    """The portal's signing key and certificate from the test PKI (tests/pki.py), installed in `directory`."""
+    return install_signer(directory)
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +44,8 @@ def portal_keys(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def other_keys(tmp_path_factory):
-    return make_key_pair(tmp_path_factory.mktemp("other-key"))
+    """A forger's key: a certificate with the portal's subject name under a look-alike root and CA."""
+    return make_forged_keys(tmp_path_factory.mktemp("other-key"))
 
 
 @pytest.fixture
@@ -287,12 +286,16 @@ def test_appended_bytes_are_not_intact(signed_pdf):
 
 
 def test_signature_by_another_key_is_not_valid(settings, other_keys, portal_keys, unsigned_pdf):
-    settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = map(str, other_keys)
+    # The forger copied every name: subject, issuer, root; only the keys differ.
+    for name, value in signing_settings(other_keys[0].parent).items():
+        setattr(settings, name, value)
     foreign = pdf.sign_pdf(unsigned_pdf, reason="forged")
-    assert pdf.check_signature(foreign).ok  # sound when its own certificate is the trust root
-    settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = map(str, portal_keys)
+    assert pdf.check_signature(foreign).ok  # sound when its own root is the trust root
+    for name, value in signing_settings(portal_keys[0].parent).items():
+        setattr(settings, name, value)
     check = pdf.check_signature(foreign)
     assert check.signed and check.intact
+    assert check.signer == "Henan e-Services document signing"  # the very name of the portal's certificate
     assert not check.valid and not check.ok
 
 
@@ -316,11 +319,11 @@ def test_signer_is_loaded_once_and_again_after_the_key_changes(tmp_path, setting
 
 def test_signature_space_is_measured_once_and_reestimated_when_too_small(signing, unsigned_pdf):
     first = pdf.sign_pdf(unsigned_pdf, reason="one")
-    reserved = pdf._reserved_for[id(pdf.signer())]
+    reserved = pdf._reserved_for[(id(pdf.signer()), False)]
     assert reserved == pdf._reserved_size(first) and reserved % 2 == 0
     second = pdf.sign_pdf(unsigned_pdf, reason="two")
     assert pdf._reserved_size(second) == reserved and pdf.check_signature(second).ok
-    pdf._reserved_for[id(pdf.signer())] = 64  # far too small: pyHanko refuses, we estimate again
+    pdf._reserved_for[(id(pdf.signer()), False)] = 64  # far too small: pyHanko refuses, we estimate again
     third = pdf.sign_pdf(unsigned_pdf, reason="three")
     assert pdf.check_signature(third).ok
-    assert abs(pdf._reserved_for[id(pdf.signer())] - reserved) <= 16  # measured again (ECDSA lengths vary)
+    assert abs(pdf._reserved_for[(id(pdf.signer()), False)] - reserved) <= 16  # measured again (ECDSA lengths vary)

@@ -23,6 +23,7 @@ from portal.verify.codes import normalize_code
 from portal.verify.models import DocumentStatus, IssuedDocument, IssuedDocumentAccess, VerificationLog
 from portal.verify.services import State
 from tests.factories import StaffFactory, UserFactory
+from tests.pki import make_forged_keys
 from tests.testapp.models import SampleCase
 
 from .test_pdf import make_key_pair
@@ -51,7 +52,8 @@ def keys(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def foreign_keys(tmp_path_factory):
-    return make_key_pair(tmp_path_factory.mktemp("verify-foreign-key"))
+    """A forger's key: the portal's subject name under a look-alike root and CA."""
+    return make_forged_keys(tmp_path_factory.mktemp("verify-foreign-key"))
 
 
 @pytest.fixture(autouse=True)
