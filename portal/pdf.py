@@ -531,23 +531,27 @@ def check_signature(pdf: bytes, *, at: datetime.datetime | None = None) -> Signa
     if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
         intact = bool(status.intact)
     else:
-        # Only validation data and document timestamps may follow the signature, and the last of them must cover
-        # the whole file (so nothing was appended after it either).
-        last = reader.embedded_signatures[-1]
-        try:
-            last_status = validate_pdf_timestamp(
-                last,
-                ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail", moment=at),
-                skip_diff=True,
-            )
-            last_ok = bool(last_status.intact and last_status.coverage == SignatureCoverageLevel.ENTIRE_FILE)
-        except Exception:  # noqa: BLE001 - an unreadable last timestamp covers nothing
-            last_ok = False
+        # Only validation data (DSS) and document timestamps may follow the signature (pyHanko's difference
+        # analysis), every document timestamp must be intact, and nothing may trail the last revision.
+        timestamps_intact = True
+        for ts in reader.embedded_signatures:
+            if ts.sig_object_type != "/DocTimeStamp":
+                continue
+            try:
+                ts_status = validate_pdf_timestamp(
+                    ts,
+                    ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail", moment=at),
+                    skip_diff=True,
+                )
+                timestamps_intact = timestamps_intact and bool(ts_status.intact)
+            except Exception:  # noqa: BLE001 - an unreadable timestamp covers nothing
+                timestamps_intact = False
         intact = bool(
             status.intact
             and long_term
             and status.modification_level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
-            and last_ok
+            and timestamps_intact
+            and pdf.rstrip(b"\r\n").endswith(b"%%EOF")
         )
     intact = intact and all(_gap_is_clean(pdf, s) for s in reader.embedded_signatures)
     signing_cert = status.signing_cert

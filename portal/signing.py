@@ -23,9 +23,8 @@ if TYPE_CHECKING:
 # carries at least one of them (docs/deploy.md#signing-keys-and-the-pki).
 EKU_DOCUMENT_SIGNING = "1.3.6.1.5.5.7.3.36"
 EKU_ADOBE_AUTHENTIC_DOCUMENTS = "1.2.840.113583.1.1.5"
-DOCUMENT_SIGNING_EKUS = frozenset(
-    {EKU_DOCUMENT_SIGNING, EKU_ADOBE_AUTHENTIC_DOCUMENTS, "adobe_authentic_documents_trust"}
-)
+# (asn1crypto names the Adobe OID "pdf_signing".)
+DOCUMENT_SIGNING_EKUS = frozenset({EKU_DOCUMENT_SIGNING, EKU_ADOBE_AUTHENTIC_DOCUMENTS, "pdf_signing"})
 REQUIRED_KEY_USAGE = frozenset({"digital_signature", "non_repudiation"})
 
 

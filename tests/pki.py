@@ -62,6 +62,7 @@ def install_signer(directory: Path, label: str = FIRST_SIGNER, pki: TestPKI | No
     """Install a document-signing certificate of the test PKI (and its chain, roots, history) in `directory`, as
     `manage.py make_signing_key` does for var/signing; returns (key, cert) paths."""
     pki = pki or shared_pki()
+    pki.prepare()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     with override_settings(**signing_settings(directory)):
