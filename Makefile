@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The TEST ONLY PKI (certomancer, portal/pki/): OCSP, CRLs and the timestamp authority on loopback for `make run`.
+PKI_PORT ?= 8009
 # Debian packages (docs/architecture.md#platform-notes): WeasyPrint's Pango and HarfBuzz subsetter, CJK fonts
 # (WenQuanYi Zen Hei for the common characters; Noto CJK as the fallback for rare ones such as U+210C1, never tofu in
 # a name), gettext for the translations; ICU with pkg-config and a C++ compiler to build PyICU (the UTS #39 confusable
@@ -14,7 +16,8 @@ PORT ?= 8000
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-zenhei fonts-noto-cjk gettext python3-venv \
 	libicu-dev pkg-config g++
 TEST_DEBS := $(RUN_DEBS) chromium poppler-utils zbar-tools libnss3-tools nginx
-DEV_ENV := DEBUG=1 STAFF_MFA_REQUIRED=0 SITE_URL=http://$(HOST):$(PORT)
+DEV_ENV := DEBUG=1 STAFF_MFA_REQUIRED=0 SITE_URL=http://$(HOST):$(PORT) TEST_PKI_PORT=$(PKI_PORT) \
+  TSA_URL=http://127.0.0.1:$(PKI_PORT)/henan-test/tsa/tsa
 
 .PHONY: run test test-services setup sysdeps-run sysdeps-test messages migrate demo lint scan bench load clean
 
@@ -25,6 +28,8 @@ run: sysdeps-run setup migrate demo
 	@echo "SMS and e-mails are printed by the worker below (and kept in the outbox). Ctrl-C stops everything."
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
+	  $(VENV)/bin/certomancer --config var/pki/certomancer.yml animate --port $(PKI_PORT) --no-web-ui --no-time-override \
+	    > var/pki/animate.log 2>&1 & \
 	  $(DEV_ENV) $(VENV)/bin/celery -A portal worker -Q pdf,notify,default --loglevel=INFO --concurrency=2 --hostname=worker@%h & \
 	  $(DEV_ENV) $(VENV)/bin/celery -A portal beat --loglevel=INFO & \
 	  $(DEV_ENV) $(PY) manage.py runserver --noreload $(HOST):$(PORT)
@@ -37,7 +42,7 @@ test-services: sysdeps-test setup
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || { echo "set DATABASE_URL and REDIS_URL (see .ci/run)"; exit 2; }
 	$(VENV)/bin/pytest -p xdist -n 2 --dist loadfile $(PYTEST_ARGS)
 
-setup: $(VENV)/.installed messages var/secret_key var/signing/key.pem
+setup: $(VENV)/.installed messages var/secret_key var/signing/roots.pem
 
 $(VENV)/.installed: requirements.txt build-constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -52,8 +57,9 @@ messages: $(VENV)/.installed
 var/secret_key:
 	@mkdir -p var && umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
-var/signing/key.pem: $(VENV)/.installed
-	@DEBUG=1 $(PY) manage.py make_signing_key
+# The test PKI in var/pki/ and its first signing certificate in var/signing/ (docs/deploy.md#signing-keys-and-the-pki).
+var/signing/roots.pem: $(VENV)/.installed portal/pki/certomancer.yml
+	@DEBUG=1 TEST_PKI_PORT=$(PKI_PORT) $(PY) manage.py make_signing_key && touch $@
 
 migrate: setup
 	$(DEV_ENV) $(PY) manage.py migrate --noinput -v0
@@ -103,10 +109,12 @@ lint: setup
 # bandit on our code, ruff, and pip-audit on requirements.txt (.ci/pip_audit.py: it says NOT RUN and fails when no
 # vulnerability service is reachable, unless PIP_AUDIT_UNREACHABLE=warn). Exceptions, with reasons: pyproject.toml.
 # SCAN_ENV is a complete production configuration (portal/checks.py refuses an incomplete one): the public https://
-# address, an SMS gateway, a mail relay, Redis and the signing files `make setup` creates. Nothing is contacted.
+# address, an SMS gateway, a mail relay, Redis, a TSA and the signing files `make setup` creates. Nothing is contacted.
 SCAN_ENV := DEBUG=0 DJANGO_HTTPS=1 ALLOWED_HOSTS=portal.example.test SITE_URL=https://portal.example.test \
   SMS_BACKEND=https://sms.example.test/send EMAIL_URL=submission://mail.example.test REDIS_URL=redis://127.0.0.1:6379/0 \
-  SIGNING_KEY_FILE=$(CURDIR)/var/signing/key.pem SIGNING_CERT_FILE=$(CURDIR)/var/signing/cert.pem
+  SIGNING_KEY_FILE=$(CURDIR)/var/signing/key.pem SIGNING_CERT_FILE=$(CURDIR)/var/signing/cert.pem \
+  SIGNING_CHAIN_FILE=$(CURDIR)/var/signing/chain.pem SIGNING_TRUST_ROOTS_FILE=$(CURDIR)/var/signing/roots.pem \
+  SIGNING_HISTORY_FILE=$(CURDIR)/var/signing/history.pem TSA_URL=https://tsa.example.test/tsa
 
 scan: setup
 	@echo "== scan: manage.py check --deploy --fail-level WARNING (production settings)"

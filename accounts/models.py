@@ -135,6 +135,40 @@ class Office(models.Model):
     def display_name(self):
         return str(self)
 
+    def chain_to_city(self) -> list["Office"]:
+        """This office and its parents up to the municipal bureau (inclusive; never the province), nearest first."""
+        chain: list[Office] = [self]
+        office = self
+        seen = {self.pk}
+        while office.kind != Office.Kind.CITY and office.parent_id and office.parent_id not in seen:
+            office = cast("Office", office.parent)
+            if office.kind == Office.Kind.PROVINCE:
+                break
+            seen.add(office.pk)
+            chain.append(office)
+        return chain
+
+    def full_name(self) -> str:
+        """The name an official document gives the office: city bureau, branch and station, e.g.
+        郑州市公安局金水分局经八路派出所 (a branch named 郑州市公安局金水分局 already carries the city's name)."""
+        full = ""
+        for office in self.chain_to_city():
+            if not full.startswith(office.name):
+                full = office.name + full
+        return full
+
+    def full_name_en(self) -> str:
+        """The English counterpart, nearest first: "Jingba Road Police Station, Jinshui Branch, Zhengzhou PSB"."""
+        parts: list[str] = []
+        for office in self.chain_to_city():
+            name = office.name_en.strip()
+            if name and not any(name in part or part.endswith(name) for part in parts):
+                parts.append(name)
+        # A branch named "…, Zhengzhou PSB" already says the city bureau.
+        if len(parts) >= 2 and parts[-1].split()[0] in parts[-2]:
+            parts.pop()
+        return ", ".join(parts)
+
     def subtree(self):
         """This office and every office below it."""
         return Office.objects.filter(path__startswith=self.path)

@@ -65,6 +65,7 @@ def _local_date(value) -> datetime.date | None:
 
 
 def _common_context(application: Application, document: IssuedDocument) -> dict:
+    from accounts.pinyin import passport_pinyin
     from portal.verify.services import verification_context
 
     office = application.office
@@ -73,11 +74,15 @@ def _common_context(application: Application, document: IssuedDocument) -> dict:
         "application": application,
         "document": document,
         "holder_name": application.holder_name,
+        # The English lines spell the holder's name as the passport does (OUYANG Nana), never the characters.
+        "holder_name_en": passport_pinyin(application.holder_name),
         "holder_sex": SEX.get(application.holder_sex, ("", "")),
         "holder_id_type": ID_TYPE.get(application.holder_id_type, ("", "")),
         "holder_id_number": application.holder_id_number,
-        "office_name": office.name,
-        "office_name_en": office.name_en,
+        # The full name (city bureau, branch, station): "经八路派出所" alone names no one outside the city.
+        "office_name": office.full_name(),
+        "office_name_en": office.full_name_en(),
+        "office_short_name": office.name,
         "office_address": office.address,
         "office_phone": office.phone,
         "issued_on": issued_on,

@@ -22,6 +22,10 @@ Each id is stable (docs/deploy.md, Environment variables):
     portal.E014  the carrier identity check without a usable IDENTITY_GATEWAY_URL
     portal.E015  the oidc sign-in without OIDC_ISSUER, OIDC_CLIENT_ID or OIDC_CLIENT_SECRET
     portal.E016  IDENTITY_CHECK_BACKENDS names a backend that does not exist
+    portal.E017  a machine that signs without TSA_URL (its documents would be PAdES B-B, unverifiable after expiry)
+    portal.E018  the trust roots file (SIGNING_TRUST_ROOTS_FILE) is missing or unreadable
+    portal.E019  a machine that signs without its CA chain (SIGNING_CHAIN_FILE)
+    portal.E020  the signing-certificate history (SIGNING_HISTORY_FILE) is missing or unreadable
 """
 
 from collections.abc import Mapping
@@ -127,6 +131,53 @@ def check_signing_files(app_configs=None, **kwargs):
                 hint="Set SIGNING_CERT_FILE to the path of the portal's signing certificate (PEM), readable by this "
                 "process, on every web and worker machine.",
                 id="portal.E004",
+            )
+        )
+    for name, id_, consequence in (
+        ("SIGNING_TRUST_ROOTS_FILE", "portal.E014", "no signature could be checked against the pinned CA"),
+        (
+            "SIGNING_HISTORY_FILE",
+            "portal.E016",
+            "after a key rotation every earlier certificate would be reported as signed by someone else",
+        ),
+    ):
+        problem = _unreadable(getattr(settings, name) or "")
+        if problem is not None:
+            errors.append(
+                Error(
+                    f"{name}={getattr(settings, name)} {problem}: {consequence}.",
+                    hint=f"Set {name} to the PEM file described in docs/deploy.md#signing-keys-and-the-pki, "
+                    "readable by this process, on every web and worker machine.",
+                    id=id_,
+                )
+            )
+    if settings.SIGNING_KEY_FILE:  # this machine signs
+        errors += long_term_signing_errors()
+    return errors
+
+
+def long_term_signing_errors() -> list:
+    """What a signing machine needs for PAdES B-LTA: the TSA and the CA chain."""
+    errors = []
+    tsa = urlsplit(settings.TSA_URL or "")
+    if tsa.scheme not in ("http", "https") or not tsa.hostname:
+        errors.append(
+            Error(
+                f"TSA_URL={settings.TSA_URL!r} is not a timestamp authority's address: documents would be signed "
+                "PAdES B-B, with nothing to prove they were signed while the certificate was valid.",
+                hint="Set TSA_URL to the RFC 3161 timestamp service of the CA (docs/deploy.md#signing-keys-and-the-pki) "
+                "on every machine that signs.",
+                id="portal.E013",
+            )
+        )
+    problem = _unreadable(settings.SIGNING_CHAIN_FILE or "")
+    if problem is not None:
+        errors.append(
+            Error(
+                f"SIGNING_CHAIN_FILE={settings.SIGNING_CHAIN_FILE} {problem}: signatures could not carry the issuing "
+                "CA certificate that long-term validation needs.",
+                hint="Set SIGNING_CHAIN_FILE to the issuing CA certificate(s) (PEM) on every machine that signs.",
+                id="portal.E015",
             )
         )
     return errors

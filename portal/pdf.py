@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 # Templates link their assets relative to this origin. ".invalid" can never resolve (RFC 2606), and the fetcher
 # maps <origin>/static/<path> to the portal's own static files; nothing else is ever read.
 PDF_BASE_URL = "https://portal.invalid/"
+PDF_VARIANT = "pdf/a-2b"
 
 
 class FetchRefused(ValueError):
@@ -140,7 +141,9 @@ def render_pdf(template_name: str, context: dict, *, language: str = "zh-hans") 
     with translation.override(language):
         document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=url_fetcher()).render()
         # Fonts are subset by default (HarfBuzz's subsetter when libharfbuzz-subset0 is installed); never full_fonts.
-        return document.write_pdf()
+        # PDF/A-2b (archival: fonts embedded, an output intent, XMP metadata) and tagged (a structure tree that
+        # screen readers follow); the signature is appended as an incremental update, which PDF/A-2 allows.
+        return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
 
 
 # --- QR code and e-seal ------------------------------------------------------------------------------

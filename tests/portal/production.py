@@ -17,6 +17,8 @@ def signing_files(directory: Path) -> tuple[Path, Path]:
 
 def production_env(tmp_path: Path) -> dict:
     key, cert = signing_files(tmp_path / "signing")
+    for name in ("chain.pem", "roots.pem", "history.pem"):
+        (tmp_path / "signing" / name).write_text(cert.read_text())
     return {
         "DEBUG": "0",
         "DJANGO_HTTPS": "1",
@@ -28,4 +30,8 @@ def production_env(tmp_path: Path) -> dict:
         "REDIS_URL": "redis://redis.internal:6379/0",
         "SIGNING_KEY_FILE": str(key),
         "SIGNING_CERT_FILE": str(cert),
+        "SIGNING_CHAIN_FILE": str(tmp_path / "signing" / "chain.pem"),
+        "SIGNING_TRUST_ROOTS_FILE": str(tmp_path / "signing" / "roots.pem"),
+        "SIGNING_HISTORY_FILE": str(tmp_path / "signing" / "history.pem"),
+        "TSA_URL": "https://tsa.example.test/tsa",
     }

@@ -31,6 +31,7 @@ def production(settings, tmp_path):
     settings.REDIS_URL = "redis://redis.internal:6379/0"
     settings.SIGNING_KEY_FILE = str(key)
     settings.SIGNING_CERT_FILE = str(cert)
+    settings.TSA_URL = "https://tsa.example.test/tsa"
     settings.SILENCED_SYSTEM_CHECKS = []
     return settings
 
@@ -103,6 +104,34 @@ def test_e003_not_reported_where_the_key_is_deliberately_absent(production):
 def test_e004_signing_certificate_missing(production, tmp_path):
     production.SIGNING_CERT_FILE = str(tmp_path / "nowhere" / "cert.pem")
     assert "SIGNING_CERT_FILE" in assert_only("portal.E004").hint
+
+
+@pytest.mark.parametrize("tsa", ["", "tsa.example.test", "ftp://tsa.example.test/"])
+def test_e013_a_signing_machine_without_a_timestamp_authority(production, tsa):
+    production.TSA_URL = tsa
+    assert "TSA_URL" in assert_only("portal.E013").hint
+
+
+def test_e013_e015_not_reported_where_nothing_is_signed(production, tmp_path):
+    production.SIGNING_KEY_FILE = ""
+    production.TSA_URL = ""
+    production.SIGNING_CHAIN_FILE = str(tmp_path / "nowhere.pem")
+    assert portal_errors() == {}
+
+
+def test_e014_trust_roots_missing(production, tmp_path):
+    production.SIGNING_TRUST_ROOTS_FILE = str(tmp_path / "nowhere" / "roots.pem")
+    assert "SIGNING_TRUST_ROOTS_FILE" in assert_only("portal.E014").msg
+
+
+def test_e015_chain_missing_on_a_signing_machine(production, tmp_path):
+    production.SIGNING_CHAIN_FILE = str(tmp_path / "nowhere" / "chain.pem")
+    assert "SIGNING_CHAIN_FILE" in assert_only("portal.E015").hint
+
+
+def test_e016_history_missing(production, tmp_path):
+    production.SIGNING_HISTORY_FILE = str(tmp_path)  # a directory
+    assert "signed by someone else" in assert_only("portal.E016").msg
 
 
 @pytest.mark.parametrize("backend", ["console", "database"])
