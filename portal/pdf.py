@@ -497,8 +497,10 @@ def check_signature(pdf: bytes, *, at: datetime.datetime | None = None) -> Signa
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=False)
         embedded = reader.embedded_regular_signatures
-    except Exception as exc:  # noqa: BLE001 - any unreadable upload is "not signed"
-        return SignatureCheck(signed=False, valid=False, intact=False, error=f"unreadable PDF: {exc}"[:300])
+    except Exception as exc:  # noqa: BLE001 - an unreadable upload is "not signed", or "altered" when it has one
+        # A signature dictionary in a file that no longer parses: the signed bytes were damaged after signing.
+        signed = _BYTE_RANGE.search(pdf) is not None
+        return SignatureCheck(signed=signed, valid=False, intact=False, error=f"unreadable PDF: {exc}"[:300])
     if not embedded:
         return SignatureCheck(signed=False, valid=False, intact=False, error="no signature")
     sig = embedded[-1]

@@ -13,10 +13,11 @@ from django.utils import timezone
 from certificates import services
 from certificates.models import Status
 from certificates.tasks import requeue_missing_certificates
-from portal import celery_app
+from portal import celery_app, pdf
 from portal.verify.models import DocumentStatus, IssuedDocument
-from tests.certificates.backoffice import make_application, make_signing_keys
+from tests.certificates.backoffice import make_application
 from tests.factories import OfficeFactory, StaffFactory
+from tests.pki import signing_settings
 
 from .harness import Worker, database_url, poll
 
@@ -40,18 +41,17 @@ def private_queue():
 
 
 @pytest.fixture
-def worker_env(tmp_path, settings):
-    key, cert = make_signing_keys(tmp_path / "keys")
+def worker_env(tmp_path, settings, lta_signing):
+    """A production worker's environment, signing PAdES B-LTA against the session's test PKI on loopback."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = str(key), str(cert)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
     env.update(
         DJANGO_SETTINGS_MODULE="portal.settings",
         DATABASE_URL=database_url(),
         REDIS_URL=settings.CELERY_BROKER_URL,
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        SIGNING_KEY_FILE=str(key),
-        SIGNING_CERT_FILE=str(cert),
+        **signing_settings(Path(settings.SIGNING_KEY_FILE).parent),
+        TSA_URL=lta_signing.tsa_url,
         SECRET_KEY="services-tier-" + uuid.uuid4().hex,
         SITE_URL=settings.SITE_URL,
         DEBUG="0",
@@ -105,5 +105,8 @@ def test_worker_killed_mid_certificate_still_ends_with_exactly_one(private_queue
     assert sorted(p.name for p in issued_dir.iterdir()) == [f"{document.code}.pdf"]
     data = (issued_dir / f"{document.code}.pdf").read_bytes()
     assert hashlib.sha256(data).hexdigest() == document.sha256
+    # Issued by a real worker as production issues it: PAdES B-LTA, valid on its own embedded data.
+    check = pdf.check_signature(data)
+    assert check.ok and check.long_term, check.error
     assert document.generated_at <= timezone.now()
     assert requeue_missing_certificates(older_than_minutes=0) == []

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.management import call_command, get_commands
+from django.core.management import call_command, get_commands, load_command_class
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -74,12 +74,18 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("Demo data is for local development only (DEBUG=1).")
+        # Each service adds its own demo content with a `load_demo_<name>` command: found by name, so that
+        # accounts imports no service. Those that take --print-only also print what they made (e.g. certificate codes).
+        services = sorted(n for n in get_commands() if n.startswith("load_demo_"))
         if not options["print_only"]:
             self.load()
-            # Each service adds its own demo content with a `load_demo_<name>` command: found by name, so that
-            # accounts imports no service.
-            for name in sorted(n for n in get_commands() if n.startswith("load_demo_")):
+            for name in services:
                 call_command(name, stdout=self.stdout)
+        else:
+            for name in services:
+                command = load_command_class(get_commands()[name], name)
+                if "print_only" in {action.dest for action in command.create_parser("manage.py", name)._actions}:
+                    call_command(command, print_only=True, stdout=self.stdout)
         self.stdout.write(f"\nDemo accounts (password for all: {DEMO_PASSWORD})")
         for username, _, _, _, description in ACCOUNTS:
             self.stdout.write(f"  {username:<14} {description}")
