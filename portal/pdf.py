@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from html import escape
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from django.conf import settings
@@ -257,7 +258,7 @@ def _load_certificate(cert: tuple[str, int]):
     return load_cert_from_pemder(cert[0])
 
 
-def signer(*, with_chain: bool = False):
+def signer(*, with_chain: bool = False) -> Any:
     """The portal's pyHanko signer, loaded once per process and again when a file changes.
 
     `with_chain`: the issuing CA certificates ride in the signature too (B-LTA: a validator years later needs them
@@ -293,14 +294,14 @@ def _reserved_size(signed: bytes, *, first: bool = False) -> int | None:
     return start2 - (start1 + len1) - 2  # pyHanko counts the hex digits between < and >
 
 
-def _timestamper():
+def _timestamper() -> Any:
     from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
     # requests, not pyHanko's default aiohttp client: that one builds a new TLS context (~0.1 s) for every request.
     return RequestsHTTPTimeStamper(settings.TSA_URL, timeout=settings.TSA_TIMEOUT)
 
 
-def _signing_validation_context():
+def _signing_validation_context() -> Any:
     """Validation at signing time: the pinned roots, fetching OCSP/CRL online, every certificate's status required
     (a document is never issued without the data that lets it be validated after its certificate expires)."""
     from pyhanko_certvalidator import ValidationContext
@@ -333,7 +334,7 @@ def sign_pdf(pdf: bytes, *, reason: str, location: str = "Henan") -> bytes:
     from pyhanko.sign.general import SigningError
 
     lta = long_term_signing()
-    extra: dict = {}
+    extra: dict[str, Any] = {}
     if lta:
         extra = {
             "embed_validation_info": True,
@@ -353,7 +354,7 @@ def sign_pdf(pdf: bytes, *, reason: str, location: str = "Henan") -> bytes:
     reserved = _reserved_for.get(slot)
     timestamper = _timestamper() if lta else None
 
-    def sign(bytes_reserved):
+    def sign(bytes_reserved: int | None) -> bytes:
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
         pdf_signer = signers.PdfSigner(meta, signer=portal_signer, timestamper=timestamper)
         return pdf_signer.sign_pdf(writer, bytes_reserved=bytes_reserved).getvalue()
@@ -402,7 +403,7 @@ def _common_name(cert) -> str:
     return str(subject.get("common_name") or cert.subject.human_friendly)
 
 
-def _offline_validation_spec(roots, extra_certs):
+def _offline_validation_spec(roots: list[Any], extra_certs: list[Any]) -> Any:
     """PAdES validation from the document's own data: never a network request (an uploaded PDF names the URLs)."""
     from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
     from pyhanko.sign.validation.policy_decl import (
@@ -447,7 +448,7 @@ def _offline_validation_spec(roots, extra_certs):
     )
 
 
-def _has_long_term_data(reader, sig) -> bool:
+def _has_long_term_data(reader: Any, sig: Any) -> bool:
     """A DSS and at least one document timestamp after the signature: the document claims B-LTA."""
     if "/DSS" not in reader.root:
         return False
@@ -458,7 +459,7 @@ def _has_long_term_data(reader, sig) -> bool:
     )
 
 
-def _gap_is_clean(pdf: bytes, sig) -> bool:
+def _gap_is_clean(pdf: bytes, sig: Any) -> bool:
     """The one unsigned stretch of a signature, /Contents, holds the DER container and zero padding, nothing else:
     a changed byte in the padding, or data smuggled into it, is an alteration even though no digest covers it."""
     from asn1crypto import parser

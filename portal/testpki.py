@@ -107,7 +107,7 @@ class TestPKI:
 
     def prepare(self) -> None:
         """Write the effective configuration and generate the certificates that have no file yet (idempotent)."""
-        from certomancer.registry import CertomancerConfig
+        from certomancer.registry import ArchLabel, CertLabel, CertomancerConfig
 
         (self.directory / "keys").mkdir(parents=True, exist_ok=True)
         (self.directory / "certs").mkdir(exist_ok=True)
@@ -125,9 +125,9 @@ class TestPKI:
         present = {label for label in labels if (self.directory / "certs" / f"{label}.crt").exists()}
         if present != labels:
             self.config_path.write_text(yaml.safe_dump(self._config(present), sort_keys=False))
-            arch = CertomancerConfig.from_file(str(self.config_path)).get_pki_arch(ARCH)
+            arch = CertomancerConfig.from_file(str(self.config_path)).get_pki_arch(ArchLabel(ARCH))
             for label in sorted(labels - present):
-                (self.directory / "certs" / f"{label}.crt").write_bytes(arch.get_cert(label).dump())
+                (self.directory / "certs" / f"{label}.crt").write_bytes(arch.get_cert(CertLabel(label)).dump())
         self.config_path.write_text(
             "# TEST ONLY: written by portal/testpki.py from portal/pki/certomancer.yml; do not edit.\n"
             + yaml.safe_dump(self._config(labels), sort_keys=False)

@@ -18,7 +18,7 @@ from portal.testpki import FIRST_SIGNER, default_pki
 class Command(BaseCommand):
     help = "Prepare the test PKI (certomancer, TEST ONLY) and install its first document-signing certificate."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: object) -> None:
         pki = default_pki()
         pki.prepare()
         files = (settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE, settings.SIGNING_TRUST_ROOTS_FILE)

@@ -8,9 +8,10 @@ generation (docs/deploy.md#signing-keys-and-the-pki).
 """
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from portal import signing
 
@@ -18,7 +19,7 @@ from portal import signing
 class Command(BaseCommand):
     help = "Install a new signing key and certificate, keeping every earlier certificate trusted."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--key", help="the new private key (PEM, unencrypted)")
         parser.add_argument("--cert", help="the new document-signing certificate (PEM)")
         parser.add_argument("--chain", help="the issuing CA certificate(s) between it and the root (PEM)")
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             help="development and tests only: issue the new certificate from the TEST ONLY certomancer PKI",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: Any) -> None:
         if options["test_pki"]:
             from portal.testpki import default_pki
 
