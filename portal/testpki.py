@@ -159,12 +159,13 @@ class TestPKI:
         A running animator answers OCSP only for the certificates it was started with: restart() it.
         """
         from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric import rsa
 
         now = now or datetime.datetime.now(datetime.UTC)
         generations = self._generations()
         label = f"signer-{len(generations) + 2}"
-        key = ec.generate_private_key(ec.SECP256R1())
+        # RSA, like the first one: an ECDSA signing key makes pyHanko declare PDF 2.0, which PDF/A-2 forbids.
+        key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )

@@ -102,6 +102,11 @@ def test_certificate_is_tagged_pdf_a_2b_and_validly_signed(jingba, settings, tmp
     reader = PdfReader(io.BytesIO(data))
     assert "/StructTreeRoot" in reader.trailer["/Root"] and "/OutputIntents" in reader.trailer["/Root"]
     assert reader.trailer["/Root"]["/MarkInfo"]["/Marked"]
+    # Still PDF 1.7 after signing (an ECDSA key would make pyHanko declare PDF 2.0, which PDF/A-2 forbids).
+    assert data.startswith(b"%PDF-1.7") and str(reader.trailer["/Root"].get("/Version", "/1.7")) == "/1.7"
+    # Only ETSI's PAdES extension (/ESIC, on base version 1.7), never ISO 32002's PDF 2.0 one.
+    extensions = reader.trailer["/Root"].get("/Extensions", {})
+    assert all(str(ext["/BaseVersion"]) == "/1.7" for ext in extensions.values()), extensions
     assert "欧阳娜娜" in text_of(data) and "OUYANG Nana" in text_of(data)
     assert pdf.check_signature(data).ok  # the signature survives the PDF/A rendering
 
