@@ -134,10 +134,10 @@ def check_signing_files(app_configs=None, **kwargs):
             )
         )
     for name, id_, consequence in (
-        ("SIGNING_TRUST_ROOTS_FILE", "portal.E014", "no signature could be checked against the pinned CA"),
+        ("SIGNING_TRUST_ROOTS_FILE", "portal.E018", "no signature could be checked against the pinned CA"),
         (
             "SIGNING_HISTORY_FILE",
-            "portal.E016",
+            "portal.E020",
             "after a key rotation every earlier certificate would be reported as signed by someone else",
         ),
     ):
@@ -167,7 +167,7 @@ def long_term_signing_errors() -> list:
                 "PAdES B-B, with nothing to prove they were signed while the certificate was valid.",
                 hint="Set TSA_URL to the RFC 3161 timestamp service of the CA (docs/deploy.md#signing-keys-and-the-pki) "
                 "on every machine that signs.",
-                id="portal.E013",
+                id="portal.E017",
             )
         )
     problem = _unreadable(settings.SIGNING_CHAIN_FILE or "")
@@ -177,7 +177,7 @@ def long_term_signing_errors() -> list:
                 f"SIGNING_CHAIN_FILE={settings.SIGNING_CHAIN_FILE} {problem}: signatures could not carry the issuing "
                 "CA certificate that long-term validation needs.",
                 hint="Set SIGNING_CHAIN_FILE to the issuing CA certificate(s) (PEM) on every machine that signs.",
-                id="portal.E015",
+                id="portal.E019",
             )
         )
     return errors

@@ -109,7 +109,7 @@ def test_e004_signing_certificate_missing(production, tmp_path):
 @pytest.mark.parametrize("tsa", ["", "tsa.example.test", "ftp://tsa.example.test/"])
 def test_e013_a_signing_machine_without_a_timestamp_authority(production, tsa):
     production.TSA_URL = tsa
-    assert "TSA_URL" in assert_only("portal.E013").hint
+    assert "TSA_URL" in assert_only("portal.E017").hint
 
 
 def test_e013_e015_not_reported_where_nothing_is_signed(production, tmp_path):
@@ -121,17 +121,17 @@ def test_e013_e015_not_reported_where_nothing_is_signed(production, tmp_path):
 
 def test_e014_trust_roots_missing(production, tmp_path):
     production.SIGNING_TRUST_ROOTS_FILE = str(tmp_path / "nowhere" / "roots.pem")
-    assert "SIGNING_TRUST_ROOTS_FILE" in assert_only("portal.E014").msg
+    assert "SIGNING_TRUST_ROOTS_FILE" in assert_only("portal.E018").msg
 
 
 def test_e015_chain_missing_on_a_signing_machine(production, tmp_path):
     production.SIGNING_CHAIN_FILE = str(tmp_path / "nowhere" / "chain.pem")
-    assert "SIGNING_CHAIN_FILE" in assert_only("portal.E015").hint
+    assert "SIGNING_CHAIN_FILE" in assert_only("portal.E019").hint
 
 
 def test_e016_history_missing(production, tmp_path):
     production.SIGNING_HISTORY_FILE = str(tmp_path)  # a directory
-    assert "signed by someone else" in assert_only("portal.E016").msg
+    assert "signed by someone else" in assert_only("portal.E020").msg
 
 
 @pytest.mark.parametrize("backend", ["console", "database"])
