@@ -43,7 +43,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _tier(report):
-    return next((name for marker, name in TIERS if marker in report.keywords), None)
+    keywords = getattr(report, "keywords", {})  # a collection error has none
+    return next((name for marker, name in TIERS if marker in keywords), None)
 
 
 def _skip_reason(report):
