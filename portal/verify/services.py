@@ -657,8 +657,9 @@ def verify_pdf(*, pdf: bytes, ip: str | None) -> PdfVerification:
     intact = check.intact or (check.valid and changes in (Changes.NONE, Changes.LTA_ONLY))
     changed_after = check.signed and check.valid and changes == Changes.CHANGED
     signed = check.signed
-    if not signed and signed_prefix(pdf, check_signature) is not None:
-        # Unreadable as a whole, but a validly signed PDF followed by bytes that do not belong to it.
+    if not check.valid and signed_prefix(pdf, check_signature) is not None:
+        # Unreadable, or refused as a whole (portal.pdf refuses bytes after the last revision), but a validly signed
+        # PDF followed by bytes that do not belong to it: changed after it was signed, not a broken signature.
         signed, intact, changed_after = True, False, True
     digest = hashlib.sha256(pdf).hexdigest()
     row = _lookup(
