@@ -483,8 +483,6 @@ def check_signature(pdf: bytes, *, at: datetime.datetime | None = None) -> Signa
     OCSP/CRL answers it carries), so it stays valid after the signing certificate expires or is revoked later. `at`
     is the validation time (now by default).
     """
-    import asyncio
-
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.ades.report import AdESStatus
     from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
@@ -513,7 +511,7 @@ def check_signature(pdf: bytes, *, at: datetime.datetime | None = None) -> Signa
         long_term = _has_long_term_data(reader, sig)
         if long_term:
             timing = ValidationTimingInfo(at, at, point_in_time_validation=False) if at else None
-            result = asyncio.run(
+            result = signing.run_coroutine(
                 ades_lta_validation(sig, _offline_validation_spec(roots, signing.chain()), timing_info=timing)
             )
             status = result.api_status

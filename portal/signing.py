@@ -6,13 +6,15 @@ docs/deploy.md#signing-keys-and-the-pki describes the files; `manage.py rotate_s
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime
 import functools
 import hashlib
 import os
 import tempfile
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 
@@ -26,6 +28,23 @@ EKU_ADOBE_AUTHENTIC_DOCUMENTS = "1.2.840.113583.1.1.5"
 # (asn1crypto names the Adobe OID "pdf_signing".)
 DOCUMENT_SIGNING_EKUS = frozenset({EKU_DOCUMENT_SIGNING, EKU_ADOBE_AUTHENTIC_DOCUMENTS, "pdf_signing"})
 REQUIRED_KEY_USAGE = frozenset({"digital_signature", "non_repudiation"})
+
+
+T = TypeVar("T")
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """pyHanko's validation is asynchronous: run it to the end from synchronous code.
+
+    asyncio.run refuses to start inside a running event loop, which is where a caller is whenever a thread already
+    runs one (Playwright's sync API in the browser tests, an ASGI server): there the coroutine runs on a thread of
+    its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class SigningMaterialError(ValueError):
@@ -141,7 +160,7 @@ def validate_signing_material(
     )
     validator = CertificateValidator(cert, validation_context=context)
     try:
-        asyncio.run(validator.async_validate_usage(set(REQUIRED_KEY_USAGE)))
+        run_coroutine(validator.async_validate_usage(set(REQUIRED_KEY_USAGE)))
     except Exception as exc:  # noqa: BLE001 - path building, expiry, signature: all refuse the material
         raise SigningMaterialError(f"the certificate does not chain to the trust roots: {exc}") from exc
     return cert

@@ -457,7 +457,7 @@ def test_verification_and_progress_lookups(offices, client, settings):
         lambda: client.get(reverse("verify:api", kwargs={"code": template.code})),
         lambda: client.get(reverse("verify:detail", kwargs={"code": "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ"})),
         lambda: client.post(
-            reverse("track"), {"case_number": application.case_number, "second_factor": application.holder_name}
+            reverse("track"), {"case_number": application.case_number, "second_factor": holder.id_number[-4:]}
         ),
     ]
     for page in pages:
