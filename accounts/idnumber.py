@@ -58,6 +58,36 @@ COUNTY_CODE_UNKNOWN = "county_code_unknown"
 RESIDENCE_PERMIT_PREFIXES = ("81", "82", "83")
 
 
+MIN_BIRTH_YEAR = 1880
+# Why parse() refuses a number, by problem; the register import's SQL check (certificates/register_sql.py) names
+# the same problems and words them with these same messages.
+MESSAGES = {
+    "required": _("Enter your resident ID number."),
+    "old_number": _(
+        "This is an old 15-digit ID number, which cannot be used online. "
+        "Enter the 18-character number of your second-generation ID card."
+    ),
+    "length": _("A resident ID number has 18 characters; you entered %(count)d."),
+    "format": _("A resident ID number has 17 digits followed by a digit or the letter X."),
+    "residence_permit": _(
+        "This is a residence permit number for residents of Hong Kong, Macao or Taiwan. Online registration "
+        "needs a mainland resident ID card; please apply in person at a police station."
+    ),
+    "province": _("The first two digits (%(code)s) are not a province code."),
+    "checksum": _("The last character does not match the rest of the number. Check each digit against your ID card."),
+    "birth_date": _("Digits 7 to 14 are not a real date of birth (%(date)s)."),
+    "future_birth_date": _("The date of birth in the number (%(date)s) is in the future."),
+    "implausible_birth_date": _("The date of birth in the number (%(date)s) is not plausible."),
+}
+# The ValidationError code of each problem (an implausible birth date has always been "birth_date").
+_CODES = {"implausible_birth_date": "birth_date"}
+
+
+def invalid(problem: str, **params: object) -> ValidationError:
+    """The ValidationError parse() raises for `problem` (a key of MESSAGES)."""
+    return ValidationError(MESSAGES[problem], code=_CODES.get(problem, problem), params=params or None)
+
+
 @dataclass(frozen=True)
 class IdInfo:
     number: str
@@ -108,64 +138,29 @@ def parse(raw: str, *, today: datetime.date | None = None, county_check: bool = 
     """
     number = normalize(raw)
     if not number:
-        raise ValidationError(_("Enter your resident ID number."), code="required")
+        raise invalid("required")
     if len(number) == 15 and number.isdigit():
-        raise ValidationError(
-            _(
-                "This is an old 15-digit ID number, which cannot be used online. "
-                "Enter the 18-character number of your second-generation ID card."
-            ),
-            code="old_number",
-        )
+        raise invalid("old_number")
     if len(number) != 18:
-        raise ValidationError(
-            _("A resident ID number has 18 characters; you entered %(count)d."),
-            code="length",
-            params={"count": len(number)},
-        )
+        raise invalid("length", count=len(number))
     # ASCII only: str.isdigit() also accepts digits int() cannot read (e.g. Kharosthi), which used to crash.
     if not (number[:17].isascii() and number[:17].isdigit()) or number[17] not in "0123456789X":
-        raise ValidationError(
-            _("A resident ID number has 17 digits followed by a digit or the letter X."), code="format"
-        )
+        raise invalid("format")
     if number[:2] in RESIDENCE_PERMIT_PREFIXES:
-        raise ValidationError(
-            _(
-                "This is a residence permit number for residents of Hong Kong, Macao or Taiwan. Online registration "
-                "needs a mainland resident ID card; please apply in person at a police station."
-            ),
-            code="residence_permit",
-        )
+        raise invalid("residence_permit")
     if number[:2] not in MAINLAND_PROVINCES:
-        raise ValidationError(
-            _("The first two digits (%(code)s) are not a province code."), code="province", params={"code": number[:2]}
-        )
+        raise invalid("province", code=number[:2])
     if check_character(number[:17]) != number[17]:
-        raise ValidationError(
-            _("The last character does not match the rest of the number. Check each digit against your ID card."),
-            code="checksum",
-        )
+        raise invalid("checksum")
     try:
         birth_date = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise ValidationError(
-            _("Digits 7 to 14 are not a real date of birth (%(date)s)."),
-            code="birth_date",
-            params={"date": f"{number[6:10]}-{number[10:12]}-{number[12:14]}"},
-        ) from None
+        raise invalid("birth_date", date=f"{number[6:10]}-{number[10:12]}-{number[12:14]}") from None
     today = today or timezone.localdate()
     if birth_date > today:
-        raise ValidationError(
-            _("The date of birth in the number (%(date)s) is in the future."),
-            code="future_birth_date",
-            params={"date": birth_date.isoformat()},
-        )
-    if birth_date.year < 1880:
-        raise ValidationError(
-            _("The date of birth in the number (%(date)s) is not plausible."),
-            code="birth_date",
-            params={"date": birth_date.isoformat()},
-        )
+        raise invalid("future_birth_date", date=birth_date.isoformat())
+    if birth_date.year < MIN_BIRTH_YEAR:
+        raise invalid("implausible_birth_date", date=birth_date.isoformat())
     warnings = []
     if county_check:
         try:

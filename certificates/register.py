@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -39,6 +39,7 @@ from django.utils.translation import ngettext
 from accounts import idnumber
 from portal.cases.models import Transition
 
+from . import register_sql
 from .models import (
     REGISTER_OPEN_STATUSES,
     Application,
@@ -69,6 +70,7 @@ ACTIONS_WITHOUT_DATA = ("seal", "remove")  # only the record id is needed (the o
 TEXT_LIMITS = {"name": 60, "offence": 200, "court": 200, "sentence": 200}
 RECORD_ID_MAX = 64
 RECORD_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:/")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 SEALED_VALUES = {"": False, "0": False, "1": True, "false": False, "true": True, "no": False, "yes": True}
 MAX_SENTENCE_MONTHS = 1200  # life imprisonment is recorded as 1200 months; more is a typing error
 MIN_AGE, MAX_AGE = 12, 120  # criminal responsibility in the PRC starts at 12 at the earliest
@@ -161,6 +163,9 @@ def _clean_row(row: dict, today: datetime.date, *, kind: str = ImportKind.FULL) 
             problems.append(_("%(column)s: longer than %(limit)d characters") % {"column": name, "limit": limit})
     raw_date = (get("judgment_date") or "").strip()
     try:
+        # Exactly YYYY-MM-DD in ASCII digits (fromisoformat alone also takes 20150601 and week dates).
+        if not ISO_DATE.fullmatch(raw_date):
+            raise ValueError(raw_date)
         judgment_date = datetime.date.fromisoformat(raw_date)
     except ValueError:
         judgment_date = None
@@ -262,23 +267,57 @@ def iter_rows(binary, kind: str):
 
     Streams: one row in memory at a time. Blank lines are skipped. FileProblem for a bad header, encoding or syntax.
     """
+    header, records = iter_records(binary, kind)
+    width = len(header)
+    for line, values in records:
+        yield line, (dict(zip(header, values, strict=True)) if len(values) == width else None)
+
+
+def header_problem(header: list[str], kind: str) -> FileProblem | None:
+    """The FileProblem of a header (the column names, stripped) that does not name the kind's columns, else None."""
+    required, optional = expected_columns(kind)
+    if sorted(set(header) - set(optional)) != sorted(required) or len(set(header)) != len(header):
+        return FileProblem(
+            _("The first line must name the columns %(expected)s; it names %(found)s.")
+            % {"expected": ",".join(required), "found": ",".join(header) or _("nothing")}
+        )
+    return None
+
+
+def iter_records(binary, kind: str):
+    """(header, records): the column names, and (line, values) for every non-blank row, as Python's csv reads them.
+
+    The header is read at once (FileProblem if it is wrong); the records stream, with FileProblem for a bad
+    encoding or CSV syntax.
+    """
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
     reader = csv.reader(text)
-    required, optional = expected_columns(kind)
-    line = 1
     try:
         header = [name.strip() for name in next(reader, [])]
-        if sorted(set(header) - set(optional)) != sorted(required) or len(set(header)) != len(header):
-            raise FileProblem(
-                _("The first line must name the columns %(expected)s; it names %(found)s.")
-                % {"expected": ",".join(required), "found": ",".join(header) or _("nothing")}
-            )
-        width = len(header)
+    except UnicodeDecodeError:
+        text.detach()
+        raise FileProblem(
+            _("The file is not UTF-8 text (near line %(line)d). Save it as “CSV UTF-8” and try again.") % {"line": 2}
+        ) from None
+    except csv.Error as exc:
+        text.detach()
+        raise FileProblem(
+            _("The file is not valid CSV near line %(line)d: %(error)s") % {"line": reader.line_num, "error": exc}
+        ) from None
+    problem = header_problem(header, kind)
+    if problem:
+        text.detach()
+        raise problem
+    return header, _records(text, reader)
+
+
+def _records(text, reader):
+    line = 1
+    try:
         for values in reader:
             line = reader.line_num  # the physical line (1 is the header), as a spreadsheet shows it
-            if not values:
-                continue
-            yield line, (dict(zip(header, values, strict=True)) if len(values) == width else None)
+            if values:
+                yield line, values
     except UnicodeDecodeError:
         raise FileProblem(
             _("The file is not UTF-8 text (near line %(line)d). Save it as “CSV UTF-8” and try again.")
@@ -374,10 +413,11 @@ class Stage:
         self.rows += len(rows)
 
     def drop(self):
-        if self.swapped:
-            return
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {_qn(self.name)}")
+            if _pg():
+                cursor.execute(f"DROP TABLE IF EXISTS {_qn(register_sql.raw_table_name(self.job.pk))}")
+            if not self.swapped:
+                cursor.execute(f"DROP TABLE IF EXISTS {_qn(self.name)}")
 
     # Checks of the whole file --------------------------------------------------------------------------------
 
@@ -633,7 +673,7 @@ def _run(job: RegisterImport) -> str:
     progress = _Progress(job)
     # 1. Checking: the stored file is the one uploaded (S3 or disk alike).
     with job.file.open("rb") as handle:
-        sha, size = file_sha256(handle)
+        sha, size, plain = register_sql.scan_file(handle)
     if sha != job.sha256:
         _finish(
             job,
@@ -648,7 +688,7 @@ def _run(job: RegisterImport) -> str:
     stage = Stage(job)
     stage.create()
     try:
-        outcome = _load(job, stage, progress)
+        outcome = _load_pg(job, stage, progress, plain=plain) if _pg() else _load(job, stage, progress)
         if outcome:
             return outcome
         # 3. Swapping (or applying a delta): one transaction; a cancellation is honoured up to its start.
@@ -712,6 +752,78 @@ def _load(job, stage: Stage, progress: _Progress) -> str | None:
     if not progress.read:
         _rejected(job, progress, error=_("The file has no rows below the header."))
         return "rejected"
+    if not stage.live_shaped:
+        duplicates, total = stage.duplicate_record_ids(MAX_REJECTIONS_LISTED)
+        if total:
+            _rejected(job, progress, rejections=duplicates, total=total)
+            return "rejected"
+    return None
+
+
+def _load_pg(job, stage: Stage, progress: _Progress, *, plain: bool) -> str | None:
+    """PostgreSQL: the file into a raw table of text cells by COPY, then the rules of a row checked in SQL
+    (certificates/register_sql.py): the good rows into the staging table in one INSERT … SELECT, the bad ones listed
+    by one query. The cancel flag is looked at between COPY chunks, after the COPY and after the check."""
+    today = timezone.localdate()
+    chunk_rows = max(int(settings.REGISTER_IMPORT_CHUNK_ROWS), 1)
+    kind = job.kind
+    raw = register_sql.raw_table_name(job.pk)
+    header = None
+    if plain:
+        with job.file.open("rb") as handle:
+            progress.counter = _CountingReader(handle)
+            binary = io.BufferedReader(progress.counter, READ_BUFFER)
+            header = register_sql.read_plain_header(binary, kind)
+            if header is not None:
+                register_sql.create_raw(raw, len(header))
+
+                def after_chunk(rows: int):
+                    progress.read = rows
+                    progress.save()
+
+                try:
+                    register_sql.copy_plain(binary, raw, len(header), chunk_rows, after_chunk)
+                except DataError:
+                    # COPY refused a line (a wrong number of cells, bad UTF-8): Python's reading reports it.
+                    logger.info("register import %s: COPY refused the file; read by Python instead", job.pk)
+                    header = None
+    if header is None:
+        progress.read, progress.rejected, progress.rejections = 0, 0, []
+        with job.file.open("rb") as handle:
+            progress.counter = _CountingReader(handle)
+            binary = io.BufferedReader(progress.counter, READ_BUFFER)
+
+            def on_record(line: int, fits: bool):
+                progress.read += 1
+                if not fits:
+                    progress.reject(line, _("wrong number of columns"))
+
+            try:
+                header, records = iter_records(binary, kind)
+                register_sql.create_raw(raw, len(header))
+                register_sql.copy_records(records, raw, len(header), chunk_rows, on_record, progress.save)
+            except FileProblem as exc:
+                _rejected(job, progress, error=str(exc))
+                return "rejected"
+    progress.save()  # between the COPY and the check: a cancellation is honoured here too
+    if not progress.read:
+        _rejected(job, progress, error=_("The file has no rows below the header."))
+        return "rejected"
+    stage.rows = register_sql.insert_checked(header, kind, raw, stage.name, today)
+    refused = progress.read - progress.rejected - stage.rows
+    if refused or progress.rejected:
+        listed, overlong = register_sql.rejected_rows(header, kind, raw, today, MAX_REJECTIONS_LISTED)
+        if overlong and plain:  # a cell Python's csv refuses: read by Python, for its FileProblem
+            with connection.cursor() as cursor:
+                cursor.execute(f"TRUNCATE {_qn(stage.name)}")
+            return _load_pg(job, stage, progress, plain=False)
+        rejections = sorted([*progress.rejections, *([line, reason] for line, reason in listed)])
+        progress.rejected += refused
+        _rejected(job, progress, rejections=rejections[:MAX_REJECTIONS_LISTED], total=progress.rejected)
+        return "rejected"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {_qn(raw)}")
+    progress.save()
     if not stage.live_shaped:
         duplicates, total = stage.duplicate_record_ids(MAX_REJECTIONS_LISTED)
         if total:
@@ -996,8 +1108,9 @@ def register_import_sweep() -> dict:
         if held:
             alive = set(running.values_list("pk", flat=True)) if not _pg() else set()
             for table in connection.introspection.table_names():
-                if table.startswith(STAGE_PREFIX) and table.removeprefix(STAGE_PREFIX).isdigit():
-                    if int(table.removeprefix(STAGE_PREFIX)) not in alive:
+                job_id = table.removeprefix(STAGE_PREFIX).removesuffix("_raw")  # a staging table, or its raw one
+                if table.startswith(STAGE_PREFIX) and job_id.isdigit():
+                    if int(job_id) not in alive:
                         with connection.cursor() as cursor:
                             cursor.execute(f"DROP TABLE IF EXISTS {_qn(table)}")
                         result["dropped"].append(table)

@@ -1,0 +1,447 @@
+"""The register import's rules of a row as set-based SQL (PostgreSQL): the raw CSV loaded by COPY, checked in two queries.
+
+_clean_row in certificates/register.py is the rules in Python (SQLite, `make run`); this module states the same rules
+as SQL expressions over a raw table of text cells, so PostgreSQL checks millions of rows in one pass instead of the
+worker checking them one by one (docs/services.md#register-import). tests/services/test_register_sql.py feeds the
+same rows to both and asserts the same rows accepted, with the same values, and the same lines refused.
+
+The raw table holds one row per CSV record: `line` (the physical line where the record ends, as Python's csv module
+counts it: the header is line 1) and one text column per column of the file, in the file's order. It is filled in
+one of two ways:
+
+- plain files (no double quote, no blank line, no bare carriage return, no backslash-dot, which is all a register
+  export normally is): the bytes after the header go to `COPY … (FORMAT csv)` as they are, a chunk of whole lines at a
+  time; each record is one line, so the line number is the record's position plus one;
+- any other file: Python's csv module reads it (as on SQLite) and the records, with their line numbers, go to COPY.
+  PostgreSQL's CSV parser differs from Python's on stray quotes (`ab"c` opens a quoted field for PostgreSQL, is a
+  literal quote for Python) and on blank lines, so only the plain subset, where the two read the same cells, is
+  handed to COPY raw. A plain-looking file that COPY refuses (a wrong number of cells, bad UTF-8) is read again the
+  second way, which reports it line by line exactly as on SQLite.
+"""
+
+# ruff: noqa: S608 - every name put into this SQL is ours (columns c0…, a job's table); values are parameters
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import unicodedata
+from collections.abc import Callable, Iterable
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from accounts import idnumber
+
+from . import register as reg
+
+# Python's csv module refuses a field longer than this (csv.field_size_limit()); COPY does not, so the SQL refuses
+# such a row and the file is then read by Python for the same FileProblem.
+CSV_FIELD_LIMIT = 131072
+# Checked in the same pass as the SHA-256: a file with none of these is read the same by COPY and by Python's csv.
+_NOT_PLAIN = (b'"', b"\x00", b"\\.", b"\n\n", b"\n\r\n")
+_ISO_DATE_RE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_RECORD_ID_RE = "^[A-Za-z0-9._:/-]+$"
+# GB 11643-1999: the weight of the i-th of the 17 digits (2^(17-i) mod 11, i from 0), and the check character by weighted sum mod 11.
+ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
+ID_CHECK_BY_SUM = "10X98765432"
+
+
+# --- the characters Python's str methods treat specially, as SQL string arguments ----------------------------------
+
+
+@functools.cache
+def python_whitespace() -> str:
+    """Every character str.strip() removes (str.isspace): btrim's second argument."""
+    return "".join(ch for ch in map(chr, range(0x110000)) if ch.isspace())
+
+
+@functools.cache
+def id_translation() -> tuple[str, str]:
+    """translate()'s arguments doing what idnumber.normalize does after NFKC: other scripts' decimal digits to ASCII
+    (from[i] → to[i]), and whitespace, hyphens and format characters (Cf) deleted (the rest of `from`)."""
+    digits_from, digits_to, deleted = [], [], []
+    for code in range(0x110000):
+        ch = chr(code)
+        if 0xD800 <= code <= 0xDFFF:  # surrogates: not text in PostgreSQL
+            continue
+        digit = unicodedata.decimal(ch, None)
+        if ch.isspace() or ch == "-" or unicodedata.category(ch) == "Cf":
+            deleted.append(ch)
+        elif digit is not None and not ch.isascii():
+            digits_from.append(ch)
+            digits_to.append(str(digit))
+    return "".join(digits_from) + "".join(deleted), "".join(digits_to)
+
+
+# --- reading the file ----------------------------------------------------------------------------------------------
+
+
+def scan_file(handle) -> tuple[str, int, bool]:
+    """(SHA-256, size, plain): one pass over the stored file; plain when COPY may read it raw (see the module doc)."""
+    digest, size, plain = hashlib.sha256(), 0, True
+    tail = b""
+    while chunk := handle.read(reg.READ_BUFFER):
+        digest.update(chunk)
+        size += len(chunk)
+        if plain:
+            window = tail + chunk  # a pattern split across two reads
+            if any(pattern in window for pattern in _NOT_PLAIN):
+                plain = False
+            else:
+                # A carriage return is only ever the first half of CRLF (one held back if the read ends on it).
+                body = window[:-1] if window.endswith(b"\r") else window
+                if body.count(b"\r") != body.count(b"\r\n"):
+                    plain = False
+            tail = window[-2:]
+    if tail.endswith(b"\r"):
+        plain = False
+    return digest.hexdigest(), size, plain
+
+
+def read_plain_header(binary, kind: str) -> list[str] | None:
+    """The header of a plain file, read from `binary` up to its first newline; None when it is not a header this
+    path takes (Python's reading then gives the exact FileProblem)."""
+    first = binary.readline(1 << 16)
+    if not first.endswith(b"\n"):
+        return None
+    try:
+        text = first.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError:
+        return None
+    header = [name.strip() for name in text.split(",")]  # no quotes in a plain file: a comma is a separator
+    return None if reg.header_problem(header, kind) else header
+
+
+def raw_table_name(job_id: int) -> str:
+    return f"{reg.STAGE_PREFIX}{int(job_id)}_raw"
+
+
+def create_raw(name: str, width: int) -> None:
+    cells = ", ".join(f"c{i} text" for i in range(width))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {reg._qn(name)}")
+        # UNLOGGED: it lives for one job, and a crash leaves a job the sweep fails anyway.
+        cursor.execute(
+            f"CREATE UNLOGGED TABLE {reg._qn(name)} (line bigint GENERATED BY DEFAULT AS IDENTITY (START WITH 2), "
+            f"{cells})"
+        )
+
+
+def copy_plain(binary, name: str, width: int, chunk_rows: int, after_chunk: Callable[[int], None]) -> int:
+    """COPY the rest of a plain file (after its header) into the raw table, `chunk_rows` lines per COPY; after each,
+    after_chunk(lines so far) (progress, and the cancel flag). Returns the number of records."""
+    columns = ", ".join(f"c{i}" for i in range(width))
+    sql = f"COPY {reg._qn(name)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    rows = 0
+
+    def copy(data: bytes, lines: int) -> None:
+        nonlocal rows
+        # Its own transaction (a savepoint inside one): a refused chunk leaves the connection usable.
+        with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
+            cursor.cursor.copy_expert(sql, io.BytesIO(data), size=reg.READ_BUFFER)
+        rows += lines
+        after_chunk(rows)
+
+    pieces: list[bytes] = []
+    lines = 0
+    while block := binary.read(reg.READ_BUFFER):
+        pieces.append(block)
+        lines += block.count(b"\n")
+        if lines < chunk_rows:
+            continue
+        data = b"".join(pieces)
+        while lines >= chunk_rows:
+            rest = data.split(b"\n", chunk_rows)[-1]
+            copy(data[: len(data) - len(rest)], chunk_rows)
+            data, lines = rest, lines - chunk_rows
+        pieces = [data]
+    data = b"".join(pieces)
+    if data:
+        copy(data, lines + (not data.endswith(b"\n")))
+    return rows
+
+
+def copy_records(
+    records: Iterable[tuple[int, list[str]]],
+    name: str,
+    width: int,
+    chunk_rows: int,
+    on_record: Callable[[int, bool], None],
+    after_chunk: Callable[[], None],
+) -> None:
+    """COPY Python-read records (line, cells) into the raw table; one of the wrong width is left out.
+
+    on_record(line, fits) for every record; after_chunk() every `chunk_rows` records (progress, the cancel flag)."""
+    import csv
+
+    columns = ", ".join(["line", *(f"c{i}" for i in range(width))])
+    sql = f"COPY {reg._qn(name)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    count = 0
+
+    def flush() -> None:
+        buffer.seek(0)
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(sql, buffer, size=reg.READ_BUFFER)
+        buffer.seek(0)
+        buffer.truncate()
+
+    for line, values in records:
+        fits = len(values) == width
+        on_record(line, fits)
+        if fits:
+            # An empty cell goes as "" (quoted): COPY would read an unquoted empty cell as NULL, the SQL reads both
+            # as "", but the value then round-trips exactly.
+            writer.writerow([line, *values])
+        count += 1
+        if count % chunk_rows == 0:
+            flush()
+            after_chunk()
+    flush()
+
+
+# --- the rules -----------------------------------------------------------------------------------------------------
+
+
+def _valid_date(y: str, m: str, d: str) -> str:
+    """SQL: y-m-d (integers, maybe NULL) is a real date of the proleptic Gregorian calendar, year 1 to 9999 (what
+    datetime.date accepts; make_date would roll nothing over but raises, so it is only called once this holds)."""
+    return (
+        f"({y} BETWEEN 1 AND 9999 AND {m} BETWEEN 1 AND 12 AND {d} BETWEEN 1 AND CASE WHEN {m} = 2 THEN "
+        f"CASE WHEN ({y} %% 4 = 0 AND {y} %% 100 <> 0) OR {y} %% 400 = 0 THEN 29 ELSE 28 END "
+        f"WHEN {m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END)"
+    )
+
+
+def _whole_number(raw: str) -> str:
+    """SQL: the cell's integer when it is ASCII digits only (a huge one capped: above every limit all the same)."""
+    return (
+        f"CASE WHEN {raw} ~ '^[0-9]+$' THEN CASE WHEN length(ltrim({raw}, '0')) > 9 THEN 1000000000 "
+        f"ELSE {raw}::integer END END"
+    )
+
+
+def _literal(values: Iterable[str]) -> str:
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+
+
+def checked_rows_sql(header: list[str], kind: str) -> str:
+    """One SELECT over the raw table (%(raw)s is replaced by its name): every row with its cleaned values, the
+    problem found in each column (NULL when none) and `ok`. Parameters: ws, id_from, id_to, today."""
+    delta = kind == reg.DELTA
+    column = {name: f"c{i}" for i, name in enumerate(header)}
+
+    def trimmed(name: str) -> str:
+        return f"btrim(coalesce({column[name]}, ''), %(ws)s)" if name in column else "''"
+
+    # A cell longer than Python's csv field limit makes Python refuse the file (see CSV_FIELD_LIMIT).
+    overlong = " OR ".join(f"octet_length({cell}) > {CSV_FIELD_LIMIT}" for cell in column.values())
+    level0 = (
+        "SELECT line, "
+        + (f"lower({trimmed('action')})" if delta else "'add'")
+        + f" AS act, {trimmed('record_id')} AS rid, {trimmed('id_number')} AS idr, "
+        + ", ".join(f"{trimmed(name)} AS {name}" for name in reg.TEXT_LIMITS)
+        + f", {trimmed('judgment_date')} AS jdr, {trimmed('sentence_months')} AS smr, "
+        f"{trimmed('age_at_offence')} AS ager, lower({trimmed('sealed_by_order')}) AS sealr, "
+        f"CASE WHEN {overlong} THEN (SELECT max(length(c)) FROM unnest(ARRAY[{', '.join(column.values())}]) AS c) "
+        f"> {CSV_FIELD_LIMIT} ELSE false END AS overlong "
+        "FROM %(raw)s OFFSET 0"
+    )
+    # idnumber.normalize: ASCII letters and digits are only upper-cased; anything else goes through NFKC, other
+    # scripts' digits become ASCII ones, whitespace, hyphens and format characters go.
+    level1 = (
+        "SELECT t0.*, CASE WHEN idr ~ '^[0-9A-Za-z]*$' THEN upper(idr) "
+        "ELSE upper(translate(normalize(idr, NFKC), %(id_from)s, %(id_to)s)) END AS idn, "
+        f"jdr ~ '{_ISO_DATE_RE}' AS jdfmt, {_whole_number('smr')} AS smv, {_whole_number('ager')} AS agev "
+        f"FROM ({level0}) AS t0 OFFSET 0"
+    )
+    weighted = " + ".join(f"substr(idn, {i + 1}, 1)::integer * {w}" for i, w in enumerate(ID_WEIGHTS))
+    level2 = (
+        "SELECT t1.*, idn ~ '^[0-9]{17}[0-9X]$' AS idfmt, "
+        "CASE WHEN jdfmt THEN substr(jdr, 1, 4)::integer END AS jy, "
+        "CASE WHEN jdfmt THEN substr(jdr, 6, 2)::integer END AS jm, "
+        "CASE WHEN jdfmt THEN substr(jdr, 9, 2)::integer END AS jd "
+        f"FROM ({level1}) AS t1 OFFSET 0"
+    )
+    level3 = (
+        "SELECT t2.*, "
+        "CASE WHEN idfmt THEN substr(idn, 7, 4)::integer END AS by, "
+        "CASE WHEN idfmt THEN substr(idn, 11, 2)::integer END AS bm, "
+        "CASE WHEN idfmt THEN substr(idn, 13, 2)::integer END AS bd, "
+        f"CASE WHEN idfmt THEN substr('{ID_CHECK_BY_SUM}', ({weighted}) %% 11 + 1, 1) END AS chk, "
+        f"CASE WHEN {_valid_date('jy', 'jm', 'jd')} THEN make_date(jy, jm, jd) END AS jdate "
+        f"FROM ({level2}) AS t2 OFFSET 0"
+    )
+    level4 = (
+        "SELECT t3.*, "
+        f"CASE WHEN idfmt AND {_valid_date('by', 'bm', 'bd')} THEN make_date(by, bm, bd) END AS birth "
+        f"FROM ({level3}) AS t3 OFFSET 0"
+    )
+    # The first problem of the ID number, in idnumber.parse's order (its messages: idnumber.MESSAGES).
+    id_problem = (
+        "CASE WHEN idn = '' THEN 'required' WHEN idn ~ '^[0-9]{15}$' THEN 'old_number' "
+        "WHEN length(idn) <> 18 THEN 'length' WHEN NOT idfmt THEN 'format' "
+        f"WHEN left(idn, 2) IN ({_literal(idnumber.RESIDENCE_PERMIT_PREFIXES)}) THEN 'residence_permit' "
+        f"WHEN left(idn, 2) NOT IN ({_literal(sorted(idnumber.MAINLAND_PROVINCES))}) THEN 'province' "
+        "WHEN chk <> right(idn, 1) THEN 'checksum' WHEN birth IS NULL THEN 'birth_date' "
+        "WHEN birth > %(today)s THEN 'future_birth_date' "
+        f"WHEN by < {idnumber.MIN_BIRTH_YEAR} THEN 'implausible_birth_date' END"
+    )
+    texts = ", ".join(
+        f"CASE WHEN {name} = '' THEN 'required' WHEN length({name}) > {limit} THEN 'long' END AS p_{name}"
+        for name, limit in reg.TEXT_LIMITS.items()
+    )
+    level5 = (
+        "SELECT t4.*, "
+        + (f"CASE WHEN act NOT IN ({_literal(reg.ACTIONS)}) THEN 'unknown' END" if delta else "NULL::text")
+        + " AS p_action, "
+        f"CASE WHEN rid = '' THEN 'required' WHEN length(rid) > {reg.RECORD_ID_MAX} THEN 'long' "
+        f"WHEN rid !~ '{_RECORD_ID_RE}' THEN 'chars' END AS p_record_id, "
+        f"act IN ({_literal(a for a in reg.ACTIONS if a not in reg.ACTIONS_WITHOUT_DATA)}) AS needs_data, "
+        f"{id_problem} AS p_id_number, {texts}, "
+        "CASE WHEN jdate IS NULL THEN 'format' WHEN jdate > %(today)s THEN 'future' END AS p_judgment_date, "
+        f"CASE WHEN smv IS NULL THEN 'not_whole' WHEN smv > {reg.MAX_SENTENCE_MONTHS} THEN 'range' "
+        "END AS p_sentence_months, "
+        f"CASE WHEN agev IS NULL THEN 'not_whole' WHEN agev < {reg.MIN_AGE} OR agev > {reg.MAX_AGE} THEN 'range' "
+        "END AS p_age_at_offence, "
+        f"CASE WHEN sealr NOT IN ({_literal(reg.SEALED_VALUES)}) THEN 'unknown' END AS p_sealed_by_order "
+        f"FROM ({level4}) AS t4 OFFSET 0"
+    )
+    # idnumber.age_on: completed years on the date of judgment.
+    older = (
+        "(p_id_number IS NULL AND jdate IS NOT NULL AND agev IS NOT NULL "
+        "AND agev > jy - by - CASE WHEN (jm, jd) < (bm, bd) THEN 1 ELSE 0 END)"
+    )
+    data_ok = " AND ".join(
+        [
+            "p_id_number IS NULL",
+            *(f"p_{name} IS NULL" for name in reg.TEXT_LIMITS),
+            "p_judgment_date IS NULL",
+            "p_sentence_months IS NULL",
+            "p_age_at_offence IS NULL",
+            f"NOT {older}",
+            "p_sealed_by_order IS NULL",
+        ]
+    )
+    return (
+        f"SELECT t5.*, {older} AS p_older, "
+        f"(NOT overlong AND p_action IS NULL AND p_record_id IS NULL AND (NOT needs_data OR ({data_ok}))) "
+        f"AS ok FROM ({level5}) AS t5"
+    )
+
+
+def _params(today) -> dict:
+    id_from, id_to = id_translation()
+    return {"ws": python_whitespace(), "id_from": id_from, "id_to": id_to, "today": today}
+
+
+def _sql(header: list[str], kind: str, raw: str) -> str:
+    # The raw table's name is ours (a job's primary key); it is put in by text, the values are parameters.
+    return checked_rows_sql(header, kind).replace("%(raw)s", reg._qn(raw))
+
+
+def insert_checked(header: list[str], kind: str, raw: str, stage: str, today) -> int:
+    """The good rows of the raw table, cleaned, into the staging table (reg.STAGE_COLUMNS); returns how many."""
+    data = "CASE WHEN needs_data THEN {} END"
+    values = [
+        "line",
+        "act",
+        "rid",
+        data.format("idn"),
+        *(data.format(name) for name in reg.TEXT_LIMITS if name != "sentence"),
+        data.format("jdate"),
+        data.format("sentence"),
+        data.format("smv"),
+        data.format("agev"),
+        f"needs_data AND sealr IN ({_literal(k for k, v in reg.SEALED_VALUES.items() if v)})",
+    ]
+    columns = ", ".join(reg.STAGE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {reg._qn(stage)} ({columns}) SELECT {', '.join(values)} "  # noqa: S608 - our names
+            f"FROM ({_sql(header, kind, raw)}) AS c WHERE ok",
+            _params(today),
+        )
+        return cursor.rowcount
+
+
+def rejected_rows(header: list[str], kind: str, raw: str, today, limit: int) -> tuple[list[tuple[int, str]], bool]:
+    """([(line, reason)] of the first `limit` refused rows, worded as _clean_row words them; whether a cell is longer
+    than Python's csv reads (the file is then to be read by Python for its FileProblem))."""
+    sql = _sql(header, kind, raw)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM ({sql}) AS c WHERE overlong)", _params(today))  # noqa: S608
+        if cursor.fetchone()[0]:
+            return [], True
+        cursor.execute(f"SELECT * FROM ({sql}) AS c WHERE NOT ok ORDER BY line LIMIT {int(limit)}", _params(today))  # noqa: S608
+        names = [d[0] for d in cursor.description]
+        return [_reason(dict(zip(names, row, strict=True))) for row in cursor.fetchall()], False
+
+
+def _reason(row: dict) -> tuple[int, str]:
+    """The SQL's verdict on one row, in _clean_row's words and order."""
+    problems = []
+    if row["p_action"]:
+        problems.append(
+            _("action: “%(value)s” is not one of %(actions)s")
+            % {"value": row["act"][:20], "actions": ", ".join(reg.ACTIONS)}
+        )
+    if row["p_record_id"] == "required":
+        problems.append(_("%(column)s: required") % {"column": "record_id"})
+    elif row["p_record_id"] == "long":
+        problems.append(
+            _("%(column)s: longer than %(limit)d characters") % {"column": "record_id", "limit": reg.RECORD_ID_MAX}
+        )
+    elif row["p_record_id"] == "chars":
+        problems.append(_("record_id: only letters A-Z, digits and - _ . : / are allowed"))
+    if row["needs_data"] and not row["p_action"]:
+        problems += _data_reasons(row)
+    return row["line"], "; ".join(problems)
+
+
+def _data_reasons(row: dict) -> list[str]:
+    problems = []
+    id_problem = row["p_id_number"]
+    if id_problem:
+        number = row["idn"]
+        params = {
+            "length": {"count": len(number)},
+            "province": {"code": number[:2]},
+            "birth_date": {"date": f"{number[6:10]}-{number[10:12]}-{number[12:14]}"},
+            "future_birth_date": {"date": row["birth"].isoformat() if row["birth"] else ""},
+            "implausible_birth_date": {"date": row["birth"].isoformat() if row["birth"] else ""},
+        }.get(id_problem, {})
+        message = idnumber.MESSAGES[id_problem]
+        problems.append(_("id_number: %(error)s") % {"error": str(message) % params if params else str(message)})
+    for name, limit in reg.TEXT_LIMITS.items():
+        if row[f"p_{name}"] == "required":
+            problems.append(_("%(column)s: required") % {"column": name})
+        elif row[f"p_{name}"] == "long":
+            problems.append(_("%(column)s: longer than %(limit)d characters") % {"column": name, "limit": limit})
+    if row["p_judgment_date"] == "format":
+        problems.append(
+            _("judgment_date: “%(value)s” is not a date in the form YYYY-MM-DD") % {"value": row["jdr"][:20]}
+        )
+    elif row["p_judgment_date"] == "future":
+        problems.append(_("judgment_date: %(date)s is in the future") % {"date": row["jdate"].isoformat()})
+    for name, raw, low, high in (
+        ("sentence_months", row["smr"], 0, reg.MAX_SENTENCE_MONTHS),
+        ("age_at_offence", row["ager"], reg.MIN_AGE, reg.MAX_AGE),
+    ):
+        if row[f"p_{name}"] == "not_whole":
+            problems.append(_("%(column)s: “%(value)s” is not a whole number") % {"column": name, "value": raw[:20]})
+        elif row[f"p_{name}"] == "range":
+            problems.append(
+                _("%(column)s: %(value)s is outside %(low)d to %(high)d")
+                % {"column": name, "value": raw, "low": low, "high": high}
+            )
+    if row["p_older"]:
+        problems.append(
+            _("age_at_offence: %(age)d is older than the person was on the date of judgment") % {"age": row["agev"]}
+        )
+    if row["p_sealed_by_order"]:
+        problems.append(_("sealed_by_order: “%(value)s” is not 0 or 1") % {"value": row["sealr"][:20]})
+    return problems
