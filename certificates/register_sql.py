@@ -441,7 +441,8 @@ def _data_reasons(row: dict) -> list[str]:
             )
     if row["p_older"]:
         problems.append(
-            _("age_at_offence: %(age)d is older than the person was on the date of judgment") % {"age": row["agev"]}
+            _("age_at_offence: %(age)d is older than the person was on the date of judgment")
+            % {"age": int(row["ager"])}
         )
     if row["p_sealed_by_order"]:
         problems.append(_("sealed_by_order: “%(value)s” is not 0 or 1") % {"value": row["sealr"][:20]})
