@@ -2,8 +2,9 @@
 
 An administrator uploads a CSV; the file is stored privately with its SHA-256 and a RegisterImport job is queued
 (register_import_start). The worker (run_import_job) checks the stored file against its SHA-256, streams the rows
-through _clean_row (the one implementation of every rule of a row) into a staging table, chunk by chunk, reporting
-progress and looking for a cancellation between chunks, then checks what only the whole file shows (a record id
+into a staging table, chunk by chunk, reporting progress and looking for a cancellation between chunks: on SQLite
+each row through _clean_row, on PostgreSQL the raw CSV by COPY, then every row checked in SQL by the same rules
+(certificates/register_sql.py; tests/services/test_register_sql.py proves the two equal), then checks what only the whole file shows (a record id
 twice; a change to a record the register lacks) and puts the result in place in one transaction:
 
 - a full import replaces the register. On PostgreSQL the staging table is a copy of the register's table (loaded

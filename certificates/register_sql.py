@@ -2,7 +2,7 @@
 
 _clean_row in certificates/register.py is the rules in Python (SQLite, `make run`); this module states the same rules
 as SQL expressions over a raw table of text cells, so PostgreSQL checks millions of rows in one pass instead of the
-worker checking them one by one (docs/services.md#register-import). tests/services/test_register_sql.py feeds the
+worker checking them one by one (docs/services.md#certificate-of-no-criminal-record). tests/services/test_register_sql.py feeds the
 same rows to both and asserts the same rows accepted, with the same values, and the same lines refused.
 
 The raw table holds one row per CSV record: `line` (the physical line where the record ends, as Python's csv module
