@@ -3,7 +3,6 @@ as it was and the job failed (then it runs again), and the officers' checks answ
 swap."""
 
 import datetime
-import os
 import time
 import uuid
 
@@ -25,7 +24,7 @@ from certificates.register import (
 from portal import celery_app
 from tests.factories import StaffFactory
 
-from .harness import Worker, database_url, poll
+from .harness import Worker, poll, process_env
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 HEADER = "record_id,id_number,name,offence,court,judgment_date,sentence,sentence_months,age_at_offence"
@@ -65,22 +64,15 @@ def private_queue():
 
 @pytest.fixture
 def worker_env(tmp_path, settings):
+    """The worker's environment as harness.process_env makes it (production settings, this tier's stand-ins)."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="portal.settings",
-        DATABASE_URL=database_url(),
-        REDIS_URL=settings.CELERY_BROKER_URL,
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+    return process_env(
+        settings,
         SECRET_KEY="services-tier-" + uuid.uuid4().hex,
-        SITE_URL=settings.SITE_URL,
-        DEBUG="0",
         CONN_MAX_AGE="0",
+        LOG_FORMAT="json",
         REGISTER_IMPORT_CHUNK_ROWS=str(CHUNK_ROWS),
-        # This tier's stand-ins (http:// SITE_URL, SMS kept in the outbox, no mail relay), as harness.process_env.
-        SILENCED_SYSTEM_CHECKS="portal.E001,portal.E002,portal.E005,portal.E007,portal.E008",
     )
-    return env
 
 
 @pytest.fixture
