@@ -1,11 +1,8 @@
 """Identity assurance: the carrier check against a real HTTP gateway on loopback, the demo check, who keeps an ID
 number, frozen cases, the level each service needs, the counter check on the review page, the production checks."""
 
-import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import checks
@@ -21,6 +18,7 @@ from portal.cases.models import Transition
 from portal.notify.models import OutboxMessage
 from tests.certificates.test_views import complete_draft, submit, url
 from tests.factories import OfficeFactory, StaffFactory, UserFactory, make_id_number
+from tests.identity_gateway import identity_gateway
 from tests.testapp.models import SampleCase
 
 Outcome = IdentityCheck.Outcome
@@ -36,50 +34,13 @@ def english(settings):
 # --- the operator's gateway, a real HTTP server on 127.0.0.1 --------------------------------------------------
 
 
-class GatewayHandler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        server = self.server
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-        answer = server.answers.pop(0) if server.answers else "match"
-        with server.lock:
-            server.received.append({"auth": self.headers.get("Authorization"), "json": body})
-        if answer == "slow":
-            time.sleep(1.5)
-            answer = "match"
-        status, payload = (answer, {"error": "busy"}) if isinstance(answer, int) else (200, {"result": answer})
-        payload.setdefault("reference", f"op-{len(server.received)}")
-        data = json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except BrokenPipeError:  # the portal gave up waiting (the timeout test)
-            pass
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def gateway(settings, monkeypatch):
     """The mobile operator's check: `answers` lists "match", "mismatch", "slow" or an HTTP status, in turn."""
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), GatewayHandler)
-    server.answers, server.received, server.lock = [], [], threading.Lock()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.IDENTITY_CHECK_BACKENDS = ["carrier"]
-    settings.IDENTITY_GATEWAY_URL = f"http://127.0.0.1:{server.server_address[1]}/check"
-    settings.IDENTITY_GATEWAY_TOKEN = "gw-token"
-    settings.IDENTITY_GATEWAY_TIMEOUT = 0.5
-    settings.IDENTITY_GATEWAY_ATTEMPTS = 2
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with identity_gateway(settings, monkeypatch, token="gw-token") as server:
+        settings.IDENTITY_GATEWAY_TIMEOUT = 0.5
+        settings.IDENTITY_GATEWAY_ATTEMPTS = 2
+        yield server
 
 
 @pytest.mark.django_db

@@ -2,13 +2,10 @@
 same number, passes the mobile operator's check (a real HTTP gateway on loopback) and keeps the number. On a 360 px
 phone, in two browser contexts (docs/architecture.md#identity-assurance)."""
 
-import threading
-from http.server import ThreadingHTTPServer
-
 import pytest
 
-from tests.accounts.test_identity_assurance import GatewayHandler
 from tests.e2e.conftest import horizontal_overflow, shot
+from tests.identity_gateway import identity_gateway
 
 pytestmark = pytest.mark.e2e
 
@@ -18,19 +15,8 @@ PASSWORD = "Songshan-Shaolin-2026"
 
 @pytest.fixture
 def carrier(settings, monkeypatch):
-    monkeypatch.setenv("no_proxy", "127.0.0.1")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), GatewayHandler)
-    server.answers, server.received, server.lock = [], [], threading.Lock()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.IDENTITY_CHECK_BACKENDS = ["carrier"]
-    settings.IDENTITY_GATEWAY_URL = f"http://127.0.0.1:{server.server_address[1]}/check"
-    settings.IDENTITY_GATEWAY_TOKEN = "e2e-token"
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with identity_gateway(settings, monkeypatch, token="e2e-token") as server:
+        yield server
 
 
 def press(page, locator):
