@@ -385,7 +385,7 @@ class Stage:
                     [timezone.now(), self.job.batch],
                 )
                 # New primary keys after the old register's: an address of an old record never shows a new one.
-                cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {_qn(LIVE_TABLE)}")  # noqa: S608
+                cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {_qn(LIVE_TABLE)}")  # noqa: S608  # nosec B608 - our quoted names; values are parameters
                 cursor.execute(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH {int(cursor.fetchone()[0])}")
             else:
                 cursor.execute(
@@ -410,7 +410,7 @@ class Stage:
                 )
             else:
                 marks = ", ".join(["%s"] * len(STAGE_COLUMNS))
-                cursor.executemany(f"INSERT INTO {_qn(self.name)} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+                cursor.executemany(f"INSERT INTO {_qn(self.name)} ({columns}) VALUES ({marks})", rows)  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         self.rows += len(rows)
 
     def drop(self):
@@ -425,7 +425,7 @@ class Stage:
     def duplicate_record_ids(self, limit: int) -> tuple[list[tuple[int, str]], int]:
         """Rows whose record id an earlier row of the file already has."""
         sql = (
-            f"SELECT line, record_id, first FROM (SELECT line, record_id, "  # noqa: S608 - table name is ours
+            f"SELECT line, record_id, first FROM (SELECT line, record_id, "  # noqa: S608 - table name is ours  # nosec B608
             f"MIN(line) OVER (PARTITION BY record_id) AS first FROM {_qn(self.name)}) AS t WHERE line > first"
         )
         return self._rejections(
@@ -441,7 +441,7 @@ class Stage:
         """Adds of a record id the register has; corrections, seals and removals of one it lacks."""
         stage, live = _qn(self.name), _qn(LIVE_TABLE)
         sql = (
-            f"SELECT s.line, s.record_id, s.action, l.id FROM {stage} s LEFT JOIN {live} l "  # noqa: S608
+            f"SELECT s.line, s.record_id, s.action, l.id FROM {stage} s LEFT JOIN {live} l "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
             "ON l.record_id = s.record_id WHERE (s.action = 'add' AND l.id IS NOT NULL) "
             "OR (s.action <> 'add' AND l.id IS NULL)"
         )
@@ -455,7 +455,7 @@ class Stage:
 
     def _rejections(self, sql, describe, limit):
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS c")  # noqa: S608
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS c")  # noqa: S608  # nosec B608 - our quoted names; values are parameters
             total = cursor.fetchone()[0]
             if not total:
                 return [], 0
@@ -464,7 +464,7 @@ class Stage:
 
     def counts(self) -> dict[str, int]:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT action, COUNT(*) FROM {_qn(self.name)} GROUP BY action")  # noqa: S608
+            cursor.execute(f"SELECT action, COUNT(*) FROM {_qn(self.name)} GROUP BY action")  # noqa: S608  # nosec B608 - our quoted names; values are parameters
             return dict(cursor.fetchall())
 
 
@@ -481,7 +481,7 @@ def _blocking_counts(table: str, numbers) -> dict[str, int]:
             chunk = numbers[start : start + SNAPSHOT_BATCH]
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(
-                f"SELECT id_number, sentence_months, age_at_offence, sealed_by_order FROM {_qn(table)} "  # noqa: S608
+                f"SELECT id_number, sentence_months, age_at_offence, sealed_by_order FROM {_qn(table)} "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
                 f"WHERE id_number IN ({marks})",
                 chunk,
             )
@@ -881,7 +881,7 @@ def _swap_full(job, stage: Stage, progress: _Progress):
     applications = _open_applications()
     before = _blocking_counts(LIVE_TABLE, applications)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {_qn(LIVE_TABLE)}")  # noqa: S608
+        cursor.execute(f"SELECT COUNT(*) FROM {_qn(LIVE_TABLE)}")  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         records_before = cursor.fetchone()[0]
     if stage.live_shaped:
         indexes = _prepare_live_shaped(job, stage, progress)
@@ -905,9 +905,9 @@ def _swap_full(job, stage: Stage, progress: _Progress):
     columns = ", ".join(DATA_COLUMNS)
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {_qn(LIVE_TABLE)}")  # noqa: S608
+            cursor.execute(f"DELETE FROM {_qn(LIVE_TABLE)}")  # noqa: S608  # nosec B608 - our quoted names; values are parameters
             cursor.execute(
-                f"INSERT INTO {_qn(LIVE_TABLE)} ({columns}, imported_at, import_batch) "  # noqa: S608
+                f"INSERT INTO {_qn(LIVE_TABLE)} ({columns}, imported_at, import_batch) "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
                 f"SELECT {columns}, %s, %s FROM {_qn(stage.name)} ORDER BY line",
                 [timezone.now(), job.batch],
             )
@@ -955,7 +955,7 @@ def _apply_delta(job, stage: Stage, progress: _Progress):
             if total:
                 raise _Rejected(rejections, total)
             cursor.execute(
-                f"SELECT id_number FROM {table} WHERE id_number IS NOT NULL UNION "  # noqa: S608
+                f"SELECT id_number FROM {table} WHERE id_number IS NOT NULL UNION "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
                 f"SELECT l.id_number FROM {live} l JOIN {table} s ON s.record_id = l.record_id"
             )
             numbers = {row[0] for row in cursor.fetchall()}
@@ -964,7 +964,7 @@ def _apply_delta(job, stage: Stage, progress: _Progress):
             now = timezone.now()
             columns = ", ".join(DATA_COLUMNS)
             cursor.execute(
-                f"INSERT INTO {live} ({columns}, imported_at, import_batch) "  # noqa: S608
+                f"INSERT INTO {live} ({columns}, imported_at, import_batch) "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
                 f"SELECT {columns}, %s, %s FROM {table} WHERE action = 'add' ORDER BY line",
                 [now, job.batch],
             )
@@ -972,17 +972,17 @@ def _apply_delta(job, stage: Stage, progress: _Progress):
                 f"{name} = s.{name}" for name in DATA_COLUMNS if name not in ("record_id", "sealed_by_order")
             )
             cursor.execute(
-                f"UPDATE {live} SET {assignments}, imported_at = %s, import_batch = %s FROM {table} s "  # noqa: S608
+                f"UPDATE {live} SET {assignments}, imported_at = %s, import_batch = %s FROM {table} s "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
                 f"WHERE s.action = 'correct' AND s.record_id = {live}.record_id",
                 [now, job.batch],
             )
             cursor.execute(
-                f"UPDATE {live} SET sealed_by_order = %s, import_batch = %s WHERE record_id IN "  # noqa: S608
+                f"UPDATE {live} SET sealed_by_order = %s, import_batch = %s WHERE record_id IN "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
                 f"(SELECT record_id FROM {table} WHERE action = 'seal')",
                 [True, job.batch],
             )
             cursor.execute(
-                f"DELETE FROM {live} WHERE record_id IN (SELECT record_id FROM {table} WHERE action = 'remove')"  # noqa: S608
+                f"DELETE FROM {live} WHERE record_id IN (SELECT record_id FROM {table} WHERE action = 'remove')"  # noqa: S608  # nosec B608 - our quoted names; values are parameters
             )
         after = _blocking_counts(LIVE_TABLE, applications)
         changed = _record_changes(job, applications, before, after)

@@ -244,7 +244,7 @@ def checked_rows_sql(header: list[str], kind: str) -> str:
         + (f"lower({trimmed('action')})" if delta else "'add'")
         + f" AS act, {trimmed('record_id')} AS rid, {trimmed('id_number')} AS idr, "
         + ", ".join(f"{trimmed(name)} AS {name}" for name in reg.TEXT_LIMITS)
-        + f", {trimmed('judgment_date')} AS jdr, {trimmed('sentence_months')} AS smr, "
+        + f", {trimmed('judgment_date')} AS jdr, {trimmed('sentence_months')} AS smr, "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         f"{trimmed('age_at_offence')} AS ager, lower({trimmed('sealed_by_order')}) AS sealr, "
         f"CASE WHEN {overlong} THEN (SELECT max(length(c)) FROM unnest(ARRAY[{', '.join(column.values())}]) AS c) "
         f"> {CSV_FIELD_LIMIT} ELSE false END AS overlong "
@@ -253,7 +253,7 @@ def checked_rows_sql(header: list[str], kind: str) -> str:
     # idnumber.normalize: ASCII letters and digits are only upper-cased; anything else goes through NFKC, other
     # scripts' digits become ASCII ones, whitespace, hyphens and format characters go.
     level1 = (
-        "SELECT t0.*, CASE WHEN idr ~ '^[0-9A-Za-z]*$' THEN upper(idr) "
+        "SELECT t0.*, CASE WHEN idr ~ '^[0-9A-Za-z]*$' THEN upper(idr) "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         "ELSE upper(translate(normalize(idr, NFKC), %(id_from)s, %(id_to)s)) END AS idn, "
         f"jdr ~ '{_ISO_DATE_RE}' AS jdfmt, {_whole_number('smr')} AS smv, {_whole_number('ager')} AS agev "
         f"FROM ({level0}) AS t0 OFFSET 0"
@@ -261,7 +261,7 @@ def checked_rows_sql(header: list[str], kind: str) -> str:
     # The 17 digits read once as a bigint and taken apart by arithmetic: four times cheaper than 17 substr() casts.
     weighted = " + ".join(f"(body / {10 ** (16 - i)} %% 10) * {w}" for i, w in enumerate(ID_WEIGHTS))
     level2 = (
-        "SELECT t1.*, CASE WHEN idfmt THEN left(idn, 17)::bigint END AS body, "
+        "SELECT t1.*, CASE WHEN idfmt THEN left(idn, 17)::bigint END AS body, "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         "CASE WHEN jdfmt THEN substr(jdr, 1, 4)::integer END AS jy, "
         "CASE WHEN jdfmt THEN substr(jdr, 6, 2)::integer END AS jm, "
         "CASE WHEN jdfmt THEN substr(jdr, 9, 2)::integer END AS jd "
@@ -269,7 +269,7 @@ def checked_rows_sql(header: list[str], kind: str) -> str:
         f"FROM ({level1}) AS t1 OFFSET 0) AS t1 OFFSET 0"
     )
     level3 = (
-        "SELECT t2.*, "
+        "SELECT t2.*, "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         "(body / 10000000 %% 10000)::integer AS by, (body / 100000 %% 100)::integer AS bm, "
         "(body / 1000 %% 100)::integer AS bd, "
         f"CASE WHEN idfmt THEN substr('{ID_CHECK_BY_SUM}', (({weighted}) %% 11)::integer + 1, 1) END AS chk, "
@@ -277,7 +277,7 @@ def checked_rows_sql(header: list[str], kind: str) -> str:
         f"FROM ({level2}) AS t2 OFFSET 0"
     )
     level4 = (
-        "SELECT t3.*, "
+        "SELECT t3.*, "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         f"CASE WHEN idfmt AND {_valid_date('by', 'bm', 'bd')} THEN make_date(by, bm, bd) END AS birth "
         f"FROM ({level3}) AS t3 OFFSET 0"
     )
@@ -328,7 +328,7 @@ def checked_rows_sql(header: list[str], kind: str) -> str:
         ]
     )
     return (
-        f"SELECT t5.*, {older} AS p_older, "
+        f"SELECT t5.*, {older} AS p_older, "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         f"(NOT overlong AND p_action IS NULL AND p_record_id IS NULL AND (NOT needs_data OR ({data_ok}))) "
         f"AS ok FROM ({level5}) AS t5"
     )
@@ -362,7 +362,7 @@ def insert_checked(header: list[str], kind: str, raw: str, stage: str, today) ->
     columns = ", ".join(reg.STAGE_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {reg._qn(stage)} ({columns}) SELECT {', '.join(values)} "  # noqa: S608 - our names
+            f"INSERT INTO {reg._qn(stage)} ({columns}) SELECT {', '.join(values)} "  # noqa: S608 - our names  # nosec B608
             f"FROM ({_sql(header, kind, raw)}) AS c WHERE ok",
             _params(today),
         )
@@ -374,10 +374,10 @@ def rejected_rows(header: list[str], kind: str, raw: str, today, limit: int) -> 
     than Python's csv reads (the file is then to be read by Python for its FileProblem))."""
     sql = _sql(header, kind, raw)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM ({sql}) AS c WHERE overlong)", _params(today))  # noqa: S608
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM ({sql}) AS c WHERE overlong)", _params(today))  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         if cursor.fetchone()[0]:
             return [], True
-        cursor.execute(f"SELECT * FROM ({sql}) AS c WHERE NOT ok ORDER BY line LIMIT {int(limit)}", _params(today))  # noqa: S608
+        cursor.execute(f"SELECT * FROM ({sql}) AS c WHERE NOT ok ORDER BY line LIMIT {int(limit)}", _params(today))  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         names = [d[0] for d in cursor.description]
         return [_reason(dict(zip(names, row, strict=True))) for row in cursor.fetchall()], False
 
