@@ -50,6 +50,24 @@ class Office(models.Model):
         Kind.CITY_HEALTH_COMMISSION: Agency.HEALTH_COMMISSION,
     }
 
+    # Codes offices made without one receive (Office.default_code); the migration gave the existing offices the same.
+    KIND_CODE_PREFIX: ClassVar[dict[str, str]] = {
+        Kind.CITY: "ps",
+        Kind.COUNTY: "county",
+        Kind.POLICE_STATION: "station",
+        Kind.HOUSEHOLD_ADMIN: "hukou",
+        Kind.FAMILY_PLANNING: "fp",
+        Kind.CITY_HEALTH_COMMISSION: "hc",
+    }
+    AGENCY_CODE_PREFIX: ClassVar[dict[str, str]] = {Agency.PUBLIC_SECURITY: "ps", Agency.HEALTH_COMMISSION: "hc"}
+
+    code = models.CharField(
+        _("office code"),
+        max_length=40,
+        unique=True,
+        blank=True,
+        help_text=_("Stable code the office import matches offices by, e.g. ps-410100; given when left empty."),
+    )
     name = models.CharField(_("name"), max_length=120)
     name_en = models.CharField(_("English name"), max_length=160, blank=True)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
@@ -101,6 +119,12 @@ class Office(models.Model):
         if self.parent_id and cast("Office", self.parent).agency != self.agency:
             # The trees never mix: a supervisor above must never find another agency's office below.
             raise ValueError(f"office {self.name!r} ({self.agency}) cannot be below an office of another agency")
+        if not self.code:
+            base = self.default_code(kind=self.kind, agency=self.agency, division_code=self.division_code)
+            self.code, n = base, 1
+            while Office.objects.filter(code=self.code).exclude(pk=self.pk).exists():
+                n += 1
+                self.code = f"{base}-{n}"
         super().save(*args, **kwargs)
         new_path = (cast("Office", self.parent).path if self.parent_id else "/") + f"{self.pk}/"
         if new_path != self.path:
@@ -111,6 +135,12 @@ class Office(models.Model):
                 # Moving a subtree: rewrite the descendants' paths.
                 for child in Office.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
                     Office.objects.filter(pk=child.pk).update(path=new_path + child.path[len(old_path) :])
+
+    @classmethod
+    def default_code(cls, *, kind: str, agency: str, division_code: str) -> str:
+        """The code an office of this kind and division gets when none is given: ps-410000, hc-410100, hukou-410100."""
+        prefix = cls.AGENCY_CODE_PREFIX.get(agency, agency) if kind == cls.Kind.PROVINCE else cls.KIND_CODE_PREFIX[kind]
+        return f"{prefix}-{division_code}"
 
     def clean(self):
         super().clean()
