@@ -481,3 +481,45 @@ def password_reset_sms_confirm(request):
                     del request.session[SMS_RESET]
                     return redirect("accounts:password_reset_complete")
     return render(request, "registration/password_reset_sms_confirm.html", {"form": form})
+
+
+@never_cache
+@sensitive_post_parameters("otp_token")
+def totp_enrol(request, token):
+    """A staff member's one-time authenticator enrolment (accounts.totp_enrol): the QR code until a valid code is
+    entered, then the device is confirmed and the link is dead. The signed link is the credential: a new member
+    cannot log in to the admin before having an authenticator."""
+    import segno
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from .totp_enrol import device_for_token
+
+    device: TOTPDevice | None = device_for_token(token)
+    if device is None:
+        return render(request, "accounts/totp_enrol_invalid.html", status=404)
+    error = ""
+    if request.method == "POST":
+        code = (request.POST.get("otp_token") or "").strip()
+        if rate_limited(request, f"totp-enrol:{device.pk}", limit=10, period=600):
+            error = _("Too many attempts; wait ten minutes and try again.")
+        elif not device.verify_is_allowed()[0]:
+            # django-otp's throttling: each wrong code doubles the wait before the next one is checked.
+            error = _("Too many wrong codes in a row; wait a minute and enter the code the app shows then.")
+        elif code and device.verify_token(code):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            logger.info("staff member %s enrolled a TOTP device", device.user.pk)
+            return render(request, "accounts/totp_enrol_done.html", {"member": device.user})
+        else:
+            error = _("That code is not right. Enter the six digits the app shows now.")
+    response = render(
+        request,
+        "accounts/totp_enrol.html",
+        {
+            "member": device.user,
+            "qr": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=4),
+            "error": error,
+        },
+    )
+    response["Referrer-Policy"] = "no-referrer"  # the link must not leak to another site
+    return response

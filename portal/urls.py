@@ -7,6 +7,8 @@ from django.urls import include, path
 from django.views import defaults
 from django.views.i18n import JavaScriptCatalog, set_language
 
+from accounts import views as accounts_views
+
 from . import views
 
 urlpatterns = [
@@ -23,6 +25,8 @@ urlpatterns = [
     path("certificates/", include("certificates.urls")),
     path("familyplanning/", include("familyplanning.urls")),
     path("hukou/", include("hukou.urls")),
+    # Before the admin: a new member has no second factor yet, so the signed link itself admits them.
+    path("admin/totp-enrol/<str:token>/", accounts_views.totp_enrol, name="totp_enrol"),
     path("admin/", admin.site.urls),
 ]
 
