@@ -406,8 +406,13 @@ def sweep_deadlines(case_models: Iterable[type[Case]], today: date | None = None
     for model in case_models:
         office_fields = ("office", *model.DEADLINE_OFFICE_FIELDS)
         candidates = (
+            # A frozen case (its applicant's identity is disputed) takes no step, so no office is asked to act on it.
             model.objects.filter(
-                status__in=model.OPEN_STATUSES, paused_at__isnull=True, due_date__isnull=False, due_date__lte=horizon
+                status__in=model.OPEN_STATUSES,
+                paused_at__isnull=True,
+                frozen_at__isnull=True,
+                due_date__isnull=False,
+                due_date__lte=horizon,
             )
             .exclude(due_state=DueState.OVERDUE)
             .only("pk", "case_number", "status", "due_date", "due_state", *office_fields)
@@ -452,7 +457,7 @@ def _sweep_batch(batch: list[tuple[Office, list[_Due]]], counts: dict[str, int])
         for model, read in by_model.items():
             fresh = (
                 model.objects.select_for_update(skip_locked=True)
-                .filter(pk__in=list(read), paused_at__isnull=True)
+                .filter(pk__in=list(read), paused_at__isnull=True, frozen_at__isnull=True)
                 .values_list("pk", "status", "due_date", "due_state")
             )
             per_state: dict[str, list[int]] = {}

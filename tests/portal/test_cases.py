@@ -99,6 +99,7 @@ def test_sweep_flags_due_soon_and_overdue_once_and_escalates_overdue_to_the_supe
     overdue = make_case(station_a, due_date=datetime.date(2026, 11, 20))
     far = make_case(station_a, due_date=datetime.date(2026, 12, 20))
     paused = make_case(station_a, due_date=datetime.date(2026, 11, 20), paused_at=timezone.now())
+    frozen = make_case(station_a, due_date=datetime.date(2026, 11, 20), frozen_at=timezone.now(), frozen_reason="x")
     closed = make_case(station_a, status="approved", due_date=datetime.date(2026, 11, 20))
     today = datetime.date(2026, 11, 24)
 
@@ -107,7 +108,7 @@ def test_sweep_flags_due_soon_and_overdue_once_and_escalates_overdue_to_the_supe
     states = dict(SampleCase.objects.values_list("pk", "due_state"))
     assert states[due_tomorrow.pk] == DueState.DUE_SOON
     assert states[overdue.pk] == DueState.OVERDUE
-    assert states[far.pk] == states[paused.pk] == states[closed.pk] == DueState.NONE
+    assert states[far.pk] == states[paused.pk] == states[frozen.pk] == states[closed.pk] == DueState.NONE
     to = list(OutboxMessage.objects.values_list("to", "body"))
     assert sum(1 for addr, _ in to if addr == officer_a.email) == 2
     assert [body for addr, body in to if addr == supervisor.email] and all(
