@@ -15,79 +15,18 @@ from django.utils.translation import ngettext
 
 from accounts.scoping import OfficeScopedAdminMixin, is_administrator, safe_csv_cell
 from portal.bigtables import EstimatedCountPaginator, IndexedValuesFieldListFilter
-from portal.cases.admin import MESSAGE_LABEL, CaseReviewAdminMixin, DueStateFilter, countdown, internal_note
+from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
 
 from . import services
 from .models import Application, CriminalRecord, ImportKind, ImportOutcome, ImportPhase, RegisterImport, Status
+from .workflow import WORKFLOW, concerns
 
 logger = logging.getLogger("certificates.admin")
-
-ACTION_LABELS = {
-    "accept": _("Accept"),
-    "request_info": _("Request more information"),
-    "approve": _("Approve and issue the certificate"),
-    "refuse": _("Refuse (issues a refusal notice)"),
-    "revoke": _("Revoke the certificate"),
-    "reissue": _("Reissue the certificate"),
-    "paper_printed": _("Mark the paper copy printed"),
-    "paper_collected": _("Mark the paper copy collected"),
-}
-# The text each action takes for the applicant (shown on their status page; the applicant will see it). Every action
-# also takes an internal note that only staff see (CaseReviewAdminMixin.INTERNAL_NOTE_LABEL).
-ACTION_TEXT = {
-    "accept": MESSAGE_LABEL,
-    "request_info": _("What must the applicant add or correct? (the applicant will see this)"),
-    "refuse": _("Reason for the refusal (the applicant will see this; printed on the refusal notice)"),
-    "revoke": _(
-        "Internal reason for the revocation (staff only: kept in the record, never shown to the holder or to verifiers)"
-    ),
-    "reissue": _("Reason for reissuing (the applicant will see this)"),
-    "approve": MESSAGE_LABEL,
-}
-# The actions that need a second, public text, and where it appears.
-ACTION_PUBLIC_TEXT = {
-    "revoke": _(
-        "Public reason (shown to the holder on their application and in the message they are sent, in the "
-        "timeline, and to everyone who verifies the certificate: page, PDF check, API and share codes)"
-    ),
-}
-ACTION_DONE = {
-    "accept": _("Application %(number)s accepted; the time limit runs from today."),
-    "request_info": _("More information requested for %(number)s; the time limit is paused."),
-    "approve": _("Application %(number)s approved; the certificate is being generated."),
-    "refuse": _("Application %(number)s refused; the refusal notice is being generated."),
-    "revoke": _("The certificate of %(number)s is revoked."),
-    "reissue": _("The certificate of %(number)s is revoked and a new one is being generated."),
-    "paper_printed": _("Paper copy of %(number)s marked printed; the applicant has been told to collect it."),
-    "paper_collected": _("Paper copy of %(number)s marked collected."),
-}
-
-
-def _run_action(action, *, application, by, text, internal="", public_text=""):
-    kwargs = {"application": application, "by": by, "internal_note": internal}
-    if action == "accept":
-        return services.application_accept(note=text, **kwargs)
-    if action == "request_info":
-        return services.application_request_info(message=text, **kwargs)
-    if action == "approve":
-        return services.application_approve(note=text, **kwargs)
-    if action == "refuse":
-        return services.application_refuse(reason=text, **kwargs)
-    if action == "revoke":
-        return services.certificate_revoke(reason=text, public_reason=public_text, **kwargs)
-    if action == "reissue":
-        return services.certificate_reissue(reason=text, **kwargs)
-    if action == "paper_printed":
-        return services.paper_mark_printed(**kwargs)
-    if action == "paper_collected":
-        return services.paper_mark_collected(**kwargs)
-    raise ValueError(action)
 
 
 @admin.register(Application)
 class ApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
-    review_action_labels = ACTION_LABELS
-    review_action_done = ACTION_DONE
+    workflow = WORKFLOW
     office_fields = ("office",)
     list_display = ("case_number", "holder_display", "status", "purpose_display", "due_date", "countdown_display")
     list_filter = ("status", DueStateFilter, "delivery")
@@ -190,7 +129,7 @@ class ApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.Model
         matches = services.register_matches(id_number=application.holder_id_number)
         may_act = self.has_change_permission(request, application)
         actions = services.available_actions(application=application, certificate=certificate) if may_act else []
-        own = services._same_person(request.user, application)
+        own = concerns(request.user, application)
         return {
             "application": application,
             "review_documents": sorted(
@@ -203,29 +142,8 @@ class ApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.Model
             "refusal_notice": services.refusal_notice(application=application),
             "countdown": countdown(application),
             "own_application": own,
-            "review_actions": [
-                {
-                    "name": name,
-                    "label": ACTION_LABELS[name],
-                    "text_label": ACTION_TEXT.get(name),
-                    "text_required": name in ("request_info", "refuse", "revoke", "reissue"),
-                    "public_text_label": ACTION_PUBLIC_TEXT.get(name),
-                    "url": self.review_action_url(application, name),
-                    "danger": name in ("refuse", "revoke"),
-                }
-                for name in ([] if own else actions)
-            ],
+            "review_actions": self.review_actions(application, [] if own else actions),
         }
-
-    def run_review_action(self, request, application, action):
-        _run_action(
-            action,
-            application=application,
-            by=request.user,
-            text=request.POST.get("text", ""),
-            internal=internal_note(request),
-            public_text=request.POST.get("public_text", ""),
-        )
 
 
 # --- the register ---------------------------------------------------------------------------------------

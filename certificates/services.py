@@ -22,26 +22,18 @@ from django.utils.translation import gettext_lazy
 
 from accounts import idnumber
 from accounts.identity import ensure_assurance
-from accounts.notify import notify_office
-from accounts.scoping import ALL, scoped_office_ids
-from portal.cases.models import Transition
 from portal.cases.services import (
     TransitionConflict,
     TransitionError,
     TransitionNotAllowed,
-    clock_pause,
-    clock_resume,
-    clock_start,
-    clock_stop,
     create_with_case_number,
-    ensure_applicant,
+    delete_draft,
     ensure_status,
+    record_event,
     required_text,
-    transition,
 )
 from portal.celery import publish_on_commit
-from portal.documents.services import documents_delete, documents_for_case
-from portal.notify.services import notify_user
+from portal.documents.services import documents_for_case
 from portal.verify.models import DocumentStatus, IssuedDocument
 from portal.verify.services import issued_document_revoke, issued_documents_for_source
 
@@ -53,6 +45,7 @@ from .register import (
     register_import_start,
     register_matches,
 )
+from .workflow import WORKFLOW
 
 logger = logging.getLogger("certificates")
 
@@ -66,8 +59,6 @@ REQUIRED_DOCUMENTS = {
     HolderIdType.RESIDENT_ID: ("id_front", "id_back", "photo"),
     HolderIdType.PASSPORT: ("passport", "photo"),
 }
-WITHDRAWABLE = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED)
-REFUSABLE = (Status.ACCEPTED, Status.INFO_REQUESTED)
 
 __all__ = [
     "KIND_CERTIFICATE",
@@ -107,26 +98,9 @@ __all__ = [
 # --- helpers -------------------------------------------------------------------------------------------
 
 
-def _same_person(user, application: Application) -> bool:
-    """The user is the applicant or the holder (an agent's application for an officer is still theirs)."""
-    if user.pk == application.applicant_id:
-        return True
-    own_number = idnumber.normalize(getattr(user, "id_number", "") or "")
-    return bool(own_number) and own_number == idnumber.normalize(application.holder_id_number)
-
-
-def _ensure_may_decide(by, application: Application):
-    """Staff act on applications; never on their own (docs/architecture.md#security-and-privacy)."""
-    if by is None or not getattr(by, "is_staff", False) or not by.is_active:
-        raise TransitionNotAllowed(_("Only police station staff can do this."))
-    offices = scoped_office_ids(by, service=application)
-    if offices is not ALL and application.office_id not in offices:
-        # The admin already answers 404 outside the officer's scope; this guards every other caller.
-        raise TransitionNotAllowed(_("This application belongs to another office."))
-    if _same_person(by, application):
-        raise TransitionNotAllowed(
-            _("You cannot act on an application for yourself. Another officer of the station must handle it.")
-        )
+def _ensure_may_decide(by, application: Application, step: str):
+    """The workflow's one rule of who may take a staff step (portal.cases.workflow.ensure_staff_may_act)."""
+    return WORKFLOW.ensure_may_act(by, application, WORKFLOW[step])
 
 
 def _on_commit_delay(task, *args):
@@ -134,53 +108,8 @@ def _on_commit_delay(task, *args):
     publish_on_commit(task, *args)
 
 
-def _note_event(
-    application: Application,
-    *,
-    by,
-    note: str,
-    internal_note: str = "",
-    event: str = "",
-    guard: dict | None = None,
-    **changes,
-):
-    """A timeline row for a step that does not change the status (revocation, paper copy).
-
-    Guarded like transition(): the UPDATE names the status this object was read with and `guard`, so a
-    stale page or a double click changes nothing and raises TransitionConflict.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        updated = Application.objects.filter(pk=application.pk, status=application.status, **(guard or {})).update(
-            updated_at=now, **changes
-        )
-        if updated != 1:
-            raise TransitionConflict(
-                _("Case %(number)s was changed by someone else a moment ago. Reload it and check before acting.")
-                % {"number": application.case_number}
-            )
-        Transition.objects.create(
-            content_type=ContentType.objects.get_for_model(Application),
-            object_id=application.pk,
-            from_status=application.status,
-            to_status=application.status,
-            actor=by,
-            office=getattr(by, "office", None),
-            note=note,
-            internal_note=(internal_note or "").strip(),
-            event=event,
-        )
-    for name, value in changes.items():
-        setattr(application, name, value)
-    application.updated_at = now
-
-
 def _notify(application: Application, template: str, **context):
-    notify_user(
-        application.applicant,
-        template=f"certificates/{template}",
-        context={"application": application, "case_number": application.case_number, **context},
-    )
+    WORKFLOW.tell_applicant(application, template, **context)
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -291,136 +220,87 @@ def _ensure_complete(application: Application, by):
         raise ValidationError([ValidationError(message, code=key) for key, message in missing])
 
 
+@WORKFLOW.implements("submit")
 def application_submit(*, application: Application, by) -> Application:
     """DRAFT -> SUBMITTED once nothing is missing; the citizen gets the case number by e-mail and SMS.
 
     The working-day clock starts when the station accepts the application
     (docs/services.md#certificate-of-no-criminal-record).
     """
-    ensure_applicant(by, application)
+    WORKFLOW.ensure_may_act(by, application, WORKFLOW["submit"])
     if application.status != Status.DRAFT:
         raise TransitionNotAllowed(_("This application has already been submitted."))
     _ensure_complete(application, by)
-    with transaction.atomic():
-        transition(
-            application,
-            to=Status.SUBMITTED,
-            by=by,
-            allowed_from=(Status.DRAFT,),
-            submitted_at=timezone.now(),
-        )
-        _notify(application, "submitted", working_days=CLOCK_WORKING_DAYS)
-    return application
+    return WORKFLOW.run(
+        "submit",
+        application,
+        by=by,
+        checked=True,
+        changes={"submitted_at": timezone.now()},
+        context={"working_days": CLOCK_WORKING_DAYS},
+    )
 
 
+@WORKFLOW.implements("resubmit")
 def application_resubmit(*, application: Application, by, reply: str = "") -> Application:
     """INFO_REQUESTED -> ACCEPTED with the amended answers; the clock restarts with the days it had left."""
-    ensure_applicant(by, application)
+    WORKFLOW.ensure_may_act(by, application, WORKFLOW["resubmit"])
     if application.status != Status.INFO_REQUESTED:
         raise TransitionNotAllowed(_("No information was requested for this application."))
     _ensure_complete(application, by)
-    with transaction.atomic():
-        transition(
-            application,
-            to=Status.ACCEPTED,
-            by=by,
-            note=(reply or "").strip(),
-            allowed_from=(Status.INFO_REQUESTED,),
-            citizen_reply=(reply or "").strip(),
-            **clock_resume(application),
-        )
-        notify_office(
-            application.office,
-            template="certificates/resubmitted",
-            context={"case_number": application.case_number, "due_date": application.due_date},
-            service=application,
-        )
-    return application
+    return WORKFLOW.run("resubmit", application, by=by, checked=True, note=reply, note_fields=("citizen_reply",))
 
 
+@WORKFLOW.implements("withdraw")
 def application_withdraw(*, application: Application, by) -> Application:
     """The applicant withdraws before a decision; the clock stops."""
-    ensure_applicant(by, application)
-    transition(
-        application,
-        to=Status.WITHDRAWN,
-        by=by,
-        allowed_from=WITHDRAWABLE,
-        note=_("Withdrawn by the applicant."),
-        **clock_stop(),
-    )
-    return application
+    return WORKFLOW.run("withdraw", application, by=by, note=_("Withdrawn by the applicant."))
 
 
 def application_delete_draft(*, application: Application, by) -> None:
-    """Delete a draft and its uploads (files removed after commit)."""
-    ensure_applicant(by, application)
-    with transaction.atomic():
-        if not Application.objects.filter(pk=application.pk, status=Status.DRAFT).exists():
-            raise TransitionNotAllowed(_("Only a draft can be deleted."))
-        documents_delete(documents_for_case(application).only("pk", "file"))
-        Transition.objects.filter(
-            content_type=ContentType.objects.get_for_model(Application), object_id=application.pk
-        ).delete()
-        Application.objects.filter(pk=application.pk, status=Status.DRAFT).delete()
-    logger.info("certificate draft %s deleted by its applicant", application.case_number)
+    """Delete a draft, its uploads (files removed after commit) and its timeline."""
+    delete_draft(application, by=by)
 
 
 # --- the officer's steps ---------------------------------------------------------------------------------
 
 
+@WORKFLOW.implements("accept")
 def application_accept(*, application: Application, by, note: str = "", internal_note: str = "") -> Application:
     """SUBMITTED -> ACCEPTED: the 3-working-day clock starts today (day 0).
 
     Every staff step takes `note`, the message to the applicant (their status page), and `internal_note`, which only
     staff see (docs/architecture.md#security-and-privacy).
     """
-    _ensure_may_decide(by, application)
-    with transaction.atomic():
-        transition(
-            application,
-            to=Status.ACCEPTED,
-            by=by,
-            office=by.office,
-            note=(note or "").strip(),
-            internal_note=internal_note,
-            allowed_from=(Status.SUBMITTED,),
-            accepted_at=timezone.now(),
-            **clock_start(CLOCK_WORKING_DAYS),
-        )
-        _notify(application, "accepted", due_date=application.due_date)
-    return application
+    return WORKFLOW.run(
+        "accept", application, by=by, note=note, internal_note=internal_note, changes={"accepted_at": timezone.now()}
+    )
 
 
+@WORKFLOW.implements("request_info")
 def application_request_info(*, application: Application, by, message: str, internal_note: str = "") -> Application:
     """ACCEPTED -> INFO_REQUESTED (补正): the clock pauses with the working days left."""
-    _ensure_may_decide(by, application)
-    ensure_status(application, (Status.ACCEPTED,))  # before clock_pause, which needs a running clock
-    message = required_text(message, _("Say what information or document the applicant must add."))
-    with transaction.atomic():
-        transition(
-            application,
-            to=Status.INFO_REQUESTED,
-            by=by,
-            office=by.office,
-            note=message,
-            internal_note=internal_note,
-            allowed_from=(Status.ACCEPTED,),
-            info_request=message,
-            citizen_reply="",
-            **clock_pause(application),
-        )
-        _notify(application, "info_requested", message=message)
-    return application
+    return WORKFLOW.run(
+        "request_info",
+        application,
+        by=by,
+        note=message,
+        internal_note=internal_note,
+        required=_("Say what information or document the applicant must add."),
+        note_fields=("info_request",),
+        note_context="message",
+        changes={"citizen_reply": ""},
+    )
 
 
+@WORKFLOW.implements("approve")
 def application_approve(*, application: Application, by, note: str = "", internal_note: str = "") -> Application:
     """ACCEPTED -> APPROVED, refused while the register holds a record that is not sealed.
 
     Bumps the certificate generation in the same UPDATE and queues the certificate after commit.
     """
-    _ensure_may_decide(by, application)
-    ensure_status(application, (Status.ACCEPTED,))
+    office = _ensure_may_decide(by, application, "approve")
+    ensure_status(application, WORKFLOW["approve"].allowed_from)
     blocking = register_blocking(register_matches(id_number=application.holder_id_number))
     if blocking:
         raise TransitionNotAllowed(
@@ -432,23 +312,23 @@ def application_approve(*, application: Application, by, note: str = "", interna
         )
     now = timezone.now()
     with transaction.atomic():
-        transition(
+        WORKFLOW.run(
+            "approve",
             application,
-            to=Status.APPROVED,
             by=by,
-            office=by.office,
-            note=(note or "").strip(),
+            office=office,
+            checked=True,
+            note=note,
             internal_note=internal_note,
-            allowed_from=(Status.ACCEPTED,),
-            register_checked_at=now,
-            decided_by=by,
-            decided_at=now,
-            certificate_generation=F("certificate_generation") + 1,
-            **clock_stop(),
+            changes=_decision(by, now, certificate_generation=F("certificate_generation") + 1),
         )
-        application.refresh_from_db(fields=["certificate_generation"])
         _queue_certificate(application)
     return application
+
+
+def _decision(by, now, **changes) -> dict:
+    """The fields every decision writes: who decided when, after checking the register."""
+    return {"register_checked_at": now, "decided_by": by, "decided_at": now, **changes}
 
 
 def _queue_certificate(application: Application):
@@ -457,36 +337,28 @@ def _queue_certificate(application: Application):
     _on_commit_delay(tasks.generate_certificate, application.pk, application.certificate_generation)
 
 
+@WORKFLOW.implements("refuse")
 def application_refuse(*, application: Application, by, reason: str, internal_note: str = "") -> Application:
     """ACCEPTED or INFO_REQUESTED -> REFUSED with a reason; the refusal notice PDF is generated after commit.
 
     The notice is an IssuedDocument of its own generation (the generation counter numbers every document
     issued for the application), so the worker's idempotency key works for it exactly as for a certificate.
     """
-    _ensure_may_decide(by, application)
-    reason = required_text(reason, _("Give the reason for the refusal; it is printed on the refusal notice."))
-    now = timezone.now()
     with transaction.atomic():
-        transition(
+        WORKFLOW.run(
+            "refuse",
             application,
-            to=Status.REFUSED,
             by=by,
-            office=by.office,
             note=reason,
             internal_note=internal_note,
-            allowed_from=REFUSABLE,
-            register_checked_at=now,
-            decided_by=by,
-            decided_at=now,
-            refusal_reason=reason,
-            certificate_generation=F("certificate_generation") + 1,
-            **clock_stop(),
+            required=_("Give the reason for the refusal; it is printed on the refusal notice."),
+            note_fields=("refusal_reason",),
+            note_context="reason",
+            changes=_decision(by, timezone.now(), certificate_generation=F("certificate_generation") + 1),
         )
-        application.refresh_from_db(fields=["certificate_generation"])
         from . import tasks
 
         _on_commit_delay(tasks.generate_refusal_notice, application.pk, application.certificate_generation)
-        _notify(application, "refused", reason=reason)
     return application
 
 
@@ -552,6 +424,7 @@ def _valid_certificate(application: Application) -> IssuedDocument:
     return document
 
 
+@WORKFLOW.implements("revoke")
 def certificate_revoke(
     *, application: Application, by, reason: str, public_reason: str = "", internal_note: str = ""
 ) -> IssuedDocument:
@@ -560,16 +433,17 @@ def certificate_revoke(
     `reason` is internal (staff and the audit trail); `public_reason` is what the applicant, the timeline and every
     verifier are shown (docs/api/verify.md#the-verdict).
     """
-    _ensure_may_decide(by, application)
+    _ensure_may_decide(by, application, "revoke")
     reason = required_text(reason, _("Give the internal reason for the revocation."))
     public_reason = required_text(public_reason, _("Give the reason to show the holder and verifiers."))
     if application.status != Status.ISSUED:
         raise TransitionNotAllowed(_("Only an issued certificate can be revoked."))
     document = _valid_certificate(application)
     with transaction.atomic():
-        _note_event(
+        record_event(
             application,
             by=by,
+            office=getattr(by, "office", None),
             event=EVENT_REVOKED,
             note=_("Certificate %(code)s revoked: %(reason)s") % {"code": document.code, "reason": public_reason},
             internal_note=internal_note,
@@ -579,9 +453,10 @@ def certificate_revoke(
     return document
 
 
+@WORKFLOW.implements("reissue")
 def certificate_reissue(*, application: Application, by, reason: str, internal_note: str = "") -> Application:
     """Revoke the current certificate and issue a new one (next generation): ISSUED -> APPROVED -> (worker) ISSUED."""
-    _ensure_may_decide(by, application)
+    office = _ensure_may_decide(by, application, "reissue")
     reason = required_text(reason, _("Give the reason for reissuing the certificate."))
     ensure_status(application, (Status.ISSUED,))
     blocking = register_blocking(register_matches(id_number=application.holder_id_number))
@@ -594,16 +469,15 @@ def certificate_reissue(*, application: Application, by, reason: str, internal_n
         )
     document = current_certificate(application=application)
     with transaction.atomic():
-        transition(
+        WORKFLOW.run(
+            "reissue",
             application,
-            to=Status.APPROVED,
             by=by,
-            office=by.office,
+            office=office,
+            checked=True,
             note=_("Reissue: %(reason)s") % {"reason": reason},
             internal_note=internal_note,
-            allowed_from=(Status.ISSUED,),
-            register_checked_at=timezone.now(),
-            certificate_generation=F("certificate_generation") + 1,
+            changes={"register_checked_at": timezone.now(), "certificate_generation": F("certificate_generation") + 1},
         )
         if document is not None and document.status in (DocumentStatus.VALID, DocumentStatus.GENERATING):
             issued_document_revoke(
@@ -612,14 +486,14 @@ def certificate_reissue(*, application: Application, by, reason: str, internal_n
                 reason=_("Replaced by a reissued certificate: %(reason)s") % {"reason": reason},
                 superseded=True,
             )
-        application.refresh_from_db(fields=["certificate_generation"])
         _queue_certificate(application)
     return application
 
 
+@WORKFLOW.implements("paper_printed")
 def paper_mark_printed(*, application: Application, by, internal_note: str = "") -> Application:
     """The paper copy is printed: the applicant is told where and when to collect it (SMS and e-mail)."""
-    _ensure_may_decide(by, application)
+    _ensure_may_decide(by, application, "paper_printed")
     if application.delivery != Delivery.COLLECT:
         raise TransitionNotAllowed(_("The applicant did not ask for a paper copy to collect."))
     if application.status != Status.ISSUED:
@@ -628,9 +502,10 @@ def paper_mark_printed(*, application: Application, by, internal_note: str = "")
     if application.paper_printed_at is not None:
         raise TransitionNotAllowed(_("The paper copy is already marked as printed."))
     with transaction.atomic():
-        _note_event(
+        record_event(
             application,
             by=by,
+            office=getattr(by, "office", None),
             note=_("Paper copy printed."),
             internal_note=internal_note,
             event=EVENT_PAPER_PRINTED,
@@ -642,16 +517,18 @@ def paper_mark_printed(*, application: Application, by, internal_note: str = "")
     return application
 
 
+@WORKFLOW.implements("paper_collected")
 def paper_mark_collected(*, application: Application, by, internal_note: str = "") -> Application:
-    _ensure_may_decide(by, application)
+    _ensure_may_decide(by, application, "paper_collected")
     if application.delivery != Delivery.COLLECT or application.paper_printed_at is None:
         raise TransitionNotAllowed(_("There is no printed paper copy to hand over."))
     if application.paper_collected_at is not None:
         raise TransitionNotAllowed(_("The paper copy is already marked as collected."))
     _ensure_certificate_valid(application)
-    _note_event(
+    record_event(
         application,
         by=by,
+        office=getattr(by, "office", None),
         note=_("Paper copy collected."),
         internal_note=internal_note,
         event=EVENT_PAPER_COLLECTED,
@@ -670,36 +547,10 @@ def _ensure_certificate_valid(application):
 
 # --- what the review page offers -------------------------------------------------------------------------
 
-ACTIONS = (
-    "accept",
-    "request_info",
-    "approve",
-    "refuse",
-    "revoke",
-    "reissue",
-    "paper_printed",
-    "paper_collected",
-)
+ACTIONS = tuple(step.name for step in WORKFLOW.officer_steps())
 
 
 def available_actions(*, application: Application, certificate: IssuedDocument | None = None) -> list[str]:
     """The officer's actions that make sense in the current state (the services still check everything)."""
-    status = application.status
-    actions = []
-    if status == Status.SUBMITTED:
-        actions.append("accept")
-    if status == Status.ACCEPTED:
-        actions += ["request_info", "approve"]
-    if status in REFUSABLE:
-        actions.append("refuse")
-    if status == Status.ISSUED:
-        valid = certificate is not None and certificate.status == DocumentStatus.VALID
-        if valid:
-            actions.append("revoke")
-        actions.append("reissue")
-        if valid and application.delivery == Delivery.COLLECT:
-            if application.paper_printed_at is None:
-                actions.append("paper_printed")
-            elif application.paper_collected_at is None:
-                actions.append("paper_collected")
-    return actions
+    valid = certificate is not None and certificate.status == DocumentStatus.VALID
+    return WORKFLOW.available(application, certificate_valid=valid)

@@ -29,10 +29,9 @@ from .forms import (
     SubmitForm,
 )
 from .models import CLOCK_WORKING_DAYS, Application, HolderIdType, Status
+from .workflow import EDITABLE, WITHDRAWABLE
 
 # In these states the citizen may change the answers: before submission, and to answer a request for information.
-EDITABLE = (Status.DRAFT, Status.INFO_REQUESTED)
-WITHDRAWABLE = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED)
 SECTIONS = ("holder", "purpose", "delivery", "documents")
 SECTION_TITLES = {
     "holder": gettext_lazy("Whose certificate"),

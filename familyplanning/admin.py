@@ -4,45 +4,12 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import OfficeScopedAdminMixin
-from portal.cases.admin import MESSAGE_LABEL, CaseReviewAdminMixin, DueStateFilter, countdown, internal_note
+from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
 
 from . import services
 from .fields import Kind
 from .models import FamilyPlanningApplication, Status
-
-ACTION_LABELS = {
-    "accept": _("Accept"),
-    "request_info": _("Request more information"),
-    "approve": _("Approve"),
-    "refuse": _("Refuse"),
-}
-# The text each action takes for the applicant; every action also takes an internal note only staff see.
-ACTION_TEXT = {
-    "accept": MESSAGE_LABEL,
-    "request_info": _("What must the applicant add or correct? (the applicant will see this)"),
-    "refuse": _("Reason for the refusal (the applicant will see this)"),
-    "approve": MESSAGE_LABEL,
-}
-ACTION_DONE = {
-    "accept": _("Application %(number)s accepted; the time limit runs from today."),
-    "request_info": _("More information requested for %(number)s; the time limit is paused."),
-    "approve": _("Application %(number)s approved."),
-    "refuse": _("Application %(number)s refused."),
-}
-RUN = {
-    "accept": lambda application, by, text, internal: services.fp_accept(
-        application=application, by=by, note=text, internal_note=internal
-    ),
-    "request_info": lambda application, by, text, internal: services.fp_request_info(
-        application=application, by=by, message=text, internal_note=internal
-    ),
-    "approve": lambda application, by, text, internal: services.fp_approve(
-        application=application, by=by, note=text, internal_note=internal
-    ),
-    "refuse": lambda application, by, text, internal: services.fp_refuse(
-        application=application, by=by, reason=text, internal_note=internal
-    ),
-}
+from .workflow import WORKFLOW, concerns
 
 
 def answer_rows(application) -> list[dict]:
@@ -70,8 +37,7 @@ def answer_rows(application) -> list[dict]:
 
 @admin.register(FamilyPlanningApplication)
 class FamilyPlanningApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
-    review_action_labels = RUN
-    review_action_done = ACTION_DONE
+    workflow = WORKFLOW
     office_fields = ("office",)
     list_display = ("case_number", "service", "status_display", "submitted_at", "due_date", "countdown_display")
     list_filter = ("service", "status", DueStateFilter)
@@ -127,7 +93,7 @@ class FamilyPlanningApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixi
         return countdown(obj)
 
     def review_context(self, request, application):
-        own = services.is_own_case(request.user, application)
+        own = concerns(request.user, application)
         may_act = self.has_change_permission(request, application) and not own
         actions = services.available_actions(application=application) if may_act else []
         return {
@@ -138,21 +104,8 @@ class FamilyPlanningApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixi
             "countdown": countdown(application),
             "own_application": own,
             "timeline": self.timeline_context(application),
-            "review_actions": [
-                {
-                    "name": name,
-                    "label": ACTION_LABELS[name],
-                    "text_label": ACTION_TEXT.get(name),
-                    "text_required": name in ("request_info", "refuse"),
-                    "url": self.review_action_url(application, name),
-                    "danger": name == "refuse",
-                }
-                for name in actions
-            ],
+            "review_actions": self.review_actions(application, actions),
         }
-
-    def run_review_action(self, request, application, action):
-        RUN[action](application, request.user, request.POST.get("text", ""), internal_note(request))
 
 
 # Policies, notices and common questions, and ratings and the feedback queue, have their own modules; importing

@@ -27,42 +27,31 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import idnumber
 from accounts.identity import ensure_assurance
-from accounts.notify import notify_office
-from accounts.scoping import ALL, scoped_office_ids
 from portal.cases.services import (
     TransitionConflict,
     TransitionError,
     TransitionNotAllowed,
-    clock_pause,
-    clock_resume,
-    clock_start,
-    clock_stop,
     create_with_case_number,
+    delete_draft,
     ensure_applicant,
     ensure_status,
-    required_text,
-    transition,
+    save_answers,
 )
 from portal.celery import publish_on_commit
-from portal.notify.services import notify_user
 from portal.verify.codes import normalize_code
 from portal.verify.models import DocumentStatus, IssuedDocument
 from portal.verify.services import issued_document_revoke, issued_documents_for_source
 
 from . import catalogue
 from .catalogue import DocumentKind, Effect
-from .fields import Kind, validate_answers
+from .fields import validate_answers
 from .models import FamilyPlanningApplication, Status
+from .workflow import EDITABLE, WITHDRAWABLE, WORKFLOW, concerns
 
 logger = logging.getLogger("familyplanning")
 
 DOCUMENT_GENERATION = 1
-# The citizen may change the answers before submission, and to answer a request for more information.
-EDITABLE = (Status.DRAFT, Status.INFO_REQUESTED)
-WITHDRAWABLE = (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED)
-REFUSABLE = (Status.ACCEPTED, Status.INFO_REQUESTED)
 # The answer that names the earlier document a cancellation or validation is about.
 NUMBER_FIELDS = ("certificate_number", "licence_number")
 # Months a document is valid from its issue (None: until revoked). A validation adds the same period again.
@@ -77,6 +66,7 @@ VALIDITY_MONTHS = {
 __all__ = [
     "DOCUMENT_GENERATION",
     "EDITABLE",
+    "WITHDRAWABLE",
     "TransitionConflict",
     "TransitionError",
     "TransitionNotAllowed",
@@ -115,50 +105,13 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _person_id_numbers(application: FamilyPlanningApplication) -> set[str]:
-    form = application.service_def.form
-    numbers = set()
-    for definition in form.fields:
-        value = application.answers.get(definition.name)
-        if definition.kind == Kind.PERSON and isinstance(value, dict) and value.get("id_number"):
-            numbers.add(idnumber.normalize(value["id_number"]))
-        elif definition.kind == Kind.ID_NUMBER and value:
-            numbers.add(idnumber.normalize(value))
-    return numbers
-
-
 def is_own_case(user, application: FamilyPlanningApplication) -> bool:
-    """The user applied, or is one of the people the application names (a spouse, a child, the holder)."""
-    if user.pk == application.applicant_id:
-        return True
-    own = idnumber.normalize(getattr(user, "id_number", "") or "")
-    return bool(own) and own in _person_id_numbers(application)
-
-
-def _ensure_may_decide(by, application: FamilyPlanningApplication):
-    """Staff act on applications of their offices; never on their own (docs/architecture.md#security-and-privacy)."""
-    if by is None or not getattr(by, "is_staff", False) or not by.is_active:
-        raise TransitionNotAllowed(_("Only family-planning staff can do this."))
-    offices = scoped_office_ids(by, service=application)
-    if offices is not ALL and application.office_id not in offices:
-        raise TransitionNotAllowed(_("This application belongs to another office."))
-    if is_own_case(by, application):
-        raise TransitionNotAllowed(
-            _("You cannot act on an application that concerns yourself. Another member of staff must handle it.")
-        )
+    """The user applied, or is one of the people the application names: staff never decide on it."""
+    return concerns(user, application)
 
 
 def _notify(application: FamilyPlanningApplication, template: str, **context):
-    notify_user(
-        application.applicant,
-        template=f"familyplanning/{template}",
-        context={
-            "application": application,
-            "case_number": application.case_number,
-            "service_title": application.service_def.title,
-            **context,
-        },
-    )
+    WORKFLOW.tell_applicant(application, template, **context)
 
 
 def _complete_answers(application: FamilyPlanningApplication, by) -> dict:
@@ -283,17 +236,12 @@ def fp_save_answers(
             raise TransitionNotAllowed(_("The office cannot be changed once the application is submitted."))
         _ensure_fp_office(office)
         fields["office"] = office
-    updated = FamilyPlanningApplication.objects.filter(pk=application.pk, status=application.status).update(
-        updated_at=timezone.now(), **fields
+    return save_answers(
+        application,
+        allowed=EDITABLE,
+        conflict=_("Application %(number)s was changed a moment ago. Reload it and check before saving."),
+        **fields,
     )
-    if updated != 1:
-        raise TransitionConflict(
-            _("Application %(number)s was changed a moment ago. Reload it and check before saving.")
-            % {"number": application.case_number}
-        )
-    for name, value in fields.items():
-        setattr(application, name, value)
-    return application
 
 
 def answers_problems(application: FamilyPlanningApplication) -> dict[str, list[str]]:
@@ -308,95 +256,63 @@ def answers_problems(application: FamilyPlanningApplication) -> dict[str, list[s
 
 
 def fp_delete_draft(*, application: FamilyPlanningApplication, by) -> None:
-    """The applicant deletes a draft (never a submitted application); its timeline goes with it."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from portal.cases.models import Transition
-
-    ensure_applicant(by, application)
-    with transaction.atomic():
-        deleted, _by_model = FamilyPlanningApplication.objects.filter(pk=application.pk, status=Status.DRAFT).delete()
-        if not deleted:
-            raise TransitionNotAllowed(_("Only a draft can be deleted."))
-        Transition.objects.filter(
-            content_type=ContentType.objects.get_for_model(FamilyPlanningApplication), object_id=application.pk
-        ).delete()
-    logger.info("family-planning draft %s deleted by its applicant", application.case_number)
+    """The applicant deletes a draft (never a submitted application); its uploads and timeline go with it."""
+    delete_draft(application, by=by)
 
 
+@WORKFLOW.implements("submit")
 def fp_submit(*, application: FamilyPlanningApplication, by) -> FamilyPlanningApplication:
-    """DRAFT -> SUBMITTED with complete answers; the citizen gets the case number by e-mail and SMS.
+    """DRAFT -> SUBMITTED with complete answers; the citizen gets the case number by e-mail and SMS, the office a
+    message that a case has arrived.
 
     The working-day clock starts when the office accepts the application
     (docs/architecture.md#cases-transitions-and-deadlines).
     """
-    ensure_applicant(by, application)
-    ensure_status(application, (Status.DRAFT,))
+    WORKFLOW.ensure_may_act(by, application, WORKFLOW["submit"])
+    ensure_status(application, WORKFLOW["submit"].allowed_from)
     answers = _complete_answers(application, by)
-    with transaction.atomic():
-        transition(
-            application,
-            to=Status.SUBMITTED,
-            by=by,
-            allowed_from=(Status.DRAFT,),
-            submitted_at=timezone.now(),
-            answers=answers,
-            form_version=application.service_def.form.version,
-        )
-        _notify(application, "submitted", time_limit=application.service_def.guide.time_limit)
-        notify_office(
-            application.office,
-            template="familyplanning/inbox",
-            context={"case_number": application.case_number, "service_title": application.service_def.title},
-            service=application,
-        )
-    return application
+    return WORKFLOW.run(
+        "submit",
+        application,
+        by=by,
+        checked=True,
+        changes={
+            "submitted_at": timezone.now(),
+            "answers": answers,
+            "form_version": application.service_def.form.version,
+        },
+        context={"time_limit": application.service_def.guide.time_limit},
+        office_context={"service_title": application.service_def.title},
+    )
 
 
+@WORKFLOW.implements("resubmit")
 def fp_resubmit(*, application: FamilyPlanningApplication, by, reply: str = "") -> FamilyPlanningApplication:
     """INFO_REQUESTED -> ACCEPTED with the amended answers; the clock restarts with the days it had left."""
-    ensure_applicant(by, application)
-    ensure_status(application, (Status.INFO_REQUESTED,))
+    WORKFLOW.ensure_may_act(by, application, WORKFLOW["resubmit"])
+    ensure_status(application, WORKFLOW["resubmit"].allowed_from)
     answers = _complete_answers(application, by)
-    reply = (reply or "").strip()
-    with transaction.atomic():
-        transition(
-            application,
-            to=Status.ACCEPTED,
-            by=by,
-            note=reply,
-            allowed_from=(Status.INFO_REQUESTED,),
-            citizen_reply=reply,
-            answers=answers,
-            form_version=application.service_def.form.version,
-            **clock_resume(application),
-        )
-        notify_office(
-            application.office,
-            template="familyplanning/resubmitted",
-            context={"case_number": application.case_number, "due_date": application.due_date},
-            service=application,
-        )
-    return application
+    return WORKFLOW.run(
+        "resubmit",
+        application,
+        by=by,
+        checked=True,
+        note=reply,
+        note_fields=("citizen_reply",),
+        changes={"answers": answers, "form_version": application.service_def.form.version},
+    )
 
 
+@WORKFLOW.implements("withdraw")
 def fp_withdraw(*, application: FamilyPlanningApplication, by) -> FamilyPlanningApplication:
     """The applicant withdraws before a decision; the clock stops."""
-    ensure_applicant(by, application)
-    transition(
-        application,
-        to=Status.WITHDRAWN,
-        by=by,
-        allowed_from=WITHDRAWABLE,
-        note=_("Withdrawn by the applicant."),
-        **clock_stop(),
-    )
-    return application
+    return WORKFLOW.run("withdraw", application, by=by, note=_("Withdrawn by the applicant."))
 
 
 # --- the officer's steps ---------------------------------------------------------------------------------
 
 
+@WORKFLOW.implements("accept")
 def fp_accept(
     *, application: FamilyPlanningApplication, by, note: str = "", internal_note: str = ""
 ) -> FamilyPlanningApplication:
@@ -405,55 +321,37 @@ def fp_accept(
     Every staff step takes `note`, the message to the applicant (their status page), and `internal_note`, which only
     staff see (docs/architecture.md#security-and-privacy).
     """
-    _ensure_may_decide(by, application)
-    limit = application.service_def.guide.time_limit
-    with transaction.atomic():
-        transition(
-            application,
-            to=Status.ACCEPTED,
-            by=by,
-            office=by.office,
-            note=(note or "").strip(),
-            internal_note=internal_note,
-            allowed_from=(Status.SUBMITTED,),
-            accepted_at=timezone.now(),
-            **clock_start(limit),
-        )
-        _notify(application, "accepted", due_date=application.due_date)
-    return application
+    return WORKFLOW.run(
+        "accept", application, by=by, note=note, internal_note=internal_note, changes={"accepted_at": timezone.now()}
+    )
 
 
+@WORKFLOW.implements("request_info")
 def fp_request_info(
     *, application: FamilyPlanningApplication, by, message: str, internal_note: str = ""
 ) -> FamilyPlanningApplication:
     """ACCEPTED -> INFO_REQUESTED (补正): the clock pauses with the working days left."""
-    _ensure_may_decide(by, application)
-    ensure_status(application, (Status.ACCEPTED,))  # before clock_pause, which needs a running clock
-    message = required_text(message, _("Say what information or document the applicant must add."))
-    with transaction.atomic():
-        transition(
-            application,
-            to=Status.INFO_REQUESTED,
-            by=by,
-            office=by.office,
-            note=message,
-            internal_note=internal_note,
-            allowed_from=(Status.ACCEPTED,),
-            info_request=message,
-            citizen_reply="",
-            **clock_pause(application),
-        )
-        _notify(application, "info_requested", message=message)
-    return application
+    return WORKFLOW.run(
+        "request_info",
+        application,
+        by=by,
+        note=message,
+        internal_note=internal_note,
+        required=_("Say what information or document the applicant must add."),
+        note_fields=("info_request",),
+        note_context="message",
+        changes={"citizen_reply": ""},
+    )
 
 
+@WORKFLOW.implements("approve")
 def fp_approve(
     *, application: FamilyPlanningApplication, by, note: str = "", internal_note: str = ""
 ) -> FamilyPlanningApplication:
     """ACCEPTED -> APPROVED. A service that issues a document queues it (the worker then moves the case to
     ISSUED); a cancellation revokes the document it names at once; other services end here."""
-    _ensure_may_decide(by, application)
-    ensure_status(application, (Status.ACCEPTED,))
+    office = WORKFLOW.ensure_may_act(by, application, WORKFLOW["approve"])
+    ensure_status(application, WORKFLOW["approve"].allowed_from)
     service = application.service_def
     target = affected_document(application=application)
     if service.effect == Effect.EXTENDS and target is not None and target.status != DocumentStatus.VALID:
@@ -469,17 +367,15 @@ def fp_approve(
             notes.append(_("No valid electronic document with this number: nothing to revoke."))
     now = timezone.now()
     with transaction.atomic():
-        transition(
+        WORKFLOW.run(
+            "approve",
             application,
-            to=Status.APPROVED,
             by=by,
-            office=by.office,
+            office=office,
+            checked=True,
             note="\n".join(n for n in notes if n),
             internal_note=internal_note,
-            allowed_from=(Status.ACCEPTED,),
-            decided_by=by,
-            decided_at=now,
-            **clock_stop(),
+            changes={"decided_by": by, "decided_at": now},
         )
         if service.effect == Effect.REVOKES and target is not None and target.status == DocumentStatus.VALID:
             issued_document_revoke(
@@ -497,29 +393,22 @@ def fp_approve(
     return application
 
 
+@WORKFLOW.implements("refuse")
 def fp_refuse(
     *, application: FamilyPlanningApplication, by, reason: str, internal_note: str = ""
 ) -> FamilyPlanningApplication:
     """ACCEPTED or INFO_REQUESTED -> REFUSED with a reason the applicant is told."""
-    _ensure_may_decide(by, application)
-    reason = required_text(reason, _("Give the reason for the refusal; the applicant is told it."))
-    now = timezone.now()
-    with transaction.atomic():
-        transition(
-            application,
-            to=Status.REFUSED,
-            by=by,
-            office=by.office,
-            note=reason,
-            internal_note=internal_note,
-            allowed_from=REFUSABLE,
-            decided_by=by,
-            decided_at=now,
-            refusal_reason=reason,
-            **clock_stop(),
-        )
-        _notify(application, "refused", reason=reason)
-    return application
+    return WORKFLOW.run(
+        "refuse",
+        application,
+        by=by,
+        note=reason,
+        internal_note=internal_note,
+        required=_("Give the reason for the refusal; the applicant is told it."),
+        note_fields=("refusal_reason",),
+        note_context="reason",
+        changes={"decided_by": by, "decided_at": timezone.now()},
+    )
 
 
 # --- what the review page offers -------------------------------------------------------------------------
@@ -527,12 +416,4 @@ def fp_refuse(
 
 def available_actions(*, application: FamilyPlanningApplication) -> list[str]:
     """The officer's actions that make sense in the current state (the services still check everything)."""
-    status = application.status
-    actions = []
-    if status == Status.SUBMITTED:
-        actions.append("accept")
-    if status == Status.ACCEPTED:
-        actions += ["request_info", "approve"]
-    if status in REFUSABLE:
-        actions.append("refuse")
-    return actions
+    return WORKFLOW.available(application)

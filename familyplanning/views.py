@@ -37,6 +37,7 @@ from .forms import (
     initial_from_profile,
 )
 from .models import FamilyPlanningApplication, Status
+from .workflow import EDITABLE, WITHDRAWABLE
 
 logger = logging.getLogger("familyplanning")
 
@@ -177,7 +178,7 @@ def apply(request, service):
 def edit(request, case_number):
     """Change a draft, or amend an application the office asked more information about."""
     application = _own_application(request, case_number)
-    if application.status not in services.EDITABLE:
+    if application.status not in EDITABLE:
         return _not_editable(request, application)
     return _form_page(request, application.service_def, application)
 
@@ -265,7 +266,7 @@ def _problems_with_links(application) -> list[dict]:
 def check(request, case_number):
     """Every answer on one page, what is still missing, the declaration, and submit (or send again)."""
     application = _own_application(request, case_number)
-    if application.status not in services.EDITABLE:
+    if application.status not in EDITABLE:
         return _not_editable(request, application)
     resubmit = application.status == Status.INFO_REQUESTED
     form = SubmitForm(request.POST if request.method == "POST" else None, resubmit=resubmit)
@@ -345,8 +346,8 @@ def detail(request, case_number):
         "affected": _document_facts(services.affected_document(application=application)),
         "effects": Effect,
         "statuses": Status,
-        "editable": application.status in services.EDITABLE,
-        "withdrawable": application.status in services.WITHDRAWABLE,
+        "editable": application.status in EDITABLE,
+        "withdrawable": application.status in WITHDRAWABLE,
         "reply_form": SubmitForm(resubmit=True) if application.status == Status.INFO_REQUESTED else None,
         "can_rate": feedback.can_rate(citizen=request.user, application=application),
         "answers": answer_sections(service.form, application.answers, masked=True),
@@ -358,7 +359,7 @@ def detail(request, case_number):
 withdraw, delete_draft = confirmation_views(
     "familyplanning",
     get_case=_own_application,
-    withdrawable=services.WITHDRAWABLE,
+    withdrawable=WITHDRAWABLE,
     withdraw=services.fp_withdraw,
     delete_draft=services.fp_delete_draft,
 )

@@ -8,6 +8,7 @@ meanwhile the officer is told instead of acting on what they did not see.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import UUID
@@ -27,6 +28,9 @@ from accounts.models import Role
 
 from .models import Case
 from .services import TransitionError
+from .workflow import INTERNAL_NOTE_LABEL, MESSAGE_LABEL, Workflow
+
+__all__ = ["INTERNAL_NOTE_LABEL", "MESSAGE_LABEL", "CaseReviewAdminMixin", "DueStateFilter", "countdown"]
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -54,11 +58,6 @@ TimelineEntry = TypedDict(
     },
 )
 
-# The two texts of a staff action (docs/architecture.md#security-and-privacy): the message goes on the applicant's
-# status page; the internal note only on the review page. Each review template shows both on every action form.
-MESSAGE_LABEL = _("Message to the applicant (optional; the applicant will see this)")
-INTERNAL_NOTE_LABEL = _("Internal note (optional; staff only, the applicant is not told)")
-
 
 def internal_note(request: HttpRequest) -> str:
     """The internal note an action form posted ("internal_note"), stripped."""
@@ -74,15 +73,52 @@ REVIEW_PAGE_FLAGS = {
 
 
 class CaseReviewAdminMixin(_CaseAdminBase):
-    review_action_labels: dict[str, StrOrPromise] = {}  # action name -> button label
-    review_action_done: dict[str, StrOrPromise] = {}  # action name -> success message with %(number)s
+    # The service's workflow table (portal.cases.workflow): the review page offers its staff steps, posts each to
+    # its own URL, dispatches it to the step's function and reports its success message.
+    workflow: Workflow
+    workflow_case_param = "application"  # the keyword the step functions take the case as
+
+    @property
+    def review_action_labels(self) -> dict[str, StrOrPromise]:
+        return {step.name: step.label for step in self.workflow.officer_steps()}
+
+    @property
+    def review_action_done(self) -> dict[str, StrOrPromise]:
+        return {step.name: step.done for step in self.workflow.officer_steps()}
 
     # `case` is an instance of the service's own case model (a subclass of Case).
     def review_context(self, request: HttpRequest, case: Any) -> dict[str, Any]:
         return {}
 
     def run_review_action(self, request: HttpRequest, case: Any, action: str) -> None:
-        raise NotImplementedError
+        self.workflow.dispatch(action, case, by=request.user, data=request.POST, case_param=self.workflow_case_param)
+
+    def review_actions(self, case: Case, names: Iterable[str]) -> list[dict[str, Any]]:
+        """The forms of the offered steps, as the review templates show them: label, URL, inputs (`fields`; the
+        first text input also as `text_label`/`text_required`, a public text as `public_text_label`), whether the
+        step is irreversible (`danger`) and what to confirm."""
+        actions = []
+        for name in names:
+            step = self.workflow[name]
+            inputs = {item.name: item for item in step.inputs}
+            text, public = inputs.get("text"), inputs.get("public_text")
+            actions.append(
+                {
+                    "name": name,
+                    "label": step.label,
+                    "url": self.review_action_url(case, name),
+                    "danger": step.danger,
+                    "confirm": step.confirm,
+                    "text_label": text.label if text else None,
+                    "text_required": bool(text and text.required),
+                    "public_text_label": public.label if public else None,
+                    "fields": [
+                        {"name": item.name, "label": item.label, "kind": item.kind, "required": item.required}
+                        for item in step.inputs
+                    ],
+                }
+            )
+        return actions
 
     def _review_url_name(self, suffix: str) -> str:
         return f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_{suffix}"

@@ -267,6 +267,81 @@ def record_staff_event(
     )
 
 
+def record_event(
+    case: Case,
+    *,
+    by: User | AnonymousUser | None,
+    note: str = "",
+    internal_note: str = "",
+    event: str = "",
+    office: Office | None = None,
+    guard: dict[str, Any] | None = None,
+    **changes: Any,
+) -> Transition:
+    """A timeline row for a step that leaves the status as it is (a revocation, a paper copy, a check recorded).
+
+    Guarded like transition(): the UPDATE names the status this object was read with and `guard`, so a stale page
+    or a double click changes nothing and raises TransitionConflict. `changes` are written in the same UPDATE.
+    """
+    model = type(case)
+    now = timezone.now()
+    with transaction.atomic():
+        updated = model.objects.filter(pk=case.pk, status=case.status, **(guard or {})).update(
+            updated_at=now, **changes
+        )
+        if updated != 1:
+            raise TransitionConflict(
+                _("Case %(number)s was changed by someone else a moment ago. Reload it and check before acting.")
+                % {"number": case.case_number}
+            )
+        row = Transition.objects.create(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=case.pk,
+            from_status=case.status,
+            to_status=case.status,
+            actor=_actor(by),
+            office=office,
+            note=note,
+            internal_note=(internal_note or "").strip(),
+            event=event,
+        )
+    for name, value in changes.items():
+        setattr(case, name, value)
+    case.updated_at = now
+    return row
+
+
+def save_answers(case: _CaseT, *, allowed: Collection[str], conflict: StrOrPromise, **fields: Any) -> _CaseT:
+    """Write the applicant's answers to a case still in one of the `allowed` statuses it was read in.
+
+    A conditional UPDATE on the status read: if the case moved on meanwhile (the office acted, another tab
+    submitted), nothing is written and TransitionConflict says `conflict` (with %(number)s).
+    """
+    ensure_status(case, allowed)
+    updated = type(case).objects.filter(pk=case.pk, status=case.status).update(updated_at=timezone.now(), **fields)
+    if updated != 1:
+        raise TransitionConflict(conflict % {"number": case.case_number})
+    for name, value in fields.items():
+        setattr(case, name, value)
+    return case
+
+
+def delete_draft(case: Case, *, by: User | AnonymousUser | None) -> None:
+    """The applicant deletes a draft with its uploads (the files after commit) and its timeline."""
+    from portal.documents.services import documents_delete, documents_for_case
+
+    ensure_applicant(by, case)
+    model = type(case)
+    with transaction.atomic():
+        locked = model.objects.select_for_update().filter(pk=case.pk, status__in=model.DRAFT_STATUSES)
+        if not locked.exists():
+            raise TransitionNotAllowed(_("Only a draft can be deleted."))
+        documents_delete(documents_for_case(case).only("pk", "file"))
+        Transition.objects.filter(content_type=ContentType.objects.get_for_model(model), object_id=case.pk).delete()
+        locked.delete()
+    logger.info("%s draft %s deleted by its applicant", model._meta.app_label, case.case_number)
+
+
 # --- the working-day clock -----------------------------------------------------------------------
 
 

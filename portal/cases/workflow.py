@@ -1,0 +1,357 @@
+"""Each service's workflow, declared once: its steps as a table that the service, the review admin and the views read.
+
+A `Step` says everything about one action but the work particular to it: the statuses it may start from, the status
+it leads to, who takes it (the applicant, or staff of the office acting now, optionally with a role), what it does to
+the working-day clock, the button's label, the confirmation an irreversible step asks for, the inputs of its form on
+the review page, the message the applicant and the office are sent, and the success message. A service's workflow
+is one `Workflow` of such steps (docs/architecture.md#cases-transitions-and-deadlines).
+
+From the table come:
+- the status groups (`statuses_from("withdraw")` is where a case can be withdrawn; `editable` where the applicant
+  may change answers), so nothing lists statuses a second time;
+- the review page's offered actions, their forms, the dispatch of a POST to the step's function and the success
+  message (portal.cases.admin.CaseReviewAdminMixin);
+- `run()`, the common body of a step: who may act (`ensure_may_act`, one rule of role, office scope and own case),
+  the status check, the clock, the guarded transition and the messages. A step function that does nothing else is
+  a single call to it; one that does more (a register check, a document queued) passes its extra fields and checks.
+
+Adding a step means: a row here, its service function if it does more than a transition, its message templates.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from accounts.scoping import ALL, is_administrator, scoped_office_ids
+
+from .services import (
+    TransitionNotAllowed,
+    clock_pause,
+    clock_resume,
+    clock_start,
+    clock_stop,
+    ensure_applicant,
+    ensure_status,
+    required_text,
+    transition,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django_stubs_ext import StrOrPromise
+
+    from accounts.models import Office, User
+
+    from .models import Case
+
+
+# The two texts of a staff action (docs/architecture.md#security-and-privacy): the message goes on the applicant's
+# status page; the internal note only on the review page. Each review template shows both on every action form.
+MESSAGE_LABEL = _("Message to the applicant (optional; the applicant will see this)")
+INTERNAL_NOTE_LABEL = _("Internal note (optional; staff only, the applicant is not told)")
+
+
+class Actor(StrEnum):
+    APPLICANT = "applicant"
+    STAFF = "staff"
+
+
+class Clock(StrEnum):
+    """What a step does to the working-day clock (portal.cases.services.clock_*)."""
+
+    KEEP = "keep"
+    START = "start"  # a new clock of the step's limit from today (day 0)
+    PAUSE = "pause"  # waiting for the applicant: the working days left are kept
+    RESUME = "resume"  # the applicant answered: the days left run again from today
+    STOP = "stop"  # decided, withdrawn: no clock
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of a step's form on the review page, and the keyword the step function takes it as."""
+
+    name: str  # the POST field
+    param: str  # the step function's keyword
+    label: StrOrPromise
+    required: bool = False
+    kind: str = "textarea"  # textarea, text or date (YYYY-MM-DD, parsed before the step function sees it)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    allowed_from: tuple[str, ...]
+    to: str | None  # None: the status stays (an event such as a revocation) or the step function decides
+    actor: Actor = Actor.STAFF
+    label: StrOrPromise = ""
+    done: StrOrPromise = ""  # the review page's success message, with %(number)s
+    clock: Clock = Clock.KEEP
+    clock_limit: int | None = None  # Clock.START: working days; None takes the workflow's limit for the case
+    roles: tuple[str, ...] = ()  # staff need one of these roles (administrators always may); () any staff role
+    confirm: StrOrPromise = ""  # asked before an irreversible step is taken
+    danger: bool = False
+    inputs: tuple[Input, ...] = ()
+    notify: str = ""  # the applicant's message template, under the workflow's template prefix
+    notify_office: str = ""  # the office's message template, likewise
+    # Offered on the review page only when this holds of the case and the facts the admin passes (a valid
+    # certificate, a paper copy asked for); the step function checks again.
+    when: Callable[[Any, Mapping[str, Any]], bool] | None = None
+
+    @property
+    def by_officer(self) -> bool:
+        return self.actor == Actor.STAFF
+
+
+@dataclass(frozen=True)
+class AccessMessages:
+    """What a member of staff is told when the step is not theirs to take (one wording per service)."""
+
+    staff_only: StrOrPromise
+    other_office: StrOrPromise  # may name the office with %(office)s
+    own_case: StrOrPromise
+    wrong_role: StrOrPromise = _("Your role does not allow this step.")
+
+
+@dataclass
+class Workflow:
+    """A service's steps, in the order the review page offers them."""
+
+    service: str  # the app label: the prefix of its message templates
+    steps: tuple[Step, ...]
+    messages: AccessMessages
+    # The case concerns this user (they applied, or the case names them): staff never act on it.
+    concerns: Callable[[Any, Any], bool]
+    # The working days a Clock.START step without its own limit gives (a constant, or per service of the catalogue).
+    clock_limit: Callable[[Any], int] | None = None
+    # The context every message to the applicant gets besides the case and its number.
+    notify_context: Callable[[Any], dict[str, Any]] | None = None
+    # The timeline row of a staff step names the office of the member of staff who took it (the station's own
+    # services), or the office acting in the case's state (multi-office workflows).
+    timeline_office_of_actor: bool = False
+    handlers: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_name: dict[str, Step] = {step.name: step for step in self.steps}
+        if len(self.by_name) != len(self.steps):
+            raise ValueError(f"{self.service}: two steps share a name")
+
+    def __getitem__(self, name: str) -> Step:
+        return self.by_name[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.by_name
+
+    # --- the table's derived facts ----------------------------------------------------------------------------
+
+    def statuses_from(self, *names: str) -> tuple[str, ...]:
+        """The statuses from which any of these steps may be taken, in table order, each once."""
+        seen: dict[str, None] = {}
+        for name in names:
+            for status in self.by_name[name].allowed_from:
+                seen.setdefault(str(status), None)
+        return tuple(seen)
+
+    def officer_steps(self) -> tuple[Step, ...]:
+        return tuple(step for step in self.steps if step.actor == Actor.STAFF)
+
+    def available(self, case: Case, **facts: Any) -> list[str]:
+        """The staff steps that make sense for the case now (the step functions still check everything)."""
+        return [
+            step.name
+            for step in self.officer_steps()
+            if case.status in step.allowed_from and (step.when is None or step.when(case, facts))
+        ]
+
+    # --- registering and calling the step functions ------------------------------------------------------------
+
+    def implements(self, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator: the service function that takes step `name` (its keywords: the case's, `by`, the inputs')."""
+        if name not in self.by_name:
+            raise KeyError(f"{self.service} has no step {name!r}")
+
+        def register(function: Callable[..., Any]) -> Callable[..., Any]:
+            self.handlers[name] = function
+            return function
+
+        return register
+
+    def dispatch(self, name: str, case: Case, *, by: Any, data: Mapping[str, Any], case_param: str) -> Any:
+        """Take step `name` with the inputs a review page posted (each step also takes the internal note)."""
+        step = self.by_name[name]
+        kwargs: dict[str, Any] = {
+            case_param: case,
+            "by": by,
+            "internal_note": (data.get("internal_note") or "").strip(),
+        }
+        for item in step.inputs:
+            raw = data.get(item.name, "")
+            kwargs[item.param] = parse_input(item, raw)
+        return self.handlers[name](**kwargs)
+
+    # --- who may act, and the common body of a step ------------------------------------------------------------
+
+    def ensure_may_act(
+        self, by: User | AnonymousUser | None, case: Case, step: Step, office: Office | None = None
+    ) -> Office | None:
+        """The one rule of who may take a step. The applicant's steps: only the applicant. Staff steps: an active
+        member of staff, with one of the step's roles if it names any, whose office scope covers the office acting
+        now (`office`, the case's `acting_office()` or its office), on a case that does not concern them
+        (docs/architecture.md#security-and-privacy). Returns the acting office for staff steps."""
+        if step.actor == Actor.APPLICANT:
+            ensure_applicant(by, case)
+            return None
+        return ensure_staff_may_act(by, case, roles=step.roles, office=office, workflow=self)
+
+    def run(
+        self,
+        name: str,
+        case: Case,
+        *,
+        by: Any,
+        note: str = "",
+        internal_note: str = "",
+        office: Office | None = None,
+        required: StrOrPromise = "",
+        note_fields: Iterable[str] = (),
+        note_context: str = "",
+        changes: Mapping[str, Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+        office_context: Mapping[str, Any] | None = None,
+        checked: bool = False,
+    ) -> Case:
+        """Take step `name`: check who acts and the status, set the clock, make the guarded transition and send the
+        step's messages after it, in one transaction. `required` makes `note` mandatory with that message, and the
+        note is also written to `note_fields` and given to the applicant's message as `note_context`; `changes` are
+        further fields of the same UPDATE; `context` is added to the applicant's message. `checked`: the caller
+        already ran ensure_may_act (it needed the office first)."""
+        step = self.by_name[name]
+        acting = office if checked else self.ensure_may_act(by, case, step, office)
+        # Before any text is asked for, and before the clock (clock_pause/resume read the running clock of the state);
+        # transition() checks the status again, atomically.
+        ensure_status(case, step.allowed_from)
+        note = required_text(note, required) if required else (note or "").strip()
+        fields = {name: note for name in note_fields}
+        fields.update(changes or {})
+        fields.update(self._clock(step, case))
+        context = {**({note_context: note} if note_context else {}), **(context or {})}
+        if step.to is None:
+            raise ValueError(f"step {name!r} has no target status; its service function makes the transition")
+        with transaction.atomic():
+            transition(
+                case,
+                to=step.to,
+                by=by,
+                office=self._timeline_office(step, by, acting),
+                note=note,
+                internal_note=internal_note,
+                allowed_from=step.allowed_from,
+                **fields,
+            )
+            expressions = [name for name, value in fields.items() if hasattr(value, "resolve_expression")]
+            if expressions:  # F("generation") + 1 and the like: read back what the database made of them
+                case.refresh_from_db(fields=expressions)
+            if step.notify:
+                self.tell_applicant(case, step.notify, **context)
+            if step.notify_office:
+                from accounts.notify import notify_office
+
+                notify_office(
+                    case.office,
+                    template=f"{self.service}/{step.notify_office}",
+                    context={"case_number": case.case_number, **(office_context or {"due_date": case.due_date})},
+                    service=case,
+                )
+        return case
+
+    def _timeline_office(self, step: Step, by: Any, acting: Office | None) -> Office | None:
+        if step.actor != Actor.STAFF:
+            return None
+        return getattr(by, "office", None) if self.timeline_office_of_actor else acting
+
+    def _clock(self, step: Step, case: Case) -> dict[str, Any]:
+        if step.clock == Clock.START:
+            limit = step.clock_limit
+            if limit is None:
+                if self.clock_limit is None:
+                    raise ValueError(f"{self.service}: step {step.name!r} starts a clock but no limit is declared")
+                limit = self.clock_limit(case)
+            return dict(clock_start(limit))
+        if step.clock == Clock.PAUSE:
+            return dict(clock_pause(case))
+        if step.clock == Clock.RESUME:
+            return dict(clock_resume(case))
+        if step.clock == Clock.STOP:
+            return dict(clock_stop())
+        return {}
+
+    def tell_applicant(self, case: Case, template: str, **context: Any) -> None:
+        """SMS and e-mail to the applicant from the workflow's templates (the template decides which parts exist)."""
+        from portal.notify.services import notify_user
+
+        notify_user(
+            case.applicant,
+            template=f"{self.service}/{template}",
+            context={
+                "application": case,
+                "case_number": case.case_number,
+                "due_date": case.due_date,
+                **(self.notify_context(case) if self.notify_context else {}),
+                **context,
+            },
+        )
+
+
+def ensure_staff_may_act(
+    by: Any,
+    case: Case,
+    *,
+    roles: Iterable[str] = (),
+    office: Office | None = None,
+    workflow: Workflow | None = None,
+    messages: AccessMessages | None = None,
+) -> Office:
+    """Role, office scope and own case, checked once for every staff step of every service; returns the acting
+    office. `messages` (or the workflow's) word the refusals."""
+    words = messages or (workflow.messages if workflow is not None else None)
+    if words is None:
+        raise ValueError("ensure_staff_may_act needs a workflow or messages")
+    if by is None or not getattr(by, "is_staff", False) or not by.is_active:
+        raise TransitionNotAllowed(str(words.staff_only))
+    roles = tuple(roles)
+    if roles and not is_administrator(by) and not by.groups.filter(name__in=roles).exists():
+        raise TransitionNotAllowed(str(words.wrong_role))
+    if office is None:
+        acting = getattr(case, "acting_office", None)
+        office = acting() if callable(acting) else case.office
+    if office is None:
+        raise TransitionNotAllowed(
+            _("This action is not possible while the case is “%(status)s”.") % {"status": case.status_label()}
+        )
+    ids = scoped_office_ids(by, service=case)
+    if ids is not ALL and office.pk not in ids:
+        raise TransitionNotAllowed(str(words.other_office) % {"office": office})
+    concerns = workflow.concerns if workflow is not None else None
+    if concerns is not None and concerns(by, case):
+        raise TransitionNotAllowed(str(words.own_case))
+    return office
+
+
+def parse_input(item: Input, raw: Any) -> Any:
+    """A posted value as the step function takes it: text as given, a date parsed (None when left empty)."""
+    if item.kind != "date":
+        return raw
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationError(_("Enter the date as YYYY-MM-DD.")) from exc
