@@ -1,187 +1,36 @@
 """Each office's inbox of migration cases and the review page with the steps the office may take now."""
 
-import datetime
-
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import ALL, OfficeScopedAdminMixin, scoped_office_ids
-from portal.cases.admin import MESSAGE_LABEL, CaseReviewAdminMixin, DueStateFilter, countdown
+from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
 
 from . import services
 from .constants import ACTOR_BY_STATUS, Actor, DocumentKind, Education, MaritalStatus, Status
 from .models import MigrationApplication, Mover, reached_q
-
-ACTION_LABELS = {
-    "accept": _("Accept"),
-    "request_info": _("Request more information (pauses the clock)"),
-    "forward": _("Forward to the municipal household administration"),
-    "approve": _("Approve and issue the Permit to Move In"),
-    "register_emigration": _("Register the emigration and confirm (Migration Certificate)"),
-    "report_problem": _("Report a problem with the origin record (sends the case back)"),
-    "resend": _("Problem resolved: send to the move-out police station again"),
-    "settle": _("Complete the settlement"),
-    "refuse": _("Refuse"),
-    "switch_to_paper": _("Switch to the paper procedure (technical reason)"),
-    "check": _("Record the post-settlement check"),
-}
-ACTION_DONE = {
-    "accept": _("Case %(number)s accepted; the 20 working days run from today."),
-    "request_info": _("More information requested for %(number)s; the clock is paused."),
-    "forward": _("Case %(number)s forwarded to the municipal household administration."),
-    "approve": _("Permit to Move In issued for %(number)s; the move-out police station has 5 working days."),
-    "register_emigration": _("Emigration of %(number)s registered; the move-in police station has 5 working days."),
-    "report_problem": _("Problem reported; case %(number)s is back with the move-in police station."),
-    "resend": _("Case %(number)s sent to the move-out police station again."),
-    "settle": _("Case %(number)s settled; the applicant has been asked to print the registration form."),
-    "refuse": _("Case %(number)s refused."),
-    "switch_to_paper": _("Case %(number)s continues on the paper procedure."),
-    "check": _("Post-settlement check of %(number)s recorded."),
-}
-DANGER = ("refuse", "switch_to_paper", "report_problem")
+from .workflow import WORKFLOW
 
 
-def _fields(action, application):
-    """The inputs each action's form has: (name, label, kind, required[, choices])."""
-    text = {"kind": "textarea"}
-    line = {"kind": "text"}
-    if action == "request_info":
-        return [
-            {
-                "name": "text",
-                "label": _("What must the applicant add or correct? (the applicant will see this)"),
-                "required": True,
-                **text,
-            }
-        ]
-    if action in ("accept", "forward", "approve"):
-        return [{"name": "text", "label": MESSAGE_LABEL, "required": False, **text}]
-    if action == "refuse":
-        return [
-            {
-                "name": "text",
-                "label": _("Reason for the refusal (the applicant will see this)"),
-                "required": True,
-                **text,
-            }
-        ]
-    if action == "register_emigration":
-        return [
-            {
-                "name": "emigrated_on",
-                "label": _("Emigration registered on"),
-                "required": False,
-                "kind": "date",
-                "value": timezone.localdate().isoformat(),
-            },
-            {
-                "name": "text",
-                "label": _("Note on the origin household record (optional; the applicant will see this)"),
-                "required": False,
-                **text,
-            },
-        ]
-    if action == "report_problem":
-        return [
-            {
-                "name": "text",
-                "label": _("The problem with the origin household record (the applicant will see this)"),
-                "required": True,
-                **text,
-            }
-        ]
-    if action == "resend":
-        return [
-            {
-                "name": "text",
-                "label": _("How the problem was resolved (the applicant will see this)"),
-                "required": True,
-                **text,
-            }
-        ]
-    paper_numbers = [
-        {
-            "name": "paper_permit_number",
-            "label": _("Paper Permit to Move In number"),
-            "required": False,
-            "value": application.paper_permit_number,
-            **line,
-        },
-        {
-            "name": "paper_migration_certificate_number",
-            "label": _("Paper Hukou Migration Certificate number"),
-            "required": False,
-            "value": application.paper_migration_certificate_number,
-            **line,
-        },
-    ]
-    if action == "settle":
-        return paper_numbers if application.status == Status.PAPER else []
-    if action == "switch_to_paper":
-        return [
-            {"name": "text", "label": _("Technical reason (the applicant will see this)"), "required": True, **text},
-            *paper_numbers,
-        ]
-    return []
-
-
-def _run_action(action, *, application, by, data):
-    text = data.get("text", "")
-    # Every step also takes the internal note, which only staff see (docs/architecture.md#security-and-privacy).
-    internal = (data.get("internal_note") or "").strip()
-    if action == "accept":
-        return services.hukou_accept(application=application, by=by, note=text, internal_note=internal)
-    if action == "request_info":
-        return services.hukou_request_info(application=application, by=by, message=text, internal_note=internal)
-    if action == "forward":
-        return services.hukou_forward(application=application, by=by, note=text, internal_note=internal)
-    if action == "approve":
-        return services.hukou_approve(application=application, by=by, note=text, internal_note=internal)
-    if action == "refuse":
-        return services.hukou_refuse(application=application, by=by, reason=text, internal_note=internal)
-    if action == "register_emigration":
-        raw = (data.get("emigrated_on") or "").strip()
-        try:
-            day = datetime.date.fromisoformat(raw) if raw else None
-        except ValueError as exc:
-            raise ValidationError(_("Enter the date as YYYY-MM-DD.")) from exc
-        return services.hukou_register_emigration(
-            application=application, by=by, emigrated_on=day, note=text, internal_note=internal
-        )
-    if action == "report_problem":
-        return services.hukou_report_problem(application=application, by=by, problem=text, internal_note=internal)
-    if action == "resend":
-        return services.hukou_resend(application=application, by=by, note=text, internal_note=internal)
-    paper = {
-        "paper_permit_number": data.get("paper_permit_number", ""),
-        "paper_migration_certificate_number": data.get("paper_migration_certificate_number", ""),
-    }
-    if action == "settle":
-        return services.hukou_settle(application=application, by=by, internal_note=internal, **paper)
-    if action == "switch_to_paper":
-        return services.hukou_switch_to_paper(
-            application=application, by=by, reason=text, internal_note=internal, **paper
-        )
-    if action == "check":
-        try:
-            mover = application.movers.get(pk=int(data.get("mover") or 0))
-        except (Mover.DoesNotExist, ValueError) as exc:
-            raise ValidationError(_("Choose the person checked.")) from exc
-        return services.hukou_record_post_settlement_check(
-            application=application,
-            by=by,
-            mover=mover,
-            marital_status=data.get("marital_status", ""),
-            education=data.get("education", ""),
-            employer=data.get("employer", ""),
-            phone=data.get("phone", ""),
-            changes_made=data.get("changes_made", ""),
-            evidence=data.get("evidence", ""),
-            internal_note=internal,
-        )
-    raise ValueError(action)
+def _record_check(*, application, by, data, internal_note):
+    """The post-settlement check of one person, from the review page's own form (hukou.workflow's "check")."""
+    try:
+        mover = application.movers.get(pk=int(data.get("mover") or 0))
+    except (Mover.DoesNotExist, ValueError) as exc:
+        raise ValidationError(_("Choose the person checked.")) from exc
+    return services.hukou_record_post_settlement_check(
+        application=application,
+        by=by,
+        mover=mover,
+        marital_status=data.get("marital_status", ""),
+        education=data.get("education", ""),
+        employer=data.get("employer", ""),
+        phone=data.get("phone", ""),
+        changes_made=data.get("changes_made", ""),
+        evidence=data.get("evidence", ""),
+        internal_note=internal_note,
+    )
 
 
 _OFFICE_STATUSES = tuple(s for s, actor in ACTOR_BY_STATUS.items() if actor != Actor.APPLICANT)
@@ -219,8 +68,7 @@ class MoverInline(admin.TabularInline):
 
 @admin.register(MigrationApplication)
 class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
-    review_action_labels = ACTION_LABELS
-    review_action_done = ACTION_DONE
+    workflow = WORKFLOW
     office_fields = ("office", "municipal_office", "origin_office")
     list_display = (
         "case_number",
@@ -384,16 +232,7 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, ad
             "countdown": countdown(application),
             "acting_office": application.acting_office(),
             "own_application": own,
-            "review_actions": [
-                {
-                    "name": name,
-                    "label": ACTION_LABELS[name],
-                    "fields": _fields(name, application),
-                    "url": url(name),
-                    "danger": name in DANGER,
-                }
-                for name in actions
-            ],
+            "review_actions": self.review_actions(application, actions),
             "check_movers": check_pending if may_check else [],
             "check_url": url("check"),
             "marital_choices": MaritalStatus.choices,
@@ -401,4 +240,12 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, ad
         }
 
     def run_review_action(self, request, application, action):
-        _run_action(action, application=application, by=request.user, data=request.POST)
+        if action == "check":
+            _record_check(
+                application=application,
+                by=request.user,
+                data=request.POST,
+                internal_note=(request.POST.get("internal_note") or "").strip(),
+            )
+        else:
+            super().run_review_action(request, application, action)

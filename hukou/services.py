@@ -1,4 +1,4 @@
-"""One-stop hukou migration: every step of the STEPS table as one function, for views, admin pages and tasks.
+"""One-stop hukou migration: every step of the workflow table (hukou.workflow) as one function, for views and admin.
 
 None of these sets `status` itself: each step goes through portal.cases.services.transition with the step's
 `allowed_from` (a conditional UPDATE, so of two officers acting at once one wins and the other gets
@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,33 +20,25 @@ from django.utils.translation import gettext as _
 from accounts import idnumber
 from accounts.identity import ensure_assurance
 from accounts.models import Office
-from accounts.notify import notify_office
-from accounts.scoping import ALL, scoped_office_ids
-from portal.cases.models import Transition
 from portal.cases.services import (
     TransitionConflict,
     TransitionError,
     TransitionNotAllowed,
-    clock_pause,
-    clock_resume,
-    clock_start,
-    clock_stop,
     create_with_case_number,
+    delete_draft,
     ensure_applicant,
     ensure_status,
     next_serial_number,
+    record_event,
     required_text,
-    transition,
 )
+from portal.cases.workflow import ensure_staff_may_act
 from portal.documents.models import Document
 from portal.documents.services import document_attach, documents_delete, documents_for_case, documents_move_office
-from portal.notify.services import notify_user
 
 from . import rules
 from .constants import (
-    CLOCK_LIMITS,
     EDITABLE_STATUSES,
-    STEPS,
     UPLOAD_KINDS,
     Category,
     DocumentKind,
@@ -56,6 +47,7 @@ from .constants import (
     Status,
 )
 from .models import MigrationApplication, Mover, OriginMember, PostSettlementCheck
+from .workflow import WORKFLOW, concerns
 
 logger = logging.getLogger("hukou")
 
@@ -118,21 +110,8 @@ def _ensure_rules(application: MigrationApplication):
 
 
 def is_own_case(user, application: MigrationApplication) -> bool:
-    """The user applies, moves or receives the movers: staff never decide on such a case.
-
-    See docs/architecture.md#security-and-privacy.
-    """
-    if user.pk == application.applicant_id:
-        return True
-    own = idnumber.normalize(getattr(user, "id_number", "") or "")
-    if not own:
-        return False
-    if own in (
-        idnumber.normalize(application.receiving_householder_id_number),
-        idnumber.normalize(application.origin_head_id_number),
-    ):
-        return True
-    return application.movers.filter(id_number=own).exists()
+    """The user applies, moves or receives the movers: staff never decide on such a case."""
+    return concerns(user, application)
 
 
 def _ensure_officer(by, application: MigrationApplication, office=None):
@@ -140,89 +119,22 @@ def _ensure_officer(by, application: MigrationApplication, office=None):
 
     Returns the office the step is taken for (it goes on the timeline).
     """
-    if by is None or not getattr(by, "is_staff", False) or not by.is_active:
-        raise TransitionNotAllowed(_("Only the staff of the office handling this step can do this."))
-    office = office or application.acting_office()
-    if office is None:
-        raise TransitionNotAllowed(
-            _("This action is not possible while the case is “%(status)s”.") % {"status": application.status_label()}
-        )
-    ids = scoped_office_ids(by, service=application)
-    if ids is not ALL and office.pk not in ids:
-        raise TransitionNotAllowed(
-            _("This step belongs to %(office)s; only its staff can take it.") % {"office": office}
-        )
-    if is_own_case(by, application):
-        raise TransitionNotAllowed(
-            _("You cannot act on a move that concerns yourself. Another officer must handle it.")
-        )
-    return office
+    return ensure_staff_may_act(by, application, office=office, workflow=WORKFLOW)
 
 
 def _ensure_status(application: MigrationApplication, step: str):
     """Checked before work that needs the right state (the clock, the rules); transition() checks again, atomically."""
-    ensure_status(application, STEPS[step].allowed_from)
-
-
-def _step(application, step: str, *, by, office=None, note: str = "", internal_note: str = "", **changes):
-    """The transition of a STEPS entry (its `to` and `allowed_from`). `note` is the message to the applicant (their
-    status page); `internal_note` only staff see (docs/architecture.md#security-and-privacy)."""
-    return transition(
-        application,
-        to=STEPS[step].to,
-        by=by,
-        office=office,
-        note=note,
-        internal_note=internal_note,
-        allowed_from=STEPS[step].allowed_from,
-        **changes,
-    )
+    ensure_status(application, WORKFLOW[step].allowed_from)
 
 
 def _notify(application: MigrationApplication, template: str, **context):
     """SMS and e-mail to the applicant (the template decides which parts exist)."""
-    notify_user(
-        application.applicant,
-        template=f"hukou/{template}",
-        context={
-            "application": application,
-            "case_number": application.case_number,
-            "office": application.office,
-            "due_date": application.due_date,
-            **context,
-        },
-    )
-
-
-def _notify_inbox(application: MigrationApplication):
-    """E-mail the staff of the office that must act now: the case has arrived in its inbox."""
-    office = application.acting_office()
-    if office is not None:
-        notify_office(
-            office,
-            template="hukou/inbox",
-            context={
-                "case_number": application.case_number,
-                "status_label": application.status_label(),
-                "due_date": application.due_date,
-            },
-            service=application,
-        )
+    WORKFLOW.tell_applicant(application, template, **context)
 
 
 def _note_event(application: MigrationApplication, *, by, office, note: str, internal_note: str = ""):
     """A timeline row for a step that does not change the status (the post-settlement check)."""
-    Transition.objects.create(
-        content_type=ContentType.objects.get_for_model(MigrationApplication),
-        object_id=application.pk,
-        from_status=application.status,
-        to_status=application.status,
-        actor=by,
-        office=office,
-        note=note,
-        internal_note=(internal_note or "").strip(),
-    )
-    MigrationApplication.objects.filter(pk=application.pk).update(updated_at=timezone.now())
+    record_event(application, by=by, office=office, note=note, internal_note=internal_note)
 
 
 # --- the applicant's steps -----------------------------------------------------------------------------
@@ -480,15 +392,8 @@ def hukou_add_documents(*, application: MigrationApplication, by, documents=(), 
 
 
 def hukou_delete_draft(*, application: MigrationApplication, by) -> None:
-    """Delete a draft with its people and uploads (the files after commit)."""
-    ensure_applicant(by, application)
-    with transaction.atomic():
-        locked = MigrationApplication.objects.select_for_update().filter(pk=application.pk, status=Status.DRAFT)
-        if not locked.exists():
-            raise TransitionNotAllowed(_("Only a draft can be deleted."))
-        documents_delete(documents_for_case(application).only("pk", "file"))
-        locked.delete()
-    logger.info("hukou draft %s deleted by its applicant", application.case_number)
+    """Delete a draft with its people, uploads (the files after commit) and timeline."""
+    delete_draft(application, by=by)
 
 
 def _missing_people(application: MigrationApplication) -> list[tuple[str, str]]:
@@ -568,6 +473,7 @@ def hukou_missing(*, application: MigrationApplication) -> list[tuple[str, str]]
     return missing
 
 
+@WORKFLOW.implements("submit")
 def hukou_submit(*, application: MigrationApplication, by) -> MigrationApplication:
     """DRAFT -> SUBMITTED once complete and eligible today; the move-in station gets it in its inbox."""
     ensure_applicant(by, application)
@@ -584,141 +490,129 @@ def hukou_submit(*, application: MigrationApplication, by) -> MigrationApplicati
     ]
     if problems:
         raise ValidationError(problems)
-    with transaction.atomic():
-        _step(application, "submit", by=by, submitted_at=timezone.now())
-        _notify(application, "submitted")
-        _notify_inbox(application)
-    return application
+    return WORKFLOW.run("submit", application, by=by, checked=True, changes={"submitted_at": timezone.now()})
 
 
+@WORKFLOW.implements("withdraw")
 def hukou_withdraw(*, application: MigrationApplication, by) -> MigrationApplication:
     """The applicant withdraws before the Permit to Move In is issued; the clock stops."""
-    ensure_applicant(by, application)
-    with transaction.atomic():
-        _step(application, "withdraw", by=by, note=_("Withdrawn by the applicant."), **clock_stop())
-        _notify(application, "withdrawn")
-    return application
+    return WORKFLOW.run("withdraw", application, by=by, note=_("Withdrawn by the applicant."))
 
 
+@WORKFLOW.implements("resubmit")
 def hukou_resubmit(*, application: MigrationApplication, by, reply: str = "") -> MigrationApplication:
     """INFO_REQUESTED -> the step the request was made in; its clock resumes with the working days it had left."""
     ensure_applicant(by, application)
     _ensure_status(application, "resubmit")
     back_to = application.info_requested_in or Status.ACCEPTED
     _ensure_rules(application)
-    reply = (reply or "").strip()
-    with transaction.atomic():
-        transition(
-            application,
-            to=back_to,
-            by=by,
-            note=reply,
-            allowed_from=STEPS["resubmit"].allowed_from,
-            citizen_reply=reply,
-            info_requested_in="",
-            **clock_resume(application),
-        )
-        _notify(application, "resubmitted")
-        _notify_inbox(application)
-    return application
+    return WORKFLOW.run(
+        "resubmit",
+        application,
+        by=by,
+        checked=True,
+        to=back_to,
+        note=reply,
+        note_fields=("citizen_reply",),
+        changes={"info_requested_in": ""},
+    )
 
 
 # --- the move-in station ---------------------------------------------------------------------------------
 
 
+def _office_step(name: str, application: MigrationApplication, *, by, rules_apply: bool = False, **kwargs):
+    """An office step: who may act and the status first, then (where the step needs it) the eligibility rules."""
+    office = _ensure_officer(by, application)
+    _ensure_status(application, name)
+    if rules_apply:
+        _ensure_rules(application)
+    return WORKFLOW.run(name, application, by=by, office=office, checked=True, **kwargs), office
+
+
+@WORKFLOW.implements("accept")
 def hukou_accept(
     *, application: MigrationApplication, by, note: str = "", internal_note: str = ""
 ) -> MigrationApplication:
     """SUBMITTED -> ACCEPTED: the 20 working days for approval of the Permit to Move In start today (day 0)."""
-    office = _ensure_officer(by, application)
-    _ensure_status(application, "accept")
-    _ensure_rules(application)
-    with transaction.atomic():
-        _step(
-            application,
-            "accept",
-            by=by,
-            office=office,
-            note=(note or "").strip(),
-            internal_note=internal_note,
-            accepted_at=timezone.now(),
-            **clock_start(CLOCK_LIMITS[Status.ACCEPTED]),
-        )
-        _notify(application, "accepted")
+    _office_step(
+        "accept",
+        application,
+        by=by,
+        rules_apply=True,
+        note=note,
+        internal_note=internal_note,
+        changes={"accepted_at": timezone.now()},
+    )
     return application
 
 
+@WORKFLOW.implements("request_info")
 def hukou_request_info(
     *, application: MigrationApplication, by, message: str, internal_note: str = ""
 ) -> MigrationApplication:
     """ACCEPTED or FORWARDED -> INFO_REQUESTED: the clock pauses with the working days left."""
     office = _ensure_officer(by, application)
-    _ensure_status(application, "request_info")  # before clock_pause, which needs a running clock
-    message = required_text(message, _("Say what information or document the applicant must add."))
-    with transaction.atomic():
-        _step(
-            application,
-            "request_info",
-            by=by,
-            office=office,
-            internal_note=internal_note,
-            note=message,
-            info_request=message,
-            info_requested_in=application.status,
-            citizen_reply="",
-            **clock_pause(application),
-        )
-        _notify(application, "info_requested", message=message, requesting_office=office)
-    return application
+    return WORKFLOW.run(
+        "request_info",
+        application,
+        by=by,
+        office=office,
+        checked=True,
+        note=message,
+        internal_note=internal_note,
+        required=_("Say what information or document the applicant must add."),
+        note_fields=("info_request",),
+        note_context="message",
+        changes={"info_requested_in": application.status, "citizen_reply": ""},
+        context={"requesting_office": office},
+    )
 
 
+@WORKFLOW.implements("forward")
 def hukou_forward(
     *, application: MigrationApplication, by, note: str = "", internal_note: str = ""
 ) -> MigrationApplication:
     """ACCEPTED -> FORWARDED to the municipal household administration; the 20-day clock of acceptance runs on."""
-    office = _ensure_officer(by, application)
-    _ensure_status(application, "forward")
-    _ensure_rules(application)
-    with transaction.atomic():
-        _step(
-            application,
-            "forward",
-            by=by,
-            office=office,
-            internal_note=internal_note,
-            note=(note or "").strip(),
-            forwarded_at=timezone.now(),
-        )
-        _notify(application, "forwarded", municipal_office=application.municipal_office)
-        _notify_inbox(application)
+    _office_step(
+        "forward",
+        application,
+        by=by,
+        rules_apply=True,
+        note=note,
+        internal_note=internal_note,
+        changes={"forwarded_at": timezone.now()},
+        context={"municipal_office": application.municipal_office},
+    )
     return application
 
 
+@WORKFLOW.implements("refuse")
 def hukou_refuse(
     *, application: MigrationApplication, by, reason: str, internal_note: str = ""
 ) -> MigrationApplication:
     """The move-in station (before or after approval was asked for) or the municipal administration refuses."""
     office = _ensure_officer(by, application)
-    reason = required_text(reason, _("Give the reason for the refusal; the applicant reads it."))
-    with transaction.atomic():
-        _step(
-            application,
-            "refuse",
-            by=by,
-            office=office,
-            internal_note=internal_note,
-            note=reason,
-            refusal_reason=reason,
-            decided_by=by,
-            **clock_stop(),
-        )
-        _notify(application, "refused", reason=reason, deciding_office=office)
-    return application
+    return WORKFLOW.run(
+        "refuse",
+        application,
+        by=by,
+        office=office,
+        checked=True,
+        note=reason,
+        internal_note=internal_note,
+        required=_("Give the reason for the refusal; the applicant reads it."),
+        note_fields=("refusal_reason",),
+        note_context="reason",
+        changes={"decided_by": by},
+        context={"deciding_office": office},
+    )
 
 
 # --- the municipal household administration -------------------------------------------------------------
 
 
+@WORKFLOW.implements("approve")
 def hukou_approve(
     *, application: MigrationApplication, by, note: str = "", internal_note: str = ""
 ) -> MigrationApplication:
@@ -727,28 +621,24 @@ def hukou_approve(
     _ensure_status(application, "approve")
     _ensure_rules(application)
     permit = next_serial_number(PERMIT_PREFIX)
-    with transaction.atomic():
-        _step(
-            application,
-            "approve",
-            by=by,
-            office=office,
-            internal_note=internal_note,
-            note=_("Permit to Move In %(number)s issued.") % {"number": permit}
-            + (f"\n{note.strip()}" if (note or "").strip() else ""),
-            permit_number=permit,
-            permit_issued_at=timezone.now(),
-            decided_by=by,
-            **clock_start(CLOCK_LIMITS[Status.APPROVED]),
-        )
-        _notify(application, "approved", permit_number=permit, origin_office=application.origin_office)
-        _notify_inbox(application)
-    return application
+    return WORKFLOW.run(
+        "approve",
+        application,
+        by=by,
+        office=office,
+        checked=True,
+        internal_note=internal_note,
+        note=_("Permit to Move In %(number)s issued.") % {"number": permit}
+        + (f"\n{note.strip()}" if (note or "").strip() else ""),
+        changes={"permit_number": permit, "permit_issued_at": timezone.now(), "decided_by": by},
+        context={"permit_number": permit, "origin_office": application.origin_office},
+    )
 
 
 # --- the move-out station --------------------------------------------------------------------------------
 
 
+@WORKFLOW.implements("register_emigration")
 def hukou_register_emigration(
     *,
     application: MigrationApplication,
@@ -773,73 +663,69 @@ def hukou_register_emigration(
         )
     certificate = next_serial_number(MIGRATION_CERTIFICATE_PREFIX)
     note = (note or "").strip()
-    with transaction.atomic():
-        _step(
-            application,
-            "register_emigration",
-            by=by,
-            office=office,
-            internal_note=internal_note,
-            note=_("Emigration registered on %(day)s; Migration Certificate %(number)s.")
-            % {"day": emigrated_on.isoformat(), "number": certificate}
-            + (f"\n{note}" if note else ""),
-            migration_certificate_number=certificate,
-            emigrated_on=emigrated_on,
-            emigration_note=note,
-            emigrated_at=timezone.now(),
-            problem_report="",
-            **clock_start(CLOCK_LIMITS[Status.EMIGRATED]),
-        )
-        _notify(application, "emigrated", certificate_number=certificate, origin_office=office)
-        _notify_inbox(application)
-    return application
+    return WORKFLOW.run(
+        "register_emigration",
+        application,
+        by=by,
+        office=office,
+        checked=True,
+        internal_note=internal_note,
+        note=_("Emigration registered on %(day)s; Migration Certificate %(number)s.")
+        % {"day": emigrated_on.isoformat(), "number": certificate}
+        + (f"\n{note}" if note else ""),
+        changes={
+            "migration_certificate_number": certificate,
+            "emigrated_on": emigrated_on,
+            "emigration_note": note,
+            "emigrated_at": timezone.now(),
+            "problem_report": "",
+        },
+        context={"certificate_number": certificate, "origin_office": office},
+    )
 
 
+@WORKFLOW.implements("report_problem")
 def hukou_report_problem(
     *, application: MigrationApplication, by, problem: str, internal_note: str = ""
 ) -> MigrationApplication:
     """APPROVED -> RETURNED: the origin record does not match; the move-in station must resolve it."""
     office = _ensure_officer(by, application)
-    problem = required_text(problem, _("Describe the problem with the origin household record."))
-    with transaction.atomic():
-        _step(
-            application,
-            "report_problem",
-            by=by,
-            office=office,
-            internal_note=internal_note,
-            note=problem,
-            problem_report=problem,
-            **clock_start(CLOCK_LIMITS[Status.RETURNED]),
-        )
-        _notify(application, "returned", problem=problem, origin_office=office)
-        _notify_inbox(application)
-    return application
+    return WORKFLOW.run(
+        "report_problem",
+        application,
+        by=by,
+        office=office,
+        checked=True,
+        note=problem,
+        internal_note=internal_note,
+        required=_("Describe the problem with the origin household record."),
+        note_fields=("problem_report",),
+        note_context="problem",
+        context={"origin_office": office},
+    )
 
 
+@WORKFLOW.implements("resend")
 def hukou_resend(*, application: MigrationApplication, by, note: str, internal_note: str = "") -> MigrationApplication:
     """RETURNED -> APPROVED: the move-in station resolved the problem; the move-out station gets 5 new days."""
     office = _ensure_officer(by, application)
-    _ensure_status(application, "resend")
-    note = required_text(note, _("Say how the problem was resolved; the move-out station reads it."))
-    with transaction.atomic():
-        _step(
-            application,
-            "resend",
-            by=by,
-            office=office,
-            internal_note=internal_note,
-            note=note,
-            **clock_start(CLOCK_LIMITS[Status.APPROVED]),
-        )
-        _notify(application, "resent", origin_office=application.origin_office)
-        _notify_inbox(application)
-    return application
+    return WORKFLOW.run(
+        "resend",
+        application,
+        by=by,
+        office=office,
+        checked=True,
+        note=note,
+        internal_note=internal_note,
+        required=_("Say how the problem was resolved; the move-out station reads it."),
+        context={"origin_office": application.origin_office},
+    )
 
 
 # --- settlement, the paper fallback and the post-settlement check ---------------------------------------
 
 
+@WORKFLOW.implements("settle")
 def hukou_settle(
     *,
     application: MigrationApplication,
@@ -880,22 +766,20 @@ def hukou_settle(
             "permit": application.permit_number,
             "certificate": application.migration_certificate_number,
         }
-    with transaction.atomic():
-        _step(
-            application,
-            "settle",
-            by=by,
-            office=office,
-            note=note,
-            internal_note=internal_note,
-            settled_at=timezone.now(),
-            **changes,
-            **clock_stop(),
-        )
-        _notify(application, "settled", on_paper=application.on_paper)
-    return application
+    return WORKFLOW.run(
+        "settle",
+        application,
+        by=by,
+        office=office,
+        checked=True,
+        note=note,
+        internal_note=internal_note,
+        changes={"settled_at": timezone.now(), **changes},
+        context={"on_paper": application.on_paper},
+    )
 
 
+@WORKFLOW.implements("switch_to_paper")
 def hukou_switch_to_paper(
     *,
     application: MigrationApplication,
@@ -920,23 +804,23 @@ def hukou_switch_to_paper(
         note += "\n" + _("Paper Permit to Move In: %(number)s") % {"number": permit}
     if certificate:
         note += "\n" + _("Paper Hukou Migration Certificate: %(number)s") % {"number": certificate}
-    with transaction.atomic():
-        _step(
-            application,
-            "switch_to_paper",
-            by=by,
-            office=office,
-            internal_note=internal_note,
-            note=note,
-            paper_reason=reason,
-            paper_switched_at=timezone.now(),
-            paper_switched_from=application.status,
-            paper_permit_number=permit,
-            paper_migration_certificate_number=certificate,
-            **clock_stop(),
-        )
-        _notify(application, "paper", reason=reason)
-    return application
+    return WORKFLOW.run(
+        "switch_to_paper",
+        application,
+        by=by,
+        office=office,
+        checked=True,
+        note=note,
+        internal_note=internal_note,
+        changes={
+            "paper_reason": reason,
+            "paper_switched_at": timezone.now(),
+            "paper_switched_from": application.status,
+            "paper_permit_number": permit,
+            "paper_migration_certificate_number": certificate,
+        },
+        context={"reason": reason},
+    )
 
 
 def hukou_record_post_settlement_check(
@@ -999,20 +883,7 @@ def hukou_record_post_settlement_check(
 
 # --- what the review page offers -------------------------------------------------------------------------
 
-OFFICER_ACTIONS = (
-    "accept",
-    "request_info",
-    "forward",
-    "approve",
-    "register_emigration",
-    "report_problem",
-    "resend",
-    "settle",
-    "refuse",
-    "switch_to_paper",
-)
-
 
 def available_actions(*, application: MigrationApplication) -> list[str]:
-    """The office steps the STEPS table allows in the current state (the services still check everything)."""
-    return [name for name in OFFICER_ACTIONS if application.status in STEPS[name].allowed_from]
+    """The office steps the workflow table allows in the current state (the services still check everything)."""
+    return WORKFLOW.available(application)

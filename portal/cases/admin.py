@@ -113,8 +113,15 @@ class CaseReviewAdminMixin(_CaseAdminBase):
                     "text_required": bool(text and text.required),
                     "public_text_label": public.label if public else None,
                     "fields": [
-                        {"name": item.name, "label": item.label, "kind": item.kind, "required": item.required}
+                        {
+                            "name": item.name,
+                            "label": item.label,
+                            "kind": item.kind,
+                            "required": item.required,
+                            "value": item.initial(case) if item.initial else "",
+                        }
                         for item in step.inputs
+                        if item.shown is None or item.shown(case)
                     ],
                 }
             )

@@ -83,6 +83,8 @@ class Input:
     label: StrOrPromise
     required: bool = False
     kind: str = "textarea"  # textarea, text or date (YYYY-MM-DD, parsed before the step function sees it)
+    initial: Callable[[Any], Any] | None = None  # the value the form starts with, from the case
+    shown: Callable[[Any], bool] | None = None  # the form asks for it only when this holds of the case
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,7 @@ class Workflow:
         context: Mapping[str, Any] | None = None,
         office_context: Mapping[str, Any] | None = None,
         checked: bool = False,
+        to: str | None = None,
     ) -> Case:
         """Take step `name`: check who acts and the status, set the clock, make the guarded transition and send the
         step's messages after it, in one transaction. `required` makes `note` mandatory with that message, and the
@@ -242,12 +245,13 @@ class Workflow:
         fields.update(changes or {})
         fields.update(self._clock(step, case))
         context = {**({note_context: note} if note_context else {}), **(context or {})}
-        if step.to is None:
-            raise ValueError(f"step {name!r} has no target status; its service function makes the transition")
+        target = to or step.to
+        if target is None:
+            raise ValueError(f"step {name!r} has no target status; its service function names it")
         with transaction.atomic():
             transition(
                 case,
-                to=step.to,
+                to=target,
                 by=by,
                 office=self._timeline_office(step, by, acting),
                 note=note,
@@ -261,14 +265,7 @@ class Workflow:
             if step.notify:
                 self.tell_applicant(case, step.notify, **context)
             if step.notify_office:
-                from accounts.notify import notify_office
-
-                notify_office(
-                    case.office,
-                    template=f"{self.service}/{step.notify_office}",
-                    context={"case_number": case.case_number, **(office_context or {"due_date": case.due_date})},
-                    service=case,
-                )
+                self.tell_office(case, step.notify_office, **(office_context or {}))
         return case
 
     def _timeline_office(self, step: Step, by: Any, acting: Office | None) -> Office | None:
@@ -291,6 +288,27 @@ class Workflow:
         if step.clock == Clock.STOP:
             return dict(clock_stop())
         return {}
+
+    def tell_office(self, case: Case, template: str, **context: Any) -> None:
+        """E-mail the staff of the office that must act now (the case's `acting_office()`, or its office): the case
+        has arrived in, or come back to, its inbox. Nobody is told when the applicant must act."""
+        from accounts.notify import notify_office
+
+        acting = getattr(case, "acting_office", None)
+        office = acting() if callable(acting) else case.office
+        if office is None:
+            return
+        notify_office(
+            office,
+            template=f"{self.service}/{template}",
+            context={
+                "case_number": case.case_number,
+                "status_label": case.status_label(),
+                "due_date": case.due_date,
+                **context,
+            },
+            service=case,
+        )
 
     def tell_applicant(self, case: Case, template: str, **context: Any) -> None:
         """SMS and e-mail to the applicant from the workflow's templates (the template decides which parts exist)."""

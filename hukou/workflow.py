@@ -1,0 +1,239 @@
+"""The one-stop hukou migration workflow as one table (portal.cases.workflow): each step, the office that takes it,
+its clock, its form on the review page and the messages it sends.
+
+Office steps are taken by staff of the office acting in the current state (MigrationApplication.acting_office): the
+move-in station, the municipal household administration or the move-out station (docs/services.md). hukou.services
+implements the steps; the review admin offers, dispatches and confirms them from this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import idnumber
+from portal.cases.workflow import MESSAGE_LABEL, AccessMessages, Actor, Clock, Input, Step, Workflow
+
+from .constants import CLOCK_LIMITS, Status
+
+APPLICANT = Actor.APPLICANT
+# The states in which an office acts and the case can still be switched to paper or refused.
+_IN_PROGRESS = (Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.APPROVED, Status.RETURNED, Status.EMIGRATED)
+
+
+def concerns(user: Any, application: Any) -> bool:
+    """The user applies, moves or receives the movers: staff never decide on such a case.
+
+    See docs/architecture.md#security-and-privacy.
+    """
+    if user.pk == application.applicant_id:
+        return True
+    own = idnumber.normalize(getattr(user, "id_number", "") or "")
+    if not own:
+        return False
+    if own in (
+        idnumber.normalize(application.receiving_householder_id_number),
+        idnumber.normalize(application.origin_head_id_number),
+    ):
+        return True
+    return bool(application.movers.filter(id_number=own).exists())
+
+
+def _text(label: Any, param: str, required: bool = True) -> Input:
+    return Input("text", param, label, required=required)
+
+
+_PAPER_NUMBERS = (
+    Input(
+        "paper_permit_number",
+        "paper_permit_number",
+        _("Paper Permit to Move In number"),
+        kind="text",
+        initial=lambda application: application.paper_permit_number,
+    ),
+    Input(
+        "paper_migration_certificate_number",
+        "paper_migration_certificate_number",
+        _("Paper Hukou Migration Certificate number"),
+        kind="text",
+        initial=lambda application: application.paper_migration_certificate_number,
+    ),
+)
+
+
+def _on_paper(application: Any) -> bool:
+    return bool(application.status == Status.PAPER)
+
+
+WORKFLOW = Workflow(
+    service="hukou",
+    messages=AccessMessages(
+        staff_only=_("Only the staff of the office handling this step can do this."),
+        other_office=_("This step belongs to %(office)s; only its staff can take it."),
+        own_case=_("You cannot act on a move that concerns yourself. Another officer must handle it."),
+    ),
+    concerns=concerns,
+    notify_context=lambda application: {"office": application.office},
+    steps=(
+        # The applicant's steps.
+        Step("submit", (Status.DRAFT,), Status.SUBMITTED, actor=APPLICANT, notify="submitted", notify_office="inbox"),
+        Step(
+            "withdraw",
+            (Status.SUBMITTED, Status.INFO_REQUESTED, Status.ACCEPTED, Status.FORWARDED),
+            Status.WITHDRAWN,
+            actor=APPLICANT,
+            clock=Clock.STOP,
+            notify="withdrawn",
+        ),
+        # The reply returns to the state the request was made in (MigrationApplication.info_requested_in).
+        Step(
+            "resubmit",
+            (Status.INFO_REQUESTED,),
+            None,
+            actor=APPLICANT,
+            clock=Clock.RESUME,
+            notify="resubmitted",
+            notify_office="inbox",
+        ),
+        # The offices' steps, in the order the review page offers them.
+        Step(
+            "accept",
+            (Status.SUBMITTED,),
+            Status.ACCEPTED,
+            label=_("Accept"),
+            done=_("Case %(number)s accepted; the 20 working days run from today."),
+            clock=Clock.START,
+            clock_limit=CLOCK_LIMITS[Status.ACCEPTED],
+            inputs=(_text(MESSAGE_LABEL, "note", required=False),),
+            notify="accepted",
+        ),
+        # Only while a clock runs, since the request pauses it and the reply resumes it with the days left.
+        Step(
+            "request_info",
+            (Status.ACCEPTED, Status.FORWARDED),
+            Status.INFO_REQUESTED,
+            label=_("Request more information (pauses the clock)"),
+            done=_("More information requested for %(number)s; the clock is paused."),
+            clock=Clock.PAUSE,
+            inputs=(_text(_("What must the applicant add or correct? (the applicant will see this)"), "message"),),
+            notify="info_requested",
+        ),
+        Step(
+            "forward",
+            (Status.ACCEPTED,),
+            Status.FORWARDED,
+            label=_("Forward to the municipal household administration"),
+            done=_("Case %(number)s forwarded to the municipal household administration."),
+            inputs=(_text(MESSAGE_LABEL, "note", required=False),),
+            notify="forwarded",
+            notify_office="inbox",
+        ),
+        Step(
+            "approve",
+            (Status.FORWARDED,),
+            Status.APPROVED,
+            label=_("Approve and issue the Permit to Move In"),
+            done=_("Permit to Move In issued for %(number)s; the move-out police station has 5 working days."),
+            clock=Clock.START,
+            clock_limit=CLOCK_LIMITS[Status.APPROVED],
+            inputs=(_text(MESSAGE_LABEL, "note", required=False),),
+            notify="approved",
+            notify_office="inbox",
+        ),
+        Step(
+            "register_emigration",
+            (Status.APPROVED,),
+            Status.EMIGRATED,
+            label=_("Register the emigration and confirm (Migration Certificate)"),
+            done=_("Emigration of %(number)s registered; the move-in police station has 5 working days."),
+            clock=Clock.START,
+            clock_limit=CLOCK_LIMITS[Status.EMIGRATED],
+            inputs=(
+                Input(
+                    "emigrated_on",
+                    "emigrated_on",
+                    _("Emigration registered on"),
+                    kind="date",
+                    initial=lambda application: timezone.localdate().isoformat(),
+                ),
+                _text(_("Note on the origin household record (optional; the applicant will see this)"), "note", False),
+            ),
+            notify="emigrated",
+            notify_office="inbox",
+        ),
+        Step(
+            "report_problem",
+            (Status.APPROVED,),
+            Status.RETURNED,
+            label=_("Report a problem with the origin record (sends the case back)"),
+            done=_("Problem reported; case %(number)s is back with the move-in police station."),
+            clock=Clock.START,
+            clock_limit=CLOCK_LIMITS[Status.RETURNED],
+            danger=True,
+            inputs=(_text(_("The problem with the origin household record (the applicant will see this)"), "problem"),),
+            notify="returned",
+            notify_office="inbox",
+        ),
+        # The move-in station has resolved the problem: the move goes back to the move-out station.
+        Step(
+            "resend",
+            (Status.RETURNED,),
+            Status.APPROVED,
+            label=_("Problem resolved: send to the move-out police station again"),
+            done=_("Case %(number)s sent to the move-out police station again."),
+            clock=Clock.START,
+            clock_limit=CLOCK_LIMITS[Status.APPROVED],
+            inputs=(_text(_("How the problem was resolved (the applicant will see this)"), "note"),),
+            notify="resent",
+            notify_office="inbox",
+        ),
+        Step(
+            "settle",
+            (Status.EMIGRATED, Status.PAPER),
+            Status.SETTLED,
+            label=_("Complete the settlement"),
+            done=_("Case %(number)s settled; the applicant has been asked to print the registration form."),
+            clock=Clock.STOP,
+            inputs=tuple(replace(item, shown=_on_paper) for item in _PAPER_NUMBERS),
+            notify="settled",
+        ),
+        Step(
+            "refuse",
+            (Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.RETURNED),
+            Status.REFUSED,
+            label=_("Refuse"),
+            done=_("Case %(number)s refused."),
+            clock=Clock.STOP,
+            danger=True,
+            inputs=(_text(_("Reason for the refusal (the applicant will see this)"), "reason"),),
+            notify="refused",
+        ),
+        Step(
+            "switch_to_paper",
+            _IN_PROGRESS,
+            Status.PAPER,
+            label=_("Switch to the paper procedure (technical reason)"),
+            done=_("Case %(number)s continues on the paper procedure."),
+            clock=Clock.STOP,
+            danger=True,
+            inputs=(_text(_("Technical reason (the applicant will see this)"), "reason"), *_PAPER_NUMBERS),
+            notify="paper",
+        ),
+        # Recorded per person on the review page's own form (not among the offered steps): the status stays.
+        Step(
+            "check",
+            (Status.SETTLED,),
+            None,
+            label=_("Record the post-settlement check"),
+            done=_("Post-settlement check of %(number)s recorded."),
+            when=lambda application, facts: False,
+        ),
+    ),
+)
+
+# The status groups the views and services read, from the table.
+EDITABLE = (Status.DRAFT, *WORKFLOW.statuses_from("resubmit"))
+WITHDRAWABLE = WORKFLOW.statuses_from("withdraw")
