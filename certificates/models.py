@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
-from portal.cases.models import Case
+from portal.cases.models import ReviewedCase
 from portal.documents.storage import private_storage
 
 CLOCK_WORKING_DAYS = 3  # 3 working days from acceptance (docs/services.md#certificate-of-no-criminal-record)
@@ -44,11 +44,15 @@ class HolderIdType(models.TextChoices):
     PASSPORT = "passport", _("Passport")
 
 
-class Application(Case):
+# The states in which a clock may run; the deadline sweep's partial index lists exactly these.
+OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED)
+
+
+class Application(ReviewedCase):
     """An application for a Certificate of No Criminal Record, by the holder or an agent."""
 
     CASE_PREFIX = "NCR"
-    OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED)
+    OPEN_STATUSES = OPEN_STATUSES
     DRAFT_STATUSES = (Status.DRAFT,)
     CLOSED_STATUSES = (Status.APPROVED, Status.ISSUED, Status.REFUSED, Status.WITHDRAWN)
 
@@ -77,23 +81,9 @@ class Application(Case):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    declaration_at = models.DateTimeField(_("declaration of truthfulness"), null=True, blank=True)
 
-    # Review
-    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
-    info_request = models.TextField(_("information requested"), blank=True)
-    citizen_reply = models.TextField(_("applicant's reply"), blank=True)
+    # Review (the declaration, acceptance, information requests and the decision: portal.cases.models.ReviewedCase)
     register_checked_at = models.DateTimeField(_("register checked"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    refusal_reason = models.TextField(_("reason for refusal"), blank=True)
     # Bumped by approval and by each reissue: the worker makes exactly one certificate per generation.
     certificate_generation = models.PositiveSmallIntegerField(default=0, editable=False)
 
@@ -111,7 +101,7 @@ class Application(Case):
             models.Index(
                 fields=["due_date"],
                 name="ncr_app_open_due",
-                condition=Q(status__in=["submitted", "accepted"], paused_at__isnull=True),
+                condition=Q(status__in=[s.value for s in OPEN_STATUSES], paused_at__isnull=True),
             ),
             models.Index(fields=["office", "status", "-created_at"], name="ncr_app_office_queue"),
             # The re-queue sweep: recent refusals whose notice may still be missing.

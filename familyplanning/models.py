@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.cases.models import Case
+from portal.cases.models import Case, ReviewedCase
 
 from . import catalogue
 from .fields import validate_answers
@@ -29,13 +29,17 @@ APPROVED_CANCELLATION = _("Cancellation approved")
 APPROVED_NO_DOCUMENT = _("Approved")
 
 
-class FamilyPlanningApplication(Case):
+# The states in which a clock may run; the deadline sweep's partial index lists exactly these.
+OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED)
+
+
+class FamilyPlanningApplication(ReviewedCase):
     """An application to one service of the catalogue; `answers` holds its form, checked by the service's FormDef."""
 
     CASE_PREFIX = "FP"
     # The clock runs while the office has the case; a request for more information pauses it
     # (docs/architecture.md#cases-transitions-and-deadlines).
-    OPEN_STATUSES = (Status.SUBMITTED, Status.ACCEPTED)
+    OPEN_STATUSES = OPEN_STATUSES
     DRAFT_STATUSES = (Status.DRAFT,)
     CLOSED_STATUSES = (Status.APPROVED, Status.ISSUED, Status.REFUSED, Status.WITHDRAWN)
 
@@ -44,22 +48,8 @@ class FamilyPlanningApplication(Case):
     # The version of the form the answers were given on; a later version may ask for more.
     form_version = models.CharField(_("form version"), max_length=32, blank=True)
     answers = models.JSONField(_("answers"), default=dict, blank=True, encoder=DjangoJSONEncoder)
-    declaration_at = models.DateTimeField(_("declaration of truthfulness"), null=True, blank=True)
 
-    # Review
-    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
-    info_request = models.TextField(_("information requested"), blank=True)
-    citizen_reply = models.TextField(_("applicant's reply"), blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
-    refusal_reason = models.TextField(_("reason for refusal"), blank=True)
+    # Review: the declaration, acceptance, information requests and the decision (portal.cases.models.ReviewedCase).
 
     class Meta:
         verbose_name = _("family-planning application")
@@ -71,7 +61,7 @@ class FamilyPlanningApplication(Case):
             models.Index(
                 fields=["due_date"],
                 name="fp_app_open_due",
-                condition=Q(status__in=["submitted", "accepted"], paused_at__isnull=True),
+                condition=Q(status__in=[s.value for s in OPEN_STATUSES], paused_at__isnull=True),
             ),
             models.Index(fields=["office", "service", "status", "-created_at"], name="fp_app_office_queue"),
         ]

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
 from accounts.models import Office
-from portal.cases.models import Case
+from portal.cases.models import ReviewedCase
 
 from .constants import (
     ACTOR_BY_STATUS,
@@ -74,7 +74,7 @@ def _id_number_field(verbose_name, **kwargs):
     return models.CharField(verbose_name, max_length=18, validators=[idnumber.validate_id_number], **kwargs)
 
 
-class MigrationApplication(Case):
+class MigrationApplication(ReviewedCase):
     """One application for one-stop migration, filed at (and accepted by) the move-in police station (`office`)."""
 
     CASE_PREFIX = "HK"
@@ -153,12 +153,10 @@ class MigrationApplication(Case):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    declaration_at = models.DateTimeField(_("declaration of truthfulness"), null=True, blank=True)
 
-    # Workflow record: each step's moment (the timeline has who and why); these also scope what each office sees.
-    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    # Workflow record besides that of every reviewed case (portal.cases.models.ReviewedCase): each step's moment (the
+    # timeline has who and why); these also scope what each office sees.
     forwarded_at = models.DateTimeField(_("forwarded for approval"), null=True, blank=True)
-    info_request = models.TextField(_("information requested"), blank=True)
     info_requested_in = models.CharField(
         _("information requested at step"),
         max_length=32,
@@ -166,7 +164,6 @@ class MigrationApplication(Case):
         blank=True,
         help_text=_("The state the case returns to when the applicant answers."),
     )
-    citizen_reply = models.TextField(_("applicant's reply"), blank=True)
     permit_number = models.CharField(_("Permit to Move In number"), max_length=40, blank=True, db_index=True)
     permit_issued_at = models.DateTimeField(_("Permit to Move In issued"), null=True, blank=True)
     migration_certificate_number = models.CharField(
@@ -177,7 +174,8 @@ class MigrationApplication(Case):
     emigrated_at = models.DateTimeField(_("emigration confirmed"), null=True, blank=True)
     problem_report = models.TextField(_("problem reported by the move-out station"), blank=True)
     settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
-    refusal_reason = models.TextField(_("reason for refusal"), blank=True)
+    # Several offices decide in turn: the last of them (the timeline has each one and when).
+    decided_at = None
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("last decision by"),

@@ -136,6 +136,29 @@ class Case(models.Model):
         return labels.get(status or self.status, status or self.status)
 
 
+class ReviewedCase(Case):
+    """Abstract base of an application an office reviews: the declaration, acceptance, the request for more
+    information and its answer, and the decision. The fields the workflow steps write (portal.cases.workflow)."""
+
+    declaration_at = models.DateTimeField(_("declaration of truthfulness"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    info_request = models.TextField(_("information requested"), blank=True)
+    citizen_reply = models.TextField(_("applicant's reply"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    refusal_reason = models.TextField(_("reason for refusal"), blank=True)
+
+    class Meta(Case.Meta):
+        abstract = True
+
+
 class Transition(models.Model):
     """One row of a case's timeline: who moved it from which status to which, when and why.
 
