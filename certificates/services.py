@@ -236,7 +236,6 @@ def application_submit(*, application: Application, by) -> Application:
         application,
         by=by,
         checked=True,
-        changes={"submitted_at": timezone.now()},
         context={"working_days": CLOCK_WORKING_DAYS},
     )
 
@@ -251,10 +250,10 @@ def application_resubmit(*, application: Application, by, reply: str = "") -> Ap
     return WORKFLOW.run("resubmit", application, by=by, checked=True, note=reply, note_fields=("citizen_reply",))
 
 
-@WORKFLOW.implements("withdraw")
-def application_withdraw(*, application: Application, by) -> Application:
-    """The applicant withdraws before a decision; the clock stops."""
-    return WORKFLOW.run("withdraw", application, by=by, note=_("Withdrawn by the applicant."))
+# Steps that do nothing but what their table row declares (certificates/workflow.py).
+application_withdraw = WORKFLOW.function("withdraw")
+application_accept = WORKFLOW.function("accept")
+application_request_info = WORKFLOW.function("request_info")
 
 
 def application_delete_draft(*, application: Application, by) -> None:
@@ -263,34 +262,6 @@ def application_delete_draft(*, application: Application, by) -> None:
 
 
 # --- the officer's steps ---------------------------------------------------------------------------------
-
-
-@WORKFLOW.implements("accept")
-def application_accept(*, application: Application, by, note: str = "", internal_note: str = "") -> Application:
-    """SUBMITTED -> ACCEPTED: the 3-working-day clock starts today (day 0).
-
-    Every staff step takes `note`, the message to the applicant (their status page), and `internal_note`, which only
-    staff see (docs/architecture.md#security-and-privacy).
-    """
-    return WORKFLOW.run(
-        "accept", application, by=by, note=note, internal_note=internal_note, changes={"accepted_at": timezone.now()}
-    )
-
-
-@WORKFLOW.implements("request_info")
-def application_request_info(*, application: Application, by, message: str, internal_note: str = "") -> Application:
-    """ACCEPTED -> INFO_REQUESTED (补正): the clock pauses with the working days left."""
-    return WORKFLOW.run(
-        "request_info",
-        application,
-        by=by,
-        note=message,
-        internal_note=internal_note,
-        required=_("Say what information or document the applicant must add."),
-        note_fields=("info_request",),
-        note_context="message",
-        changes={"citizen_reply": ""},
-    )
 
 
 @WORKFLOW.implements("approve")
@@ -310,7 +281,6 @@ def application_approve(*, application: Application, by, note: str = "", interna
             )
             % {"count": len(blocking)}
         )
-    now = timezone.now()
     with transaction.atomic():
         WORKFLOW.run(
             "approve",
@@ -320,15 +290,15 @@ def application_approve(*, application: Application, by, note: str = "", interna
             checked=True,
             note=note,
             internal_note=internal_note,
-            changes=_decision(by, now, certificate_generation=F("certificate_generation") + 1),
+            changes=_decision(certificate_generation=F("certificate_generation") + 1),
         )
         _queue_certificate(application)
     return application
 
 
-def _decision(by, now, **changes) -> dict:
-    """The fields every decision writes: who decided when, after checking the register."""
-    return {"register_checked_at": now, "decided_by": by, "decided_at": now, **changes}
+def _decision(**changes) -> dict:
+    """What a decision writes besides who decided when (the table's `decides`): that the register was checked."""
+    return {"register_checked_at": timezone.now(), **changes}
 
 
 def _queue_certificate(application: Application):
@@ -351,10 +321,7 @@ def application_refuse(*, application: Application, by, reason: str, internal_no
             by=by,
             note=reason,
             internal_note=internal_note,
-            required=_("Give the reason for the refusal; it is printed on the refusal notice."),
-            note_fields=("refusal_reason",),
-            note_context="reason",
-            changes=_decision(by, timezone.now(), certificate_generation=F("certificate_generation") + 1),
+            changes=_decision(certificate_generation=F("certificate_generation") + 1),
         )
         from . import tasks
 

@@ -11,11 +11,9 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
-from portal.cases.workflow import MESSAGE_LABEL, AccessMessages, Actor, Clock, Input, Step, Workflow
+from portal.cases.workflow import AccessMessages, Input, Step, Workflow, review_steps
 
 from .models import CLOCK_WORKING_DAYS, Delivery, Status
-
-APPLICANT = Actor.APPLICANT
 
 
 def _certificate_valid(application: Any, facts: Any) -> bool:
@@ -44,7 +42,7 @@ def concerns(user: Any, application: Any) -> bool:
     return bool(own_number) and own_number == idnumber.normalize(application.holder_id_number)
 
 
-def _message(required: bool = False, label: Any = MESSAGE_LABEL, param: str = "note") -> Input:
+def _message(required: bool, label: Any, param: str) -> Input:
     return Input("text", param, label, required=required)
 
 
@@ -59,72 +57,26 @@ WORKFLOW = Workflow(
     clock_limit=lambda application: CLOCK_WORKING_DAYS,
     timeline_office_of_actor=True,
     steps=(
-        # The applicant's steps.
-        Step("submit", (Status.DRAFT,), Status.SUBMITTED, actor=APPLICANT, notify="submitted"),
-        Step(
-            "resubmit",
-            (Status.INFO_REQUESTED,),
-            Status.ACCEPTED,
-            actor=APPLICANT,
-            clock=Clock.RESUME,
-            notify_office="resubmitted",
-        ),
-        Step(
-            "withdraw",
-            (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED),
-            Status.WITHDRAWN,
-            actor=APPLICANT,
-            clock=Clock.STOP,
-        ),
-        # The police station's steps, in the order the review page offers them.
-        Step(
-            "accept",
-            (Status.SUBMITTED,),
-            Status.ACCEPTED,
-            label=_("Accept"),
-            done=_("Application %(number)s accepted; the time limit runs from today."),
-            clock=Clock.START,
-            inputs=(_message(),),
-            notify="accepted",
-        ),
-        Step(
-            "request_info",
-            (Status.ACCEPTED,),
-            Status.INFO_REQUESTED,
-            label=_("Request more information"),
-            done=_("More information requested for %(number)s; the time limit is paused."),
-            clock=Clock.PAUSE,
-            inputs=(
-                _message(True, _("What must the applicant add or correct? (the applicant will see this)"), "message"),
-            ),
-            notify="info_requested",
-        ),
-        Step(
-            "approve",
-            (Status.ACCEPTED,),
-            Status.APPROVED,
-            label=_("Approve and issue the certificate"),
-            done=_("Application %(number)s approved; the certificate is being generated."),
-            clock=Clock.STOP,
-            inputs=(_message(),),
-        ),
-        Step(
-            "refuse",
-            (Status.ACCEPTED, Status.INFO_REQUESTED),
-            Status.REFUSED,
-            label=_("Refuse (issues a refusal notice)"),
-            done=_("Application %(number)s refused; the refusal notice is being generated."),
-            clock=Clock.STOP,
-            danger=True,
-            inputs=(
-                _message(
-                    True,
-                    _("Reason for the refusal (the applicant will see this; printed on the refusal notice)"),
-                    "reason",
+        *review_steps(
+            Status,
+            approve={
+                "label": _("Approve and issue the certificate"),
+                "done": _("Application %(number)s approved; the certificate is being generated."),
+            },
+            refuse={
+                "label": _("Refuse (issues a refusal notice)"),
+                "done": _("Application %(number)s refused; the refusal notice is being generated."),
+                "inputs": (
+                    _message(
+                        True,
+                        _("Reason for the refusal (the applicant will see this; printed on the refusal notice)"),
+                        "reason",
+                    ),
                 ),
-            ),
-            notify="refused",
+                "required": _("Give the reason for the refusal; it is printed on the refusal notice."),
+            },
         ),
+        # After the decision: the issued certificate and its paper copy.
         Step(
             "revoke",
             (Status.ISSUED,),

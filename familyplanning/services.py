@@ -24,7 +24,6 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity import ensure_assurance
@@ -276,11 +275,7 @@ def fp_submit(*, application: FamilyPlanningApplication, by) -> FamilyPlanningAp
         application,
         by=by,
         checked=True,
-        changes={
-            "submitted_at": timezone.now(),
-            "answers": answers,
-            "form_version": application.service_def.form.version,
-        },
+        changes={"answers": answers, "form_version": application.service_def.form.version},
         context={"time_limit": application.service_def.guide.time_limit},
         office_context={"service_title": application.service_def.title},
     )
@@ -298,50 +293,18 @@ def fp_resubmit(*, application: FamilyPlanningApplication, by, reply: str = "") 
         by=by,
         checked=True,
         note=reply,
-        note_fields=("citizen_reply",),
         changes={"answers": answers, "form_version": application.service_def.form.version},
     )
 
 
-@WORKFLOW.implements("withdraw")
-def fp_withdraw(*, application: FamilyPlanningApplication, by) -> FamilyPlanningApplication:
-    """The applicant withdraws before a decision; the clock stops."""
-    return WORKFLOW.run("withdraw", application, by=by, note=_("Withdrawn by the applicant."))
+# Steps that do nothing but what their table row declares (familyplanning/workflow.py).
+fp_withdraw = WORKFLOW.function("withdraw")
+fp_accept = WORKFLOW.function("accept")
+fp_request_info = WORKFLOW.function("request_info")
+fp_refuse = WORKFLOW.function("refuse")
 
 
 # --- the officer's steps ---------------------------------------------------------------------------------
-
-
-@WORKFLOW.implements("accept")
-def fp_accept(
-    *, application: FamilyPlanningApplication, by, note: str = "", internal_note: str = ""
-) -> FamilyPlanningApplication:
-    """SUBMITTED -> ACCEPTED: the service's time limit (working days) runs from today (day 0).
-
-    Every staff step takes `note`, the message to the applicant (their status page), and `internal_note`, which only
-    staff see (docs/architecture.md#security-and-privacy).
-    """
-    return WORKFLOW.run(
-        "accept", application, by=by, note=note, internal_note=internal_note, changes={"accepted_at": timezone.now()}
-    )
-
-
-@WORKFLOW.implements("request_info")
-def fp_request_info(
-    *, application: FamilyPlanningApplication, by, message: str, internal_note: str = ""
-) -> FamilyPlanningApplication:
-    """ACCEPTED -> INFO_REQUESTED (补正): the clock pauses with the working days left."""
-    return WORKFLOW.run(
-        "request_info",
-        application,
-        by=by,
-        note=message,
-        internal_note=internal_note,
-        required=_("Say what information or document the applicant must add."),
-        note_fields=("info_request",),
-        note_context="message",
-        changes={"citizen_reply": ""},
-    )
 
 
 @WORKFLOW.implements("approve")
@@ -365,7 +328,6 @@ def fp_approve(
             notes.append(_("Document %(code)s revoked.") % {"code": target.code})
         else:
             notes.append(_("No valid electronic document with this number: nothing to revoke."))
-    now = timezone.now()
     with transaction.atomic():
         WORKFLOW.run(
             "approve",
@@ -375,7 +337,6 @@ def fp_approve(
             checked=True,
             note="\n".join(n for n in notes if n),
             internal_note=internal_note,
-            changes={"decided_by": by, "decided_at": now},
         )
         if service.effect == Effect.REVOKES and target is not None and target.status == DocumentStatus.VALID:
             issued_document_revoke(
@@ -391,24 +352,6 @@ def fp_approve(
         else:
             _notify(application, "approved")
     return application
-
-
-@WORKFLOW.implements("refuse")
-def fp_refuse(
-    *, application: FamilyPlanningApplication, by, reason: str, internal_note: str = ""
-) -> FamilyPlanningApplication:
-    """ACCEPTED or INFO_REQUESTED -> REFUSED with a reason the applicant is told."""
-    return WORKFLOW.run(
-        "refuse",
-        application,
-        by=by,
-        note=reason,
-        internal_note=internal_note,
-        required=_("Give the reason for the refusal; the applicant is told it."),
-        note_fields=("refusal_reason",),
-        note_context="reason",
-        changes={"decided_by": by, "decided_at": timezone.now()},
-    )
 
 
 # --- what the review page offers -------------------------------------------------------------------------

@@ -11,12 +11,10 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
-from portal.cases.workflow import MESSAGE_LABEL, AccessMessages, Actor, Clock, Input, Step, Workflow
+from portal.cases.workflow import AccessMessages, Workflow, review_steps
 
 from .fields import Kind
 from .models import Status
-
-APPLICANT = Actor.APPLICANT
 
 
 def person_id_numbers(application: Any) -> set[str]:
@@ -51,72 +49,10 @@ WORKFLOW = Workflow(
     clock_limit=lambda application: application.service_def.guide.time_limit,
     notify_context=lambda application: {"service_title": application.service_def.title},
     timeline_office_of_actor=True,
-    steps=(
-        # The applicant's steps.
-        Step("submit", (Status.DRAFT,), Status.SUBMITTED, actor=APPLICANT, notify="submitted", notify_office="inbox"),
-        Step(
-            "resubmit",
-            (Status.INFO_REQUESTED,),
-            Status.ACCEPTED,
-            actor=APPLICANT,
-            clock=Clock.RESUME,
-            notify_office="resubmitted",
-        ),
-        Step(
-            "withdraw",
-            (Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED),
-            Status.WITHDRAWN,
-            actor=APPLICANT,
-            clock=Clock.STOP,
-        ),
-        # The office's steps, in the order the review page offers them.
-        Step(
-            "accept",
-            (Status.SUBMITTED,),
-            Status.ACCEPTED,
-            label=_("Accept"),
-            done=_("Application %(number)s accepted; the time limit runs from today."),
-            clock=Clock.START,
-            inputs=(Input("text", "note", MESSAGE_LABEL),),
-            notify="accepted",
-        ),
-        Step(
-            "request_info",
-            (Status.ACCEPTED,),
-            Status.INFO_REQUESTED,
-            label=_("Request more information"),
-            done=_("More information requested for %(number)s; the time limit is paused."),
-            clock=Clock.PAUSE,
-            inputs=(
-                Input(
-                    "text",
-                    "message",
-                    _("What must the applicant add or correct? (the applicant will see this)"),
-                    required=True,
-                ),
-            ),
-            notify="info_requested",
-        ),
-        Step(
-            "approve",
-            (Status.ACCEPTED,),
-            Status.APPROVED,
-            label=_("Approve"),
-            done=_("Application %(number)s approved."),
-            clock=Clock.STOP,
-            inputs=(Input("text", "note", MESSAGE_LABEL),),
-        ),
-        Step(
-            "refuse",
-            (Status.ACCEPTED, Status.INFO_REQUESTED),
-            Status.REFUSED,
-            label=_("Refuse"),
-            done=_("Application %(number)s refused."),
-            clock=Clock.STOP,
-            danger=True,
-            inputs=(Input("text", "reason", _("Reason for the refusal (the applicant will see this)"), required=True),),
-            notify="refused",
-        ),
+    steps=review_steps(
+        Status,
+        submit={"notify_office": "inbox"},
+        refuse={"required": _("Give the reason for the refusal; the applicant is told it.")},
     ),
 )
 

@@ -490,13 +490,11 @@ def hukou_submit(*, application: MigrationApplication, by) -> MigrationApplicati
     ]
     if problems:
         raise ValidationError(problems)
-    return WORKFLOW.run("submit", application, by=by, checked=True, changes={"submitted_at": timezone.now()})
+    return WORKFLOW.run("submit", application, by=by, checked=True)
 
 
-@WORKFLOW.implements("withdraw")
-def hukou_withdraw(*, application: MigrationApplication, by) -> MigrationApplication:
-    """The applicant withdraws before the Permit to Move In is issued; the clock stops."""
-    return WORKFLOW.run("withdraw", application, by=by, note=_("Withdrawn by the applicant."))
+# The applicant withdraws before the Permit to Move In is issued; the clock stops (hukou/workflow.py).
+hukou_withdraw = WORKFLOW.function("withdraw")
 
 
 @WORKFLOW.implements("resubmit")
@@ -513,7 +511,6 @@ def hukou_resubmit(*, application: MigrationApplication, by, reply: str = "") ->
         checked=True,
         to=back_to,
         note=reply,
-        note_fields=("citizen_reply",),
         changes={"info_requested_in": ""},
     )
 
@@ -561,10 +558,7 @@ def hukou_request_info(
         checked=True,
         note=message,
         internal_note=internal_note,
-        required=_("Say what information or document the applicant must add."),
-        note_fields=("info_request",),
-        note_context="message",
-        changes={"info_requested_in": application.status, "citizen_reply": ""},
+        changes={"info_requested_in": application.status},
         context={"requesting_office": office},
     )
 
@@ -601,10 +595,6 @@ def hukou_refuse(
         checked=True,
         note=reason,
         internal_note=internal_note,
-        required=_("Give the reason for the refusal; the applicant reads it."),
-        note_fields=("refusal_reason",),
-        note_context="reason",
-        changes={"decided_by": by},
         context={"deciding_office": office},
     )
 
@@ -630,7 +620,7 @@ def hukou_approve(
         internal_note=internal_note,
         note=_("Permit to Move In %(number)s issued.") % {"number": permit}
         + (f"\n{note.strip()}" if (note or "").strip() else ""),
-        changes={"permit_number": permit, "permit_issued_at": timezone.now(), "decided_by": by},
+        changes={"permit_number": permit, "permit_issued_at": timezone.now()},
         context={"permit_number": permit, "origin_office": application.origin_office},
     )
 
@@ -698,9 +688,6 @@ def hukou_report_problem(
         checked=True,
         note=problem,
         internal_note=internal_note,
-        required=_("Describe the problem with the origin household record."),
-        note_fields=("problem_report",),
-        note_context="problem",
         context={"origin_office": office},
     )
 
@@ -717,7 +704,6 @@ def hukou_resend(*, application: MigrationApplication, by, note: str, internal_n
         checked=True,
         note=note,
         internal_note=internal_note,
-        required=_("Say how the problem was resolved; the move-out station reads it."),
         context={"origin_office": application.origin_office},
     )
 

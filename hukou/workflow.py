@@ -79,7 +79,15 @@ WORKFLOW = Workflow(
     notify_context=lambda application: {"office": application.office},
     steps=(
         # The applicant's steps.
-        Step("submit", (Status.DRAFT,), Status.SUBMITTED, actor=APPLICANT, notify="submitted", notify_office="inbox"),
+        Step(
+            "submit",
+            (Status.DRAFT,),
+            Status.SUBMITTED,
+            actor=APPLICANT,
+            notify="submitted",
+            notify_office="inbox",
+            stamp="submitted_at",
+        ),
         Step(
             "withdraw",
             (Status.SUBMITTED, Status.INFO_REQUESTED, Status.ACCEPTED, Status.FORWARDED),
@@ -87,6 +95,7 @@ WORKFLOW = Workflow(
             actor=APPLICANT,
             clock=Clock.STOP,
             notify="withdrawn",
+            default_note=_("Withdrawn by the applicant."),
         ),
         # The reply returns to the state the request was made in (MigrationApplication.info_requested_in).
         Step(
@@ -97,6 +106,7 @@ WORKFLOW = Workflow(
             clock=Clock.RESUME,
             notify="resubmitted",
             notify_office="inbox",
+            note_fields=("citizen_reply",),
         ),
         # The offices' steps, in the order the review page offers them.
         Step(
@@ -120,6 +130,10 @@ WORKFLOW = Workflow(
             clock=Clock.PAUSE,
             inputs=(_text(_("What must the applicant add or correct? (the applicant will see this)"), "message"),),
             notify="info_requested",
+            required=_("Say what information or document the applicant must add."),
+            note_fields=("info_request",),
+            note_context="message",
+            clear=("citizen_reply",),
         ),
         Step(
             "forward",
@@ -142,6 +156,7 @@ WORKFLOW = Workflow(
             inputs=(_text(MESSAGE_LABEL, "note", required=False),),
             notify="approved",
             notify_office="inbox",
+            decides=True,
         ),
         Step(
             "register_emigration",
@@ -176,6 +191,9 @@ WORKFLOW = Workflow(
             inputs=(_text(_("The problem with the origin household record (the applicant will see this)"), "problem"),),
             notify="returned",
             notify_office="inbox",
+            required=_("Describe the problem with the origin household record."),
+            note_fields=("problem_report",),
+            note_context="problem",
         ),
         # The move-in station has resolved the problem: the move goes back to the move-out station.
         Step(
@@ -189,6 +207,7 @@ WORKFLOW = Workflow(
             inputs=(_text(_("How the problem was resolved (the applicant will see this)"), "note"),),
             notify="resent",
             notify_office="inbox",
+            required=_("Say how the problem was resolved; the move-out station reads it."),
         ),
         Step(
             "settle",
@@ -210,6 +229,10 @@ WORKFLOW = Workflow(
             danger=True,
             inputs=(_text(_("Reason for the refusal (the applicant will see this)"), "reason"),),
             notify="refused",
+            required=_("Give the reason for the refusal; the applicant reads it."),
+            note_fields=("refusal_reason",),
+            note_context="reason",
+            decides=True,
         ),
         Step(
             "switch_to_paper",

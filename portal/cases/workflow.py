@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import ALL, is_administrator, scoped_office_ids
@@ -103,6 +104,16 @@ class Step:
     inputs: tuple[Input, ...] = ()
     notify: str = ""  # the applicant's message template, under the workflow's template prefix
     notify_office: str = ""  # the office's message template, likewise
+    # What the step writes besides the status and the clock: `stamp` gets the time, `note_fields` the step's text
+    # (mandatory, with the message `required`, when given; `default_note` when none is given), `clear` is emptied,
+    # and a step that `decides` records who decided and when.
+    stamp: str = ""
+    note_fields: tuple[str, ...] = ()
+    note_context: str = ""  # the applicant's message gets the text under this name
+    required: StrOrPromise = ""
+    default_note: StrOrPromise = ""
+    clear: tuple[str, ...] = ()
+    decides: bool = False
     # Offered on the review page only when this holds of the case and the facts the admin passes (a valid
     # certificate, a paper copy asked for); the step function checks again.
     when: Callable[[Any, Mapping[str, Any]], bool] | None = None
@@ -110,6 +121,95 @@ class Step:
     @property
     def by_officer(self) -> bool:
         return self.actor == Actor.STAFF
+
+
+def review_steps(status: Any, **overrides: Mapping[str, Any]) -> tuple[Step, ...]:
+    """The steps of an application one office reviews (certificates, family planning): the applicant submits,
+    answers a request for information or withdraws; the office accepts (the clock starts), asks for more information
+    (it pauses), approves or refuses. `status` is the service's TextChoices; `overrides` change a step's fields by
+    name (`refuse={"label": …}`)."""
+    applicant = Actor.APPLICANT
+    message = Input("text", "note", MESSAGE_LABEL)
+    steps = (
+        Step("submit", (status.DRAFT,), status.SUBMITTED, actor=applicant, notify="submitted", stamp="submitted_at"),
+        Step(
+            "resubmit",
+            (status.INFO_REQUESTED,),
+            status.ACCEPTED,
+            actor=applicant,
+            clock=Clock.RESUME,
+            notify_office="resubmitted",
+            note_fields=("citizen_reply",),
+        ),
+        Step(
+            "withdraw",
+            (status.SUBMITTED, status.ACCEPTED, status.INFO_REQUESTED),
+            status.WITHDRAWN,
+            actor=applicant,
+            clock=Clock.STOP,
+            default_note=_("Withdrawn by the applicant."),
+        ),
+        Step(
+            "accept",
+            (status.SUBMITTED,),
+            status.ACCEPTED,
+            label=_("Accept"),
+            done=_("Application %(number)s accepted; the time limit runs from today."),
+            clock=Clock.START,
+            inputs=(message,),
+            notify="accepted",
+            stamp="accepted_at",
+        ),
+        Step(
+            "request_info",
+            (status.ACCEPTED,),
+            status.INFO_REQUESTED,
+            label=_("Request more information"),
+            done=_("More information requested for %(number)s; the time limit is paused."),
+            clock=Clock.PAUSE,
+            inputs=(
+                Input(
+                    "text",
+                    "message",
+                    _("What must the applicant add or correct? (the applicant will see this)"),
+                    required=True,
+                ),
+            ),
+            notify="info_requested",
+            required=_("Say what information or document the applicant must add."),
+            note_fields=("info_request",),
+            note_context="message",
+            clear=("citizen_reply",),
+        ),
+        Step(
+            "approve",
+            (status.ACCEPTED,),
+            status.APPROVED,
+            label=_("Approve"),
+            done=_("Application %(number)s approved."),
+            clock=Clock.STOP,
+            inputs=(message,),
+            decides=True,
+        ),
+        Step(
+            "refuse",
+            (status.ACCEPTED, status.INFO_REQUESTED),
+            status.REFUSED,
+            label=_("Refuse"),
+            done=_("Application %(number)s refused."),
+            clock=Clock.STOP,
+            danger=True,
+            inputs=(Input("text", "reason", _("Reason for the refusal (the applicant will see this)"), required=True),),
+            notify="refused",
+            note_fields=("refusal_reason",),
+            note_context="reason",
+            decides=True,
+        ),
+    )
+    unknown = set(overrides) - {step.name for step in steps}
+    if unknown:
+        raise KeyError(f"no such review steps: {sorted(unknown)}")
+    return tuple(replace(step, **overrides.get(step.name, {})) for step in steps)
 
 
 @dataclass(frozen=True)
@@ -185,6 +285,24 @@ class Workflow:
 
         return register
 
+    def function(self, name: str, *, case_param: str = "application") -> Callable[..., Any]:
+        """The service function of a step that does nothing but what its row declares: it takes the case (as
+        `case_param`), `by`, the step's text input under its keyword and `internal_note`, and runs the step."""
+        step = self.by_name[name]
+        text = step.inputs[0].param if step.inputs else ""
+
+        def take(*, by: Any, internal_note: str = "", **kwargs: Any) -> Any:
+            case = kwargs.pop(case_param)
+            note = kwargs.pop(text, "") if text else ""
+            if kwargs:
+                raise TypeError(f"{self.service} {name}: unexpected keywords {sorted(kwargs)}")
+            return self.run(name, case, by=by, note=note, internal_note=internal_note)
+
+        take.__name__ = take.__qualname__ = f"{self.service}_{name}"
+        take.__doc__ = f"The {name!r} step of the {self.service} workflow, as its table row declares it."
+        self.handlers[name] = take
+        return take
+
     def dispatch(self, name: str, case: Case, *, by: Any, data: Mapping[str, Any], case_param: str) -> Any:
         """Take step `name` with the inputs a review page posted (each step also takes the internal note)."""
         step = self.by_name[name]
@@ -240,10 +358,20 @@ class Workflow:
         # Before any text is asked for, and before the clock (clock_pause/resume read the running clock of the state);
         # transition() checks the status again, atomically.
         ensure_status(case, step.allowed_from)
-        note = required_text(note, required) if required else (note or "").strip()
-        fields = {name: note for name in note_fields}
+        required = required or step.required
+        note = required_text(note, required) if required else (note or str(step.default_note)).strip()
+        fields: dict[str, Any] = {name: "" for name in step.clear}
+        fields.update({name: note for name in (*step.note_fields, *note_fields)})
+        now = timezone.now()
+        if step.stamp:
+            fields[step.stamp] = now
+        if step.decides:
+            fields["decided_by"] = by
+            if any(f.name == "decided_at" for f in case._meta.concrete_fields):
+                fields["decided_at"] = now
         fields.update(changes or {})
         fields.update(self._clock(step, case))
+        note_context = note_context or step.note_context
         context = {**({note_context: note} if note_context else {}), **(context or {})}
         target = to or step.to
         if target is None:
