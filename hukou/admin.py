@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.scoping import ALL, OfficeScopedAdminMixin, scoped_office_ids
 from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
 
-from . import services
+from . import drafts, post_settlement, services
 from .constants import ACTOR_BY_STATUS, Actor, DocumentKind, Education, MaritalStatus, Status
 from .models import MigrationApplication, Mover, reached_q
 from .workflow import WORKFLOW
@@ -19,7 +19,7 @@ def _record_check(*, application, by, data, internal_note):
         mover = application.movers.get(pk=int(data.get("mover") or 0))
     except (Mover.DoesNotExist, ValueError) as exc:
         raise ValidationError(_("Choose the person checked.")) from exc
-    return services.hukou_record_post_settlement_check(
+    return post_settlement.hukou_record_post_settlement_check(
         application=application,
         by=by,
         mover=mover,
@@ -216,13 +216,13 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, ad
         def url(name):
             return self.review_action_url(application, name)
 
-        day = services.application_day(application)
+        day = drafts.application_day(application)
         return {
             "application": application,
             "movers": [(m, m.age_on(day)) for m in movers],
             "staying": [(p, p.age_on(day)) for p in application.staying_members.all()],
             "application_day": day,
-            "violations": services.rule_violations(application),
+            "violations": drafts.rule_violations(application),
             # Each link and preview goes through the logged, permission-checked download: every view is recorded.
             "review_documents": [
                 (DocumentKind(d.kind).label if d.kind in DocumentKind.values else d.kind, d)

@@ -24,8 +24,8 @@ from .constants import (
     ReceivingParty,
     Relation,
 )
+from .drafts import municipal_office_required
 from .rules import PrecheckAnswers
-from .services import municipal_office_required
 
 MAX_AGE = 130
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
@@ -512,7 +512,7 @@ class DestinationForm(DraftFormMixin, _StationChoicesMixin, forms.Form):
             )
 
     def answers(self) -> dict:
-        """The cleaned answers as MigrationApplication fields (for services.hukou_save_answers)."""
+        """The cleaned answers as MigrationApplication fields (for drafts.hukou_save_answers)."""
         c = self.cleaned_data
         # An answer missing from a draft was left empty (only "required" errors are let through): it is saved empty.
         fields = {

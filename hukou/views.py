@@ -20,7 +20,7 @@ from portal.cases.services import TransitionError
 from portal.cases.views import confirmation_views, error_messages, not_editable
 from portal.documents.services import DocumentAttachError, documents_for_case
 
-from . import services
+from . import drafts, services
 from .constants import (
     CATEGORY_MATERIALS,
     CLOCK_LIMITS,
@@ -143,7 +143,7 @@ def apply(request):
     form = StartForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            application = services.hukou_create_draft(
+            application = drafts.hukou_create_draft(
                 applicant=request.user, category=form.cleaned_data["category"], office=form.cleaned_data["office"]
             )
         except ValidationError as exc:
@@ -229,7 +229,7 @@ def _destination_page(request, application, data, draft):
         "receiving_present": a.receiving_present,
     }
     form = DestinationForm(*data, draft=draft, initial=initial, lock_office=a.status != Status.DRAFT)
-    return _Page(lambda: services.hukou_save_answers(application=a, by=request.user, fields=form.answers()), form=form)
+    return _Page(lambda: drafts.hukou_save_answers(application=a, by=request.user, fields=form.answers()), form=form)
 
 
 def _show_ages(formset):
@@ -262,7 +262,7 @@ def _movers_page(request, application, data, draft):
     formset = formset_class(*data[:1], prefix="movers", initial=initial, draft=draft)
     _show_ages(formset)
     return _Page(
-        lambda: services.hukou_save_movers(application=application, by=request.user, movers=formset.rows()),
+        lambda: drafts.hukou_save_movers(application=application, by=request.user, movers=formset.rows()),
         formset=formset,
     )
 
@@ -299,7 +299,7 @@ def _origin_page(request, application, data, draft):
     )
     _show_ages(formset)
     return _Page(
-        lambda: services.hukou_save_staying(
+        lambda: drafts.hukou_save_staying(
             application=a, by=request.user, fields=form.answers(), staying=formset.rows()
         ),
         form=form,
@@ -330,7 +330,7 @@ def _authorisations_page(request, application, data, draft):
 
     def save():
         c = form.cleaned_data
-        return services.hukou_save_authorisations(
+        return drafts.hukou_save_authorisations(
             application=a,
             by=request.user,
             movers=form.mover_documents(),
@@ -351,7 +351,7 @@ def _documents_page(request, application, data, draft):
         allow_remove=application.status == Status.DRAFT,
     )
     return _Page(
-        lambda: services.hukou_add_documents(
+        lambda: drafts.hukou_add_documents(
             application=application, by=request.user, documents=form.uploads(), remove=form.removed()
         ),
         form=form,
@@ -374,14 +374,14 @@ SECTION_PAGES = {
 def problems(application) -> list[dict]:
     """Everything that stops submission, in plain words, each with the section that fixes it.
 
-    What is missing (services.hukou_missing) comes first, then every eligibility rule that is not met
+    What is missing (drafts.hukou_missing) comes first, then every eligibility rule that is not met
     (hukou.rules, ages on the day of application).
     """
     found = []
-    for section, message in services.hukou_missing(application=application):
+    for section, message in drafts.hukou_missing(application=application):
         if section != "declaration":  # the declaration is the checkbox below the list, with its own message
             found.append({"section": section, "message": message, "code": "missing"})
-    for violation in services.rule_violations(application):
+    for violation in drafts.rule_violations(application):
         section = RULE_SECTIONS.get(violation.code, "destination")
         if violation.code == "age_unknown" and application.movers.filter(birth_date__isnull=True).exists():
             section = "movers"
@@ -474,7 +474,7 @@ def _answers_context(application):
     """The answers as the check page and the status page show them (ages on the day of application)."""
     a = application
     movers = list(a.movers.select_related("power_of_attorney"))
-    day = services.application_day(a)
+    day = drafts.application_day(a)
     documents = current_documents(a)
     authorisations = [
         (_("Power of attorney of %(name)s") % {"name": m.name}, m.power_of_attorney) for m in movers if not m.present
@@ -670,5 +670,5 @@ withdraw, delete_draft = confirmation_views(
     get_case=_own_application,
     withdrawable=WITHDRAWABLE,
     withdraw=services.hukou_withdraw,
-    delete_draft=services.hukou_delete_draft,
+    delete_draft=drafts.hukou_delete_draft,
 )

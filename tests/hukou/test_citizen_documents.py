@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from hukou import services
+from hukou import drafts, services
 from hukou.constants import MAX_FILES_PER_KIND, Relation
 from portal.documents.models import DocumentAccess
 from portal.documents.services import documents_for_case
@@ -141,7 +141,7 @@ def test_an_upload_for_another_applications_person_is_refused(client, offices, a
     first = fill_eligible(client, offices, applicant)
     second = fill_eligible(client, offices, applicant)
     with pytest.raises(services.TransitionNotAllowed):
-        services.hukou_save_authorisations(
+        drafts.hukou_save_authorisations(
             application=second,
             by=applicant,
             movers={first.movers.get().pk: documents_for_case(second).first()},

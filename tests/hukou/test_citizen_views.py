@@ -18,7 +18,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from accounts.models import Office, Role
-from hukou import services
+from hukou import drafts, services
 from hukou.constants import Category, Relation, Status
 from hukou.models import MigrationApplication, Mover, OriginMember
 from portal.documents.services import documents_for_case
@@ -746,10 +746,10 @@ def test_a_save_racing_an_officer_changes_nothing(client, offices, applicant, st
     stale = MigrationApplication.objects.get(pk=application.pk)
     submit(client, application)
     with pytest.raises(services.TransitionError):
-        services.hukou_save_answers(application=stale, by=applicant, fields={"destination_address": "x"})
+        drafts.hukou_save_answers(application=stale, by=applicant, fields={"destination_address": "x"})
     stale.status = Status.DRAFT  # as read before the submission
     with pytest.raises(services.TransitionConflict):
-        services.hukou_save_answers(application=stale, by=applicant, fields={"destination_address": "x"})
+        drafts.hukou_save_answers(application=stale, by=applicant, fields={"destination_address": "x"})
     application.refresh_from_db()
     assert application.destination_address == "郑州市金水区金水路2号"
 

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import Office, Role
-from hukou import services
+from hukou import post_settlement, services
 from hukou.constants import STEPS, UPLOAD_KINDS, Category, Education, MaritalStatus, Relation, Status
 from hukou.models import MigrationApplication, Mover, OriginMember, PostSettlementCheck
 from portal.cases.services import TransitionConflict, TransitionNotAllowed, next_case_number
@@ -362,23 +362,25 @@ def test_post_settlement_check_records_changes_with_evidence_once(offices, staff
     mover = application.movers.get()
     kwargs = {"marital_status": MaritalStatus.MARRIED, "education": Education.BACHELOR, "employer": "郑州某公司"}
     with pytest.raises(TransitionNotAllowed):  # the move-out station does not check settlement
-        services.hukou_record_post_settlement_check(
+        post_settlement.hukou_record_post_settlement_check(
             application=application, by=staff["move_out"], mover=mover, **kwargs
         )
     with pytest.raises(ValidationError):
-        services.hukou_record_post_settlement_check(
+        post_settlement.hukou_record_post_settlement_check(
             application=application, by=staff["move_in"], mover=mover, changes_made="婚姻状况", **kwargs
         )
-    check = services.hukou_record_post_settlement_check(
+    check = post_settlement.hukou_record_post_settlement_check(
         application=application, by=staff["move_in"], mover=mover, changes_made="婚姻状况", evidence="结婚证", **kwargs
     )
     assert check.checked_by == staff["move_in"] and not application.post_settlement_check_pending
     assert "结婚证" in application.timeline().get().note
     with pytest.raises(TransitionConflict):
-        services.hukou_record_post_settlement_check(application=application, by=staff["move_in"], mover=mover, **kwargs)
+        post_settlement.hukou_record_post_settlement_check(
+            application=application, by=staff["move_in"], mover=mover, **kwargs
+        )
     assert PostSettlementCheck.objects.count() == 1
     unsettled = make_application(offices, status=Status.EMIGRATED)
     with pytest.raises(TransitionNotAllowed):
-        services.hukou_record_post_settlement_check(
+        post_settlement.hukou_record_post_settlement_check(
             application=unsettled, by=staff["move_in"], mover=unsettled.movers.get(), **kwargs
         )

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import Office, Role
 from certificates import services as ncr
 from familyplanning import services as fp
+from hukou import post_settlement as hk_post_settlement
 from hukou import services as hk
 from hukou.constants import Status as HkStatus
 from portal.cases.models import Transition
@@ -103,7 +104,7 @@ def test_hukou_steps_keep_internal_notes_from_the_applicant(client):
     )
     hk.hukou_settle(application=a, by=move_in, internal_note=secret("settle"))
     mover = a.movers.first()
-    hk.hukou_record_post_settlement_check(
+    hk_post_settlement.hukou_record_post_settlement_check(
         application=a,
         by=move_in,
         mover=mover,
