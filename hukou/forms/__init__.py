@@ -1,0 +1,33 @@
+"""Citizen forms of one-stop hukou migration, one module per group: the eligibility pre-check (precheck), the
+application's own answers (application), the people moving and staying (people), the uploads (uploads), and the
+declaration at submission and the answer to a request for information (declaration); shared fields in fields."""
+
+from .application import DESTINATION_COLLECTIVE, DESTINATION_HOUSEHOLD, DestinationForm, OriginForm, StartForm
+from .declaration import DECLARATION, ReplyForm, SubmitForm
+from .fields import RECEIVING_RELATION_CHOICES, RELATION_CHOICES, police_stations, stations_by_city
+from .people import MoverForm, MoverFormSet, StayingForm, StayingFormSet, people_formset
+from .precheck import PrecheckForm
+from .uploads import AuthorisationsForm, DocumentsForm
+
+__all__ = [
+    "DECLARATION",
+    "DESTINATION_COLLECTIVE",
+    "DESTINATION_HOUSEHOLD",
+    "RECEIVING_RELATION_CHOICES",
+    "RELATION_CHOICES",
+    "AuthorisationsForm",
+    "DestinationForm",
+    "DocumentsForm",
+    "MoverForm",
+    "MoverFormSet",
+    "OriginForm",
+    "PrecheckForm",
+    "ReplyForm",
+    "StartForm",
+    "StayingForm",
+    "StayingFormSet",
+    "SubmitForm",
+    "people_formset",
+    "police_stations",
+    "stations_by_city",
+]

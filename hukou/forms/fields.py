@@ -1,0 +1,131 @@
+"""Fields and helpers the hukou forms share: yes/no questions, lists of ages, the police-station selects, names and
+ID numbers as typed."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts import idnumber
+from accounts.models import Office
+
+from ..constants import Relation
+from ..drafts import municipal_office_required
+
+MAX_AGE = 130
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+
+def yes_no(label, help_text="", required_message=None):
+    return forms.TypedChoiceField(
+        label=label,
+        help_text=help_text,
+        choices=YES_NO,
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": required_message or _("Answer yes or no.")},
+    )
+
+
+class AgeListField(forms.CharField):
+    """Ages in completed years, separated by commas or spaces ("35, 8"); empty means nobody."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        text = super().to_python(value).replace("，", ",").replace("、", ",")
+        ages = []
+        for part in text.replace(",", " ").split():
+            if not part.isdigit() or int(part) > MAX_AGE:
+                raise ValidationError(
+                    _("Give each age as a whole number of years, separated by commas; “%(value)s” is not an age."),
+                    code="invalid_age",
+                    params={"value": part},
+                )
+            ages.append(int(part))
+        return tuple(ages)
+
+
+def police_stations():
+    return Office.objects.filter(active=True, kind=Office.Kind.POLICE_STATION).order_by("division_code", "name")
+
+
+def stations_by_city(stations, *, empty_label):
+    """Select choices with one <optgroup> per city, cities in division-code order: the city is the city office
+    whose materialised path starts the station's path (two queries in all)."""
+    cities = list(Office.objects.filter(kind=Office.Kind.CITY).order_by("division_code"))
+    groups = {city.pk: [] for city in cities}
+    elsewhere = []
+    for station in stations:
+        city = next((c for c in cities if station.path.startswith(c.path)), None)
+        (groups[city.pk] if city else elsewhere).append((str(station.pk), str(station)))
+    choices = [("", empty_label)]
+    choices += [(str(city), groups[city.pk]) for city in cities if groups[city.pk]]
+    if elsewhere:
+        choices.append((str(_("Other police stations")), elsewhere))
+    return choices
+
+
+def station_field(label, help_text, required_message):
+    return forms.ModelChoiceField(
+        label=label,
+        queryset=Office.objects.none(),
+        help_text=help_text,
+        error_messages={
+            "required": required_message,
+            "invalid_choice": _("This police station cannot be chosen; choose one from the list."),
+        },
+    )
+
+
+class StationChoicesMixin:
+    """Fills the police-station selects named in `station_fields` at instantiation (not at import)."""
+
+    station_fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.station_fields:
+            return
+        choices = stations_by_city(police_stations(), empty_label=_("Choose a police station"))
+        for name in self.station_fields:
+            self.fields[name].queryset = police_stations()
+            self.fields[name].choices = choices
+
+
+def move_in_station_field():
+    return station_field(
+        _("Police station of the place you move to (move-in police station)"),
+        _("It accepts your application; the household administration of its city approves the move."),
+        _("Choose the police station of the place you move to."),
+    )
+
+
+def check_move_in_station(office):
+    if office is not None:
+        municipal_office_required(office)  # a station whose city takes no online moves is refused, with the reason
+    return office
+
+
+def normal_text(value):
+    return " ".join((value or "").split())
+
+
+def parse_id(form, field, value):
+    """The normalised number, or "" with the parser's specific message on `field`."""
+    number = idnumber.normalize(value)
+    if not number:
+        return ""
+    try:
+        return idnumber.parse(number).number
+    except ValidationError as exc:
+        form.add_error(field, exc)
+        return ""
+
+
+DESTINATION_HOUSEHOLD, DESTINATION_COLLECTIVE = "household", "collective"
+RELATION_CHOICES = [("", _("Choose")), *Relation.choices]
+# The relation of someone to a receiving head of household: anyone but that head.
+RECEIVING_RELATION_CHOICES = [choice for choice in RELATION_CHOICES if choice[0] != Relation.HEAD]
