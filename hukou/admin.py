@@ -110,20 +110,15 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, ad
         (
             _("Destination"),
             {
+                # The offices, then the citizen's destination answers (but the category, shown with the case).
                 "fields": (
                     "office",
                     "municipal_office",
-                    "destination_address",
-                    "destination_collective",
-                    "collective_household_name",
-                    "receiving_householder_name",
-                    "receiving_householder_id_number",
-                    "receiving_relation",
-                    "receiving_party",
-                    "receiving_family_member_name",
-                    "receiving_family_member_id_number",
-                    "receiving_family_member_relation",
-                    "receiving_present",
+                    *(
+                        name
+                        for name in MigrationApplication.DESTINATION_ANSWERS
+                        if name not in ("category", "category_explanation", "office")
+                    ),
                     "declaration_at",
                 )
             },

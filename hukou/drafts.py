@@ -64,32 +64,9 @@ def rule_violations(application: MigrationApplication) -> list[rules.RuleViolati
 
 
 # Answers the citizen gives in the sections; workflow fields are written only by the steps (hukou.services).
-CITIZEN_FIELDS = frozenset(
-    {
-        "category",
-        "category_explanation",
-        "office",
-        "destination_address",
-        "destination_collective",
-        "collective_household_name",
-        "receiving_householder_name",
-        "receiving_householder_id_number",
-        "receiving_relation",
-        "receiving_party",
-        "receiving_family_member_name",
-        "receiving_family_member_id_number",
-        "receiving_family_member_relation",
-        "receiving_present",
-        "origin_address",
-        "origin_office",
-        "origin_head_name",
-        "origin_head_id_number",
-    }
-)
-MOVER_FIELDS = frozenset(
-    {"name", "id_number", "relation", "is_applicant", "present", "guardian_present", "guardian_name"}
-)
-STAYING_FIELDS = frozenset({"name", "id_number", "birth_date", "relation", "is_new_head"})
+CITIZEN_FIELDS = frozenset(MigrationApplication.DESTINATION_ANSWERS + MigrationApplication.ORIGIN_ANSWERS)
+MOVER_FIELDS = frozenset(Mover.ANSWERS)
+STAYING_FIELDS = frozenset(OriginMember.ANSWERS)
 
 
 def municipal_office_for(station: Office) -> Office | None:

@@ -82,6 +82,25 @@ class MigrationApplication(ReviewedCase):
     OPEN_STATUSES = OPEN_STATUSES
     DRAFT_STATUSES = DRAFT_STATUSES
     CLOSED_STATUSES = (*FINAL_STATUSES, Status.PAPER)
+    # The citizen's answers, section by section, in the order the pages ask them: hukou.forms builds the section
+    # forms on these, and hukou.drafts writes only these (the workflow fields are written by the steps).
+    DESTINATION_ANSWERS = (
+        "category",
+        "category_explanation",
+        "office",
+        "destination_address",
+        "destination_collective",
+        "collective_household_name",
+        "receiving_householder_name",
+        "receiving_householder_id_number",
+        "receiving_relation",
+        "receiving_party",
+        "receiving_family_member_name",
+        "receiving_family_member_id_number",
+        "receiving_family_member_relation",
+        "receiving_present",
+    )
+    ORIGIN_ANSWERS = ("origin_address", "origin_office", "origin_head_name", "origin_head_id_number")
 
     status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.DRAFT, db_index=True)
     category = models.CharField(_("category of move"), max_length=32, choices=Category.choices)
@@ -315,6 +334,9 @@ class _Person(models.Model):
 class Mover(_Person):
     """One person moving, as written in the origin Household Register Booklet."""
 
+    # The citizen's answers for each person moving (the row of hukou.forms.MoverForm); the rest is the offices'.
+    ANSWERS = ("name", "id_number", "relation", "is_applicant", "present", "guardian_present", "guardian_name")
+
     application = models.ForeignKey(
         MigrationApplication, verbose_name=_("application"), on_delete=models.CASCADE, related_name="movers"
     )
@@ -351,6 +373,9 @@ class Mover(_Person):
 
 class OriginMember(_Person):
     """A member of the origin household who stays; the rules check who is left behind."""
+
+    # The citizen's answers for each person staying (the row of hukou.forms.StayingForm).
+    ANSWERS = ("name", "id_number", "birth_date", "relation", "is_new_head")
 
     application = models.ForeignKey(
         MigrationApplication, verbose_name=_("application"), on_delete=models.CASCADE, related_name="staying_members"

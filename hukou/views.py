@@ -37,8 +37,6 @@ from .constants import (
     Status,
 )
 from .forms import (
-    DESTINATION_COLLECTIVE,
-    DESTINATION_HOUSEHOLD,
     AuthorisationsForm,
     DestinationForm,
     DocumentsForm,
@@ -52,6 +50,7 @@ from .forms import (
     StayingFormSet,
     SubmitForm,
     people_formset,
+    people_initial,
 )
 from .models import MigrationApplication
 from .rules import eligibility_precheck
@@ -206,29 +205,7 @@ class _Page:
 
 def _destination_page(request, application, data, draft):
     a = application
-    initial = {
-        "category": a.category,
-        "category_explanation": a.category_explanation,
-        "office": a.office_id,
-        "destination_address": a.destination_address,
-        "destination_type": (
-            DESTINATION_COLLECTIVE
-            if a.destination_collective
-            else DESTINATION_HOUSEHOLD
-            if a.destination_address
-            else None
-        ),
-        "collective_household_name": a.collective_household_name,
-        "receiving_householder_name": a.receiving_householder_name,
-        "receiving_householder_id_number": a.receiving_householder_id_number,
-        "receiving_relation": a.receiving_relation,
-        "receiving_party": a.receiving_party,
-        "receiving_family_member_name": a.receiving_family_member_name,
-        "receiving_family_member_id_number": a.receiving_family_member_id_number,
-        "receiving_family_member_relation": a.receiving_family_member_relation,
-        "receiving_present": a.receiving_present,
-    }
-    form = DestinationForm(*data, draft=draft, initial=initial, lock_office=a.status != Status.DRAFT)
+    form = DestinationForm(*data, draft=draft, instance=a, lock_office=a.status != Status.DRAFT)
     return _Page(lambda: drafts.hukou_save_answers(application=a, by=request.user, fields=form.answers()), form=form)
 
 
@@ -241,18 +218,7 @@ def _show_ages(formset):
 
 def _movers_page(request, application, data, draft):
     movers = list(application.movers.all())
-    initial = [
-        {
-            "name": m.name,
-            "id_number": m.id_number,
-            "relation": m.relation,
-            "is_applicant": m.is_applicant,
-            "present": m.present,
-            "guardian_present": m.guardian_present,
-            "guardian_name": m.guardian_name,
-        }
-        for m in movers
-    ]
+    initial = people_initial(MoverForm, movers)
     if not movers and request.user.id_number:
         # Usually the applicant moves: their row is filled in from the account, to be changed or cleared.
         initial = [
@@ -271,23 +237,8 @@ def _origin_page(request, application, data, draft):
     a = application
     movers = list(a.movers.all())
     head = next((m for m in movers if m.is_head), None)
-    initial = {
-        "origin_address": a.origin_address,
-        "origin_office": a.origin_office_id,
-        "origin_head_name": a.origin_head_name or (head.name if head else ""),
-        "origin_head_id_number": a.origin_head_id_number or (head.id_number if head else ""),
-    }
-    form = OriginForm(*data[:1], draft=draft, initial=initial, moving_head=head)
-    staying = [
-        {
-            "name": p.name,
-            "id_number": p.id_number,
-            "birth_date": p.birth_date,
-            "relation": p.relation,
-            "is_new_head": p.is_new_head,
-        }
-        for p in a.staying_members.all()
-    ]
+    form = OriginForm(*data[:1], draft=draft, instance=a, moving_head=head)
+    staying = people_initial(StayingForm, a.staying_members.all())
     formset_class = people_formset(StayingForm, StayingFormSet, extra=1)
     formset = formset_class(
         *data[:1],

@@ -5,7 +5,7 @@ declaration at submission and the answer to a request for information (declarati
 from .application import DESTINATION_COLLECTIVE, DESTINATION_HOUSEHOLD, DestinationForm, OriginForm, StartForm
 from .declaration import DECLARATION, ReplyForm, SubmitForm
 from .fields import RECEIVING_RELATION_CHOICES, RELATION_CHOICES, police_stations, stations_by_city
-from .people import MoverForm, MoverFormSet, StayingForm, StayingFormSet, people_formset
+from .people import MoverForm, MoverFormSet, StayingForm, StayingFormSet, people_formset, people_initial
 from .precheck import PrecheckForm
 from .uploads import AuthorisationsForm, DocumentsForm
 
@@ -28,6 +28,7 @@ __all__ = [
     "StayingFormSet",
     "SubmitForm",
     "people_formset",
+    "people_initial",
     "police_stations",
     "stations_by_city",
 ]

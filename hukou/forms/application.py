@@ -1,4 +1,5 @@
-"""The application's own answers: the first page (category and move-in station), the destination, the household left."""
+"""The application's own answers, as ModelForms on MigrationApplication: the first page (category and move-in
+station), the destination, and the household left."""
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -8,10 +9,15 @@ from accounts.forms import PersonNameField
 from portal.forms import DraftFormMixin
 
 from ..constants import Category, ReceivingParty
+from ..models import MigrationApplication
 from .fields import (
     RECEIVING_RELATION_CHOICES,
+    AnswersForm,
+    IdNumberAsTypedField,
     StationChoicesMixin,
+    category_field,
     check_move_in_station,
+    formfield_with,
     move_in_station_field,
     normal_text,
     parse_id,
@@ -19,18 +25,17 @@ from .fields import (
 )
 
 
-class StartForm(StationChoicesMixin, forms.Form):
+class StartForm(StationChoicesMixin, AnswersForm):
     """The first page: the category of the move and the move-in police station. Creates the draft."""
 
     station_fields = ("office",)
 
-    category = forms.ChoiceField(
-        label=_("What kind of move is it?"),
-        choices=Category.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose the category of your move.")},
-    )
+    category = category_field()
     office = move_in_station_field()
+
+    class Meta:
+        model = MigrationApplication
+        fields = ("category", "office")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,31 +60,14 @@ class StartForm(StationChoicesMixin, forms.Form):
 DESTINATION_HOUSEHOLD, DESTINATION_COLLECTIVE = "household", "collective"
 
 
-class DestinationForm(DraftFormMixin, StationChoicesMixin, forms.Form):
+class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
     """Category and destination: the station, the household or collective household, the receiving householder."""
 
     station_fields = ("office",)
 
-    category = forms.ChoiceField(
-        label=_("What kind of move is it?"),
-        choices=Category.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose the category of your move.")},
-    )
-    category_explanation = forms.CharField(
-        label=_("Grounds for settlement"),
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Only for “Other settlement grounds”: explain why you settle at the destination."),
-    )
+    category = category_field()
     office = move_in_station_field()
-    destination_address = forms.CharField(
-        label=_("Address you move to"),
-        max_length=255,
-        help_text=_("As it will be registered: city, district, street and number, building and flat."),
-        error_messages={"required": _("Enter the address you move to.")},
-    )
+    # MigrationApplication.destination_collective, as the citizen answers it (unanswered until an address is given).
     destination_type = forms.ChoiceField(
         label=_("You move into"),
         choices=[
@@ -89,61 +77,77 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose whether you move into a family or a collective household.")},
     )
-    collective_household_name = forms.CharField(
-        label=_("Name of the collective household"),
-        required=False,
-        max_length=120,
-        help_text=_("Only for a collective household, e.g. the employer's or school's name."),
-    )
-    receiving_householder_name = PersonNameField(
-        label=_("Name of the head of the household you join"),
-        required=False,
-        max_length=60,
-        help_text=_("Leave empty if you form a new household of your own."),
-    )
-    receiving_householder_id_number = forms.CharField(
-        label=_("ID number of the head of the household you join"),
-        required=False,
-        max_length=24,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-    receiving_relation = forms.ChoiceField(
-        label=_("How are the people moving related to that head of household?"),
-        required=False,
-        choices=RECEIVING_RELATION_CHOICES,
-        help_text=_("Needed when joining relatives; for several people, the relation of the first one."),
-    )
-    receiving_party = forms.ChoiceField(
-        label=_("Joining relatives: who applies for the household you join?"),
-        required=False,
-        choices=ReceivingParty.choices,
-        widget=forms.RadioSelect,
-        help_text=_("Only when joining relatives."),
-    )
-    receiving_family_member_name = PersonNameField(
-        label=_("Name of the family member who applies"), required=False, max_length=60
-    )
-    receiving_family_member_id_number = forms.CharField(
-        label=_("ID number of the family member who applies"),
-        required=False,
-        max_length=24,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-    receiving_family_member_relation = forms.ChoiceField(
-        label=_("Their relation to the head of the household you join"),
-        required=False,
-        choices=RECEIVING_RELATION_CHOICES,
-        help_text=_("Only a spouse, parent or child may apply in the head of household's place, with written consent."),
-    )
-    receiving_present = forms.BooleanField(
-        label=_("The person applying for the household you join comes to the police station in person"),
-        required=False,
-        initial=True,
-        help_text=_("If not, you upload their power of attorney in a later step."),
-    )
+
+    class Meta:
+        model = MigrationApplication
+        # destination_collective as the citizen answers it: destination_type, in its place.
+        fields = tuple(
+            "destination_type" if name == "destination_collective" else name
+            for name in MigrationApplication.DESTINATION_ANSWERS
+        )
+        field_classes = {
+            "receiving_householder_name": PersonNameField,
+            "receiving_householder_id_number": IdNumberAsTypedField,
+            "receiving_family_member_name": PersonNameField,
+            "receiving_family_member_id_number": IdNumberAsTypedField,
+        }
+        formfield_callback = formfield_with(
+            {
+                "category_explanation": {"max_length": 1000},
+                "destination_address": {"required": True},
+                "receiving_relation": {"choices": RECEIVING_RELATION_CHOICES},
+                "receiving_party": {"choices": ReceivingParty.choices},
+                "receiving_family_member_relation": {"choices": RECEIVING_RELATION_CHOICES},
+            }
+        )
+        labels = {
+            "category_explanation": _("Grounds for settlement"),
+            "destination_address": _("Address you move to"),
+            "collective_household_name": _("Name of the collective household"),
+            "receiving_householder_name": _("Name of the head of the household you join"),
+            "receiving_householder_id_number": _("ID number of the head of the household you join"),
+            "receiving_relation": _("How are the people moving related to that head of household?"),
+            "receiving_party": _("Joining relatives: who applies for the household you join?"),
+            "receiving_family_member_name": _("Name of the family member who applies"),
+            "receiving_family_member_id_number": _("ID number of the family member who applies"),
+            "receiving_family_member_relation": _("Their relation to the head of the household you join"),
+            "receiving_present": _(
+                "The person applying for the household you join comes to the police station in person"
+            ),
+        }
+        help_texts = {
+            "category_explanation": _(
+                "Only for “Other settlement grounds”: explain why you settle at the destination."
+            ),
+            "destination_address": _("As it will be registered: city, district, street and number, building and flat."),
+            "collective_household_name": _("Only for a collective household, e.g. the employer's or school's name."),
+            "receiving_householder_name": _("Leave empty if you form a new household of your own."),
+            "receiving_relation": _(
+                "Needed when joining relatives; for several people, the relation of the first one."
+            ),
+            "receiving_party": _("Only when joining relatives."),
+            "receiving_family_member_relation": _(
+                "Only a spouse, parent or child may apply in the head of household's place, with written consent."
+            ),
+            "receiving_present": _("If not, you upload their power of attorney in a later step."),
+        }
+        widgets = {
+            "category_explanation": forms.Textarea(attrs={"rows": 3}),
+            "receiving_party": forms.RadioSelect,
+        }
+        error_messages = {"destination_address": {"required": _("Enter the address you move to.")}}
 
     def __init__(self, *args, lock_office=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if "destination_type" not in self.initial:
+            a = self.instance
+            self.initial["destination_type"] = (
+                DESTINATION_COLLECTIVE
+                if a.destination_collective
+                else DESTINATION_HOUSEHOLD
+                if a.destination_address
+                else None
+            )
         if lock_office:
             self.fields["office"].disabled = True
             self.fields["office"].help_text = _("The police station cannot be changed after submission.")
@@ -284,18 +288,8 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, forms.Form):
         # An answer missing from a draft was left empty (only "required" errors are let through): it is saved empty.
         fields = {
             name: c.get(name) or ""
-            for name in (
-                "category_explanation",
-                "destination_address",
-                "collective_household_name",
-                "receiving_householder_name",
-                "receiving_householder_id_number",
-                "receiving_relation",
-                "receiving_party",
-                "receiving_family_member_name",
-                "receiving_family_member_id_number",
-                "receiving_family_member_relation",
-            )
+            for name in self._meta.fields
+            if name not in ("category", "office", "destination_type", "receiving_present")
         }
         if c.get("category"):
             fields["category"] = c["category"]
@@ -307,38 +301,50 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, forms.Form):
         return fields
 
 
-class OriginForm(DraftFormMixin, StationChoicesMixin, forms.Form):
+class OriginForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
     """The household the people leave: its address, police station and head."""
 
     station_fields = ("origin_office",)
 
-    origin_address = forms.CharField(
-        label=_("Address of the household you leave"),
-        max_length=255,
-        help_text=_("As in the Household Register Booklet."),
-        error_messages={"required": _("Enter the address of the household you leave.")},
-    )
     origin_office = station_field(
         _("Police station of the household you leave (move-out police station)"),
         _("It registers the move-out. It may be in another city; if it is outside Henan, apply at the counter."),
         _("Choose the police station of the household you leave."),
     )
-    origin_head_name = PersonNameField(
-        label=_("Head of the household you leave"),
-        max_length=60,
-        help_text=_("The head of household written on the booklet's first page, even if they move too."),
-        error_messages={"required": _("Enter the name of the head of the household you leave.")},
-    )
-    origin_head_id_number = forms.CharField(
-        label=_("ID number of the head of the household you leave"),
-        max_length=24,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        error_messages={"required": _("Enter the ID number of the head of the household you leave.")},
-    )
+
+    class Meta:
+        model = MigrationApplication
+        fields = MigrationApplication.ORIGIN_ANSWERS
+        field_classes = {"origin_head_name": PersonNameField, "origin_head_id_number": IdNumberAsTypedField}
+        formfield_callback = formfield_with(
+            {
+                "origin_address": {"required": True},
+                "origin_head_name": {"required": True},
+                "origin_head_id_number": {"required": True},
+            }
+        )
+        labels = {
+            "origin_address": _("Address of the household you leave"),
+            "origin_head_name": _("Head of the household you leave"),
+            "origin_head_id_number": _("ID number of the head of the household you leave"),
+        }
+        help_texts = {
+            "origin_address": _("As in the Household Register Booklet."),
+            "origin_head_name": _("The head of household written on the booklet's first page, even if they move too."),
+        }
+        error_messages = {
+            "origin_address": {"required": _("Enter the address of the household you leave.")},
+            "origin_head_name": {"required": _("Enter the name of the head of the household you leave.")},
+            "origin_head_id_number": {"required": _("Enter the ID number of the head of the household you leave.")},
+        }
 
     def __init__(self, *args, moving_head=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.moving_head = moving_head
+        if moving_head is not None:
+            # The head who moves is the head of the household left, until the citizen says otherwise.
+            self.initial["origin_head_name"] = self.initial.get("origin_head_name") or moving_head.name
+            self.initial["origin_head_id_number"] = self.initial.get("origin_head_id_number") or moving_head.id_number
 
     def clean_origin_head_name(self):
         return normal_text(self.cleaned_data["origin_head_name"])
@@ -367,6 +373,4 @@ class OriginForm(DraftFormMixin, StationChoicesMixin, forms.Form):
 
     def answers(self) -> dict:
         c = self.cleaned_data
-        fields = {name: c.get(name) or "" for name in ("origin_address", "origin_head_name", "origin_head_id_number")}
-        fields["origin_office"] = c.get("origin_office")
-        return fields
+        return {name: c.get(name) if name == "origin_office" else c.get(name) or "" for name in self._meta.fields}

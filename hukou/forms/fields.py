@@ -8,11 +8,56 @@ from django.utils.translation import gettext_lazy as _
 from accounts import idnumber
 from accounts.models import Office
 
-from ..constants import Relation
+from ..constants import Category, Relation
 from ..drafts import municipal_office_required
 
 MAX_AGE = 130
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+ID_NUMBER_AS_TYPED = 24  # 18 characters, with room for the spaces a citizen may type
+
+
+class AnswersForm(forms.ModelForm):
+    """A form of the citizen's answers, built on the model: the model declares each answer once (its kind, length
+    and choices), the form's Meta adds only what the citizen reads (label, help text, widget, messages) and, through
+    `formfield_with`, what the form asks differently from a draft (an answer it requires, a longer text, fewer
+    choices).
+
+    The form never saves: hukou.drafts writes the answers (`answers()`, `row()`) with its guarded UPDATE. So the
+    model's own validation is not run here either; the clean methods give every message the citizen reads.
+    """
+
+    def _post_clean(self):
+        pass
+
+
+def formfield_with(overrides: dict):
+    """A Meta.formfield_callback: each model field's form field, with the formfield() arguments in
+    `overrides[name]`."""
+
+    def formfield(model_field, **kwargs):
+        return model_field.formfield(**{**kwargs, **overrides.get(model_field.name, {})})
+
+    return formfield
+
+
+def category_field():
+    return forms.ChoiceField(
+        label=_("What kind of move is it?"),
+        choices=Category.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the category of your move.")},
+    )
+
+
+class IdNumberAsTypedField(forms.CharField):
+    """A resident ID number as the citizen types it (the model keeps the 18 characters): the form's clean() reads it
+    with parse_id, which gives the specific message."""
+
+    widget = forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"})
+
+    def __init__(self, **kwargs):
+        kwargs["max_length"] = ID_NUMBER_AS_TYPED
+        super().__init__(**kwargs)
 
 
 def yes_no(label, help_text="", required_message=None):
@@ -125,7 +170,6 @@ def parse_id(form, field, value):
         return ""
 
 
-DESTINATION_HOUSEHOLD, DESTINATION_COLLECTIVE = "household", "collective"
 RELATION_CHOICES = [("", _("Choose")), *Relation.choices]
 # The relation of someone to a receiving head of household: anyone but that head.
 RECEIVING_RELATION_CHOICES = [choice for choice in RELATION_CHOICES if choice[0] != Relation.HEAD]

@@ -12,20 +12,32 @@ from accounts.forms import PersonNameField
 from portal.forms import DraftFormMixin
 
 from ..constants import ADULT_AGE, MAX_PEOPLE, Relation
-from .fields import RELATION_CHOICES, normal_text, parse_id
+from ..models import Mover, OriginMember
+from .fields import RELATION_CHOICES, AnswersForm, IdNumberAsTypedField, formfield_with, normal_text, parse_id
+
+# The resident ID number of a person in a row (on a phone, typed in capitals for the final X).
+PERSON_ID_WIDGET = forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"})
 
 
-class _PersonRowForm(DraftFormMixin, forms.Form):
+class _PersonRowForm(DraftFormMixin, AnswersForm):
     """One person of a household booklet. A row with nothing typed is blank and ignored."""
 
-    name = PersonNameField(label=_("Name"), required=False, max_length=60)
-    id_number = forms.CharField(
-        label=_("Resident ID number"),
-        required=False,
-        max_length=24,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
-    )
-    relation = forms.ChoiceField(label=_("Relation to the head of household"), required=False, choices=RELATION_CHOICES)
+    class Meta:
+        field_classes = {"name": PersonNameField, "id_number": IdNumberAsTypedField}
+        # Nothing is required of a field, since a row may be left blank; clean() asks what a row that is not needs.
+        formfield_callback = formfield_with(
+            {
+                "name": {"required": False},
+                "id_number": {"required": False},
+                "relation": {"required": False, "choices": RELATION_CHOICES},
+            }
+        )
+        labels = {
+            "name": _("Name"),
+            "id_number": _("Resident ID number"),
+            "relation": _("Relation to the head of household"),
+        }
+        widgets = {"id_number": PERSON_ID_WIDGET}
 
     typed_fields = ("name", "id_number", "relation")
 
@@ -63,21 +75,24 @@ class _PersonRowForm(DraftFormMixin, forms.Form):
 
 
 class MoverForm(_PersonRowForm):
-    is_applicant = forms.BooleanField(
-        label=_("Applies for the move"),
-        required=False,
-        help_text=_("Everyone moving aged 16 or over normally applies; a whole household's head always does."),
-    )
-    present = forms.BooleanField(
-        label=_("Comes to the police station in person"),
-        required=False,
-        initial=True,
-        help_text=_("If not, you upload their power of attorney in a later step."),
-    )
-    guardian_present = forms.BooleanField(
-        label=_("Under 16: a guardian from the household they leave applies with them"), required=False
-    )
-    guardian_name = PersonNameField(label=_("Guardian's name"), required=False, max_length=60)
+    class Meta(_PersonRowForm.Meta):
+        model = Mover
+        fields = Mover.ANSWERS
+        field_classes = {**_PersonRowForm.Meta.field_classes, "guardian_name": PersonNameField}
+        labels = {
+            **_PersonRowForm.Meta.labels,
+            "is_applicant": _("Applies for the move"),
+            "present": _("Comes to the police station in person"),
+            "guardian_present": _("Under 16: a guardian from the household they leave applies with them"),
+            "guardian_name": _("Guardian's name"),
+        }
+        help_texts = {
+            "is_applicant": _(
+                "Everyone moving aged 16 or over normally applies; a whole household's head always does."
+            ),
+            "present": _("If not, you upload their power of attorney in a later step."),
+            "guardian_present": "",
+        }
 
     typed_fields = ("name", "id_number", "relation", "guardian_name")
 
@@ -118,28 +133,26 @@ class MoverForm(_PersonRowForm):
 
 
 class StayingForm(_PersonRowForm):
-    birth_date = forms.DateField(
-        label=_("Date of birth"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("Only for a child without an ID number; otherwise it is read from the number."),
-        error_messages={"invalid": _("Enter the date as YYYY-MM-DD.")},
-    )
-    is_new_head = forms.BooleanField(
-        label=_("Becomes the new head of household"),
-        required=False,
-        help_text=_("Only if the head of household moves out: one person staying, aged 16 or over."),
-    )
-    id_number = forms.CharField(
-        label=_("Resident ID number"),
-        required=False,
-        max_length=24,
-        help_text=_("Leave empty only for a child who has none yet, and give the date of birth."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
-    )
+    class Meta(_PersonRowForm.Meta):
+        model = OriginMember
+        fields = OriginMember.ANSWERS
+        labels = {
+            **_PersonRowForm.Meta.labels,
+            "birth_date": _("Date of birth"),
+            "is_new_head": _("Becomes the new head of household"),
+        }
+        help_texts = {
+            "id_number": _("Leave empty only for a child who has none yet, and give the date of birth."),
+            "birth_date": _("Only for a child without an ID number; otherwise it is read from the number."),
+            "is_new_head": _("Only if the head of household moves out: one person staying, aged 16 or over."),
+        }
+        widgets = {
+            **_PersonRowForm.Meta.widgets,
+            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        error_messages = {"birth_date": {"invalid": _("Enter the date as YYYY-MM-DD.")}}
 
     typed_fields = ("name", "id_number", "relation", "birth_date")
-    field_order = ("name", "id_number", "birth_date", "relation", "is_new_head")
 
     def clean(self):
         cleaned = self._clean_person(super().clean())
@@ -215,6 +228,11 @@ class _PeopleFormSet(forms.BaseFormSet):
                 )
             else:
                 seen[number] = form.cleaned_data.get("name") or position
+
+
+def people_initial(form_class, people) -> list[dict]:
+    """The saved people as the initial rows of a formset of `form_class`."""
+    return [forms.model_to_dict(person, fields=form_class._meta.fields) for person in people]
 
 
 def people_formset(form_class, formset_class, *, extra):

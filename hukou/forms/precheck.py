@@ -4,20 +4,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from ..constants import Category, ReceivingParty, Relation
+from ..constants import ReceivingParty, Relation
 from ..rules import PrecheckAnswers
-from .fields import MAX_AGE, AgeListField, yes_no
+from .fields import MAX_AGE, AgeListField, category_field, yes_no
 
 
 class PrecheckForm(forms.Form):
     """The plain questions of the pre-check; the answers become rules.PrecheckAnswers. Nothing is stored."""
 
-    category = forms.ChoiceField(
-        label=_("What kind of move is it?"),
-        choices=Category.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose the category of your move.")},
-    )
+    category = category_field()
     head_moves = yes_no(_("Does the head of household move?"))
     head_age = forms.IntegerField(
         label=_("Age of the head of household on the day of application"),
