@@ -1,7 +1,5 @@
 """Statuses, categories and the step table of one-stop hukou migration (docs/services.md#one-stop-hukou-migration)."""
 
-from dataclasses import dataclass
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -95,47 +93,6 @@ ACTOR_BY_STATUS = {
 }
 
 
-@dataclass(frozen=True)
-class Step:
-    """One action of the workflow: the states it may start from and the state it leads to.
-
-    `to` is None for the applicant's reply to a request for information, which returns to the state the
-    request was made in (MigrationApplication.info_requested_in). `by_officer` steps are taken by an officer
-    of the office acting in the current state (MigrationApplication.acting_office).
-    """
-
-    allowed_from: tuple
-    to: str | None
-    by_officer: bool
-
-
-STEPS = {
-    "submit": Step((Status.DRAFT,), Status.SUBMITTED, by_officer=False),
-    "withdraw": Step(
-        (Status.SUBMITTED, Status.INFO_REQUESTED, Status.ACCEPTED, Status.FORWARDED), Status.WITHDRAWN, by_officer=False
-    ),
-    "resubmit": Step((Status.INFO_REQUESTED,), None, by_officer=False),
-    "accept": Step((Status.SUBMITTED,), Status.ACCEPTED, by_officer=True),
-    # Only while a clock runs, since the request pauses it and the reply resumes it with the days left.
-    "request_info": Step((Status.ACCEPTED, Status.FORWARDED), Status.INFO_REQUESTED, by_officer=True),
-    "forward": Step((Status.ACCEPTED,), Status.FORWARDED, by_officer=True),
-    "approve": Step((Status.FORWARDED,), Status.APPROVED, by_officer=True),
-    "register_emigration": Step((Status.APPROVED,), Status.EMIGRATED, by_officer=True),
-    "report_problem": Step((Status.APPROVED,), Status.RETURNED, by_officer=True),
-    # The move-in station has resolved the problem: the move goes back to the move-out station.
-    "resend": Step((Status.RETURNED,), Status.APPROVED, by_officer=True),
-    "settle": Step((Status.EMIGRATED, Status.PAPER), Status.SETTLED, by_officer=True),
-    "refuse": Step(
-        (Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.RETURNED), Status.REFUSED, by_officer=True
-    ),
-    "switch_to_paper": Step(
-        (Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.APPROVED, Status.RETURNED, Status.EMIGRATED),
-        Status.PAPER,
-        by_officer=True,
-    ),
-}
-
-
 class Category(models.TextChoices):
     WHOLE_HOUSEHOLD = "whole_household", _("Whole household moves")
     PART_HOUSEHOLD = "part_household", _("Part of a household moves")
@@ -207,10 +164,6 @@ class Education(models.TextChoices):
     COLLEGE = "college", _("Junior college")
     BACHELOR = "bachelor", _("Bachelor's degree")
     POSTGRADUATE = "postgraduate", _("Postgraduate degree")
-
-
-# The citizen may change the answers before submission, and while answering a request for more information.
-EDITABLE_STATUSES = (Status.DRAFT, Status.INFO_REQUESTED)
 
 
 class DocumentKind(models.TextChoices):

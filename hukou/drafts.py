@@ -28,8 +28,9 @@ from portal.documents.models import Document
 from portal.documents.services import document_attach, documents_delete, documents_for_case, documents_move_office
 
 from . import rules
-from .constants import EDITABLE_STATUSES, UPLOAD_KINDS, Category, DocumentKind, Status
+from .constants import UPLOAD_KINDS, Category, DocumentKind, Status
 from .models import MigrationApplication, Mover, OriginMember
+from .workflow import EDITABLE
 
 logger = logging.getLogger("hukou")
 
@@ -118,7 +119,7 @@ def hukou_create_draft(*, applicant, category: str, office: Office) -> Migration
 
 def _ensure_editable(application: MigrationApplication, by):
     ensure_applicant(by, application)
-    if application.status not in EDITABLE_STATUSES:
+    if application.status not in EDITABLE:
         raise TransitionNotAllowed(
             _("Application %(number)s is “%(status)s” and can no longer be changed.")
             % {"number": application.case_number, "status": application.status_label()}

@@ -13,9 +13,10 @@ from django.views.decorators.http import require_http_methods
 from portal.cases.services import TransitionError
 
 from .. import drafts, services
-from ..constants import CLOCK_LIMITS, EDITABLE_STATUSES, Status
+from ..constants import CLOCK_LIMITS, Status
 from ..forms import SubmitForm
 from ..models import MigrationApplication
+from ..workflow import EDITABLE
 from .common import SECTION_TITLES, SECTIONS, answers_context, not_editable_page, own_application
 
 # Where the citizen fixes what each rule of hukou.rules reports.
@@ -74,7 +75,7 @@ def problems(application) -> list[dict]:
 def check(request, case_number):
     """Every answer on one page, every problem with a link to fix it, the declaration and submit."""
     application = own_application(request, case_number, "householder_consent", "receiving_power_of_attorney")
-    if application.status not in EDITABLE_STATUSES:
+    if application.status not in EDITABLE:
         return not_editable_page(request, application)
     resubmit = application.status == Status.INFO_REQUESTED
     form = SubmitForm(request.POST if request.method == "POST" and not resubmit else None)

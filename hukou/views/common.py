@@ -10,7 +10,7 @@ from portal.cases.views import not_editable
 from portal.documents.services import documents_for_case
 
 from .. import drafts
-from ..constants import STEPS, UPLOAD_KINDS, Category, DocumentKind, ReceivingParty
+from ..constants import UPLOAD_KINDS, Category, DocumentKind, ReceivingParty
 from ..models import MigrationApplication
 
 SECTIONS = ("destination", "movers", "origin", "authorisations", "documents")
@@ -22,7 +22,6 @@ SECTION_TITLES = {
     "documents": gettext_lazy("Documents"),
     "declaration": gettext_lazy("Declaration"),
 }
-WITHDRAWABLE = STEPS["withdraw"].allowed_from
 
 
 def own_application(request, case_number, *related):

@@ -21,7 +21,6 @@ from portal.documents.services import DocumentAttachError
 from .. import drafts
 from ..constants import (
     CATEGORY_MATERIALS,
-    EDITABLE_STATUSES,
     UPLOAD_KINDS,
     Category,
     DocumentKind,
@@ -41,6 +40,7 @@ from ..forms import (
     people_formset,
     people_initial,
 )
+from ..workflow import EDITABLE
 from .check import problems
 from .common import SECTION_TITLES, SECTIONS, current_documents, not_editable_page, own_application
 
@@ -234,7 +234,7 @@ def _after_save(request, application, section):
 @require_http_methods(["GET", "POST"])
 def section(request, case_number, section):
     application = own_application(request, case_number)
-    if application.status not in EDITABLE_STATUSES:
+    if application.status not in EDITABLE:
         return not_editable_page(request, application)
     posted = request.method == "POST"
     # A draft may be saved half-answered (to leave, or to add another row or file); once submitted, every saved

@@ -14,10 +14,11 @@ from portal.cases.services import TransitionError
 from portal.cases.views import confirmation_views, error_messages
 
 from .. import drafts, services
-from ..constants import EDITABLE_STATUSES, FINAL_STATUSES, STAGE_TITLES, STAGES, Actor, Status
+from ..constants import FINAL_STATUSES, STAGE_TITLES, STAGES, Actor, Status
 from ..forms import ReplyForm
 from ..models import MigrationApplication
-from .common import WITHDRAWABLE, answers_context, own_application
+from ..workflow import EDITABLE, WITHDRAWABLE
+from .common import answers_context, own_application
 
 STOPPED = (Status.REFUSED, Status.WITHDRAWN, Status.PAPER)
 
@@ -68,7 +69,7 @@ def _detail_context(application, reply_form=None):
             for entry in application.public_timeline().select_related("office")
         ],
         "reply_form": reply_form or (ReplyForm() if application.status == Status.INFO_REQUESTED else None),
-        "editable": application.status in EDITABLE_STATUSES,
+        "editable": application.status in EDITABLE,
         "withdrawable": application.status in WITHDRAWABLE,
         **answers_context(application),
     }
