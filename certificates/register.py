@@ -244,9 +244,10 @@ class _Rejected(Exception):
 class _CountingReader(io.RawIOBase):
     """The stored file's bytes, counted as they are read (the progress bar's position)."""
 
-    def __init__(self, handle):
+    def __init__(self, handle, scan=None):
         self.handle = handle
         self.count = 0
+        self.scan = scan  # a register_sql.FileScan fed every byte read, if given
 
     def readable(self):
         return True
@@ -256,7 +257,14 @@ class _CountingReader(io.RawIOBase):
         size = len(data)
         buffer[:size] = data
         self.count += size
+        if self.scan is not None:
+            self.scan.update(data)
         return size
+
+    def drain(self):
+        """Read what is left (for the SHA-256 of the whole file)."""
+        while self.handle and self.readinto(bytearray(READ_BUFFER)):
+            pass
 
 
 def expected_columns(kind: str) -> tuple[tuple, tuple]:
@@ -672,24 +680,21 @@ def _run(job: RegisterImport) -> str:
     job.batch = job.batch or f"import-{job.pk}"
     _set(job, batch=job.batch)
     progress = _Progress(job)
-    # 1. Checking: the stored file is the one uploaded (S3 or disk alike).
-    with job.file.open("rb") as handle:
-        sha, size, plain = register_sql.scan_file(handle)
-    if sha != job.sha256:
-        _finish(
-            job,
-            ImportPhase.FAILED,
-            ImportOutcome.FAILED,
-            error=_("The stored file does not match the SHA-256 recorded at upload; nothing was changed."),
-        )
-        return "failed"
-    _set(job, phase=ImportPhase.LOADING, file_size=size)
+    if not _pg():
+        # 1. Checking: the stored file is the one uploaded (S3 or disk alike). (PostgreSQL checks it while it loads.)
+        with job.file.open("rb") as handle:
+            sha, size, _plain = register_sql.scan_file(handle)
+        if sha != job.sha256:
+            return _sha_mismatch(job)
+        _set(job, phase=ImportPhase.LOADING, file_size=size)
+    else:
+        _set(job, phase=ImportPhase.LOADING)
 
-    # 2. Loading: every row through _clean_row into the staging table, a chunk at a time.
+    # 2. Loading: every row into the staging table, a chunk at a time (on SQLite each through _clean_row).
     stage = Stage(job)
     stage.create()
     try:
-        outcome = _load_pg(job, stage, progress, plain=plain) if _pg() else _load(job, stage, progress)
+        outcome = _load_pg(job, stage, progress) if _pg() else _load(job, stage, progress)
         if outcome:
             return outcome
         # 3. Swapping (or applying a delta): one transaction; a cancellation is honoured up to its start.
@@ -713,6 +718,16 @@ def _run(job: RegisterImport) -> str:
         return "cancelled"
     finally:
         stage.drop()
+
+
+def _sha_mismatch(job) -> str:
+    _finish(
+        job,
+        ImportPhase.FAILED,
+        ImportOutcome.FAILED,
+        error=_("The stored file does not match the SHA-256 recorded at upload; nothing was changed."),
+    )
+    return "failed"
 
 
 def _load(job, stage: Stage, progress: _Progress) -> str | None:
@@ -761,24 +776,34 @@ def _load(job, stage: Stage, progress: _Progress) -> str | None:
     return None
 
 
-def _load_pg(job, stage: Stage, progress: _Progress, *, plain: bool) -> str | None:
-    """PostgreSQL: the file into a raw table of text cells by COPY, then the rules of a row checked in SQL
-    (certificates/register_sql.py): the good rows into the staging table in one INSERT … SELECT, the bad ones listed
-    by one query. The cancel flag is looked at between COPY chunks, after the COPY and after the check."""
+class _NotPlain(Exception):
+    """The file turned out not to be plain while COPY read it raw: Python's reading takes over."""
+
+
+def _load_pg(job, stage: Stage, progress: _Progress, *, python_reading: bool = False) -> str | None:
+    """PostgreSQL: the file into a raw table of text cells by COPY, its SHA-256 checked on the way, then the rules of
+    a row checked in SQL (certificates/register_sql.py): the good rows into the staging table in one INSERT …
+    SELECT, the bad ones listed by one query. The cancel flag is looked at between COPY chunks, after the COPY and
+    after the check."""
     today = timezone.localdate()
     chunk_rows = max(int(settings.REGISTER_IMPORT_CHUNK_ROWS), 1)
     kind = job.kind
     raw = register_sql.raw_table_name(job.pk)
     header = None
-    if plain:
+    if not python_reading:
+        # A plain file (the usual export) goes to COPY as it is; the pass that reads it also hashes it and confirms
+        # it is plain (register_sql.FileScan).
+        scan = register_sql.FileScan()
         with job.file.open("rb") as handle:
-            progress.counter = _CountingReader(handle)
+            progress.counter = _CountingReader(handle, scan)
             binary = io.BufferedReader(progress.counter, READ_BUFFER)
             header = register_sql.read_plain_header(binary, kind)
             if header is not None:
                 register_sql.create_raw(raw, len(header))
 
                 def after_chunk(rows: int):
+                    if not scan.plain:
+                        raise _NotPlain
                     progress.read = rows
                     progress.save()
 
@@ -788,10 +813,19 @@ def _load_pg(job, stage: Stage, progress: _Progress, *, plain: bool) -> str | No
                     # COPY refused a line (a wrong number of cells, bad UTF-8): Python's reading reports it.
                     logger.info("register import %s: COPY refused the file; read by Python instead", job.pk)
                     header = None
+                except _NotPlain:
+                    header = None
+                else:
+                    sha, _size, plain = scan.result()
+                    if sha != job.sha256:
+                        return _sha_mismatch(job)
+                    if not plain:
+                        header = None
     if header is None:
         progress.read, progress.rejected, progress.rejections = 0, 0, []
+        scan = register_sql.FileScan()
         with job.file.open("rb") as handle:
-            progress.counter = _CountingReader(handle)
+            progress.counter = _CountingReader(handle, scan)
             binary = io.BufferedReader(progress.counter, READ_BUFFER)
 
             def on_record(line: int, fits: bool):
@@ -804,8 +838,13 @@ def _load_pg(job, stage: Stage, progress: _Progress, *, plain: bool) -> str | No
                 register_sql.create_raw(raw, len(header))
                 register_sql.copy_records(records, raw, len(header), chunk_rows, on_record, progress.save)
             except FileProblem as exc:
+                progress.counter.drain()
+                if scan.result()[0] != job.sha256:
+                    return _sha_mismatch(job)
                 _rejected(job, progress, error=str(exc))
                 return "rejected"
+        if scan.result()[0] != job.sha256:
+            return _sha_mismatch(job)
     progress.save()  # between the COPY and the check: a cancellation is honoured here too
     if not progress.read:
         _rejected(job, progress, error=_("The file has no rows below the header."))
@@ -814,10 +853,10 @@ def _load_pg(job, stage: Stage, progress: _Progress, *, plain: bool) -> str | No
     refused = progress.read - progress.rejected - stage.rows
     if refused or progress.rejected:
         listed, overlong = register_sql.rejected_rows(header, kind, raw, today, MAX_REJECTIONS_LISTED)
-        if overlong and plain:  # a cell Python's csv refuses: read by Python, for its FileProblem
+        if overlong and not python_reading:  # a cell Python's csv refuses: read by Python, for its FileProblem
             with connection.cursor() as cursor:
                 cursor.execute(f"TRUNCATE {_qn(stage.name)}")
-            return _load_pg(job, stage, progress, plain=False)
+            return _load_pg(job, stage, progress, python_reading=True)
         rejections = sorted([*progress.rejections, *([line, reason] for line, reason in listed)])
         progress.rejected += refused
         _rejected(job, progress, rejections=rejections[:MAX_REJECTIONS_LISTED], total=progress.rejected)

@@ -78,26 +78,38 @@ def id_translation() -> tuple[str, str]:
 # --- reading the file ----------------------------------------------------------------------------------------------
 
 
-def scan_file(handle) -> tuple[str, int, bool]:
-    """(SHA-256, size, plain): one pass over the stored file; plain when COPY may read it raw (see the module doc)."""
-    digest, size, plain = hashlib.sha256(), 0, True
-    tail = b""
-    while chunk := handle.read(reg.READ_BUFFER):
-        digest.update(chunk)
-        size += len(chunk)
-        if plain:
-            window = tail + chunk  # a pattern split across two reads
+class FileScan:
+    """The SHA-256, size and plainness (COPY may read the file raw: see the module doc) of a file, fed its bytes in
+    order as they are read, so that the pass that loads the file checks it too."""
+
+    def __init__(self):
+        self.digest, self.size, self.plain, self.tail = hashlib.sha256(), 0, True, b""
+
+    def update(self, chunk: bytes) -> None:
+        self.digest.update(chunk)
+        self.size += len(chunk)
+        if self.plain and chunk:
+            window = self.tail + chunk  # a pattern split across two reads
             if any(pattern in window for pattern in _NOT_PLAIN):
-                plain = False
+                self.plain = False
             else:
                 # A carriage return is only ever the first half of CRLF (one held back if the read ends on it).
                 body = window[:-1] if window.endswith(b"\r") else window
                 if body.count(b"\r") != body.count(b"\r\n"):
-                    plain = False
-            tail = window[-2:]
-    if tail.endswith(b"\r"):
-        plain = False
-    return digest.hexdigest(), size, plain
+                    self.plain = False
+            self.tail = window[-2:]
+
+    def result(self) -> tuple[str, int, bool]:
+        """(SHA-256, size, plain) of the bytes fed so far, read as the whole file."""
+        return self.digest.hexdigest(), self.size, self.plain and not self.tail.endswith(b"\r")
+
+
+def scan_file(handle) -> tuple[str, int, bool]:
+    """(SHA-256, size, plain): one pass over the stored file; plain when COPY may read it raw (see the module doc)."""
+    scan = FileScan()
+    while chunk := handle.read(reg.READ_BUFFER):
+        scan.update(chunk)
+    return scan.result()
 
 
 def read_plain_header(binary, kind: str) -> list[str] | None:
@@ -334,6 +346,110 @@ def checked_rows_sql(header: list[str], kind: str) -> str:
     )
 
 
+def _not_space(code: str) -> str:
+    """SQL: the character code `code` (ascii() of a cell's first or last character; 0 for an empty cell) is not
+    whitespace to Python's str.strip(). Conservative: every code up to 32 counts as whitespace (the few control
+    characters among them go the exact way)."""
+    codes = sorted(ord(ch) for ch in python_whitespace() if ord(ch) > 32)
+    return f"({code} > {codes[-1]} OR ({code} > 32 AND {code} NOT IN ({', '.join(map(str, codes))})))"
+
+
+def simple_rows_sql(header: list[str], kind: str) -> str:
+    """The fast way for the rows a register export normally holds: a SELECT over the raw table (%(raw)s) of `line`
+    and `simple`: the row's cells are in the simple form and pass every rule of a row.
+
+    The simple form needs no cleaning: no text cell has whitespace around it, the record id is of its allowed
+    characters, the ID number is 17 ASCII digits and a digit or X, the date is YYYY-MM-DD in ASCII digits, the numbers
+    are a few ASCII digits, the action (delta) and the sealed flag are written as _clean_row compares them. For such
+    a row the rules of checked_rows_sql come down to a few integer comparisons and the cleaned values are the cells
+    themselves (simple_values): `simple` implies that checked_rows_sql accepts the row with those values
+    (tests/services/test_register_sql.py). Any other row is not simple and only checked_rows_sql judges it.
+    Parameters: today_num (today as the integer YYYYMMDD)."""
+    column = {name: f"c{i}" for i, name in enumerate(header)}
+    rid, idr, jdr = column["record_id"], column["id_number"], column["judgment_date"]
+    smr, ager = column["sentence_months"], column["age_at_offence"]
+    # Regular expressions without counted repetition (PostgreSQL runs `x+` far faster than `x{17}`), the lengths
+    # checked apart.
+    guards = [
+        f"octet_length({rid}) BETWEEN 1 AND {reg.RECORD_ID_MAX}",
+        f"{rid} ~ '{_RECORD_ID_RE}'",
+        f"octet_length({idr}) = 18",
+        f"{idr} ~ '^[0-9]+[0-9X]$'",
+        f"{jdr} LIKE '____-__-__'",
+        f"{jdr} ~ '^[0-9]+-[0-9]+-[0-9]+$'",
+        f"octet_length({smr}) BETWEEN 1 AND 4",
+        f"{smr} ~ '^[0-9]+$'",
+        f"octet_length({ager}) BETWEEN 1 AND 3",
+        f"{ager} ~ '^[0-9]+$'",
+    ]
+    for name, limit in reg.TEXT_LIMITS.items():
+        guards.append(f"length({column[name]}) <= {limit}")
+        guards.append(_not_space(f"ascii({column[name]})"))
+        guards.append(_not_space(f"ascii(right({column[name]}, 1))"))
+    if kind == reg.DELTA:
+        guards.append(
+            f"{column['action']} IN ({_literal(a for a in reg.ACTIONS if a not in reg.ACTIONS_WITHOUT_DATA)})"
+        )
+    if "sealed_by_order" in column:
+        guards.append(f"coalesce({column['sealed_by_order']}, '') IN ({_literal(reg.SEALED_VALUES)})")
+    # Level 0: whether the cells are in the simple form (NULL, an empty cell, is not); level 1 reads the numbers of
+    # the rows that are, once; level 2 checks them.
+    level0 = (
+        f"SELECT line, {' AND '.join(f'({guard})' for guard in guards)} AS form, "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
+        f"{idr} AS idr, {jdr} AS jdr, {smr} AS smr, {ager} AS ager FROM %(raw)s OFFSET 0"
+    )
+    level1 = (
+        "SELECT line, idr, CASE WHEN form THEN left(idr, 17)::bigint END AS body, "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
+        "CASE WHEN form THEN replace(jdr, '-', '')::integer END AS jnum, "
+        "CASE WHEN form THEN smr::integer END AS smv, CASE WHEN form THEN ager::integer END AS agev "
+        f"FROM ({level0}) AS s0 OFFSET 0"
+    )
+    weighted = " + ".join(f"(body / {10 ** (16 - i)} %% 10) * {w}" for i, w in enumerate(ID_WEIGHTS))
+    by, bm, bd = "(body / 10000000 %% 10000)", "(body / 100000 %% 100)", "(body / 1000 %% 100)"
+    jy, jm, jd = "(jnum / 10000)", "(jnum / 100 %% 100)", "(jnum %% 100)"
+    checks = [
+        f"left(idr, 2) IN ({_literal(sorted(idnumber.MAINLAND_PROVINCES))})",
+        f"left(idr, 2) NOT IN ({_literal(idnumber.RESIDENCE_PERMIT_PREFIXES)})",
+        f"substr('{ID_CHECK_BY_SUM}', (({weighted}) %% 11)::integer + 1, 1) = right(idr, 1)",
+        _valid_date(by, bm, bd),
+        "body / 1000 %% 100000000 <= %(today_num)s",
+        f"{by} >= {idnumber.MIN_BIRTH_YEAR}",
+        _valid_date(jy, jm, jd),
+        "jnum <= %(today_num)s",
+        f"smv <= {reg.MAX_SENTENCE_MONTHS}",
+        f"agev BETWEEN {reg.MIN_AGE} AND {reg.MAX_AGE}",
+        # idnumber.age_on: completed years on the date of judgment
+        f"agev <= {jy} - {by} - CASE WHEN jnum %% 10000 < body / 1000 %% 10000 THEN 1 ELSE 0 END",
+    ]
+    return (
+        f"SELECT line, CASE WHEN body IS NOT NULL THEN {' AND '.join(checks)} ELSE false END AS simple "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
+        f"FROM ({level1}) AS s1"
+    )
+
+
+def simple_values(header: list[str], kind: str) -> list[str]:
+    """SQL: the staging row (reg.STAGE_COLUMNS) of a simple row, straight from its cells."""
+    column = {name: f"c{i}" for i, name in enumerate(header)}
+    sealed = (
+        f"coalesce({column['sealed_by_order']}, '') IN ({_literal(k for k, v in reg.SEALED_VALUES.items() if v)})"
+        if "sealed_by_order" in column
+        else "false"
+    )
+    return [
+        "line",
+        column["action"] if kind == reg.DELTA else "'add'",
+        column["record_id"],
+        column["id_number"],
+        *(column[name] for name in reg.TEXT_LIMITS if name != "sentence"),
+        f"make_date(left({column['judgment_date']}, 4)::integer, substr({column['judgment_date']}, 6, 2)::integer, "
+        f"right({column['judgment_date']}, 2)::integer)",
+        column["sentence"],
+        f"{column['sentence_months']}::integer",
+        f"{column['age_at_offence']}::integer",
+        sealed,
+    ]
+
+
 def _params(today) -> dict:
     id_from, id_to = id_translation()
     return {"ws": python_whitespace(), "id_from": id_from, "id_to": id_to, "today": today}
@@ -344,8 +460,41 @@ def _sql(header: list[str], kind: str, raw: str) -> str:
     return checked_rows_sql(header, kind).replace("%(raw)s", reg._qn(raw))
 
 
+def all_simple(header: list[str], kind: str, raw: str, today) -> bool:
+    """Whether every row of the raw table is simple (simple_rows_sql): one scan, which PostgreSQL may share among
+    parallel workers, stopping at the first row that is not."""
+    sql = simple_rows_sql(header, kind).replace("%(raw)s", reg._qn(raw))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT NOT EXISTS (SELECT 1 FROM ({sql}) AS s WHERE NOT simple)",  # noqa: S608  # nosec B608 - our quoted names; values are parameters
+            {"today_num": int(today.strftime("%Y%m%d"))},
+        )
+        return cursor.fetchone()[0]
+
+
+def insert_simple(header: list[str], kind: str, raw: str, stage: str) -> int:
+    """Every row of the raw table, all of them simple (all_simple), into the staging table as they are."""
+    columns = ", ".join(reg.STAGE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {reg._qn(stage)} ({columns}) SELECT {', '.join(simple_values(header, kind))} "  # noqa: S608 - our names  # nosec B608
+            f"FROM {reg._qn(raw)}"
+        )
+        return cursor.rowcount
+
+
 def insert_checked(header: list[str], kind: str, raw: str, stage: str, today) -> int:
-    """The good rows of the raw table, cleaned, into the staging table (reg.STAGE_COLUMNS); returns how many."""
+    """The good rows of the raw table, cleaned, into the staging table (reg.STAGE_COLUMNS); returns how many.
+
+    When every row is simple (the usual export) they go in as they are, after one cheap check; otherwise every row
+    is judged by checked_rows_sql."""
+    if all_simple(header, kind, raw, today):
+        return insert_simple(header, kind, raw, stage)
+    return insert_judged(header, kind, raw, stage, today)
+
+
+def insert_judged(header: list[str], kind: str, raw: str, stage: str, today) -> int:
+    """The rows of the raw table that checked_rows_sql accepts, cleaned, into the staging table."""
     data = "CASE WHEN needs_data THEN {} END"
     values = [
         "line",

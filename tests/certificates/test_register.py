@@ -120,6 +120,19 @@ def stage_tables():
 # --- full imports ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_stored_file_changed_after_upload_fails_and_changes_nothing(administrator, quoted):
+    import_full(administrator, row(record_id="A1"))
+    job = start(csv_bytes(row(record_id="B1"), row(record_id="B2")), administrator)
+    changed = csv_bytes(row(record_id="C1"), row(record_id='"C2"' if quoted else "C2"))  # quoted: Python's reading
+    with job.file.storage.open(job.file.name, "wb") as handle:
+        handle.write(changed)
+    job = run(job)
+    assert (job.phase, job.outcome) == (ImportPhase.FAILED, ImportOutcome.FAILED)
+    assert job.error == "The stored file does not match the SHA-256 recorded at upload; nothing was changed."
+    assert list(CriminalRecord.objects.values_list("record_id", flat=True)) == ["A1"] and not stage_tables()
+
+
 def test_a_full_import_is_stored_with_its_sha256_and_replaces_the_register(administrator):
     first = import_full(administrator, row(record_id="A1"), row(record_id="A2"), row(record_id="A3"))
     assert (first.phase, first.outcome, first.rows_read, first.rows_imported) == ("done", "imported", 3, 3)

@@ -318,3 +318,47 @@ def test_the_sql_check_character_is_idnumber_s():
         )
         found = [row[0] for row in cursor.fetchall()]
     assert found == [idnumber.check_character(body) for body in bodies]
+
+
+@pytest.mark.parametrize("kind", ["full", "delta"])
+def test_a_simple_row_is_one_python_accepts_with_the_same_values(kind):
+    """The fast way (every row simple: loaded as it is) only ever takes rows the rules accept, with their values."""
+    columns, rows = make_rows(kind, 3000, seed=13)
+    data = plain_csv(columns, rows)
+    py_accepted, py_rejected = python_verdicts(data, kind)
+    binary = io.BytesIO(data)
+    header = register_sql.read_plain_header(binary, kind)
+    register_sql.create_raw(RAW, len(header))
+    register_sql.copy_plain(binary, RAW, len(header), 500, lambda rows: None)
+    sql = register_sql.simple_rows_sql(header, kind).replace("%(raw)s", RAW)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT line FROM ({sql}) AS s WHERE simple", {"today_num": int(TODAY.strftime("%Y%m%d"))})  # noqa: S608
+        simple = {row[0] for row in cursor.fetchall()}
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        job = type("Job", (), {"pk": 990001, "kind": ImportKind.DELTA, "batch": "x"})()
+        register.Stage(job).create()
+        cursor.execute(f"DELETE FROM {RAW} WHERE line <> ALL(%s)", [sorted(simple)])  # noqa: S608
+        assert register_sql.all_simple(header, kind, RAW, TODAY)
+        register_sql.insert_simple(header, kind, RAW, STAGE)
+        cursor.execute(f"SELECT {', '.join(register.STAGE_COLUMNS)} FROM {STAGE}")  # noqa: S608
+        loaded = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
+        cursor.execute(f"DROP TABLE {RAW}")
+        cursor.execute(f"DROP TABLE {STAGE}")
+    assert not simple & set(py_rejected), sorted(simple & set(py_rejected))
+    assert len(simple) > 1500  # the good rows
+    # Accepted rows that need cleaning (spaces, a small x, full-width digits) are not simple.
+    assert len(simple) < len(py_accepted)
+    assert loaded == {line: py_accepted[line] for line in simple}
+
+
+def test_a_file_of_simple_rows_is_loaded_the_fast_way_with_the_same_result(monkeypatch):
+    columns, rows = make_rows("full", 400, seed=17)
+    rows = [row for i, row in enumerate(rows) if i % 3]  # the unchanged (good) rows only
+    data = plain_csv(columns, rows)
+    py_accepted, py_rejected = python_verdicts(data, "full")
+    assert not py_rejected
+    judged = []
+    monkeypatch.setattr(register_sql, "insert_judged", lambda *args: judged.append(args))
+    sql_accepted, sql_rejected = sql_verdicts(data, "full", plain=True)
+    assert not judged  # the fast way
+    assert sql_accepted == py_accepted and not sql_rejected
