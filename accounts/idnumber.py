@@ -59,7 +59,7 @@ RESIDENCE_PERMIT_PREFIXES = ("81", "82", "83")
 
 
 MIN_BIRTH_YEAR = 1880
-# Why parse() refuses a number, by problem; the register import's SQL check (certificates/register_sql.py) names
+# Why parse() refuses a number, by problem; the register import's SQL check (certificates/register/sql.py) names
 # the same problems and words them with these same messages.
 MESSAGES = {
     "required": _("Enter your resident ID number."),

@@ -283,7 +283,7 @@ CERTIFICATE_VALIDITY_MONTHS = env_int("CERTIFICATE_VALIDITY_MONTHS", 3)
 # An approval older than this without its document is re-queued by the sweep (bounded per run).
 CERTIFICATE_REQUEUE_AFTER_MINUTES = env_int("CERTIFICATE_REQUEUE_AFTER_MINUTES", 3)
 CERTIFICATE_REQUEUE_BATCH = env_int("CERTIFICATE_REQUEUE_BATCH", 200)
-# Criminal-record register imports (certificates/register.py): rows per chunk (a progress update and a look at the
+# Criminal-record register imports (certificates/register/): rows per chunk (a progress update and a look at the
 # cancel flag between chunks), when a job without a sign of life counts as dead (SQLite; PostgreSQL knows from the
 # import lock), how long the swap may wait for the register before trying again, and when a job whose message was
 # lost is queued again.

@@ -1,5 +1,5 @@
 """The register import's two implementations of the rules of a row give the same verdicts: _clean_row (Python, what
-SQLite runs) and certificates/register_sql.py (set-based SQL, what PostgreSQL runs), fed the same few thousand rows
+SQLite runs) and certificates/sql.py (set-based SQL, what PostgreSQL runs), fed the same few thousand rows
 made to hit every rule at and beside its limits, through both ways the SQL path loads a file (COPY of the raw bytes,
 and Python's csv reading for files with quotes)."""
 
@@ -13,13 +13,14 @@ from django.db import connection
 from django.utils import translation
 
 from accounts import idnumber
-from certificates import register, register_sql
+from certificates import register
 from certificates.models import ImportKind
+from certificates.register import raw, rules, sql
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 TODAY = datetime.date(2026, 11, 24)
 TOMORROW = TODAY + datetime.timedelta(days=1)
-RAW, STAGE = register_sql.raw_table_name(990001), register.stage_table_name(990001)
+RAW, STAGE = register.raw_table_name(990001), register.stage_table_name(990001)
 
 
 def number(birth: datetime.date | str, area="410105", seq=123, check=True) -> str:
@@ -238,11 +239,11 @@ def python_verdicts(data: bytes, kind: str):
             rejected[line] = "wrong number of columns"
             continue
         try:
-            clean = register._clean_row(row, TODAY, kind=kind)
+            clean = rules._clean_row(row, TODAY, kind=kind)
         except Exception as exc:  # noqa: BLE001 - ValidationError: its messages are the reason
             rejected[line] = " ".join(exc.messages)
         else:
-            accepted[line] = register._stage_row(line, clean)[1:]
+            accepted[line] = rules._stage_row(line, clean)[1:]
     return accepted, rejected
 
 
@@ -250,28 +251,28 @@ def sql_verdicts(data: bytes, kind: str, *, plain: bool):
     binary = io.BytesIO(data)
     structural = {}
     if plain:
-        header = register_sql.read_plain_header(binary, kind)
+        header = raw.read_plain_header(binary, kind)
         assert header is not None
-        register_sql.create_raw(RAW, len(header))
-        register_sql.copy_plain(binary, RAW, len(header), 500, lambda rows: None)
+        raw.create_raw(RAW, len(header))
+        raw.copy_plain(binary, RAW, len(header), 500, lambda rows: None)
     else:
         header, records = register.iter_records(binary, kind)
-        register_sql.create_raw(RAW, len(header))
+        raw.create_raw(RAW, len(header))
 
         def on_record(line, fits):
             if not fits:
                 structural[line] = "wrong number of columns"
 
-        register_sql.copy_records(records, RAW, len(header), 500, on_record, lambda: None)
+        raw.copy_records(records, RAW, len(header), 500, on_record, lambda: None)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
     job = type("Job", (), {"pk": 990001, "kind": ImportKind.DELTA, "batch": "x"})()
     register.Stage(job).create()  # the plain staging table (the SQL fills the register-shaped one the same way)
-    register_sql.insert_checked(header, kind, RAW, STAGE, TODAY)
+    sql.insert_checked(header, kind, RAW, STAGE, TODAY)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(register.STAGE_COLUMNS)} FROM {STAGE}")  # noqa: S608
         accepted = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
-    listed, overlong = register_sql.rejected_rows(header, kind, RAW, TODAY, 10**6)
+    listed, overlong = sql.rejected_rows(header, kind, RAW, TODAY, 10**6)
     assert not overlong
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {RAW}")
@@ -289,7 +290,7 @@ def test_python_and_sql_rules_accept_and_refuse_the_same_rows(kind, plain, langu
     assert connection.vendor == "postgresql"
     columns, rows = make_rows(kind, 3000, seed=11)
     data = plain_csv(columns, rows) if plain else quoted_csv(columns, rows, random.Random(5))
-    assert register_sql.scan_file(io.BytesIO(data))[2] is plain  # the loading the job would choose
+    assert raw.scan_file(io.BytesIO(data))[2] is plain  # the loading the job would choose
     with translation.override(language):
         py_accepted, py_rejected = python_verdicts(data, kind)
         sql_accepted, sql_rejected = sql_verdicts(data, kind, plain=plain)
@@ -309,10 +310,10 @@ def test_python_and_sql_rules_accept_and_refuse_the_same_rows(kind, plain, langu
 def test_the_sql_check_character_is_idnumber_s():
     rng = random.Random(3)
     bodies = ["".join(rng.choice("0123456789") for _ in range(17)) for _ in range(5000)]
-    weighted = " + ".join(f"(b / {10 ** (16 - i)} %% 10) * {w}" for i, w in enumerate(register_sql.ID_WEIGHTS))
+    weighted = " + ".join(f"(b / {10 ** (16 - i)} %% 10) * {w}" for i, w in enumerate(sql.ID_WEIGHTS))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT substr('{register_sql.ID_CHECK_BY_SUM}', (({weighted}) %% 11)::integer + 1, 1) "  # noqa: S608
+            f"SELECT substr('{sql.ID_CHECK_BY_SUM}', (({weighted}) %% 11)::integer + 1, 1) "  # noqa: S608
             "FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(b, n) ORDER BY n",
             [[int(body) for body in bodies]],
         )
@@ -327,19 +328,19 @@ def test_a_simple_row_is_one_python_accepts_with_the_same_values(kind):
     data = plain_csv(columns, rows)
     py_accepted, py_rejected = python_verdicts(data, kind)
     binary = io.BytesIO(data)
-    header = register_sql.read_plain_header(binary, kind)
-    register_sql.create_raw(RAW, len(header))
-    register_sql.copy_plain(binary, RAW, len(header), 500, lambda rows: None)
-    sql = register_sql.simple_rows_sql(header, kind).replace("%(raw)s", RAW)
+    header = raw.read_plain_header(binary, kind)
+    raw.create_raw(RAW, len(header))
+    raw.copy_plain(binary, RAW, len(header), 500, lambda rows: None)
+    query = sql.simple_rows_sql(header, kind).replace("%(raw)s", RAW)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT line FROM ({sql}) AS s WHERE simple", {"today_num": int(TODAY.strftime("%Y%m%d"))})  # noqa: S608
+        cursor.execute(f"SELECT line FROM ({query}) AS s WHERE simple", {"today_num": int(TODAY.strftime("%Y%m%d"))})  # noqa: S608
         simple = {row[0] for row in cursor.fetchall()}
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         job = type("Job", (), {"pk": 990001, "kind": ImportKind.DELTA, "batch": "x"})()
         register.Stage(job).create()
         cursor.execute(f"DELETE FROM {RAW} WHERE line <> ALL(%s)", [sorted(simple)])  # noqa: S608
-        assert register_sql.all_simple(header, kind, RAW, TODAY)
-        register_sql.insert_simple(header, kind, RAW, STAGE)
+        assert sql.all_simple(header, kind, RAW, TODAY)
+        sql.insert_simple(header, kind, RAW, STAGE)
         cursor.execute(f"SELECT {', '.join(register.STAGE_COLUMNS)} FROM {STAGE}")  # noqa: S608
         loaded = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
         cursor.execute(f"DROP TABLE {RAW}")
@@ -358,7 +359,7 @@ def test_a_file_of_simple_rows_is_loaded_the_fast_way_with_the_same_result(monke
     py_accepted, py_rejected = python_verdicts(data, "full")
     assert not py_rejected
     judged = []
-    monkeypatch.setattr(register_sql, "insert_judged", lambda *args: judged.append(args))
+    monkeypatch.setattr(sql, "insert_judged", lambda *args: judged.append(args))
     sql_accepted, sql_rejected = sql_verdicts(data, "full", plain=True)
     assert not judged  # the fast way
     assert sql_accepted == py_accepted and not sql_rejected

@@ -1,22 +1,14 @@
 """The register import's rules of a row as set-based SQL (PostgreSQL): the raw CSV loaded by COPY, checked in two queries.
 
-_clean_row in certificates/register.py is the rules in Python (SQLite, `make run`); this module states the same rules
+_clean_row in certificates/register/rules.py is the rules in Python (SQLite, `make run`); this module states the same rules
 as SQL expressions over a raw table of text cells, so PostgreSQL checks millions of rows in one pass instead of the
 worker checking them one by one (docs/services.md#certificate-of-no-criminal-record). tests/services/test_register_sql.py feeds the
 same rows to both and asserts the same rows accepted, with the same values, and the same lines refused.
 
-The raw table holds one row per CSV record: `line` (the physical line where the record ends, as Python's csv module
-counts it: the header is line 1) and one text column per column of the file, in the file's order. It is filled in
-one of two ways:
 
-- plain files (no double quote, no blank line, no bare carriage return, no backslash-dot, which is all a register
-  export normally is): the bytes after the header go to `COPY … (FORMAT csv)` as they are, a chunk of whole lines at a
-  time; each record is one line, so the line number is the record's position plus one;
-- any other file: Python's csv module reads it (as on SQLite) and the records, with their line numbers, go to COPY.
-  PostgreSQL's CSV parser differs from Python's on stray quotes (`ab"c` opens a quoted field for PostgreSQL, is a
-  literal quote for Python) and on blank lines, so only the plain subset, where the two read the same cells, is
-  handed to COPY raw. A plain-looking file that COPY refuses (a wrong number of cells, bad UTF-8) is read again the
-  second way, which reports it line by line exactly as on SQLite.
+The raw table it reads (`line`, then one text column per column of the file) is filled by raw.py. Most files hold only
+simple rows (simple_rows_sql): one cheap scan shows it and they are loaded as they are; any other file is judged row
+by row by checked_rows_sql.
 """
 
 # ruff: noqa: S608 - every name put into this SQL is ours (columns c0…, a job's table); values are parameters
@@ -24,23 +16,30 @@ one of two ways:
 from __future__ import annotations
 
 import functools
-import hashlib
-import io
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from accounts import idnumber
 
-from . import register as reg
+from .rules import (
+    ACTIONS,
+    ACTIONS_WITHOUT_DATA,
+    DELTA,
+    MAX_AGE,
+    MAX_SENTENCE_MONTHS,
+    MIN_AGE,
+    RECORD_ID_MAX,
+    SEALED_VALUES,
+    TEXT_LIMITS,
+)
+from .stage import STAGE_COLUMNS, _qn
 
 # Python's csv module refuses a field longer than this (csv.field_size_limit()); COPY does not, so the SQL refuses
 # such a row and the file is then read by Python for the same FileProblem.
 CSV_FIELD_LIMIT = 131072
-# Checked in the same pass as the SHA-256: a file with none of these is read the same by COPY and by Python's csv.
-_NOT_PLAIN = (b'"', b"\x00", b"\\.", b"\n\n", b"\n\r\n")
 _ISO_DATE_RE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _RECORD_ID_RE = "^[A-Za-z0-9._:/-]+$"
 # GB 11643-1999: the weight of the i-th of the 17 digits (2^(17-i) mod 11, i from 0), and the check character by weighted sum mod 11.
@@ -75,146 +74,6 @@ def id_translation() -> tuple[str, str]:
     return "".join(digits_from) + "".join(deleted), "".join(digits_to)
 
 
-# --- reading the file ----------------------------------------------------------------------------------------------
-
-
-class FileScan:
-    """The SHA-256, size and plainness (COPY may read the file raw: see the module doc) of a file, fed its bytes in
-    order as they are read, so that the pass that loads the file checks it too."""
-
-    def __init__(self):
-        self.digest, self.size, self.plain, self.tail = hashlib.sha256(), 0, True, b""
-
-    def update(self, chunk: bytes) -> None:
-        self.digest.update(chunk)
-        self.size += len(chunk)
-        if self.plain and chunk:
-            window = self.tail + chunk  # a pattern split across two reads
-            if any(pattern in window for pattern in _NOT_PLAIN):
-                self.plain = False
-            else:
-                # A carriage return is only ever the first half of CRLF (one held back if the read ends on it).
-                body = window[:-1] if window.endswith(b"\r") else window
-                if body.count(b"\r") != body.count(b"\r\n"):
-                    self.plain = False
-            self.tail = window[-2:]
-
-    def result(self) -> tuple[str, int, bool]:
-        """(SHA-256, size, plain) of the bytes fed so far, read as the whole file."""
-        return self.digest.hexdigest(), self.size, self.plain and not self.tail.endswith(b"\r")
-
-
-def scan_file(handle) -> tuple[str, int, bool]:
-    """(SHA-256, size, plain): one pass over the stored file; plain when COPY may read it raw (see the module doc)."""
-    scan = FileScan()
-    while chunk := handle.read(reg.READ_BUFFER):
-        scan.update(chunk)
-    return scan.result()
-
-
-def read_plain_header(binary, kind: str) -> list[str] | None:
-    """The header of a plain file, read from `binary` up to its first newline; None when it is not a header this
-    path takes (Python's reading then gives the exact FileProblem)."""
-    first = binary.readline(1 << 16)
-    if not first.endswith(b"\n"):
-        return None
-    try:
-        text = first.decode("utf-8-sig").rstrip("\r\n")
-    except UnicodeDecodeError:
-        return None
-    header = [name.strip() for name in text.split(",")]  # no quotes in a plain file: a comma is a separator
-    return None if reg.header_problem(header, kind) else header
-
-
-def raw_table_name(job_id: int) -> str:
-    return f"{reg.STAGE_PREFIX}{int(job_id)}_raw"
-
-
-def create_raw(name: str, width: int) -> None:
-    cells = ", ".join(f"c{i} text" for i in range(width))
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {reg._qn(name)}")
-        # UNLOGGED: it lives for one job, and a crash leaves a job the sweep fails anyway.
-        cursor.execute(
-            f"CREATE UNLOGGED TABLE {reg._qn(name)} (line bigint GENERATED BY DEFAULT AS IDENTITY (START WITH 2), "
-            f"{cells})"
-        )
-
-
-def copy_plain(binary, name: str, width: int, chunk_rows: int, after_chunk: Callable[[int], None]) -> int:
-    """COPY the rest of a plain file (after its header) into the raw table, `chunk_rows` lines per COPY; after each,
-    after_chunk(lines so far) (progress, and the cancel flag). Returns the number of records."""
-    columns = ", ".join(f"c{i}" for i in range(width))
-    sql = f"COPY {reg._qn(name)} ({columns}) FROM STDIN WITH (FORMAT csv)"
-    rows = 0
-
-    def copy(data: bytes, lines: int) -> None:
-        nonlocal rows
-        # Its own transaction (a savepoint inside one): a refused chunk leaves the connection usable.
-        with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
-            cursor.cursor.copy_expert(sql, io.BytesIO(data), size=reg.READ_BUFFER)
-        rows += lines
-        after_chunk(rows)
-
-    pieces: list[bytes] = []
-    lines = 0
-    while block := binary.read(reg.READ_BUFFER):
-        pieces.append(block)
-        lines += block.count(b"\n")
-        if lines < chunk_rows:
-            continue
-        data = b"".join(pieces)
-        while lines >= chunk_rows:
-            rest = data.split(b"\n", chunk_rows)[-1]
-            copy(data[: len(data) - len(rest)], chunk_rows)
-            data, lines = rest, lines - chunk_rows
-        pieces = [data]
-    data = b"".join(pieces)
-    if data:
-        copy(data, lines + (not data.endswith(b"\n")))
-    return rows
-
-
-def copy_records(
-    records: Iterable[tuple[int, list[str]]],
-    name: str,
-    width: int,
-    chunk_rows: int,
-    on_record: Callable[[int, bool], None],
-    after_chunk: Callable[[], None],
-) -> None:
-    """COPY Python-read records (line, cells) into the raw table; one of the wrong width is left out.
-
-    on_record(line, fits) for every record; after_chunk() every `chunk_rows` records (progress, the cancel flag)."""
-    import csv
-
-    columns = ", ".join(["line", *(f"c{i}" for i in range(width))])
-    sql = f"COPY {reg._qn(name)} ({columns}) FROM STDIN WITH (FORMAT csv)"
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    count = 0
-
-    def flush() -> None:
-        buffer.seek(0)
-        with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(sql, buffer, size=reg.READ_BUFFER)
-        buffer.seek(0)
-        buffer.truncate()
-
-    for line, values in records:
-        fits = len(values) == width
-        on_record(line, fits)
-        if fits:
-            # An empty cell goes as "" (quoted): COPY would read an unquoted empty cell as NULL, the SQL reads both
-            # as "", but the value then round-trips exactly.
-            writer.writerow([line, *values])
-        count += 1
-        if count % chunk_rows == 0:
-            flush()
-            after_chunk()
-    flush()
-
-
 # --- the rules -----------------------------------------------------------------------------------------------------
 
 
@@ -243,7 +102,7 @@ def _literal(values: Iterable[str]) -> str:
 def checked_rows_sql(header: list[str], kind: str) -> str:
     """One SELECT over the raw table (%(raw)s is replaced by its name): every row with its cleaned values, the
     problem found in each column (NULL when none) and `ok`. Parameters: ws, id_from, id_to, today."""
-    delta = kind == reg.DELTA
+    delta = kind == DELTA
     column = {name: f"c{i}" for i, name in enumerate(header)}
 
     def trimmed(name: str) -> str:
@@ -255,7 +114,7 @@ def checked_rows_sql(header: list[str], kind: str) -> str:
         "SELECT line, "
         + (f"lower({trimmed('action')})" if delta else "'add'")
         + f" AS act, {trimmed('record_id')} AS rid, {trimmed('id_number')} AS idr, "
-        + ", ".join(f"{trimmed(name)} AS {name}" for name in reg.TEXT_LIMITS)
+        + ", ".join(f"{trimmed(name)} AS {name}" for name in TEXT_LIMITS)
         + f", {trimmed('judgment_date')} AS jdr, {trimmed('sentence_months')} AS smr, "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         f"{trimmed('age_at_offence')} AS ager, lower({trimmed('sealed_by_order')}) AS sealr, "
         f"CASE WHEN {overlong} THEN (SELECT max(length(c)) FROM unnest(ARRAY[{', '.join(column.values())}]) AS c) "
@@ -305,22 +164,22 @@ def checked_rows_sql(header: list[str], kind: str) -> str:
     )
     texts = ", ".join(
         f"CASE WHEN {name} = '' THEN 'required' WHEN length({name}) > {limit} THEN 'long' END AS p_{name}"
-        for name, limit in reg.TEXT_LIMITS.items()
+        for name, limit in TEXT_LIMITS.items()
     )
     level5 = (
         "SELECT t4.*, "
-        + (f"CASE WHEN act NOT IN ({_literal(reg.ACTIONS)}) THEN 'unknown' END" if delta else "NULL::text")
+        + (f"CASE WHEN act NOT IN ({_literal(ACTIONS)}) THEN 'unknown' END" if delta else "NULL::text")
         + " AS p_action, "
-        f"CASE WHEN rid = '' THEN 'required' WHEN length(rid) > {reg.RECORD_ID_MAX} THEN 'long' "
+        f"CASE WHEN rid = '' THEN 'required' WHEN length(rid) > {RECORD_ID_MAX} THEN 'long' "
         f"WHEN rid !~ '{_RECORD_ID_RE}' THEN 'chars' END AS p_record_id, "
-        f"act IN ({_literal(a for a in reg.ACTIONS if a not in reg.ACTIONS_WITHOUT_DATA)}) AS needs_data, "
+        f"act IN ({_literal(a for a in ACTIONS if a not in ACTIONS_WITHOUT_DATA)}) AS needs_data, "
         f"{id_problem} AS p_id_number, {texts}, "
         "CASE WHEN jdate IS NULL THEN 'format' WHEN jdate > %(today)s THEN 'future' END AS p_judgment_date, "
-        f"CASE WHEN smv IS NULL THEN 'not_whole' WHEN smv > {reg.MAX_SENTENCE_MONTHS} THEN 'range' "
+        f"CASE WHEN smv IS NULL THEN 'not_whole' WHEN smv > {MAX_SENTENCE_MONTHS} THEN 'range' "
         "END AS p_sentence_months, "
-        f"CASE WHEN agev IS NULL THEN 'not_whole' WHEN agev < {reg.MIN_AGE} OR agev > {reg.MAX_AGE} THEN 'range' "
+        f"CASE WHEN agev IS NULL THEN 'not_whole' WHEN agev < {MIN_AGE} OR agev > {MAX_AGE} THEN 'range' "
         "END AS p_age_at_offence, "
-        f"CASE WHEN sealr NOT IN ({_literal(reg.SEALED_VALUES)}) THEN 'unknown' END AS p_sealed_by_order "
+        f"CASE WHEN sealr NOT IN ({_literal(SEALED_VALUES)}) THEN 'unknown' END AS p_sealed_by_order "
         f"FROM ({level4}) AS t4 OFFSET 0"
     )
     # idnumber.age_on: completed years on the date of judgment.
@@ -331,7 +190,7 @@ def checked_rows_sql(header: list[str], kind: str) -> str:
     data_ok = " AND ".join(
         [
             "p_id_number IS NULL",
-            *(f"p_{name} IS NULL" for name in reg.TEXT_LIMITS),
+            *(f"p_{name} IS NULL" for name in TEXT_LIMITS),
             "p_judgment_date IS NULL",
             "p_sentence_months IS NULL",
             "p_age_at_offence IS NULL",
@@ -371,7 +230,7 @@ def simple_rows_sql(header: list[str], kind: str) -> str:
     # Regular expressions without counted repetition (PostgreSQL runs `x+` far faster than `x{17}`), the lengths
     # checked apart.
     guards = [
-        f"octet_length({rid}) BETWEEN 1 AND {reg.RECORD_ID_MAX}",
+        f"octet_length({rid}) BETWEEN 1 AND {RECORD_ID_MAX}",
         f"{rid} ~ '{_RECORD_ID_RE}'",
         f"octet_length({idr}) = 18",
         f"{idr} ~ '^[0-9]+[0-9X]$'",
@@ -382,16 +241,14 @@ def simple_rows_sql(header: list[str], kind: str) -> str:
         f"octet_length({ager}) BETWEEN 1 AND 3",
         f"{ager} ~ '^[0-9]+$'",
     ]
-    for name, limit in reg.TEXT_LIMITS.items():
+    for name, limit in TEXT_LIMITS.items():
         guards.append(f"length({column[name]}) <= {limit}")
         guards.append(_not_space(f"ascii({column[name]})"))
         guards.append(_not_space(f"ascii(right({column[name]}, 1))"))
-    if kind == reg.DELTA:
-        guards.append(
-            f"{column['action']} IN ({_literal(a for a in reg.ACTIONS if a not in reg.ACTIONS_WITHOUT_DATA)})"
-        )
+    if kind == DELTA:
+        guards.append(f"{column['action']} IN ({_literal(a for a in ACTIONS if a not in ACTIONS_WITHOUT_DATA)})")
     if "sealed_by_order" in column:
-        guards.append(f"coalesce({column['sealed_by_order']}, '') IN ({_literal(reg.SEALED_VALUES)})")
+        guards.append(f"coalesce({column['sealed_by_order']}, '') IN ({_literal(SEALED_VALUES)})")
     # Level 0: whether the cells are in the simple form (NULL, an empty cell, is not); level 1 reads the numbers of
     # the rows that are, once; level 2 checks them.
     level0 = (
@@ -416,8 +273,8 @@ def simple_rows_sql(header: list[str], kind: str) -> str:
         f"{by} >= {idnumber.MIN_BIRTH_YEAR}",
         _valid_date(jy, jm, jd),
         "jnum <= %(today_num)s",
-        f"smv <= {reg.MAX_SENTENCE_MONTHS}",
-        f"agev BETWEEN {reg.MIN_AGE} AND {reg.MAX_AGE}",
+        f"smv <= {MAX_SENTENCE_MONTHS}",
+        f"agev BETWEEN {MIN_AGE} AND {MAX_AGE}",
         # idnumber.age_on: completed years on the date of judgment
         f"agev <= {jy} - {by} - CASE WHEN jnum %% 10000 < body / 1000 %% 10000 THEN 1 ELSE 0 END",
     ]
@@ -428,19 +285,19 @@ def simple_rows_sql(header: list[str], kind: str) -> str:
 
 
 def simple_values(header: list[str], kind: str) -> list[str]:
-    """SQL: the staging row (reg.STAGE_COLUMNS) of a simple row, straight from its cells."""
+    """SQL: the staging row (STAGE_COLUMNS) of a simple row, straight from its cells."""
     column = {name: f"c{i}" for i, name in enumerate(header)}
     sealed = (
-        f"coalesce({column['sealed_by_order']}, '') IN ({_literal(k for k, v in reg.SEALED_VALUES.items() if v)})"
+        f"coalesce({column['sealed_by_order']}, '') IN ({_literal(k for k, v in SEALED_VALUES.items() if v)})"
         if "sealed_by_order" in column
         else "false"
     )
     return [
         "line",
-        column["action"] if kind == reg.DELTA else "'add'",
+        column["action"] if kind == DELTA else "'add'",
         column["record_id"],
         column["id_number"],
-        *(column[name] for name in reg.TEXT_LIMITS if name != "sentence"),
+        *(column[name] for name in TEXT_LIMITS if name != "sentence"),
         f"make_date(left({column['judgment_date']}, 4)::integer, substr({column['judgment_date']}, 6, 2)::integer, "
         f"right({column['judgment_date']}, 2)::integer)",
         column["sentence"],
@@ -457,13 +314,13 @@ def _params(today) -> dict:
 
 def _sql(header: list[str], kind: str, raw: str) -> str:
     # The raw table's name is ours (a job's primary key); it is put in by text, the values are parameters.
-    return checked_rows_sql(header, kind).replace("%(raw)s", reg._qn(raw))
+    return checked_rows_sql(header, kind).replace("%(raw)s", _qn(raw))
 
 
 def all_simple(header: list[str], kind: str, raw: str, today) -> bool:
     """Whether every row of the raw table is simple (simple_rows_sql): one scan, which PostgreSQL may share among
     parallel workers, stopping at the first row that is not."""
-    sql = simple_rows_sql(header, kind).replace("%(raw)s", reg._qn(raw))
+    sql = simple_rows_sql(header, kind).replace("%(raw)s", _qn(raw))
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT NOT EXISTS (SELECT 1 FROM ({sql}) AS s WHERE NOT simple)",  # noqa: S608  # nosec B608 - our quoted names; values are parameters
@@ -474,17 +331,17 @@ def all_simple(header: list[str], kind: str, raw: str, today) -> bool:
 
 def insert_simple(header: list[str], kind: str, raw: str, stage: str) -> int:
     """Every row of the raw table, all of them simple (all_simple), into the staging table as they are."""
-    columns = ", ".join(reg.STAGE_COLUMNS)
+    columns = ", ".join(STAGE_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {reg._qn(stage)} ({columns}) SELECT {', '.join(simple_values(header, kind))} "  # noqa: S608 - our names  # nosec B608
-            f"FROM {reg._qn(raw)}"
+            f"INSERT INTO {_qn(stage)} ({columns}) SELECT {', '.join(simple_values(header, kind))} "  # noqa: S608 - our names  # nosec B608
+            f"FROM {_qn(raw)}"
         )
         return cursor.rowcount
 
 
 def insert_checked(header: list[str], kind: str, raw: str, stage: str, today) -> int:
-    """The good rows of the raw table, cleaned, into the staging table (reg.STAGE_COLUMNS); returns how many.
+    """The good rows of the raw table, cleaned, into the staging table (STAGE_COLUMNS); returns how many.
 
     When every row is simple (the usual export) they go in as they are, after one cheap check; otherwise every row
     is judged by checked_rows_sql."""
@@ -501,17 +358,17 @@ def insert_judged(header: list[str], kind: str, raw: str, stage: str, today) -> 
         "act",
         "rid",
         data.format("idn"),
-        *(data.format(name) for name in reg.TEXT_LIMITS if name != "sentence"),
+        *(data.format(name) for name in TEXT_LIMITS if name != "sentence"),
         data.format("jdate"),
         data.format("sentence"),
         data.format("smv"),
         data.format("agev"),
-        f"needs_data AND sealr IN ({_literal(k for k, v in reg.SEALED_VALUES.items() if v)})",
+        f"needs_data AND sealr IN ({_literal(k for k, v in SEALED_VALUES.items() if v)})",
     ]
-    columns = ", ".join(reg.STAGE_COLUMNS)
+    columns = ", ".join(STAGE_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {reg._qn(stage)} ({columns}) SELECT {', '.join(values)} "  # noqa: S608 - our names  # nosec B608
+            f"INSERT INTO {_qn(stage)} ({columns}) SELECT {', '.join(values)} "  # noqa: S608 - our names  # nosec B608
             f"FROM ({_sql(header, kind, raw)}) AS c WHERE ok",
             _params(today),
         )
@@ -537,13 +394,13 @@ def _reason(row: dict) -> tuple[int, str]:
     if row["p_action"]:
         problems.append(
             _("action: “%(value)s” is not one of %(actions)s")
-            % {"value": row["act"][:20], "actions": ", ".join(reg.ACTIONS)}
+            % {"value": row["act"][:20], "actions": ", ".join(ACTIONS)}
         )
     if row["p_record_id"] == "required":
         problems.append(_("%(column)s: required") % {"column": "record_id"})
     elif row["p_record_id"] == "long":
         problems.append(
-            _("%(column)s: longer than %(limit)d characters") % {"column": "record_id", "limit": reg.RECORD_ID_MAX}
+            _("%(column)s: longer than %(limit)d characters") % {"column": "record_id", "limit": RECORD_ID_MAX}
         )
     elif row["p_record_id"] == "chars":
         problems.append(_("record_id: only letters A-Z, digits and - _ . : / are allowed"))
@@ -566,7 +423,7 @@ def _data_reasons(row: dict) -> list[str]:
         }.get(id_problem, {})
         message = idnumber.MESSAGES[id_problem]
         problems.append(_("id_number: %(error)s") % {"error": str(message) % params if params else str(message)})
-    for name, limit in reg.TEXT_LIMITS.items():
+    for name, limit in TEXT_LIMITS.items():
         if row[f"p_{name}"] == "required":
             problems.append(_("%(column)s: required") % {"column": name})
         elif row[f"p_{name}"] == "long":
@@ -578,8 +435,8 @@ def _data_reasons(row: dict) -> list[str]:
     elif row["p_judgment_date"] == "future":
         problems.append(_("judgment_date: %(date)s is in the future") % {"date": row["jdate"].isoformat()})
     for name, raw, low, high in (
-        ("sentence_months", row["smr"], 0, reg.MAX_SENTENCE_MONTHS),
-        ("age_at_offence", row["ager"], reg.MIN_AGE, reg.MAX_AGE),
+        ("sentence_months", row["smr"], 0, MAX_SENTENCE_MONTHS),
+        ("age_at_offence", row["ager"], MIN_AGE, MAX_AGE),
     ):
         if row[f"p_{name}"] == "not_whole":
             problems.append(_("%(column)s: “%(value)s” is not a whole number") % {"column": name, "value": raw[:20]})
