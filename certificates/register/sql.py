@@ -15,11 +15,12 @@ by row by checked_rows_sql.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import unicodedata
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from accounts import idnumber
@@ -317,11 +318,20 @@ def _sql(header: list[str], kind: str, raw: str) -> str:
     return checked_rows_sql(header, kind).replace("%(raw)s", _qn(raw))
 
 
+@contextlib.contextmanager
+def _without_jit():
+    """A transaction in which PostgreSQL does not compile these queries' long expressions to machine code: compiling
+    them (in each parallel worker too) takes seconds, more than it saves."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 def all_simple(header: list[str], kind: str, raw: str, today) -> bool:
     """Whether every row of the raw table is simple (simple_rows_sql): one scan, which PostgreSQL may share among
     parallel workers, stopping at the first row that is not."""
     sql = simple_rows_sql(header, kind).replace("%(raw)s", _qn(raw))
-    with connection.cursor() as cursor:
+    with _without_jit(), connection.cursor() as cursor:
         cursor.execute(
             f"SELECT NOT EXISTS (SELECT 1 FROM ({sql}) AS s WHERE NOT simple)",  # noqa: S608  # nosec B608 - our quoted names; values are parameters
             {"today_num": int(today.strftime("%Y%m%d"))},
@@ -332,7 +342,7 @@ def all_simple(header: list[str], kind: str, raw: str, today) -> bool:
 def insert_simple(header: list[str], kind: str, raw: str, stage: str) -> int:
     """Every row of the raw table, all of them simple (all_simple), into the staging table as they are."""
     columns = ", ".join(STAGE_COLUMNS)
-    with connection.cursor() as cursor:
+    with _without_jit(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_qn(stage)} ({columns}) SELECT {', '.join(simple_values(header, kind))} "  # noqa: S608 - our names  # nosec B608
             f"FROM {_qn(raw)}"
@@ -366,7 +376,7 @@ def insert_judged(header: list[str], kind: str, raw: str, stage: str, today) -> 
         f"needs_data AND sealr IN ({_literal(k for k, v in SEALED_VALUES.items() if v)})",
     ]
     columns = ", ".join(STAGE_COLUMNS)
-    with connection.cursor() as cursor:
+    with _without_jit(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {_qn(stage)} ({columns}) SELECT {', '.join(values)} "  # noqa: S608 - our names  # nosec B608
             f"FROM ({_sql(header, kind, raw)}) AS c WHERE ok",
@@ -379,7 +389,7 @@ def rejected_rows(header: list[str], kind: str, raw: str, today, limit: int) -> 
     """([(line, reason)] of the first `limit` refused rows, worded as _clean_row words them; whether a cell is longer
     than Python's csv reads (the file is then to be read by Python for its FileProblem))."""
     sql = _sql(header, kind, raw)
-    with connection.cursor() as cursor:
+    with _without_jit(), connection.cursor() as cursor:
         cursor.execute(f"SELECT EXISTS (SELECT 1 FROM ({sql}) AS c WHERE overlong)", _params(today))  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         if cursor.fetchone()[0]:
             return [], True
