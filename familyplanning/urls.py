@@ -51,6 +51,6 @@ urlpatterns = [
     path("<fp_case:case_number>/submitted/", views.submitted, name="submitted"),
     path("<fp_case:case_number>/withdraw/", views.withdraw, name="withdraw"),
     path("<fp_case:case_number>/delete/", views.delete_draft, name="delete"),
-    path("feedback/", include("familyplanning.feedback_urls")),
-    path("policy/", include("familyplanning.policy_urls")),
+    path("feedback/", include("familyplanning.feedback.urls")),
+    path("policy/", include("familyplanning.policy.urls")),
 ]

@@ -24,8 +24,9 @@ from portal.cases.services import TransitionError
 from portal.cases.views import confirmation_views, error_messages, not_editable
 from portal.verify.services import document_state
 
-from . import catalogue, feedback, services
+from . import catalogue, services
 from .catalogue import Effect, ServiceGroup
+from .feedback import services as feedback
 from .fields import BLANK_FORM_TEMPLATE, blank_form_context, render_blank_pdf
 from .forms import (
     OfficeForm,

@@ -406,7 +406,7 @@ def pages_certificates(audit, station, tmp_path):
 def pages_familyplanning(audit, station, tmp_path):
     """The family-planning centre: catalogue, guides, forms, check, status, feedback, figures, policy pages."""
     from accounts.models import Office
-    from familyplanning import feedback
+    from familyplanning.feedback import services as feedback
     from familyplanning.models import ArticleKind, FeedbackKind, PolicyArticle, Status
     from tests.factories import OfficeFactory
     from tests.familyplanning.test_services import make_application

@@ -1,4 +1,4 @@
-"""Ratings (好差评), complaints, suggestions, consultations and follow-ups: the rules in familyplanning.feedback."""
+"""Ratings (好差评), complaints, suggestions, consultations and follow-ups: the rules in familyplanning.feedback.services."""
 
 import datetime
 
@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from accounts.models import Office, Role
-from familyplanning import feedback
+from familyplanning.feedback import services as feedback
 from familyplanning.models import Feedback, FeedbackKind, FeedbackStatus, Rating, Status
 from portal import registry
 from portal.cases.models import DueState

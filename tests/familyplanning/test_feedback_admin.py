@@ -1,5 +1,5 @@
 """The feedback queue and the ratings list in the admin: scoped to the staff member's offices, answers through
-familyplanning.feedback.answer, and the permissions migration 0004 gives the roles."""
+familyplanning.feedback.services.answer, and the permissions migration 0004 gives the roles."""
 
 import datetime
 
@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Role
-from familyplanning import feedback
+from familyplanning.feedback import services as feedback
 from familyplanning.models import Feedback, FeedbackStatus, Rating
 from portal.cases.models import DueState
 from portal.notify.models import OutboxMessage

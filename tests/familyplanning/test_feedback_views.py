@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Office, Role
-from familyplanning import feedback
+from familyplanning.feedback import services as feedback
 from familyplanning.models import Feedback, FeedbackKind, Rating, Status
 from portal.notify.models import OutboxMessage
 from tests.factories import OfficeFactory, StaffFactory, UserFactory

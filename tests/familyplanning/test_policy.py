@@ -12,8 +12,8 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from accounts.models import Role
-from familyplanning import policy
 from familyplanning.models import ArticleKind, PolicyArticle
+from familyplanning.policy import services as policy
 from tests.factories import OfficeFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

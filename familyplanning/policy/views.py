@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from . import policy
+from . import services
 from .models import ArticleKind
 
 PER_PAGE = 10
@@ -58,9 +58,9 @@ def policy_list(request):
     query, kind = "", ""
     if form.is_bound and form.is_valid():
         query, kind = form.cleaned_data["q"], form.cleaned_data["kind"]
-    articles = policy.published_articles(kind=kind).select_related("office")
+    articles = services.published_articles(kind=kind).select_related("office")
     if query:
-        articles = policy.articles_search(articles, query)
+        articles = services.articles_search(articles, query)
     page = Paginator(articles, PER_PAGE).get_page(request.GET.get("page"))
     for article in page:
         _mark_language(article)
@@ -86,7 +86,7 @@ def policy_list(request):
 
 def policy_detail(request, pk):
     """One published article; an unpublished or unknown one is a plain 404."""
-    article = get_object_or_404(policy.published_articles().select_related("office"), pk=pk)
+    article = get_object_or_404(services.published_articles().select_related("office"), pk=pk)
     _mark_language(article)
     return render(
         request, "familyplanning/policy/detail.html", {"article": article, "more_label": MORE_OF_KIND[article.kind]}

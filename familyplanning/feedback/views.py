@@ -13,9 +13,10 @@ from django.views.decorators.http import require_http_methods
 
 from portal.cases.services import TransitionError
 
-from . import feedback
-from .feedback_forms import FeedbackForm, OfficeRatingForm, RatingForm
-from .models import FamilyPlanningApplication, Feedback, FeedbackKind, FeedbackStatus, Rating
+from ..models import FamilyPlanningApplication
+from . import services
+from .forms import FeedbackForm, OfficeRatingForm, RatingForm
+from .models import Feedback, FeedbackKind, FeedbackStatus, Rating
 
 
 def _errors_into(form, exc):
@@ -52,9 +53,9 @@ def index(request):
         "ratings": Rating.objects.filter(citizen=user).select_related("office", "application", "follow_up"),
         "items": Feedback.objects.filter(applicant=user).select_related("office"),
         "to_rate": FamilyPlanningApplication.objects.filter(
-            applicant=user, status__in=feedback.RATEABLE_STATUSES, rating__isnull=True
+            applicant=user, status__in=services.RATEABLE_STATUSES, rating__isnull=True
         ).order_by("-updated_at"),
-        "time_limits": feedback.TIME_LIMITS,
+        "time_limits": services.TIME_LIMITS,
     }
     return render(request, "familyplanning/feedback/index.html", context)
 
@@ -71,7 +72,7 @@ def rate(request, case_number):
     if existing is not None:
         messages.info(request, _("You have already rated application %(number)s.") % {"number": case_number})
         return redirect("familyplanning:feedback")
-    if application.status not in feedback.RATEABLE_STATUSES:
+    if application.status not in services.RATEABLE_STATUSES:
         messages.info(
             request,
             _("Application %(number)s can be rated once a decision has been made on it.") % {"number": case_number},
@@ -80,7 +81,7 @@ def rate(request, case_number):
     form = RatingForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            rating = feedback.rate(
+            rating = services.rate(
                 citizen=request.user,
                 application=application,
                 level=form.cleaned_data["level"],
@@ -107,7 +108,7 @@ def rate_office(request):
     form = OfficeRatingForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            rating = feedback.rate(
+            rating = services.rate(
                 citizen=request.user,
                 office=form.cleaned_data["office"],
                 level=form.cleaned_data["level"],
@@ -139,7 +140,7 @@ def submit(request, kind):
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
-            item = feedback.file_feedback(
+            item = services.file_feedback(
                 citizen=request.user,
                 kind=kind,
                 office=data.get("office"),
@@ -160,7 +161,7 @@ def submit(request, kind):
     return render(
         request,
         "familyplanning/feedback/file.html",
-        {"form": form, "kind": kind, "working_days": feedback.TIME_LIMITS[kind]},
+        {"form": form, "kind": kind, "working_days": services.TIME_LIMITS[kind]},
         status=400 if form.is_bound else 200,
     )
 
@@ -176,7 +177,7 @@ def detail(request, case_number):
     context = {
         "item": item,
         "answered": item.status == FeedbackStatus.ANSWERED,
-        "reasons": feedback.reason_labels(item.rating.reasons) if item.rating else [],
+        "reasons": services.reason_labels(item.rating.reasons) if item.rating else [],
         "timeline": [
             {"at": entry.at, "label": item.status_label(entry.to_status), "note": entry.note}
             for entry in item.public_timeline()
@@ -197,9 +198,9 @@ def _chosen_month(value: str, months: list[datetime.date]) -> datetime.date:
 def figures(request):
     """Public: each office's monthly ratings and satisfaction, and how many complaints were answered on time."""
     today = timezone.localdate()
-    months = feedback.figures_months(today)
+    months = services.figures_months(today)
     month = _chosen_month(request.GET.get("month", ""), months)
-    rows, total = feedback.monthly_figures(month=month, today=today)
+    rows, total = services.monthly_figures(month=month, today=today)
     index = months.index(month)
     context = {
         "month": month,
@@ -208,8 +209,8 @@ def figures(request):
         "total": total,
         "newer": months[index - 1] if index > 0 else None,
         "older": months[index + 1] if index + 1 < len(months) else None,
-        "satisfied_min": feedback.SATISFIED_MIN_LEVEL,
-        "limits": feedback.TIME_LIMITS,
-        "complaint_limit": feedback.TIME_LIMITS[FeedbackKind.COMPLAINT],
+        "satisfied_min": services.SATISFIED_MIN_LEVEL,
+        "limits": services.TIME_LIMITS,
+        "complaint_limit": services.TIME_LIMITS[FeedbackKind.COMPLAINT],
     }
     return render(request, "familyplanning/feedback/figures.html", context)

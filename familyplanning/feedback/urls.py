@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import feedback_views as views
+from . import views
 from .models import FeedbackKind
 
 urlpatterns = [

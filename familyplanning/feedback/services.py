@@ -54,15 +54,14 @@ from portal.cases.services import (
 )
 from portal.notify.services import notify_user
 
+from ..models import FamilyPlanningApplication, Status
 from .models import (
     POOR_LEVELS,
-    FamilyPlanningApplication,
     Feedback,
     FeedbackKind,
     FeedbackStatus,
     Rating,
     RatingLevel,
-    Status,
 )
 
 logger = logging.getLogger("familyplanning.feedback")

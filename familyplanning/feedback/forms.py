@@ -1,4 +1,4 @@
-"""Citizen forms of ratings, complaints, suggestions and consultations; the rules themselves live in feedback.py."""
+"""Citizen forms of ratings, complaints, suggestions and consultations; the rules themselves live in services.py."""
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -6,8 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.forms import PlainTextFormMixin
 
-from . import feedback
-from .models import FamilyPlanningApplication, FeedbackKind, RatingLevel, Status
+from ..models import FamilyPlanningApplication, Status
+from . import services
+from .models import FeedbackKind, RatingLevel
 
 
 class OfficeChoiceField(forms.ModelChoiceField):
@@ -17,7 +18,7 @@ class OfficeChoiceField(forms.ModelChoiceField):
 
 def office_field(**kwargs):
     return OfficeChoiceField(
-        queryset=feedback.feedback_offices(),
+        queryset=services.feedback_offices(),
         label=_("Office"),
         empty_label=_("Choose an office"),
         **kwargs,
@@ -54,15 +55,15 @@ class RatingForm(PlainTextFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reasons"].choices = [
-            (_("What went well"), [(r.code, r.label) for r in feedback.GOOD_REASONS]),
-            (_("What went wrong"), [(r.code, r.label) for r in feedback.POOR_REASONS]),
+            (_("What went well"), [(r.code, r.label) for r in services.GOOD_REASONS]),
+            (_("What went wrong"), [(r.code, r.label) for r in services.POOR_REASONS]),
         ]
 
     def clean(self):
         cleaned = super().clean()
         if "level" in cleaned:
             try:
-                level, reasons, comment = feedback.clean_rating(
+                level, reasons, comment = services.clean_rating(
                     cleaned["level"], cleaned.get("reasons"), cleaned.get("comment")
                 )
             except ValidationError as exc:

@@ -1,0 +1,135 @@
+"""Feedback: service ratings (好差评), complaints, suggestions, consultations and the follow-ups of poor ratings.
+
+Models of the familyplanning app (app label `familyplanning`), imported by familyplanning/models.py.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.cases.models import Case
+
+
+class RatingLevel(models.IntegerChoices):
+    """The five levels of the national 好差评 system."""
+
+    VERY_GOOD = 5, _("Very satisfied")
+    GOOD = 4, _("Satisfied")
+    AVERAGE = 3, _("Fairly satisfied")
+    POOR = 2, _("Dissatisfied")
+    VERY_POOR = 1, _("Very dissatisfied")
+
+
+POOR_LEVELS = (RatingLevel.POOR, RatingLevel.VERY_POOR)
+
+
+class Rating(models.Model):
+    """A citizen's rating of an office, or of one of its ended cases (then at most one per case)."""
+
+    citizen = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("citizen"), on_delete=models.PROTECT, related_name="fp_ratings"
+    )
+    office = models.ForeignKey(
+        "accounts.Office", verbose_name=_("office"), on_delete=models.PROTECT, related_name="fp_ratings"
+    )
+    application = models.OneToOneField(
+        "familyplanning.FamilyPlanningApplication",
+        verbose_name=_("application"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rating",
+    )
+    level = models.PositiveSmallIntegerField(_("rating"), choices=RatingLevel.choices)
+    # Reason codes (familyplanning.feedback.services.REASONS), several allowed.
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(_("rated"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("service rating")
+        verbose_name_plural = _("service ratings")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["office", "created_at"], name="fp_rating_office_month")]
+
+    def __str__(self):
+        return f"{self.office} {self.get_level_display()}"
+
+    @property
+    def is_poor(self):
+        return self.level in POOR_LEVELS
+
+
+class FeedbackKind(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    SUGGESTION = "suggestion", _("Suggestion")
+    CONSULTATION = "consultation", _("Consultation")
+    FOLLOW_UP = "follow_up", _("Follow-up of a poor rating")
+
+
+class FeedbackStatus(models.TextChoices):
+    OPEN = "open", _("Awaiting an answer")
+    ANSWERED = "answered", _("Answered")
+
+
+class Feedback(Case):
+    """A complaint, suggestion or consultation from a citizen, or the follow-up a poor rating opens.
+
+    A case like any other: a number, the office that must answer, a working-day clock swept for due-soon and
+    overdue (the overdue ones reach the supervisor), a timeline. Closed by a written answer the citizen sees.
+    """
+
+    CASE_PREFIX = "FB"
+    OPEN_STATUSES = (FeedbackStatus.OPEN,)
+    DRAFT_STATUSES = ()
+    CLOSED_STATUSES = (FeedbackStatus.ANSWERED,)
+
+    status = models.CharField(
+        _("status"), max_length=32, choices=FeedbackStatus.choices, default=FeedbackStatus.OPEN, db_index=True
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=FeedbackKind.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), max_length=5000, blank=True)
+    # A complaint may be about one member of staff: named as the citizen knows them (badge number or name).
+    staff_named = models.CharField(_("member of staff concerned"), max_length=120, blank=True)
+    application = models.ForeignKey(
+        "familyplanning.FamilyPlanningApplication",
+        verbose_name=_("application concerned"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="feedback",
+    )
+    rating = models.OneToOneField(
+        Rating, verbose_name=_("rating"), null=True, blank=True, on_delete=models.PROTECT, related_name="follow_up"
+    )
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answered_on_time = models.BooleanField(_("answered on time"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("complaint, suggestion or consultation")
+        verbose_name_plural = _("complaints, suggestions and consultations")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["due_date"],
+                name="fp_feedback_open_due",
+                condition=Q(status="open", paused_at__isnull=True),
+            ),
+            models.Index(fields=["office", "status", "-created_at"], name="fp_feedback_office_queue"),
+            models.Index(fields=["office", "kind", "answered_at"], name="fp_feedback_office_month"),
+        ]
+
+    @property
+    def title(self):
+        return self.get_kind_display()

@@ -1,0 +1,1 @@
+"""Policy information and openness of government affairs (政务公开): /familyplanning/policy/."""
