@@ -96,6 +96,14 @@ class CertificatesConfig(AppConfig):
                 url_name="certificates:index",
                 agency=Office.Agency.PUBLIC_SECURITY,
                 order=10,
+                guide=registry.service_guide(
+                    who=_(
+                        "Anyone, for themself, or an agent with a written authorisation, at the police station of "
+                        "their hukou or residence."
+                    ),
+                    what=_("A signed e-certificate with a verification code; on request also on paper."),
+                    time_limit=_("3 working days from acceptance."),
+                ),
                 case_models=(Application,),
                 cases_for_user=cases_for_user,
                 find_for_track=find_for_track,

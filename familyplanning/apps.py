@@ -88,6 +88,17 @@ class FamilyplanningConfig(AppConfig):
                 url_name="familyplanning:index",
                 agency=Office.Agency.HEALTH_COMMISSION,
                 order=20,
+                guide=registry.service_guide(
+                    who=_(
+                        "Families registering a birth, parents of an only child, the floating population, and "
+                        "family-planning technical-service institutions and their staff."
+                    ),
+                    what=_(
+                        "Birth registration, certificates, licences and qualification certificates, each verifiable "
+                        "online."
+                    ),
+                    time_limit=_("Each service states its own limit in working days in its guide."),
+                ),
                 case_models=(FamilyPlanningApplication, Feedback),
                 cases_for_user=cases_for_user,
                 find_for_track=find_for_track,

@@ -87,6 +87,17 @@ class HukouConfig(AppConfig):
                 url_name="hukou:index",
                 agency=Office.Agency.PUBLIC_SECURITY,
                 order=30,
+                guide=registry.service_guide(
+                    who=_(
+                        "The person moving (the head of household for a whole-household move), or, for a move to join "
+                        "relatives, the mover together with the receiving householder."
+                    ),
+                    what=_(
+                        "Your hukou moved to the new place without carrying a paper migration certificate between "
+                        "stations."
+                    ),
+                    time_limit=_("Approval within 20 working days, move-out within 5, settlement within 5 more."),
+                ),
                 case_models=(MigrationApplication,),
                 cases_for_user=cases_for_user,
                 find_for_track=find_for_track,

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_lazy as _
+
 if TYPE_CHECKING:
     from django.db.models import Model
     from django_stubs_ext import StrOrPromise
@@ -73,11 +75,20 @@ class Service:
     cases_for_user: Callable[[Any], Iterable[CaseSummary]] | None = None
     # Called with a normalised case number; drafts are not cases yet and are never found.
     find_for_track: Callable[[str], TrackedCase | None] | None = None
-    guide: tuple[object, ...] = field(default=())
+    # The short guide the catalogue at / shows (templates/portal/_service_facts.html): (term, text) pairs, as
+    # service_guide() makes them.
+    guide: tuple[tuple[StrOrPromise, StrOrPromise], ...] = field(default=())
     # The identity assurance level (accounts.models.Assurance value: "declared", "verified", "in_person") a citizen needs
     # to submit an application of this service; `assurance_by_kind` overrides it per kind of case (e.g. feedback).
     required_assurance: str = "declared"
     assurance_by_kind: tuple[tuple[str, str], ...] = ()
+
+
+def service_guide(
+    *, who: StrOrPromise, what: StrOrPromise, time_limit: StrOrPromise
+) -> tuple[tuple[StrOrPromise, StrOrPromise], ...]:
+    """A service's short guide for the catalogue: who may apply, what they get, the time limit."""
+    return ((_("Who may apply"), who), (_("What you get"), what), (_("Time limit"), time_limit))
 
 
 _services: dict[str, Service] = {}
