@@ -110,4 +110,5 @@ class FamilyPlanningApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixi
 
 # Policies, notices and common questions, and ratings and the feedback queue, have their own modules; importing
 # them registers their admin.
-from . import feedback_admin, policy_admin  # noqa: E402, F401
+from .feedback import admin as _feedback_admin  # noqa: E402, F401
+from .policy import admin as _policy_admin  # noqa: E402, F401

@@ -1,13 +1,12 @@
 """Applications to the family-planning services: one model for every service, the answers kept as validated JSON."""
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.cases.models import Case, ReviewedCase
+from portal.cases.models import ReviewedCase
 
 from . import catalogue
 from .fields import validate_answers

@@ -42,7 +42,6 @@ from django.utils.translation import gettext_lazy
 from accounts.identity import ensure_assurance
 from accounts.models import Office, Role
 from accounts.notify import notify_office
-from accounts.scoping import ALL, is_administrator, scoped_office_ids
 from portal.cases.services import (
     TransitionNotAllowed,
     clock_start,
@@ -52,6 +51,7 @@ from portal.cases.services import (
     required_text,
     transition,
 )
+from portal.cases.workflow import AccessMessages, ensure_staff_may_act
 from portal.notify.services import notify_user
 
 from ..models import FamilyPlanningApplication, Status
@@ -412,17 +412,23 @@ def _names_in(text: str) -> set[str]:
     return {part for part in text.replace(",", " ").replace("，", " ").replace("、", " ").split() if part}
 
 
+# Who may answer: the portal's one rule of role, office scope and own case (portal.cases.workflow), worded for feedback.
+ANSWER_ACCESS = AccessMessages(
+    staff_only=gettext_lazy("Only family-planning staff can answer."),
+    wrong_role=gettext_lazy("Only family-planning officers and supervisors can answer."),
+    other_office=gettext_lazy("This case belongs to another office."),
+    own_case=gettext_lazy("You cannot answer your own feedback. Another member of staff must answer it."),
+)
+
+
 def answer_refusal(by, feedback: Feedback) -> str:
     """Why `by` may not answer this feedback, or "" when they may. The admin shows it; answer() enforces it."""
-    if by is None or not by.is_authenticated or not by.is_active or not by.is_staff:
-        return _("Only family-planning staff can answer.")
-    if not is_administrator(by) and not by.groups.filter(name__in=ANSWERING_ROLES).exists():
-        return _("Only family-planning officers and supervisors can answer.")
-    offices = scoped_office_ids(by, service=feedback)
-    if offices is not ALL and feedback.office_id not in offices:
-        return _("This case belongs to another office.")
+    try:
+        ensure_staff_may_act(by, feedback, roles=ANSWERING_ROLES, messages=ANSWER_ACCESS)
+    except TransitionNotAllowed as exc:
+        return str(exc)
     if by.pk == feedback.applicant_id:
-        return _("You cannot answer your own feedback. Another member of staff must answer it.")
+        return str(ANSWER_ACCESS.own_case)
     if feedback.staff_named and _names_in(feedback.staff_named) & ({by.real_name, by.username} - {""}):
         return _("This complaint names you. Another member of staff must answer it.")
     return ""
