@@ -1,5 +1,6 @@
 """Admin: only administrators manage users; suspension and forced resets; offices scoped; misuse reports."""
 
+import base64
 import io
 import re
 
@@ -163,23 +164,33 @@ def test_administrators_can_enrol_totp_devices(staff_client, administrator, offi
     assert staff_client(officer_a).get("/admin/otp_totp/totpdevice/").status_code == 403
 
 
-def test_create_staff_totp_command(officer_a):
+def test_create_staff_totp_command_prints_a_one_time_link_and_never_the_secret(officer_a, client):
     out = io.StringIO()
     call_command("create_staff_totp", officer_a.username.upper(), stdout=out)
     text = out.getvalue()
     device = TOTPDevice.objects.get(user=officer_a)
+    assert not device.confirmed  # usable only once the member has proved the app shows the right codes
+    assert "otpauth://" not in text and device.key not in text
+    assert base64.b32encode(device.bin_key).decode().rstrip("=") not in text
+    link = re.search(rf"^enrol {officer_a.username}: https?://[^/\s]+(/admin/totp-enrol/[^/\s]+/)$", text, re.M)
+    path = link.group(1)
+    page = client.get(path)
+    assert page.status_code == 200 and 'src="data:image/svg+xml' in page.content.decode()
+    assert client.post(path, {"otp_token": f"{totp(device.bin_key):06d}"}).status_code == 200
+    device.refresh_from_db()
     assert device.confirmed
-    assert "otpauth://totp/" in text
-    secret = re.search(r"secret \(base32\): ([A-Z2-7]+)", text).group(1)
-    import base64
+    assert client.get(path).status_code == 404  # used once, dead
 
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    assert key == device.bin_key
-    assert device.verify_token(f"{totp(key):06d}")
-    with pytest.raises(CommandError):
+    # A confirmed authenticator is kept unless --replace says the phone is lost; an unused link is simply renewed.
+    with pytest.raises(CommandError, match="already has an authenticator"):
         call_command("create_staff_totp", officer_a.username, stdout=io.StringIO())
     call_command("create_staff_totp", officer_a.username, "--replace", stdout=io.StringIO())
-    assert TOTPDevice.objects.filter(user=officer_a).count() == 1
+    first = TOTPDevice.objects.get(user=officer_a)
+    assert not first.confirmed
+    out = io.StringIO()
+    call_command("create_staff_totp", officer_a.username, stdout=out)
+    assert TOTPDevice.objects.filter(user=officer_a).get().pk != first.pk  # the earlier link died with its device
+    assert "enrol " in out.getvalue()
 
 
 def test_create_staff_totp_refuses_citizens(citizen):
