@@ -36,11 +36,17 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)  # gthread only; longer than nothing, 
 
 # Load the application once in the master, then fork: workers share its memory pages and a broken release
 # fails at start instead of in every worker. Nothing opens a database or Redis connection at import time.
+# So the code a worker runs is the code the master loaded: a worker replaced after max_requests, or every worker
+# after a HUP, is forked from the same master and runs the same (old) Python code, only re-reading templates and
+# this file. New code needs a new master: USR2 (binary upgrade), which deploy/release.sh sends (docs/deploy.md#2).
 preload_app = True
-# Replace each worker after about a thousand requests (jittered so they do not all restart at once): bounds the
-# growth of any slow leak without a visible pause.
+# Replace each worker after about 20 000 requests (±2000 at random, so they do not all restart at once): bounds the
+# growth of any slow leak without a visible pause. This is not a way to deploy: see preload_app above.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 20000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 2000)
+# The master's pid, for deploy/release.sh (USR2, then TERM to the old master) and systemd's PIDFile=. During a
+# release the new master writes `<pidfile>.2` until the old one has gone.
+pidfile = os.environ.get("GUNICORN_PIDFILE") or None
 
 # The heartbeat file on a RAM disk: a worker is never reported dead because a disk was slow.
 if os.path.isdir("/dev/shm"):  # noqa: S108 - a directory, not a file name we create  # nosec B108
