@@ -26,6 +26,10 @@ Each id is stable (docs/deploy.md, Environment variables):
     portal.E018  the trust roots file (SIGNING_TRUST_ROOTS_FILE) is missing or unreadable
     portal.E019  a machine that signs without its CA chain (SIGNING_CHAIN_FILE)
     portal.E020  the signing-certificate history (SIGNING_HISTORY_FILE) is missing or unreadable
+
+and one warning, a database check in portal/workdays/checks.py (migrate, `check --database default`):
+
+    portal.W001  no official holiday table for this year, or from 1 December for the coming one
 """
 
 from collections.abc import Mapping

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import calendar
+from .checks import years_to_enter
 from .models import CalendarDay, CalendarYear, DayKind, MissingYearNotice
 
 logger = logging.getLogger(__name__)
@@ -95,4 +96,12 @@ def calendar_check_years(*, today: date | None = None) -> list[int]:
         if not queued:
             logger.warning("no official calendar for %s and no active administrator to tell", year)
         notified.append(year)
+    for year in years_to_enter(today):
+        # Every run (every 6 hours) while the year is due, for the operators' log alarms (docs/deploy.md#9).
+        logger.warning(
+            "no official holiday table for %s: enter it in the admin (Calendar days, Calendar years) or run "
+            "manage.py load_official_calendar %s once chinesecalendar knows it",
+            year,
+            year,
+        )
     return notified

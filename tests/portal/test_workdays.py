@@ -8,6 +8,7 @@ import uuid
 import chinese_calendar
 import pytest
 import time_machine
+from django.core import checks
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -20,6 +21,7 @@ from portal.notify.services import render_message
 from portal.workdays import calendar
 from portal.workdays import tasks as workday_tasks
 from portal.workdays.calendar import Deadline, add_workdays, day_info, is_workday, workdays_between
+from portal.workdays.checks import check_calendar_years
 from portal.workdays.models import CalendarDay, CalendarYear, DayKind, MissingYearNotice
 from portal.workdays.services import CalendarError, calendar_check_years, calendar_year_load_official
 from tests.factories import StaffFactory, UserFactory
@@ -426,6 +428,50 @@ def test_the_check_also_recomputes_provisional_deadlines_as_a_safety_net(station
     assert workday_tasks.check_calendar_years()["recomputed"] == 1
     case.refresh_from_db()
     assert (case.due_date, case.deadline_provisional) == (D(2027, 1, 4), False)
+
+
+# --- the reminder for the operators (portal.W001 and the beat job's log line) ---------------------------------
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 30, 12, 0, tzinfo=TZ), tick=False)
+def test_no_reminder_before_december_while_this_year_is_official(settings):
+    settings.DEBUG = False
+    assert check_calendar_years(databases=["default"]) == []
+
+
+@time_machine.travel(datetime.datetime(2026, 12, 1, 3, 0, tzinfo=TZ), tick=False)
+def test_from_december_the_coming_year_is_a_warning_until_the_table_has_it(settings, caplog):
+    settings.DEBUG = False
+    (warning,) = check_calendar_years(databases=["default"])
+    assert warning.id == "portal.W001" and warning.level == checks.WARNING
+    assert "2027" in warning.msg and "load_official_calendar 2027" in warning.hint
+    assert check_calendar_years(databases=None) == []  # a bare `check`: not a database check run
+    settings.DEBUG = True
+    assert check_calendar_years(databases=["default"]) == []
+    settings.DEBUG = False
+
+    # The beat job says it in the log every run, besides telling the administrators once.
+    with caplog.at_level("WARNING", logger="portal.workdays.services"):
+        workday_tasks.check_calendar_years()
+        workday_tasks.check_calendar_years()
+    reminders = [r for r in caplog.records if "no official holiday table for 2027" in r.getMessage()]
+    assert len(reminders) == 2
+
+    CalendarYear.objects.create(year=2027, complete=True)
+    calendar.bump_version()
+    assert check_calendar_years(databases=["default"]) == []
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="portal.workdays.services"):
+        workday_tasks.check_calendar_years()
+    assert not [r for r in caplog.records if "no official holiday table" in r.getMessage()]
+
+
+@time_machine.travel(datetime.datetime(2027, 3, 1, 3, 0, tzinfo=TZ), tick=False)
+def test_a_current_year_without_its_table_is_a_warning_all_year(settings):
+    settings.DEBUG = False
+    assert [w.msg.split(":")[0] for w in check_calendar_years(databases=["default"])] == [
+        "There is no official holiday table for 2027"
+    ]
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
