@@ -521,5 +521,7 @@ def totp_enrol(request, token):
             "error": error,
         },
     )
-    response["Referrer-Policy"] = "no-referrer"  # the link must not leak to another site
+    # The link must not leak to another site; same-origin, not no-referrer: under no-referrer browsers send
+    # `Origin: null` with the form's POST, and Django's CSRF check refuses it (403 instead of enrolment).
+    response["Referrer-Policy"] = "same-origin"
     return response
