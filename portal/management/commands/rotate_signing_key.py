@@ -18,6 +18,9 @@ from portal import signing
 
 class Command(BaseCommand):
     help = "Install a new signing key and certificate, keeping every earlier certificate trusted."
+    # No system checks first: on a first install the signing files are missing (portal.E003, E004, E018-E020) until
+    # this very command writes them. It checks the new material itself.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--key", help="the new private key (PEM, unencrypted)")
