@@ -16,6 +16,8 @@ from accounts.models import User
 from portal.backup import Database, sha256
 from portal.documents.storage import private_storage
 from tests.factories import UserFactory
+from tests.portal.production import production_env
+from tests.portal.test_production import run_manage
 
 pytestmark = [
     pytest.mark.skipif(
@@ -131,3 +133,24 @@ def test_backup_refuses_files_in_a_bucket(tmp_path, settings):
     settings.STORAGE_BACKEND = "s3"
     with pytest.raises(CommandError, match="STORAGE_BACKEND=s3"):
         call_command("backup", str(tmp_path), stdout=io.StringIO())
+
+
+def test_a_new_machine_restores_its_secrets_before_it_has_any(tmp_path, settings, scratch):
+    """`manage.py restore --secrets` on a machine without the signing files: the production checks that would report
+    them missing must not stop the command that brings them back."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.VAR_DIR = tmp_path / "var"
+    secrets_at(tmp_path / "signing", settings)
+    call_command("backup", str(tmp_path / "backups"), stdout=io.StringIO())
+    (target,) = (tmp_path / "backups").iterdir()
+
+    machine = tmp_path / "new-machine"
+    env = production_env(machine)
+    shutil.rmtree(machine / "signing")
+    env.update(SILENCED_SYSTEM_CHECKS="portal.E009", MEDIA_ROOT=str(machine / "media"))
+    # The operator's one-off key for this command (the machine's own comes back in secrets.tar).
+    done = run_manage(machine, "restore", str(target), "--database-url", scratch, "--secrets", "--noinput", **env)
+    assert done.returncode == 0, done.stderr
+    assert "restored" in done.stdout and "secret files" in done.stdout
+    assert (machine / "signing" / "key.pem").read_text() == "-----KEY of signing-----\n"
+    assert (machine / "signing" / "history.pem").is_file()
