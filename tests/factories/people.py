@@ -1,4 +1,4 @@
-"""Factories for tests: valid synthetic ID numbers, citizens, offices and staff."""
+"""People and offices: valid synthetic ID numbers, citizens, offices and staff."""
 
 import datetime
 import itertools
@@ -14,7 +14,7 @@ from stdnum.cn import ric
 from accounts.models import Office, Role, User
 
 # Written by tests/data/make_identities.py (synthetic people of nobody; see its docstring).
-TESTDATA = Path(__file__).resolve().parent / "data" / "identities.json"
+TESTDATA = Path(__file__).resolve().parent.parent / "data" / "identities.json"
 _seq = itertools.count(1)
 
 
