@@ -12,8 +12,7 @@ from certificates.models import Application, CriminalRecord, Delivery, Status
 from portal.cases.admin import countdown
 from portal.cases.services import clock_start
 from portal.documents.models import DocumentAccess
-from tests.certificates.backoffice import attach_documents, make_application
-from tests.factories import StaffFactory, make_id_number
+from tests.factories import ApplicationFactory, StaffFactory, attach_documents, make_id_number
 
 pytestmark = pytest.mark.django_db
 TZ = timezone.get_default_timezone()
@@ -55,16 +54,16 @@ def flash(response):
 
 
 def test_queue_lists_only_the_officers_station_and_never_drafts(staff_client, station_a, station_b, officer_a):
-    mine = make_application(station_a)
-    theirs = make_application(station_b)
-    draft = make_application(station_a, status=Status.DRAFT)
+    mine = ApplicationFactory(office=station_a)
+    theirs = ApplicationFactory(office=station_b)
+    draft = ApplicationFactory(office=station_a, draft=True)
     html = staff_client(officer_a).get(url("changelist")).content.decode()
     assert mine.case_number in html
     assert theirs.case_number not in html and draft.case_number not in html
 
 
 def test_another_stations_officer_gets_404_everywhere(staff_client, station_a, officer_b, queued):
-    application = make_application(station_a, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station_a, accepted=True)
     client = staff_client(officer_b)
     assert client.get(url("change", application.pk)).status_code == 404
     assert client.get(url("history", application.pk)).status_code == 404
@@ -79,7 +78,7 @@ def test_another_stations_officer_gets_404_everywhere(staff_client, station_a, o
 
 
 def test_export_reaches_only_the_own_station(staff_client, station_a, station_b, officer_a):
-    mine, theirs = make_application(station_a), make_application(station_b)
+    mine, theirs = ApplicationFactory(office=station_a), ApplicationFactory(office=station_b)
     response = staff_client(officer_a).post(
         url("changelist"), {"action": "export_csv", "_selected_action": [mine.pk, theirs.pk]}
     )
@@ -94,7 +93,7 @@ def test_supervisor_sees_the_stations_below(staff_client, station_a, station_b):
 
     city = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
     supervisor = StaffFactory(office=city, role=Role.SUPERVISOR)
-    mine = make_application(station_a)  # station_a is under Zhengzhou
+    mine = ApplicationFactory(office=station_a)  # station_a is under Zhengzhou
     html = staff_client(supervisor).get(url("changelist")).content.decode()
     assert mine.case_number in html
     assert staff_client(supervisor).get(url("change", mine.pk)).status_code == 200
@@ -104,7 +103,7 @@ def test_supervisor_sees_the_stations_below(staff_client, station_a, station_b):
 
 
 def test_review_page_shows_documents_register_and_the_valid_actions(staff_client, station_a, officer_a):
-    application = make_application(station_a, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station_a, accepted=True)
     documents = attach_documents(application)
     CriminalRecord.objects.create(
         id_number=application.holder_id_number,
@@ -131,14 +130,14 @@ def test_review_page_shows_documents_register_and_the_valid_actions(staff_client
 
 
 def test_review_page_says_no_record_found(staff_client, station_a, officer_a):
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     html = staff_client(officer_a).get(url("change", application.pk)).content.decode()
     assert 'data-testid="ncr-register-none"' in html and "No record found" in html
     assert 'data-testid="ncr-action-accept"' in html
 
 
 def test_unsealed_record_is_marked_and_approval_refused(staff_client, station_a, officer_a, queued):
-    application = make_application(station_a, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station_a, accepted=True)
     CriminalRecord.objects.create(
         id_number=application.holder_id_number,
         name="x",
@@ -161,7 +160,7 @@ def test_unsealed_record_is_marked_and_approval_refused(staff_client, station_a,
 def test_actions_walk_the_application_through_its_states(
     staff_client, station_a, officer_a, queued, django_capture_on_commit_callbacks
 ):
-    application = make_application(station_a, delivery=Delivery.COLLECT, collection_office=station_a)
+    application = ApplicationFactory(office=station_a, delivery=Delivery.COLLECT, collection_office=station_a)
     client = staff_client(officer_a)
     assert "accepted" in flash(act(client, application, "accept"))[0]
     response = act(client, application, "request_info", "")
@@ -177,7 +176,7 @@ def test_actions_walk_the_application_through_its_states(
 
 
 def test_second_officer_is_told_someone_else_acted_first(station_a, officer_a, queued, settings, no_mfa):
-    application = make_application(station_a, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station_a, accepted=True)
     other = StaffFactory(office=station_a)
     first, second = Client(), Client()
     for client, user in ((first, officer_a), (second, other)):
@@ -196,7 +195,7 @@ def test_second_officer_is_told_someone_else_acted_first(station_a, officer_a, q
 
 def test_own_application_shows_no_actions_and_refuses_them(staff_client, station_a, queued):
     officer = StaffFactory(office=station_a, id_number=make_id_number())
-    application = make_application(station_a, applicant=officer, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station_a, applicant=officer, accepted=True)
     client = staff_client(officer)
     html = client.get(url("change", application.pk)).content.decode()
     assert "application for yourself" in html and 'data-testid="ncr-action-approve"' not in html
@@ -207,7 +206,7 @@ def test_own_application_shows_no_actions_and_refuses_them(staff_client, station
 
 
 def test_actions_only_by_post_with_csrf(station_a, officer_a, no_mfa):
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     client = Client(enforce_csrf_checks=True)
     client.force_login(officer_a)
     assert client.get(url("act", application.pk, "accept")).status_code == 405
@@ -218,7 +217,7 @@ def test_actions_only_by_post_with_csrf(station_a, officer_a, no_mfa):
 
 
 def test_unknown_action_is_refused(staff_client, station_a, officer_a):
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     assert act(staff_client(officer_a), application, "delete").status_code == 403
 
 
@@ -227,7 +226,7 @@ def test_the_officer_without_the_permission_cannot_act(staff_client, station_a):
 
     bare = StaffFactory(office=station_a, role="no-such-role")
     assert not Group.objects.get(name="no-such-role").permissions.exists()
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     client = staff_client(bare)
     assert client.get(url("change", application.pk)).status_code == 403
     assert act(client, application, "accept").status_code == 403
@@ -250,9 +249,9 @@ def test_countdown_in_working_days():
 
 def test_changelist_shows_the_countdown_and_filters_overdue(staff_client, station_a, officer_a):
     with time_machine.travel(datetime.datetime(2026, 9, 30, 9, 0, tzinfo=TZ), tick=False):
-        soon = make_application(station_a, status=Status.ACCEPTED, **clock_start(3))
+        soon = ApplicationFactory(office=station_a, accepted=True, **clock_start(3))
     Application.objects.filter(pk=soon.pk).update(due_state="overdue")
-    fresh = make_application(station_a)
+    fresh = ApplicationFactory(office=station_a)
     with time_machine.travel(datetime.datetime(2026, 10, 12, 9, 0, tzinfo=TZ), tick=False):
         client = staff_client(officer_a)
         html = client.get(url("changelist")).content.decode()
@@ -266,7 +265,7 @@ def test_changelist_shows_the_countdown_and_filters_overdue(staff_client, statio
 def test_changelist_queries_do_not_grow_with_rows(staff_client, station_a, officer_a, django_assert_max_num_queries):
     client = staff_client(officer_a)
     for _ in range(3):
-        make_application(station_a, status=Status.ACCEPTED, **clock_start(3))
+        ApplicationFactory(office=station_a, accepted=True, **clock_start(3))
     client.get(url("changelist"))  # warm the calendar and the session
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -274,8 +273,8 @@ def test_changelist_queries_do_not_grow_with_rows(staff_client, station_a, offic
     with CaptureQueriesContext(connection) as few:
         assert client.get(url("changelist")).status_code == 200
     for _ in range(25):
-        make_application(station_a, status=Status.INFO_REQUESTED, paused_at=timezone.now(), workdays_left=2)
-        make_application(station_a, status=Status.ACCEPTED, **clock_start(3))
+        ApplicationFactory(office=station_a, info_requested=True, paused_at=timezone.now(), workdays_left=2)
+        ApplicationFactory(office=station_a, accepted=True, **clock_start(3))
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url("changelist"))
     assert response.status_code == 200 and response.content.decode().count("working day") >= 50
@@ -290,10 +289,9 @@ def test_issued_application_offers_revoke_reissue_and_paper_and_escapes_citizen_
     from portal.verify.models import DocumentStatus
     from portal.verify.services import issued_document_claim, issued_document_store
 
-    application = make_application(
-        station_a,
-        status=Status.ISSUED,
-        certificate_generation=1,
+    application = ApplicationFactory(
+        office=station_a,
+        issued=True,
         delivery=Delivery.COLLECT,
         collection_office=station_a,
         receiving_organisation='<script>alert("x")</script>',

@@ -7,17 +7,14 @@ import shutil
 import subprocess
 
 import pytest
-from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import Office
 from certificates import tasks
-from certificates.models import Status
 from portal import pdf
 from portal.verify.models import DocumentStatus
 from portal.verify.services import issued_documents_for_source
-from tests.certificates.backoffice import make_application
-from tests.factories import OfficeFactory, UserFactory
+from tests.factories import ApplicationFactory, OfficeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -43,13 +40,10 @@ def jingba(db):
 
 def issue(office, name="欧阳娜娜"):
     applicant = UserFactory(real_name=name, language="en")
-    application = make_application(
-        office,
+    application = ApplicationFactory(
+        office=office,
         applicant=applicant,
-        status=Status.APPROVED,
-        certificate_generation=1,
-        decided_at=timezone.now(),
-        register_checked_at=timezone.now(),
+        approved=True,
         holder_name=name,
     )
     assert tasks.generate_certificate(application.pk, 1) == "issued"

@@ -32,8 +32,7 @@ from certificates.models import (
 from certificates.register import register_import_cancel, register_import_restart, register_import_start
 from certificates.tasks import register_import, sweep_register_imports
 from portal.cases.models import Transition
-from tests.certificates.backoffice import make_application
-from tests.factories import StaffFactory, UserFactory, make_id_number
+from tests.factories import ApplicationFactory, StaffFactory, UserFactory, make_id_number
 
 pytestmark = pytest.mark.django_db
 HEADER = "record_id,id_number,name,offence,court,judgment_date,sentence,sentence_months,age_at_offence"
@@ -302,9 +301,9 @@ def test_a_delta_that_does_not_fit_the_register_changes_nothing(administrator):
 
 
 def test_an_open_application_whose_check_changes_gets_a_timeline_entry(administrator, station_a):
-    waiting = make_application(station_a, status=Status.ACCEPTED)
-    decided = make_application(station_a, status=Status.ISSUED)
-    other = make_application(station_a, status=Status.SUBMITTED)
+    waiting = ApplicationFactory(office=station_a, accepted=True)
+    decided = ApplicationFactory(office=station_a, issued=True)
+    other = ApplicationFactory(office=station_a, submitted=True)
     number = waiting.holder_id_number
     # The issued application's holder is someone else; give them a record too: decided cases are not noted.
     import_full(administrator, row(other.holder_id_number, record_id="F0", **RECENT))
@@ -458,7 +457,7 @@ def test_the_form_queues_a_job_and_its_page_shows_progress_until_done(administra
 
 
 def test_the_job_page_lists_the_affected_applications_with_links(administrator, staff_client, station_a):
-    application = make_application(station_a, status=Status.SUBMITTED)
+    application = ApplicationFactory(office=station_a, submitted=True)
     job = import_delta(administrator, row(application.holder_id_number, action="add", **RECENT))
     html = staff_client(administrator).get(job_url(job)).content.decode()
     review = reverse("admin:certificates_application_change", args=[application.pk])

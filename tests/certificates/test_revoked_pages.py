@@ -13,8 +13,7 @@ from certificates.apps import find_for_track
 from certificates.models import Application, Status
 from portal.cases.models import Transition
 from portal.notify.models import OutboxMessage
-
-from .test_services import issued_application
+from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime.datetime(2026, 5, 6, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
@@ -29,7 +28,8 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def revoked(station_a, officer_a, client):
-    application, document = issued_application(station_a)
+    application = ApplicationFactory(office=station_a, issued=True, certificate=True)
+    document = services.current_certificate(application=application)
     with time_machine.travel(NOW - datetime.timedelta(days=1), tick=False):
         Transition.objects.create(
             content_type=ContentType.objects.get_for_model(Application),
@@ -94,7 +94,8 @@ def test_a_reissued_certificate_is_superseded(client, station_a, officer_a, monk
     from certificates import tasks
 
     monkeypatch.setattr(tasks.generate_certificate, "delay", lambda *a: None)
-    application, old = issued_application(station_a)
+    application = ApplicationFactory(office=station_a, issued=True, certificate=True)
+    old = services.current_certificate(application=application)
     services.certificate_reissue(application=application, by=officer_a, reason="Name corrected.")
     old.refresh_from_db()
     assert old.status == "revoked" and old.superseded
@@ -108,7 +109,7 @@ def test_a_reissued_certificate_is_superseded(client, station_a, officer_a, monk
 
 
 def test_the_revoke_form_asks_for_both_reasons_and_says_where_they_appear(staff_client, officer_a, station_a):
-    application, _ = issued_application(station_a)
+    application = ApplicationFactory(office=station_a, issued=True, certificate=True)
     client = staff_client(officer_a)
     client.cookies["portal_language"] = "en"
     html = client.get(reverse("admin:certificates_application_change", args=[application.pk])).content.decode()

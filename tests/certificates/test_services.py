@@ -16,9 +16,14 @@ from portal.cases.tracking import track
 from portal.documents.models import Document
 from portal.notify.models import Channel, OutboxMessage
 from portal.verify.models import DocumentStatus
-from portal.verify.services import issued_document_claim, issued_document_store
-from tests.certificates.backoffice import attach_documents, make_application
-from tests.factories import OfficeFactory, StaffFactory, UserFactory, make_id_number
+from tests.factories import (
+    ApplicationFactory,
+    OfficeFactory,
+    StaffFactory,
+    UserFactory,
+    attach_documents,
+    make_id_number,
+)
 
 pytestmark = pytest.mark.django_db
 TZ = timezone.get_default_timezone()
@@ -59,26 +64,6 @@ def record(id_number, *, age=30, months=24, **fields):
     }
     values.update(fields)
     return CriminalRecord.objects.create(id_number=id_number, sentence_months=months, age_at_offence=age, **values)
-
-
-def issue(application, generation=None):
-    """A stored certificate for the application's current generation, as the worker leaves it."""
-    document, _ = issued_document_claim(
-        source=application,
-        generation=generation or application.certificate_generation,
-        kind=services.KIND_CERTIFICATE,
-        title="无犯罪记录证明",
-        title_en="Certificate of No Criminal Record",
-        holder=application.applicant,
-        holder_name=application.holder_name,
-        issuing_office=application.office,
-        valid_until=D(2027, 1, 1),
-    )
-    return issue_store(document)
-
-
-def issue_store(document):
-    return issued_document_store(document=document, pdf=b"%PDF-1.7\n% test bytes\n%%EOF\n")
 
 
 # --- drafts and submission ---------------------------------------------------------------------------
@@ -124,10 +109,10 @@ def test_missing_lists_every_section_until_complete(citizen, station_a):
 
 
 def test_passport_holder_needs_the_data_page_not_the_id_card(citizen, station_a):
-    application = make_application(
-        station_a,
+    application = ApplicationFactory(
+        office=station_a,
         applicant=citizen,
-        status=Status.DRAFT,
+        draft=True,
         holder_id_type=HolderIdType.PASSPORT,
         holder_id_number="E12345678",
     )
@@ -138,7 +123,7 @@ def test_passport_holder_needs_the_data_page_not_the_id_card(citizen, station_a)
 
 
 def test_submit_moves_to_submitted_and_tells_the_applicant_without_the_id_number(citizen, station_a):
-    application = make_application(station_a, applicant=citizen, status=Status.DRAFT, documents=True)
+    application = ApplicationFactory(office=station_a, applicant=citizen, draft=True, documents=True)
     services.application_submit(application=application, by=citizen)
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED and application.submitted_at is not None
@@ -154,16 +139,16 @@ def test_submit_moves_to_submitted_and_tells_the_applicant_without_the_id_number
 
 def test_submit_refused_when_incomplete_unconfirmed_or_not_the_applicant(station_a):
     citizen = UserFactory()
-    incomplete = make_application(station_a, applicant=citizen, status=Status.DRAFT)  # no uploads
+    incomplete = ApplicationFactory(office=station_a, applicant=citizen, draft=True)  # no uploads
     with pytest.raises(ValidationError) as exc:
         services.application_submit(application=incomplete, by=citizen)
     assert any("photo" in m for m in exc.value.messages)
 
-    complete = make_application(station_a, applicant=citizen, status=Status.DRAFT, documents=True)
+    complete = ApplicationFactory(office=station_a, applicant=citizen, draft=True, documents=True)
     with pytest.raises(TransitionNotAllowed):
         services.application_submit(application=complete, by=UserFactory())
     unconfirmed = UserFactory(unconfirmed=True)
-    theirs = make_application(station_a, applicant=unconfirmed, status=Status.DRAFT, documents=True)
+    theirs = ApplicationFactory(office=station_a, applicant=unconfirmed, draft=True, documents=True)
     with pytest.raises(ValidationError, match="Confirm your e-mail"):
         services.application_submit(application=theirs, by=unconfirmed)
     for application in (incomplete, complete, theirs):
@@ -173,7 +158,7 @@ def test_submit_refused_when_incomplete_unconfirmed_or_not_the_applicant(station
 
 
 def test_delete_draft_removes_it_and_its_uploads(citizen, station_a, django_capture_on_commit_callbacks, settings):
-    application = make_application(station_a, applicant=citizen, status=Status.DRAFT, documents=True)
+    application = ApplicationFactory(office=station_a, applicant=citizen, draft=True, documents=True)
     files = [settings.MEDIA_ROOT / "private" / d.file.name for d in Document.objects.all()]
     assert all(f.exists() for f in files)
     with pytest.raises(TransitionNotAllowed):
@@ -189,7 +174,7 @@ def test_delete_draft_removes_it_and_its_uploads(citizen, station_a, django_capt
 
 
 def test_accept_before_national_day_is_due_after_the_holiday(station_a, officer_a):
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     with time_machine.travel(datetime.datetime(2026, 9, 30, 10, 0, tzinfo=TZ), tick=False):
         services.application_accept(application=application, by=officer_a)
     application.refresh_from_db()
@@ -204,7 +189,7 @@ def test_accept_before_national_day_is_due_after_the_holiday(station_a, officer_
 
 
 def test_request_for_information_pauses_and_resubmission_resumes_with_the_days_left(station_a, officer_a):
-    application = make_application(station_a, documents=True)
+    application = ApplicationFactory(office=station_a, documents=True)
     citizen = application.applicant
     with time_machine.travel(datetime.datetime(2026, 9, 30, 10, 0, tzinfo=TZ), tick=False):
         services.application_accept(application=application, by=officer_a)
@@ -234,7 +219,7 @@ def test_request_for_information_pauses_and_resubmission_resumes_with_the_days_l
 
 
 def test_request_for_information_only_once_accepted(station_a, officer_a):
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     with pytest.raises(TransitionNotAllowed):
         services.application_request_info(application=application, by=officer_a, message="more")
 
@@ -245,7 +230,7 @@ def test_request_for_information_only_once_accepted(station_a, officer_a):
 def test_approve_records_the_decision_and_queues_the_certificate_on_commit(
     station_a, officer_a, queued, django_capture_on_commit_callbacks
 ):
-    application = make_application(station_a, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station_a, accepted=True)
     with django_capture_on_commit_callbacks() as callbacks:
         services.application_approve(application=application, by=officer_a)
         assert queued == []  # nothing is published before the commit
@@ -262,7 +247,7 @@ def test_approve_records_the_decision_and_queues_the_certificate_on_commit(
 
 
 def test_approve_blocked_by_an_unsealed_record(station_a, officer_a, queued, django_capture_on_commit_callbacks):
-    application = make_application(station_a, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station_a, accepted=True)
     record(application.holder_id_number, age=17, months=61)  # a juvenile, but more than 5 years: not sealed
     with django_capture_on_commit_callbacks(execute=True):
         with pytest.raises(TransitionNotAllowed, match="not sealed"):
@@ -273,7 +258,7 @@ def test_approve_blocked_by_an_unsealed_record(station_a, officer_a, queued, dja
 
 
 def test_approve_allowed_with_only_a_sealed_juvenile_record(station_a, officer_a, queued):
-    application = make_application(station_a, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station_a, accepted=True)
     sealed = record(application.holder_id_number, age=16, months=60)
     assert sealed.sealed
     services.application_approve(application=application, by=officer_a)
@@ -296,13 +281,13 @@ def test_register_matches_exactly_on_the_normalised_number(station_a):
 
 def test_staff_never_decide_their_own_application(station_a, queued):
     officer = StaffFactory(office=station_a, id_number=make_id_number())
-    own = make_application(station_a, applicant=officer, status=Status.ACCEPTED)
+    own = ApplicationFactory(office=station_a, applicant=officer, accepted=True)
     with pytest.raises(TransitionNotAllowed, match="yourself"):
         services.application_approve(application=own, by=officer)
     # Filed by an agent, but the officer is the holder: still their own.
-    for_them = make_application(
-        station_a,
-        status=Status.SUBMITTED,
+    for_them = ApplicationFactory(
+        office=station_a,
+        submitted=True,
         for_self=False,
         holder_name=officer.real_name,
         holder_id_number=officer.id_number,
@@ -314,7 +299,7 @@ def test_staff_never_decide_their_own_application(station_a, queued):
 
 
 def test_officer_of_another_station_cannot_act(station_a, officer_b):
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     with pytest.raises(TransitionNotAllowed, match="another office"):
         services.application_accept(application=application, by=officer_b)
     with pytest.raises(TransitionNotAllowed):
@@ -323,7 +308,7 @@ def test_officer_of_another_station_cannot_act(station_a, officer_b):
 
 def test_two_officers_at_once_one_wins(station_a, officer_a, queued):
     other = StaffFactory(office=station_a)
-    application = make_application(station_a, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station_a, accepted=True)
     mine = Application.objects.get(pk=application.pk)
     theirs = Application.objects.get(pk=application.pk)  # both opened the review page
     services.application_approve(application=mine, by=officer_a)
@@ -339,7 +324,7 @@ def test_two_officers_at_once_one_wins(station_a, officer_a, queued):
 def test_refuse_needs_a_reason_and_queues_the_refusal_notice(
     station_a, officer_a, queued, django_capture_on_commit_callbacks
 ):
-    application = make_application(station_a, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station_a, accepted=True)
     with pytest.raises(ValidationError):
         services.application_refuse(application=application, by=officer_a, reason="")
     with django_capture_on_commit_callbacks(execute=True):
@@ -360,19 +345,19 @@ def test_refuse_needs_a_reason_and_queues_the_refusal_notice(
 
 def test_refuse_not_possible_before_acceptance_or_after_approval(station_a, officer_a, queued):
     for status in (Status.SUBMITTED, Status.APPROVED, Status.ISSUED, Status.WITHDRAWN):
-        application = make_application(station_a, status=status)
+        application = ApplicationFactory(office=station_a, status=status)
         with pytest.raises(TransitionNotAllowed):
             services.application_refuse(application=application, by=officer_a, reason="x")
 
 
 def test_withdraw_by_the_applicant_only_and_only_before_a_decision(station_a, officer_a):
-    application = make_application(station_a, status=Status.INFO_REQUESTED)
+    application = ApplicationFactory(office=station_a, info_requested=True)
     with pytest.raises(TransitionNotAllowed):
         services.application_withdraw(application=application, by=officer_a)
     services.application_withdraw(application=application, by=application.applicant)
     application.refresh_from_db()
     assert application.status == Status.WITHDRAWN and application.due_date is None
-    decided = make_application(station_a, status=Status.APPROVED)
+    decided = ApplicationFactory(office=station_a, approved=True)
     with pytest.raises(TransitionNotAllowed):
         services.application_withdraw(application=decided, by=decided.applicant)
 
@@ -380,13 +365,9 @@ def test_withdraw_by_the_applicant_only_and_only_before_a_decision(station_a, of
 # --- after issue ------------------------------------------------------------------------------------------
 
 
-def issued_application(office, **fields):
-    application = make_application(office, status=Status.ISSUED, certificate_generation=1, **fields)
-    return application, issue(application)
-
-
 def test_revoke_needs_a_reason_and_revokes_the_document(station_a, officer_a):
-    application, document = issued_application(station_a)
+    application = ApplicationFactory(office=station_a, issued=True, certificate=True)
+    document = services.current_certificate(application=application)
     assert document.status == DocumentStatus.VALID
     with pytest.raises(ValidationError):
         services.certificate_revoke(application=application, by=officer_a, reason=" ", public_reason="Issued in error.")
@@ -409,7 +390,8 @@ def test_revoke_needs_a_reason_and_revokes_the_document(station_a, officer_a):
 def test_reissue_revokes_the_current_certificate_and_queues_the_next_generation(
     station_a, officer_a, queued, django_capture_on_commit_callbacks
 ):
-    application, old = issued_application(station_a)
+    application = ApplicationFactory(office=station_a, issued=True, certificate=True)
+    old = services.current_certificate(application=application)
     with django_capture_on_commit_callbacks(execute=True):
         services.certificate_reissue(application=application, by=officer_a, reason="Name corrected.")
     application.refresh_from_db()
@@ -429,11 +411,13 @@ def test_paper_copy_printed_then_collected_for_collection_only(station_a, office
         address="郑州市二七区大学路1号",
         opening_hours="周一至周五 9:00-17:00",
     )
-    electronic, _ = issued_application(station_a)
+    electronic = ApplicationFactory(office=station_a, issued=True, certificate=True)
     with pytest.raises(TransitionNotAllowed):
         services.paper_mark_printed(application=electronic, by=officer_a)
 
-    application, _ = issued_application(station_a, delivery=Delivery.COLLECT, collection_office=collection)
+    application = ApplicationFactory(
+        office=station_a, delivery=Delivery.COLLECT, collection_office=collection, issued=True, certificate=True
+    )
     with pytest.raises(TransitionNotAllowed):
         services.paper_mark_collected(application=application, by=officer_a)  # not printed yet
     services.paper_mark_printed(application=application, by=officer_a)
@@ -457,11 +441,12 @@ def test_paper_copy_printed_then_collected_for_collection_only(station_a, office
 
 
 def test_available_actions_follow_the_state(station_a):
-    assert services.available_actions(application=make_application(station_a)) == ["accept"]
-    accepted = make_application(station_a, status=Status.ACCEPTED)
+    assert services.available_actions(application=ApplicationFactory(office=station_a)) == ["accept"]
+    accepted = ApplicationFactory(office=station_a, accepted=True)
     assert services.available_actions(application=accepted) == ["request_info", "approve", "refuse"]
-    assert services.available_actions(application=make_application(station_a, status=Status.REFUSED)) == []
-    application, document = issued_application(station_a, delivery=Delivery.COLLECT)
+    assert services.available_actions(application=ApplicationFactory(office=station_a, refused=True)) == []
+    application = ApplicationFactory(office=station_a, delivery=Delivery.COLLECT, issued=True, certificate=True)
+    document = services.current_certificate(application=application)
     assert services.available_actions(application=application, certificate=document) == [
         "revoke",
         "reissue",
@@ -481,9 +466,9 @@ def test_validity_is_three_months_by_default_and_a_setting(settings):
 
 def test_cases_for_user_and_public_tracking(station_a, client):
     citizen = UserFactory(real_name="王小明", language="en")
-    application = make_application(station_a, applicant=citizen)
-    draft = make_application(station_a, applicant=citizen, status=Status.DRAFT)
-    make_application(station_a)  # someone else's
+    application = ApplicationFactory(office=station_a, applicant=citizen)
+    draft = ApplicationFactory(office=station_a, applicant=citizen, draft=True)
+    ApplicationFactory(office=station_a)  # someone else's
     summaries = cases_for_user(citizen)
     assert {s.case_number for s in summaries} == {application.case_number, draft.case_number}
     assert all(s.url == f"/certificates/{s.case_number}/" for s in summaries)
@@ -500,7 +485,10 @@ def test_cases_for_user_and_public_tracking(station_a, client):
 
 def test_no_paper_copy_for_a_revoked_certificate(station_a, officer_a):
     collection = OfficeFactory(accepts_paper_collection=True, address="郑州市金水区经八路12号")
-    application, certificate = issued_application(station_a, delivery=Delivery.COLLECT, collection_office=collection)
+    application = ApplicationFactory(
+        office=station_a, delivery=Delivery.COLLECT, collection_office=collection, issued=True, certificate=True
+    )
+    certificate = services.current_certificate(application=application)
     assert "paper_printed" in services.available_actions(application=application, certificate=certificate)
     services.certificate_revoke(
         application=application, by=officer_a, reason="Issued in error.", public_reason="Issued in error."

@@ -17,8 +17,8 @@ from portal import pdf
 from portal.notify.models import OutboxMessage
 from portal.verify import services as verify_services
 from portal.verify.models import DocumentStatus, IssuedDocument
-from tests.certificates.backoffice import make_application, make_signing_keys
-from tests.factories import OfficeFactory
+from tests.factories import ApplicationFactory, OfficeFactory
+from tests.pki import install_signer
 
 pytestmark = pytest.mark.django_db
 RARE = "\U000210c1"  # 𡃁
@@ -26,7 +26,7 @@ RARE = "\U000210c1"  # 𡃁
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
-    return make_signing_keys(tmp_path_factory.mktemp("ncr-keys"))
+    return install_signer(tmp_path_factory.mktemp("ncr-keys"))
 
 
 @pytest.fixture(autouse=True)
@@ -47,19 +47,8 @@ def text_of(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
-def approved(office, **fields):
-    return make_application(
-        office,
-        status=Status.APPROVED,
-        certificate_generation=1,
-        decided_at=timezone.now(),
-        register_checked_at=timezone.now(),
-        **fields,
-    )
-
-
 def test_generate_twice_makes_one_certificate_and_one_file(station_a, settings):
-    application = approved(station_a)
+    application = ApplicationFactory(office=station_a, approved=True)
     assert tasks.generate_certificate(application.pk, 1) == "issued"
     assert tasks.generate_certificate(application.pk, 1) == "exists"
     [document] = IssuedDocument.objects.all()
@@ -77,7 +66,7 @@ def test_generate_twice_makes_one_certificate_and_one_file(station_a, settings):
 
 
 def test_validity_and_issue_dates(station_a):
-    application = approved(station_a)
+    application = ApplicationFactory(office=station_a, approved=True)
     with time_machine.travel(datetime.datetime(2026, 11, 30, 10, 0, tzinfo=timezone.get_default_timezone())):
         tasks.generate_certificate(application.pk, 1)
     document = IssuedDocument.objects.get()
@@ -85,7 +74,9 @@ def test_validity_and_issue_dates(station_a):
 
 
 def test_the_pdf_says_what_a_certificate_must_say_and_is_signed(station_a, settings):
-    application = approved(station_a, holder_name="王小明", reason=Reason.ABROAD, destination_country="新西兰")
+    application = ApplicationFactory(
+        office=station_a, holder_name="王小明", reason=Reason.ABROAD, destination_country="新西兰", approved=True
+    )
     tasks.generate_certificate(application.pk, 1)
     document = IssuedDocument.objects.get()
     data = (settings.MEDIA_ROOT / "private" / document.file.name).read_bytes()
@@ -111,7 +102,7 @@ def test_the_pdf_says_what_a_certificate_must_say_and_is_signed(station_a, setti
 
 
 def test_a_claimed_but_unstored_certificate_is_completed_with_the_same_code(station_a, settings, monkeypatch):
-    application = approved(station_a)
+    application = ApplicationFactory(office=station_a, approved=True)
     original = verify_services.issued_document_store
 
     def crash(**kwargs):
@@ -138,7 +129,7 @@ def test_a_claimed_but_unstored_certificate_is_completed_with_the_same_code(stat
 
 
 def test_a_stored_certificate_whose_status_never_moved_on_is_finished(station_a, monkeypatch):
-    application = approved(station_a)
+    application = ApplicationFactory(office=station_a, approved=True)
     monkeypatch.setattr(tasks, "_mark_issued", lambda *a: (_ for _ in ()).throw(SystemExit("killed")))
     with pytest.raises(SystemExit):
         tasks.generate_certificate(application.pk, 1)
@@ -155,10 +146,10 @@ def test_sweep_is_bounded_and_skips_what_is_done(station_a, monkeypatch):
     published = []
     monkeypatch.setattr(tasks.generate_certificate, "delay", lambda *a: published.append(a))
     monkeypatch.setattr(tasks.generate_refusal_notice, "delay", lambda *a: published.append(("refusal", *a)))
-    waiting = [approved(station_a) for _ in range(3)]
-    make_application(station_a, status=Status.ISSUED, certificate_generation=1)
-    make_application(station_a, status=Status.ACCEPTED)
-    refused = make_application(station_a, status=Status.REFUSED, certificate_generation=1, refusal_reason="x")
+    waiting = [ApplicationFactory(office=station_a, approved=True) for _ in range(3)]
+    ApplicationFactory(office=station_a, issued=True, certificate_generation=1)
+    ApplicationFactory(office=station_a, accepted=True)
+    refused = ApplicationFactory(office=station_a, refused=True, certificate_generation=1, refusal_reason="x")
     assert tasks.requeue_missing_certificates(older_than_minutes=0, limit=2) == [[waiting[0].pk, 1], [waiting[1].pk, 1]]
     published.clear()
     queued = tasks.requeue_missing_certificates(older_than_minutes=0)
@@ -167,7 +158,7 @@ def test_sweep_is_bounded_and_skips_what_is_done(station_a, monkeypatch):
 
 
 def test_early_returns(station_a):
-    application = approved(station_a)
+    application = ApplicationFactory(office=station_a, approved=True)
     assert tasks.generate_certificate(application.pk, 2) == "stale-generation"
     assert tasks.generate_certificate(999999, 1) == "missing"
     Application.objects.filter(pk=application.pk).update(status=Status.WITHDRAWN)
@@ -176,7 +167,7 @@ def test_early_returns(station_a):
 
 
 def test_reissue_makes_a_new_certificate_and_the_old_generation_is_not_redone(station_a, officer_a):
-    application = approved(station_a)
+    application = ApplicationFactory(office=station_a, approved=True)
     tasks.generate_certificate(application.pk, 1)
     application.refresh_from_db()
     services.certificate_reissue(application=application, by=officer_a, reason="Name spelling corrected.")
@@ -191,9 +182,9 @@ def test_reissue_makes_a_new_certificate_and_the_old_generation_is_not_redone(st
 
 
 def test_refusal_notice_states_the_reason_and_how_to_object(station_a, settings):
-    application = make_application(
-        station_a,
-        status=Status.REFUSED,
+    application = ApplicationFactory(
+        office=station_a,
+        refused=True,
         certificate_generation=1,
         decided_at=timezone.now(),
         refusal_reason="登记有未封存的犯罪记录。",
@@ -226,13 +217,14 @@ def test_hostile_text_in_every_field_is_printed_literally_and_never_fetched(stat
     name = (f"{script}{RARE}" + "欧" * 60)[:60]
     assert len(name) == 60
     office = OfficeFactory(name=f"派出所{script}", name_en=f"Station {image}")
-    application = approved(
-        office,
+    application = ApplicationFactory(
+        office=office,
         holder_name=name,
         reason=Reason.OTHER,
         reason_other=f"{image}{RARE}其他用途",
         receiving_organisation=f"{script}{image}&amp;公司",
         holder_id_number="410105199001011234<b>",
+        approved=True,
     )
     assert tasks.generate_certificate(application.pk, 1) == "issued"
     document = IssuedDocument.objects.get()
