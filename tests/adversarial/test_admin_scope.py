@@ -247,11 +247,11 @@ def test_hukou_queue_and_pages_stay_in_scope(staff_client):
 
 
 def test_family_planning_queue_and_pages_stay_in_scope(staff_client):
-    from tests.familyplanning.test_services import make_application as make_fp
+    from tests.factories import FamilyPlanningApplicationFactory
 
     office = OfficeFactory(kind="family_planning")
     stranger = staff_client(StaffFactory(office=OfficeFactory(kind="family_planning"), role="family_planning_officer"))
-    application = make_fp(office)
+    application = FamilyPlanningApplicationFactory(office=office)
     base = "admin:familyplanning_familyplanningapplication_"
     assert application.case_number not in stranger.get(reverse(base + "changelist")).content.decode()
     for view in ("change", "history"):

@@ -32,10 +32,8 @@ from portal.documents.models import Document, DocumentAccess
 from portal.notify.models import OutboxMessage
 from portal.verify.models import IssuedDocument, IssuedDocumentAccess
 from portal.verify.services import issued_document_claim, issued_document_store
-from tests.certificates.backoffice import attach_documents
 from tests.certificates.backoffice import make_application as make_ncr
-from tests.factories import OfficeFactory, StaffFactory, UserFactory
-from tests.familyplanning.test_services import make_application as make_fp
+from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, StaffFactory, UserFactory, attach_documents
 from tests.hukou.test_services import make_application as make_move
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +78,7 @@ def world(db, no_tasks):
     attach_documents(ncr)
     move = make_move({"move_in": station, "municipal": municipal, "move_out": move_out}, HukouStatus.SUBMITTED)
     attach_documents(move, kinds=("id_front",))
-    fp = make_fp(fp_office, status=FpStatus.ISSUED)
+    fp = FamilyPlanningApplicationFactory(office=fp_office, issued=True)
     attach_documents(fp, kinds=("id_front",))
     citizen = fp.applicant
     objects = {
@@ -341,7 +339,7 @@ HEALTH_STAFF = {"fp_officer", "health_city", "health_province"}
 
 def test_overdue_family_planning_cases_escalate_only_inside_the_health_commission(world, everyone):
     fp_office = world["offices"]["fp"]
-    overdue = make_fp(fp_office, status=FpStatus.ACCEPTED, **clock_start(1))
+    overdue = FamilyPlanningApplicationFactory(office=fp_office, status=FpStatus.ACCEPTED, **clock_start(1))
     complaint = Feedback.objects.create(
         case_number=next_case_number(Feedback.CASE_PREFIX), applicant=UserFactory(), office=fp_office,
         kind=FeedbackKind.COMPLAINT, subject="太慢", body="等了很久。", submitted_at=timezone.now(), **clock_start(1),

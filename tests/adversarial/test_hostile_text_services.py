@@ -4,9 +4,10 @@ and nothing is saved (accounts.validators through portal.forms.PlainTextFormMixi
 import pytest
 from django.utils import translation
 
+from accounts.models import Office
 from familyplanning.models import FamilyPlanningApplication, Feedback
-from tests.familyplanning.test_citizen_views import office as fp_office  # noqa: F401 - fixture
-from tests.familyplanning.test_citizen_views import url as fp_url
+from tests.factories import OfficeFactory
+from tests.familyplanning.pages import url as fp_url
 from tests.hukou.test_citizen_views import applicant, destination, offices, post, start  # noqa: F401 - fixtures
 from tests.hukou.test_citizen_views import url as hk_url
 
@@ -14,6 +15,13 @@ pytestmark = pytest.mark.django_db
 RLO = "\u202e"
 ZWSP = "\u200b"
 MESSAGE = "invisible control character"
+
+
+@pytest.fixture
+def fp_office(db):
+    return OfficeFactory(
+        name="金水区卫生健康委员会", name_en="Jinshui Health Commission", kind=Office.Kind.FAMILY_PLANNING
+    )
 
 
 @pytest.fixture(autouse=True)

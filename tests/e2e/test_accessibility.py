@@ -408,8 +408,7 @@ def pages_familyplanning(audit, station, tmp_path):
     from accounts.models import Office
     from familyplanning.feedback import services as feedback
     from familyplanning.models import ArticleKind, FeedbackKind, PolicyArticle, Status
-    from tests.factories import OfficeFactory
-    from tests.familyplanning.test_services import make_application
+    from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory
 
     page = audit.page
     citizen = audit.user
@@ -422,7 +421,7 @@ def pages_familyplanning(audit, station, tmp_path):
     audit.visit("form", "/familyplanning/services/birth_registration/apply/")
     audit.submit("form-errors", "[data-testid=continue]")
     audit.visit("form-institution", "/familyplanning/services/practice_licence/apply/")
-    draft = make_application(office, applicant=citizen, status=Status.DRAFT)
+    draft = FamilyPlanningApplicationFactory(office=office, applicant=citizen, status=Status.DRAFT)
     audit.visit("check", f"/familyplanning/{draft.case_number}/check/")
     audit.submit("check-errors", "[data-testid=submit]")
     audit.visit("draft", f"/familyplanning/{draft.case_number}/")
@@ -432,8 +431,8 @@ def pages_familyplanning(audit, station, tmp_path):
     audit.submit("submitted", "[data-testid=submit]")
     audit.visit("status-submitted", f"/familyplanning/{draft.case_number}/")
     audit.visit("withdraw", f"/familyplanning/{draft.case_number}/withdraw/")
-    refused = make_application(
-        office, applicant=citizen, status=Status.REFUSED, refusal_reason="材料不全", decided_at=timezone.now()
+    refused = FamilyPlanningApplicationFactory(
+        office=office, applicant=citizen, status=Status.REFUSED, refusal_reason="材料不全", decided_at=timezone.now()
     )
     feedback.rate(citizen=citizen, office=office, level=2, reasons=["slow"], comment="排队太久")
     complaint = feedback.file_feedback(

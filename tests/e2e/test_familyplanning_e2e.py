@@ -280,8 +280,7 @@ def verified(page, code):
 @pytest.mark.parametrize("key", SERVICE_KEYS)
 def test_every_service_is_applied_for_in_the_browser(key, office, page, site):
     from familyplanning import catalogue
-    from tests.factories import UserFactory
-    from tests.familyplanning.test_services import sample_answers
+    from tests.factories import UserFactory, sample_answers
 
     assert sorted(SERVICE_KEYS) == sorted(catalogue.SERVICES)
     citizen = UserFactory()
@@ -298,8 +297,7 @@ def test_every_service_is_applied_for_in_the_browser(key, office, page, site):
 def test_birth_registration_on_a_phone_to_a_verified_certificate(office, officer, site, phone_page, new_page, tmp_path):
     from accounts.idnumber import mask_name
     from familyplanning.models import FamilyPlanningApplication, Status
-    from tests.factories import UserFactory, make_id_number
-    from tests.familyplanning.test_services import sample_answers
+    from tests.factories import UserFactory, make_id_number, sample_answers
 
     wife = {"name": "欧阳思远", "id_number": make_id_number(birth=datetime.date(1994, 3, 8), sex="F")}
     husband = {"name": "李明", "id_number": make_id_number(birth=datetime.date(1992, 7, 1), sex="M")}
@@ -388,8 +386,7 @@ def test_practice_licence_and_its_validation_extend_the_verified_licence(
 ):
     from familyplanning import services
     from familyplanning.models import FamilyPlanningApplication, Status
-    from tests.factories import UserFactory
-    from tests.familyplanning.test_services import sample_answers
+    from tests.factories import UserFactory, sample_answers
 
     citizen = UserFactory(real_name="张卫国")
     institution = "郑州市金水区妇幼保健计划生育服务中心"

@@ -35,8 +35,7 @@ def fp(settings, tmp_path, site):
 def test_rate_complain_answer_and_figures(fp, site, phone_page, new_page):
     from accounts.models import Office, Role
     from familyplanning.models import Feedback, FeedbackKind, FeedbackStatus, Rating, Status
-    from tests.factories import OfficeFactory, StaffFactory, UserFactory
-    from tests.familyplanning.test_services import make_application
+    from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, StaffFactory, UserFactory
 
     office = OfficeFactory(
         name="金水区卫生健康委员会",
@@ -46,7 +45,7 @@ def test_rate_complain_answer_and_figures(fp, site, phone_page, new_page):
     )
     officer = StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER, real_name="周主任")
     citizen = UserFactory(real_name="陈静")
-    application = make_application(office, applicant=citizen, status=Status.ISSUED)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen, status=Status.ISSUED)
 
     # The citizen sees the decided case among those to rate, and rates it "dissatisfied" with reasons.
     page = phone_page

@@ -12,8 +12,7 @@ from django.utils import timezone, translation
 from accounts.models import Role
 from familyplanning.models import Status
 from portal.cases.services import clock_start
-from tests.factories import OfficeFactory, StaffFactory
-from tests.familyplanning.test_services import make_application
+from tests.factories import FamilyPlanningApplicationFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime.datetime(2026, 11, 18, 2, 0, tzinfo=datetime.UTC)
@@ -30,21 +29,6 @@ def english(client, settings, tmp_path, monkeypatch):
         yield
 
 
-@pytest.fixture
-def office(db):
-    return OfficeFactory(name="金水区卫生健康委员会", name_en="Jinshui Health Commission", kind="family_planning")
-
-
-@pytest.fixture
-def other_office(db):
-    return OfficeFactory(name="老城区卫生健康委员会", name_en="Laocheng Health Commission", kind="family_planning")
-
-
-@pytest.fixture
-def officer(office):
-    return StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER)
-
-
 def url(name, *args):
     return reverse(f"admin:familyplanning_familyplanningapplication_{name}", args=args)
 
@@ -59,16 +43,16 @@ def flash(response):
 
 
 def test_queue_lists_only_the_officers_office_and_never_drafts(staff_client, office, other_office, officer):
-    mine = make_application(office)
-    theirs = make_application(other_office)
-    draft = make_application(office, status=Status.DRAFT)
+    mine = FamilyPlanningApplicationFactory(office=office)
+    theirs = FamilyPlanningApplicationFactory(office=other_office)
+    draft = FamilyPlanningApplicationFactory(office=office, draft=True)
     html = staff_client(officer).get(url("changelist")).content.decode()
     assert mine.case_number in html
     assert theirs.case_number not in html and draft.case_number not in html
 
 
 def test_another_offices_officer_gets_404(staff_client, office, other_office):
-    application = make_application(office, status=Status.ACCEPTED, **clock_start(20))
+    application = FamilyPlanningApplicationFactory(office=office, status=Status.ACCEPTED, **clock_start(20))
     client = staff_client(StaffFactory(office=other_office, role=Role.FAMILY_PLANNING_OFFICER))
     assert client.get(url("change", application.pk)).status_code == 404
     for action in ("accept", "approve", "refuse", "request_info"):
@@ -78,13 +62,13 @@ def test_another_offices_officer_gets_404(staff_client, office, other_office):
 
 
 def test_a_police_officer_has_no_access(staff_client, office):
-    application = make_application(office)
+    application = FamilyPlanningApplicationFactory(office=office)
     police = StaffFactory(office=office, role=Role.POLICE_OFFICER)
     assert staff_client(police).get(url("change", application.pk)).status_code in (403, 302)
 
 
 def test_review_page_shows_the_answers_under_their_labels_and_acts(staff_client, office, officer):
-    application = make_application(office, "practice_licence")
+    application = FamilyPlanningApplicationFactory(office=office, service="practice_licence")
     client = staff_client(officer)
     html = client.get(url("change", application.pk)).content.decode()
     assert "Name of the institution" in html and application.answers["institution_name"] in html
@@ -106,7 +90,7 @@ def test_review_page_shows_the_answers_under_their_labels_and_acts(staff_client,
 
 
 def test_a_stale_page_does_not_act(staff_client, office, officer):
-    application = make_application(office, status=Status.ACCEPTED, **clock_start(20))
+    application = FamilyPlanningApplicationFactory(office=office, status=Status.ACCEPTED, **clock_start(20))
     response = act(staff_client(officer), application, "approve", seen=Status.SUBMITTED)
     assert any("first" in m for m in flash(response))
     application.refresh_from_db()
@@ -115,7 +99,7 @@ def test_a_stale_page_does_not_act(staff_client, office, officer):
 
 def test_the_officers_own_case_offers_no_action(staff_client, office):
     officer = StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER)
-    own = make_application(office, applicant=officer)
+    own = FamilyPlanningApplicationFactory(office=office, applicant=officer)
     client = staff_client(officer)
     html = client.get(url("change", own.pk)).content.decode()
     assert "concerns yourself" in html and 'data-testid="fp-action-accept"' not in html
@@ -125,10 +109,10 @@ def test_the_officers_own_case_offers_no_action(staff_client, office):
 
 
 def test_filters_by_service_status_and_deadline(staff_client, office, officer):
-    licence = make_application(
-        office, "practice_licence", status=Status.ACCEPTED, **{**clock_start(20), "due_state": "overdue"}
+    licence = FamilyPlanningApplicationFactory(
+        office=office, service="practice_licence", status=Status.ACCEPTED, **{**clock_start(20), "due_state": "overdue"}
     )
-    registration = make_application(office, "birth_registration")
+    registration = FamilyPlanningApplicationFactory(office=office, service="birth_registration")
     client = staff_client(officer)
     html = client.get(url("changelist"), {"service": "practice_licence"}).content.decode()
     assert licence.case_number in html and registration.case_number not in html
@@ -141,13 +125,13 @@ def test_filters_by_service_status_and_deadline(staff_client, office, officer):
 def test_changelist_queries_do_not_grow_with_rows(staff_client, office, officer, django_assert_max_num_queries):
     client = staff_client(officer)
     for _ in range(3):
-        make_application(office, status=Status.ACCEPTED, **clock_start(20))
+        FamilyPlanningApplicationFactory(office=office, status=Status.ACCEPTED, **clock_start(20))
     client.get(url("changelist"))  # warm the calendar and the session
     with CaptureQueriesContext(connection) as few:
         assert client.get(url("changelist")).status_code == 200
     for _ in range(20):
-        make_application(office, status=Status.INFO_REQUESTED, paused_at=timezone.now(), workdays_left=2)
-        make_application(office, status=Status.ACCEPTED, **clock_start(20))
+        FamilyPlanningApplicationFactory(office=office, info_requested=True, paused_at=timezone.now(), workdays_left=2)
+        FamilyPlanningApplicationFactory(office=office, status=Status.ACCEPTED, **clock_start(20))
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url("changelist"))
     assert response.status_code == 200 and response.content.decode().count("working day") >= 40

@@ -16,15 +16,13 @@ from django.urls import reverse
 from django.utils import translation
 from pypdf import PdfReader
 
-from accounts.models import Role
 from familyplanning import catalogue, services, tasks
 from familyplanning.fields import FieldDef, Kind
-from familyplanning.models import FamilyPlanningApplication, Status
+from familyplanning.models import FamilyPlanningApplication
 from portal.verify.models import DocumentStatus
-from tests.certificates.backoffice import make_signing_keys
-from tests.factories import OfficeFactory, StaffFactory, UserFactory
-from tests.familyplanning.test_citizen_views import form_data, text, url
-from tests.familyplanning.test_services import make_application
+from tests.factories import FamilyPlanningApplicationFactory, UserFactory
+from tests.familyplanning.pages import form_data, text, url
+from tests.pki import install_signer
 
 pytestmark = pytest.mark.django_db
 SERVICE_KEYS = list(catalogue.SERVICES)
@@ -32,7 +30,7 @@ SERVICE_KEYS = list(catalogue.SERVICES)
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
-    return make_signing_keys(tmp_path_factory.mktemp("fp-citizen-keys"))
+    return install_signer(tmp_path_factory.mktemp("fp-citizen-keys"))
 
 
 @pytest.fixture(autouse=True)
@@ -44,23 +42,6 @@ def environment(settings, tmp_path, keys, monkeypatch):
     monkeypatch.setattr(tasks.generate_document, "delay", lambda *a: None)
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def office(db):
-    return OfficeFactory(
-        name="金水区卫生健康委员会", name_en="Jinshui Health Commission", kind="family_planning", division_code="410105"
-    )
-
-
-@pytest.fixture
-def officer(office):
-    return StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER)
-
-
-@pytest.fixture
-def citizen(db):
-    return UserFactory(language="en")
 
 
 def browser(client, user=None, language="en"):
@@ -161,7 +142,7 @@ def track(client, number, factor):
 
 def test_track_finds_a_family_planning_case_by_last_four_and_says_only_not_found_otherwise(client, office):
     applicant = UserFactory(real_name="欧阳思远")
-    application = make_application(office, "practice_licence", applicant=applicant)
+    application = FamilyPlanningApplicationFactory(office=office, service="practice_licence", applicant=applicant)
     client = browser(client)
     for factor in (applicant.id_number[-4:], applicant.id_number[-4:].lower()):
         found = track(client, application.case_number, factor)
@@ -174,13 +155,13 @@ def test_track_finds_a_family_planning_case_by_last_four_and_says_only_not_found
         assert "data-case=" not in response.content.decode()
         for secret in ("Submitted, awaiting acceptance", str(application.title), "Jinshui", applicant.id_number):
             assert secret not in page
-    draft = make_application(office, applicant=applicant, status=Status.DRAFT)
+    draft = FamilyPlanningApplicationFactory(office=office, applicant=applicant, draft=True)
     assert "No application matches these details." in text(track(client, draft.case_number, applicant.id_number[-4:]))
 
 
 def test_the_21st_guess_within_a_minute_is_refused(client, office):
     applicant = UserFactory(real_name="欧阳思远")
-    application = make_application(office, applicant=applicant)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=applicant)
     client = browser(client)
     with time_machine.travel(datetime.datetime(2026, 11, 18, 2, 0, 5, tzinfo=datetime.UTC), tick=False):
         for guess in range(20):

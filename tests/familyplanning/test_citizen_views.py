@@ -8,13 +8,11 @@ import pytest
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
-from accounts.models import Role
 from familyplanning import catalogue, services
-from familyplanning.fields import form_data_from_answers
 from familyplanning.models import FamilyPlanningApplication, Status
 from portal.cases.services import clock_start
-from tests.factories import OfficeFactory, StaffFactory, UserFactory, make_id_number
-from tests.familyplanning.test_services import make_application, sample_answers
+from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, UserFactory, make_id_number, sample_answers
+from tests.familyplanning.pages import form_data, html, text, url
 
 pytestmark = pytest.mark.django_db
 SERVICE_KEYS = list(catalogue.SERVICES)
@@ -33,48 +31,9 @@ def english(client, settings, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def office(db):
-    return OfficeFactory(
-        name="金水区卫生健康委员会", name_en="Jinshui Health Commission", kind="family_planning", division_code="410105"
-    )
-
-
-@pytest.fixture
-def officer(office):
-    return StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER)
-
-
-@pytest.fixture
-def citizen(db):
-    return UserFactory(language="en")
-
-
-@pytest.fixture
 def signed_in(client, citizen):
     client.force_login(citizen)
     return client
-
-
-def url(name, *args):
-    return reverse(f"familyplanning:{name}", args=args)
-
-
-def form_data(key, answers=None, **overrides) -> dict:
-    """What a citizen types into the online form of `key` for `answers` (complete sample answers by default)."""
-    data = form_data_from_answers(catalogue.get_service(key).form, answers or sample_answers(key))
-    data.update(overrides)
-    return data
-
-
-def html(response) -> str:
-    return response.content.decode()
-
-
-def text(response) -> str:
-    """The page's main content as text: tags out, whitespace folded, entities of quotes decoded."""
-    main = re.search(r"<main[^>]*>(.*)</main>", html(response), re.S).group(1)
-    plain = re.sub(r"<[^>]+>", " ", main).replace("&#x27;", "'").replace("&quot;", '"').replace("&amp;", "&")
-    return " ".join(plain.split())
 
 
 def input_value(response, name) -> str | None:
@@ -255,12 +214,12 @@ def test_the_office_must_be_a_family_planning_office(signed_in, citizen, office)
 
 def test_a_draft_can_move_to_another_office_but_a_submitted_application_cannot(signed_in, citizen, office):
     other = OfficeFactory(kind="family_planning", division_code="410302", name_en="Laocheng Health Commission")
-    draft = make_application(office, "practice_licence", applicant=citizen, status=Status.DRAFT)
+    draft = FamilyPlanningApplicationFactory(office=office, service="practice_licence", applicant=citizen, draft=True)
     data = {**form_data("practice_licence"), "office": other.pk, "action": "draft"}
     assert signed_in.post(url("edit", draft.case_number), data).status_code == 302
     draft.refresh_from_db()
     assert draft.office == other
-    submitted = make_application(office, "practice_licence", applicant=citizen)
+    submitted = FamilyPlanningApplicationFactory(office=office, service="practice_licence", applicant=citizen)
     response = signed_in.get(url("edit", submitted.case_number))
     assert response.status_code == 302 and response.url == url("detail", submitted.case_number)
     assert signed_in.post(url("edit", submitted.case_number), data).status_code == 302
@@ -270,8 +229,8 @@ def test_a_draft_can_move_to_another_office_but_a_submitted_application_cannot(s
 
 def test_submission_needs_the_declaration_and_confirmed_contact_details(client, office):
     unconfirmed = UserFactory(unconfirmed=True)
-    draft = make_application(
-        office, "practice_licence", applicant=unconfirmed, status=Status.DRAFT, declaration_at=None
+    draft = FamilyPlanningApplicationFactory(
+        office=office, service="practice_licence", applicant=unconfirmed, draft=True, declaration_at=None
     )
     client.force_login(unconfirmed)
     page = client.get(url("check", draft.case_number))
@@ -286,20 +245,20 @@ def test_submission_needs_the_declaration_and_confirmed_contact_details(client, 
 
 
 def test_deleting_a_draft(signed_in, citizen, office):
-    draft = make_application(office, applicant=citizen, status=Status.DRAFT)
+    draft = FamilyPlanningApplicationFactory(office=office, applicant=citizen, draft=True)
     assert signed_in.get(url("delete", draft.case_number)).status_code == 200
     response = signed_in.post(url("delete", draft.case_number))
     assert response.status_code == 302 and response.url == url("index")
     assert not FamilyPlanningApplication.objects.filter(pk=draft.pk).exists()
-    submitted = make_application(office, applicant=citizen)
+    submitted = FamilyPlanningApplicationFactory(office=office, applicant=citizen)
     response = signed_in.post(url("delete", submitted.case_number))
     assert response.status_code == 302 and response.url == url("detail", submitted.case_number)
     assert FamilyPlanningApplication.objects.filter(pk=submitted.pk).exists()
 
 
 def test_drafts_and_applications_show_on_the_catalogue_and_on_me(signed_in, citizen, office):
-    draft = make_application(office, "practice_licence", applicant=citizen, status=Status.DRAFT)
-    submitted = make_application(office, "qualification_certificate", applicant=citizen)
+    draft = FamilyPlanningApplicationFactory(office=office, service="practice_licence", applicant=citizen, draft=True)
+    submitted = FamilyPlanningApplicationFactory(office=office, service="qualification_certificate", applicant=citizen)
     page = html(signed_in.get(url("index")))
     assert url("edit", draft.case_number) in page and url("detail", submitted.case_number) in page
     me = html(signed_in.get(reverse("me")))
@@ -311,9 +270,9 @@ def test_drafts_and_applications_show_on_the_catalogue_and_on_me(signed_in, citi
 
 def test_another_citizen_gets_404_everywhere_and_changes_nothing(client, office):
     owner = UserFactory()
-    draft = make_application(office, applicant=owner, status=Status.DRAFT)
+    draft = FamilyPlanningApplicationFactory(office=office, applicant=owner, draft=True)
     answers = draft.answers
-    submitted = make_application(office, applicant=owner)
+    submitted = FamilyPlanningApplicationFactory(office=office, applicant=owner)
     client.force_login(UserFactory())
     for name in ("detail", "edit", "check", "submitted", "withdraw", "delete"):
         for application in (draft, submitted):
@@ -329,7 +288,7 @@ def test_another_citizen_gets_404_everywhere_and_changes_nothing(client, office)
 
 
 def test_a_visitor_is_asked_to_log_in(client, office):
-    application = make_application(office)
+    application = FamilyPlanningApplicationFactory(office=office)
     for target in (url("apply", "birth_registration"), url("detail", application.case_number)):
         response = client.get(target)
         assert response.status_code == 302 and response.url.startswith(reverse("accounts:login"))
@@ -339,7 +298,7 @@ def test_a_visitor_is_asked_to_log_in(client, office):
 
 
 def test_answering_a_request_for_information_resumes_the_case(signed_in, citizen, office, officer):
-    application = make_application(office, "practice_licence", applicant=citizen)
+    application = FamilyPlanningApplicationFactory(office=office, service="practice_licence", applicant=citizen)
     services.fp_accept(application=application, by=officer)
     services.fp_request_info(application=application, by=officer, message="Add the equipment list.")
     page = signed_in.get(url("detail", application.case_number))
@@ -365,7 +324,7 @@ def test_answering_a_request_for_information_resumes_the_case(signed_in, citizen
 
 
 def test_withdrawing_before_a_decision(signed_in, citizen, office, officer):
-    application = make_application(office, applicant=citizen)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen)
     services.fp_accept(application=application, by=officer)
     detail = signed_in.get(url("detail", application.case_number))
     assert 'data-testid="withdraw"' in html(detail)
@@ -379,7 +338,7 @@ def test_withdrawing_before_a_decision(signed_in, citizen, office, officer):
 
 
 def test_a_refusal_shows_the_reason_and_the_way_to_object(signed_in, citizen, office, officer):
-    application = make_application(office, applicant=citizen)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen)
     services.fp_accept(application=application, by=officer)
     services.fp_refuse(application=application, by=officer, reason="The marriage certificate is not valid.")
     page = text(signed_in.get(url("detail", application.case_number)))
@@ -402,7 +361,7 @@ def test_a_refusal_shows_the_reason_and_the_way_to_object(signed_in, citizen, of
 def test_approved_says_what_approval_means_for_the_service(
     signed_in, staff_client, citizen, office, officer, key, label
 ):
-    application = make_application(office, key, applicant=citizen)
+    application = FamilyPlanningApplicationFactory(office=office, service=key, applicant=citizen)
     services.fp_accept(application=application, by=officer)
     services.fp_approve(application=application, by=officer)
     application.refresh_from_db()
@@ -428,7 +387,9 @@ def test_approved_says_what_approval_means_for_the_service(
 
 
 def test_an_approved_institution_change_says_who_approved_it_and_when(signed_in, citizen, office, officer):
-    application = make_application(office, "institution_change", applicant=citizen, status=Status.ACCEPTED)
+    application = FamilyPlanningApplicationFactory(
+        office=office, service="institution_change", applicant=citizen, status=Status.ACCEPTED
+    )
     FamilyPlanningApplication.objects.filter(pk=application.pk).update(**clock_start(20))
     application.refresh_from_db()
     services.fp_approve(application=application, by=officer)
@@ -465,9 +426,9 @@ def test_a_field_added_to_the_definition_appears_in_the_online_form_and_is_store
 def test_the_progress_page_masks_id_numbers_that_the_check_page_shows_in_full(signed_in, citizen, office):
     from accounts import idnumber
 
-    draft = make_application(office, applicant=citizen, status=Status.DRAFT)
+    draft = FamilyPlanningApplicationFactory(office=office, applicant=citizen, draft=True)
     assert draft.answers["husband"]["id_number"] in html(signed_in.get(url("check", draft.case_number)))
-    submitted = make_application(office, applicant=citizen)
+    submitted = FamilyPlanningApplicationFactory(office=office, applicant=citizen)
     page = html(signed_in.get(url("detail", submitted.case_number)))
     for person in ("wife", "husband"):
         number = submitted.answers[person]["id_number"]
@@ -477,7 +438,9 @@ def test_the_progress_page_masks_id_numbers_that_the_check_page_shows_in_full(si
 def test_the_catalogue_and_the_progress_page_take_a_fixed_number_of_queries(
     signed_in, citizen, office, officer, django_assert_max_num_queries
 ):
-    applications = [make_application(office, key, applicant=citizen) for key in SERVICE_KEYS]
+    applications = [
+        FamilyPlanningApplicationFactory(office=office, service=key, applicant=citizen) for key in SERVICE_KEYS
+    ]
     with django_assert_max_num_queries(3):  # session, user, the applications with their offices
         assert signed_in.get(url("index")).status_code == 200
     services.fp_accept(application=applications[0], by=officer)

@@ -15,8 +15,7 @@ from portal.cases.models import DueState
 from portal.cases.services import TransitionConflict, TransitionNotAllowed, sweep_deadlines, transition
 from portal.cases.tracking import track
 from portal.notify.models import OutboxMessage
-from tests.factories import OfficeFactory, StaffFactory, UserFactory
-from tests.familyplanning.test_services import make_application
+from tests.factories import FamilyPlanningApplicationFactory, FeedbackFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime.datetime(2026, 11, 18, 2, 0, tzinfo=datetime.UTC)  # Wednesday 18 November 2026, 10:00 in Beijing
@@ -27,50 +26,6 @@ def setup(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     with translation.override("en"), time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def office(db):
-    return OfficeFactory(
-        name="金水区卫生健康委员会", name_en="Jinshui Health Commission", kind=Office.Kind.FAMILY_PLANNING
-    )
-
-
-@pytest.fixture
-def other_office(db):
-    return OfficeFactory(
-        name="老城区卫生健康委员会",
-        name_en="Laocheng Health Commission",
-        kind=Office.Kind.FAMILY_PLANNING,
-        division_code="410302",
-        parent=Office.objects.get(division_code="410300", kind=Office.Kind.CITY_HEALTH_COMMISSION),
-    )
-
-
-@pytest.fixture
-def officer(office):
-    return StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER)
-
-
-@pytest.fixture
-def supervisor(office):
-    """A supervisor of the city office above `office` (Zhengzhou)."""
-    return StaffFactory(office=office.parent, role=Role.SUPERVISOR, language="en")
-
-
-@pytest.fixture
-def citizen(db):
-    return UserFactory(language="en")
-
-
-def decided(office, citizen, status=Status.ISSUED, **kwargs):
-    return make_application(office, applicant=citizen, status=status, **kwargs)
-
-
-def complaint(citizen, office, **kwargs):
-    values = {"subject": "Rude at the counter", "body": "I was sent away twice without a reason."}
-    values.update(kwargs)
-    return feedback.file_feedback(citizen=citizen, kind=FeedbackKind.COMPLAINT, office=office, **values)
 
 
 def outbox(user, channel=None):
@@ -119,7 +74,7 @@ def test_fitting_reasons_are_kept_in_list_order_without_duplicates():
 
 
 def test_a_good_rating_of_a_decided_case_opens_nothing(office, citizen):
-    application = decided(office, citizen)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen, issued=True)
     rating = feedback.rate(citizen=citizen, application=application, level=5, reasons=["quick"], comment="")
     assert rating.office == office and rating.application == application and rating.reasons == ["quick"]
     assert not Feedback.objects.exists()
@@ -127,7 +82,7 @@ def test_a_good_rating_of_a_decided_case_opens_nothing(office, citizen):
 
 
 def test_a_poor_rating_opens_a_follow_up_with_its_clock_running(office, citizen, officer):
-    application = decided(office, citizen, status=Status.REFUSED)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen, refused=True)
     rating = feedback.rate(
         citizen=citizen, application=application, level=1, reasons=["slow", "discourteous"], comment="Nobody called."
     )
@@ -155,7 +110,7 @@ def test_a_dissatisfied_rating_level_2_also_opens_a_follow_up(office, citizen):
 
 
 def test_a_case_is_rated_once(office, citizen):
-    application = decided(office, citizen)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen, issued=True)
     feedback.rate(citizen=citizen, application=application, level=4)
     assert not feedback.can_rate(citizen=citizen, application=application)
     with pytest.raises(TransitionNotAllowed):
@@ -165,7 +120,7 @@ def test_a_case_is_rated_once(office, citizen):
 
 @pytest.mark.parametrize("status", [Status.APPROVED, Status.ISSUED, Status.REFUSED])
 def test_a_decided_case_can_be_rated(office, citizen, status):
-    application = decided(office, citizen, status=status)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen, status=status)
     assert feedback.can_rate(citizen=citizen, application=application)
     feedback.rate(citizen=citizen, application=application, level=5)
 
@@ -174,7 +129,7 @@ def test_a_decided_case_can_be_rated(office, citizen, status):
     "status", [Status.DRAFT, Status.SUBMITTED, Status.ACCEPTED, Status.INFO_REQUESTED, Status.WITHDRAWN]
 )
 def test_a_case_without_a_decision_cannot_be_rated(office, citizen, status):
-    application = decided(office, citizen, status=status)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen, status=status)
     assert not feedback.can_rate(citizen=citizen, application=application)
     with pytest.raises(TransitionNotAllowed):
         feedback.rate(citizen=citizen, application=application, level=5)
@@ -182,7 +137,7 @@ def test_a_case_without_a_decision_cannot_be_rated(office, citizen, status):
 
 
 def test_only_the_applicant_rates_a_case(office, citizen, other_citizen, officer):
-    application = decided(office, citizen)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen, issued=True)
     assert not feedback.can_rate(citizen=other_citizen, application=application)
     with pytest.raises(TransitionNotAllowed):
         feedback.rate(citizen=other_citizen, application=application, level=1, reasons=["slow"])
@@ -200,7 +155,11 @@ def test_an_office_is_rated_once_a_month_by_each_citizen(office, citizen):
         feedback.rate(citizen=citizen, office=office, level=5)
     feedback.rate(citizen=UserFactory(), office=office, level=5)  # another citizen
     # A case of the same office is rated on its own.
-    feedback.rate(citizen=citizen, application=decided(office, citizen), level=5)
+    feedback.rate(
+        citizen=citizen,
+        application=FamilyPlanningApplicationFactory(office=office, applicant=citizen, issued=True),
+        level=5,
+    )
     with time_machine.travel(datetime.datetime(2026, 12, 1, 0, 30, tzinfo=datetime.UTC), tick=False):
         feedback.rate(citizen=citizen, office=office, level=5)  # 1 December in Beijing: a new month
     assert Rating.objects.filter(citizen=citizen, application=None).count() == 2
@@ -222,7 +181,7 @@ def test_only_active_family_planning_offices_are_rated_without_a_case(citizen, s
 
 
 def test_a_complaint_runs_15_working_days_and_a_consultation_5(office, citizen, officer):
-    item = complaint(citizen, office, staff_named="  Officer   Zhou ")
+    item = FeedbackFactory(applicant=citizen, office=office, staff_named="  Officer   Zhou ")
     assert item.status == FeedbackStatus.OPEN and item.staff_named == "Officer Zhou"
     assert item.due_date == datetime.date(2026, 12, 9)
     question = feedback.file_feedback(
@@ -244,18 +203,18 @@ def test_a_complaint_runs_15_working_days_and_a_consultation_5(office, citizen, 
 
 
 def test_a_complaint_about_a_case_goes_to_the_cases_office(office, other_office, citizen, other_citizen):
-    application = decided(office, citizen, status=Status.ACCEPTED)
-    item = complaint(citizen, None, application=application)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen, status=Status.ACCEPTED)
+    item = FeedbackFactory(applicant=citizen, office=None, application=application)
     assert item.office == office and item.application == application
     with pytest.raises(ValidationError) as caught:  # the case was handled elsewhere
-        complaint(citizen, other_office, application=application)
+        FeedbackFactory(applicant=citizen, office=other_office, application=application)
     assert "office" in caught.value.message_dict
     with pytest.raises(ValidationError) as caught:  # someone else's case
-        complaint(other_citizen, None, application=application)
+        FeedbackFactory(applicant=other_citizen, office=None, application=application)
     assert "application" in caught.value.message_dict
-    draft = decided(office, citizen, status=Status.DRAFT)
+    draft = FamilyPlanningApplicationFactory(office=office, applicant=citizen, draft=True)
     with pytest.raises(ValidationError):
-        complaint(citizen, None, application=draft)
+        FeedbackFactory(applicant=citizen, office=None, application=draft)
     assert Feedback.objects.count() == 1
 
 
@@ -264,7 +223,7 @@ def test_feedback_needs_an_office_a_subject_and_a_message(citizen, office, stati
         feedback.file_feedback(citizen=citizen, kind=FeedbackKind.COMPLAINT, office=None, subject=" ", body="")
     assert set(caught.value.message_dict) == {"office", "subject", "body"}
     with pytest.raises(ValidationError):  # a police station is not answered here
-        complaint(citizen, station_a)
+        FeedbackFactory(applicant=citizen, office=station_a)
     with pytest.raises(ValidationError):  # follow-ups are opened by ratings only
         feedback.file_feedback(citizen=citizen, kind=FeedbackKind.FOLLOW_UP, office=office, subject="x", body="y")
     assert not Feedback.objects.exists()
@@ -272,18 +231,18 @@ def test_feedback_needs_an_office_a_subject_and_a_message(citizen, office, stati
 
 def test_an_account_files_at_most_ten_messages_a_day(citizen, office):
     for n in range(feedback.DAILY_FILING_LIMIT):
-        complaint(citizen, office, subject=f"Complaint {n}")
+        FeedbackFactory(applicant=citizen, office=office, subject=f"Complaint {n}")
     with pytest.raises(TransitionNotAllowed):
-        complaint(citizen, office)
+        FeedbackFactory(applicant=citizen, office=office)
     with time_machine.travel(NOW + datetime.timedelta(hours=25), tick=False):
-        complaint(citizen, office)
+        FeedbackFactory(applicant=citizen, office=office)
 
 
 # --- answers -------------------------------------------------------------------------------------------------
 
 
 def test_answer_closes_it_on_time_and_tells_the_citizen(office, citizen, officer):
-    item = complaint(citizen, office)
+    item = FeedbackFactory(applicant=citizen, office=office)
     OutboxMessage.objects.all().delete()
     with pytest.raises(ValidationError):
         feedback.answer(feedback=item, by=officer, text="  ")
@@ -303,7 +262,7 @@ def test_answer_closes_it_on_time_and_tells_the_citizen(office, citizen, officer
 
 
 def test_a_late_answer_is_recorded_as_late(office, citizen, officer):
-    item = complaint(citizen, office)
+    item = FeedbackFactory(applicant=citizen, office=office)
     with time_machine.travel(datetime.datetime(2026, 12, 10, 2, 0, tzinfo=datetime.UTC), tick=False):
         feedback.answer(feedback=item, by=officer, text="Sorry for the delay.")
     item.refresh_from_db()
@@ -311,7 +270,7 @@ def test_a_late_answer_is_recorded_as_late(office, citizen, officer):
 
 
 def test_who_may_answer(office, other_office, citizen, officer, supervisor):
-    item = complaint(citizen, office, staff_named="周主任")
+    item = FeedbackFactory(applicant=citizen, office=office, staff_named="周主任")
     other_officer = StaffFactory(office=other_office, role=Role.FAMILY_PLANNING_OFFICER)
     police = StaffFactory(office=office, role=Role.POLICE_OFFICER)
     named = StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER, real_name="周主任")
@@ -326,7 +285,7 @@ def test_who_may_answer(office, other_office, citizen, officer, supervisor):
 
 
 def test_two_officers_answering_at_once_one_wins(office, citizen, officer):
-    item = complaint(citizen, office)
+    item = FeedbackFactory(applicant=citizen, office=office)
     stale = Feedback.objects.get(pk=item.pk)
     feedback.answer(feedback=item, by=officer, text="First")
     with pytest.raises(TransitionConflict):
@@ -339,8 +298,8 @@ def test_two_officers_answering_at_once_one_wins(office, citizen, officer):
 
 
 def test_an_unanswered_complaint_becomes_overdue_and_reaches_the_supervisor(office, citizen, officer, supervisor):
-    item = complaint(citizen, office)
-    answered = complaint(citizen, office, subject="Answered in time")
+    item = FeedbackFactory(applicant=citizen, office=office)
+    answered = FeedbackFactory(applicant=citizen, office=office, subject="Answered in time")
     feedback.answer(feedback=answered, by=officer, text="Done.")
     OutboxMessage.objects.all().delete()
     models = registry.case_models()
@@ -373,8 +332,8 @@ def test_an_unanswered_complaint_becomes_overdue_and_reaches_the_supervisor(offi
 
 
 def test_me_lists_the_citizens_feedback_and_track_finds_it(office, citizen, other_citizen):
-    item = complaint(citizen, office)
-    complaint(other_citizen, office)
+    item = FeedbackFactory(applicant=citizen, office=office)
+    FeedbackFactory(applicant=other_citizen, office=office)
     mine = [c for c in registry.cases_for_user(citizen) if c.case_number.startswith("FB-")]
     assert [c.case_number for c in mine] == [item.case_number]
     assert mine[0].url == f"/familyplanning/feedback/{item.case_number}/"
@@ -398,7 +357,7 @@ def _rating_at(when, **kwargs):
 
 def _complaint_at(when, citizen, office):
     with time_machine.travel(when, tick=False):
-        return complaint(citizen, office)
+        return FeedbackFactory(applicant=citizen, office=office)
 
 
 def test_monthly_figures_for_a_known_data_set(office, other_office, citizen, officer):

@@ -14,12 +14,7 @@ from familyplanning.feedback import services as feedback
 from familyplanning.models import Feedback, FeedbackStatus, Rating
 from portal.cases.models import DueState
 from portal.notify.models import OutboxMessage
-from tests.factories import StaffFactory, UserFactory
-from tests.familyplanning.test_feedback import complaint, decided
-from tests.familyplanning.test_feedback import office as office  # noqa: F401 - fixtures
-from tests.familyplanning.test_feedback import officer as officer  # noqa: F401
-from tests.familyplanning.test_feedback import other_office as other_office  # noqa: F401
-from tests.familyplanning.test_feedback import supervisor as supervisor  # noqa: F401
+from tests.factories import FamilyPlanningApplicationFactory, FeedbackFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime.datetime(2026, 11, 18, 2, 0, tzinfo=datetime.UTC)
@@ -31,11 +26,6 @@ def english(client, settings, tmp_path):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     with translation.override("en"), time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def citizen(db):
-    return UserFactory(language="en")
 
 
 def url(name, *args, model="feedback"):
@@ -61,27 +51,27 @@ def test_roles_have_the_feedback_permissions():
 
 
 def test_queue_shows_the_offices_items_with_a_countdown(staff_client, office, other_office, officer, citizen):
-    mine = complaint(citizen, office, subject="Mine")
-    theirs = complaint(citizen, other_office, subject="Theirs")
+    mine = FeedbackFactory(applicant=citizen, office=office, subject="Mine")
+    theirs = FeedbackFactory(applicant=citizen, office=other_office, subject="Theirs")
     html = staff_client(officer).get(url("changelist")).content.decode()
     assert mine.case_number in html and theirs.case_number not in html
     assert "15 working days left" in html
 
 
 def test_overdue_filter_and_the_supervisors_subtree(staff_client, office, other_office, officer, supervisor, citizen):
-    overdue = complaint(citizen, office, subject="Late")
-    fresh = complaint(citizen, office, subject="Fresh")
+    overdue = FeedbackFactory(applicant=citizen, office=office, subject="Late")
+    fresh = FeedbackFactory(applicant=citizen, office=office, subject="Fresh")
     Feedback.objects.filter(pk=overdue.pk).update(due_state=DueState.OVERDUE)
     html = staff_client(officer).get(url("changelist") + "?due=overdue").content.decode()
     assert overdue.case_number in html and fresh.case_number not in html
     # The Zhengzhou supervisor sees the Jinshui office's items, not Luoyang's.
-    theirs = complaint(citizen, other_office)
+    theirs = FeedbackFactory(applicant=citizen, office=other_office)
     html = staff_client(supervisor).get(url("changelist")).content.decode()
     assert overdue.case_number in html and theirs.case_number not in html
 
 
 def test_answer_through_the_review_page(staff_client, office, officer, citizen):
-    item = complaint(citizen, office, staff_named="No. 1234")
+    item = FeedbackFactory(applicant=citizen, office=office, staff_named="No. 1234")
     client = staff_client(officer)
     page = client.get(url("change", item.pk)).content.decode()
     assert "Rude at the counter" in page and "No. 1234" in page and 'data-testid="fb-action-answer"' in page
@@ -106,7 +96,7 @@ def test_answer_through_the_review_page(staff_client, office, officer, citizen):
 
 
 def test_follow_up_review_page_shows_the_rating(staff_client, office, officer, citizen):
-    application = decided(office, citizen)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen, issued=True)
     feedback.rate(citizen=citizen, application=application, level=1, reasons=["slow", "other"], comment="Lost papers")
     item = Feedback.objects.get()
     page = staff_client(officer).get(url("change", item.pk)).content.decode()
@@ -115,7 +105,7 @@ def test_follow_up_review_page_shows_the_rating(staff_client, office, officer, c
 
 
 def test_another_offices_staff_get_404(staff_client, office, other_office, citizen):
-    item = complaint(citizen, office)
+    item = FeedbackFactory(applicant=citizen, office=office)
     rating = Rating.objects.create(citizen=citizen, office=office, level=5)
     client = staff_client(StaffFactory(office=other_office, role=Role.FAMILY_PLANNING_OFFICER))
     assert client.get(url("change", item.pk)).status_code == 404
@@ -128,7 +118,7 @@ def test_another_offices_staff_get_404(staff_client, office, other_office, citiz
 
 def test_the_member_of_staff_a_complaint_names_cannot_answer_it(staff_client, office, citizen):
     named = StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER, real_name="周主任")
-    item = complaint(citizen, office, staff_named="周主任")
+    item = FeedbackFactory(applicant=citizen, office=office, staff_named="周主任")
     client = staff_client(named)
     page = client.get(url("change", item.pk)).content.decode()
     assert "This complaint names you" in page and 'data-testid="fb-action-answer"' not in page
@@ -139,7 +129,7 @@ def test_the_member_of_staff_a_complaint_names_cannot_answer_it(staff_client, of
 
 
 def test_a_police_officer_has_no_access(staff_client, office, citizen):
-    item = complaint(citizen, office)
+    item = FeedbackFactory(applicant=citizen, office=office)
     client = staff_client(StaffFactory(office=office, role=Role.POLICE_OFFICER))
     assert client.get(url("changelist")).status_code == 403
     assert client.get(url("changelist", model="rating")).status_code == 403

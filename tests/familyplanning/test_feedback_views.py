@@ -12,11 +12,7 @@ from accounts.models import Office, Role
 from familyplanning.feedback import services as feedback
 from familyplanning.models import Feedback, FeedbackKind, Rating, Status
 from portal.notify.models import OutboxMessage
-from tests.factories import OfficeFactory, StaffFactory, UserFactory
-from tests.familyplanning.test_feedback import complaint, decided
-from tests.familyplanning.test_feedback import office as office  # noqa: F401 - fixtures
-from tests.familyplanning.test_feedback import other_office as other_office  # noqa: F401
-from tests.familyplanning.test_feedback import supervisor as supervisor  # noqa: F401
+from tests.factories import FamilyPlanningApplicationFactory, FeedbackFactory, OfficeFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime.datetime(2026, 11, 18, 2, 0, tzinfo=datetime.UTC)
@@ -28,11 +24,6 @@ def english(client, settings, tmp_path):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     with translation.override("en"), time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def citizen(db):
-    return UserFactory(language="en")
 
 
 @pytest.fixture
@@ -74,10 +65,10 @@ def test_citizen_pages_need_a_login_and_the_figures_do_not(client, office):
 
 
 def test_someone_elses_case_and_feedback_are_404(signed_in, office, other_citizen):
-    theirs = decided(office, other_citizen)
+    theirs = FamilyPlanningApplicationFactory(office=office, applicant=other_citizen, issued=True)
     assert signed_in.get(url("rate", theirs.case_number)).status_code == 404
     assert signed_in.post(url("rate", theirs.case_number), {"level": "1", "reasons": ["slow"]}).status_code == 404
-    item = complaint(other_citizen, office)
+    item = FeedbackFactory(applicant=other_citizen, office=office)
     assert signed_in.get(url("feedback_detail", item.case_number)).status_code == 404
     assert signed_in.get(url("feedback_detail", "FB-20990101-00001")).status_code == 404
     assert not Rating.objects.exists()
@@ -87,7 +78,7 @@ def test_someone_elses_case_and_feedback_are_404(signed_in, office, other_citize
 
 
 def test_rate_a_decided_case_poorly_opens_a_follow_up_shown_on_my_feedback(signed_in, citizen, office):
-    application = decided(office, citizen)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen, issued=True)
     page = signed_in.get(url("feedback"))
     assert url("rate", application.case_number) in page.content.decode()  # offered under "cases you can rate"
     form = signed_in.get(url("rate", application.case_number))
@@ -111,7 +102,7 @@ def test_rate_a_decided_case_poorly_opens_a_follow_up_shown_on_my_feedback(signe
 
 
 def test_rating_with_reasons_that_do_not_fit_is_refused_with_the_reason(signed_in, citizen, office):
-    application = decided(office, citizen)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen, issued=True)
     response = signed_in.post(url("rate", application.case_number), {"level": "5", "reasons": ["discourteous"]})
     assert response.status_code == 400
     assert "choose reasons from the list of what went well" in text(response)
@@ -121,7 +112,7 @@ def test_rating_with_reasons_that_do_not_fit_is_refused_with_the_reason(signed_i
 
 
 def test_an_undecided_case_cannot_be_rated_yet(signed_in, citizen, office):
-    application = decided(office, citizen, status=Status.ACCEPTED)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen, status=Status.ACCEPTED)
     response = signed_in.get(url("rate", application.case_number))
     assert response.status_code == 302 and "once a decision has been made" in flash(response)[0]
     response = signed_in.post(url("rate", application.case_number), {"level": "5"})
@@ -142,8 +133,8 @@ def test_rate_an_office_once_a_month(signed_in, office, station_a):
 
 
 def test_complaint_about_a_case_and_a_member_of_staff(signed_in, citizen, office, other_citizen):
-    application = decided(office, citizen, status=Status.ACCEPTED)
-    theirs = decided(office, other_citizen)
+    application = FamilyPlanningApplicationFactory(office=office, applicant=citizen, status=Status.ACCEPTED)
+    theirs = FamilyPlanningApplicationFactory(office=office, applicant=other_citizen, issued=True)
     page = signed_in.get(url("complain")).content.decode()
     assert application.case_number in page and theirs.case_number not in page
     response = signed_in.post(
@@ -187,7 +178,7 @@ def test_suggestion_needs_an_office_subject_and_message(signed_in, office):
 
 
 def test_the_answer_is_shown_to_the_citizen_with_the_timeline(signed_in, citizen, office):
-    item = complaint(citizen, office)
+    item = FeedbackFactory(applicant=citizen, office=office)
     officer = StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER)
     feedback.answer(feedback=item, by=officer, text="We have spoken to the officer.\nSorry.")
     detail = text(signed_in.get(url("feedback_detail", item.case_number)))
@@ -205,8 +196,8 @@ def test_figures_page_shows_the_numbers_and_states_the_definition(client, office
     officer = StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER)
     for level in (5, 4, 2, 1):
         Rating.objects.create(citizen=citizen, office=office, level=level)
-    late = complaint(citizen, office)
-    complaint(citizen, office)
+    late = FeedbackFactory(applicant=citizen, office=office)
+    FeedbackFactory(applicant=citizen, office=office)
     with time_machine.travel(datetime.datetime(2026, 12, 15, 2, 0, tzinfo=datetime.UTC), tick=False):
         feedback.answer(feedback=late, by=officer, text="Late answer")
         response = client.get(url("feedback_figures") + "?month=2026-11")
@@ -239,7 +230,7 @@ def test_figures_queries_do_not_grow_with_the_number_of_offices(client, citizen,
         for _ in range(n):
             office = OfficeFactory(kind=Office.Kind.FAMILY_PLANNING, parent=zhengzhou)
             Rating.objects.create(citizen=citizen, office=office, level=4)
-            complaint(citizen, office)
+            FeedbackFactory(applicant=citizen, office=office)
 
     add_offices(2)
     with django_assert_max_num_queries(8) as few:

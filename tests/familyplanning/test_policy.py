@@ -14,7 +14,7 @@ from django.urls import reverse
 from accounts.models import Role
 from familyplanning.models import ArticleKind, PolicyArticle
 from familyplanning.policy import services as policy
-from tests.factories import OfficeFactory, StaffFactory
+from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime.datetime(2026, 11, 18, 2, 0, tzinfo=datetime.UTC)
@@ -48,21 +48,6 @@ def shown(response) -> list[int]:
     """The primary keys of the articles a list page shows, in order."""
     html = response.content.decode()
     return [int(part.split('"', 1)[0]) for part in html.split('data-article="')[1:]]
-
-
-@pytest.fixture
-def office(db):
-    return OfficeFactory(name="金水区卫生健康委员会", name_en="Jinshui Health Commission", kind="family_planning")
-
-
-@pytest.fixture
-def other_office(db):
-    return OfficeFactory(name="老城区卫生健康委员会", name_en="Laocheng Health Commission", kind="family_planning")
-
-
-@pytest.fixture
-def officer(office):
-    return StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER)
 
 
 @pytest.fixture

@@ -9,92 +9,13 @@ from django.utils import timezone, translation
 
 from accounts.models import Role
 from familyplanning import services
-from familyplanning.catalogue import get_service
-from familyplanning.fields import Kind, validate_answers
 from familyplanning.models import FamilyPlanningApplication, Status
-from portal.cases.services import TransitionConflict, TransitionNotAllowed, next_case_number
+from portal.cases.services import TransitionConflict, TransitionNotAllowed
 from portal.notify.models import OutboxMessage
-from tests.factories import OfficeFactory, StaffFactory, UserFactory, make_id_number
+from tests.factories import FamilyPlanningApplicationFactory, StaffFactory, UserFactory, make_id_number, sample_answers
 
 pytestmark = pytest.mark.django_db
 NOW = datetime.datetime(2026, 11, 18, 2, 0, tzinfo=datetime.UTC)  # a Wednesday, 10:00 in Beijing
-
-
-def sample_answers(service_key: str, **overrides) -> dict:
-    """Complete, valid answers for any service: each field filled by its kind, then the overrides."""
-    form = get_service(service_key).form
-    answers = {}
-    for definition in form.fields:
-        if not definition.required:
-            continue
-        kind = definition.kind
-        if kind == Kind.PERSON:
-            value = {"name": "陈静", "id_number": make_id_number(birth=datetime.date(1985, 1, 1))}
-        elif kind == Kind.DATE:
-            value = "2015-06-01"
-        elif kind == Kind.CHOICE:
-            value = [definition.choices[0][0]] if definition.multiple else definition.choices[0][0]
-        elif kind == Kind.INTEGER:
-            value = definition.min_value or 0
-        elif kind == Kind.YES_NO:
-            value = False
-        elif kind == Kind.MOBILE:
-            value = "+8613800138000"
-        elif kind == Kind.ID_NUMBER:
-            value = make_id_number()
-        else:
-            value = "郑州市金水区花园路1号"[: definition.max_length or 40]
-        answers[definition.name] = value
-    if "children_count" in answers and "child_order" in answers:
-        answers["children_count"] = 0
-    if "child" in answers and "child_birth_date" in answers:
-        answers["child_birth_date"] = "2010-03-01"  # within the one-child period
-    if service_key == "institution_change":
-        answers["new_name"] = "郑州市金水区计划生育服务站"
-    if "no_other_child" in answers:
-        answers["no_other_child"] = True
-    answers.update(overrides)
-    return validate_answers(form, answers)
-
-
-def make_application(office, service_key="birth_registration", *, applicant=None, status=Status.SUBMITTED, **fields):
-    applicant = applicant or UserFactory(language="en")
-    values = {
-        "answers": sample_answers(service_key),
-        "declaration_at": timezone.now(),
-        "submitted_at": None if status == Status.DRAFT else timezone.now(),
-    }
-    values.update(fields)
-    return FamilyPlanningApplication.objects.create(
-        case_number=next_case_number("FP"),
-        applicant=applicant,
-        office=office,
-        status=status,
-        service=service_key,
-        **values,
-    )
-
-
-def accepted(office, service_key="birth_registration", **kwargs):
-    """An application accepted by an officer of `office` (the clock running)."""
-    application = make_application(office, service_key, **kwargs)
-    services.fp_accept(application=application, by=StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER))
-    return application
-
-
-@pytest.fixture
-def office(db):
-    return OfficeFactory(name="金水区卫生健康委员会", name_en="Jinshui Health Commission", kind="family_planning")
-
-
-@pytest.fixture
-def other_office(db):
-    return OfficeFactory(name="老城区卫生健康委员会", name_en="Laocheng Health Commission", kind="family_planning")
-
-
-@pytest.fixture
-def officer(office):
-    return StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER)
 
 
 @pytest.fixture(autouse=True)
@@ -163,10 +84,10 @@ def test_submit_refuses_incomplete_answers_and_other_users(office):
 
 
 def test_withdraw_is_allowed_before_a_decision_only(office):
-    application = make_application(office)
+    application = FamilyPlanningApplicationFactory(office=office)
     services.fp_withdraw(application=application, by=application.applicant)
     assert application.status == Status.WITHDRAWN
-    approved = make_application(office, status=Status.APPROVED)
+    approved = FamilyPlanningApplicationFactory(office=office, approved=True)
     with pytest.raises(TransitionNotAllowed):
         services.fp_withdraw(application=approved, by=approved.applicant)
 
@@ -175,19 +96,19 @@ def test_withdraw_is_allowed_before_a_decision_only(office):
 
 
 def test_accept_starts_the_services_time_limit(office, officer):
-    licence = make_application(office, "practice_licence")
+    licence = FamilyPlanningApplicationFactory(office=office, service="practice_licence")
     services.fp_accept(application=licence, by=officer)
     licence.refresh_from_db()
     assert licence.status == Status.ACCEPTED and licence.clock_limit == 20
     assert licence.due_date > NOW.date() + datetime.timedelta(days=20)  # 20 working days, weekends excluded
-    registration = make_application(office, "birth_registration")
+    registration = FamilyPlanningApplicationFactory(office=office, service="birth_registration")
     services.fp_accept(application=registration, by=officer)
     assert registration.clock_limit == 1 and registration.due_date == datetime.date(2026, 11, 19)
     assert "accepted" in outbox(licence.applicant, "email").get().subject.lower()
 
 
 def test_request_info_pauses_and_resubmit_resumes_with_the_days_left(office, officer):
-    application = accepted(office, "practice_licence")
+    application = FamilyPlanningApplicationFactory(office=office, service="practice_licence", accepted=True)
     due = application.due_date
     with pytest.raises(ValidationError):
         services.fp_request_info(application=application, by=officer, message="  ")
@@ -205,7 +126,7 @@ def test_request_info_pauses_and_resubmit_resumes_with_the_days_left(office, off
 
 
 def test_transitions_refused_from_the_wrong_status(office, officer, queued):
-    submitted = make_application(office)
+    submitted = FamilyPlanningApplicationFactory(office=office)
     for step in (services.fp_approve, services.fp_request_info):
         with pytest.raises(TransitionNotAllowed):
             step(application=submitted, by=officer, **({"message": "x"} if step is services.fp_request_info else {}))
@@ -213,7 +134,7 @@ def test_transitions_refused_from_the_wrong_status(office, officer, queued):
         services.fp_refuse(application=submitted, by=officer, reason="no")
     with pytest.raises(TransitionNotAllowed):
         services.fp_resubmit(application=submitted, by=submitted.applicant)
-    refused = accepted(office)
+    refused = FamilyPlanningApplicationFactory(office=office, accepted=True)
     services.fp_refuse(application=refused, by=officer, reason="The marriage certificate is not valid.")
     assert refused.status == Status.REFUSED and refused.clock_limit is None
     with pytest.raises(TransitionNotAllowed):
@@ -223,7 +144,7 @@ def test_transitions_refused_from_the_wrong_status(office, officer, queued):
 
 
 def test_a_stale_object_loses_to_the_first_officer(office, officer):
-    application = make_application(office)
+    application = FamilyPlanningApplicationFactory(office=office)
     stale = FamilyPlanningApplication.objects.get(pk=application.pk)
     services.fp_accept(application=application, by=officer)
     with pytest.raises(TransitionConflict):
@@ -231,7 +152,7 @@ def test_a_stale_object_loses_to_the_first_officer(office, officer):
 
 
 def test_only_staff_of_the_cases_office_may_decide(office, other_office):
-    application = make_application(office)
+    application = FamilyPlanningApplicationFactory(office=office)
     for by in (UserFactory(), StaffFactory(office=other_office, role=Role.FAMILY_PLANNING_OFFICER)):
         with pytest.raises(TransitionNotAllowed):
             services.fp_accept(application=application, by=by)
@@ -241,18 +162,18 @@ def test_only_staff_of_the_cases_office_may_decide(office, other_office):
 
 def test_staff_never_decide_a_case_that_concerns_them(office):
     officer = StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER, id_number=make_id_number())
-    own = make_application(office, applicant=officer)
+    own = FamilyPlanningApplicationFactory(office=office, applicant=officer)
     with pytest.raises(TransitionNotAllowed):
         services.fp_accept(application=own, by=officer)
     # Named in someone else's application (here as the wife): still their own case.
     answers = sample_answers("birth_registration", wife={"name": officer.real_name, "id_number": officer.id_number})
-    spouse_case = make_application(office, answers=answers)
+    spouse_case = FamilyPlanningApplicationFactory(office=office, answers=answers)
     with pytest.raises(TransitionNotAllowed):
         services.fp_accept(application=spouse_case, by=officer)
 
 
 def test_approval_queues_the_document_after_commit(office, officer, queued, django_capture_on_commit_callbacks):
-    application = accepted(office, "birth_registration")
+    application = FamilyPlanningApplicationFactory(office=office, service="birth_registration", accepted=True)
     with django_capture_on_commit_callbacks(execute=True):
         services.fp_approve(application=application, by=officer, note="Complete.")
     application.refresh_from_db()
@@ -263,7 +184,7 @@ def test_approval_queues_the_document_after_commit(office, officer, queued, djan
 def test_approval_of_a_service_without_a_document_ends_there(
     office, officer, queued, django_capture_on_commit_callbacks
 ):
-    application = accepted(office, "institution_establishment")
+    application = FamilyPlanningApplicationFactory(office=office, service="institution_establishment", accepted=True)
     with django_capture_on_commit_callbacks(execute=True):
         services.fp_approve(application=application, by=officer)
     assert application.status == Status.APPROVED and queued == []

@@ -8,16 +8,14 @@ import time_machine
 from django.utils import translation
 from pypdf import PdfReader
 
-from accounts.models import Role
 from familyplanning import services, tasks
 from familyplanning.models import Status
 from portal import pdf
 from portal.notify.models import OutboxMessage
 from portal.verify import services as verify_services
 from portal.verify.models import DocumentStatus, IssuedDocument
-from tests.certificates.backoffice import make_signing_keys
-from tests.factories import OfficeFactory, StaffFactory, UserFactory
-from tests.familyplanning.test_services import accepted, make_application, sample_answers
+from tests.factories import FamilyPlanningApplicationFactory, UserFactory, sample_answers
+from tests.pki import install_signer
 
 pytestmark = pytest.mark.django_db
 NOW = datetime.datetime(2026, 11, 18, 2, 0, tzinfo=datetime.UTC)
@@ -25,7 +23,7 @@ NOW = datetime.datetime(2026, 11, 18, 2, 0, tzinfo=datetime.UTC)
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
-    return make_signing_keys(tmp_path_factory.mktemp("fp-keys"))
+    return install_signer(tmp_path_factory.mktemp("fp-keys"))
 
 
 @pytest.fixture(autouse=True)
@@ -37,16 +35,6 @@ def environment(settings, tmp_path, keys, monkeypatch):
     monkeypatch.setattr(tasks.generate_document, "delay", lambda *a: None)
     with translation.override("en"), time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def office(db):
-    return OfficeFactory(name="金水区卫生健康委员会", name_en="Jinshui Health Commission", kind="family_planning")
-
-
-@pytest.fixture
-def officer(office):
-    return StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER)
 
 
 def verify(code):
@@ -69,7 +57,7 @@ def approve_and_issue(application, officer):
 
 
 def test_birth_registration_issues_a_signed_verified_document(office, officer):
-    application = accepted(office, "birth_registration")
+    application = FamilyPlanningApplicationFactory(office=office, service="birth_registration", accepted=True)
     document = approve_and_issue(application, officer)
     assert document.kind == "fp_birth_service_certificate" and document.title == "生育服务证"
     assert document.valid_until is None and document.holder_id == application.applicant_id
@@ -84,7 +72,7 @@ def test_birth_registration_issues_a_signed_verified_document(office, officer):
 
 
 def test_the_task_is_idempotent_and_ignores_what_is_not_approved(office, officer):
-    application = accepted(office, "practice_licence")
+    application = FamilyPlanningApplicationFactory(office=office, service="practice_licence", accepted=True)
     assert tasks.generate_document(application.pk, 1) == "not-approved"
     services.fp_approve(application=application, by=officer)
     assert tasks.generate_document(application.pk, 2) == "stale-generation"
@@ -97,7 +85,7 @@ def test_the_task_is_idempotent_and_ignores_what_is_not_approved(office, officer
 
 
 def test_a_claim_left_half_done_is_finished_with_the_same_code(office, officer):
-    application = accepted(office, "qualification_certificate")
+    application = FamilyPlanningApplicationFactory(office=office, service="qualification_certificate", accepted=True)
     services.fp_approve(application=application, by=officer)
     claimed, _ = verify_services.issued_document_claim(
         source=application,
@@ -117,14 +105,18 @@ def test_a_claim_left_half_done_is_finished_with_the_same_code(office, officer):
 
 def test_practice_licence_validation_supersedes_the_old_licence(office, officer):
     holder = UserFactory(language="en")
-    licence_case = accepted(office, "practice_licence", applicant=holder)
+    licence_case = FamilyPlanningApplicationFactory(
+        office=office, service="practice_licence", applicant=holder, accepted=True
+    )
     old = approve_and_issue(licence_case, officer)
     assert old.valid_until == datetime.date(2027, 11, 17)
 
     answers = sample_answers(
         "practice_licence_validation", licence_number=old.code.lower(), valid_until="2027-11-17", institution_name="x"
     )
-    validation = accepted(office, "practice_licence_validation", applicant=holder, answers=answers)
+    validation = FamilyPlanningApplicationFactory(
+        office=office, service="practice_licence_validation", applicant=holder, answers=answers, accepted=True
+    )
     assert services.affected_document(application=validation).pk == old.pk
     with time_machine.travel(NOW + datetime.timedelta(days=300), tick=False):
         new = approve_and_issue(validation, officer)
@@ -142,29 +134,45 @@ def test_practice_licence_validation_supersedes_the_old_licence(office, officer)
 
 def test_a_revoked_licence_cannot_be_validated(office, officer):
     holder = UserFactory()
-    old = approve_and_issue(accepted(office, "practice_licence", applicant=holder), officer)
+    old = approve_and_issue(
+        FamilyPlanningApplicationFactory(office=office, service="practice_licence", applicant=holder, accepted=True),
+        officer,
+    )
     verify_services.issued_document_revoke(document=old, by=officer, reason="Closed")
     answers = sample_answers("practice_licence_validation", licence_number=old.code)
-    validation = accepted(office, "practice_licence_validation", applicant=holder, answers=answers)
+    validation = FamilyPlanningApplicationFactory(
+        office=office, service="practice_licence_validation", applicant=holder, answers=answers, accepted=True
+    )
     with pytest.raises(services.TransitionNotAllowed):
         services.fp_approve(application=validation, by=officer)
 
 
 def test_someone_elses_document_is_not_affected(office, officer):
-    licence = approve_and_issue(accepted(office, "practice_licence"), officer)
+    licence = approve_and_issue(
+        FamilyPlanningApplicationFactory(office=office, service="practice_licence", accepted=True), officer
+    )
     answers = sample_answers("practice_licence_validation", licence_number=licence.code)
-    validation = accepted(office, "practice_licence_validation", answers=answers)  # another applicant
+    validation = FamilyPlanningApplicationFactory(
+        office=office, service="practice_licence_validation", answers=answers, accepted=True
+    )  # another applicant
     assert services.affected_document(application=validation) is None
 
 
 def test_cancellation_revokes_the_honour_certificate_on_verify(client, office, officer):
     holder = UserFactory(language="en")
-    honour = approve_and_issue(accepted(office, "only_child_certificate", applicant=holder), officer)
+    honour = approve_and_issue(
+        FamilyPlanningApplicationFactory(
+            office=office, service="only_child_certificate", applicant=holder, accepted=True
+        ),
+        officer,
+    )
     assert honour.valid_until is None
     assert client.get(f"/api/verify/{honour.code}/").json()["state"] == "valid"
 
     answers = sample_answers("only_child_certificate_cancellation", certificate_number=honour.code)
-    cancellation = accepted(office, "only_child_certificate_cancellation", applicant=holder, answers=answers)
+    cancellation = FamilyPlanningApplicationFactory(
+        office=office, service="only_child_certificate_cancellation", applicant=holder, answers=answers, accepted=True
+    )
     services.fp_approve(application=cancellation, by=officer)
     cancellation.refresh_from_db()
     assert cancellation.status == Status.APPROVED
@@ -177,9 +185,9 @@ def test_cancellation_revokes_the_honour_certificate_on_verify(client, office, o
 def test_the_sweep_requeues_approvals_without_their_document(office, officer, monkeypatch):
     published = []
     monkeypatch.setattr(tasks.generate_document, "delay", lambda *a: published.append(a))
-    lost = accepted(office, "floating_population_certificate")
+    lost = FamilyPlanningApplicationFactory(office=office, service="floating_population_certificate", accepted=True)
     services.fp_approve(application=lost, by=officer)
-    no_document = accepted(office, "institution_change")
+    no_document = FamilyPlanningApplicationFactory(office=office, service="institution_change", accepted=True)
     services.fp_approve(application=no_document, by=officer)
     published.clear()
     assert tasks.requeue_missing_documents(older_than_minutes=3) == []  # too recent yet
@@ -193,5 +201,5 @@ def test_the_sweep_requeues_approvals_without_their_document(office, officer, mo
 
 
 def test_drafts_and_other_statuses_are_left_alone(office):
-    draft = make_application(office, status=Status.DRAFT)
+    draft = FamilyPlanningApplicationFactory(office=office, draft=True)
     assert tasks.generate_document(draft.pk, 1) == "not-approved"

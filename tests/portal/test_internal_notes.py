@@ -14,8 +14,7 @@ from hukou.constants import Status as HkStatus
 from portal.cases.models import Transition
 from portal.notify.models import OutboxMessage
 from tests.certificates.backoffice import make_application as ncr_application
-from tests.factories import OfficeFactory, StaffFactory
-from tests.familyplanning.test_services import make_application as fp_application
+from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, StaffFactory
 from tests.hukou.test_services import make_application as hk_application
 
 pytestmark = pytest.mark.django_db
@@ -69,11 +68,13 @@ def test_certificate_steps_keep_internal_notes_from_the_applicant(client, statio
 def test_family_planning_steps_keep_internal_notes_from_the_applicant(client):
     office = OfficeFactory(kind="family_planning")
     officer = StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER)
-    first = fp_application(office)
+    first = FamilyPlanningApplicationFactory(office=office)
     fp.fp_accept(application=first, by=officer, note="Accepted.", internal_note=secret("accept"))
     fp.fp_request_info(application=first, by=officer, message="Add the date.", internal_note=secret("info"))
     fp.fp_refuse(application=first, by=officer, reason="Not eligible.", internal_note=secret("refuse"))
-    second = fp_application(office, "institution_change")  # approval issues no document: an "approved" message
+    second = FamilyPlanningApplicationFactory(
+        office=office, service="institution_change"
+    )  # approval issues no document: an "approved" message
     fp.fp_accept(application=second, by=officer)
     fp.fp_approve(application=second, by=officer, note="Approved.", internal_note=secret("approve"))
     secrets = [secret(step) for step in ("accept", "info", "refuse", "approve")]

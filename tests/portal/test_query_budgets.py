@@ -39,8 +39,13 @@ from portal.verify.models import (
 )
 from portal.workdays.models import CalendarDay, CalendarYear, DayKind, MissingYearNotice
 from tests.certificates.backoffice import make_application as make_ncr
-from tests.factories import OfficeFactory, StaffFactory, UserFactory, make_id_number
-from tests.familyplanning.test_services import make_application as make_fp
+from tests.factories import (
+    FamilyPlanningApplicationFactory,
+    OfficeFactory,
+    StaffFactory,
+    UserFactory,
+    make_id_number,
+)
 from tests.hukou.test_services import make_application as make_hukou
 
 pytestmark = pytest.mark.django_db
@@ -297,7 +302,9 @@ def make_register_imports(world, n):
 
 def make_fp_applications(world, n):
     for i in range(n):
-        make_fp(world["offices"]["fp"], ("birth_registration", "only_child_certificate")[i % 2])
+        FamilyPlanningApplicationFactory(
+            office=world["offices"]["fp"], service=("birth_registration", "only_child_certificate")[i % 2]
+        )
 
 
 def make_ratings(world, n):
@@ -473,7 +480,7 @@ def test_my_applications_across_every_service(world, client, django_assert_max_n
     def grow(n):
         for _ in range(n):
             make_ncr(offices["station"], applicant=citizen)
-            make_fp(offices["fp"], applicant=citizen)
+            FamilyPlanningApplicationFactory(office=offices["fp"], applicant=citizen)
             make_hukou(offices, HukouStatus.SUBMITTED, applicant=citizen)
         _issued_documents(world, n, holder=citizen)
 

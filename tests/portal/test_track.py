@@ -16,8 +16,7 @@ from hukou.models import MigrationApplication
 from portal.cases import services as case_services
 from portal.cases.tracking import track
 from tests.certificates.backoffice import make_application as ncr_application
-from tests.factories import OfficeFactory, StaffFactory, UserFactory
-from tests.familyplanning.test_services import make_application as fp_application
+from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, StaffFactory, UserFactory
 from tests.hukou.test_services import make_application as hk_application
 from tests.testapp.models import SampleCase
 
@@ -123,7 +122,7 @@ def test_normalising_a_typed_number():
 
 def _fp_case():
     office = OfficeFactory(kind="family_planning")
-    return fp_application(office, applicant=UserFactory(real_name="欧阳思远"))
+    return FamilyPlanningApplicationFactory(office=office, applicant=UserFactory(real_name="欧阳思远"))
 
 
 def _hk_case():

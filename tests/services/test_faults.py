@@ -48,8 +48,7 @@ from portal.verify.models import DocumentStatus, IssuedDocument
 from portal.verify.services import issued_document_claim
 from tests.certificates.backoffice import make_application, make_signing_keys
 from tests.certificates.test_views import id_card_image, portrait
-from tests.factories import OfficeFactory, StaffFactory, UserFactory
-from tests.familyplanning.test_services import accepted as fp_accepted
+from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, StaffFactory, UserFactory
 
 from .harness import PostgresCluster, RedisServer, WebServer, Worker, poll, process_env, publishing_to
 from .test_hukou_race import race
@@ -236,7 +235,7 @@ def test_redis_restarted_empty_the_sweeps_requeue_from_the_database_and_nothing_
     lost = make_application(station, status=Status.ACCEPTED)
     half_done = make_application(station, status=Status.ACCEPTED)
     fp_office = OfficeFactory(kind="family_planning", name="金水区卫生健康委员会", name_en="Jinshui Health Commission")
-    fp_case = fp_accepted(fp_office, "birth_registration")
+    fp_case = FamilyPlanningApplicationFactory(office=fp_office, service="birth_registration", accepted=True)
     services.application_approve(application=lost, by=officer)
     services.application_approve(application=half_done, by=officer)
     fp_services.fp_approve(application=fp_case, by=StaffFactory(office=fp_office, role=Role.FAMILY_PLANNING_OFFICER))
@@ -444,7 +443,9 @@ def _restart_under_load(settings, tmp_path, redis_server, cluster, processes):
     in_flight = make_application(station, applicant=citizen, status=Status.ACCEPTED)
     fp_office = OfficeFactory(kind="family_planning", name="金水区卫生健康委员会", name_en="Jinshui Health Commission")
     fp_officer = StaffFactory(office=fp_office, role=Role.FAMILY_PLANNING_OFFICER)
-    fp_in_flight = fp_accepted(fp_office, "institution_establishment")  # approval notifies (no document)
+    fp_in_flight = FamilyPlanningApplicationFactory(
+        office=fp_office, service="institution_establishment", accepted=True
+    )  # approval notifies (no document)
     before = {
         "transitions": Transition.objects.count(),
         "outbox": OutboxMessage.objects.count(),
@@ -731,7 +732,7 @@ def test_two_family_planning_officers_approving_at_once_make_one_document_task(e
     office = OfficeFactory(kind="family_planning", name="金水区卫生健康委员会", name_en="Jinshui Health Commission")
     officers = [StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER) for _ in range(2)]
     for round_number in range(ROUNDS):
-        application = fp_accepted(office, "birth_registration")
+        application = FamilyPlanningApplicationFactory(office=office, service="birth_registration", accepted=True)
 
         def approve(officer, pk=application.pk):
             mine = FamilyPlanningApplication.objects.get(pk=pk)
@@ -752,7 +753,9 @@ def test_a_family_planning_withdrawal_while_an_officer_approves_one_outcome_and_
     office = OfficeFactory(kind="family_planning", name="金水区卫生健康委员会", name_en="Jinshui Health Commission")
     officer = StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER)
     for _ in range(ROUNDS):
-        application = fp_accepted(office, "institution_establishment")  # its approval notifies the applicant
+        application = FamilyPlanningApplicationFactory(
+            office=office, service="institution_establishment", accepted=True
+        )  # its approval notifies the applicant
         accepted_entries = len(application.timeline())
 
         def approve(pk=application.pk):

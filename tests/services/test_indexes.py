@@ -29,8 +29,7 @@ from portal.notify.models import Channel, OutboxMessage
 from portal.verify.codes import new_code
 from portal.verify.models import DocumentStatus, IssuedDocument, VerificationLog
 from tests.certificates.backoffice import make_application as make_ncr
-from tests.factories import OfficeFactory, StaffFactory, UserFactory
-from tests.familyplanning.test_services import make_application as make_fp
+from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, StaffFactory, UserFactory
 from tests.hukou.test_services import make_application as make_hukou
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
@@ -143,7 +142,7 @@ def big_ncr(offices):
 
 
 def big_fp(offices):
-    template = make_fp(offices["fp_offices"][0], status="accepted", **clock_start(20))
+    template = FamilyPlanningApplicationFactory(office=offices["fp_offices"][0], status="accepted", **clock_start(20))
     multiply(
         FamilyPlanningApplication,
         template,
