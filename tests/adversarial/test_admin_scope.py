@@ -226,8 +226,7 @@ def test_the_criminal_record_register_is_for_administrators_only(intruder, offic
 
 
 def test_hukou_queue_and_pages_stay_in_scope(staff_client):
-    from hukou.constants import Status as HukouStatus
-    from tests.hukou.test_services import make_application as make_move
+    from tests.factories import MigrationApplicationFactory
 
     zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
     luoyang = Office.objects.get(division_code="410300", kind=Office.Kind.CITY)
@@ -236,7 +235,7 @@ def test_hukou_queue_and_pages_stay_in_scope(staff_client):
         "municipal": OfficeFactory(kind=Office.Kind.HOUSEHOLD_ADMIN, division_code="410100", parent=zhengzhou),
         "move_out": OfficeFactory(division_code="410302", parent=luoyang),
     }
-    move = make_move(offices, status=HukouStatus.SUBMITTED)
+    move = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     stranger = staff_client(StaffFactory(office=OfficeFactory(division_code="410302", parent=luoyang)))
     base = "admin:hukou_migrationapplication_"
     assert move.case_number not in stranger.get(reverse(base + "changelist")).content.decode()

@@ -33,8 +33,14 @@ from portal.notify.models import OutboxMessage
 from portal.verify.models import IssuedDocument, IssuedDocumentAccess
 from portal.verify.services import issued_document_claim, issued_document_store
 from tests.certificates.backoffice import make_application as make_ncr
-from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, StaffFactory, UserFactory, attach_documents
-from tests.hukou.test_services import make_application as make_move
+from tests.factories import (
+    FamilyPlanningApplicationFactory,
+    MigrationApplicationFactory,
+    OfficeFactory,
+    StaffFactory,
+    UserFactory,
+    attach_documents,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +82,9 @@ def world(db, no_tasks):
 
     ncr = make_ncr(station, status=NcrStatus.ISSUED, certificate_generation=1)
     attach_documents(ncr)
-    move = make_move({"move_in": station, "municipal": municipal, "move_out": move_out}, HukouStatus.SUBMITTED)
+    move = MigrationApplicationFactory(
+        offices={"move_in": station, "municipal": municipal, "move_out": move_out}, submitted=True, complete=True
+    )
     attach_documents(move, kinds=("id_front",))
     fp = FamilyPlanningApplicationFactory(office=fp_office, issued=True)
     attach_documents(fp, kinds=("id_front",))

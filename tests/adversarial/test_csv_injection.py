@@ -63,8 +63,7 @@ def test_shared_export_neutralises_a_formula_typed_by_a_citizen(sample_admin, pa
 @pytest.mark.parametrize("payload", ['=HYPERLINK("http://e.x/")', "@SUM(1+9)*cmd|'/C calc'!A0"], ids=["equals", "at"])
 def test_hukou_export_neutralises_a_formula_in_a_permit_number(staff_client, payload):  # permit numbers: 40 characters
     from accounts.models import Office
-    from hukou.constants import Status
-    from tests.hukou.test_services import make_application
+    from tests.factories import MigrationApplicationFactory
 
     zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
     luoyang = Office.objects.get(division_code="410300", kind=Office.Kind.CITY)
@@ -73,7 +72,7 @@ def test_hukou_export_neutralises_a_formula_in_a_permit_number(staff_client, pay
         "municipal": OfficeFactory(kind=Office.Kind.HOUSEHOLD_ADMIN, division_code="410100", parent=zhengzhou),
         "move_out": OfficeFactory(division_code="410302", parent=luoyang),
     }
-    move = make_application(offices, status=Status.SUBMITTED, permit_number=payload)
+    move = MigrationApplicationFactory(offices=offices, submitted=True, permit_number=payload, complete=True)
     client = staff_client(StaffFactory(office=offices["move_in"]))
     rows = export(client, reverse("admin:hukou_migrationapplication_changelist"), [move.pk])
     assert move.case_number in rows[1]

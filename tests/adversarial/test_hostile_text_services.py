@@ -6,15 +6,25 @@ from django.utils import translation
 
 from accounts.models import Office
 from familyplanning.models import FamilyPlanningApplication, Feedback
-from tests.factories import OfficeFactory
+from tests.factories import OfficeFactory, UserFactory
 from tests.familyplanning.pages import url as fp_url
-from tests.hukou.test_citizen_views import applicant, destination, offices, post, start  # noqa: F401 - fixtures
-from tests.hukou.test_citizen_views import url as hk_url
+from tests.hukou.pages import citizen_offices, destination, id_of, post, start
+from tests.hukou.pages import url as hk_url
 
 pytestmark = pytest.mark.django_db
 RLO = "\u202e"
 ZWSP = "\u200b"
 MESSAGE = "invisible control character"
+
+
+@pytest.fixture
+def offices(db):
+    return citizen_offices()
+
+
+@pytest.fixture
+def applicant(db):
+    return UserFactory(real_name="王芳", id_number=id_of(34, sex="F"))
 
 
 @pytest.fixture
@@ -32,7 +42,7 @@ def english(client, settings):
 
 
 @pytest.mark.parametrize("value", [f"郑州市{RLO}金水路2号", f"郑州市金水路{ZWSP}2号"], ids=["rlo", "zero-width"])
-def test_hukou_destination_address_refuses(client, offices, applicant, value):  # noqa: F811
+def test_hukou_destination_address_refuses(client, offices, applicant, value):
     client.force_login(applicant)
     application = start(client, offices)
     response = post(client, hk_url("", application, "destination"), destination(offices, destination_address=value))
@@ -41,7 +51,7 @@ def test_hukou_destination_address_refuses(client, offices, applicant, value):  
     assert RLO not in application.destination_address and ZWSP not in application.destination_address
 
 
-def test_family_planning_form_refuses_a_right_to_left_override(client, citizen, fp_office):  # noqa: F811
+def test_family_planning_form_refuses_a_right_to_left_override(client, citizen, fp_office):
     client.force_login(citizen)
     response = client.post(
         fp_url("apply", "birth_registration"),
@@ -51,7 +61,7 @@ def test_family_planning_form_refuses_a_right_to_left_override(client, citizen, 
     assert not FamilyPlanningApplication.objects.filter(applicant=citizen).exists()
 
 
-def test_complaint_text_refuses_a_zero_width_character(client, citizen, fp_office):  # noqa: F811
+def test_complaint_text_refuses_a_zero_width_character(client, citizen, fp_office):
     client.force_login(citizen)
     response = client.post(
         fp_url("complain"),

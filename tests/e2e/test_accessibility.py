@@ -518,7 +518,7 @@ def pages_hukou(audit, station, tmp_path):
 
     from hukou.constants import Status
     from tests.factories import UserFactory
-    from tests.hukou.test_citizen_views import fill_eligible, id_of, submit
+    from tests.hukou.pages import fill_eligible, id_of, submit
 
     luoyang = Office.objects.get(division_code="410300", kind=Office.Kind.CITY)
     move_out = OfficeFactory(

@@ -7,7 +7,7 @@ or a bare `status=`; see each factory's docstring.
 from .certificates import ApplicationFactory, store_certificate
 from .documents import attach_documents, png
 from .familyplanning import FamilyPlanningApplicationFactory, FeedbackFactory, HealthOfficeFactory, sample_answers
-from .hukou import MigrationApplicationFactory, MoverFactory, OriginMemberFactory
+from .hukou import MigrationApplicationFactory, MoverFactory, OriginMemberFactory, hukou_offices, hukou_staff
 from .people import (
     OfficeFactory,
     StaffFactory,
@@ -30,6 +30,8 @@ __all__ = [
     "UserFactory",
     "attach_documents",
     "city_health_commission",
+    "hukou_offices",
+    "hukou_staff",
     "identities",
     "make_id_number",
     "png",

@@ -5,13 +5,14 @@ import datetime
 import factory
 from django.utils import timezone
 
+from accounts.models import Office, Role
 from hukou.constants import CLOCK_LIMITS, UPLOAD_KINDS, Category, Relation, Status
 from hukou.models import MigrationApplication, Mover, OriginMember
 from portal.cases.services import next_serial_number
 
 from .cases import CaseFactory
 from .documents import attach_documents
-from .people import OfficeFactory, UserFactory, make_id_number
+from .people import OfficeFactory, StaffFactory, UserFactory, make_id_number
 
 # As hukou.services numbers the Permit to Move In (准迁证) and the Migration Certificate (迁移证).
 PERMIT_PREFIX = "ZQ"
@@ -150,3 +151,26 @@ class MigrationApplicationFactory(CaseFactory):
     category = Category.PART_HOUSEHOLD
     status = Status.DRAFT
     household = factory.PostGeneration(lambda application, create, extracted, **kwargs: None)  # `complete`'s people
+
+
+def hukou_offices():
+    """The three offices of a move from Luoyang to Zhengzhou, as `offices=` takes them: the move-in station
+    (Jinshui Road), Zhengzhou's municipal household administration, the move-out station (Laocheng, Luoyang)."""
+    zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
+    luoyang = Office.objects.get(division_code="410300", kind=Office.Kind.CITY)
+    return {
+        "move_in": OfficeFactory(name="金水路派出所", parent=zhengzhou),
+        "municipal": OfficeFactory(
+            name="郑州市公安局户政管理处", kind=Office.Kind.HOUSEHOLD_ADMIN, division_code="410100", parent=zhengzhou
+        ),
+        "move_out": OfficeFactory(name="老城派出所", division_code="410302", parent=luoyang),
+    }
+
+
+def hukou_staff(offices):
+    """An officer of each of `offices`: the two stations' police officers and the municipal administration's."""
+    return {
+        "move_in": StaffFactory(office=offices["move_in"]),
+        "municipal": StaffFactory(office=offices["municipal"], role=Role.HOUSEHOLD_ADMIN),
+        "move_out": StaffFactory(office=offices["move_out"]),
+    }

@@ -8,10 +8,7 @@ from django.utils import translation
 
 from hukou import services
 from hukou.constants import Status
-from tests.hukou import test_services as base
-
-make_application = base.make_application
-offices, staff = base.offices, base.staff  # the same fixtures: three offices in two cities and their staff
+from tests.factories import MigrationApplicationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +29,7 @@ def flash(response):
 
 
 def test_the_move_out_station_sees_a_case_only_from_the_approval(staff_client, offices, staff):
-    application = make_application(offices, status=Status.FORWARDED)
+    application = MigrationApplicationFactory(offices=offices, forwarded=True, complete=True)
     application.forwarded_at = application.submitted_at
     application.save()
     client = staff_client(staff["move_out"])
@@ -51,7 +48,7 @@ def test_the_move_out_station_sees_a_case_only_from_the_approval(staff_client, o
 
 
 def test_the_municipal_office_sees_nothing_before_forwarding(staff_client, offices, staff):
-    application = make_application(offices, status=Status.ACCEPTED)
+    application = MigrationApplicationFactory(offices=offices, accepted=True, complete=True)
     client = staff_client(staff["municipal"])
     assert client.get(url("change", application.pk)).status_code == 404
     services.hukou_forward(application=application, by=staff["move_in"])
@@ -59,7 +56,7 @@ def test_the_municipal_office_sees_nothing_before_forwarding(staff_client, offic
 
 
 def test_review_page_shows_people_rules_timeline_and_the_valid_actions(staff_client, offices, staff):
-    application = make_application(offices, status=Status.SUBMITTED)
+    application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     page = staff_client(staff["move_in"]).get(url("change", application.pk)).content.decode()
     assert 'data-testid="hk-rules-ok"' in page and "李四" in page
     for action in ("accept", "refuse", "switch_to_paper"):
@@ -68,7 +65,7 @@ def test_review_page_shows_people_rules_timeline_and_the_valid_actions(staff_cli
 
 
 def test_an_action_posted_from_the_review_page_runs_the_service(staff_client, offices, staff):
-    application = make_application(offices, status=Status.SUBMITTED)
+    application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     client = staff_client(staff["move_in"])
     response = client.post(url("act", application.pk, "accept"), {"seen_status": Status.SUBMITTED})
     assert response.status_code == 302
@@ -81,7 +78,7 @@ def test_an_action_posted_from_the_review_page_runs_the_service(staff_client, of
 
 
 def test_a_stale_page_changes_nothing(staff_client, offices, staff):
-    application = make_application(offices, status=Status.SUBMITTED)
+    application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     client = staff_client(staff["move_in"])
     services.hukou_refuse(application=application, by=staff["move_in"], reason="材料不全")
     response = client.post(url("act", application.pk, "accept"), {"seen_status": Status.SUBMITTED})
@@ -91,7 +88,7 @@ def test_a_stale_page_changes_nothing(staff_client, offices, staff):
 
 
 def test_the_wrong_office_gets_a_message_not_an_action(staff_client, offices, staff):
-    application = make_application(offices, status=Status.APPROVED, permit_issued_at=None)
+    application = MigrationApplicationFactory(offices=offices, approved=True, permit_issued_at=None, complete=True)
     # The move-in station sees the case (it accepted it) but the step belongs to the move-out station.
     response = staff_client(staff["move_in"]).post(
         url("act", application.pk, "register_emigration"), {"seen_status": Status.APPROVED}
@@ -102,8 +99,10 @@ def test_the_wrong_office_gets_a_message_not_an_action(staff_client, offices, st
 
 
 def test_overdue_filter_and_countdown(staff_client, offices, staff):
-    late = make_application(offices, status=Status.ACCEPTED, due_state="overdue", due_date="2026-01-05")
-    fine = make_application(offices, status=Status.ACCEPTED)
+    late = MigrationApplicationFactory(
+        offices=offices, accepted=True, due_state="overdue", due_date="2026-01-05", complete=True
+    )
+    fine = MigrationApplicationFactory(offices=offices, accepted=True, complete=True)
     html = staff_client(staff["move_in"]).get(url("changelist") + "?due=overdue").content.decode()
     assert late.case_number in html and fine.case_number not in html
     assert "overdue by" in html
@@ -112,12 +111,12 @@ def test_overdue_filter_and_countdown(staff_client, offices, staff):
 def test_changelist_query_count_is_pinned(staff_client, offices, staff):
     client = staff_client(staff["move_in"])
     for _ in range(3):
-        make_application(offices, status=Status.ACCEPTED)
+        MigrationApplicationFactory(offices=offices, accepted=True, complete=True)
     client.get(url("changelist"))  # warm the session and content types
     with CaptureQueriesContext(connection) as few:
         assert client.get(url("changelist") + "?inbox=acting").status_code == 200
     for _ in range(10):
-        make_application(offices, status=Status.ACCEPTED)
+        MigrationApplicationFactory(offices=offices, accepted=True, complete=True)
     with CaptureQueriesContext(connection) as many:
         client.get(url("changelist") + "?inbox=acting")
     assert len(many) == len(few) <= 15  # constant: session, user, scope, count, one page of rows with offices

@@ -14,9 +14,8 @@ from portal.documents.models import DocumentAccess
 from portal.documents.services import documents_for_case
 from portal.documents.storage import private_storage
 from tests.factories import OfficeFactory, StaffFactory
-
-from . import test_citizen_views as citizen
-from .test_citizen_views import (
+from tests.hukou.pages import (
+    citizen_offices,
     django_capture_on_commit,
     errors_of,
     fill_eligible,
@@ -30,10 +29,13 @@ from .test_citizen_views import (
     url,
 )
 
-# The same fixtures: three offices in two cities (and one city without online moves), their staff, the applicant.
-offices, staff, applicant, media = citizen.offices, citizen.staff, citizen.applicant, citizen.media
-
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def offices(db):
+    """The citizen pages' offices: three in two cities, Luoyang's administration, a city without online moves."""
+    return citizen_offices()
 
 
 def test_a_refused_file_is_explained_and_the_accepted_ones_are_kept(client, offices, applicant):

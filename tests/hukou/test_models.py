@@ -9,7 +9,6 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.models import Office
 from hukou import rules
 from hukou.constants import (
     ACTOR_BY_STATUS,
@@ -26,41 +25,15 @@ from hukou.workflow import WORKFLOW
 from portal.cases import services
 from portal.cases.models import DueState
 from portal.notify.models import OutboxMessage
-from tests.factories import OfficeFactory, StaffFactory, UserFactory, identities
+from tests.factories import MigrationApplicationFactory, StaffFactory, identities
 
 pytestmark = pytest.mark.django_db
 XIAOMING = "410105201406010319"
 
 
-@pytest.fixture
-def offices(db):
-    zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
-    luoyang = Office.objects.get(division_code="410300", kind=Office.Kind.CITY)
-    return {
-        "move_in": OfficeFactory(name="金水路派出所", parent=zhengzhou),
-        "municipal": OfficeFactory(
-            name="郑州市公安局户政管理处", kind=Office.Kind.HOUSEHOLD_ADMIN, division_code="410100", parent=zhengzhou
-        ),
-        "move_out": OfficeFactory(name="老城派出所", division_code="410302", parent=luoyang),
-    }
-
-
-def make_application(offices, status=Status.DRAFT, **fields):
-    return MigrationApplication.objects.create(
-        case_number=services.next_case_number(MigrationApplication.CASE_PREFIX),
-        applicant=fields.pop("applicant", None) or UserFactory(),
-        office=offices["move_in"],
-        municipal_office=offices["municipal"],
-        origin_office=offices["move_out"],
-        category=fields.pop("category", Category.PART_HOUSEHOLD),
-        status=status,
-        **fields,
-    )
-
-
 def test_application_created_with_a_readable_hk_case_number(offices):
-    application = make_application(
-        offices, origin_address="洛阳市老城区西大街1号", destination_address="郑州市金水路2号"
+    application = MigrationApplicationFactory(
+        offices=offices, origin_address="洛阳市老城区西大街1号", destination_address="郑州市金水路2号"
     )
     assert application.case_number.startswith("HK-")
     assert application.status == Status.DRAFT and application.is_draft and not application.is_open
@@ -68,7 +41,7 @@ def test_application_created_with_a_readable_hk_case_number(offices):
 
 
 def test_mover_sex_and_birth_date_come_from_the_id_number(offices):
-    application = make_application(offices)
+    application = MigrationApplicationFactory(offices=offices)
     mover = Mover.objects.create(application=application, name="王小明", id_number=XIAOMING, relation=Relation.CHILD)
     mover.refresh_from_db()
     assert (mover.sex, mover.birth_date) == ("M", datetime.date(2014, 6, 1))
@@ -78,7 +51,7 @@ def test_mover_sex_and_birth_date_come_from_the_id_number(offices):
 
 
 def test_every_synthetic_identity_derives_as_the_test_data_says(offices):
-    application = make_application(offices)
+    application = MigrationApplicationFactory(offices=offices)
     for n, person in enumerate(identities()["valid"]):
         mover = Mover.objects.create(
             application=application,
@@ -95,7 +68,7 @@ def test_every_synthetic_identity_derives_as_the_test_data_says(offices):
 
 
 def test_an_invalid_id_number_is_refused(offices):
-    application = make_application(offices)
+    application = MigrationApplicationFactory(offices=offices)
     bad = identities()["invalid"][0]["id_number"]
     mover = Mover(application=application, name="某人", id_number=bad, relation=Relation.CHILD)
     with pytest.raises(ValidationError) as caught:
@@ -107,14 +80,14 @@ def test_an_invalid_id_number_is_refused(offices):
 
 
 def test_the_same_person_moves_once_per_application(offices):
-    application = make_application(offices)
+    application = MigrationApplicationFactory(offices=offices)
     Mover.objects.create(application=application, name="王小明", id_number=XIAOMING, relation=Relation.CHILD)
     with pytest.raises(IntegrityError), transaction.atomic():
         Mover.objects.create(application=application, name="王小明", id_number=XIAOMING, relation=Relation.CHILD)
 
 
 def test_staying_member_needs_an_id_number_or_a_birth_date(offices):
-    application = make_application(offices)
+    application = MigrationApplicationFactory(offices=offices)
     by_date = OriginMember.objects.create(
         application=application, name="王小红", birth_date=datetime.date(2019, 2, 3), relation=Relation.CHILD
     )
@@ -128,7 +101,7 @@ def test_staying_member_needs_an_id_number_or_a_birth_date(offices):
 
 
 def test_one_new_head_per_application(offices):
-    application = make_application(offices)
+    application = MigrationApplicationFactory(offices=offices)
     first = OriginMember.objects.create(
         application=application,
         name="李四",
@@ -149,7 +122,7 @@ def test_one_new_head_per_application(offices):
 
 def test_check_application_reads_the_saved_people_on_the_day(offices):
     """The head moves out, leaving 王小明 as the only (named) new head: refused the day before he turns 16."""
-    application = make_application(offices)
+    application = MigrationApplicationFactory(offices=offices)
     Mover.objects.create(
         application=application, name="王芳", id_number="410105196507196913", relation=Relation.HEAD, is_applicant=True
     )
@@ -164,7 +137,7 @@ def test_check_application_reads_the_saved_people_on_the_day(offices):
 def test_check_application_sees_uploaded_powers_of_attorney(offices, tmp_path, settings):
     from portal.documents.models import Document
 
-    application = make_application(offices, category=Category.EMPLOYMENT)
+    application = MigrationApplicationFactory(offices=offices, category=Category.EMPLOYMENT)
     mover = Mover.objects.create(
         application=application,
         name="陈静",
@@ -212,7 +185,7 @@ def test_expectations_cover_every_status():
 
 @pytest.mark.parametrize(("status", "who"), EXPECTED_ACTING.items())
 def test_acting_office_per_status(offices, status, who):
-    application = make_application(offices, status=status)
+    application = MigrationApplicationFactory(offices=offices, status=status)
     expected = offices[who] if who else None
     assert application.acting_office() == expected
     if who:
@@ -225,14 +198,14 @@ def test_acting_office_per_status(offices, status, who):
 
 
 def test_acting_for_takes_an_office_subtree(offices):
-    application = make_application(offices, status=Status.APPROVED)
+    application = MigrationApplicationFactory(offices=offices, approved=True)
     luoyang = offices["move_out"].parent
     assert list(MigrationApplication.objects.acting_for(luoyang.subtree())) == [application]
     assert not MigrationApplication.objects.acting_for(offices["move_in"].parent.subtree()).exists()
 
 
 def test_reached_shows_each_office_a_case_only_from_its_step(offices):
-    application = make_application(offices, status=Status.SUBMITTED, submitted_at=timezone.now())
+    application = MigrationApplicationFactory(offices=offices, submitted=True, submitted_at=timezone.now())
     reached = MigrationApplication.objects.reached
     assert list(reached(offices["move_in"])) == [application]
     assert not reached(offices["municipal"]).exists() and not reached(offices["move_out"]).exists()
@@ -250,7 +223,7 @@ def test_reached_shows_each_office_a_case_only_from_its_step(offices):
 def test_deadline_sweep_notifies_the_office_acting_in_the_step(offices):
     municipal_officer = StaffFactory(office=offices["municipal"], role="household_admin")
     move_in_officer = StaffFactory(office=offices["move_in"])
-    application = make_application(offices, status=Status.FORWARDED, due_date=datetime.date(2026, 11, 20))
+    application = MigrationApplicationFactory(offices=offices, forwarded=True, due_date=datetime.date(2026, 11, 20))
     counts = services.sweep_deadlines([MigrationApplication], today=datetime.date(2026, 11, 24))
     assert counts == {"due_soon": 0, "overdue": 1}
     application.refresh_from_db()
@@ -283,7 +256,7 @@ def test_step_table_is_consistent():
 
 
 def test_post_settlement_check_pending_until_every_mover_is_checked(offices):
-    application = make_application(offices, status=Status.SETTLED)
+    application = MigrationApplicationFactory(offices=offices, settled=True)
     officer = StaffFactory(office=offices["move_in"])
     first = Mover.objects.create(
         application=application, name="王芳", id_number="410105196507196913", relation=Relation.HEAD
@@ -304,7 +277,7 @@ def test_post_settlement_check_pending_until_every_mover_is_checked(offices):
 
 
 def test_post_settlement_changes_need_the_evidence_named(offices):
-    application = make_application(offices, status=Status.SETTLED)
+    application = MigrationApplicationFactory(offices=offices, settled=True)
     mover = Mover.objects.create(
         application=application, name="王芳", id_number="410105196507196913", relation=Relation.HEAD
     )

@@ -5,19 +5,16 @@ import datetime
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.models import Office, Role
+from accounts.models import Role
 from hukou import post_settlement, services
-from hukou.constants import UPLOAD_KINDS, Category, Education, MaritalStatus, Relation, Status
-from hukou.models import MigrationApplication, Mover, OriginMember, PostSettlementCheck
+from hukou.constants import Education, MaritalStatus, Relation, Status
+from hukou.models import MigrationApplication, Mover, PostSettlementCheck
 from hukou.workflow import WORKFLOW
-from portal.cases.services import TransitionConflict, TransitionNotAllowed, next_case_number
-from portal.documents.services import document_attach, document_create
+from portal.cases.services import TransitionConflict, TransitionNotAllowed
 from portal.notify.models import Channel, OutboxMessage
-from tests.certificates.backoffice import png
-from tests.factories import OfficeFactory, StaffFactory, UserFactory, make_id_number
+from tests.factories import MigrationApplicationFactory, StaffFactory, UserFactory, make_id_number
 
 pytestmark = pytest.mark.django_db
 TZ = timezone.get_default_timezone()
@@ -25,68 +22,6 @@ TZ = timezone.get_default_timezone()
 
 def at(day: str, hour=10):
     return datetime.datetime.fromisoformat(day).replace(hour=hour, tzinfo=TZ)
-
-
-@pytest.fixture
-def offices(db):
-    zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
-    luoyang = Office.objects.get(division_code="410300", kind=Office.Kind.CITY)
-    return {
-        "move_in": OfficeFactory(name="金水路派出所", parent=zhengzhou),
-        "municipal": OfficeFactory(
-            name="郑州市公安局户政管理处", kind=Office.Kind.HOUSEHOLD_ADMIN, division_code="410100", parent=zhengzhou
-        ),
-        "move_out": OfficeFactory(name="老城派出所", division_code="410302", parent=luoyang),
-    }
-
-
-@pytest.fixture
-def staff(offices):
-    return {
-        "move_in": StaffFactory(office=offices["move_in"]),
-        "municipal": StaffFactory(office=offices["municipal"], role=Role.HOUSEHOLD_ADMIN),
-        "move_out": StaffFactory(office=offices["move_out"]),
-    }
-
-
-def make_application(offices, status=Status.DRAFT, *, applicant=None, **fields):
-    """A complete, eligible move of one adult (part of a household; an adult stays and becomes head)."""
-    applicant = applicant or UserFactory()
-    values = {
-        "office": offices["move_in"],
-        "municipal_office": offices["municipal"],
-        "origin_office": offices["move_out"],
-        "category": Category.PART_HOUSEHOLD,
-        "origin_address": "洛阳市老城区西大街1号",
-        "destination_address": "郑州市金水区金水路2号",
-        "declaration_at": timezone.now(),
-        "submitted_at": None if status == Status.DRAFT else timezone.now(),
-        "origin_head_name": applicant.real_name,
-        "origin_head_id_number": applicant.id_number,
-        **fields,
-    }
-    application = MigrationApplication.objects.create(
-        case_number=next_case_number(MigrationApplication.CASE_PREFIX), applicant=applicant, status=status, **values
-    )
-    Mover.objects.create(
-        application=application,
-        name=applicant.real_name,
-        id_number=applicant.id_number,
-        relation=Relation.HEAD,
-        is_applicant=True,
-    )
-    OriginMember.objects.create(
-        application=application,
-        name="李四",
-        id_number=make_id_number(birth=datetime.date(1970, 5, 5)),
-        relation=Relation.SPOUSE,
-        is_new_head=True,
-    )
-    for kind in UPLOAD_KINDS:  # the ID cards, booklet pages and category materials submission needs
-        upload = SimpleUploadedFile(f"{kind}.png", png(), content_type="image/png")
-        document = document_create(owner=applicant, uploaded_file=upload, kind=kind)
-        document_attach(document=document, case=application)
-    return application
 
 
 def templates_sent(application, channel=None):
@@ -124,7 +59,7 @@ def run(step, application, staff):
 @pytest.mark.parametrize("step", sorted(step.name for step in WORKFLOW.steps if step.name != "check"))
 def test_every_step_is_refused_from_a_state_it_does_not_start_from(offices, staff, step):
     wrong = next(s for s in (Status.SETTLED, Status.DRAFT, Status.REFUSED) if s not in WORKFLOW[step].allowed_from)
-    application = make_application(offices, status=wrong)
+    application = MigrationApplicationFactory(offices=offices, status=wrong, complete=True)
     with pytest.raises(TransitionNotAllowed):
         run(step, application, staff)
     application.refresh_from_db()
@@ -134,7 +69,7 @@ def test_every_step_is_refused_from_a_state_it_does_not_start_from(offices, staf
 
 def test_the_whole_path_through_three_offices_in_two_cities_with_the_clocks(offices, staff):
     with time_machine.travel(at("2026-09-24"), tick=False):
-        application = make_application(offices)
+        application = MigrationApplicationFactory(offices=offices, complete=True)
         services.hukou_submit(application=application, by=application.applicant)
         assert application.status == Status.SUBMITTED and application.due_date is None
     with time_machine.travel(at("2026-09-25"), tick=False):  # a Friday before National Day
@@ -185,7 +120,7 @@ def test_the_whole_path_through_three_offices_in_two_cities_with_the_clocks(offi
 
 def test_late_december_the_clock_reaches_into_2027_provisionally(offices, staff):
     with time_machine.travel(at("2026-12-21"), tick=False):
-        application = make_application(offices, status=Status.SUBMITTED)
+        application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
         services.hukou_accept(application=application, by=staff["move_in"])
     application.refresh_from_db()
     assert application.due_date.year == 2027 and application.due_date > datetime.date(2027, 1, 15)
@@ -194,7 +129,7 @@ def test_late_december_the_clock_reaches_into_2027_provisionally(offices, staff)
 
 def test_information_request_pauses_and_the_reply_resumes_with_the_days_left(offices, staff):
     with time_machine.travel(at("2026-09-25"), tick=False):
-        application = make_application(offices, status=Status.SUBMITTED)
+        application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
         services.hukou_accept(application=application, by=staff["move_in"])
     with time_machine.travel(at("2026-10-09"), tick=False):
         services.hukou_request_info(application=application, by=staff["move_in"], message="出生证明")
@@ -212,7 +147,7 @@ def test_information_request_pauses_and_the_reply_resumes_with_the_days_left(off
 
 def test_the_municipal_office_may_ask_for_information_and_gets_the_case_back(offices, staff):
     with time_machine.travel(at("2026-09-25"), tick=False):
-        application = make_application(offices, status=Status.SUBMITTED)
+        application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
         services.hukou_accept(application=application, by=staff["move_in"])
         services.hukou_forward(application=application, by=staff["move_in"])
         with pytest.raises(TransitionNotAllowed):  # the move-in station no longer acts
@@ -225,7 +160,7 @@ def test_the_municipal_office_may_ask_for_information_and_gets_the_case_back(off
 
 def test_a_problem_at_the_move_out_station_sends_the_case_back_and_resend_restarts_its_clock(offices, staff):
     with time_machine.travel(at("2026-11-02"), tick=False):
-        application = make_application(offices, status=Status.FORWARDED)
+        application = MigrationApplicationFactory(offices=offices, forwarded=True, complete=True)
         services.hukou_approve(application=application, by=staff["municipal"])
         services.hukou_report_problem(application=application, by=staff["move_out"], problem="户籍记录不符")
         assert application.status == Status.RETURNED and application.acting_office() == offices["move_in"]
@@ -251,7 +186,7 @@ OFFICE_STEPS = [
 
 @pytest.mark.parametrize(("status", "step", "intruder"), OFFICE_STEPS)
 def test_the_wrong_office_is_refused(offices, staff, status, step, intruder):
-    application = make_application(offices, status=status)
+    application = MigrationApplicationFactory(offices=offices, status=status, complete=True)
     wrong = {k: staff[intruder] for k in staff}  # every role played by the intruder
     with pytest.raises(TransitionNotAllowed, match="belongs to"):
         run(step, application, wrong)
@@ -260,7 +195,7 @@ def test_the_wrong_office_is_refused(offices, staff, status, step, intruder):
 
 
 def test_a_supervisor_above_the_station_may_act_and_a_citizen_never(offices):
-    application = make_application(offices, status=Status.SUBMITTED)
+    application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     city = offices["move_in"].parent
     supervisor = StaffFactory(office=city, role=Role.SUPERVISOR)
     with pytest.raises(TransitionNotAllowed):
@@ -271,17 +206,17 @@ def test_a_supervisor_above_the_station_may_act_and_a_citizen_never(offices):
 
 def test_staff_never_act_on_their_own_move(offices):
     officer = StaffFactory(office=offices["move_in"], id_number=make_id_number())
-    application = make_application(offices, status=Status.SUBMITTED)
+    application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     Mover.objects.create(application=application, name="警官", id_number=officer.id_number, relation=Relation.SPOUSE)
     with pytest.raises(TransitionNotAllowed, match="yourself"):
         services.hukou_accept(application=application, by=officer)
-    own = make_application(offices, status=Status.SUBMITTED, applicant=officer)
+    own = MigrationApplicationFactory(offices=offices, submitted=True, applicant=officer, complete=True)
     with pytest.raises(TransitionNotAllowed, match="yourself"):
         services.hukou_accept(application=own, by=officer)
 
 
 def test_rules_are_checked_again_when_an_officer_acts(offices, staff):
-    application = make_application(offices, status=Status.SUBMITTED)
+    application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     application.staying_members.update(is_new_head=False)  # the head moves out and nobody is named
     with pytest.raises(ValidationError) as caught:
         services.hukou_accept(application=application, by=staff["move_in"])
@@ -291,7 +226,7 @@ def test_rules_are_checked_again_when_an_officer_acts(offices, staff):
 
 
 def test_submit_needs_an_eligible_complete_application_of_the_applicant(offices, staff):
-    application = make_application(offices, origin_address="")
+    application = MigrationApplicationFactory(offices=offices, origin_address="", complete=True)
     with pytest.raises(TransitionNotAllowed):
         services.hukou_submit(application=application, by=staff["move_in"])
     with pytest.raises(ValidationError):
@@ -311,7 +246,9 @@ def test_submit_needs_an_eligible_complete_application_of_the_applicant(offices,
     ],
 )
 def test_paper_fallback_from_each_office_step_finishes_with_the_paper_numbers(offices, staff, status, office):
-    application = make_application(offices, status=status, due_date=datetime.date(2026, 12, 1), clock_limit=5)
+    application = MigrationApplicationFactory(
+        offices=offices, status=status, due_date=datetime.date(2026, 12, 1), clock_limit=5, complete=True
+    )
     with pytest.raises(ValidationError):
         services.hukou_switch_to_paper(application=application, by=staff[office], reason=" ")
     services.hukou_switch_to_paper(
@@ -335,7 +272,7 @@ def test_paper_fallback_from_each_office_step_finishes_with_the_paper_numbers(of
 
 
 def test_two_officers_on_stale_copies_one_wins(offices, staff):
-    application = make_application(offices, status=Status.FORWARDED)
+    application = MigrationApplicationFactory(offices=offices, forwarded=True, complete=True)
     colleague = StaffFactory(office=offices["municipal"], role=Role.HOUSEHOLD_ADMIN)
     first = MigrationApplication.objects.get(pk=application.pk)
     second = MigrationApplication.objects.get(pk=application.pk)
@@ -348,18 +285,20 @@ def test_two_officers_on_stale_copies_one_wins(offices, staff):
 
 
 def test_withdraw_and_refuse_stop_the_clock(offices, staff):
-    application = make_application(offices, status=Status.SUBMITTED)
+    application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     services.hukou_accept(application=application, by=staff["move_in"])
     services.hukou_withdraw(application=application, by=application.applicant)
     assert application.status == Status.WITHDRAWN and application.due_date is None
-    refused = make_application(offices, status=Status.FORWARDED, due_date=datetime.date(2026, 12, 1))
+    refused = MigrationApplicationFactory(
+        offices=offices, forwarded=True, due_date=datetime.date(2026, 12, 1), complete=True
+    )
     services.hukou_refuse(application=refused, by=staff["municipal"], reason="不符合落户条件")
     refused.refresh_from_db()
     assert (refused.status, refused.due_date, refused.decided_by) == (Status.REFUSED, None, staff["municipal"])
 
 
 def test_post_settlement_check_records_changes_with_evidence_once(offices, staff):
-    application = make_application(offices, status=Status.SETTLED)
+    application = MigrationApplicationFactory(offices=offices, settled=True, complete=True)
     mover = application.movers.get()
     kwargs = {"marital_status": MaritalStatus.MARRIED, "education": Education.BACHELOR, "employer": "郑州某公司"}
     with pytest.raises(TransitionNotAllowed):  # the move-out station does not check settlement
@@ -380,7 +319,7 @@ def test_post_settlement_check_records_changes_with_evidence_once(offices, staff
             application=application, by=staff["move_in"], mover=mover, **kwargs
         )
     assert PostSettlementCheck.objects.count() == 1
-    unsettled = make_application(offices, status=Status.EMIGRATED)
+    unsettled = MigrationApplicationFactory(offices=offices, emigrated=True, complete=True)
     with pytest.raises(TransitionNotAllowed):
         post_settlement.hukou_record_post_settlement_check(
             application=unsettled, by=staff["move_in"], mover=unsettled.movers.get(), **kwargs

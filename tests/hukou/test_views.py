@@ -4,12 +4,12 @@ from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from hukou.constants import Category, Relation, Status
 from hukou.models import MigrationApplication, Mover
 from portal.cases.services import next_case_number
-from tests.factories import OfficeFactory, UserFactory
+from tests.factories import MigrationApplicationFactory, OfficeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -193,22 +193,11 @@ def test_precheck_rejects_malformed_answers_in_plain_words(client):
 # --- the public progress enquiry (/track/) -------------------------------------------------------------
 
 
-def _application(applicant, status):
-    return MigrationApplication.objects.create(
-        case_number=next_case_number("HK"),
-        applicant=applicant,
-        office=OfficeFactory(),
-        category=Category.PART_HOUSEHOLD,
-        status=status,
-        submitted_at=None if status == Status.DRAFT else timezone.now(),
-    )
-
-
 def test_track_finds_a_submitted_case_by_the_last_four_id_characters_only():
     from portal.cases.tracking import track
 
     applicant = UserFactory(real_name="王小明")
-    application = _application(applicant, Status.SUBMITTED)
+    application = MigrationApplicationFactory(applicant=applicant, submitted=True)
     last_four = applicant.id_number[-4:].lower()
     found = track(application.case_number.lower(), last_four)
     assert found is not None and found.service == "hukou" and found.full.url == ""
@@ -222,7 +211,7 @@ def test_track_never_finds_a_draft():
     from portal.cases.tracking import track
 
     applicant = UserFactory(real_name="赵敏")
-    draft = _application(applicant, Status.DRAFT)
+    draft = MigrationApplicationFactory(applicant=applicant, draft=True)
     assert track(draft.case_number, applicant.id_number[-4:]) is None
 
 

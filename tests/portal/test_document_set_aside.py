@@ -13,15 +13,12 @@ from accounts.models import Office, Role
 from certificates import services as ncr
 from certificates.models import Status as NcrStatus
 from hukou import services as hk
-from hukou.constants import Status as HkStatus
 from portal.cases.models import Transition
 from portal.documents.models import Document
 from portal.documents.services import documents_for_case, documents_purge_set_aside
 from portal.documents.storage import private_storage
-from tests.certificates.backoffice import attach_documents
 from tests.certificates.backoffice import make_application as ncr_application
-from tests.factories import OfficeFactory, StaffFactory, UserFactory
-from tests.hukou.test_services import make_application as hk_application
+from tests.factories import MigrationApplicationFactory, OfficeFactory, StaffFactory, UserFactory, attach_documents
 
 pytestmark = pytest.mark.django_db
 TZ = timezone.get_default_timezone()
@@ -109,7 +106,7 @@ def move(db):
         "move_in": StaffFactory(office=offices["move_in"]),
         "municipal": StaffFactory(office=offices["municipal"], role=Role.HOUSEHOLD_ADMIN),
     }
-    application = hk_application(offices, status=HkStatus.SUBMITTED)
+    application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     hk.hukou_accept(application=application, by=staff["move_in"])
     hk.hukou_forward(application=application, by=staff["move_in"])  # the municipal administration decides now
     return application, staff

@@ -10,12 +10,10 @@ from certificates import services as ncr
 from familyplanning import services as fp
 from hukou import post_settlement as hk_post_settlement
 from hukou import services as hk
-from hukou.constants import Status as HkStatus
 from portal.cases.models import Transition
 from portal.notify.models import OutboxMessage
 from tests.certificates.backoffice import make_application as ncr_application
-from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, StaffFactory
-from tests.hukou.test_services import make_application as hk_application
+from tests.factories import FamilyPlanningApplicationFactory, MigrationApplicationFactory, OfficeFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +91,7 @@ def test_hukou_steps_keep_internal_notes_from_the_applicant(client):
     move_in = StaffFactory(office=offices["move_in"])
     municipal = StaffFactory(office=offices["municipal"], role=Role.HOUSEHOLD_ADMIN)
     move_out = StaffFactory(office=offices["move_out"])
-    application = hk_application(offices, status=HkStatus.SUBMITTED)
+    application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     a = application
     hk.hukou_accept(application=a, by=move_in, note="Accepted.", internal_note=secret("accept"))
     hk.hukou_forward(application=a, by=move_in, note="Forwarded.", internal_note=secret("forward"))
@@ -113,12 +111,12 @@ def test_hukou_steps_keep_internal_notes_from_the_applicant(client):
         education="senior",
         internal_note=secret("check"),
     )
-    second = hk_application(offices, status=HkStatus.SUBMITTED)
+    second = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     hk.hukou_accept(application=second, by=move_in)
     hk.hukou_request_info(application=second, by=move_in, message="Add a page.", internal_note=secret("info"))
-    third = hk_application(offices, status=HkStatus.SUBMITTED)
+    third = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     hk.hukou_refuse(application=third, by=move_in, reason="Not eligible.", internal_note=secret("refuse"))
-    fourth = hk_application(offices, status=HkStatus.SUBMITTED)
+    fourth = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     hk.hukou_switch_to_paper(application=fourth, by=move_in, reason="System down.", internal_note=secret("paper"))
     steps = ("accept", "forward", "approve", "problem", "resend", "emigrate", "settle", "check", "info", "refuse")
     secrets = [secret(step) for step in (*steps, "paper")]

@@ -41,12 +41,12 @@ from portal.workdays.models import CalendarDay, CalendarYear, DayKind, MissingYe
 from tests.certificates.backoffice import make_application as make_ncr
 from tests.factories import (
     FamilyPlanningApplicationFactory,
+    MigrationApplicationFactory,
     OfficeFactory,
     StaffFactory,
     UserFactory,
     make_id_number,
 )
-from tests.hukou.test_services import make_application as make_hukou
 
 pytestmark = pytest.mark.django_db
 
@@ -335,7 +335,7 @@ def make_hukou_applications(world, n):
     for i in range(n):
         status = (HukouStatus.SUBMITTED, HukouStatus.FORWARDED)[i % 2]
         extra = {"forwarded_at": timezone.now(), **clock_start(20)} if status == HukouStatus.FORWARDED else {}
-        make_hukou(offices, status, **extra)
+        MigrationApplicationFactory(offices=offices, status=status, complete=True, **extra)
 
 
 @dataclass(frozen=True)
@@ -481,7 +481,7 @@ def test_my_applications_across_every_service(world, client, django_assert_max_n
         for _ in range(n):
             make_ncr(offices["station"], applicant=citizen)
             FamilyPlanningApplicationFactory(office=offices["fp"], applicant=citizen)
-            make_hukou(offices, HukouStatus.SUBMITTED, applicant=citizen)
+            MigrationApplicationFactory(offices=offices, submitted=True, applicant=citizen, complete=True)
         _issued_documents(world, n, holder=citizen)
 
     grow(1)

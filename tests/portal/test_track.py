@@ -16,8 +16,13 @@ from hukou.models import MigrationApplication
 from portal.cases import services as case_services
 from portal.cases.tracking import track
 from tests.certificates.backoffice import make_application as ncr_application
-from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, StaffFactory, UserFactory
-from tests.hukou.test_services import make_application as hk_application
+from tests.factories import (
+    FamilyPlanningApplicationFactory,
+    MigrationApplicationFactory,
+    OfficeFactory,
+    StaffFactory,
+    UserFactory,
+)
 from tests.testapp.models import SampleCase
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +139,9 @@ def _hk_case():
         "municipal": OfficeFactory(kind=Office.Kind.HOUSEHOLD_ADMIN, division_code="410100", parent=zhengzhou),
         "move_out": OfficeFactory(),
     }
-    return hk_application(offices, status="submitted", applicant=UserFactory(real_name="王小明"))
+    return MigrationApplicationFactory(
+        offices=offices, status="submitted", applicant=UserFactory(real_name="王小明"), complete=True
+    )
 
 
 @pytest.mark.parametrize("make", ["ncr", "fp", "hk"])

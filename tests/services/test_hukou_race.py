@@ -18,15 +18,16 @@ from hukou.constants import Status
 from hukou.models import MigrationApplication
 from portal.cases.services import TransitionError
 from portal.notify.models import Channel, OutboxMessage
-from tests.factories import StaffFactory, UserFactory, make_id_number
-from tests.hukou import test_services as hukou_tests
+from tests.factories import MigrationApplicationFactory, StaffFactory, UserFactory, hukou_offices, make_id_number
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-make_application = hukou_tests.make_application
-offices = (
-    hukou_tests.offices
-)  # the fixture: a move-in station and a municipal office in Zhengzhou, a station in Luoyang
 ROUNDS = 3  # a race is a matter of timing: each test runs it on several fresh cases
+
+
+@pytest.fixture
+def offices(db):
+    """A move-in station and a municipal office in Zhengzhou, a station in Luoyang."""
+    return hukou_offices()
 
 
 def adult_applicant():
@@ -66,7 +67,9 @@ def test_two_municipal_officers_approving_at_once_issue_one_permit(offices):
     second = StaffFactory(office=offices["municipal"], role=Role.HOUSEHOLD_ADMIN)
     move_out_officer = StaffFactory(office=offices["move_out"])
     for _ in range(ROUNDS):
-        application = make_application(offices, status=Status.FORWARDED, applicant=adult_applicant())
+        application = MigrationApplicationFactory(
+            offices=offices, status=Status.FORWARDED, applicant=adult_applicant(), complete=True
+        )
 
         def approve(officer, pk=application.pk):
             mine = MigrationApplication.objects.get(pk=pk)
@@ -97,7 +100,9 @@ def test_accept_and_withdraw_at_once_one_wins(offices):
     assert connection.vendor == "postgresql"
     officer = StaffFactory(office=offices["move_in"])
     for _ in range(ROUNDS):
-        application = make_application(offices, status=Status.SUBMITTED, applicant=adult_applicant())
+        application = MigrationApplicationFactory(
+            offices=offices, status=Status.SUBMITTED, applicant=adult_applicant(), complete=True
+        )
 
         def accept(pk=application.pk):
             mine = MigrationApplication.objects.get(pk=pk)

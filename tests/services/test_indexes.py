@@ -29,8 +29,13 @@ from portal.notify.models import Channel, OutboxMessage
 from portal.verify.codes import new_code
 from portal.verify.models import DocumentStatus, IssuedDocument, VerificationLog
 from tests.certificates.backoffice import make_application as make_ncr
-from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, StaffFactory, UserFactory
-from tests.hukou.test_services import make_application as make_hukou
+from tests.factories import (
+    FamilyPlanningApplicationFactory,
+    MigrationApplicationFactory,
+    OfficeFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -168,8 +173,13 @@ def big_feedback(offices):
 
 
 def big_hukou(offices):
-    template = make_hukou(
-        offices, HukouStatus.FORWARDED, forwarded_at=timezone.now(), accepted_at=timezone.now(), **clock_start(20)
+    template = MigrationApplicationFactory(
+        offices=offices,
+        status=HukouStatus.FORWARDED,
+        forwarded_at=timezone.now(),
+        accepted_at=timezone.now(),
+        complete=True,
+        **clock_start(20),
     )
     overrides = case_overrides(MigrationApplication, offices["stations"])
     overrides.update(
