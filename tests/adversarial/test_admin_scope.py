@@ -13,8 +13,14 @@ from certificates.models import Status
 from portal.documents.models import Document
 from portal.verify.models import IssuedDocument
 from portal.verify.services import issued_document_claim, issued_document_store
-from tests.certificates.backoffice import attach_documents, make_application
-from tests.factories import OfficeFactory, StaffFactory
+from tests.factories import (
+    ApplicationFactory,
+    FamilyPlanningApplicationFactory,
+    MigrationApplicationFactory,
+    OfficeFactory,
+    StaffFactory,
+    attach_documents,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +32,8 @@ def url(name, *args):
 @pytest.fixture
 def theirs(station_a, no_tasks):
     """Station A's issued application with documents and a certificate: what the officer of station B goes after."""
-    application = make_application(
-        station_a, status=Status.ISSUED, certificate_generation=1, delivery="collect", collection_office=station_a
+    application = ApplicationFactory(
+        office=station_a, issued=True, certificate_generation=1, delivery="collect", collection_office=station_a
     )
     attach_documents(application)
     document, _ = issued_document_claim(
@@ -79,7 +85,7 @@ def test_review_action_is_404_and_changes_nothing(intruder, theirs, action, no_t
 
 
 def test_action_url_with_a_traversing_object_id_is_404(intruder, officer_b, theirs):
-    mine = make_application(officer_b.office, status=Status.SUBMITTED)
+    mine = ApplicationFactory(office=officer_b.office, submitted=True)
     response = intruder.post(f"/admin/certificates/application/{mine.pk}/../{theirs.pk}/act/revoke/", {"text": "x"})
     assert response.status_code == 404
     theirs.refresh_from_db()
@@ -87,7 +93,7 @@ def test_action_url_with_a_traversing_object_id_is_404(intruder, officer_b, thei
 
 
 def test_raw_id_popup_lists_only_own_station(intruder, officer_b, theirs):
-    mine = make_application(officer_b.office)
+    mine = ApplicationFactory(office=officer_b.office)
     html = intruder.get(url("changelist"), {"_popup": "1", "_to_field": "id"}).content.decode()
     assert mine.case_number in html and theirs.case_number not in html
 
@@ -128,7 +134,7 @@ def test_changelist_refuses_filters_that_would_leak_related_secrets(staff_client
 
 @pytest.mark.parametrize("select_across", [False, True], ids=["selected_ids", "select_across"])
 def test_export_never_reaches_another_station(intruder, officer_b, theirs, select_across):
-    mine = make_application(officer_b.office)
+    mine = ApplicationFactory(office=officer_b.office)
     data = {"action": "export_csv", "_selected_action": [mine.pk, theirs.pk]}
     if select_across:
         data["select_across"] = "1"
@@ -139,7 +145,7 @@ def test_export_never_reaches_another_station(intruder, officer_b, theirs, selec
 
 
 def test_drafts_of_the_own_station_are_the_citizens_business(staff_client, officer_a, station_a):
-    draft = make_application(station_a, status=Status.DRAFT)
+    draft = ApplicationFactory(office=station_a, draft=True)
     client = staff_client(officer_a)
     assert client.get(url("change", draft.pk)).status_code == 404
     assert client.post(url("act", draft.pk, "accept")).status_code == 404
@@ -226,7 +232,6 @@ def test_the_criminal_record_register_is_for_administrators_only(intruder, offic
 
 
 def test_hukou_queue_and_pages_stay_in_scope(staff_client):
-    from tests.factories import MigrationApplicationFactory
 
     zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
     luoyang = Office.objects.get(division_code="410300", kind=Office.Kind.CITY)
@@ -246,7 +251,6 @@ def test_hukou_queue_and_pages_stay_in_scope(staff_client):
 
 
 def test_family_planning_queue_and_pages_stay_in_scope(staff_client):
-    from tests.factories import FamilyPlanningApplicationFactory
 
     office = OfficeFactory(kind="family_planning")
     stranger = staff_client(StaffFactory(office=OfficeFactory(kind="family_planning"), role="family_planning_officer"))

@@ -19,7 +19,6 @@ from accounts.models import Office, Role
 from accounts.notify import office_recipients
 from accounts.scoping import OfficeScopedAdminMixin, scoped_office_ids
 from certificates.models import Application
-from certificates.models import Status as NcrStatus
 from familyplanning.models import FamilyPlanningApplication, Feedback, FeedbackKind, PolicyArticle, Rating
 from familyplanning.models import Status as FpStatus
 from hukou.constants import Status as HukouStatus
@@ -32,8 +31,8 @@ from portal.documents.models import Document, DocumentAccess
 from portal.notify.models import OutboxMessage
 from portal.verify.models import IssuedDocument, IssuedDocumentAccess
 from portal.verify.services import issued_document_claim, issued_document_store
-from tests.certificates.backoffice import make_application as make_ncr
 from tests.factories import (
+    ApplicationFactory,
     FamilyPlanningApplicationFactory,
     MigrationApplicationFactory,
     OfficeFactory,
@@ -80,7 +79,7 @@ def world(db, no_tasks):
     move_out = OfficeFactory(name="西关派出所", division_code="410302", parent=luoyang)
     fp_office = OfficeFactory(name="金水区卫生健康委员会", kind=Office.Kind.FAMILY_PLANNING, parent=commission)
 
-    ncr = make_ncr(station, status=NcrStatus.ISSUED, certificate_generation=1)
+    ncr = ApplicationFactory(office=station, issued=True, certificate_generation=1)
     attach_documents(ncr)
     move = MigrationApplicationFactory(
         offices={"move_in": station, "municipal": municipal, "move_out": move_out}, submitted=True, complete=True
@@ -362,7 +361,7 @@ def test_overdue_family_planning_cases_escalate_only_inside_the_health_commissio
 
 def test_overdue_police_cases_escalate_only_inside_public_security(world, everyone):
     station = world["offices"]["station"]
-    overdue = make_ncr(station, status=NcrStatus.ACCEPTED, **clock_start(3))
+    overdue = ApplicationFactory(office=station, accepted=True, **clock_start(3))
     Application.objects.filter(pk=overdue.pk).update(due_date=datetime.date(2026, 11, 20))
     move = world["objects"][POLICE][1]
     clock = {**clock_start(5), "due_date": datetime.date(2026, 11, 20)}

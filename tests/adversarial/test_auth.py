@@ -14,8 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from certificates.models import Status
 from portal.notify.models import OutboxMessage
-from tests.certificates.backoffice import attach_documents, make_application
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import ApplicationFactory, StaffFactory, UserFactory, attach_documents
 
 from .conftest import PASSWORD
 
@@ -206,7 +205,7 @@ def test_password_reset_does_not_skip_the_second_factor(officer):
 @override_settings(STAFF_MFA_REQUIRED=True)
 def test_staff_signed_in_on_the_citizen_page_reach_no_admin_and_no_citizen_file(officer, station_a, no_tasks):
     user, _ = officer
-    application = make_application(station_a, status=Status.SUBMITTED)
+    application = ApplicationFactory(office=station_a, submitted=True)
     (document, *_) = attach_documents(application)
     client = Client()
     assert login(client, user.username).status_code == 302
@@ -252,7 +251,7 @@ def csrf_client(citizen):
 
 
 def test_cross_site_posts_are_refused(csrf_client, citizen, station_a):
-    application = make_application(station_a, applicant=citizen, status=Status.SUBMITTED)
+    application = ApplicationFactory(office=station_a, applicant=citizen, submitted=True)
     targets = {
         reverse("accounts:logout"): {},
         reverse("accounts:report_misuse"): {"description": "forged"},
@@ -268,7 +267,7 @@ def test_cross_site_posts_are_refused(csrf_client, citizen, station_a):
 
 
 def test_cross_site_post_of_an_admin_decision_is_refused(officer_a, station_a, no_mfa, no_tasks):
-    application = make_application(station_a, status=Status.SUBMITTED)
+    application = ApplicationFactory(office=station_a, submitted=True)
     client = Client(enforce_csrf_checks=True)
     client.force_login(officer_a)
     url = reverse("admin:certificates_application_act", args=[application.pk, "accept"])

@@ -80,10 +80,14 @@ def test_hukou_export_neutralises_a_formula_in_a_permit_number(staff_client, pay
 
 
 def test_certificate_export_carries_no_citizen_free_text(staff_client, officer_a, station_a, no_tasks):
-    from tests.certificates.backoffice import make_application
+    from tests.factories import ApplicationFactory
 
-    application = make_application(
-        station_a, holder_name="=cmd|'/C calc'!A0", receiving_organisation="@SUM(1)", reason_other="+1", reason="other"
+    application = ApplicationFactory(
+        office=station_a,
+        holder_name="=cmd|'/C calc'!A0",
+        receiving_organisation="@SUM(1)",
+        reason_other="+1",
+        reason="other",
     )
     rows = export(staff_client(officer_a), reverse("admin:certificates_application_changelist"), [application.pk])
     cells = [cell for row in rows for cell in row]

@@ -486,10 +486,10 @@ def test_the_notice_is_in_chinese_too(client):
 
 
 def test_the_officer_sees_the_notice_beside_the_applicant_on_the_review_page(staff_client, station_a, officer_a):
-    from tests.certificates.backoffice import make_application
+    from tests.factories import ApplicationFactory
 
-    unknown = make_application(station_a, applicant=UserFactory(id_number=UNKNOWN_COUNTY))
-    known = make_application(station_a, applicant=UserFactory(id_number="410102198906169082"))
+    unknown = ApplicationFactory(office=station_a, applicant=UserFactory(id_number=UNKNOWN_COUNTY))
+    known = ApplicationFactory(office=station_a, applicant=UserFactory(id_number="410102198906169082"))
     client = staff_client(officer_a)
     client.cookies["portal_language"] = "en"
     html = client.get(reverse("admin:certificates_application_change", args=[unknown.pk])).content.decode()

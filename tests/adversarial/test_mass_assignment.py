@@ -8,8 +8,7 @@ from django.urls import reverse
 from accounts.models import Office, User
 from certificates import services
 from certificates.models import Application, Status
-from tests.certificates.backoffice import make_application
-from tests.factories import OfficeFactory, StaffFactory, UserFactory, make_id_number
+from tests.factories import ApplicationFactory, OfficeFactory, StaffFactory, UserFactory, make_id_number
 
 from .conftest import PASSWORD
 
@@ -171,7 +170,7 @@ def test_delivery_refuses_a_collection_office_that_takes_no_paper(client, citize
 
 
 def test_submit_ignores_a_status_named_in_the_post(client, citizen, station_a, station_b):
-    application = make_application(station_a, applicant=citizen, status=Status.DRAFT, documents=True, submitted_at=None)
+    application = ApplicationFactory(office=station_a, applicant=citizen, draft=True, documents=True, submitted_at=None)
     client.force_login(citizen)
     response = client.post(
         reverse("certificates:check", kwargs={"case_number": application.case_number}),
@@ -184,7 +183,7 @@ def test_submit_ignores_a_status_named_in_the_post(client, citizen, station_a, s
 
 
 def test_withdraw_ignores_a_status_named_in_the_post(client, citizen, station_a):
-    application = make_application(station_a, applicant=citizen, status=Status.SUBMITTED)
+    application = ApplicationFactory(office=station_a, applicant=citizen, submitted=True)
     client.force_login(citizen)
     client.post(reverse("certificates:withdraw", kwargs={"case_number": application.case_number}), {"status": "issued"})
     application.refresh_from_db()
@@ -192,7 +191,7 @@ def test_withdraw_ignores_a_status_named_in_the_post(client, citizen, station_a)
 
 
 def test_admin_review_page_saves_nothing_posted_to_it(staff_client, officer_a, station_a, station_b):
-    application = make_application(station_a, status=Status.SUBMITTED)
+    application = ApplicationFactory(office=station_a, submitted=True)
     client = staff_client(officer_a)
     response = client.post(
         reverse("admin:certificates_application_change", args=[application.pk]),
@@ -205,7 +204,7 @@ def test_admin_review_page_saves_nothing_posted_to_it(staff_client, officer_a, s
 
 
 def test_admin_action_ignores_extra_fields(staff_client, officer_a, station_a, station_b, no_tasks):
-    application = make_application(station_a, status=Status.SUBMITTED)
+    application = ApplicationFactory(office=station_a, submitted=True)
     client = staff_client(officer_a)
     client.post(
         reverse("admin:certificates_application_act", args=[application.pk, "accept"]),

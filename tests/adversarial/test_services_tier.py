@@ -14,8 +14,7 @@ from django.urls import reverse
 from accounts.models import User
 from portal.cases.services import clock_start
 from portal.notify.models import OutboxMessage
-from tests.certificates.backoffice import make_application
-from tests.factories import UserFactory, make_id_number
+from tests.factories import ApplicationFactory, UserFactory, make_id_number
 
 from .conftest import PASSWORD
 
@@ -168,7 +167,7 @@ def test_two_registrations_of_one_number_in_two_spellings_at_once_store_one_numb
     "request_kind", ["changelist_filter", "changelist_search", "popup_filter", "autocomplete_term", "action_text"]
 )
 def test_nul_in_admin_requests_is_a_clear_400_not_a_crash(staff_client, officer_a, station_a, request_kind, no_tasks):
-    application = make_application(station_a, status="accepted", **clock_start(3))
+    application = ApplicationFactory(office=station_a, status="accepted", **clock_start(3))
     client = staff_client(officer_a)
     changelist = reverse("admin:certificates_application_changelist")
     response = {

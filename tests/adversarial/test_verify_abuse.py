@@ -17,8 +17,7 @@ from portal.verify.services import (
     issued_document_store,
     verification_log_drain,
 )
-from tests.certificates.backoffice import make_application
-from tests.factories import UserFactory
+from tests.factories import ApplicationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +39,7 @@ def issued(station_a, no_tasks):
     station_a.phone = "0371-12345678"
     station_a.save()
     holder = UserFactory(real_name="欧阳小明", mobile="+8613812345678", email="holder@example.test", username="ouyang")
-    application = make_application(station_a, applicant=holder, status="issued", certificate_generation=1)
+    application = ApplicationFactory(office=station_a, applicant=holder, status="issued", certificate_generation=1)
     document, _ = issued_document_claim(
         source=application,
         generation=1,
@@ -251,7 +250,7 @@ def test_hostile_code_in_the_address_is_not_reflected(client):
 
 
 def test_progress_enquiry_guessing_is_answered_with_429(station_a, no_tasks):
-    application = make_application(station_a, status="submitted")
+    application = ApplicationFactory(office=station_a, status="submitted")
     client = Client()
     statuses = []
     for guess in range(25):  # the last four ID characters, guessed
@@ -269,7 +268,7 @@ def test_progress_enquiry_shows_the_state_never_the_notes_or_identity(client, st
     from portal.cases.services import clock_start
 
     holder = UserFactory(real_name="欧阳小明")
-    application = make_application(station_a, applicant=holder, status="accepted", **clock_start(3))
+    application = ApplicationFactory(office=station_a, applicant=holder, status="accepted", **clock_start(3))
     secret_note = f"请补充身份证 {holder.id_number} 的复印件"
     services.application_request_info(application=application, by=officer_a, message=secret_note)
     last_four = holder.id_number[-4:]

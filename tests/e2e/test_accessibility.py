@@ -218,9 +218,9 @@ def url_of(name, *args, **kwargs):
 
 @pytest.fixture(scope="module")
 def signing_keys(tmp_path_factory):
-    from tests.certificates.backoffice import make_signing_keys
+    from tests.pki import install_signer
 
-    return make_signing_keys(tmp_path_factory.mktemp("a11y-keys"))
+    return install_signer(tmp_path_factory.mktemp("a11y-keys"))
 
 
 @pytest.fixture
@@ -255,10 +255,10 @@ def issued_certificate(station, applicant=None):
     from certificates import tasks
     from certificates.models import Status
     from certificates.services import current_certificate
-    from tests.certificates.backoffice import make_application
+    from tests.factories import ApplicationFactory
 
-    application = make_application(
-        station,
+    application = ApplicationFactory(
+        office=station,
         applicant=applicant,
         status=Status.APPROVED,
         certificate_generation=1,

@@ -149,10 +149,10 @@ def ncr(settings, tmp_path, site):
 
     The live server runs in this process, so these settings apply to the pages it serves.
     """
-    from tests.certificates.backoffice import make_signing_keys
+    from tests.pki import install_signer
 
     settings.MEDIA_ROOT = tmp_path / "media"
-    key, cert = make_signing_keys(tmp_path)
+    key, cert = install_signer(tmp_path)
     settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = str(key), str(cert)
     settings.SITE_URL = site
     settings.STAFF_MFA_REQUIRED = False

@@ -127,10 +127,10 @@ def work(task, *args):
 @pytest.fixture
 def fp(settings, tmp_path, site):
     """Private files in tmp_path, a fresh signing key, QR codes to the live server, staff without TOTP."""
-    from tests.certificates.backoffice import make_signing_keys
+    from tests.pki import install_signer
 
     settings.MEDIA_ROOT = tmp_path / "media"
-    key, cert = make_signing_keys(tmp_path)
+    key, cert = install_signer(tmp_path)
     settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = str(key), str(cert)
     settings.SITE_URL = site
     settings.STAFF_MFA_REQUIRED = False

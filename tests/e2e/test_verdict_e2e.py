@@ -56,11 +56,11 @@ def documents(settings, tmp_path, site):
     """A valid, a revoked and an expired certificate of one holder, each with its signed PDF."""
     from portal import pdf
     from portal.verify import services
-    from tests.certificates.backoffice import make_application, make_signing_keys
-    from tests.factories import OfficeFactory, StaffFactory, UserFactory
+    from tests.factories import ApplicationFactory, OfficeFactory, StaffFactory, UserFactory
+    from tests.pki import install_signer
 
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = map(str, make_signing_keys(tmp_path))
+    settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = map(str, install_signer(tmp_path))
     settings.SITE_URL = site
     station = OfficeFactory(name="金水路派出所", name_en="Jinshui Road Police Station")
     holder = UserFactory(real_name=HOLDER_NAME, username="ouyang")
@@ -71,7 +71,7 @@ def documents(settings, tmp_path, site):
         ("revoked", timezone.localdate() + datetime.timedelta(days=90)),
         ("expired", timezone.localdate() - datetime.timedelta(days=1)),
     ):
-        application = make_application(station, applicant=holder, status="issued", certificate_generation=1)
+        application = ApplicationFactory(office=station, applicant=holder, status="issued", certificate_generation=1)
         document, _ = services.issued_document_claim(
             source=application,
             generation=1,

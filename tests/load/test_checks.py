@@ -16,8 +16,7 @@ from certificates.tasks import _mark_issued
 from portal.cases.models import Transition
 from portal.notify.models import Channel, MessageStatus, OutboxMessage
 from portal.verify.services import issued_document_claim, issued_document_store
-from tests.certificates.backoffice import make_application
-from tests.factories import OfficeFactory, UserFactory
+from tests.factories import ApplicationFactory, OfficeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 RUN = "ab12"
@@ -46,7 +45,7 @@ def issue(application, generation):
 
 @pytest.fixture
 def approved(station_a, officer_a):
-    application = make_application(station_a, status=Status.ACCEPTED, documents=True)
+    application = ApplicationFactory(office=station_a, accepted=True, documents=True)
     return services.application_approve(application=application, by=officer_a)
 
 
@@ -81,8 +80,8 @@ def test_approvals_report_a_lost_file(approved):
 
 def submitted_case(username):
     citizen = UserFactory(username=username)
-    application = make_application(
-        _station(), applicant=citizen, status=Status.DRAFT, documents=True, declaration_at=timezone.now()
+    application = ApplicationFactory(
+        office=_station(), applicant=citizen, draft=True, documents=True, declaration_at=timezone.now()
     )
     return services.application_submit(application=application, by=citizen)
 
@@ -107,7 +106,7 @@ def test_submissions_pass_when_each_exists_once():
 
 def test_submissions_report_a_draft_the_citizen_was_told_was_submitted():
     citizen = UserFactory(username=f"c{RUN}-002")
-    draft = make_application(_station(), applicant=citizen, status=Status.DRAFT)
+    draft = ApplicationFactory(office=_station(), applicant=citizen, draft=True)
     client = {"submitted": [[citizen.username, draft.case_number]], "submit_unconfirmed": []}
     result = check.check_submissions(client, RUN)
     assert any("still a draft" in problem for problem in result["detail"])
@@ -115,7 +114,7 @@ def test_submissions_report_a_draft_the_citizen_was_told_was_submitted():
 
 def test_submissions_report_one_no_client_made_and_a_second_application():
     application = submitted_case(f"c{RUN}-003")
-    make_application(_station(), applicant=application.applicant, status=Status.DRAFT)
+    ApplicationFactory(office=_station(), applicant=application.applicant, draft=True)
     result = check.check_submissions({"submitted": [], "submit_unconfirmed": []}, RUN)
     assert f"{application.case_number}: submitted, but no client submitted it" in result["detail"]
     assert f"c{RUN}-003: 2 applications (one was started)" in result["detail"]

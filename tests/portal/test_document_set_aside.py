@@ -17,8 +17,14 @@ from portal.cases.models import Transition
 from portal.documents.models import Document
 from portal.documents.services import documents_for_case, documents_purge_set_aside
 from portal.documents.storage import private_storage
-from tests.certificates.backoffice import make_application as ncr_application
-from tests.factories import MigrationApplicationFactory, OfficeFactory, StaffFactory, UserFactory, attach_documents
+from tests.factories import (
+    ApplicationFactory,
+    MigrationApplicationFactory,
+    OfficeFactory,
+    StaffFactory,
+    UserFactory,
+    attach_documents,
+)
 
 pytestmark = pytest.mark.django_db
 TZ = timezone.get_default_timezone()
@@ -32,7 +38,7 @@ def withdraw_url(document, back="/certificates/"):
 
 
 def test_the_applicant_withdraws_an_upload_of_a_draft(client, station_a):
-    application = ncr_application(station_a, status=NcrStatus.DRAFT)
+    application = ApplicationFactory(office=station_a, draft=True)
     photo = attach_documents(application, kinds=("photo",))[0]
     client.force_login(application.applicant)
     section = client.get(reverse("certificates:section", args=[application.case_number, "documents"]))
@@ -53,7 +59,7 @@ def test_the_applicant_withdraws_an_upload_of_a_draft(client, station_a):
 
 def test_the_applicant_withdraws_while_more_information_is_requested(client, station_a):
     officer = StaffFactory(office=station_a)
-    application = ncr_application(station_a, documents=True)
+    application = ApplicationFactory(office=station_a, documents=True)
     ncr.application_accept(application=application, by=officer)
     ncr.application_request_info(application=application, by=officer, message="The photo is someone else's.")
     photo = documents_for_case(application, kind="photo").get()
@@ -71,7 +77,7 @@ def test_the_applicant_withdraws_while_more_information_is_requested(client, sta
 
 @pytest.mark.parametrize("status", [NcrStatus.SUBMITTED, NcrStatus.ACCEPTED, NcrStatus.REFUSED])
 def test_withdrawing_is_refused_in_other_states(client, station_a, status):
-    application = ncr_application(station_a, status=status, documents=True)
+    application = ApplicationFactory(office=station_a, status=status, documents=True)
     photo = documents_for_case(application, kind="photo").get()
     client.force_login(application.applicant)
     page = client.get(reverse("certificates:detail", args=[application.case_number])).content.decode()
@@ -83,7 +89,7 @@ def test_withdrawing_is_refused_in_other_states(client, station_a, status):
 
 
 def test_someone_elses_upload_cannot_be_withdrawn(client, station_a):
-    application = ncr_application(station_a, status=NcrStatus.DRAFT)
+    application = ApplicationFactory(office=station_a, draft=True)
     photo = attach_documents(application, kinds=("photo",))[0]
     client.force_login(UserFactory())
     assert client.get(withdraw_url(photo)).status_code == 404

@@ -12,8 +12,13 @@ from hukou import post_settlement as hk_post_settlement
 from hukou import services as hk
 from portal.cases.models import Transition
 from portal.notify.models import OutboxMessage
-from tests.certificates.backoffice import make_application as ncr_application
-from tests.factories import FamilyPlanningApplicationFactory, MigrationApplicationFactory, OfficeFactory, StaffFactory
+from tests.factories import (
+    ApplicationFactory,
+    FamilyPlanningApplicationFactory,
+    MigrationApplicationFactory,
+    OfficeFactory,
+    StaffFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -43,13 +48,13 @@ def assert_never_reaches_the_applicant(client, application, detail_url, secrets)
 def test_certificate_steps_keep_internal_notes_from_the_applicant(client, station_a):
     officer = StaffFactory(office=station_a, role=Role.POLICE_OFFICER)
     steps = []
-    first = ncr_application(station_a, documents=True)
+    first = ApplicationFactory(office=station_a, documents=True)
     ncr.application_accept(application=first, by=officer, note="Accepted.", internal_note=secret("accept"))
     ncr.application_request_info(application=first, by=officer, message="Add a photo.", internal_note=secret("info"))
     steps += ["accept", "info"]
     ncr.application_refuse(application=first, by=officer, reason="Record found.", internal_note=secret("refuse"))
     steps.append("refuse")
-    second = ncr_application(station_a, documents=True)
+    second = ApplicationFactory(office=station_a, documents=True)
     ncr.application_accept(application=second, by=officer)
     ncr.application_approve(application=second, by=officer, note="Approved.", internal_note=secret("approve"))
     steps.append("approve")
@@ -127,7 +132,7 @@ def test_hukou_steps_keep_internal_notes_from_the_applicant(client):
 
 def test_the_review_page_offers_both_fields_and_shows_the_internal_note_marked(staff_client, station_a):
     officer = StaffFactory(office=station_a, role=Role.POLICE_OFFICER)
-    application = ncr_application(station_a, documents=True)
+    application = ApplicationFactory(office=station_a, documents=True)
     admin = staff_client(officer)
     change = reverse("admin:certificates_application_change", args=[application.pk])
     page = admin.get(change).content.decode()

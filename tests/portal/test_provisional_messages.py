@@ -11,13 +11,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from certificates import services as ncr_services
-from certificates.models import Status
 from portal.cases import tasks as case_tasks
 from portal.notify.models import Channel, OutboxMessage
 from portal.workdays import calendar
 from portal.workdays.models import DayKind
-from tests.certificates.backoffice import make_application
-from tests.factories import StaffFactory
+from tests.factories import ApplicationFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 LATE_DECEMBER = datetime.datetime(2026, 12, 29, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
@@ -38,7 +36,7 @@ def recompute_in_process(monkeypatch):
 
 
 def accepted(station_a, officer_a):
-    application = make_application(station_a, status=Status.SUBMITTED)
+    application = ApplicationFactory(office=station_a, submitted=True)
     ncr_services.application_accept(application=application, by=officer_a)
     application.refresh_from_db()
     return application
@@ -70,7 +68,7 @@ def test_a_firm_due_date_is_not_called_provisional(station_a, officer_a):
 
 def test_chinese_messages_say_it_too(station_a, officer_a):
     with time_machine.travel(LATE_DECEMBER, tick=False):
-        application = make_application(station_a, status=Status.SUBMITTED)
+        application = ApplicationFactory(office=station_a, submitted=True)
         application.applicant.language = "zh-hans"
         application.applicant.save()
         ncr_services.application_accept(application=application, by=officer_a)

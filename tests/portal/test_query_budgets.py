@@ -38,8 +38,8 @@ from portal.verify.models import (
     VerificationLog,
 )
 from portal.workdays.models import CalendarDay, CalendarYear, DayKind, MissingYearNotice
-from tests.certificates.backoffice import make_application as make_ncr
 from tests.factories import (
+    ApplicationFactory,
     FamilyPlanningApplicationFactory,
     MigrationApplicationFactory,
     OfficeFactory,
@@ -154,7 +154,7 @@ def make_missing_year_notices(world, n):
 
 def _attached_documents(world, n):
     office = world["offices"]["station"]
-    application = make_ncr(office, applicant=world["users"]["citizen"])
+    application = ApplicationFactory(office=office, applicant=world["users"]["citizen"])
     content_type = ContentType.objects.get_for_model(Application)
     return [
         Document.objects.create(
@@ -196,7 +196,7 @@ def make_outbox_messages(world, n):
 
 def _issued_documents(world, n, *, holder=None):
     office = world["offices"]["station"]
-    application = make_ncr(office, applicant=holder or world["users"]["citizen"], status=NcrStatus.ISSUED)
+    application = ApplicationFactory(office=office, applicant=holder or world["users"]["citizen"], issued=True)
     content_type = ContentType.objects.get_for_model(Application)
     start = IssuedDocument.objects.filter(source_type=content_type, source_id=application.pk).count()
     return [
@@ -280,7 +280,7 @@ def make_ncr_applications(world, n):
     for i in range(n):
         status = (NcrStatus.SUBMITTED, NcrStatus.ACCEPTED, NcrStatus.INFO_REQUESTED)[i % 3]
         clock = clock_start(3) if status == NcrStatus.ACCEPTED else {}
-        make_ncr(world["offices"]["station"], status=status, **clock)
+        ApplicationFactory(office=world["offices"]["station"], status=status, **clock)
 
 
 def make_criminal_records(world, n):
@@ -479,7 +479,7 @@ def test_my_applications_across_every_service(world, client, django_assert_max_n
 
     def grow(n):
         for _ in range(n):
-            make_ncr(offices["station"], applicant=citizen)
+            ApplicationFactory(office=offices["station"], applicant=citizen)
             FamilyPlanningApplicationFactory(office=offices["fp"], applicant=citizen)
             MigrationApplicationFactory(offices=offices, submitted=True, applicant=citizen, complete=True)
         _issued_documents(world, n, holder=citizen)
@@ -496,8 +496,10 @@ def test_certificates_index_with_many_applications(world, client, django_assert_
 
     def grow(n):
         for i in range(n):
-            make_ncr(
-                world["offices"]["station"], applicant=citizen, status=(NcrStatus.DRAFT, NcrStatus.SUBMITTED)[i % 2]
+            ApplicationFactory(
+                office=world["offices"]["station"],
+                applicant=citizen,
+                status=(NcrStatus.DRAFT, NcrStatus.SUBMITTED)[i % 2],
             )
 
     grow(3)
@@ -526,7 +528,9 @@ def _timeline(application, n, actor):
 
 def test_certificate_status_page_with_a_long_timeline(world, client, django_assert_max_num_queries):
     citizen = world["users"]["citizen"]
-    application = make_ncr(world["offices"]["station"], applicant=citizen, status=NcrStatus.ACCEPTED, documents=True)
+    application = ApplicationFactory(
+        office=world["offices"]["station"], applicant=citizen, accepted=True, documents=True
+    )
     officer = world["users"]["police_officer"]
     _timeline(application, 3, officer)
     client.force_login(citizen)
@@ -540,7 +544,7 @@ def test_certificate_status_page_with_a_long_timeline(world, client, django_asse
 
 def test_public_progress_enquiry_with_a_long_timeline(world, client, django_assert_max_num_queries):
     citizen = world["users"]["citizen"]
-    application = make_ncr(world["offices"]["station"], applicant=citizen, status=NcrStatus.ACCEPTED)
+    application = ApplicationFactory(office=world["offices"]["station"], applicant=citizen, accepted=True)
     officer = world["users"]["police_officer"]
     _timeline(application, 3, officer)
     data = {"case_number": application.case_number, "second_factor": citizen.real_name}

@@ -15,8 +15,8 @@ from familyplanning.models import FamilyPlanningApplication
 from hukou.models import MigrationApplication
 from portal.cases import services as case_services
 from portal.cases.tracking import track
-from tests.certificates.backoffice import make_application as ncr_application
 from tests.factories import (
+    ApplicationFactory,
     FamilyPlanningApplicationFactory,
     MigrationApplicationFactory,
     OfficeFactory,
@@ -91,7 +91,7 @@ def test_services_give_new_drafts_random_numbers(station_a, citizen):
 
 
 def test_old_numbers_keep_working_on_the_status_page_and_track(client, station_a):
-    application = ncr_application(station_a)
+    application = ApplicationFactory(office=station_a)
     Application.objects.filter(pk=application.pk).update(case_number="NCR-20261124-00001")
     application.refresh_from_db()
     client.force_login(application.applicant)
@@ -103,7 +103,7 @@ def test_a_sweep_over_sequential_numbers_finds_nothing(client, station_a):
     """Sixty submitted cases of one day: guessing -00001 … -00050 with the right last four finds none of them."""
     holder = UserFactory()
     for _ in range(60):
-        ncr_application(station_a, applicant=holder)
+        ApplicationFactory(office=station_a, applicant=holder)
     day = datetime.date.today().strftime("%Y%m%d")
     from django.core.cache import cache
 
@@ -146,7 +146,7 @@ def _hk_case():
 
 @pytest.mark.parametrize("make", ["ncr", "fp", "hk"])
 def test_one_second_factor_for_every_service(make, station_a):
-    case = {"ncr": lambda: ncr_application(station_a), "fp": _fp_case, "hk": _hk_case}[make]()
+    case = {"ncr": lambda: ApplicationFactory(office=station_a), "fp": _fp_case, "hk": _hk_case}[make]()
     number = case.case_number
     id_number = case.applicant.id_number
     last_four = id_number[-4:]
@@ -161,15 +161,19 @@ def test_one_second_factor_for_every_service(make, station_a):
 def test_a_certificate_by_an_agent_is_found_by_the_holders_or_the_agents_number(station_a):
     agent = UserFactory()
     holder = UserFactory()
-    application = ncr_application(
-        station_a, applicant=agent, for_self=False, holder_name=holder.real_name, holder_id_number=holder.id_number
+    application = ApplicationFactory(
+        office=station_a,
+        applicant=agent,
+        for_self=False,
+        holder_name=holder.real_name,
+        holder_id_number=holder.id_number,
     )
     assert track(application.case_number, holder.id_number[-4:]) is not None
     assert track(application.case_number, agent.id_number[-4:]) is not None
 
 
 def test_a_wrong_number_and_a_wrong_second_factor_give_the_same_page(client, station_a):
-    application = ncr_application(station_a)
+    application = ApplicationFactory(office=station_a)
     last_four = application.holder_id_number[-4:]
     wrong_factor = post(client, application.case_number, "0000" if last_four != "0000" else "1111")
     wrong_number = post(client, "NCR-20261207-ZZZZ-ZZZZ", last_four)
@@ -183,7 +187,7 @@ def test_a_wrong_number_and_a_wrong_second_factor_give_the_same_page(client, sta
 
 def _decided(station_a, *, refuse: bool):
     officer = StaffFactory(office=station_a, role=Role.POLICE_OFFICER)
-    application = ncr_application(station_a, documents=True)
+    application = ApplicationFactory(office=station_a, documents=True)
     ncr.application_accept(application=application, by=officer)
     if refuse:
         ncr.application_refuse(application=application, by=officer, reason="Unsealed conviction in the register.")
@@ -218,7 +222,7 @@ def test_track_never_shows_a_certificates_outcome_to_anyone_signed_out(en_client
 
 
 def test_track_shows_the_stage_before_a_decision(en_client, station_a):
-    application = ncr_application(station_a)
+    application = ApplicationFactory(office=station_a)
     html = post(en_client, application.case_number, application.holder_id_number[-4:]).content.decode()
     assert "Submitted, waiting to be accepted" in html
 
@@ -237,8 +241,8 @@ def test_the_signed_in_applicant_sees_the_outcome_and_others_do_not(en_client, s
 
 def test_the_signed_in_holder_of_an_agents_application_sees_the_outcome(en_client, station_a):
     holder = UserFactory(language="en")
-    application = ncr_application(
-        station_a,
+    application = ApplicationFactory(
+        office=station_a,
         applicant=UserFactory(),
         for_self=False,
         holder_name=holder.real_name,
@@ -256,7 +260,7 @@ def test_other_services_show_their_status_to_anyone_with_the_second_factor(en_cl
 
 
 def test_the_rate_limit_still_answers_429(en_client, station_a):
-    application = ncr_application(station_a)
+    application = ApplicationFactory(office=station_a)
     for _ in range(20):
         assert post(en_client, application.case_number, "0000").status_code == 200
     assert post(en_client, application.case_number, application.holder_id_number[-4:]).status_code == 429

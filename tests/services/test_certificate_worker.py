@@ -15,8 +15,7 @@ from certificates.models import Status
 from certificates.tasks import requeue_missing_certificates
 from portal import celery_app, pdf
 from portal.verify.models import DocumentStatus, IssuedDocument
-from tests.certificates.backoffice import make_application
-from tests.factories import OfficeFactory, StaffFactory
+from tests.factories import ApplicationFactory, OfficeFactory, StaffFactory
 from tests.pki import signing_settings
 
 from .harness import Worker, database_url, poll
@@ -67,7 +66,7 @@ def test_worker_killed_mid_certificate_still_ends_with_exactly_one(private_queue
     assert celery_app.conf.broker_url.startswith("redis://")
     station = OfficeFactory()
     officer = StaffFactory(office=station)
-    application = make_application(station, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station, status=Status.ACCEPTED)
 
     first = Worker(private_queue, worker_env, tmp_path / "worker-1.log")
     second = None

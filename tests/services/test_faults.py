@@ -46,9 +46,15 @@ from portal.notify.models import Channel, MessageStatus, OutboxMessage
 from portal.notify.tasks import relay_outbox
 from portal.verify.models import DocumentStatus, IssuedDocument
 from portal.verify.services import issued_document_claim
-from tests.certificates.backoffice import make_application, make_signing_keys
 from tests.certificates.test_views import id_card_image, portrait
-from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, StaffFactory, UserFactory
+from tests.factories import (
+    ApplicationFactory,
+    FamilyPlanningApplicationFactory,
+    OfficeFactory,
+    StaffFactory,
+    UserFactory,
+)
+from tests.pki import install_signer
 
 from .harness import PostgresCluster, RedisServer, WebServer, Worker, poll, process_env, publishing_to
 from .test_hukou_race import race
@@ -66,7 +72,7 @@ def _postgresql():
 
 @pytest.fixture(scope="module")
 def signing_keys(tmp_path_factory):
-    return make_signing_keys(tmp_path_factory.mktemp("fault-keys"))
+    return install_signer(tmp_path_factory.mktemp("fault-keys"))
 
 
 @pytest.fixture
@@ -182,7 +188,7 @@ def test_redis_down_while_citizens_submit_answers_within_seconds_and_the_relay_d
     env, redis_server, processes, tmp_path
 ):
     station = OfficeFactory()
-    drafts = [make_application(station, status=Status.DRAFT, documents=True) for _ in range(2)]
+    drafts = [ApplicationFactory(office=station, status=Status.DRAFT, documents=True) for _ in range(2)]
     web = processes(WebServer(env, tmp_path / "web.log"))
     browsers = [web.browser(session_key(d.applicant)) for d in drafts]
     paths = [reverse("certificates:check", args=[d.case_number]) for d in drafts]
@@ -232,8 +238,8 @@ def test_redis_restarted_empty_the_sweeps_requeue_from_the_database_and_nothing_
 ):
     station = OfficeFactory()
     officer = StaffFactory(office=station)
-    lost = make_application(station, status=Status.ACCEPTED)
-    half_done = make_application(station, status=Status.ACCEPTED)
+    lost = ApplicationFactory(office=station, status=Status.ACCEPTED)
+    half_done = ApplicationFactory(office=station, status=Status.ACCEPTED)
     fp_office = OfficeFactory(kind="family_planning", name="金水区卫生健康委员会", name_en="Jinshui Health Commission")
     fp_case = FamilyPlanningApplicationFactory(office=fp_office, service="birth_registration", accepted=True)
     services.application_approve(application=lost, by=officer)
@@ -273,7 +279,7 @@ def test_redis_restarted_empty_the_sweeps_requeue_from_the_database_and_nothing_
 
     # Restarted again under a running worker and this process's publisher: both reconnect by themselves.
     redis_server.restart()
-    later = make_application(station, status=Status.ACCEPTED)
+    later = ApplicationFactory(office=station, status=Status.ACCEPTED)
     services.application_approve(application=later, by=officer)
     reaches(later, Status.ISSUED, 120, worker)
     assert_one_valid_certificate(later, settings)
@@ -287,7 +293,7 @@ def test_worker_killed_while_writing_the_pdf_leaves_no_half_file_and_one_certifi
     env, processes, tmp_path, settings
 ):
     station = OfficeFactory()
-    application = make_application(station, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station, status=Status.ACCEPTED)
     first = processes(Worker(ALL_QUEUES, env, tmp_path / "worker-1.log"))
     services.application_approve(application=application, by=StaffFactory(office=station))
     claimed = poll(lambda: documents_of(application).first(), timeout=60)
@@ -332,7 +338,7 @@ def test_the_same_certificate_task_delivered_twice_at_once_makes_one_certificate
     env, redis_server, processes, tmp_path, settings
 ):
     station = OfficeFactory()
-    application = make_application(station, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station, status=Status.ACCEPTED)
     services.application_approve(application=application, by=StaffFactory(office=station))
     generate_certificate.delay(application.pk, 1)  # the broker delivers the message a second time
     assert redis_server.queue_length("pdf") == 2
@@ -353,8 +359,8 @@ def test_a_task_is_published_only_after_its_transaction_commits_and_never_after_
 ):
     station = OfficeFactory()
     officer = StaffFactory(office=station)
-    rolled_back = make_application(station, status=Status.ACCEPTED)
-    held = make_application(station, status=Status.ACCEPTED)
+    rolled_back = ApplicationFactory(office=station, status=Status.ACCEPTED)
+    held = ApplicationFactory(office=station, status=Status.ACCEPTED)
     worker = processes(Worker(ALL_QUEUES, env, tmp_path / "worker.log"))
     published = []
 
@@ -439,8 +445,8 @@ def _restart_under_load(settings, tmp_path, redis_server, cluster, processes):
     station = OfficeFactory()
     officer = StaffFactory(office=station)
     citizen = UserFactory(language="en")
-    working = make_application(station, applicant=citizen, status=Status.ACCEPTED)
-    in_flight = make_application(station, applicant=citizen, status=Status.ACCEPTED)
+    working = ApplicationFactory(office=station, applicant=citizen, status=Status.ACCEPTED)
+    in_flight = ApplicationFactory(office=station, applicant=citizen, status=Status.ACCEPTED)
     fp_office = OfficeFactory(kind="family_planning", name="金水区卫生健康委员会", name_en="Jinshui Health Commission")
     fp_officer = StaffFactory(office=fp_office, role=Role.FAMILY_PLANNING_OFFICER)
     fp_in_flight = FamilyPlanningApplicationFactory(
@@ -645,7 +651,7 @@ def test_disk_full_while_a_worker_stores_a_pdf_fails_retries_later_and_never_hal
     settings.MEDIA_ROOT = small_disk.path
     worker_env = {**env, "MEDIA_ROOT": str(small_disk.path)}
     station = OfficeFactory()
-    application = make_application(station, status=Status.ACCEPTED)
+    application = ApplicationFactory(office=station, status=Status.ACCEPTED)
     worker = processes(Worker(ALL_QUEUES, worker_env, tmp_path / "worker.log"))
     small_disk.fill()
     services.application_approve(application=application, by=StaffFactory(office=station))
@@ -674,7 +680,7 @@ def test_two_police_officers_approving_at_once_make_one_approval_and_one_certifi
     station = OfficeFactory()
     officers = [StaffFactory(office=station) for _ in range(2)]
     for round_number in range(ROUNDS):
-        application = make_application(station, status=Status.ACCEPTED)
+        application = ApplicationFactory(office=station, status=Status.ACCEPTED)
 
         def approve(officer, pk=application.pk):
             mine = Application.objects.get(pk=pk)
@@ -696,7 +702,7 @@ def test_a_citizen_withdrawing_while_an_officer_approves_one_outcome(env, redis_
     officer = StaffFactory(office=station)
     for _ in range(ROUNDS):
         queued_before = redis_server.queue_length("pdf")
-        application = make_application(station, status=Status.ACCEPTED)
+        application = ApplicationFactory(office=station, status=Status.ACCEPTED)
 
         def approve(pk=application.pk):
             mine = Application.objects.get(pk=pk)

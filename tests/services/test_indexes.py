@@ -28,8 +28,8 @@ from portal.notify.delivery import outbox_due_ids
 from portal.notify.models import Channel, OutboxMessage
 from portal.verify.codes import new_code
 from portal.verify.models import DocumentStatus, IssuedDocument, VerificationLog
-from tests.certificates.backoffice import make_application as make_ncr
 from tests.factories import (
+    ApplicationFactory,
     FamilyPlanningApplicationFactory,
     MigrationApplicationFactory,
     OfficeFactory,
@@ -141,7 +141,7 @@ def offices(db):
 
 
 def big_ncr(offices):
-    template = make_ncr(offices["station"], status=NcrStatus.ACCEPTED, **clock_start(3))
+    template = ApplicationFactory(office=offices["station"], status=NcrStatus.ACCEPTED, **clock_start(3))
     multiply(Application, template, ROWS, **case_overrides(Application, offices["stations"]))
     analyze(Application)
 
