@@ -16,7 +16,7 @@ from certificates.models import Application, Status
 from portal.cases import services as cases
 from portal.cases.models import Transition
 from portal.notify.models import OutboxMessage
-from tests.certificates.test_views import complete_draft, submit, url
+from tests.certificates.pages import complete_draft, submit, url
 from tests.factories import OfficeFactory, StaffFactory, UserFactory, make_id_number
 from tests.identity_gateway import identity_gateway
 from tests.testapp.models import SampleCase

@@ -224,7 +224,7 @@ def test_pdf_decompression_bomb_at_the_public_check_is_answered_quickly(client):
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from .test_uploads import decompression_bomb_pdf
+    from .payloads import decompression_bomb_pdf
 
     started = time.perf_counter()
     response = client.post(

@@ -2,9 +2,17 @@
 
 Nothing in it is contacted: `manage.py check` only parses the URLs. The signing files are throw-away placeholders
 (the checks ask only that they can be read).
+
+The helpers below run `manage.py` as a production-like process (its own environment, VAR_DIR and SQLite file).
 """
 
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def signing_files(directory: Path) -> tuple[Path, Path]:
@@ -35,3 +43,36 @@ def production_env(tmp_path: Path) -> dict:
         "SIGNING_HISTORY_FILE": str(tmp_path / "signing" / "history.pem"),
         "TSA_URL": "https://tsa.example.test/tsa",
     }
+
+
+def subprocess_env(tmp_path, **extra):
+    """The environment of a production-like process: no test settings, its own VAR_DIR and SQLite file."""
+    drop = ("PYTEST", "DJANGO_", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "REDIS_URL", "DATABASE_URL", "LOG_", "STORAGE")
+    drop += ("SITE_URL", "SMS_", "EMAIL_", "SIGNING_", "SILENCED_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env.update(
+        VAR_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        SECRET_KEY="production-like-secret-key-" + "k" * 40,
+        ALLOWED_HOSTS="portal.example.test",
+        DEBUG="0",
+    )
+    env.update(extra)
+    return env
+
+
+def run_manage(tmp_path, *args, **env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=subprocess_env(tmp_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -17,8 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from portal.documents.validation import UploadRules
-from tests.portal.production import production_env
-from tests.portal.test_production import ROOT, free_port, run_manage, subprocess_env
+from tests.portal.production import ROOT, free_port, production_env, run_manage, subprocess_env
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 HOST = "portal.example.test"

@@ -17,8 +17,7 @@ from portal import signing
 from portal.testpki import STRANGER, TestPKI
 from portal.verify import services
 from tests.pki import free_port, install_signer, signing_settings
-
-from .test_verify import blank_pdf, case, holder, issue  # noqa: F401 - fixtures used by name
+from tests.portal.verification import blank_pdf, issue
 
 BIN = Path(__file__).resolve().parent.parent.parent / ".venv" / "bin"
 # signer-1 of the test PKI is valid until 2031-01-01; its CA, root and TSA until 2050 and later.

@@ -11,11 +11,9 @@ import select
 import shlex
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
-from pathlib import Path
 
 import boto3
 import pytest
@@ -27,39 +25,11 @@ from moto import mock_aws
 
 from portal import celery_app
 from portal.logging import RedactFilter, accept_request_id, redact, request_id_var
-from tests.portal.production import production_env
+from tests.portal.production import ROOT, free_port, production_env, run_manage, subprocess_env
 
-ROOT = Path(__file__).resolve().parents[2]
 ID_NUMBER = "41010519900307123X"  # synthetic numbers with valid check characters
 ID_NUMBER_2 = "410105198512120023"
 MOBILE = "13812345678"
-
-
-def subprocess_env(tmp_path, **extra):
-    """The environment of a production-like process: no test settings, its own VAR_DIR and SQLite file."""
-    drop = ("PYTEST", "DJANGO_", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "REDIS_URL", "DATABASE_URL", "LOG_", "STORAGE")
-    drop += ("SITE_URL", "SMS_", "EMAIL_", "SIGNING_", "SILENCED_")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env.update(
-        VAR_DIR=str(tmp_path),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        SECRET_KEY="production-like-secret-key-" + "k" * 40,
-        ALLOWED_HOSTS="portal.example.test",
-        DEBUG="0",
-    )
-    env.update(extra)
-    return env
-
-
-def run_manage(tmp_path, *args, **env):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=subprocess_env(tmp_path, **env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 # --- queues and routing -------------------------------------------------------------------------------------
@@ -245,12 +215,6 @@ def test_gunicorn_listens_on_loopback_unless_told_otherwise(monkeypatch):
     monkeypatch.setenv("GUNICORN_BIND", "")
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["bind"] == "127.0.0.1:9001"
     assert "0.0.0.0" not in (ROOT / "gunicorn.conf.py").read_text()  # noqa: S104 - the address we forbid
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http_get(url, headers=None):

@@ -21,21 +21,10 @@ from portal.notify.models import Channel, OutboxMessage
 from portal.verify import schema, services, sharing
 from portal.verify.codes import SHARE_LENGTH, normalize_code
 from portal.verify.models import ShareCode, ShareCodeUse, VerificationLog
+from tests.portal.verification import NOW, api, blank_pdf, drained, issue, page, upload
 
-from . import test_verify as base
-
-# The verification tests' fixtures (the autouse ones apply here too) and helpers.
-english, media, keys, foreign_keys, signing = base.english, base.media, base.keys, base.foreign_keys, base.signing
-holder, case = base.holder, base.case
-NOW, api, blank_pdf, drained, issue, page, upload = (
-    base.NOW,
-    base.api,
-    base.blank_pdf,
-    base.drained,
-    base.issue,
-    base.page,
-    base.upload,
-)
+# The verification tests' fixtures (tests/portal/conftest.py), for every test as in test_verify.
+pytestmark = pytest.mark.usefixtures("english", "media", "signing")
 
 BORN = datetime.date(1990, 3, 7)
 PUBLIC = "Issued on the basis of wrong information."

@@ -2,19 +2,16 @@
 
 import datetime
 import hashlib
-import io
 import os
 import uuid
 
 import pytest
 import time_machine
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
-from pypdf import PdfWriter
+from django.utils import timezone
 
 from portal import pdf as portal_pdf
 from portal.cases.services import next_case_number
@@ -23,84 +20,10 @@ from portal.verify.codes import normalize_code
 from portal.verify.models import DocumentStatus, IssuedDocument, IssuedDocumentAccess, VerificationLog
 from portal.verify.services import State
 from tests.factories import StaffFactory, UserFactory
-from tests.pki import make_forged_keys
+from tests.portal.verification import NOW, api, blank_pdf, claim, drained, issue, page, upload
 from tests.testapp.models import SampleCase
 
-from .test_pdf import make_key_pair
-
-NOW = datetime.datetime(2026, 5, 6, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
-
-
-@pytest.fixture(autouse=True)
-def english(client):
-    # Messages are asserted in English; pages follow the language cookie, services the active language.
-    client.cookies["portal_language"] = "en"
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture(scope="session")
-def keys(tmp_path_factory):
-    return make_key_pair(tmp_path_factory.mktemp("verify-key"))
-
-
-@pytest.fixture(scope="session")
-def foreign_keys(tmp_path_factory):
-    """A forger's key: the portal's subject name under a look-alike root and CA."""
-    return make_forged_keys(tmp_path_factory.mktemp("verify-foreign-key"))
-
-
-@pytest.fixture(autouse=True)
-def signing(settings, keys):
-    settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = map(str, keys)
-    settings.SITE_URL = "https://ezwfw.example.test"
-
-
-@pytest.fixture
-def holder(db):
-    return UserFactory(real_name="王小明", mobile="+8613812345678")
-
-
-@pytest.fixture
-def case(holder, station_a):
-    return SampleCase.objects.create(case_number=next_case_number("TST"), applicant=holder, office=station_a)
-
-
-def blank_pdf(marker: str = "") -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=200, height=200)
-    writer.add_metadata({"/Title": f"probe {marker}"})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def claim(case, generation=1, **overrides):
-    fields = {
-        "source": case,
-        "generation": generation,
-        "kind": "ncr_certificate",
-        "title": "无犯罪记录证明",
-        "title_en": "Certificate of No Criminal Record",
-        "holder": case.applicant,
-        "holder_name": case.applicant.real_name,
-        "issuing_office": case.office,
-        "valid_until": timezone.localdate() + datetime.timedelta(days=90),
-    }
-    fields.update(overrides)
-    return services.issued_document_claim(**fields)
-
-
-def issue(case, generation=1, **overrides):
-    document, _ = claim(case, generation, **overrides)
-    signed = portal_pdf.sign_pdf(blank_pdf(f"{case.pk}-{generation}"), reason="test")
-    return services.issued_document_store(document=document, pdf=signed), signed
+pytestmark = pytest.mark.usefixtures("english", "media", "signing")
 
 
 def issued_files(media):
@@ -237,19 +160,6 @@ def test_verify_url_is_the_site_address(case):
 
 
 # --- verification by code ----------------------------------------------------------------------------
-
-
-def page(client, code):
-    return client.get(reverse("verify:detail", args=[code]))
-
-
-def api(client, code, **headers):
-    return client.get(reverse("verify:api", args=[code]), **headers)
-
-
-def drained():
-    """Store what the Redis buffer holds (services tier); without Redis every verification is already stored."""
-    services.verification_log_drain()
 
 
 def assert_minimal(response, holder):
@@ -488,11 +398,6 @@ def test_rate_limit_answers_429_page_and_json(client, case):
 
 
 # --- verification by PDF -----------------------------------------------------------------------------
-
-
-def upload(client, data: bytes, name="certificate.pdf", **extra):
-    file = SimpleUploadedFile(name, data, content_type="application/pdf")
-    return client.post(reverse("verify:index"), {"pdf": file}, **extra)
 
 
 def test_genuine_pdf(client, case):

@@ -46,7 +46,7 @@ from portal.notify.models import Channel, MessageStatus, OutboxMessage
 from portal.notify.tasks import relay_outbox
 from portal.verify.models import DocumentStatus, IssuedDocument
 from portal.verify.services import issued_document_claim
-from tests.certificates.test_views import id_card_image, portrait
+from tests.certificates.pages import id_card_image, portrait
 from tests.factories import (
     ApplicationFactory,
     FamilyPlanningApplicationFactory,
@@ -57,7 +57,7 @@ from tests.factories import (
 from tests.pki import install_signer
 
 from .harness import PostgresCluster, RedisServer, WebServer, Worker, poll, process_env, publishing_to
-from .test_hukou_race import race
+from .races import race
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

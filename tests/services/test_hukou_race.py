@@ -7,18 +7,17 @@ and one set of notifications, the loser gets TransitionConflict and its transact
 """
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from accounts.models import Role
 from hukou import services
 from hukou.constants import Status
 from hukou.models import MigrationApplication
-from portal.cases.services import TransitionError
 from portal.notify.models import Channel, OutboxMessage
 from tests.factories import MigrationApplicationFactory, StaffFactory, UserFactory, hukou_offices, make_id_number
+from tests.services.races import race
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 ROUNDS = 3  # a race is a matter of timing: each test runs it on several fresh cases
@@ -32,33 +31,6 @@ def offices(db):
 
 def adult_applicant():
     return UserFactory(id_number=make_id_number(birth=datetime.date(1985, 3, 3)))
-
-
-def race(*actions):
-    """Run each action in its own thread and connection, released together; returns [(index, outcome)]."""
-    barrier = threading.Barrier(len(actions))
-    outcomes = []
-
-    def run(index, action):
-        try:
-            prepared = action()  # reads the case, as the page the party looks at did
-            barrier.wait(timeout=10)
-            prepared()
-            outcomes.append((index, "won"))
-        except TransitionError as exc:
-            outcomes.append((index, type(exc).__name__))
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion in the test
-            outcomes.append((index, repr(exc)))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert len(outcomes) == len(actions), outcomes
-    return sorted(outcomes)
 
 
 def test_two_municipal_officers_approving_at_once_issue_one_permit(offices):
