@@ -209,3 +209,40 @@ def load_previews(page, testid):
     finally:
         page.previews_open = False
     assert total > 0 and loaded == total, f"{loaded} of {total} previews loaded"
+
+
+# --- the accessibility checks' portal (test_accessibility, test_display_modes) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def signing_keys(tmp_path_factory):
+    from tests.pki import install_signer
+
+    return install_signer(tmp_path_factory.mktemp("a11y-keys"))
+
+
+@pytest.fixture
+def portal(settings, tmp_path, site, signing_keys):
+    """Private files in tmp_path, the module's signing key, QR codes to the live server."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = map(str, signing_keys)
+    settings.SITE_URL = site
+    return settings
+
+
+@pytest.fixture
+def station(portal):
+    from accounts.models import Office
+    from tests.factories import OfficeFactory
+
+    zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
+    return OfficeFactory(
+        name="金水路派出所",
+        name_en="Jinshui Road Police Station",
+        kind=Office.Kind.POLICE_STATION,
+        parent=zhengzhou,
+        accepts_paper_collection=True,
+        address="郑州市金水区金水路 88 号",
+        opening_hours="周一至周五 9:00-12:00, 13:30-17:30",
+        phone="0371-12345678",
+    )

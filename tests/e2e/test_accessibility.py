@@ -27,17 +27,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from tests.e2e.conftest import horizontal_overflow, log_in, shot
-
-# The certificate journey's own helpers: Pillow-made ID card sides and photo, a task run as a worker would.
-from tests.e2e.test_certificates_e2e import id_card, portrait, run_in_worker_thread
+from tests.e2e.helpers import LANGUAGES, PHONE, id_card, issued_certificate, portrait
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "Correct-Horse-42"  # tests.factories.UserFactory's password
-LANGUAGES = ("zh-hans", "en")
 BLOCKING = ("serious", "critical")
-# A phone at 1x: the screenshots stay small and quick; layout and axe see the same 360 CSS px as at 2x.
-PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 RESULTS = ARTIFACTS / "axe"
 SUMMARY = ARTIFACTS / "axe-summary.md"
@@ -214,60 +208,6 @@ def url_of(name, *args, **kwargs):
 
 
 # --- data -----------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def signing_keys(tmp_path_factory):
-    from tests.pki import install_signer
-
-    return install_signer(tmp_path_factory.mktemp("a11y-keys"))
-
-
-@pytest.fixture
-def portal(settings, tmp_path, site, signing_keys):
-    """Private files in tmp_path, the module's signing key, QR codes to the live server."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = map(str, signing_keys)
-    settings.SITE_URL = site
-    return settings
-
-
-@pytest.fixture
-def station(portal):
-    from accounts.models import Office
-    from tests.factories import OfficeFactory
-
-    zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
-    return OfficeFactory(
-        name="金水路派出所",
-        name_en="Jinshui Road Police Station",
-        kind=Office.Kind.POLICE_STATION,
-        parent=zhengzhou,
-        accepts_paper_collection=True,
-        address="郑州市金水区金水路 88 号",
-        opening_hours="周一至周五 9:00-12:00, 13:30-17:30",
-        phone="0371-12345678",
-    )
-
-
-def issued_certificate(station, applicant=None):
-    """A certificate really rendered, signed and stored by the worker task; returns (application, document)."""
-    from certificates import tasks
-    from certificates.models import Status
-    from certificates.services import current_certificate
-    from tests.factories import ApplicationFactory
-
-    application = ApplicationFactory(
-        office=station,
-        applicant=applicant,
-        status=Status.APPROVED,
-        certificate_generation=1,
-        decided_at=timezone.now(),
-        register_checked_at=timezone.now(),
-    )
-    assert run_in_worker_thread(tasks.generate_certificate, application.pk, 1) == "issued"
-    application.refresh_from_db()
-    return application, current_certificate(application=application)
 
 
 def audit_page(new_page, site, language, user=None):

@@ -7,16 +7,15 @@ Pages render in Chinese (the portal's default); texts are compared with the tran
 read from the data attributes the templates carry, so the tests hold whatever the catalogue says.
 """
 
-import concurrent.futures
 import datetime
 import io
 import re
 
 import pytest
 from django.utils import formats, timezone, translation
-from PIL import Image, ImageDraw
 
 from tests.e2e.conftest import hold_previews, horizontal_overflow, load_previews, log_in, shot
+from tests.e2e.helpers import failed_responses, id_card, portrait, run_in_worker_thread
 
 pytestmark = pytest.mark.e2e
 
@@ -53,34 +52,6 @@ def on_phone(page, name):
 
 
 # --- files made with Pillow ---------------------------------------------------------------------------------
-
-
-def _save(image, path, fmt):
-    image.save(path, format=fmt)
-    return path
-
-
-def id_card(path, *, back=False):
-    """A readable stand-in for an ID card side: JPEG, card proportions, with text and a photo box."""
-    image = Image.new("RGB", (856, 540), (232, 238, 248))
-    draw = ImageDraw.Draw(image)
-    if back:
-        draw.ellipse((60, 60, 220, 220), outline=(190, 30, 30), width=8)
-        draw.text((300, 120), "PEOPLE'S REPUBLIC OF CHINA - RESIDENT IDENTITY CARD", fill=(20, 20, 20))
-    else:
-        draw.rectangle((560, 80, 800, 380), fill=(200, 170, 150))
-        draw.text((60, 100), "NAME / SEX / BORN / ADDRESS", fill=(20, 20, 20))
-    return _save(image, path, "JPEG")
-
-
-def portrait(path):
-    """A colour portrait at least 358 x 441: blue background, skin-coloured face, dark jacket."""
-    width, height = 413, 531
-    image = Image.new("RGB", (width, height), (70, 130, 200))
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((width * 0.3, height * 0.12, width * 0.7, height * 0.58), fill=(225, 180, 150))
-    draw.rectangle((width * 0.12, height * 0.64, width * 0.88, height), fill=(40, 40, 60))
-    return _save(image, path, "PNG")
 
 
 def pdf_text(data: bytes) -> str:
@@ -120,24 +91,6 @@ def queued_certificate_tasks():
         finally:
             queue.close()
     return found
-
-
-def run_in_worker_thread(task, *args):
-    """Call a task the way a worker process would: in a thread of its own, with its own database connection.
-
-    Not in the test's thread: Playwright's sync API keeps an asyncio loop running there, and pyHanko's
-    signer starts one of its own (asyncio.run), which Python refuses inside a running loop.
-    """
-    from django.db import connections
-
-    def work():
-        try:
-            return task(*args)
-        finally:
-            connections.close_all()
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(work).result(timeout=60)
 
 
 # --- fixtures ---------------------------------------------------------------------------------------------------
@@ -183,18 +136,6 @@ def admin_log_in(page, user):
     page.fill("#id_password", PASSWORD)
     press(page, page.locator("#login-form [type=submit]"))
     assert page.url.endswith("/admin/"), page.url
-
-
-def failed_responses(page):
-    """Record every response of `page` with an error status (the admin has no favicon: that one is ignored)."""
-    failed = []
-    page.on(
-        "response",
-        lambda r: (
-            failed.append(f"{r.status} {r.url}") if r.status >= 400 and not r.url.endswith("/favicon.ico") else None
-        ),
-    )
-    return failed
 
 
 def previews_loaded(page):

@@ -13,16 +13,12 @@ import datetime
 
 import pytest
 
-from tests.e2e import test_accessibility as axe_checks
 from tests.e2e.conftest import horizontal_overflow, log_in, shot
-from tests.e2e.test_certificates_e2e import id_card, portrait
+from tests.e2e.helpers import LANGUAGES, PASSWORD, PHONE, id_card, issued_certificate, portrait
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD, PHONE, LANGUAGES = axe_checks.PASSWORD, axe_checks.PHONE, axe_checks.LANGUAGES
-issued_certificate = axe_checks.issued_certificate
-# The same fixtures as the axe checks: the module's signing key, private files, the Zhengzhou station.
-signing_keys, portal, station = axe_checks.signing_keys, axe_checks.portal, axe_checks.station
+# The axe checks' fixtures (tests/e2e/conftest.py): the module's signing key, private files, the Zhengzhou station.
 
 
 # --- 2. the journeys in every display mode -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from accounts.idnumber import check_character
 from tests.e2e.conftest import log_in, shot
-from tests.e2e.test_certificates_e2e import failed_responses, run_in_worker_thread
+from tests.e2e.helpers import failed_responses, run_in_worker_thread
 
 pytestmark = pytest.mark.e2e
 HEADER = "record_id,id_number,name,offence,court,judgment_date,sentence,sentence_months,age_at_offence"
