@@ -15,8 +15,7 @@ from hukou import workflow as hk
 from hukou.constants import Status as HkStatus
 from portal.cases.services import TransitionNotAllowed
 from portal.cases.workflow import AccessMessages, Actor, Input, Step, Workflow, ensure_staff_may_act, parse_input
-from tests.certificates.backoffice import make_application
-from tests.factories import StaffFactory
+from tests.factories import ApplicationFactory, StaffFactory
 
 WORKFLOWS = (ncr.WORKFLOW, fp.WORKFLOW, hk.WORKFLOW)
 
@@ -76,7 +75,7 @@ def test_statuses_from_lists_each_status_once_in_table_order():
 
 @pytest.mark.django_db
 def test_the_offered_steps_follow_the_status_and_the_facts(station_a):
-    application = make_application(station_a, status=NcrStatus.ACCEPTED)
+    application = ApplicationFactory(office=station_a, accepted=True)
     assert ncr.WORKFLOW.available(application) == ["request_info", "approve", "refuse"]
     application.status = NcrStatus.ISSUED
     assert ncr.WORKFLOW.available(application, certificate_valid=False) == ["reissue"]
@@ -85,7 +84,7 @@ def test_the_offered_steps_follow_the_status_and_the_facts(station_a):
 
 @pytest.mark.django_db
 def test_one_rule_of_who_may_act_checks_role_scope_and_own_case(station_a, station_b, english):
-    application = make_application(station_a, status=NcrStatus.SUBMITTED)
+    application = ApplicationFactory(office=station_a, submitted=True)
     words = AccessMessages(
         staff_only=_("Only police station staff can do this."),
         other_office=_("This application belongs to another office."),
