@@ -45,7 +45,7 @@ from certificates.models import Application  # noqa: E402
 from familyplanning.models import FamilyPlanningApplication  # noqa: E402
 from hukou.models import MigrationApplication  # noqa: E402
 from portal import registry  # noqa: E402
-from portal.cases import services  # noqa: E402
+from portal.cases import deadlines  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_PAGE_RUNS", "9"))
 WARMUP = 2
@@ -133,7 +133,7 @@ def main():
     # The queues as an office finds them in the morning: the deadline sweep has flagged the due cases (1 % of the
     # open ones after bench/seed.py); its flags and digests are undone at the end.
     mark = sweep_bench.marker()
-    flagged = services.sweep_deadlines(registry.case_models())
+    flagged = deadlines.sweep_deadlines(registry.case_models())
     try:
         run_pages(station_officer, household_admin, fp_officer, supervisor, citizen, few, flagged)
     finally:

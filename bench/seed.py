@@ -672,7 +672,8 @@ def _create_citizen(layout, username, id_number, day, *, ncr, hukou, fp):
     """A citizen whose cases went through real transitions (so the timeline has rows); (finished, open, draft)."""
     if User.objects.filter(username=username).exists():
         return
-    from portal.cases.services import clock_start, transition
+    from portal.cases.deadlines import clock_start
+    from portal.cases.services import transition
 
     with transaction.atomic():
         citizen = User(

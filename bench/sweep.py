@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/sweep.py      # BENCH_SWEEP_RUNS=3
 
-`portal.cases.services.sweep_deadlines(registry.case_models())` — the beat job itself, in this process — over the
+`portal.cases.deadlines.sweep_deadlines(registry.case_models())` — the beat job itself, in this process — over the
 bench data of bench/seed.py (no-criminal-record, hukou and family-planning applications and family-planning feedback;
 1 000 000 open cases among 3 100 000 rows), in four states set before each scenario:
 
@@ -38,7 +38,7 @@ from django.utils import translation  # noqa: E402
 
 from bench import results, seed  # noqa: E402
 from portal import registry  # noqa: E402
-from portal.cases import services  # noqa: E402
+from portal.cases import deadlines  # noqa: E402
 from portal.cases.models import DueState  # noqa: E402
 from portal.notify.models import OutboxMessage  # noqa: E402
 
@@ -151,7 +151,7 @@ def run_scenario(label, *, open_keep=None, share=None, count=None):
         counter = QueryCounter()
         with connection.execute_wrapper(counter):
             t0 = time.perf_counter()
-            counts = services.sweep_deadlines(registry.case_models())
+            counts = deadlines.sweep_deadlines(registry.case_models())
             sweep_s.append(time.perf_counter() - t0)
         assert sum(counts.values()) == due_total, (counts, due_total)
         if run == 0:
@@ -182,7 +182,7 @@ def profile_once():
     mark = marker()
     profiler = cProfile.Profile()
     profiler.enable()
-    services.sweep_deadlines(registry.case_models())
+    deadlines.sweep_deadlines(registry.case_models())
     profiler.disable()
     reset(mark)
     stats = pstats.Stats(profiler)

@@ -244,7 +244,7 @@ class MigrationApplication(ReviewedCase):
     def acting_office(self):
         """The office that must act in the current status; None when the applicant must act or the case is closed.
 
-        portal.cases.services.deadline_office calls this, so the deadline sweep notifies the right office.
+        portal.cases.deadlines.deadline_office calls this, so the deadline sweep notifies the right office.
         """
         actor = self.acting_actor
         if actor == Actor.MOVE_IN_STATION:

@@ -15,7 +15,7 @@ The rules, as functions that views, the admin and tests call alike (docs/service
 - **Time limits** in working days from the day of filing (day 0), on the portal's working-day calendar
   (docs/architecture.md#the-working-day-clock): consultations 5; complaints, suggestions and follow-ups 15 (the
   national rules' limit for rectifying a poor rating). The shared deadline sweep flags them due soon and overdue;
-  an overdue one reaches the office's supervisors (portal.cases.services.sweep_deadlines).
+  an overdue one reaches the office's supervisors (portal.cases.deadlines.sweep_deadlines).
 - **Answers** come from a family-planning officer or supervisor (or an administrator) whose offices include the
   case's office, never from the citizen themself nor from the member of staff a complaint names. Answering is a
   guarded transition (OPEN -> ANSWERED) that records whether it came within the time limit and tells the citizen.
@@ -42,10 +42,9 @@ from django.utils.translation import gettext_lazy
 from accounts.identity import ensure_assurance
 from accounts.models import Office, Role
 from accounts.notify import notify_office
+from portal.cases.deadlines import clock_start, clock_stop
 from portal.cases.services import (
     TransitionNotAllowed,
-    clock_start,
-    clock_stop,
     create_with_case_number,
     record_opened,
     required_text,

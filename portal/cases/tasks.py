@@ -6,7 +6,7 @@ from celery import shared_task
 
 from portal import registry
 
-from . import services
+from . import deadlines
 from .models import Case
 
 
@@ -17,9 +17,9 @@ def _case_models() -> list[type[Case]]:
 
 @shared_task(name="portal.cases.tasks.sweep_deadlines")
 def sweep_deadlines() -> dict[str, int]:
-    return services.sweep_deadlines(_case_models())
+    return deadlines.sweep_deadlines(_case_models())
 
 
 @shared_task(name="portal.cases.tasks.recompute_provisional_deadlines")
 def recompute_provisional_deadlines() -> int:
-    return services.recompute_provisional_deadlines(_case_models())
+    return deadlines.recompute_provisional_deadlines(_case_models())

@@ -33,17 +33,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import ALL, is_administrator, scoped_office_ids
 
-from .services import (
-    TransitionNotAllowed,
-    clock_pause,
-    clock_resume,
-    clock_start,
-    clock_stop,
-    ensure_applicant,
-    ensure_status,
-    required_text,
-    transition,
-)
+from .deadlines import clock_pause, clock_resume, clock_start, clock_stop
+from .services import TransitionNotAllowed, ensure_applicant, ensure_status, required_text, transition
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -66,7 +57,7 @@ class Actor(StrEnum):
 
 
 class Clock(StrEnum):
-    """What a step does to the working-day clock (portal.cases.services.clock_*)."""
+    """What a step does to the working-day clock (portal.cases.deadlines.clock_*)."""
 
     KEEP = "keep"
     START = "start"  # a new clock of the step's limit from today (day 0)

@@ -25,8 +25,9 @@ from hukou.constants import Status as HukouStatus
 from hukou.models import MigrationApplication
 from portal import registry
 from portal.cases.admin import CaseReviewAdminMixin
+from portal.cases.deadlines import clock_start, sweep_deadlines
 from portal.cases.models import DueState
-from portal.cases.services import clock_start, next_case_number, sweep_deadlines
+from portal.cases.services import next_case_number
 from portal.documents.models import Document, DocumentAccess
 from portal.notify.models import OutboxMessage
 from portal.verify.models import IssuedDocument, IssuedDocumentAccess

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from portal.cases.services import clock_start
+from portal.cases.deadlines import clock_start
 from portal.notify.models import OutboxMessage
 from tests.factories import ApplicationFactory, UserFactory, make_id_number
 

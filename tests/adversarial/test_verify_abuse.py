@@ -265,7 +265,7 @@ def test_progress_enquiry_guessing_is_answered_with_429(station_a, no_tasks):
 
 def test_progress_enquiry_shows_the_state_never_the_notes_or_identity(client, station_a, officer_a, no_tasks):
     from certificates import services
-    from portal.cases.services import clock_start
+    from portal.cases.deadlines import clock_start
 
     holder = UserFactory(real_name="欧阳小明")
     application = ApplicationFactory(office=station_a, applicant=holder, status="accepted", **clock_start(3))

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 
 from certificates.models import Application, CriminalRecord, Delivery, Status
 from portal.cases.admin import countdown
-from portal.cases.services import clock_start
+from portal.cases.deadlines import clock_start
 from portal.documents.models import DocumentAccess
 from tests.factories import ApplicationFactory, StaffFactory, attach_documents, make_id_number
 

@@ -3,8 +3,9 @@
 import factory
 from django.utils import timezone
 
+from portal.cases.deadlines import clock_start
 from portal.cases.models import DueState
-from portal.cases.services import clock_start, next_case_number
+from portal.cases.services import next_case_number
 
 
 def _running_clock(field):

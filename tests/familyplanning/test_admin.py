@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 
 from accounts.models import Role
 from familyplanning.models import Status
-from portal.cases.services import clock_start
+from portal.cases.deadlines import clock_start
 from tests.factories import FamilyPlanningApplicationFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.utils import formats, timezone, translation
 
 from familyplanning import catalogue, services
 from familyplanning.models import FamilyPlanningApplication, Status
-from portal.cases.services import clock_start
+from portal.cases.deadlines import clock_start
 from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, UserFactory, make_id_number, sample_answers
 from tests.familyplanning.pages import form_data, html, text, url
 

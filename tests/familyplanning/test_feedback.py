@@ -11,8 +11,9 @@ from accounts.models import Office, Role
 from familyplanning.feedback import services as feedback
 from familyplanning.models import Feedback, FeedbackKind, FeedbackStatus, Rating, Status
 from portal import registry
+from portal.cases.deadlines import sweep_deadlines
 from portal.cases.models import DueState
-from portal.cases.services import TransitionConflict, TransitionNotAllowed, sweep_deadlines, transition
+from portal.cases.services import TransitionConflict, TransitionNotAllowed, transition
 from portal.cases.tracking import track
 from portal.notify.models import OutboxMessage
 from tests.factories import FamilyPlanningApplicationFactory, FeedbackFactory, StaffFactory, UserFactory

@@ -22,7 +22,7 @@ from hukou.constants import (
 )
 from hukou.models import MigrationApplication, Mover, OriginMember, PostSettlementCheck
 from hukou.workflow import WORKFLOW
-from portal.cases import services
+from portal.cases import deadlines
 from portal.cases.models import DueState
 from portal.notify.models import OutboxMessage
 from tests.factories import MigrationApplicationFactory, StaffFactory, identities
@@ -189,7 +189,7 @@ def test_acting_office_per_status(offices, status, who):
     expected = offices[who] if who else None
     assert application.acting_office() == expected
     if who:
-        assert services.deadline_office(application) == expected
+        assert deadlines.deadline_office(application) == expected
         assert list(MigrationApplication.objects.acting_for(expected)) == [application]
         others = [o for key, o in offices.items() if key != who]
         assert not MigrationApplication.objects.acting_for(others).exists()
@@ -224,7 +224,7 @@ def test_deadline_sweep_notifies_the_office_acting_in_the_step(offices):
     municipal_officer = StaffFactory(office=offices["municipal"], role="household_admin")
     move_in_officer = StaffFactory(office=offices["move_in"])
     application = MigrationApplicationFactory(offices=offices, forwarded=True, due_date=datetime.date(2026, 11, 20))
-    counts = services.sweep_deadlines([MigrationApplication], today=datetime.date(2026, 11, 24))
+    counts = deadlines.sweep_deadlines([MigrationApplication], today=datetime.date(2026, 11, 24))
     assert counts == {"due_soon": 0, "overdue": 1}
     application.refresh_from_db()
     assert application.due_state == DueState.OVERDUE

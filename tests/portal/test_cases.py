@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from portal.cases import services
+from portal.cases import deadlines, services
 from portal.cases.models import DueState, Transition
 from portal.notify.models import OutboxMessage
 from tests.factories import StaffFactory, UserFactory
@@ -67,17 +67,17 @@ def test_second_of_two_officers_acting_on_a_stale_copy_loses(station_a, officer_
 
 def test_clock_counts_working_days_and_pauses_with_the_days_left(station_a):
     case = make_case(station_a)
-    case = services.transition(case, to="submitted", **services.clock_start(20, datetime.date(2026, 9, 25)))
+    case = services.transition(case, to="submitted", **deadlines.clock_start(20, datetime.date(2026, 9, 25)))
     case.refresh_from_db()
     assert case.due_date == datetime.date(2026, 10, 29)
     assert not case.deadline_provisional
     # Paused on Monday 2026-10-12 (a request for more information): working days after it up to the 29th.
     with time_machine.travel(datetime.datetime(2026, 10, 12, 10, tzinfo=TZ), tick=False):
-        case = services.transition(case, to="info_requested", **services.clock_pause(case))
+        case = services.transition(case, to="info_requested", **deadlines.clock_pause(case))
     case.refresh_from_db()
     assert case.workdays_left == 13  # 13th..16th, 19th..23rd, 26th..29th
     # Resumed a week later with the same 13 days left.
-    case = services.transition(case, to="submitted", **services.clock_resume(case, datetime.date(2026, 10, 19)))
+    case = services.transition(case, to="submitted", **deadlines.clock_resume(case, datetime.date(2026, 10, 19)))
     case.refresh_from_db()
     assert case.due_date == datetime.date(2026, 11, 5)
     assert case.paused_at is None
@@ -85,12 +85,12 @@ def test_clock_counts_working_days_and_pauses_with_the_days_left(station_a):
 
 def test_a_clock_reaching_into_2027_is_provisional_and_recomputed(station_a):
     case = make_case(station_a)
-    services.transition(case, to="submitted", **services.clock_start(20, datetime.date(2026, 12, 21)))
+    services.transition(case, to="submitted", **deadlines.clock_start(20, datetime.date(2026, 12, 21)))
     case.refresh_from_db()
     assert case.deadline_provisional
     assert case.due_date.year == 2027
     # Nothing official appeared yet: recomputation leaves it alone.
-    assert services.recompute_provisional_deadlines([SampleCase]) == 0
+    assert deadlines.recompute_provisional_deadlines([SampleCase]) == 0
 
 
 def test_sweep_flags_due_soon_and_overdue_once_and_escalates_overdue_to_the_supervisor(station_a, officer_a):
@@ -103,7 +103,7 @@ def test_sweep_flags_due_soon_and_overdue_once_and_escalates_overdue_to_the_supe
     closed = make_case(station_a, status="approved", due_date=datetime.date(2026, 11, 20))
     today = datetime.date(2026, 11, 24)
 
-    counts = services.sweep_deadlines([SampleCase], today=today)
+    counts = deadlines.sweep_deadlines([SampleCase], today=today)
     assert counts == {"due_soon": 1, "overdue": 1}
     states = dict(SampleCase.objects.values_list("pk", "due_state"))
     assert states[due_tomorrow.pk] == DueState.DUE_SOON
@@ -117,17 +117,17 @@ def test_sweep_flags_due_soon_and_overdue_once_and_escalates_overdue_to_the_supe
 
     # Once per case and state: a second sweep sends nothing new.
     sent = OutboxMessage.objects.count()
-    assert services.sweep_deadlines([SampleCase], today=today) == {"due_soon": 0, "overdue": 0}
+    assert deadlines.sweep_deadlines([SampleCase], today=today) == {"due_soon": 0, "overdue": 0}
     assert OutboxMessage.objects.count() == sent
     # The next day the due-soon case becomes overdue: one more round for it.
-    assert services.sweep_deadlines([SampleCase], today=datetime.date(2026, 11, 26)) == {"due_soon": 0, "overdue": 1}
+    assert deadlines.sweep_deadlines([SampleCase], today=datetime.date(2026, 11, 26)) == {"due_soon": 0, "overdue": 1}
 
 
 def test_sweep_reads_only_cases_within_the_horizon(station_a, django_assert_max_num_queries):
     for day in range(1, 28):
         make_case(station_a, due_date=datetime.date(2026, 12, day))
     with django_assert_max_num_queries(4):
-        assert services.sweep_deadlines([SampleCase], today=datetime.date(2026, 11, 24)) == {
+        assert deadlines.sweep_deadlines([SampleCase], today=datetime.date(2026, 11, 24)) == {
             "due_soon": 0,
             "overdue": 0,
         }

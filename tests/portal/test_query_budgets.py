@@ -24,8 +24,9 @@ from certificates.models import Application, CriminalRecord, RegisterImport
 from certificates.models import Status as NcrStatus
 from familyplanning.models import Feedback, FeedbackKind, PolicyArticle, Rating
 from hukou.constants import Status as HukouStatus
+from portal.cases.deadlines import clock_start
 from portal.cases.models import Transition
-from portal.cases.services import clock_start, next_case_number
+from portal.cases.services import next_case_number
 from portal.documents.models import Document, DocumentAccess
 from portal.notify.models import Channel, OutboxMessage
 from portal.verify.codes import new_code

@@ -14,6 +14,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.cases import deadlines
 from portal.cases import services as case_services
 from portal.cases import tasks as case_tasks
 from portal.notify.models import OutboxMessage
@@ -279,7 +280,7 @@ def make_provisional_case(office):
         applicant=UserFactory(),
         office=office,
         status="submitted",
-        **case_services.clock_start(5, D(2026, 12, 28)),
+        **deadlines.clock_start(5, D(2026, 12, 28)),
     )
     assert (case.due_date, case.deadline_provisional) == (D(2027, 1, 5), True)
     return case

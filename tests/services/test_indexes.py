@@ -23,7 +23,8 @@ from certificates.models import Status as NcrStatus
 from familyplanning.models import FamilyPlanningApplication, Feedback, FeedbackKind
 from hukou.constants import Status as HukouStatus
 from hukou.models import MigrationApplication
-from portal.cases.services import clock_start, next_case_number, sweep_deadlines
+from portal.cases.deadlines import clock_start, sweep_deadlines
+from portal.cases.services import next_case_number
 from portal.notify.delivery import outbox_due_ids
 from portal.notify.models import Channel, OutboxMessage
 from portal.verify.codes import new_code
