@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.fields import optional_reference
 from portal.masking import mask_mobile
 
 from . import idnumber, phone, usernames
@@ -80,14 +81,7 @@ class Office(models.Model):
     division_code = models.CharField(
         _("administrative division code"), max_length=12, db_index=True, help_text=_("GB/T 2260 code, e.g. 410105.")
     )
-    parent = models.ForeignKey(
-        "self",
-        verbose_name=_("parent office"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="children",
-    )
+    parent = optional_reference("self", _("parent office"), related_name="children")
     # Materialised path of primary keys ("/1/5/23/") so that "this office and those below" is one indexed prefix query.
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
     address = models.CharField(_("address"), max_length=255, blank=True)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import idnumber
 from portal.cases.models import ReviewedCase
 from portal.documents.storage import private_storage
+from portal.fields import optional_reference
 
 CLOCK_WORKING_DAYS = 3  # 3 working days from acceptance (docs/services.md#certificate-of-no-criminal-record)
 
@@ -73,14 +74,7 @@ class Application(ReviewedCase):
     reason_other = models.CharField(_("purpose (explain)"), max_length=200, blank=True)
     receiving_organisation = models.CharField(_("receiving organisation"), max_length=200, blank=True)
     delivery = models.CharField(_("delivery"), max_length=16, choices=Delivery.choices, default=Delivery.ELECTRONIC)
-    collection_office = models.ForeignKey(
-        "accounts.Office",
-        verbose_name=_("office to collect the paper copy"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    collection_office = optional_reference("accounts.Office", _("office to collect the paper copy"))
 
     # Review (the declaration, acceptance, information requests and the decision: portal.cases.models.ReviewedCase)
     register_checked_at = models.DateTimeField(_("register checked"), null=True, blank=True)
@@ -233,14 +227,7 @@ class RegisterImport(models.Model):
     phase = models.CharField(_("phase"), max_length=16, choices=ImportPhase.choices, default=ImportPhase.QUEUED)
     outcome = models.CharField(_("outcome"), max_length=16, choices=ImportOutcome.choices, blank=True)
     cancel_requested = models.BooleanField(_("cancel requested"), default=False)
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("cancelled by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    cancelled_by = optional_reference(settings.AUTH_USER_MODEL, _("cancelled by"))
     bytes_read = models.PositiveBigIntegerField(_("bytes read"), default=0)
     rows_read = models.PositiveBigIntegerField(_("rows read"), default=0)
     rows_rejected = models.PositiveBigIntegerField(_("rows rejected"), default=0)

@@ -3,41 +3,16 @@
 Stable URLs, printed in letters and e-mails: docs/architecture.md#stable-urls.
 """
 
-from django.urls import include, path, register_converter
+from django.urls import include, path
 
-from portal.cases.services import CASE_NUMBER_TAIL
+from portal.cases.urls import case_number_converter, case_pages, converter
 
 from . import catalogue, views
 
-
-class _Fixed:
-    def to_python(self, value):
-        return value
-
-    def to_url(self, value):
-        return value
-
-
-class CaseNumberConverter(_Fixed):
-    """FP-YYYYMMDD-XXXX-XXXX (or the older FP-YYYYMMDD-NNNNN): only what a case number can look like reaches the
-    views."""
-
-    regex = r"FP" + CASE_NUMBER_TAIL
-
-
-class ServiceConverter(_Fixed):
-    """A key of the catalogue (the longest first, so that no key stops at a shorter one it begins with)."""
-
-    regex = "|".join(sorted(catalogue.SERVICES, key=len, reverse=True))
-
-
-class LanguageConverter(_Fixed):
-    regex = "|".join(views.BLANK_FORM_LANGUAGES)
-
-
-register_converter(CaseNumberConverter, "fp_case")
-register_converter(ServiceConverter, "fp_service")
-register_converter(LanguageConverter, "fp_language")
+case_number_converter("fp_case", "FP")
+# A key of the catalogue (the longest first, so that no key stops at a shorter one it begins with).
+converter("fp_service", "|".join(sorted(catalogue.SERVICES, key=len, reverse=True)))
+converter("fp_language", "|".join(views.BLANK_FORM_LANGUAGES))
 
 app_name = "familyplanning"
 urlpatterns = [
@@ -45,12 +20,7 @@ urlpatterns = [
     path("services/<fp_service:service>/", views.guide, name="guide"),
     path("services/<fp_service:service>/blank-form-<fp_language:language>.pdf", views.blank_form, name="blank_form"),
     path("services/<fp_service:service>/apply/", views.apply, name="apply"),
-    path("<fp_case:case_number>/", views.detail, name="detail"),
-    path("<fp_case:case_number>/form/", views.edit, name="edit"),
-    path("<fp_case:case_number>/check/", views.check, name="check"),
-    path("<fp_case:case_number>/submitted/", views.submitted, name="submitted"),
-    path("<fp_case:case_number>/withdraw/", views.withdraw, name="withdraw"),
-    path("<fp_case:case_number>/delete/", views.delete_draft, name="delete"),
+    *case_pages(views, "fp_case", extra=[("form/", "edit")]),
     path("feedback/", include("familyplanning.feedback.urls")),
     path("policy/", include("familyplanning.policy.urls")),
 ]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import idnumber
 from accounts.models import Office
 from portal.cases.models import ReviewedCase
+from portal.fields import optional_reference
 
 from .constants import (
     ACTOR_BY_STATUS,
@@ -110,12 +111,9 @@ class MigrationApplication(ReviewedCase):
 
     # Origin: the household the movers leave, and the station that registers the emigration.
     origin_address = models.CharField(_("address of the origin household"), max_length=255, blank=True)
-    origin_office = models.ForeignKey(
+    origin_office = optional_reference(
         "accounts.Office",
-        verbose_name=_("move-out police station"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
+        _("move-out police station"),
         related_name="hukou_moves_out",
         limit_choices_to={"kind": Office.Kind.POLICE_STATION},
     )
@@ -123,12 +121,9 @@ class MigrationApplication(ReviewedCase):
     origin_head_id_number = _id_number_field(_("ID number of the head of the origin household"), blank=True)
 
     # Destination: `office` (the move-in station) accepts; the municipal administration approves.
-    municipal_office = models.ForeignKey(
+    municipal_office = optional_reference(
         "accounts.Office",
-        verbose_name=_("municipal household administration"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
+        _("municipal household administration"),
         related_name="hukou_approvals",
         limit_choices_to={"kind": Office.Kind.HOUSEHOLD_ADMIN},
     )
@@ -195,14 +190,7 @@ class MigrationApplication(ReviewedCase):
     settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
     # Several offices decide in turn: the last of them (the timeline has each one and when).
     decided_at = None
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("last decision by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    decided_by = optional_reference(settings.AUTH_USER_MODEL, _("last decision by"))
 
     # Paper fallback: the technical reason, and the paper documents the case then finishes with.
     paper_reason = models.TextField(_("reason for switching to the paper procedure"), blank=True)

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.cases.models import Case
+from portal.fields import optional_reference
 
 
 class RatingLevel(models.IntegerChoices):
@@ -93,26 +94,14 @@ class Feedback(Case):
     body = models.TextField(_("message"), max_length=5000, blank=True)
     # A complaint may be about one member of staff: named as the citizen knows them (badge number or name).
     staff_named = models.CharField(_("member of staff concerned"), max_length=120, blank=True)
-    application = models.ForeignKey(
-        "familyplanning.FamilyPlanningApplication",
-        verbose_name=_("application concerned"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="feedback",
+    application = optional_reference(
+        "familyplanning.FamilyPlanningApplication", _("application concerned"), related_name="feedback"
     )
     rating = models.OneToOneField(
         Rating, verbose_name=_("rating"), null=True, blank=True, on_delete=models.PROTECT, related_name="follow_up"
     )
     answer = models.TextField(_("answer"), blank=True)
-    answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("answered by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    answered_by = optional_reference(settings.AUTH_USER_MODEL, _("answered by"))
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
     answered_on_time = models.BooleanField(_("answered on time"), null=True, blank=True)
 

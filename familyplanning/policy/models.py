@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.fields import optional_reference
+
 
 class ArticleKind(models.TextChoices):
     POLICY = "policy", _("Policy")
@@ -27,24 +29,10 @@ class PolicyArticle(models.Model):
         _("document number"), max_length=80, blank=True, help_text=_("e.g. 豫卫人口〔2026〕5号")
     )
     issued_by = models.CharField(_("issued by"), max_length=120, blank=True)
-    office = models.ForeignKey(
-        "accounts.Office",
-        verbose_name=_("publishing office"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="fp_articles",
-    )
+    office = optional_reference("accounts.Office", _("publishing office"), related_name="fp_articles")
     published = models.BooleanField(_("published"), default=False)
     published_on = models.DateField(_("publication date"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    created_by = optional_reference(settings.AUTH_USER_MODEL, _("created by"))
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
 
     class Meta:

@@ -9,6 +9,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.fields import optional_reference
+
 from .storage import private_storage, upload_to
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
@@ -39,14 +41,7 @@ class Document(models.Model):
     case_id = models.PositiveBigIntegerField(_("case id"), null=True, blank=True)
     case = GenericForeignKey("case_type", "case_id")
     # Copied from the case so that staff scoping is one indexed filter, without the generic join.
-    office = models.ForeignKey(
-        "accounts.Office",
-        verbose_name=_("office"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="documents",
-    )
+    office = optional_reference("accounts.Office", _("office"), related_name="documents")
     attached_at = models.DateTimeField(_("attached"), null=True, blank=True)
 
     # Set aside (docs/architecture.md#security-and-privacy): by the deciding office with a reason (a wrong upload,
@@ -54,22 +49,8 @@ class Document(models.Model):
     # From then on only that office (and administrators) may open it; its bytes are deleted after
     # DOCUMENT_SET_ASIDE_RETENTION_DAYS by the beat job, and `purged_at` says when.
     set_aside_at = models.DateTimeField(_("set aside"), null=True, blank=True)
-    set_aside_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("set aside by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    set_aside_office = models.ForeignKey(
-        "accounts.Office",
-        verbose_name=_("office that set it aside"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    set_aside_by = optional_reference(settings.AUTH_USER_MODEL, _("set aside by"))
+    set_aside_office = optional_reference("accounts.Office", _("office that set it aside"))
     set_aside_reason = models.TextField(_("reason for setting aside"), blank=True)
     withdrawn = models.BooleanField(_("withdrawn by the applicant"), default=False)
     purged_at = models.DateTimeField(_("file deleted"), null=True, blank=True)

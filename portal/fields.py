@@ -1,0 +1,20 @@
+"""Field shapes the models repeat, declared once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+
+def optional_reference(to: Any, verbose_name: Any, *, related_name: str = "+", **options: Any) -> models.ForeignKey:
+    """An optional link to a person or an office that may never be deleted while something refers to it."""
+    return models.ForeignKey(
+        to,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name=related_name,
+        **options,
+    )
