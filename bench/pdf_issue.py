@@ -84,7 +84,7 @@ def setup() -> SimpleNamespace:
 
     from accounts.models import Office
     from portal import pdf
-    from portal.verify import services
+    from portal.verify import issuing
 
     notdef = NotdefCounter()
     logging.getLogger("weasyprint").addHandler(notdef)
@@ -94,7 +94,7 @@ def setup() -> SimpleNamespace:
 
     def context_for(document, name):
         return {
-            **services.verification_context(document),
+            **issuing.verification_context(document),
             "name": name,
             "id_number": "410105199001011234",
             "office_name": office.name,
@@ -107,7 +107,7 @@ def setup() -> SimpleNamespace:
         }
 
     def claim(name):
-        document, _ = services.issued_document_claim(
+        document, _ = issuing.issued_document_claim(
             source=source,
             generation=next(generation),
             kind="bench_certificate",
@@ -125,7 +125,7 @@ def setup() -> SimpleNamespace:
         signed = pdf.sign_pdf(
             pdf.render_pdf("bench/pdf_certificate.html", context_for(document, name)), reason="benchmark"
         )
-        return services.issued_document_store(document=document, pdf=signed)
+        return issuing.issued_document_store(document=document, pdf=signed)
 
     return SimpleNamespace(
         issue=issue, claim=claim, context_for=context_for, notdef=notdef, settings=settings, pdf=pdf, HTML=HTML, ffi=ffi

@@ -65,7 +65,7 @@ def logged_verifications():
 
 def final_drain():
     """Store what the buffer still holds after the run (the worker is stopped by then)."""
-    from portal.verify.services import verification_log_backlog, verification_log_drain
+    from portal.verify.logbuffer import verification_log_backlog, verification_log_drain
 
     while verification_log_backlog():
         verification_log_drain(time_budget=60.0)

@@ -34,8 +34,8 @@ from portal.cases.services import (
 )
 from portal.celery import publish_on_commit
 from portal.documents.services import documents_for_case
+from portal.verify.issuing import issued_document_revoke, issued_documents_for_source
 from portal.verify.models import DocumentStatus, IssuedDocument
-from portal.verify.services import issued_document_revoke, issued_documents_for_source
 
 from .models import CLOCK_WORKING_DAYS, Application, Delivery, HolderIdType, Reason, Status
 from .register import (

@@ -66,7 +66,7 @@ def _local_date(value) -> datetime.date | None:
 
 def _common_context(application: Application, document: IssuedDocument) -> dict:
     from accounts.pinyin import passport_pinyin
-    from portal.verify.services import verification_context
+    from portal.verify.issuing import verification_context
 
     office = application.office
     issued_on = _local_date(document.issued_at)
@@ -151,7 +151,7 @@ def _produce(
 ) -> IssuedDocument:
     """Claim (source, generation), render, sign and store; returns the document in whatever state it ended."""
     from portal import pdf
-    from portal.verify.services import issued_document_claim, issued_document_store
+    from portal.verify.issuing import issued_document_claim, issued_document_store
 
     document, created = issued_document_claim(
         source=application,

@@ -39,8 +39,8 @@ from portal.cases.services import (
 )
 from portal.celery import publish_on_commit
 from portal.verify.codes import normalize_code
+from portal.verify.issuing import issued_document_revoke, issued_documents_for_source
 from portal.verify.models import DocumentStatus, IssuedDocument
-from portal.verify.services import issued_document_revoke, issued_documents_for_source
 
 from . import catalogue
 from .catalogue import DocumentKind, Effect

@@ -133,7 +133,7 @@ def holder_name(application: FamilyPlanningApplication) -> str:
 
 
 def document_context(application: FamilyPlanningApplication, document: IssuedDocument, previous=None) -> dict:
-    from portal.verify.services import verification_context
+    from portal.verify.issuing import verification_context
 
     office = application.office
     issued_on = timezone.localdate(document.issued_at)
@@ -178,7 +178,7 @@ def _document_for(application, generation: int) -> IssuedDocument | None:
 
 def _supersede(application: FamilyPlanningApplication, document: IssuedDocument, previous: IssuedDocument | None):
     """A validation's new document replaces the one validated: revoke the old one (once; a no-op after)."""
-    from portal.verify.services import issued_document_revoke
+    from portal.verify.issuing import issued_document_revoke
 
     if previous is not None and previous.pk != document.pk and previous.status == DocumentStatus.VALID:
         issued_document_revoke(
@@ -215,7 +215,7 @@ def _mark_issued(application: FamilyPlanningApplication, document: IssuedDocumen
 def generate_document(application_id: int, generation: int) -> str:
     """Render, sign and store the document of an approved application, then APPROVED -> ISSUED."""
     from portal import pdf
-    from portal.verify.services import issued_document_claim, issued_document_store
+    from portal.verify.issuing import issued_document_claim, issued_document_store
 
     application = _load(application_id)
     if application is None:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.cases.services import TransitionError
 from portal.cases.views import confirmation_views, error_messages, not_editable
-from portal.verify.services import document_state
+from portal.verify.lookup import document_state
 
 from . import catalogue, services
 from .catalogue import Effect, ServiceGroup

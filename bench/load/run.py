@@ -190,7 +190,7 @@ def drain(queues, timeout) -> dict:
     from certificates.models import Application, Status
     from portal.notify.models import MessageStatus, OutboxMessage
     from portal.ratelimit import redis_client
-    from portal.verify.services import verification_log_backlog, verification_log_drain
+    from portal.verify.logbuffer import verification_log_backlog, verification_log_drain
 
     started = time.monotonic()
     client = redis_client()

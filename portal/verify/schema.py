@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from .services import Reason, State, Verdict
+from .lookup import Reason, State, Verdict
 
 API_VERSION = "2"
 

@@ -1,6 +1,6 @@
 """Binding a verification to its holder: name and date of birth checks, and the holder's share codes.
 
-The plain look-up by code (services.verify_code_within_limit) never touches these tables: a holder check or a
+The plain look-up by code (lookup.verify_code_within_limit) never touches these tables: a holder check or a
 share code costs its own queries only when a verifier asks for one. docs/api/verify.md#holder-check and
 docs/api/verify.md#share-codes say what is shown and what is stored.
 """
@@ -24,12 +24,14 @@ from django.utils.translation import gettext as _
 from portal.notify.services import send_email
 
 from .codes import SHARE_LENGTH, new_code, normalize_code
+from .logbuffer import verification_log_record
+from .lookup import lookup_row, result_for
 from .models import DocumentStatus, IssuedDocument, ShareCode, ShareCodeUse, VerificationLog
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-    from .services import VerificationResult
+    from .lookup import VerificationResult
 
 logger = logging.getLogger("portal.verify")
 
@@ -83,8 +85,6 @@ def holder_birth_date(document: IssuedDocument) -> datetime.date | None:
 
 def holder_matches(*, code: str, name: str, birth_date: datetime.date, ip: str | None) -> tuple[bool, str]:
     """(matched, full name if matched else ""): never which of the two did not match. Logged (not what was typed)."""
-    from .services import verification_log_record
-
     document = (
         IssuedDocument.objects.filter(code=code)
         .exclude(status=DocumentStatus.GENERATING)
@@ -191,8 +191,6 @@ def share_code_use(
 
     An unknown, cancelled or expired code and a wrong date of birth all answer the same "no match".
     """
-    from .services import _lookup, _result_for, verification_log_record
-
     canonical = normalize_code(code, SHARE_LENGTH)
     share = (
         ShareCode.objects.filter(code_hash=_hash(canonical)).select_related("document", "document__holder").first()
@@ -224,10 +222,10 @@ def share_code_use(
     )
     if not matched:
         return ShareAnswer(matched=False)
-    row = _lookup(IssuedDocument.objects.filter(pk=document.pk))
+    row = lookup_row(IssuedDocument.objects.filter(pk=document.pk))
     return ShareAnswer(
         matched=True,
-        result=_result_for(row, document.code),
+        result=result_for(row, document.code),
         holder_name=document.holder_name,
         purpose=share.purpose,
         organisation=share.organisation,

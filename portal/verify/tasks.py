@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from . import services
+from .logbuffer import verification_log_drain
 
 
 @shared_task(name="portal.verify.tasks.drain_verification_log", ignore_result=True)
 def drain_verification_log() -> int:
     # Lock-guarded and idempotent: an overlapping run returns at once, a repeated batch inserts nothing.
-    return services.verification_log_drain()
+    return verification_log_drain()

@@ -19,10 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.ratelimit import client_ip, rate_limited, rate_limited_key, window_key
 
-from . import schema, services, sharing
+from . import schema, sharing
+from .access import issued_document_may_download, issued_document_record_access
 from .codes import normalize_code
 from .forms import CodeForm, HolderCheckForm, PdfForm, ShareCreateForm, ShareUseForm
+from .lookup import State, VerificationResult, verification_result, verify_code_within_limit
 from .models import DocumentStatus, IssuedDocument, ShareCode, VerificationLog
+from .pdfverify import verify_pdf
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -50,14 +53,12 @@ def _ip(request: HttpRequest) -> str | None:
         return None
 
 
-def _verify_within_limit(
-    request: HttpRequest, code: str, channel: str
-) -> tuple[services.VerificationResult | None, int]:
+def _verify_within_limit(request: HttpRequest, code: str, channel: str) -> tuple[VerificationResult | None, int]:
     """(result, period): the verification of `code`, or (None, period) past the client's look-up limit."""
     limit: int
     period: int
     limit, period = getattr(settings, "VERIFY_RATE_LIMIT", DEFAULT_LOOKUP_LIMIT)
-    result = services.verify_code_within_limit(
+    result = verify_code_within_limit(
         code=code,
         channel=channel,
         ip=_ip(request),
@@ -87,7 +88,7 @@ def index(request: HttpRequest) -> HttpResponse:
             return _limited_page(request, period)
         pdf_form = PdfForm(request.POST, request.FILES)
         if pdf_form.is_valid():
-            outcome = services.verify_pdf(pdf=pdf_form.cleaned_data["pdf"], ip=_ip(request))
+            outcome = verify_pdf(pdf=pdf_form.cleaned_data["pdf"], ip=_ip(request))
             pdf_form = PdfForm()
     elif code_form.is_bound:
         limited, period = _limited(request, "verify", "VERIFY_RATE_LIMIT", DEFAULT_LOOKUP_LIMIT)
@@ -123,7 +124,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         request,
         "verify/detail.html",
         {"result": result, "holder_form": HolderCheckForm() if result.found else None},
-        status=404 if result.state == services.State.NOT_FOUND else 200,
+        status=404 if result.state == State.NOT_FOUND else 200,
     )
 
 
@@ -140,7 +141,7 @@ def _holder_limited(request: HttpRequest, scope: str, code: str) -> tuple[bool, 
 
 def _holder_check(request: HttpRequest, code: str) -> HttpResponse:
     form = HolderCheckForm(request.POST)
-    result = services.verification_result(code=code)
+    result = verification_result(code=code)
     if not result.found:
         return render(request, "verify/detail.html", {"result": result, "holder_form": None}, status=404)
     match = None
@@ -263,7 +264,7 @@ def api(request: HttpRequest, code: str) -> HttpResponse:
         return response
     response = JsonResponse(
         result.as_json(),
-        status=404 if result.state == services.State.NOT_FOUND else 200,
+        status=404 if result.state == State.NOT_FOUND else 200,
         json_dumps_params={"ensure_ascii": False},
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -284,7 +285,7 @@ def api_pdf(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         errors = [str(message) for messages_ in form.errors.values() for message in messages_]
         return JsonResponse({"error": "invalid_upload", "detail": " ".join(errors)}, status=400)
-    outcome = services.verify_pdf(pdf=form.cleaned_data["pdf"], ip=_ip(request))
+    outcome = verify_pdf(pdf=form.cleaned_data["pdf"], ip=_ip(request))
     response = JsonResponse(outcome.as_json(), json_dumps_params={"ensure_ascii": False})
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -296,14 +297,14 @@ def download(request: HttpRequest, code: str) -> HttpResponseBase:
     """The issued PDF, for its holder or for staff whose offices include the issuing office; 404 to anyone else."""
     canonical = normalize_code(code)
     document = IssuedDocument.objects.filter(code=canonical).first() if canonical else None
-    if document is None or not services.issued_document_may_download(user=request.user, document=document):
+    if document is None or not issued_document_may_download(user=request.user, document=document):
         raise Http404
     try:
         handle = document.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
     user = cast("User", request.user)  # login_required
-    services.issued_document_record_access(document=document, user=user, ip=_ip(request))
+    issued_document_record_access(document=document, user=user, ip=_ip(request))
     response = FileResponse(
         handle, as_attachment=True, filename=f"{document.kind}-{document.code}.pdf", content_type="application/pdf"
     )

@@ -11,8 +11,8 @@ from django.urls import reverse
 from accounts.models import Office
 from certificates.models import Status
 from portal.documents.models import Document
+from portal.verify.issuing import issued_document_claim, issued_document_store
 from portal.verify.models import IssuedDocument
-from portal.verify.services import issued_document_claim, issued_document_store
 from tests.factories import (
     ApplicationFactory,
     FamilyPlanningApplicationFactory,

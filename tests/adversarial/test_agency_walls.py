@@ -30,8 +30,8 @@ from portal.cases.models import DueState
 from portal.cases.services import next_case_number
 from portal.documents.models import Document, DocumentAccess
 from portal.notify.models import OutboxMessage
+from portal.verify.issuing import issued_document_claim, issued_document_store
 from portal.verify.models import IssuedDocument, IssuedDocumentAccess
-from portal.verify.services import issued_document_claim, issued_document_store
 from tests.factories import (
     ApplicationFactory,
     FamilyPlanningApplicationFactory,

@@ -355,7 +355,7 @@ def certificate_pdf(hostile):
     """The certificate and the refusal notice of the hostile cases, rendered as the worker does."""
     from certificates import tasks
     from portal import pdf
-    from portal.verify.services import issued_document_claim
+    from portal.verify.issuing import issued_document_claim
 
     application = Application.objects.get(pk=hostile["applications"][1].pk)  # reason "other": the explanation prints
     Application.objects.filter(pk=application.pk).update(refusal_reason=hostile["payload"], decided_at=timezone.now())
@@ -397,7 +397,7 @@ def test_certificate_and_refusal_notice_pdf_print_it_as_text_and_fetch_nothing(h
 
 
 def test_verification_shows_only_a_masked_name_as_text(client, hostile):
-    from portal.verify.services import issued_document_claim, issued_document_store
+    from portal.verify.issuing import issued_document_claim, issued_document_store
 
     application = hostile["applications"][0]
     document, _ = issued_document_claim(

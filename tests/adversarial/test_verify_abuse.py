@@ -10,13 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from portal.verify.codes import ALPHABET, format_code
+from portal.verify.issuing import issued_document_claim, issued_document_revoke, issued_document_store
+from portal.verify.logbuffer import verification_log_drain
 from portal.verify.models import VerificationLog
-from portal.verify.services import (
-    issued_document_claim,
-    issued_document_revoke,
-    issued_document_store,
-    verification_log_drain,
-)
 from tests.factories import ApplicationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -286,8 +286,8 @@ def test_issued_application_offers_revoke_reissue_and_paper_and_escapes_citizen_
     staff_client, station_a, officer_a, queued, django_capture_on_commit_callbacks
 ):
     from certificates.services import KIND_CERTIFICATE
+    from portal.verify.issuing import issued_document_claim, issued_document_store
     from portal.verify.models import DocumentStatus
-    from portal.verify.services import issued_document_claim, issued_document_store
 
     application = ApplicationFactory(
         office=station_a,

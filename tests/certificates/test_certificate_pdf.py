@@ -12,8 +12,8 @@ from pypdf import PdfReader
 from accounts.models import Office
 from certificates import tasks
 from portal import pdf
+from portal.verify.issuing import issued_documents_for_source
 from portal.verify.models import DocumentStatus
-from portal.verify.services import issued_documents_for_source
 from tests.factories import ApplicationFactory, OfficeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.core.management import call_command
 
 from portal import pdf
 from portal.documents.storage import private_storage
+from portal.verify.lookup import document_state
 from portal.verify.models import IssuedDocument
-from portal.verify.services import document_state
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from certificates import services, tasks
 from certificates.models import Application, Reason, Status
 from portal import pdf
 from portal.notify.models import OutboxMessage
-from portal.verify import services as verify_services
+from portal.verify import issuing
 from portal.verify.models import DocumentStatus, IssuedDocument
 from tests.factories import ApplicationFactory, OfficeFactory
 from tests.pki import install_signer
@@ -103,12 +103,12 @@ def test_the_pdf_says_what_a_certificate_must_say_and_is_signed(station_a, setti
 
 def test_a_claimed_but_unstored_certificate_is_completed_with_the_same_code(station_a, settings, monkeypatch):
     application = ApplicationFactory(office=station_a, approved=True)
-    original = verify_services.issued_document_store
+    original = issuing.issued_document_store
 
     def crash(**kwargs):
         raise SystemExit("worker killed")  # after the claim, before the file is stored
 
-    monkeypatch.setattr(verify_services, "issued_document_store", crash)
+    monkeypatch.setattr(issuing, "issued_document_store", crash)
     with pytest.raises(SystemExit):
         tasks.generate_certificate(application.pk, 1)
     claimed = IssuedDocument.objects.get()
@@ -120,7 +120,7 @@ def test_a_claimed_but_unstored_certificate_is_completed_with_the_same_code(stat
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=4)):
         assert tasks.requeue_missing_certificates() == [[application.pk, 1]]
 
-    monkeypatch.setattr(verify_services, "issued_document_store", original)
+    monkeypatch.setattr(issuing, "issued_document_store", original)
     assert tasks.generate_certificate(application.pk, 1) == "issued"
     [document] = IssuedDocument.objects.all()
     assert document.code == claimed.code and document.status == DocumentStatus.VALID

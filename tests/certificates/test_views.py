@@ -15,7 +15,7 @@ from certificates.models import Application, Delivery, HolderIdType, Status
 from portal.documents.models import Document
 from portal.documents.services import document_attach, document_create, document_keep_token, documents_for_case
 from portal.documents.validation import PHOTO_RULES
-from portal.verify.services import issued_document_claim, issued_document_store
+from portal.verify.issuing import issued_document_claim, issued_document_store
 from tests.certificates.pages import complete_draft, id_card_image, portrait, submit, upload, url
 from tests.factories import OfficeFactory, UserFactory, make_id_number
 

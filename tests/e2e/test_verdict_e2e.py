@@ -55,7 +55,7 @@ def off_the_loop(work):
 def documents(settings, tmp_path, site):
     """A valid, a revoked and an expired certificate of one holder, each with its signed PDF."""
     from portal import pdf
-    from portal.verify import services
+    from portal.verify import issuing
     from tests.factories import ApplicationFactory, OfficeFactory, StaffFactory, UserFactory
     from tests.pki import install_signer
 
@@ -72,7 +72,7 @@ def documents(settings, tmp_path, site):
         ("expired", timezone.localdate() - datetime.timedelta(days=1)),
     ):
         application = ApplicationFactory(office=station, applicant=holder, status="issued", certificate_generation=1)
-        document, _ = services.issued_document_claim(
+        document, _ = issuing.issued_document_claim(
             source=application,
             generation=1,
             kind="ncr_certificate",
@@ -85,8 +85,8 @@ def documents(settings, tmp_path, site):
             valid_until=valid_until,
         )
         signed = off_the_loop(lambda name=name: pdf.sign_pdf(blank_pdf(name), reason="e2e"))
-        made[name] = (services.issued_document_store(document=document, pdf=signed), signed)
-    services.issued_document_revoke(
+        made[name] = (issuing.issued_document_store(document=document, pdf=signed), signed)
+    issuing.issued_document_revoke(
         document=made["revoked"][0], by=officer, reason="内部：材料系伪造", public_reason=PUBLIC
     )
     made["revoked"][0].refresh_from_db()

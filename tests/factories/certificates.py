@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from certificates import services
 from certificates.models import CLOCK_WORKING_DAYS, Application, Delivery, Reason, Status
-from portal.verify.services import issued_document_claim, issued_document_store
+from portal.verify.issuing import issued_document_claim, issued_document_store
 
 from .cases import CaseFactory
 from .documents import attach_documents

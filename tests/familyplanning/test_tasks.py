@@ -12,7 +12,7 @@ from familyplanning import services, tasks
 from familyplanning.models import Status
 from portal import pdf
 from portal.notify.models import OutboxMessage
-from portal.verify import services as verify_services
+from portal.verify import issuing, lookup
 from portal.verify.models import DocumentStatus, IssuedDocument
 from tests.factories import FamilyPlanningApplicationFactory, UserFactory, sample_answers
 from tests.pki import install_signer
@@ -38,7 +38,7 @@ def environment(settings, tmp_path, keys, monkeypatch):
 
 
 def verify(code):
-    return verify_services.verify_code(code=code, channel="web", ip=None)
+    return lookup.verify_code(code=code, channel="web", ip=None)
 
 
 def text_of(document) -> str:
@@ -87,7 +87,7 @@ def test_the_task_is_idempotent_and_ignores_what_is_not_approved(office, officer
 def test_a_claim_left_half_done_is_finished_with_the_same_code(office, officer):
     application = FamilyPlanningApplicationFactory(office=office, service="qualification_certificate", accepted=True)
     services.fp_approve(application=application, by=officer)
-    claimed, _ = verify_services.issued_document_claim(
+    claimed, _ = issuing.issued_document_claim(
         source=application,
         generation=1,
         kind="fp_qualification_certificate",
@@ -138,7 +138,7 @@ def test_a_revoked_licence_cannot_be_validated(office, officer):
         FamilyPlanningApplicationFactory(office=office, service="practice_licence", applicant=holder, accepted=True),
         officer,
     )
-    verify_services.issued_document_revoke(document=old, by=officer, reason="Closed")
+    issuing.issued_document_revoke(document=old, by=officer, reason="Closed")
     answers = sample_answers("practice_licence_validation", licence_number=old.code)
     validation = FamilyPlanningApplicationFactory(
         office=office, service="practice_licence_validation", applicant=holder, answers=answers, accepted=True

@@ -15,7 +15,7 @@ from certificates.models import Application, Status
 from certificates.tasks import _mark_issued
 from portal.cases.models import Transition
 from portal.notify.models import Channel, MessageStatus, OutboxMessage
-from portal.verify.services import issued_document_claim, issued_document_store
+from portal.verify.issuing import issued_document_claim, issued_document_store
 from tests.factories import ApplicationFactory, OfficeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

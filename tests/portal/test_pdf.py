@@ -214,7 +214,7 @@ def test_fetcher_serves_static_files_and_data_uris():
 def test_qr_code_in_the_pdf_decodes_to_the_verify_url(tmp_path, settings):
     # pdftoppm and zbarimg come from Debian's poppler-utils and zbar-tools (the Makefile's TEST_DEBS).
     assert shutil.which("pdftoppm") and shutil.which("zbarimg"), "apt-get install poppler-utils zbar-tools"
-    from portal.verify.services import verify_url
+    from portal.verify.issuing import verify_url
 
     settings.SITE_URL = "https://ezwfw.example.test"
     url = verify_url(CODE)

@@ -15,7 +15,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from portal import pdf as portal_pdf
 from portal import signing
 from portal.testpki import STRANGER, TestPKI
-from portal.verify import services
+from portal.verify import pdfverify
 from tests.pki import free_port, install_signer, signing_settings
 from tests.portal.verification import blank_pdf, issue
 
@@ -205,10 +205,10 @@ def test_rotation_twice_keeps_all_three_generations_genuine(case, settings, tmp_
     assert len(serials) == 3, "three generations, three certificates"
     assert len(signing.certificates_in(settings.SIGNING_HISTORY_FILE)) == 3
     for document, signed, _check in issued:
-        outcome = services.verify_pdf(pdf=signed, ip=None)
+        outcome = pdfverify.verify_pdf(pdf=signed, ip=None)
         assert outcome.genuine and outcome.result == "genuine", (document.code, portal_pdf.check_signature(signed))
         assert portal_pdf.check_signature(signed).long_term
-    outcome = services.verify_pdf(pdf=stranger, ip=None)
+    outcome = pdfverify.verify_pdf(pdf=stranger, ip=None)
     assert outcome.signed and outcome.signature_intact and not outcome.signature_valid
     assert outcome.result == "bad_signature"
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from portal import pdf as portal_pdf
 from portal.notify.models import Channel, OutboxMessage
-from portal.verify import schema, services, sharing
+from portal.verify import issuing, lookup, pdfverify, schema, sharing
 from portal.verify.codes import SHARE_LENGTH, normalize_code
 from portal.verify.models import ShareCode, ShareCodeUse, VerificationLog
 from tests.portal.verification import NOW, api, blank_pdf, drained, issue, page, upload
@@ -87,7 +87,7 @@ def test_valid_is_green_on_every_surface(client, case):
 def test_revoked_is_red_with_the_date_and_public_reason_on_every_surface(client, case, officer_a):
     document, signed = issue(case)
     with time_machine.travel(NOW, tick=False):
-        services.issued_document_revoke(document=document, by=officer_a, reason=INTERNAL, public_reason=PUBLIC)
+        issuing.issued_document_revoke(document=document, by=officer_a, reason=INTERNAL, public_reason=PUBLIC)
     for html in (page(client, document.code).content.decode(), upload(client, signed).content.decode()):
         assert_red(html, "revoked on May 6, 2026", PUBLIC)
         assert INTERNAL not in html
@@ -101,7 +101,7 @@ def test_revoked_is_red_with_the_date_and_public_reason_on_every_surface(client,
 
 def test_superseded_says_so(client, case, officer_a):
     document, signed = issue(case)
-    services.issued_document_revoke(document=document, by=officer_a, reason="reissued", superseded=True)
+    issuing.issued_document_revoke(document=document, by=officer_a, reason="reissued", superseded=True)
     assert_red(page(client, document.code).content.decode(), "superseded by a newer document")
     assert api(client, document.code).json()["reason"] == "superseded"
     assert upload_json(client, signed).json()["reason"] == "superseded"
@@ -137,7 +137,7 @@ def test_bytes_appended_after_the_signature_are_a_change_after_signing(client, c
     _, signed = issue(case)
     for tail in (b"\n% a note added later\n", b"\n%%EOF\n", b"1 0 obj\n(forged)\nendobj\n"):
         appended = signed + tail
-        outcome = services.verify_pdf(pdf=appended, ip=None)
+        outcome = pdfverify.verify_pdf(pdf=appended, ip=None)
         assert outcome.changed_after_signing and outcome.reason == "altered" and not outcome.valid, tail
         html = upload(client, appended).content.decode()
         assert_red(html, "changed after it was signed")
@@ -155,7 +155,7 @@ def test_an_incremental_update_after_the_signature_is_a_change(client, case):
     writer.update_root()
     out = io.BytesIO()
     writer.write(out)
-    outcome = services.verify_pdf(pdf=out.getvalue(), ip=None)
+    outcome = pdfverify.verify_pdf(pdf=out.getvalue(), ip=None)
     assert outcome.changed_after_signing and outcome.reason == "altered"
 
 
@@ -166,7 +166,7 @@ def test_a_dss_added_after_signing_is_no_change(client, case):
 
     from portal.verify.pdfcheck import Changes, revision_changes
 
-    document, _ = services.issued_document_claim(
+    document, _ = issuing.issued_document_claim(
         source=case,
         generation=1,
         kind="ncr_certificate",
@@ -184,13 +184,13 @@ def test_a_dss_added_after_signing_is_no_change(client, case):
     writer.write(out)
     extended = out.getvalue()
     assert len(extended) > len(signed) and extended.startswith(signed)
-    services.issued_document_store(document=document, pdf=extended)
+    issuing.issued_document_store(document=document, pdf=extended)
     assert revision_changes(extended) == Changes.LTA_ONLY
-    outcome = services.verify_pdf(pdf=extended, ip=None)
+    outcome = pdfverify.verify_pdf(pdf=extended, ip=None)
     assert outcome.genuine and outcome.valid and not outcome.changed_after_signing
     assert_green(upload(client, extended).content.decode())
     # ... and bytes appended after the DSS are still a change.
-    assert services.verify_pdf(pdf=extended + b"\nappended\n", ip=None).reason == "altered"
+    assert pdfverify.verify_pdf(pdf=extended + b"\nappended\n", ip=None).reason == "altered"
 
 
 def test_a_pdf_not_issued_here(client, case, settings, foreign_keys, keys):
@@ -240,7 +240,7 @@ def test_openapi_document_is_served_versioned(client, db):
     assert document["openapi"].startswith("3.1") and document["info"]["version"] == "2"
     assert {"/api/verify/{code}/", "/api/verify/pdf/"} <= set(document["paths"])
     assert set(document["components"]["schemas"]["Verification"]["properties"]["reason"]["enum"]) - {None} == set(
-        services.Reason.ALL
+        lookup.Reason.ALL
     )
 
 
@@ -250,7 +250,7 @@ def test_live_answers_match_the_published_schema(client, case, officer_a):
     answers = [api(client, valid.code), api(client, "ABCD-EFGH-JKMN-PQRS-TVWX")]
     answers.append(upload_json(client, signed))
     answers.append(upload_json(client, signed + b"junk"))
-    services.issued_document_revoke(document=valid, by=officer_a, reason="x", public_reason=PUBLIC)
+    issuing.issued_document_revoke(document=valid, by=officer_a, reason="x", public_reason=PUBLIC)
     answers += [api(client, valid.code), upload_json(client, signed)]
     for response in answers:
         data = response.json()
@@ -443,7 +443,7 @@ def test_share_codes_are_for_the_holders_valid_documents_up_to_30_days(client, c
     stranger = type(holder).objects.exclude(pk=holder.pk).first() or officer_a
     with pytest.raises(Exception, match="not issued to you"):
         sharing.share_code_create(document=document, holder=stranger, organisation="x", purpose="y")
-    services.issued_document_revoke(document=document, by=officer_a, reason="x", public_reason=PUBLIC)
+    issuing.issued_document_revoke(document=document, by=officer_a, reason="x", public_reason=PUBLIC)
     with pytest.raises(Exception, match="Only a valid document"):
         sharing.share_code_create(document=document, holder=holder, organisation="x", purpose="y")
     assert client.post(reverse("verify:share_cancel", args=[999])).status_code == 404
@@ -472,13 +472,13 @@ def test_revocation_tells_each_subscribed_organisation_once(client, case, holder
     OutboxMessage.objects.all().delete()
 
     with time_machine.travel(NOW, tick=False):
-        services.issued_document_revoke(document=document, by=officer_a, reason=INTERNAL, public_reason=PUBLIC)
+        issuing.issued_document_revoke(document=document, by=officer_a, reason=INTERNAL, public_reason=PUBLIC)
     sent = OutboxMessage.objects.filter(template="verify/share_revoked", channel=Channel.EMAIL)
     assert sorted(m.to.lower() for m in sent) == ["admissions@yi.example", "hr@jia.example"]
     body = sent.get(to="admissions@yi.example").body
     assert document.code in body and PUBLIC in body and "2026-05-06" in body and INTERNAL not in body
     # Revoking again (a no-op) tells nobody again.
-    services.issued_document_revoke(document=document, by=officer_a, reason="again")
+    issuing.issued_document_revoke(document=document, by=officer_a, reason="again")
     assert OutboxMessage.objects.filter(template="verify/share_revoked").count() == 2
 
 
@@ -488,5 +488,5 @@ def test_an_expired_share_code_subscriber_is_not_told(client, case, holder, offi
         _, code = sharing.share_code_create(document=document, holder=holder, organisation="甲", purpose="入职", days=2)
         use_share(client, code, email="hr@jia.example")
     with time_machine.travel(NOW + datetime.timedelta(days=3), tick=False):
-        services.issued_document_revoke(document=document, by=officer_a, reason="x", public_reason=PUBLIC)
+        issuing.issued_document_revoke(document=document, by=officer_a, reason="x", public_reason=PUBLIC)
     assert not OutboxMessage.objects.filter(template="verify/share_revoked").exists()

@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from portal import pdf as portal_pdf
 from portal.cases.services import next_case_number
-from portal.verify import services
+from portal.verify import issuing, logbuffer, lookup, pdfverify
 from portal.verify.codes import normalize_code
+from portal.verify.lookup import State
 from portal.verify.models import DocumentStatus, IssuedDocument, IssuedDocumentAccess, VerificationLog
-from portal.verify.services import State
 from tests.factories import StaffFactory, UserFactory
 from tests.portal.verification import NOW, api, blank_pdf, claim, drained, issue, page, upload
 from tests.testapp.models import SampleCase
@@ -44,7 +44,7 @@ def test_claim_twice_gives_one_row_and_one_code(case):
     assert normalize_code(first.code) == first.code and len(first.code) == 24
     second_generation, created = claim(case, generation=2)
     assert created and second_generation.code != first.code
-    assert list(services.issued_documents_for_source(case)) == [second_generation, first]
+    assert list(issuing.issued_documents_for_source(case)) == [second_generation, first]
 
 
 def test_claim_recovers_when_another_worker_inserted_first(case, monkeypatch):
@@ -66,7 +66,7 @@ def test_claim_recovers_when_another_worker_inserted_first(case, monkeypatch):
 def test_store_writes_one_private_file_with_its_hash(case, media):
     document, _ = claim(case)
     signed = portal_pdf.sign_pdf(blank_pdf(), reason="test")
-    stored = services.issued_document_store(document=document, pdf=signed)
+    stored = issuing.issued_document_store(document=document, pdf=signed)
     assert stored.status == DocumentStatus.VALID
     assert stored.file.name == f"issued/{stored.code}.pdf"
     assert stored.sha256 == hashlib.sha256(signed).hexdigest() and stored.size == len(signed)
@@ -81,8 +81,8 @@ def test_store_twice_keeps_one_file_and_the_first_hash(case, media):
     first = portal_pdf.sign_pdf(blank_pdf("one"), reason="test")
     second = portal_pdf.sign_pdf(blank_pdf("two"), reason="test")
     assert first != second
-    services.issued_document_store(document=document, pdf=first)
-    again = services.issued_document_store(document=document, pdf=second)
+    issuing.issued_document_store(document=document, pdf=first)
+    again = issuing.issued_document_store(document=document, pdf=second)
     assert again.sha256 == hashlib.sha256(first).hexdigest()
     assert issued_files(media) == [f"{document.code}.pdf"]  # no second file, no leftover temp file
     assert (media / "private" / again.file.name).read_bytes() == first
@@ -95,7 +95,7 @@ def test_store_replaces_what_a_killed_worker_left(case, media):
     target.write_bytes(b"%PDF-1.7 half a fi")  # a worker died after writing, before the status update
     (target.parent / ".issued-dead.part").write_bytes(b"%PDF-")  # or while writing its temp file
     signed = portal_pdf.sign_pdf(blank_pdf(), reason="test")
-    stored = services.issued_document_store(document=document, pdf=signed)
+    stored = issuing.issued_document_store(document=document, pdf=signed)
     assert target.read_bytes() == signed
     assert stored.sha256 == hashlib.sha256(target.read_bytes()).hexdigest()
 
@@ -109,10 +109,10 @@ def test_store_that_loses_the_race_never_replaces_the_winners_file(case, media, 
     def other_worker_wins_meanwhile(fd):
         real_fsync(fd)
         monkeypatch.setattr(os, "fsync", real_fsync)
-        services.issued_document_store(document=IssuedDocument.objects.get(pk=document.pk), pdf=winner)
+        issuing.issued_document_store(document=IssuedDocument.objects.get(pk=document.pk), pdf=winner)
 
     monkeypatch.setattr(os, "fsync", other_worker_wins_meanwhile)
-    result = services.issued_document_store(document=document, pdf=loser)
+    result = issuing.issued_document_store(document=document, pdf=loser)
     assert result.sha256 == hashlib.sha256(winner).hexdigest()
     assert (media / "private" / result.file.name).read_bytes() == winner
     assert issued_files(media) == [f"{document.code}.pdf"]
@@ -121,7 +121,7 @@ def test_store_that_loses_the_race_never_replaces_the_winners_file(case, media, 
 def test_store_refuses_what_is_not_a_pdf(case):
     document, _ = claim(case)
     with pytest.raises(ValueError):
-        services.issued_document_store(document=document, pdf=b"<html>")
+        issuing.issued_document_store(document=document, pdf=b"<html>")
     document.refresh_from_db()
     assert document.status == DocumentStatus.GENERATING and not document.file
 
@@ -129,31 +129,31 @@ def test_store_refuses_what_is_not_a_pdf(case):
 def test_revoke_needs_a_reason_and_records_who_and_when(case, officer_a):
     document, _ = issue(case)
     with pytest.raises(Exception) as excinfo:
-        services.issued_document_revoke(document=document, by=officer_a, reason="  ")
+        issuing.issued_document_revoke(document=document, by=officer_a, reason="  ")
     assert getattr(excinfo.value, "code", None) == "reason_required"
     with time_machine.travel(NOW, tick=False):
-        revoked = services.issued_document_revoke(document=document, by=officer_a, reason="issued in error")
+        revoked = issuing.issued_document_revoke(document=document, by=officer_a, reason="issued in error")
     assert revoked.status == DocumentStatus.REVOKED
     assert revoked.revoked_by == officer_a and revoked.revoke_reason == "issued in error"
     assert revoked.revoked_at == NOW
     # Revoking again changes nothing (the first date stays).
-    again = services.issued_document_revoke(document=revoked, by=officer_a, reason="again")
+    again = issuing.issued_document_revoke(document=revoked, by=officer_a, reason="again")
     assert again.revoked_at == NOW and again.revoke_reason == "issued in error"
 
 
 def test_revoked_while_generating_is_never_stored(case, officer_a, media):
     document, _ = claim(case)
-    services.issued_document_revoke(document=document, by=officer_a, reason="reissued")
-    stored = services.issued_document_store(document=document, pdf=portal_pdf.sign_pdf(blank_pdf(), reason="x"))
+    issuing.issued_document_revoke(document=document, by=officer_a, reason="reissued")
+    stored = issuing.issued_document_store(document=document, pdf=portal_pdf.sign_pdf(blank_pdf(), reason="x"))
     assert stored.status == DocumentStatus.REVOKED and not stored.file
     assert issued_files(media) == []
 
 
 def test_verify_url_is_the_site_address(case):
-    assert services.verify_url("ABCD-EFGH-JKMN-PQRS-TVWX") == (
+    assert issuing.verify_url("ABCD-EFGH-JKMN-PQRS-TVWX") == (
         "https://ezwfw.example.test/verify/ABCD-EFGH-JKMN-PQRS-TVWX/"
     )
-    context = services.verification_context(claim(case)[0])
+    context = issuing.verification_context(claim(case)[0])
     assert context["verification_url"].endswith(f"/verify/{context['verification_code']}/")
     assert context["verification_qr"].startswith("data:image/svg+xml")
     assert context["seal"].startswith("data:image/svg+xml")
@@ -211,7 +211,7 @@ def test_api_speaks_chinese_by_default(client, case):
 def test_revoked_document_shows_the_date(client, case, officer_a, holder):
     document, _ = issue(case)
     with time_machine.travel(NOW, tick=False):
-        services.issued_document_revoke(document=document, by=officer_a, reason="reissued")
+        issuing.issued_document_revoke(document=document, by=officer_a, reason="reissued")
     response = page(client, document.code)
     assert response.status_code == 200
     body = response.content.decode()
@@ -295,9 +295,9 @@ def statements_of(queries) -> list[str]:
 def test_lookup_is_one_select_without_sort_or_transaction(case, settings):
     document, _ = issue(case)
     with CaptureQueriesContext(connection) as queries:
-        result = services.verify_code(code=document.code, channel="api", ip="127.0.0.1")
+        result = lookup.verify_code(code=document.code, channel="api", ip="127.0.0.1")
     assert result.state == State.VALID and result.office_name == "金水路派出所"
-    select = services._lookup_by_code._compiled[connection.vendor][0]
+    select = lookup._lookup_by_code._compiled[connection.vendor][0]
     assert select.startswith("SELECT") and "ORDER BY" not in select and "LIMIT 1" in select
     assert '"accounts_office"' in select  # the office's names by join, not a second query
     if connection.vendor == "postgresql":
@@ -313,7 +313,7 @@ def test_count_update_is_one_query_without_redis(case, settings):
     settings.REDIS_URL = ""
     document, _ = issue(case)
     with CaptureQueriesContext(connection) as queries:
-        services.verify_code(code=document.code, channel="api", ip="127.0.0.1")
+        lookup.verify_code(code=document.code, channel="api", ip="127.0.0.1")
     statements = statements_of(queries)
     # Look-up, log row, one counter UPDATE (savepoints aside: the log and the count commit together).
     assert [s for s in statements if s in ("SELECT", "INSERT", "UPDATE")] == ["SELECT", "INSERT", "UPDATE"]
@@ -355,12 +355,12 @@ def test_ingest_inserts_and_counts_each_record_once(case):
     batch = [record(document), record(document, at=later), record(other), record(None, result="not_found")]
     batch.append(dict(batch[0]))  # pushed twice (a retried push): one row, one count
     with CaptureQueriesContext(connection) as queries:
-        assert services.verification_log_ingest(records=batch) == 4
+        assert logbuffer.verification_log_ingest(records=batch) == 4
     # The documents still there, one INSERT, one UPDATE, whatever the batch size (savepoints aside).
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
     assert [s for s in statements if s in ("SELECT", "INSERT", "UPDATE")] == ["SELECT", "INSERT", "UPDATE"]
     # The same batch again (a drainer that died after its commit): nothing new.
-    assert services.verification_log_ingest(records=batch) == 0
+    assert logbuffer.verification_log_ingest(records=batch) == 0
     document.refresh_from_db()
     other.refresh_from_db()
     assert (document.verification_count, document.last_verified_at) == (2, later)
@@ -368,7 +368,7 @@ def test_ingest_inserts_and_counts_each_record_once(case):
     assert VerificationLog.objects.count() == 4
     assert set(VerificationLog.objects.values_list("at", flat=True)) == {NOW, later}  # when verified, not stored
     # An older record arriving late never moves last_verified_at back.
-    services.verification_log_ingest(records=[record(document, at=NOW - datetime.timedelta(days=1))])
+    logbuffer.verification_log_ingest(records=[record(document, at=NOW - datetime.timedelta(days=1))])
     document.refresh_from_db()
     assert (document.verification_count, document.last_verified_at) == (3, later)
 
@@ -377,7 +377,7 @@ def test_ingest_drops_records_of_deleted_documents(case):
     document, _ = issue(case)
     gone = record(document)
     gone["d"] = document.pk + 1000
-    assert services.verification_log_ingest(records=[gone, record(document)]) == 1
+    assert logbuffer.verification_log_ingest(records=[gone, record(document)]) == 1
     assert VerificationLog.objects.get().document == document
 
 
@@ -402,7 +402,7 @@ def test_rate_limit_answers_429_page_and_json(client, case):
 
 def test_genuine_pdf(client, case):
     document, signed = issue(case)
-    outcome = services.verify_pdf(pdf=signed, ip="127.0.0.1")
+    outcome = pdfverify.verify_pdf(pdf=signed, ip="127.0.0.1")
     assert outcome.genuine and outcome.result == "genuine"
     assert outcome.document.code == document.code and outcome.document.state == State.VALID
     response = upload(client, signed)
@@ -418,8 +418,8 @@ def test_genuine_pdf(client, case):
 
 def test_genuine_but_revoked_pdf_shows_the_state(client, case, officer_a):
     document, signed = issue(case)
-    services.issued_document_revoke(document=document, by=officer_a, reason="x")
-    outcome = services.verify_pdf(pdf=signed, ip=None)
+    issuing.issued_document_revoke(document=document, by=officer_a, reason="x")
+    outcome = pdfverify.verify_pdf(pdf=signed, ip=None)
     assert outcome.genuine and outcome.document.state == State.REVOKED
     assert 'data-state="revoked"' in upload(client, signed).content.decode()
 
@@ -428,7 +428,7 @@ def test_altered_pdf(client, case):
     _, signed = issue(case)
     altered = bytearray(signed)
     altered[len(signed) // 4] ^= 0x01
-    outcome = services.verify_pdf(pdf=bytes(altered), ip=None)
+    outcome = pdfverify.verify_pdf(pdf=bytes(altered), ip=None)
     assert not outcome.genuine and not outcome.signature_intact and not outcome.hash_matches
     assert outcome.result == "altered" and outcome.document is None
     body = upload(client, bytes(altered)).content.decode()
@@ -441,7 +441,7 @@ def test_pdf_signed_by_another_key(client, case, settings, foreign_keys, keys):
     settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = map(str, foreign_keys)
     forged = portal_pdf.sign_pdf(blank_pdf("forged"), reason="forged")
     settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = map(str, keys)
-    outcome = services.verify_pdf(pdf=forged, ip=None)
+    outcome = pdfverify.verify_pdf(pdf=forged, ip=None)
     assert outcome.signed and outcome.signature_intact and not outcome.signature_valid
     assert not outcome.hash_matches and not outcome.genuine and outcome.result == "bad_signature"
     assert "signed by someone else" in upload(client, forged).content.decode()
@@ -451,13 +451,13 @@ def test_validly_signed_pdf_that_was_never_issued(case):
     # Signed with the portal's key but not a stored document (e.g. a re-render): the hash check fails.
     issue(case)
     other = portal_pdf.sign_pdf(blank_pdf("never stored"), reason="x")
-    outcome = services.verify_pdf(pdf=other, ip=None)
+    outcome = pdfverify.verify_pdf(pdf=other, ip=None)
     assert outcome.signature_valid and outcome.signature_intact and not outcome.hash_matches
     assert outcome.result == "unknown_hash" and not outcome.genuine
 
 
 def test_unsigned_pdf_and_wrong_uploads(client, db):
-    outcome = services.verify_pdf(pdf=blank_pdf(), ip=None)
+    outcome = pdfverify.verify_pdf(pdf=blank_pdf(), ip=None)
     assert outcome.result == "unsigned"
     response = upload(client, b"GIF89a not a pdf", name="x.pdf")
     assert response.status_code == 400 and "not a PDF" in response.content.decode()
@@ -516,7 +516,7 @@ def test_staff_of_the_issuing_office_download_and_are_logged(client, case, offic
 def test_revoked_or_unfinished_documents_are_not_downloadable_by_the_holder(client, case, holder, officer_a):
     unfinished, _ = claim(case, generation=2)
     document, _ = issue(case)
-    services.issued_document_revoke(document=document, by=officer_a, reason="x")
+    issuing.issued_document_revoke(document=document, by=officer_a, reason="x")
     client.force_login(holder)
     assert client.get(reverse("verify:download", args=[document.code])).status_code == 404
     assert client.get(reverse("verify:download", args=[unfinished.code])).status_code == 404

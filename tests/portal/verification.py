@@ -10,7 +10,7 @@ from django.utils import timezone
 from pypdf import PdfWriter
 
 from portal import pdf as portal_pdf
-from portal.verify import services
+from portal.verify import issuing, logbuffer
 
 NOW = datetime.datetime(2026, 5, 6, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
 
@@ -37,13 +37,13 @@ def claim(case, generation=1, **overrides):
         "valid_until": timezone.localdate() + datetime.timedelta(days=90),
     }
     fields.update(overrides)
-    return services.issued_document_claim(**fields)
+    return issuing.issued_document_claim(**fields)
 
 
 def issue(case, generation=1, **overrides):
     document, _ = claim(case, generation, **overrides)
     signed = portal_pdf.sign_pdf(blank_pdf(f"{case.pk}-{generation}"), reason="test")
-    return services.issued_document_store(document=document, pdf=signed), signed
+    return issuing.issued_document_store(document=document, pdf=signed), signed
 
 
 def page(client, code):
@@ -56,7 +56,7 @@ def api(client, code, **headers):
 
 def drained():
     """Store what the Redis buffer holds (services tier); without Redis every verification is already stored."""
-    services.verification_log_drain()
+    logbuffer.verification_log_drain()
 
 
 def upload(client, data: bytes, name="certificate.pdf", **extra):

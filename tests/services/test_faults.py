@@ -44,8 +44,8 @@ from portal.documents.models import Document
 from portal.documents.services import documents_purge_partial_files
 from portal.notify.models import Channel, MessageStatus, OutboxMessage
 from portal.notify.tasks import relay_outbox
+from portal.verify.issuing import issued_document_claim
 from portal.verify.models import DocumentStatus, IssuedDocument
-from portal.verify.services import issued_document_claim
 from tests.certificates.pages import id_card_image, portrait
 from tests.factories import (
     ApplicationFactory,

@@ -271,7 +271,7 @@ def assert_no_seq_scan_of_big_tables(queries, *, expect_tables, max_share=0.05):
     checked, failures, seen = 0, [], set()
     for query in queries:
         sql = query["sql"]
-        # EXECUTE: the verification look-up is a server-side prepared statement (portal.verify.services).
+        # EXECUTE: the verification look-up is a server-side prepared statement (portal.verify.lookup).
         if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "WITH", "EXECUTE")):
             continue
         if shape(sql) in seen:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Office
 from portal.ratelimit import rate_limited, redis_client
-from portal.verify import services
+from portal.verify import issuing, logbuffer, lookup
 from portal.verify.models import DocumentStatus, IssuedDocument, VerificationLog
 from portal.verify.tasks import drain_verification_log
 
@@ -28,7 +28,7 @@ def redis():
     assert connection.vendor == "postgresql", "the services tier runs on PostgreSQL (DATABASE_URL)"
     client = redis_client()
     assert client is not None
-    client.delete(services.LOG_QUEUE, services.LOG_INFLIGHT, services.LOG_LOCK, services.LOG_DEAD)
+    client.delete(logbuffer.LOG_QUEUE, logbuffer.LOG_INFLIGHT, logbuffer.LOG_LOCK, logbuffer.LOG_DEAD)
     return client
 
 
@@ -53,15 +53,15 @@ def make_document(n=1, office=None):
 def test_verification_is_buffered_then_drained_exactly_once(redis):
     document = make_document()
     with time_machine.travel(NOW, tick=False):
-        services.verify_code(code=document.code, channel="api", ip="203.0.113.4")
-        services.verify_code(code="ABCD-EFGH-JKMN-PQRS-TVWX", channel="page", ip=None)
+        lookup.verify_code(code=document.code, channel="api", ip="203.0.113.4")
+        lookup.verify_code(code="ABCD-EFGH-JKMN-PQRS-TVWX", channel="page", ip=None)
     assert not VerificationLog.objects.exists()  # nothing written on the request
-    assert services.verification_log_backlog() == 2
+    assert logbuffer.verification_log_backlog() == 2
     assert drain_verification_log() == 2  # the beat task, called here in-process
-    assert services.verification_log_backlog() == 0
+    assert logbuffer.verification_log_backlog() == 0
     rows = list(VerificationLog.objects.order_by("at", "channel").values_list("channel", "result", "client_ip", "at"))
     assert sorted(rows) == [("api", "valid", "203.0.113.4", NOW), ("page", "not_found", None, NOW)]
-    assert services.verification_log_drain() == 0  # nothing twice
+    assert logbuffer.verification_log_drain() == 0  # nothing twice
     document.refresh_from_db()
     assert (document.verification_count, document.last_verified_at) == (1, NOW)
 
@@ -69,14 +69,14 @@ def test_verification_is_buffered_then_drained_exactly_once(redis):
 @pytest.mark.django_db
 def test_duplicated_record_and_a_batch_drained_twice_count_once(redis):
     document = make_document()
-    services.verify_code(code=document.code, channel="api", ip="192.0.2.1")
-    (item,) = redis.lrange(services.LOG_QUEUE, 0, -1)
-    redis.rpush(services.LOG_QUEUE, item)  # the same record pushed twice
-    assert services.verification_log_drain() == 1
+    lookup.verify_code(code=document.code, channel="api", ip="192.0.2.1")
+    (item,) = redis.lrange(logbuffer.LOG_QUEUE, 0, -1)
+    redis.rpush(logbuffer.LOG_QUEUE, item)  # the same record pushed twice
+    assert logbuffer.verification_log_drain() == 1
     # A drainer that committed, then died before clearing its in-flight batch: the next one drains it again.
-    redis.rpush(services.LOG_INFLIGHT, item, item)
-    assert services.verification_log_drain() == 0
-    assert redis.llen(services.LOG_INFLIGHT) == 0
+    redis.rpush(logbuffer.LOG_INFLIGHT, item, item)
+    assert logbuffer.verification_log_drain() == 0
+    assert redis.llen(logbuffer.LOG_INFLIGHT) == 0
     document.refresh_from_db()
     assert document.verification_count == 1 and VerificationLog.objects.count() == 1
 
@@ -84,20 +84,20 @@ def test_duplicated_record_and_a_batch_drained_twice_count_once(redis):
 @pytest.mark.django_db
 def test_unreadable_records_are_set_aside_and_the_rest_drained(redis):
     document = make_document()
-    services.verify_code(code=document.code, channel="api", ip=None)
-    redis.rpush(services.LOG_QUEUE, b"not json", json.dumps({"u": "x"}))
-    assert services.verification_log_drain() == 1
-    assert redis.lrange(services.LOG_DEAD, 0, -1) == [b"not json", b'{"u": "x"}']
+    lookup.verify_code(code=document.code, channel="api", ip=None)
+    redis.rpush(logbuffer.LOG_QUEUE, b"not json", json.dumps({"u": "x"}))
+    assert logbuffer.verification_log_drain() == 1
+    assert redis.lrange(logbuffer.LOG_DEAD, 0, -1) == [b"not json", b'{"u": "x"}']
 
 
 @pytest.mark.django_db
 def test_a_second_drainer_waits_for_the_lock(redis):
     document = make_document()
-    services.verify_code(code=document.code, channel="api", ip=None)
-    redis.set(services.LOG_LOCK, "someone-else", px=5000)
-    assert services.verification_log_drain() == 0 and services.verification_log_backlog() == 1
-    redis.delete(services.LOG_LOCK)  # their lease ends
-    assert services.verification_log_drain() == 1
+    lookup.verify_code(code=document.code, channel="api", ip=None)
+    redis.set(logbuffer.LOG_LOCK, "someone-else", px=5000)
+    assert logbuffer.verification_log_drain() == 0 and logbuffer.verification_log_backlog() == 1
+    redis.delete(logbuffer.LOG_LOCK)  # their lease ends
+    assert logbuffer.verification_log_drain() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -114,14 +114,14 @@ def test_two_drainers_at_once_store_every_record_once(redis):
             "a": "192.0.2.7",
             "t": NOW.timestamp() + i,
         }
-        pipe.rpush(services.LOG_QUEUE, json.dumps(record))
+        pipe.rpush(logbuffer.LOG_QUEUE, json.dumps(record))
     pipe.execute()
     results = []
 
     def drain():
         try:
-            while services.verification_log_backlog():
-                results.append(services.verification_log_drain(batch_size=100))
+            while logbuffer.verification_log_backlog():
+                results.append(logbuffer.verification_log_drain(batch_size=100))
         finally:
             connection.close()
 
@@ -140,9 +140,9 @@ def test_two_drainers_at_once_store_every_record_once(redis):
 def test_revocation_shows_at_once_while_verifications_are_buffered(redis, client):
     document = make_document()
     assert client.get(reverse("verify:api", args=[document.code])).json()["state"] == "valid"
-    services.issued_document_revoke(document=document, by=None, reason="issued in error")
+    issuing.issued_document_revoke(document=document, by=None, reason="issued in error")
     assert client.get(reverse("verify:api", args=[document.code])).json()["state"] == "revoked"
-    assert services.verification_log_drain() == 2
+    assert logbuffer.verification_log_drain() == 2
     assert list(VerificationLog.objects.order_by("at").values_list("result", flat=True)) == ["valid", "revoked"]
 
 
@@ -164,7 +164,7 @@ def test_api_answers_429_past_the_limit_through_redis(redis, client, settings):
     document = make_document()
     statuses = [client.get(reverse("verify:api", args=[document.code])).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
-    assert services.verification_log_drain() == 3  # refused requests are not verifications
+    assert logbuffer.verification_log_drain() == 3  # refused requests are not verifications
 
 
 @pytest.mark.django_db
@@ -189,13 +189,13 @@ def test_counter_and_log_share_one_round_trip_and_a_limited_client_skips_the_dat
         with time_machine.travel(NOW, tick=False):
             assert client.get(url, REMOTE_ADDR="203.0.113.20").status_code == 200
             assert calls == ["EVALSHA"]  # the counter and the log record together
-            assert services.verification_log_backlog() == 1
+            assert logbuffer.verification_log_backlog() == 1
             assert client.get(url, REMOTE_ADDR="203.0.113.20").status_code == 429  # looked up, refused, not logged
-            assert services.verification_log_backlog() == 1
+            assert logbuffer.verification_log_backlog() == 1
             with CaptureQueriesContext(connection) as queries:
                 assert client.get(url, REMOTE_ADDR="203.0.113.20").status_code == 429
             assert not queries.captured_queries  # refused by the counter alone, before any database work
             assert client.get(url, REMOTE_ADDR="203.0.113.21").status_code == 200  # another client
     finally:
         del redis.execute_command
-    assert services.verification_log_drain() == 2
+    assert logbuffer.verification_log_drain() == 2

@@ -16,8 +16,8 @@ from accounts.models import Office, User
 from certificates import services, tasks
 from certificates.models import Application, Delivery, Reason, Status
 from portal.cases.services import next_case_number
+from portal.verify.issuing import issued_document_claim, issued_document_revoke, issued_documents_for_source
 from portal.verify.models import DocumentStatus, IssuedDocument
-from portal.verify.services import issued_document_claim, issued_document_revoke, issued_documents_for_source
 
 DEMO_CITIZEN = "citizen"
 DEMO_STATION = "经八路派出所"
