@@ -353,7 +353,7 @@ def test_sms_carry_only_fixed_wording(hostile):
 @pytest.fixture
 def certificate_pdf(hostile):
     """The certificate and the refusal notice of the hostile cases, rendered as the worker does."""
-    from certificates import tasks
+    from certificates.documents import CERTIFICATE, REFUSAL_NOTICE
     from portal import pdf
     from portal.verify.issuing import issued_document_claim
 
@@ -361,10 +361,7 @@ def certificate_pdf(hostile):
     Application.objects.filter(pk=application.pk).update(refusal_reason=hostile["payload"], decided_at=timezone.now())
     application.refresh_from_db()
     out = {}
-    for kind, generation, template, context in (
-        ("certificate", 1, "certificates/pdf/certificate.html", tasks.certificate_context),
-        ("refusal", 2, "certificates/pdf/refusal_notice.html", tasks.refusal_context),
-    ):
+    for kind, generation, spec in (("certificate", 1, CERTIFICATE), ("refusal", 2, REFUSAL_NOTICE)):
         document, _ = issued_document_claim(
             source=application,
             generation=generation,
@@ -376,8 +373,8 @@ def certificate_pdf(hostile):
             issuing_office=application.office,
             valid_until=datetime.date(2030, 1, 1),
         )
-        values = context(application, document)
-        out[kind] = (pdf.render_html(template, values), pdf.render_pdf(template, values))
+        values = spec.pdf_context(application, document)
+        out[kind] = (pdf.render_html(spec.template, values), pdf.render_pdf(spec.template, values))
     return out
 
 

@@ -130,7 +130,7 @@ def test_a_claimed_but_unstored_certificate_is_completed_with_the_same_code(stat
 
 def test_a_stored_certificate_whose_status_never_moved_on_is_finished(station_a, monkeypatch):
     application = ApplicationFactory(office=station_a, approved=True)
-    monkeypatch.setattr(tasks, "_mark_issued", lambda *a: (_ for _ in ()).throw(SystemExit("killed")))
+    monkeypatch.setattr(issuing, "mark_issued", lambda *a: (_ for _ in ()).throw(SystemExit("killed")))
     with pytest.raises(SystemExit):
         tasks.generate_certificate(application.pk, 1)
     monkeypatch.undo()

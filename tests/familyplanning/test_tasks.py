@@ -203,3 +203,13 @@ def test_the_sweep_requeues_approvals_without_their_document(office, officer, mo
 def test_drafts_and_other_statuses_are_left_alone(office):
     draft = FamilyPlanningApplicationFactory(office=office, draft=True)
     assert tasks.generate_document(draft.pk, 1) == "not-approved"
+
+
+def test_the_document_task_has_the_one_retry_policy_of_the_issuing_pipeline():
+    """A fault of the database or the disk is retried with back-off, as for certificates (portal.verify.issuing)."""
+    from portal.verify.issuing import TRANSIENT_RETRY
+
+    task = tasks.generate_document
+    assert task.autoretry_for == TRANSIENT_RETRY["autoretry_for"] and task.max_retries == TRANSIENT_RETRY["max_retries"]
+    assert (task.retry_backoff, task.retry_backoff_max) == (5, 120)
+    assert task.acks_late and task.reject_on_worker_lost

@@ -11,11 +11,11 @@ from django.utils import timezone
 from accounts.models import Office
 from bench.load import check
 from certificates import services
+from certificates.documents import CERTIFICATE
 from certificates.models import Application, Status
-from certificates.tasks import _mark_issued
 from portal.cases.models import Transition
 from portal.notify.models import Channel, MessageStatus, OutboxMessage
-from portal.verify.issuing import issued_document_claim, issued_document_store
+from portal.verify.issuing import issued_document_claim, issued_document_store, mark_issued
 from tests.factories import ApplicationFactory, OfficeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def issue(application, generation):
     document = issued_document_store(document=document, pdf=PDF)
     application.refresh_from_db()
     if application.status == Status.APPROVED:
-        _mark_issued(application, document)
+        mark_issued(CERTIFICATE, application, document)
     return document
 
 

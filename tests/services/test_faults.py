@@ -26,14 +26,10 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from certificates import services
+from certificates.documents import CERTIFICATE_TITLE, CERTIFICATE_TITLE_EN
 from certificates.models import Application, Status
 from certificates.services import KIND_CERTIFICATE, certificate_valid_until
-from certificates.tasks import (
-    CERTIFICATE_TITLE,
-    CERTIFICATE_TITLE_EN,
-    generate_certificate,
-    requeue_missing_certificates,
-)
+from certificates.tasks import generate_certificate, requeue_missing_certificates
 from familyplanning import services as fp_services
 from familyplanning.models import FamilyPlanningApplication
 from familyplanning.models import Status as FpStatus

@@ -385,19 +385,23 @@ def test_deadline_sweep_reads_only_the_due_rows_of_every_service(offices, settin
 
 
 def requeue_queries(offices, branch):
-    from certificates.tasks import applications_missing_documents
+    from certificates.documents import CERTIFICATE, REFUSAL_NOTICE
+    from portal.verify.issuing import documents_missing
 
     big_ncr(offices)
-    queries, _ = capture(lambda: applications_missing_documents(older_than=datetime.timedelta(minutes=3), limit=200))
+    queries, _ = capture(
+        lambda: documents_missing((CERTIFICATE, REFUSAL_NOTICE), older_than=datetime.timedelta(minutes=3), limit=200)
+    )
     return [q for q in queries if f"\"status\" = '{branch}'" in q["sql"]]
 
 
 def test_requeue_sweeps_read_only_the_approvals_waiting_for_a_document(offices):
-    from familyplanning.tasks import applications_missing_documents as fp_missing
+    from familyplanning.documents import DOCUMENT
+    from portal.verify.issuing import documents_missing
 
     assert_no_seq_scan_of_big_tables(requeue_queries(offices, "approved"), expect_tables={"certificates_application"})
     big_fp(offices)
-    queries, _ = capture(lambda: fp_missing(older_than=datetime.timedelta(minutes=3), limit=200))
+    queries, _ = capture(lambda: documents_missing((DOCUMENT,), older_than=datetime.timedelta(minutes=3), limit=200))
     assert_no_seq_scan_of_big_tables(queries, expect_tables={"familyplanning_familyplanningapplication"})
 
 

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.models import Office, User
-from certificates import services, tasks
+from certificates import documents, services, tasks
 from certificates.models import Application, Delivery, Reason, Status
 from portal.cases.services import next_case_number
 from portal.verify.issuing import issued_document_claim, issued_document_revoke, issued_documents_for_source
@@ -107,8 +107,8 @@ class Command(BaseCommand):
                 source=application,
                 generation=1,
                 kind=services.KIND_CERTIFICATE,
-                title=tasks.CERTIFICATE_TITLE,
-                title_en=tasks.CERTIFICATE_TITLE_EN,
+                title=documents.CERTIFICATE_TITLE,
+                title_en=documents.CERTIFICATE_TITLE_EN,
                 holder=citizen,
                 holder_name=application.holder_name,
                 issuing_office=station,
