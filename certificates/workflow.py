@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
-from portal.cases.workflow import AccessMessages, Input, Step, Workflow, review_steps
+from portal.cases.workflow import AccessMessages, Clock, Input, Step, Workflow, acceptance_limit, review_steps
 
 from .models import CLOCK_WORKING_DAYS, Delivery, Status
 
@@ -59,6 +59,8 @@ WORKFLOW = Workflow(
     steps=(
         *review_steps(
             Status,
+            # Submission starts the acceptance clock: the station has a few working days to accept (a setting).
+            submit={"clock": Clock.START, "clock_limit": acceptance_limit("certificates"), "notify_office": "inbox"},
             approve={
                 "label": _("Approve and issue the certificate"),
                 "done": _("Application %(number)s approved; the certificate is being generated."),

@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
-from portal.cases.workflow import AccessMessages, Workflow, review_steps
+from portal.cases.workflow import AccessMessages, Clock, Workflow, acceptance_limit, review_steps
 
 from .fields import Kind
 from .models import Status
@@ -51,7 +51,8 @@ WORKFLOW = Workflow(
     timeline_office_of_actor=True,
     steps=review_steps(
         Status,
-        submit={"notify_office": "inbox"},
+        # Submission starts the acceptance clock: the office has a few working days to accept (a setting).
+        submit={"clock": Clock.START, "clock_limit": acceptance_limit("familyplanning"), "notify_office": "inbox"},
         refuse={"required": _("Give the reason for the refusal; the applicant is told it.")},
     ),
 )

@@ -54,7 +54,14 @@ class Status(models.TextChoices):
 
 
 # States in which a working-day clock may run: what the deadline sweep reads and its partial index covers.
-OPEN_STATUSES = (Status.ACCEPTED, Status.FORWARDED, Status.APPROVED, Status.RETURNED, Status.EMIGRATED)
+OPEN_STATUSES = (
+    Status.SUBMITTED,
+    Status.ACCEPTED,
+    Status.FORWARDED,
+    Status.APPROVED,
+    Status.RETURNED,
+    Status.EMIGRATED,
+)
 DRAFT_STATUSES = (Status.DRAFT,)
 FINAL_STATUSES = (Status.SETTLED, Status.REFUSED, Status.WITHDRAWN)
 

@@ -15,7 +15,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
-from portal.cases.workflow import MESSAGE_LABEL, AccessMessages, Actor, Clock, Input, Step, Workflow
+from portal.cases.workflow import (
+    MESSAGE_LABEL,
+    AccessMessages,
+    Actor,
+    Clock,
+    Input,
+    Step,
+    Workflow,
+    acceptance_limit,
+)
 
 from .constants import CLOCK_LIMITS, Status
 
@@ -79,11 +88,14 @@ WORKFLOW = Workflow(
     notify_context=lambda application: {"office": application.office},
     steps=(
         # The applicant's steps.
+        # Submission starts the acceptance clock: the office has a few working days to accept (a setting).
         Step(
             "submit",
             (Status.DRAFT,),
             Status.SUBMITTED,
             actor=APPLICANT,
+            clock=Clock.START,
+            clock_limit=acceptance_limit("hukou"),
             notify="submitted",
             notify_office="inbox",
             stamp="submitted_at",

@@ -281,6 +281,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 CERTIFICATE_VALIDITY_MONTHS = env_int("CERTIFICATE_VALIDITY_MONTHS", 3)
 # An approval older than this without its document is re-queued by the sweep (bounded per run).
+# The acceptance clock (docs/architecture.md#cases-transitions-and-deadlines): the working days the office has to
+# accept (or refuse) a submitted case, per service; swept like every other deadline.
+ACCEPTANCE_WORKING_DAYS = {
+    "certificates": env_int("NCR_ACCEPTANCE_WORKING_DAYS", 1),
+    "familyplanning": env_int("FAMILYPLANNING_ACCEPTANCE_WORKING_DAYS", 2),
+    "hukou": env_int("HUKOU_ACCEPTANCE_WORKING_DAYS", 2),
+}
 CERTIFICATE_REQUEUE_AFTER_MINUTES = env_int("CERTIFICATE_REQUEUE_AFTER_MINUTES", 3)
 CERTIFICATE_REQUEUE_BATCH = env_int("CERTIFICATE_REQUEUE_BATCH", 200)
 # Criminal-record register imports (certificates/register/): rows per chunk (a progress update and a look at the

@@ -88,7 +88,9 @@ class Step:
     label: StrOrPromise = ""
     done: StrOrPromise = ""  # the review page's success message, with %(number)s
     clock: Clock = Clock.KEEP
-    clock_limit: int | None = None  # Clock.START: working days; None takes the workflow's limit for the case
+    # Clock.START: working days, or a function of the case (a setting read when the step is taken); None takes the
+    # workflow's limit for the case.
+    clock_limit: int | Callable[[Any], int] | None = None
     roles: tuple[str, ...] = ()  # staff need one of these roles (administrators always may); () any staff role
     confirm: StrOrPromise = ""  # asked before an irreversible step is taken
     danger: bool = False
@@ -394,7 +396,7 @@ class Workflow:
 
     def _clock(self, step: Step, case: Case) -> dict[str, Any]:
         if step.clock == Clock.START:
-            limit = step.clock_limit
+            limit = step.clock_limit(case) if callable(step.clock_limit) else step.clock_limit
             if limit is None:
                 if self.clock_limit is None:
                     raise ValueError(f"{self.service}: step {step.name!r} starts a clock but no limit is declared")
@@ -444,6 +446,18 @@ class Workflow:
                 **context,
             },
         )
+
+
+def acceptance_limit(service: str) -> Callable[[Any], int]:
+    """The limit of the acceptance clock the "submit" step starts: settings.ACCEPTANCE_WORKING_DAYS[service], read
+    when the step is taken (docs/architecture.md#cases-transitions-and-deadlines)."""
+
+    def limit(case: Any) -> int:
+        from django.conf import settings
+
+        return int(settings.ACCEPTANCE_WORKING_DAYS[service])
+
+    return limit
 
 
 def ensure_staff_may_act(

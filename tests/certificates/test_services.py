@@ -16,6 +16,7 @@ from portal.cases.tracking import track
 from portal.documents.models import Document
 from portal.notify.models import Channel, OutboxMessage
 from portal.verify.models import DocumentStatus
+from portal.workdays import calendar as workdays
 from tests.factories import (
     ApplicationFactory,
     OfficeFactory,
@@ -127,7 +128,9 @@ def test_submit_moves_to_submitted_and_tells_the_applicant_without_the_id_number
     services.application_submit(application=application, by=citizen)
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED and application.submitted_at is not None
-    assert application.due_date is None  # the clock starts at acceptance
+    # The acceptance clock: the station has NCR_ACCEPTANCE_WORKING_DAYS (1) to accept; acceptance starts the 3 days.
+    assert application.clock_limit == 1
+    assert application.due_date == workdays.add_workdays(timezone.localdate(), 1).date
     sent = messages_for(citizen, "submitted")
     assert {m.channel for m in sent} == {Channel.EMAIL, Channel.SMS}
     for message in sent:

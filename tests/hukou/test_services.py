@@ -71,7 +71,8 @@ def test_the_whole_path_through_three_offices_in_two_cities_with_the_clocks(offi
     with time_machine.travel(at("2026-09-24"), tick=False):
         application = MigrationApplicationFactory(offices=offices, complete=True)
         services.hukou_submit(application=application, by=application.applicant)
-        assert application.status == Status.SUBMITTED and application.due_date is None
+        # The acceptance clock: HUKOU_ACCEPTANCE_WORKING_DAYS (2) from a Thursday, over the Mid-Autumn Festival.
+        assert (application.status, application.due_date) == (Status.SUBMITTED, datetime.date(2026, 9, 29))
     with time_machine.travel(at("2026-09-25"), tick=False):  # a Friday before National Day
         services.hukou_accept(application=application, by=staff["move_in"])
         # The 20 working days of approval count from acceptance, across the Golden Week
