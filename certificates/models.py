@@ -98,6 +98,12 @@ class Application(ReviewedCase):
                 condition=Q(status__in=[s.value for s in OPEN_STATUSES], paused_at__isnull=True),
             ),
             models.Index(fields=["office", "status", "-created_at"], name="ncr_app_office_queue"),
+            # The default queue: the office's open cases by due date (portal.cases.queues).
+            models.Index(
+                fields=["office", "due_date", "id"],
+                name="ncr_app_office_open_due",
+                condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
+            ),
             # The re-queue sweep: recent refusals whose notice may still be missing.
             models.Index(fields=["updated_at"], name="ncr_app_refused_updated", condition=Q(status="refused")),
         ]

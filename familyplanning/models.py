@@ -63,6 +63,12 @@ class FamilyPlanningApplication(ReviewedCase):
                 condition=Q(status__in=[s.value for s in OPEN_STATUSES], paused_at__isnull=True),
             ),
             models.Index(fields=["office", "service", "status", "-created_at"], name="fp_app_office_queue"),
+            # The default queue: the office's open cases by due date (portal.cases.queues).
+            models.Index(
+                fields=["office", "due_date", "id"],
+                name="fp_app_office_open_due",
+                condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
+            ),
         ]
 
     @property

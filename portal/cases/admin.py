@@ -173,6 +173,11 @@ class CaseReviewAdminMixin(_CaseAdminBase):
                 name=f"{self.opts.app_label}_{self.opts.model_name}_act",
             ),
             path(
+                "<path:object_id>/assignment/<str:what>/",
+                self.admin_site.admin_view(self.assignment_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_assignment",
+            ),
+            path(
                 "<path:object_id>/applicant-identity/",
                 self.admin_site.admin_view(self.counter_check_view),
                 name=f"{self.opts.app_label}_{self.opts.model_name}_counter",
@@ -224,8 +229,84 @@ class CaseReviewAdminMixin(_CaseAdminBase):
             **REVIEW_PAGE_FLAGS,
             **self.review_context(request, case),
             **self.identity_context(request, case),
+            "review_assignment": self.assignment_context(request, case),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- who works on the case (portal.cases.assignment) -----------------------------------------------------------
+
+    def assignment_context(self, request: HttpRequest, case: Case) -> dict[str, Any]:
+        """The review page's "who works on this case" panel: the assignee, and the claim, release and assign forms
+        this member of staff may use; `others_case` asks every action form for the confirmation."""
+        from accounts.models import User
+
+        from . import assignment
+        from .services import deadline_office
+
+        if getattr(self, "workflow", None) is None:  # a case without a workflow table (feedback): no assignment
+            return {}
+        user = request.user
+        assignee = case.assigned_to
+        context: dict[str, Any] = {
+            "assignee_name": (assignee.real_name or assignee.get_username()) if assignee else "",
+            "others_case": assignee is not None and assignee.pk != user.pk,
+        }
+        if case.status not in type(case).OPEN_STATUSES or not self.has_change_permission(request, case):
+            return context
+        try:
+            assignment._ensure_staff_of_case(user, case, self.workflow)
+        except TransitionError:
+            return context
+
+        def url(what: str) -> str:
+            return reverse(self._review_url_name("assignment"), args=[case.pk, what])
+
+        if assignee is None:
+            context["claim_url"] = url("claim")
+        elif assignee.pk == user.pk or assignment.is_supervisor(user):
+            context["release_url"] = url("release")
+        if assignment.is_supervisor(user):
+            office = deadline_office(case)
+            context["assign_url"] = url("assign")
+            context["officers"] = list(
+                User.objects.filter(office=office, is_active=True, is_staff=True)
+                .exclude(pk=case.assigned_to_id or 0)
+                .order_by("real_name", "username")
+                .only("pk", "real_name", "username")
+            )
+        return context
+
+    def assignment_view(self, request: HttpRequest, object_id: str, what: str) -> HttpResponse:
+        """POST: claim, release, or (a supervisor) assign to the officer posted as `officer`."""
+        from accounts.models import User
+
+        from . import assignment
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        case = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
+        if what not in ("claim", "release", "assign") or not self.has_change_permission(request, case):
+            raise PermissionDenied
+        user: User = request.user  # type: ignore[assignment]  # admin_view: an authenticated staff member
+        try:
+            if what == "claim":
+                assignment.claim(case, by=user, workflow=self.workflow)
+                done = _("You now work on case %(number)s.")
+            elif what == "release":
+                assignment.release(case, by=user, workflow=self.workflow)
+                done = _("Case %(number)s is back in the office's queue.")
+            else:
+                officer = User.objects.filter(pk=int(request.POST.get("officer") or 0)).first()
+                if officer is None:
+                    raise ValidationError(_("Choose the officer."))
+                assignment.assign(case, to=officer, by=user, workflow=self.workflow)
+                done = _("Case %(number)s assigned.")
+        except (TransitionError, ValidationError, ValueError) as exc:
+            for message in getattr(exc, "messages", None) or [str(exc)]:
+                self.message_user(request, message, level=messages.ERROR)
+        else:
+            self.message_user(request, done % {"number": case.case_number}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse(self._review_url_name("change"), args=[case.pk]))
 
     # --- the applicant's identity (docs/architecture.md#identity-assurance) ---------------------------------------
 
@@ -296,12 +377,18 @@ class CaseReviewAdminMixin(_CaseAdminBase):
                 messages.ERROR,
             )
             return HttpResponseRedirect(change_url)
+        from . import assignment
+
         try:
+            # A case assigned to someone else: only with the form's explicit confirmation, and the timeline says so.
+            others = assignment.ensure_confirmed_if_assigned_elsewhere(case, by=request.user, data=request.POST)
             self.run_review_action(request, case, action)
         except (TransitionError, ValidationError) as exc:
             for message in getattr(exc, "messages", None) or [str(exc)]:
                 self.message_user(request, message, level=messages.ERROR)
         else:
+            if others:
+                assignment.record_acted_for_other(case, by=request.user, step_label=self.review_action_labels[action])
             done = self.review_action_done.get(action)
             if done:
                 self.message_user(request, done % {"number": case.case_number}, messages.SUCCESS)

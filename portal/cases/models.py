@@ -88,6 +88,17 @@ class Case(models.Model):
     due_state = models.CharField(
         _("deadline state"), max_length=16, choices=DueState.choices, default=DueState.NONE, blank=True
     )
+    # The member of staff working on the case (claimed, or assigned by a supervisor): their desk counts it as
+    # "assigned to me"; another officer acting on it must confirm, and the timeline says so (portal.cases.assignment).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     # A frozen case takes no transition at all (portal.cases.services.transition refuses it): set when the applicant's
     # account was suspended because someone else proved the ID number is theirs (docs/architecture.md#identity-assurance).
     frozen_at = models.DateTimeField(_("frozen"), null=True, blank=True, editable=False)
@@ -197,7 +208,11 @@ class Transition(models.Model):
         verbose_name = _("timeline entry")
         verbose_name_plural = _("timeline")
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["content_type", "object_id", "at"], name="cases_transition_case_at")]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "at"], name="cases_transition_case_at"),
+            # The admin index's "recent actions": a staff member's own latest timeline rows.
+            models.Index(fields=["actor", "-at"], name="cases_transition_actor_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} → {self.to_status}"

@@ -257,12 +257,14 @@ def record_event(
     event: str = "",
     office: Office | None = None,
     guard: dict[str, Any] | None = None,
+    staff_only: bool = False,
     **changes: Any,
 ) -> Transition:
     """A timeline row for a step that leaves the status as it is (a revocation, a paper copy, a check recorded).
 
     Guarded like transition(): the UPDATE names the status this object was read with and `guard`, so a stale page
     or a double click changes nothing and raises TransitionConflict. `changes` are written in the same UPDATE.
+    `staff_only`: the applicant's pages leave the row out (a claim or an assignment).
     """
     model = type(case)
     now = timezone.now()
@@ -285,6 +287,7 @@ def record_event(
             note=note,
             internal_note=(internal_note or "").strip(),
             event=event,
+            staff_only=staff_only,
         )
     for name, value in changes.items():
         setattr(case, name, value)
