@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from accounts.scoping import OfficeScopedAdminMixin, is_administrator, safe_csv_cell
 from portal.bigtables import EstimatedCountPaginator, IndexedValuesFieldListFilter
 from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
+from portal.cases.queues import AssignmentFilter, CaseQueueAdminMixin, InboxFilter
 
 from . import services
 from .models import Application, CriminalRecord, ImportKind, ImportOutcome, ImportPhase, RegisterImport, Status
@@ -25,18 +26,25 @@ logger = logging.getLogger("certificates.admin")
 
 
 @admin.register(Application)
-class ApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
+class ApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
     workflow = WORKFLOW
     office_fields = ("office",)
-    list_display = ("case_number", "holder_display", "status", "purpose_display", "due_date", "countdown_display")
-    list_filter = ("status", DueStateFilter, "delivery")
+    list_display = (
+        "case_number",
+        "holder_display",
+        "status",
+        "purpose_display",
+        "due_date",
+        "countdown_display",
+        "assigned_to",
+    )
+    list_filter = (InboxFilter, AssignmentFilter, "status", DueStateFilter, "delivery")
     search_fields = ("=case_number", "holder_name", "=holder_id_number")
-    list_select_related = ("office",)
+    queue_person_fields = (("holder_name", "holder_id_number"), ("applicant__real_name", "applicant__id_number"))
+    list_select_related = ("office", "assigned_to")
     list_per_page = 50
     show_full_result_count = False
-    # Newest first by primary key (issued in creation order): a backward scan of the primary key finds the first
-    # page of a large office's queue at once, where "-created_at" sorted every row of the office (bench/pages.py).
-    ordering = ("-pk",)
+    # The queue's order: portal.cases.queues.CaseQueueAdminMixin.get_ordering (most urgent first by default).
     change_form_template = "certificates/admin/application_review.html"
     export_fields = ("case_number", "status", "reason", "delivery", "submitted_at", "due_date")
     # Citizen data is never edited here: every change is an action calling a service.

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import OfficeScopedAdminMixin
 from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
+from portal.cases.queues import AssignmentFilter, CaseQueueAdminMixin, InboxFilter
 
 from . import services
 from .fields import Kind
@@ -36,18 +37,26 @@ def answer_rows(application) -> list[dict]:
 
 
 @admin.register(FamilyPlanningApplication)
-class FamilyPlanningApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
+class FamilyPlanningApplicationAdmin(
+    CaseReviewAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin
+):
     workflow = WORKFLOW
     office_fields = ("office",)
-    list_display = ("case_number", "service", "status_display", "submitted_at", "due_date", "countdown_display")
-    list_filter = ("service", "status", DueStateFilter)
+    list_display = (
+        "case_number",
+        "service",
+        "status_display",
+        "submitted_at",
+        "due_date",
+        "countdown_display",
+        "assigned_to",
+    )
+    list_filter = (InboxFilter, AssignmentFilter, "service", "status", DueStateFilter)
     search_fields = ("=case_number",)
-    list_select_related = ("office",)
+    list_select_related = ("office", "assigned_to")
     list_per_page = 50
     show_full_result_count = False
-    # Newest first by primary key (issued in creation order): a backward scan of the primary key finds the first
-    # page of a large office's queue at once, where "-created_at" sorted every row of the office (bench/pages.py).
-    ordering = ("-pk",)
+    # The queue's order: portal.cases.queues.CaseQueueAdminMixin.get_ordering (most urgent first by default).
     change_form_template = "familyplanning/admin/application_review.html"
     fieldsets = (
         (

@@ -6,9 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import ALL, OfficeScopedAdminMixin, scoped_office_ids
 from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
+from portal.cases.queues import AssignmentFilter, CaseQueueAdminMixin, InboxFilter
 
 from . import drafts, post_settlement, services
-from .constants import ACTOR_BY_STATUS, Actor, DocumentKind, Education, MaritalStatus, Status
+from .constants import Actor, DocumentKind, Education, MaritalStatus, Status
 from .models import MigrationApplication, Mover, reached_q
 from .workflow import WORKFLOW
 
@@ -33,26 +34,8 @@ def _record_check(*, application, by, data, internal_note):
     )
 
 
-_OFFICE_STATUSES = tuple(s for s, actor in ACTOR_BY_STATUS.items() if actor != Actor.APPLICANT)
-
-
-class InboxFilter(admin.SimpleListFilter):
-    """The office's inbox: the cases in which one of the staff member's offices must act now."""
-
-    title = _("inbox")
-    parameter_name = "inbox"
-
-    def lookups(self, request, model_admin):
-        return (("acting", _("Acting now")), ("waiting", _("With another office or the applicant")))
-
-    def queryset(self, request, queryset):
-        if self.value() not in ("acting", "waiting"):
-            return queryset
-        ids = scoped_office_ids(request.user, service=queryset.model)
-        acting = queryset.filter(status__in=_OFFICE_STATUSES) if ids is ALL else queryset.acting_for(ids)
-        if self.value() == "acting":
-            return acting
-        return queryset.exclude(pk__in=acting.values("pk"))
+# The inbox filter is every service's (portal.cases.queues.InboxFilter): "acting" reads
+# MigrationApplication.acting_q, the office acting in each status.
 
 
 class MoverInline(admin.TabularInline):
@@ -67,7 +50,7 @@ class MoverInline(admin.TabularInline):
 
 
 @admin.register(MigrationApplication)
-class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
+class MigrationApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
     workflow = WORKFLOW
     office_fields = ("office", "municipal_office", "origin_office")
     list_display = (
@@ -78,15 +61,17 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, ad
         "due_date",
         "countdown_display",
         "submitted_at",
+        "assigned_to",
     )
-    list_filter = (InboxFilter, DueStateFilter, "status", "category")
+    list_filter = (InboxFilter, AssignmentFilter, DueStateFilter, "status", "category")
     search_fields = ("=case_number", "=permit_number", "=migration_certificate_number")
-    list_select_related = ("office", "municipal_office", "origin_office")
+    queue_person_fields = (("applicant__real_name", "applicant__id_number"), ("movers__name", "movers__id_number"))
+    queue_exact_fields = ("permit_number", "migration_certificate_number")
+    queue_search_distinct = True
+    list_select_related = ("office", "municipal_office", "origin_office", "assigned_to")
     list_per_page = 50
     show_full_result_count = False
-    # Newest first by primary key (issued in creation order): a backward scan of the primary key finds the first
-    # page of a large office's queue at once, where "-created_at" sorted every row of the office (bench/pages.py).
-    ordering = ("-pk",)
+    # The queue's order: portal.cases.queues.CaseQueueAdminMixin.get_ordering (most urgent first by default).
     change_form_template = "hukou/admin/application_review.html"
     export_fields = ("case_number", "status", "category", "submitted_at", "due_date", "permit_number")
     inlines = (MoverInline,)

@@ -41,12 +41,7 @@ def _office_ids(offices):
 class MigrationApplicationQuerySet(models.QuerySet):
     def acting_for(self, offices):
         """Cases in which one of `offices` must act now (its inbox)."""
-        ids = _office_ids(offices)
-        return self.filter(
-            Q(office__in=ids, status__in=_MOVE_IN_STATUSES)
-            | Q(municipal_office__in=ids, status__in=_MUNICIPAL_STATUSES)
-            | Q(origin_office__in=ids, status__in=_MOVE_OUT_STATUSES)
-        )
+        return self.filter(self.model.acting_q(offices))
 
     def reached(self, offices):
         """Cases that have reached one of `offices`, from the step at which they reached it (staff scoping).
@@ -102,6 +97,7 @@ class MigrationApplication(ReviewedCase):
         "receiving_present",
     )
     ORIGIN_ANSWERS = ("origin_address", "origin_office", "origin_head_name", "origin_head_id_number")
+    FINISHED_STATUSES = FINAL_STATUSES  # on paper the move-in station still settles the case
 
     status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.DRAFT, db_index=True)
     category = models.CharField(_("category of move"), max_length=32, choices=Category.choices)
@@ -223,6 +219,18 @@ class MigrationApplication(ReviewedCase):
             models.Index(fields=["municipal_office", "status", "-created_at"], name="hk_app_municipal_queue"),
             models.Index(fields=["origin_office", "status", "-created_at"], name="hk_app_origin_queue"),
         ]
+
+    @classmethod
+    def acting_q(cls, office_ids):
+        """The office's inbox (MigrationApplicationQuerySet.acting_for); with no offices, every office's."""
+        if office_ids is None:
+            return Q(status__in=[*_MOVE_IN_STATUSES, *_MUNICIPAL_STATUSES, *_MOVE_OUT_STATUSES])
+        ids = _office_ids(office_ids)
+        return (
+            Q(office__in=ids, status__in=_MOVE_IN_STATUSES)
+            | Q(municipal_office__in=ids, status__in=_MUNICIPAL_STATUSES)
+            | Q(origin_office__in=ids, status__in=_MOVE_OUT_STATUSES)
+        )
 
     @property
     def acting_actor(self) -> str | None:

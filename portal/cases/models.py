@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -51,6 +53,8 @@ class Case(models.Model):
     CLOSED_STATUSES: tuple[str, ...] = ()
     # The status of a case waiting for the applicant's answer to a request for more information (clock paused).
     INFO_REQUESTED_STATUS = "info_requested"
+    # Statuses of a finished case: the queues' "finished" filter, behind which they wait (None: CLOSED_STATUSES).
+    FINISHED_STATUSES: tuple[str, ...] | None = None
     # Foreign keys to offices that `acting_office()` reads, loaded by the deadline sweep (multi-office workflows).
     DEADLINE_OFFICE_FIELDS: tuple[str, ...] = ()
     # Every concrete case model has its default manager (or a subclass of it) as `objects`.
@@ -126,6 +130,18 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @classmethod
+    def finished_statuses(cls) -> tuple[str, ...]:
+        return cls.CLOSED_STATUSES if cls.FINISHED_STATUSES is None else cls.FINISHED_STATUSES
+
+    @classmethod
+    def acting_q(cls, office_ids: Iterable[int] | None) -> Q:
+        """The cases in which one of `office_ids` (None: any office) must act now: the open statuses, in which a clock
+        runs. A multi-office workflow says which office acts in which status (hukou)."""
+        if office_ids is None:
+            return Q(status__in=cls.OPEN_STATUSES)
+        return Q(office__in=office_ids, status__in=cls.OPEN_STATUSES)
 
     def timeline(self) -> QuerySet[Transition]:
         return Transition.objects.filter(

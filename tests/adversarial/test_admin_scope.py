@@ -61,7 +61,7 @@ def test_own_officer_does_reach_it(staff_client, officer_a, theirs):
     client = staff_client(officer_a)
     assert client.get(url("change", theirs.pk)).status_code == 200
     assert client.get(url("history", theirs.pk)).status_code == 200
-    assert theirs.case_number in client.get(url("changelist")).content.decode()
+    assert theirs.case_number in client.get(url("changelist"), {"inbox": "all"}).content.decode()
 
 
 @pytest.mark.parametrize("view", ["change", "history", "delete"])

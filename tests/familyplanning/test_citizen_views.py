@@ -377,7 +377,9 @@ def test_approved_says_what_approval_means_for_the_service(
     )
     assert f'<span class="portal-status">{label}</span>' in html(tracked)
     admin = staff_client(officer)
-    changelist = html(admin.get(reverse("admin:familyplanning_familyplanningapplication_changelist")))
+    changelist = html(
+        admin.get(reverse("admin:familyplanning_familyplanningapplication_changelist") + "?inbox=finished")
+    )
     row = re.search(rf"{application.case_number}.*?</tr>", changelist, re.S).group(0)
     assert f">{label}<" in row
     if label != "Approved, document being issued":

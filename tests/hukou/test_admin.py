@@ -41,8 +41,9 @@ def test_the_move_out_station_sees_a_case_only_from_the_approval(staff_client, o
     assert 'data-testid="hk-action-register_emigration"' in page
     # After it registers the emigration the case stays visible, but it is no longer in its inbox.
     services.hukou_register_emigration(application=application, by=staff["move_out"])
-    assert application.case_number in client.get(url("changelist")).content.decode()
+    assert application.case_number in client.get(url("changelist") + "?inbox=waiting").content.decode()
     assert application.case_number not in client.get(url("changelist") + "?inbox=acting").content.decode()
+    assert application.case_number not in client.get(url("changelist")).content.decode()  # the default: acting
     page = client.get(url("change", application.pk)).content.decode()
     assert "Your office has no action to take in this state." in page
 

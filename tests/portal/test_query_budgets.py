@@ -413,8 +413,16 @@ def test_every_registered_model_has_a_budget():
 
 
 def changelist_url(label):
+    from django.apps import apps
+    from django.contrib import admin
+
+    from portal.cases.queues import InboxFilter
+
     app_label, model_name = label.lower().split(".")
-    return reverse(f"admin:{app_label}_{model_name}_changelist")
+    url = reverse(f"admin:{app_label}_{model_name}_changelist")
+    # A case queue opens on the cases needing the office's action: every row the role sees is behind "all".
+    model_admin = admin.site._registry.get(apps.get_model(label))
+    return url + "?inbox=all" if model_admin and InboxFilter in model_admin.list_filter else url
 
 
 def count_queries(client, url, method="get", data=None):
