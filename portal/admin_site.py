@@ -63,6 +63,18 @@ class PortalAdminSite(admin.AdminSite):
 
         return refuse_nul
 
+    def index(self, request, extra_context=None):
+        """The staff member's desk (portal.cases.desk), their own recent timeline rows, then the lists."""
+        from portal.cases.desk import desk
+        from portal.cases.history import recent_actions
+
+        context = {
+            "desk": desk(self, request),
+            "recent_timeline": recent_actions(request.user),
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
+
     def login(self, request, extra_context=None):
         response = super().login(request, extra_context)
         device = getattr(request, "_otp_device", None)

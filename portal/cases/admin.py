@@ -233,6 +233,30 @@ class CaseReviewAdminMixin(_CaseAdminBase):
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The admin's "history" page of a case is its timeline (the admin's own change log stays empty: nothing is
+        edited through a form)."""
+        from django.utils.text import capfirst
+
+        case = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
+        if not self.has_view_or_change_permission(request, case):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Timeline of %(number)s") % {"number": case.case_number},
+            "subtitle": None,
+            "object": case,
+            "opts": self.opts,
+            "module_name": str(capfirst(self.opts.verbose_name_plural)),
+            "app_label": self.opts.app_label,
+            "timeline": self.timeline_context(case, with_office=True),
+            "preserved_filters": self.get_preserved_filters(request),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/cases/history.html", context)
+
     # --- who works on the case (portal.cases.assignment) -----------------------------------------------------------
 
     def assignment_context(self, request: HttpRequest, case: Case) -> dict[str, Any]:
@@ -422,16 +446,28 @@ def countdown(case: Case, today: date | None = None) -> str:
 
 
 class DueStateFilter(admin.SimpleListFilter):
-    """The queue's deadline filter: due soon and overdue among open cases, and those paused for the applicant."""
+    """The queue's deadline filter: due today, due soon and overdue among open cases (the desk counts the same), and
+    those paused for the applicant."""
 
     title = _("deadline")
     parameter_name = "due"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> tuple[tuple[str, StrOrPromise], ...]:
-        return (("due_soon", _("Due soon")), ("overdue", _("Overdue")), ("paused", _("Paused")))
+        return (
+            ("today", _("Due today")),
+            ("due_soon", _("Due soon")),
+            ("overdue", _("Overdue")),
+            ("paused", _("Paused")),
+        )
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        from django.utils import timezone
+
         model = queryset.model
+        if self.value() == "today":
+            return queryset.filter(
+                due_date=timezone.localdate(), status__in=model.OPEN_STATUSES, paused_at__isnull=True
+            )
         if self.value() in ("due_soon", "overdue"):
             return queryset.filter(due_state=self.value(), status__in=model.OPEN_STATUSES)
         if self.value() == "paused":

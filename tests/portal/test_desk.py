@@ -1,0 +1,125 @@
+"""The desk (issue 15, items 1 and 6): a staff member's /admin/ counts, per service their agency handles, what is new,
+due today, due soon, overdue, waiting for the applicant and assigned to them, each linking to the queue filtered the
+same way, in a fixed number of queries; the history page and "recent actions" show the timeline."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from certificates import services
+from certificates.models import Status
+from certificates.workflow import WORKFLOW
+from portal.cases import assignment
+from portal.cases.models import DueState
+from portal.cases.services import clock_start
+from tests.certificates.backoffice import make_application
+from tests.factories import StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english(client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
+
+
+def due(days, state=DueState.NONE):
+    return {**clock_start(3), "due_date": timezone.localdate() + datetime.timedelta(days=days), "due_state": state}
+
+
+def seed(station, officer):
+    """One case in every state the desk counts, and some it must not."""
+    make_application(station, status=Status.SUBMITTED, **due(5))  # new
+    make_application(station, status=Status.SUBMITTED, **due(5))  # new
+    make_application(station, status=Status.ACCEPTED, **due(0, DueState.DUE_SOON))  # due today (and soon)
+    make_application(station, status=Status.ACCEPTED, **due(1, DueState.DUE_SOON))  # due soon
+    make_application(station, status=Status.ACCEPTED, **due(-2, DueState.OVERDUE))  # overdue
+    make_application(station, status=Status.INFO_REQUESTED, paused_at=timezone.now(), workdays_left=2)  # waiting
+    mine = make_application(station, status=Status.ACCEPTED, **due(4))
+    assignment.claim(mine, by=officer, workflow=WORKFLOW)  # assigned to me
+    make_application(station, status=Status.REFUSED)  # finished: nowhere
+    make_application(station, status=Status.DRAFT)  # the citizen's own: nowhere
+
+
+def desk_of(client):
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 200
+    return response, {service.queue_url: service for service in response.context["desk"]}
+
+
+def test_the_desk_counts_every_state_and_each_link_lists_what_it_counts(staff_client, station_a, station_b, officer_a):
+    seed(station_a, officer_a)
+    seed(station_b, StaffFactory(office=station_b))  # another station's: not counted
+    client = staff_client(officer_a)
+    response, services_ = desk_of(client)
+    ncr = services_[reverse("admin:certificates_application_changelist")]
+    counts = {count.key: count.count for count in ncr.counts}
+    assert counts == {"new": 2, "due_today": 1, "due_soon": 2, "overdue": 1, "waiting": 1, "mine": 1}
+    for count in ncr.counts:
+        listed = client.get(count.url).context["cl"].result_list
+        assert len(listed) == count.count, (count.key, count.url)
+    # A police officer's desk has the police services only; family planning is another agency's.
+    assert reverse("admin:familyplanning_familyplanningapplication_changelist") not in services_
+    assert reverse("admin:hukou_migrationapplication_changelist") in services_
+    page = response.content.decode()
+    assert 'data-testid="desk"' in page and "New (awaiting acceptance)" in page
+    assert "All lists" in page  # the lists stay reachable below the desk
+
+
+def test_administrators_still_reach_the_model_list(staff_client, db):
+    admin_user = StaffFactory(office=None, role="administrator", is_superuser=True)
+    page = staff_client(admin_user).get(reverse("admin:index")).content.decode()
+    assert reverse("admin:certificates_criminalrecord_changelist") in page
+    assert reverse("admin:accounts_office_changelist") in page
+
+
+@pytest.mark.parametrize("extra", [0, 297])
+def test_the_desk_runs_a_fixed_number_of_queries_with_3_and_300_cases(
+    staff_client, station_a, officer_a, extra, django_assert_num_queries
+):
+    for days in range(3 + extra):
+        make_application(station_a, status=Status.ACCEPTED, **due(days % 7 - 2))
+    client = staff_client(officer_a)
+    client.get(reverse("admin:index"))  # warm the session and content types
+    # Session, user, the user's and their groups' permissions, the administrator check, the scope (office, agency,
+    # supervisor), ONE query for every service's counts (UNION ALL), the recent timeline rows and the admin log.
+    with django_assert_num_queries(DESK_QUERIES):
+        response = client.get(reverse("admin:index"))
+    ncr = {s.queue_url: s for s in response.context["desk"]}[reverse("admin:certificates_application_changelist")]
+    assert sum(count.count for count in ncr.counts if count.key in ("due_today", "overdue")) >= 1
+
+
+DESK_QUERIES = 9
+
+
+def test_the_history_page_is_the_timeline_and_recent_actions_are_my_own(staff_client, station_a, officer_a):
+    application = make_application(station_a)
+    services.application_accept(application=application, by=officer_a, note="", internal_note="looked at it")
+    assignment.claim(application, by=officer_a, workflow=WORKFLOW)
+    other = make_application(station_a)
+    services.application_accept(application=other, by=StaffFactory(office=station_a))
+    client = staff_client(officer_a)
+
+    page = client.get(reverse("admin:certificates_application_history", args=[application.pk])).content.decode()
+    assert 'data-testid="case-history"' in page and "doesn’t have a change history" not in page
+    assert page.count('data-testid="case-history-row"') == application.timeline().count() >= 2
+    assert "looked at it" in page and "Claimed by" in page
+
+    response = client.get(reverse("admin:index"))
+    recent = response.context["recent_timeline"]
+    assert [entry["case_number"] for entry in recent] == [application.case_number] * 2
+    assert other.case_number not in response.content.decode().split('data-testid="recent-timeline"')[1]
+
+
+def test_the_history_page_is_scoped(staff_client, station_a, officer_b):
+    application = make_application(station_a)
+    assert (
+        staff_client(officer_b)
+        .get(reverse("admin:certificates_application_history", args=[application.pk]))
+        .status_code
+        == 404
+    )
