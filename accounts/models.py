@@ -403,6 +403,10 @@ class User(AbstractUser):
         """Verified or In person: the identity was checked, not only declared."""
         return self.assurance_level in VERIFIED_LEVELS
 
+    def get_short_name(self) -> str:
+        """How the admin greets a member of staff ("Welcome, 王警官"): their real name, else the username."""
+        return self.real_name or self.first_name or self.get_username()
+
     def has_role(self, role: str) -> bool:
         return self.groups.filter(name=role).exists()
 

@@ -25,6 +25,22 @@ from .workflow import WORKFLOW, concerns
 logger = logging.getLogger("certificates.admin")
 
 
+# What each upload is, as the review page names it (its image's alt text too).
+DOCUMENT_LABELS = {
+    "id_front": _("ID card, front (the side with the photo)"),
+    "id_back": _("ID card, back (the side with the national emblem)"),
+    "passport": _("Passport data page"),
+    "photo": _("Bareheaded colour photo"),
+    "authorisation": _("Written authorisation, signed by the holder"),
+}
+
+
+def _labelled(documents):
+    for document in documents:
+        document.kind_label = DOCUMENT_LABELS.get(document.kind, document.kind)
+    return documents
+
+
 @admin.register(Application)
 class ApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
     workflow = WORKFLOW
@@ -140,8 +156,8 @@ class ApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, OfficeScopedAd
         own = concerns(request.user, application)
         return {
             "application": application,
-            "review_documents": sorted(
-                self.review_documents(request, application), key=lambda d: (d.kind, -d.created_at.timestamp())
+            "review_documents": _labelled(
+                sorted(self.review_documents(request, application), key=lambda d: (d.kind, -d.created_at.timestamp()))
             ),
             "register_matches": matches,
             "register_blocking": [m for m in matches if not m.sealed],

@@ -118,6 +118,13 @@ class CaseQueueAdminMixin(_ModelAdmin):
     queue_search_distinct = False  # a lookup crosses a to-many relation (hukou's movers)
     search_help_text = _("Case number, name, ID number or its last four characters, or mobile number")
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        # "No-criminal-record applications", not the admin's "Select … to change": a queue is worked, not edited.
+        from django.utils.text import capfirst
+
+        title = capfirst(self.model._meta.verbose_name_plural)
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
     def get_ordering(self, request: HttpRequest) -> Any:
         # Needs my office's action: the most urgent first (overdue, due today, due soon), served by the partial
         # index on (office, due_date, id) of the open statuses; otherwise newest first by primary key, the backward

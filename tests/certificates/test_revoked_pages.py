@@ -50,7 +50,7 @@ def test_case_page_says_revoked_with_date_and_public_reason(client, revoked):
     application, document = revoked
     html = client.get(reverse("certificates:detail", args=[application.case_number])).content.decode()
     assert 'data-testid="status">Certificate revoked<' in html
-    assert "was revoked on May 6, 2026" in html and PUBLIC in html and INTERNAL not in html
+    assert "was revoked on 6 May 2026" in html and PUBLIC in html and INTERNAL not in html
     assert 'data-testid="certificate-download"' not in html
 
 

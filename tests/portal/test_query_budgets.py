@@ -362,7 +362,8 @@ CHANGELISTS = {
     "documents.Document": Changelist("superuser", make_documents, 6),
     "documents.DocumentAccess": Changelist("superuser", make_document_accesses, 6),
     "notify.OutboxMessage": Changelist("superuser", make_outbox_messages, 4),
-    "verify.IssuedDocument": Changelist("superuser", make_issued_documents, 5),
+    # 5, and one query naming the document types of the type filter (portal.verify.admin.IssuedKindFilter).
+    "verify.IssuedDocument": Changelist("superuser", make_issued_documents, 6),
     "verify.IssuedDocumentAccess": Changelist("superuser", make_issued_document_accesses, 4),
     "verify.VerificationLog": Changelist("superuser", make_verification_logs, 5),
     "verify.ShareCode": Changelist("superuser", make_share_codes, 5),
