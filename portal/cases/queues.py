@@ -57,7 +57,7 @@ class InboxFilter(admin.SimpleListFilter):
         return (
             ("acting", _("Needs my office's action")),
             ("waiting", _("Waiting for the applicant or another office")),
-            ("finished", _("Finished")),
+            ("finished", _("Finished cases")),
             ("all", _("All")),
         )
 
