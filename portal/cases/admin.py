@@ -265,7 +265,7 @@ class CaseReviewAdminMixin(_CaseAdminBase):
         from accounts.models import User
 
         from . import assignment
-        from .services import deadline_office
+        from .deadlines import deadline_office
 
         if getattr(self, "workflow", None) is None:  # a case without a workflow table (feedback): no assignment
             return {}

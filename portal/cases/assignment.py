@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Role
 from accounts.scoping import ALL, is_administrator, scoped_office_ids
 
-from .services import TransitionNotAllowed, deadline_office, record_event, record_staff_event
+from .deadlines import deadline_office
+from .services import TransitionNotAllowed, record_event, record_staff_event
 
 if TYPE_CHECKING:
     from accounts.models import User

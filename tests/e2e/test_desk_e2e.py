@@ -7,11 +7,10 @@ import pytest
 from django.utils import timezone
 
 from certificates.models import Status
+from portal.cases.deadlines import clock_start
 from portal.cases.models import DueState
-from portal.cases.services import clock_start
-from tests.certificates.backoffice import make_application
 from tests.e2e.conftest import log_in, shot
-from tests.factories import StaffFactory
+from tests.factories import ApplicationFactory, StaffFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -24,11 +23,11 @@ def test_the_officer_works_from_the_desk(site, page, no_mfa, settings, tmp_path)
     settings.MEDIA_ROOT = tmp_path / "media"
     officer = StaffFactory(real_name="王警官", username="officer_zz")
     station = officer.office
-    make_application(station, status=Status.SUBMITTED, **due(1, DueState.DUE_SOON))
-    overdue = make_application(station, status=Status.ACCEPTED, **due(-2, DueState.OVERDUE))
-    make_application(station, status=Status.ACCEPTED, **due(0, DueState.DUE_SOON))
-    make_application(station, status=Status.INFO_REQUESTED, paused_at=timezone.now(), workdays_left=2)
-    make_application(station, status=Status.REFUSED)
+    ApplicationFactory(office=station, status=Status.SUBMITTED, **due(1, DueState.DUE_SOON))
+    overdue = ApplicationFactory(office=station, status=Status.ACCEPTED, **due(-2, DueState.OVERDUE))
+    ApplicationFactory(office=station, status=Status.ACCEPTED, **due(0, DueState.DUE_SOON))
+    ApplicationFactory(office=station, status=Status.INFO_REQUESTED, paused_at=timezone.now(), workdays_left=2)
+    ApplicationFactory(office=station, status=Status.REFUSED)
     failed = []
     page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
     log_in(page, officer, site)

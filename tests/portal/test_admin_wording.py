@@ -13,8 +13,7 @@ from certificates.models import Application
 from certificates.models import Status as NcrStatus
 from portal.verify.codes import new_code
 from portal.verify.models import DocumentStatus, IssuedDocument
-from tests.certificates.backoffice import attach_documents, make_application
-from tests.factories import StaffFactory
+from tests.factories import ApplicationFactory, StaffFactory, attach_documents
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +44,7 @@ def test_the_queue_title_names_the_cases_rather_than_select_to_change(staff_clie
 
 def test_issued_document_types_are_named_not_raw_keys(staff_client, station_a, client, settings):
     administrator = StaffFactory(office=None, role="administrator", is_superuser=True)
-    application = make_application(station_a, status=NcrStatus.ISSUED)
+    application = ApplicationFactory(office=station_a, status=NcrStatus.ISSUED)
     IssuedDocument.objects.create(
         code=new_code(),
         kind="ncr_certificate",
@@ -76,7 +75,7 @@ def test_issued_document_types_are_named_not_raw_keys(staff_client, station_a, c
 
 def test_document_images_have_their_name_as_alt_text(staff_client, station_a, officer_a, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     attach_documents(application)
     page = staff_client(officer_a).get(reverse("admin:certificates_application_change", args=[application.pk]))
     html = page.content.decode()

@@ -10,8 +10,7 @@ from certificates.models import Status
 from certificates.workflow import WORKFLOW
 from portal.cases import assignment
 from portal.cases.services import TransitionConflict, TransitionNotAllowed
-from tests.certificates.backoffice import make_application
-from tests.factories import StaffFactory
+from tests.factories import ApplicationFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +31,7 @@ def flash(response):
 
 
 def test_an_officer_claims_a_case_and_the_staff_timeline_says_so(station_a, officer_a):
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     assignment.claim(application, by=officer_a, workflow=WORKFLOW)
     application.refresh_from_db()
     assert application.assigned_to == officer_a
@@ -53,7 +52,7 @@ def test_a_supervisor_assigns_to_a_named_officer_of_the_office_only(station_a, s
     supervisor = StaffFactory(office=station_a.parent, role="supervisor")
     colleague = StaffFactory(office=station_a)
     elsewhere = StaffFactory(office=station_b)
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     with pytest.raises(TransitionNotAllowed):  # an officer does not assign
         assignment.assign(application, to=colleague, by=officer_a, workflow=WORKFLOW)
     with pytest.raises(TransitionNotAllowed):  # nor to another station's officer
@@ -74,13 +73,13 @@ def test_a_supervisor_assigns_to_a_named_officer_of_the_office_only(station_a, s
 
 
 def test_staff_outside_the_station_cannot_claim(station_a, officer_b):
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     with pytest.raises(TransitionNotAllowed):
         assignment.claim(application, by=officer_b, workflow=WORKFLOW)
 
 
 def test_the_review_page_claims_and_the_supervisor_assigns(staff_client, station_a, officer_a):
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     client = staff_client(officer_a)
     page = client.get(url("change", application.pk)).content.decode()
     assert 'data-testid="case-claim"' in page and 'data-testid="case-assign"' not in page
@@ -103,7 +102,7 @@ def test_acting_on_a_case_assigned_to_someone_else_asks_for_confirmation_and_is_
     staff_client, station_a, officer_a
 ):
     colleague = StaffFactory(office=station_a, real_name="王警官")
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     assignment.claim(application, by=colleague, workflow=WORKFLOW)
     client = staff_client(officer_a)
     page = client.get(url("change", application.pk)).content.decode()
@@ -124,7 +123,7 @@ def test_acting_on_a_case_assigned_to_someone_else_asks_for_confirmation_and_is_
 
 
 def test_the_assignee_acts_without_confirmation(staff_client, station_a, officer_a):
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     assignment.claim(application, by=officer_a, workflow=WORKFLOW)
     client = staff_client(officer_a)
     assert 'data-testid="confirm-other-assignee"' not in client.get(url("change", application.pk)).content.decode()

@@ -12,10 +12,9 @@ from certificates import services
 from certificates.models import Status
 from certificates.workflow import WORKFLOW
 from portal.cases import assignment
+from portal.cases.deadlines import clock_start
 from portal.cases.models import DueState
-from portal.cases.services import clock_start
-from tests.certificates.backoffice import make_application
-from tests.factories import StaffFactory
+from tests.factories import ApplicationFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,16 +32,18 @@ def due(days, state=DueState.NONE):
 
 def seed(station, officer):
     """One case in every state the desk counts, and some it must not."""
-    make_application(station, status=Status.SUBMITTED, **due(5))  # new
-    make_application(station, status=Status.SUBMITTED, **due(5))  # new
-    make_application(station, status=Status.ACCEPTED, **due(0, DueState.DUE_SOON))  # due today (and soon)
-    make_application(station, status=Status.ACCEPTED, **due(1, DueState.DUE_SOON))  # due soon
-    make_application(station, status=Status.ACCEPTED, **due(-2, DueState.OVERDUE))  # overdue
-    make_application(station, status=Status.INFO_REQUESTED, paused_at=timezone.now(), workdays_left=2)  # waiting
-    mine = make_application(station, status=Status.ACCEPTED, **due(4))
+    ApplicationFactory(office=station, status=Status.SUBMITTED, **due(5))  # new
+    ApplicationFactory(office=station, status=Status.SUBMITTED, **due(5))  # new
+    ApplicationFactory(office=station, status=Status.ACCEPTED, **due(0, DueState.DUE_SOON))  # due today (and soon)
+    ApplicationFactory(office=station, status=Status.ACCEPTED, **due(1, DueState.DUE_SOON))  # due soon
+    ApplicationFactory(office=station, status=Status.ACCEPTED, **due(-2, DueState.OVERDUE))  # overdue
+    ApplicationFactory(
+        office=station, status=Status.INFO_REQUESTED, paused_at=timezone.now(), workdays_left=2
+    )  # waiting
+    mine = ApplicationFactory(office=station, status=Status.ACCEPTED, **due(4))
     assignment.claim(mine, by=officer, workflow=WORKFLOW)  # assigned to me
-    make_application(station, status=Status.REFUSED)  # finished: nowhere
-    make_application(station, status=Status.DRAFT)  # the citizen's own: nowhere
+    ApplicationFactory(office=station, status=Status.REFUSED)  # finished: nowhere
+    ApplicationFactory(office=station, status=Status.DRAFT)  # the citizen's own: nowhere
 
 
 def desk_of(client):
@@ -82,7 +83,7 @@ def test_the_desk_runs_a_fixed_number_of_queries_with_3_and_300_cases(
     staff_client, station_a, officer_a, extra, django_assert_num_queries
 ):
     for days in range(3 + extra):
-        make_application(station_a, status=Status.ACCEPTED, **due(days % 7 - 2))
+        ApplicationFactory(office=station_a, status=Status.ACCEPTED, **due(days % 7 - 2))
     client = staff_client(officer_a)
     client.get(reverse("admin:index"))  # warm the session and content types
     # Session, user, the user's and their groups' permissions, the administrator check, the scope (office, agency,
@@ -97,10 +98,10 @@ DESK_QUERIES = 9
 
 
 def test_the_history_page_is_the_timeline_and_recent_actions_are_my_own(staff_client, station_a, officer_a):
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     services.application_accept(application=application, by=officer_a, note="", internal_note="looked at it")
     assignment.claim(application, by=officer_a, workflow=WORKFLOW)
-    other = make_application(station_a)
+    other = ApplicationFactory(office=station_a)
     services.application_accept(application=other, by=StaffFactory(office=station_a))
     client = staff_client(officer_a)
 
@@ -116,7 +117,7 @@ def test_the_history_page_is_the_timeline_and_recent_actions_are_my_own(staff_cl
 
 
 def test_the_history_page_is_scoped(staff_client, station_a, officer_b):
-    application = make_application(station_a)
+    application = ApplicationFactory(office=station_a)
     assert (
         staff_client(officer_b)
         .get(reverse("admin:certificates_application_history", args=[application.pk]))

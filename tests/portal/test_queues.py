@@ -14,10 +14,9 @@ from django.utils import timezone, translation
 from certificates.models import Application, Status
 from familyplanning.models import FamilyPlanningApplication
 from hukou.models import MigrationApplication
+from portal.cases.deadlines import clock_start
 from portal.cases.queues import AssignmentFilter, InboxFilter
-from portal.cases.services import clock_start
-from tests.certificates.backoffice import make_application
-from tests.factories import StaffFactory, UserFactory, make_id_number
+from tests.factories import ApplicationFactory, StaffFactory, UserFactory, make_id_number
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -47,13 +46,15 @@ def test_every_service_queue_has_the_inbox_and_assignment_filters():
 
 
 def test_the_default_queue_is_what_the_office_must_do_most_urgent_first(staff_client, station_a, station_b, officer_a):
-    later = make_application(station_a, status=Status.ACCEPTED, **due(10))
-    overdue = make_application(station_a, status=Status.ACCEPTED, **due(-3))
-    today = make_application(station_a, status=Status.SUBMITTED, **due(0))
-    soon = make_application(station_a, status=Status.ACCEPTED, **due(1))
-    waiting = make_application(station_a, status=Status.INFO_REQUESTED, paused_at=timezone.now(), workdays_left=2)
-    refused = make_application(station_a, status=Status.REFUSED)
-    make_application(station_b, status=Status.ACCEPTED, **due(-5))  # another station's
+    later = ApplicationFactory(office=station_a, status=Status.ACCEPTED, **due(10))
+    overdue = ApplicationFactory(office=station_a, status=Status.ACCEPTED, **due(-3))
+    today = ApplicationFactory(office=station_a, status=Status.SUBMITTED, **due(0))
+    soon = ApplicationFactory(office=station_a, status=Status.ACCEPTED, **due(1))
+    waiting = ApplicationFactory(
+        office=station_a, status=Status.INFO_REQUESTED, paused_at=timezone.now(), workdays_left=2
+    )
+    refused = ApplicationFactory(office=station_a, status=Status.REFUSED)
+    ApplicationFactory(office=station_b, status=Status.ACCEPTED, **due(-5))  # another station's
     client = staff_client(officer_a)
 
     assert listed(client) == [overdue.case_number, today.case_number, soon.case_number, later.case_number]
@@ -69,8 +70,8 @@ def test_search_by_case_number_name_id_number_last_four_and_mobile_reaches_finis
     staff_client, station_a, officer_a
 ):
     applicant = UserFactory(real_name="周八", mobile="13912345678", id_number=make_id_number())
-    finished = make_application(station_a, applicant=applicant, status=Status.REFUSED)
-    other = make_application(station_a, status=Status.ACCEPTED, **due(2))
+    finished = ApplicationFactory(office=station_a, applicant=applicant, status=Status.REFUSED)
+    other = ApplicationFactory(office=station_a, status=Status.ACCEPTED, **due(2))
     client = staff_client(officer_a)
     number = finished.case_number
     for term in (number, number.lower(), "周八", applicant.id_number, applicant.id_number[-4:], "13912345678"):
@@ -83,9 +84,9 @@ def test_assigned_to_me_and_unassigned(staff_client, station_a, officer_a):
     from certificates.workflow import WORKFLOW
     from portal.cases import assignment
 
-    mine = make_application(station_a, status=Status.ACCEPTED, **due(2))
-    theirs = make_application(station_a, status=Status.ACCEPTED, **due(2))
-    free = make_application(station_a, status=Status.ACCEPTED, **due(2))
+    mine = ApplicationFactory(office=station_a, status=Status.ACCEPTED, **due(2))
+    theirs = ApplicationFactory(office=station_a, status=Status.ACCEPTED, **due(2))
+    free = ApplicationFactory(office=station_a, status=Status.ACCEPTED, **due(2))
     assignment.claim(mine, by=officer_a, workflow=WORKFLOW)
     assignment.claim(theirs, by=StaffFactory(office=station_a), workflow=WORKFLOW)
     client = staff_client(officer_a)
@@ -98,11 +99,11 @@ def test_the_default_queue_costs_the_same_queries_with_3_and_30_cases(
 ):
     client = staff_client(officer_a)
     for days in range(3):
-        make_application(station_a, status=Status.ACCEPTED, **due(days))
+        ApplicationFactory(office=station_a, status=Status.ACCEPTED, **due(days))
     listed(client)
     with CaptureQueriesContext(connection) as few:
         listed(client)
     for days in range(27):
-        make_application(station_a, status=Status.ACCEPTED, **due(days - 5))
+        ApplicationFactory(office=station_a, status=Status.ACCEPTED, **due(days - 5))
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(listed(client)) == 30
