@@ -49,12 +49,20 @@ class IssuedKindFilter(IndexedValuesFieldListFilter):
         labels: dict[str, str] = {}
         kinds = [kind for kind in self.lookup_choices if kind]
         if kinds:
-            # One query: a UNION ALL of one indexed probe per type.
+            # One query on PostgreSQL: a UNION ALL of one indexed probe per type.
             probes = [
                 IssuedDocument.objects.filter(kind=kind).order_by().values_list("kind", "title", "title_en")[:1]
                 for kind in kinds
             ]
-            rows = probes[0].union(*probes[1:], all=True) if len(probes) > 1 else probes[0]
+            from django.db import connections
+
+            compound = connections[IssuedDocument.objects.db].features.supports_slicing_ordering_in_compound
+            if len(probes) == 1:
+                rows = list(probes[0])
+            elif compound:
+                rows = list(probes[0].union(*probes[1:], all=True))
+            else:  # SQLite: no LIMIT inside a UNION; a probe per type (a handful)
+                rows = [row for probe in probes for row in probe]
             for kind, title, title_en in rows:
                 labels[kind] = (title_en if english and title_en else title) or kind
         for choice in super().choices(changelist):
