@@ -224,8 +224,8 @@ def _ensure_complete(application: Application, by):
 def application_submit(*, application: Application, by) -> Application:
     """DRAFT -> SUBMITTED once nothing is missing; the citizen gets the case number by e-mail and SMS.
 
-    The working-day clock starts when the station accepts the application
-    (docs/services.md#certificate-of-no-criminal-record).
+    Submission starts the acceptance clock (NCR_ACCEPTANCE_WORKING_DAYS) and tells the station; the 3 working days
+    of the decision start when it accepts (docs/services.md#certificate-of-no-criminal-record).
     """
     WORKFLOW.ensure_may_act(by, application, WORKFLOW["submit"])
     if application.status != Status.DRAFT:

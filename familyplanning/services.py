@@ -264,8 +264,8 @@ def fp_submit(*, application: FamilyPlanningApplication, by) -> FamilyPlanningAp
     """DRAFT -> SUBMITTED with complete answers; the citizen gets the case number by e-mail and SMS, the office a
     message that a case has arrived.
 
-    The working-day clock starts when the office accepts the application
-    (docs/architecture.md#cases-transitions-and-deadlines).
+    Submission starts the acceptance clock (FAMILYPLANNING_ACCEPTANCE_WORKING_DAYS); the service's time limit starts
+    when the office accepts (docs/architecture.md#cases-transitions-and-deadlines).
     """
     WORKFLOW.ensure_may_act(by, application, WORKFLOW["submit"])
     ensure_status(application, WORKFLOW["submit"].allowed_from)
