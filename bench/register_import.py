@@ -12,8 +12,8 @@ bare COPY of the same file in the same run, with the officers' checks timed from
    While the child works, this process calls register_matches (the officers' check) for numbers of the current
    register in a loop on its own connection and records every latency.
 
-Figures: rows per second of the import (file read, raw COPY, every row validated in SQL into the staging table,
-the register's indexes built, the swap) beside the bare COPY's; peak RSS of the importing process; p99 of
+Figures: rows per second of the import (file read, every row validated and COPYed into the staging table, the
+register's indexes built, the swap) beside the bare COPY's; peak RSS of the importing process; p99 of
 register_matches during the imports. Writes the "register" section of bench/results/results.{json,md}.
 """
 
@@ -211,10 +211,10 @@ def main():
     ]
     notes = [
         f"{ROWS:,} rows, {runs[0]['file_bytes'] / 1e6:.0f} MB of CSV; run 1 fills an empty register, run 2 replaces it.",
-        "The import: COPY of the raw CSV into an unlogged table in chunks of "
-        f"{settings.REGISTER_IMPORT_CHUNK_ROWS:,} lines with the SHA-256 checked in the same pass, every rule of a row "
-        "checked in SQL (certificates/register/sql.py: one scan shows every row simple, then one INSERT … SELECT of "
-        "the cells as they are into the staging table), the register's four indexes built, the swap.",
+        f"The import (a plain file of simple rows): chunks of {settings.REGISTER_IMPORT_CHUNK_ROWS:,} lines, each "
+        "checked by the worker a column at a time (certificates/register/simple.py: every rule of a row) and COPYed "
+        "straight into the register-shaped staging table, the SHA-256 checked in the same pass; the register's four "
+        "indexes built on it; the swap by rename.",
         f"bare COPY: {', '.join(f'{s:.1f} s' for s in copy_s)}; runs: "
         + "; ".join(f"{r['seconds']:.1f} s, {r['maxrss_mb']:.0f} MB, p99 {r['p99_ms']:.1f} ms" for r in runs),
     ]

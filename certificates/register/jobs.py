@@ -9,7 +9,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from .delta import _apply_delta
 from .progress import ImportCancelled, _fail_interrupted, _finish, _Progress, _Rejected, _rejected, _set
 from .reading import READ_BUFFER, FileProblem, _CountingReader, iter_records, iter_rows
 from .rules import MAX_REJECTIONS_LISTED, _clean_row, _stage_row
+from .simple import SimpleRows
 from .stage import Stage, _pg, _qn, raw_table_name
 from .swap import _swap_full
 
@@ -183,6 +184,52 @@ def _load(job, stage: Stage, progress: _Progress) -> str | None:
     return None
 
 
+# _load_direct's answers when the file is to go the general way: a raw table filled by COPY (a plain file), or by
+# Python's reading (any other file)
+_GENERAL, _NOT_PLAIN = "general", "not plain"
+
+
+def _load_direct(job, stage: Stage, progress: _Progress, today, chunk_rows: int) -> str | None:
+    """PostgreSQL, full import of a plain file whose rows are all simple (the usual export): COPY straight into the
+    staging table, each chunk checked by simple.SimpleRows before it goes (while the previous one loads), the SHA-256
+    and plainness checked in the same pass. None when the file is loaded, an outcome when it is refused, or
+    _GENERAL when it must go the general way (a raw table checked in SQL), the staging table then to be emptied."""
+    scan = raw.FileScan()
+    with job.file.open("rb") as handle:
+        progress.counter = _CountingReader(handle, scan)
+        binary = io.BufferedReader(progress.counter, READ_BUFFER)
+        header = raw.read_plain_header(binary, job.kind)
+        if header is None:
+            return _GENERAL
+        check = SimpleRows(header, today)
+
+        def after_chunk(rows: int):
+            progress.read = rows
+            progress.save()
+
+        stage.direct = True
+        try:
+            rows = raw.copy_direct(binary, scan, stage.name, header, chunk_rows, check.chunk, after_chunk)
+        except (raw.NotSimple, DataError, IntegrityError):
+            # A row to clean or refuse, or one COPY refuses (a wrong number of cells, mixed line ends): the general
+            # way judges every row and words what is wrong.
+            logger.info("register import %s: not every row is simple; checked row by row instead", job.pk)
+            stage.direct = False
+            return _GENERAL if scan.plain else _NOT_PLAIN
+    sha, _size, plain = scan.result()
+    if not plain:
+        stage.direct = False
+        return _NOT_PLAIN
+    if sha != job.sha256:
+        return _sha_mismatch(job)
+    if not rows:
+        _rejected(job, progress, error=_("The file has no rows below the header."))
+        return "rejected"
+    stage.rows = rows
+    progress.save()
+    return None
+
+
 class _NotPlain(Exception):
     """The file turned out not to be plain while COPY read it raw: Python's reading takes over."""
 
@@ -197,6 +244,14 @@ def _load_pg(job, stage: Stage, progress: _Progress, *, python_reading: bool = F
     kind = job.kind
     raw_table = raw_table_name(job.pk)
     header = None
+    if not python_reading and stage.live_shaped:
+        outcome = _load_direct(job, stage, progress, today, chunk_rows)
+        if outcome not in (_GENERAL, _NOT_PLAIN):
+            return outcome
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {_qn(stage.name)}")
+        progress.read = 0
+        python_reading = outcome == _NOT_PLAIN
     if not python_reading:
         # A plain file (the usual export) goes to COPY as it is; the pass that reads it also hashes it and confirms
         # it is plain (raw.FileScan).

@@ -23,6 +23,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import queue
+import threading
 from collections.abc import Callable, Iterable
 
 from django.db import connection, transaction
@@ -107,22 +109,8 @@ def copy_plain(binary, name: str, width: int, chunk_rows: int, after_chunk: Call
         rows += lines
         after_chunk(rows)
 
-    pieces: list[bytes] = []
-    lines = 0
-    while block := binary.read(READ_BUFFER):
-        pieces.append(block)
-        lines += block.count(b"\n")
-        if lines < chunk_rows:
-            continue
-        data = b"".join(pieces)
-        while lines >= chunk_rows:
-            rest = data.split(b"\n", chunk_rows)[-1]
-            copy(data[: len(data) - len(rest)], chunk_rows)
-            data, lines = rest, lines - chunk_rows
-        pieces = [data]
-    data = b"".join(pieces)
-    if data:
-        copy(data, lines + (not data.endswith(b"\n")))
+    for data, lines in _chunks(binary, chunk_rows):
+        copy(data, lines)
     return rows
 
 
@@ -162,3 +150,87 @@ def copy_records(
             flush()
             after_chunk()
     flush()
+
+
+class NotSimple(Exception):
+    """A chunk of the file is not plain, or holds a row that is not simple: the direct way stops."""
+
+
+def copy_direct(
+    binary,
+    scan: FileScan,
+    name: str,
+    columns: list[str],
+    chunk_rows: int,
+    check: Callable[[bytes], bool],
+    after_chunk: Callable[[int], None],
+) -> int:
+    """COPY the rest of a plain file (after its header) straight into the table `name`'s `columns`, `chunk_rows`
+    lines per COPY, each chunk only once check(chunk) (simple.SimpleRows.chunk) finds every row of it simple and the
+    file plain so far; NotSimple as soon as one is not. Returns the number of records.
+
+    A thread reads (hashing the bytes: scan) and checks the next chunk while this one COPYs the one before (libpq
+    lets go of the GIL while PostgreSQL loads), so the check takes little time of its own. after_chunk(lines so far)
+    runs here after each COPY (progress, the cancel flag)."""
+    sql = f"COPY {_qn(name)} ({', '.join(map(_qn, columns))}) FROM STDIN WITH (FORMAT csv)"
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for data, lines in _chunks(binary, chunk_rows):
+                if not put((data, lines, scan.plain and check(data))):
+                    return
+            put(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the COPYing thread, which raises it
+            put(exc)
+
+    reader = threading.Thread(target=produce, name="register-import-reader", daemon=True)
+    reader.start()
+    rows = 0
+    try:
+        while (item := chunks.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            data, lines, simple = item
+            if not simple:
+                raise NotSimple
+            # Its own transaction (a savepoint inside one): a refused chunk leaves the connection usable.
+            with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
+                cursor.cursor.copy_expert(sql, io.BytesIO(data), size=READ_BUFFER)
+            rows += lines
+            after_chunk(rows)
+    finally:
+        stop.set()
+        reader.join()
+    return rows
+
+
+def _chunks(binary, chunk_rows: int):
+    """(bytes, lines) of `chunk_rows` whole lines at a time, the last chunk maybe shorter (and maybe without its
+    final newline)."""
+    pieces: list[bytes] = []
+    lines = 0
+    while block := binary.read(READ_BUFFER):
+        pieces.append(block)
+        lines += block.count(b"\n")
+        if lines < chunk_rows:
+            continue
+        data = b"".join(pieces)
+        while lines >= chunk_rows:
+            rest = data.split(b"\n", chunk_rows)[-1]
+            yield data[: len(data) - len(rest)], chunk_rows
+            data, lines = rest, lines - chunk_rows
+        pieces = [data]
+    data = b"".join(pieces)
+    if data:
+        yield data, lines + (not data.endswith(b"\n"))

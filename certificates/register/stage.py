@@ -30,6 +30,7 @@ STAGE_COLUMNS = (
 )
 DATA_COLUMNS = STAGE_COLUMNS[2:]  # the register's own columns among them
 LIVE_TABLE = CriminalRecord._meta.db_table
+LOADING_ID_CACHE = 1000
 
 
 def stage_table_name(job_id: int) -> str:
@@ -63,6 +64,11 @@ class Stage:
         self.live_shaped = _pg() and job.kind == ImportKind.FULL
         self.rows = 0
         self.swapped = False  # renamed into place: it is the register now
+        self.first_id = 1  # the id of its first row (live-shaped)
+        self.id_cache = 1  # the register's id sequence's CACHE (live-shaped)
+        # Loaded straight from a plain file (jobs._load_direct): `line` is left empty, a row's line is known from its id
+        # (the rows are numbered in the file's order from first_id, one line each after the header).
+        self.direct = False
 
     def create(self):
         table = _qn(self.name)
@@ -75,12 +81,23 @@ class Stage:
                 )
                 cursor.execute(
                     f"ALTER TABLE {table} ADD COLUMN line integer, ADD COLUMN action varchar(16), "
-                    "ALTER COLUMN imported_at SET DEFAULT %s, ALTER COLUMN import_batch SET DEFAULT %s",
+                    "ALTER COLUMN imported_at SET DEFAULT %s, ALTER COLUMN import_batch SET DEFAULT %s, "
+                    "ALTER COLUMN sealed_by_order SET DEFAULT false",
                     [timezone.now(), self.job.batch],
                 )
                 # New primary keys after the old register's: an address of an old record never shows a new one.
                 cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {_qn(LIVE_TABLE)}")  # noqa: S608  # nosec B608 - our quoted names; values are parameters
-                cursor.execute(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH {int(cursor.fetchone()[0])}")
+                self.first_id = int(cursor.fetchone()[0])
+                cursor.execute(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH {self.first_id}")
+                # Ids handed out a thousand at a time while it loads (one session numbers its rows consecutively all
+                # the same); the register's own setting is put back before the swap (swap._prepare_live_shaped).
+                cursor.execute(
+                    "SELECT seqcache FROM pg_sequence WHERE seqrelid = pg_get_serial_sequence(%s, 'id')::regclass",
+                    [LIVE_TABLE],
+                )
+                found = cursor.fetchone()
+                self.id_cache = int(found[0]) if found else 1
+                cursor.execute(f"ALTER TABLE {table} ALTER COLUMN id SET CACHE {LOADING_ID_CACHE}")
             else:
                 cursor.execute(
                     f"CREATE TABLE {table} (line integer NOT NULL, action varchar(16) NOT NULL, "
@@ -116,11 +133,16 @@ class Stage:
 
     # Checks of the whole file --------------------------------------------------------------------------------
 
+    def line_sql(self) -> str:
+        """SQL: a staged row's line in the file."""
+        return f"(id - {int(self.first_id) - 2})" if self.direct else "line"
+
     def duplicate_record_ids(self, limit: int) -> tuple[list[tuple[int, str]], int]:
         """Rows whose record id an earlier row of the file already has."""
         sql = (
-            f"SELECT line, record_id, first FROM (SELECT line, record_id, "  # noqa: S608 - table name is ours  # nosec B608
-            f"MIN(line) OVER (PARTITION BY record_id) AS first FROM {_qn(self.name)}) AS t WHERE line > first"
+            f"SELECT line, record_id, first FROM (SELECT {self.line_sql()} AS line, record_id, "  # noqa: S608 - table name is ours  # nosec B608
+            f"MIN({self.line_sql()}) OVER (PARTITION BY record_id) AS first FROM {_qn(self.name)}) AS t "
+            "WHERE line > first"
         )
         return self._rejections(
             sql,

@@ -56,7 +56,8 @@ def _prepare_live_shaped(job, stage: Stage, progress: _Progress):
             progress.save()  # a sign of life between index builds, and a chance to cancel
         cursor.execute(
             f"ALTER TABLE {_qn(stage.name)} DROP COLUMN line, DROP COLUMN action, "
-            "ALTER COLUMN imported_at DROP DEFAULT, ALTER COLUMN import_batch DROP DEFAULT"
+            "ALTER COLUMN imported_at DROP DEFAULT, ALTER COLUMN import_batch DROP DEFAULT, "
+            f"ALTER COLUMN sealed_by_order DROP DEFAULT, ALTER COLUMN id SET CACHE {int(stage.id_cache)}"
         )
         cursor.execute(f"ANALYZE {_qn(stage.name)}")
     return indexes

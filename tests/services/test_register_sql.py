@@ -16,6 +16,7 @@ from accounts import idnumber
 from certificates import register
 from certificates.models import ImportKind
 from certificates.register import raw, rules, sql
+from certificates.register.simple import SimpleRows
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 TODAY = datetime.date(2026, 11, 24)
@@ -363,3 +364,83 @@ def test_a_file_of_simple_rows_is_loaded_the_fast_way_with_the_same_result(monke
     sql_accepted, sql_rejected = sql_verdicts(data, "full", plain=True)
     assert not judged  # the fast way
     assert sql_accepted == py_accepted and not sql_rejected
+
+
+def test_a_row_simple_to_the_worker_is_one_python_accepts_and_copy_stores_with_the_same_values():
+    """The direct way (a full import of a plain file whose rows simple.SimpleRows passes, COPYed straight into the
+    register-shaped staging table) only ever takes rows the rules accept, and COPY stores the values they give."""
+    columns, rows = make_rows("full", 3000, seed=19)
+    sealed = columns.index("sealed_by_order")
+    for i, row in enumerate(rows):  # the good rows' sealed flags mostly written out (COPY reads an empty one as NULL)
+        if row[sealed] == "" and i % 4:
+            row[sealed] = random.Random(i).choice(["0", "1", "true", "false", "yes", "no"])
+    py_accepted, py_rejected = python_verdicts(plain_csv(columns, rows), "full")
+    check = SimpleRows(columns, TODAY)
+    simple = {i + 2 for i, row in enumerate(rows) if check.row(row)}
+    assert not simple & set(py_rejected), sorted(simple & set(py_rejected))
+    assert 1500 < len(simple) < len(py_accepted)  # accepted rows that need cleaning are not simple
+    # Every simple row (among them every row simple_rows_sql calls simple, but for an empty sealed flag), then
+    # loaded the direct way: stored as _clean_row cleans it.
+    kept = [row for i, row in enumerate(rows) if i + 2 in simple]
+    data = plain_csv(columns, kept)
+    expected, refused = python_verdicts(data, "full")
+    assert not refused and len(expected) == len(kept)
+    assert check.chunk(data.split(b"\r\n", 1)[1])
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    stage = register.Stage(type("Job", (), {"pk": 990001, "kind": ImportKind.FULL, "batch": "x"})())
+    stage.create()
+    stage.direct = True
+    binary, scan = io.BytesIO(data), raw.FileScan()
+    header = raw.read_plain_header(binary, "full")
+    assert raw.copy_direct(binary, scan, STAGE, header, 500, check.chunk, lambda rows: None) == len(kept)
+    stored = ", ".join(["'add'", *register.STAGE_COLUMNS[2:]])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {stage.line_sql()}, {stored} FROM {STAGE}")  # noqa: S608
+        loaded = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
+        cursor.execute(f"DROP TABLE {STAGE}")
+    assert loaded == expected
+
+
+def test_the_direct_way_stops_at_the_first_chunk_with_a_row_that_is_not_simple():
+    columns, rows = make_rows("full", 40, seed=23)
+    rows = [[*row[:-1], "1"] for i, row in enumerate(rows) if i % 3]  # good rows, sealed flags written out
+    check = SimpleRows(columns, TODAY)
+    assert all(check.row(row) for row in rows)
+    rows[20][columns.index("name")] = " 张三"  # accepted once cleaned, but not as it is
+    assert not check.row(rows[20])
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    stage = register.Stage(type("Job", (), {"pk": 990001, "kind": ImportKind.FULL, "batch": "x"})())
+    stage.create()
+    binary = io.BytesIO(plain_csv(columns, rows))
+    header = raw.read_plain_header(binary, "full")
+    chunks = []
+    with pytest.raises(raw.NotSimple):
+        raw.copy_direct(binary, raw.FileScan(), STAGE, header, 5, check.chunk, chunks.append)
+    assert chunks == [5, 10, 15, 20]  # the chunk of line 22 (row 20) and after never loaded
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {STAGE}")  # noqa: S608
+        assert cursor.fetchone()[0] == 20
+        cursor.execute(f"DROP TABLE {STAGE}")
+
+
+def test_a_file_of_simple_rows_is_imported_the_direct_way(monkeypatch, django_user_model):
+    """A full import of such a file: no raw table, no check in SQL; the register holds the rows as the rules
+    clean them."""
+    from django.core.files.base import ContentFile
+
+    from certificates.models import CriminalRecord
+
+    columns, rows = make_rows("full", 300, seed=29)
+    rows = [[*row[:-1], "0"] for i, row in enumerate(rows) if i % 3]
+    data = plain_csv(columns, rows)
+    expected, _refused = python_verdicts(data, "full")
+    monkeypatch.setattr(sql, "insert_checked", lambda *args: pytest.fail("checked in SQL"))
+    user = django_user_model.objects.create_superuser(username="direct-admin", password=None, email="d@example.test")
+    job = register.register_import_start(file=ContentFile(data, name="r.csv"), kind=ImportKind.FULL, by=user)
+    assert register.run_import_job(job.pk) == "imported"
+    stored = ", ".join(["'add'", *register.STAGE_COLUMNS[2:]])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {stored} FROM {CriminalRecord._meta.db_table} ORDER BY id")  # noqa: S608
+        assert cursor.fetchall() == [expected[line] for line in sorted(expected)]
