@@ -4,7 +4,9 @@ An administrator uploads a CSV; the file is stored privately with its SHA-256 an
 (register_import_start). The worker (run_import_job) checks the stored file against its SHA-256, streams the rows
 into a staging table, chunk by chunk, reporting progress and looking for a cancellation between chunks: on SQLite
 each row through _clean_row, on PostgreSQL the raw CSV by COPY, then every row checked in SQL by the same rules
-(sql.py; tests/services/test_register_sql.py proves the two equal), then checks what only the whole file shows (a
+(sql.py; tests/services/test_register_sql.py proves the two equal) — or, for a full import of the usual export (a
+plain file of simple rows), each chunk checked by the worker (simple.py, proven by the same tests) and COPYed
+straight into the staging table — then checks what only the whole file shows (a
 record id twice; a change to a record the register lacks) and puts the result in place in one transaction:
 
 - a full import replaces the register. On PostgreSQL the staging table is a copy of the register's table (loaded
@@ -16,8 +18,8 @@ record id twice; a change to a record the register lacks) and puts the result in
 Any bad row, a cancellation or a crash before that transaction leaves the register exactly as it was. The open
 applications whose check result changed get a timeline entry, written in the same transaction.
 
-The modules, one job each: rules (the rules of a row in Python), reading (the stored file read and hashed), sql (the
-same rules in set-based SQL, and the COPY loading), stage (the staging table), jobs (the worker's part), progress (the
+The modules, one job each: rules (the rules of a row in Python), reading (the stored file read and hashed), raw (the
+COPY loading), simple (the simple rows, recognised by the worker), sql (the same rules in set-based SQL), stage (the staging table), jobs (the worker's part), progress (the
 job's record), swap (a full import put in place), delta (a delta import applied), affected (the open applications a
 change reaches), control (start, cancel, run again, the sweep), lookup (the officers' check).
 """
