@@ -444,3 +444,24 @@ def test_a_file_of_simple_rows_is_imported_the_direct_way(monkeypatch, django_us
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {stored} FROM {CriminalRecord._meta.db_table} ORDER BY id")  # noqa: S608
         assert cursor.fetchall() == [expected[line] for line in sorted(expected)]
+
+
+def test_a_record_id_twice_in_a_file_loaded_the_direct_way_is_refused_with_both_lines(django_user_model):
+    """The unique index, built beside the others on connections of their own, finds it; the lines come from the
+    staged rows' ids."""
+    from django.core.files.base import ContentFile
+
+    from certificates.models import CriminalRecord, ImportOutcome, RegisterImport
+
+    columns, rows = make_rows("full", 60, seed=31)
+    rows = [[*row[:-1], "1"] for i, row in enumerate(rows) if i % 3]
+    rows[30][0] = rows[4][0]
+    user = django_user_model.objects.create_superuser(username="twice-admin", password=None, email="t@example.test")
+    job = register.register_import_start(
+        file=ContentFile(plain_csv(columns, rows), name="r.csv"), kind=ImportKind.FULL, by=user
+    )
+    assert register.run_import_job(job.pk) == "rejected"
+    job = RegisterImport.objects.get(pk=job.pk)
+    assert job.outcome == ImportOutcome.REJECTED
+    assert job.rejections == [[32, f"record_id: {rows[4][0]} is already on line 6 of this file"]]
+    assert not CriminalRecord.objects.exists()
