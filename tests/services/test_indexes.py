@@ -233,7 +233,10 @@ def seq_scans(plan, tables):
     if plan.get("Actual Loops") == 0:
         return found  # a branch the executor never ran (the paginator's count behind a big table's estimate)
     if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in tables:
-        found.append(plan["Relation Name"])
+        # A scan that a LIMIT stopped at the first row it read (every row matches) read one row, not the table.
+        read = plan.get("Actual Rows", 2) + plan.get("Rows Removed by Filter", 0)
+        if read > 1:
+            found.append(plan["Relation Name"])
     for child in plan.get("Plans", ()):
         found += seq_scans(child, tables)
     return found
