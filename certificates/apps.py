@@ -1,7 +1,8 @@
 """The no-criminal-record service and what it tells the portal's registry (/, /me/, /track/, the deadline sweep)."""
 
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+from portal.cases import serviceapp
 
 
 def _summary(application, *, with_url: bool, revoked=None):
@@ -75,38 +76,20 @@ def find_for_track(case_number):
     )
 
 
-class CertificatesConfig(AppConfig):
+class CertificatesConfig(serviceapp.ServiceAppConfig):
     name = "certificates"
     verbose_name = _("Certificate of No Criminal Record")
-
-    def ready(self):
-        from accounts.models import Office
-        from portal import registry
-
-        from .models import Application
-
-        registry.register(
-            registry.Service(
-                key="certificates",
-                title=_("Certificate of No Criminal Record"),
-                summary=_(
-                    "Apply online for a certificate of no criminal record, follow the police station's review and "
-                    "download the signed e-certificate, which has the same legal effect as paper."
-                ),
-                url_name="certificates:index",
-                agency=Office.Agency.PUBLIC_SECURITY,
-                order=10,
-                guide=registry.service_guide(
-                    who=_(
-                        "Anyone, for themself, or an agent with a written authorisation, at the police station of "
-                        "their hukou or residence."
-                    ),
-                    what=_("A signed e-certificate with a verification code; on request also on paper."),
-                    time_limit=_("3 working days from acceptance."),
-                ),
-                case_models=(Application,),
-                cases_for_user=cases_for_user,
-                find_for_track=find_for_track,
-                required_assurance="verified",
-            )
-        )
+    summary = _(
+        "Apply online for a certificate of no criminal record, follow the police station's review and download the "
+        "signed e-certificate, which has the same legal effect as paper."
+    )
+    agency = "public_security"
+    order = 10
+    who = _(
+        "Anyone, for themself, or an agent with a written authorisation, at the police station of their hukou or "
+        "residence."
+    )
+    what = _("A signed e-certificate with a verification code; on request also on paper.")
+    time_limit = _("3 working days from acceptance.")
+    case_model_names = ("Application",)
+    required_assurance = "verified"

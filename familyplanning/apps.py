@@ -1,28 +1,8 @@
 """The family-planning service centre and what it tells the portal's registry (/, /me/, /track/, the deadline sweep)."""
 
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-
-def _summary(application, *, with_url: bool, url_name: str = "familyplanning:detail"):
-    from django.urls import reverse
-
-    from portal.registry import CaseSummary
-
-    return CaseSummary(
-        service="familyplanning",
-        case_number=application.case_number,
-        title=str(application.title),
-        status_label=str(application.get_status_display()),
-        updated_at=application.updated_at,
-        due_date=application.due_date,
-        url=reverse(url_name, kwargs={"case_number": application.case_number}) if with_url else "",
-        timeline=()
-        if with_url
-        else tuple(
-            (entry.at, str(application.status_label(entry.to_status))) for entry in application.public_timeline()
-        ),
-    )
+from portal.cases import serviceapp
 
 
 def cases_for_user(user):
@@ -33,10 +13,10 @@ def cases_for_user(user):
     if not user.is_authenticated:
         return []
     return [
-        _summary(a, with_url=True)
+        serviceapp.case_summary(a, title=a.title, url_name="familyplanning:detail")
         for a in FamilyPlanningApplication.objects.filter(applicant=user).order_by("-updated_at")
     ] + [
-        _summary(f, with_url=True, url_name="familyplanning:feedback_detail")
+        serviceapp.case_summary(f, title=f.title, url_name="familyplanning:feedback_detail")
         for f in Feedback.objects.filter(applicant=user).order_by("-updated_at")
     ]
 
@@ -61,49 +41,28 @@ def find_for_track(case_number):
     if application is None:
         return None
     return TrackedCase(
-        summary=_summary(application, with_url=False),
+        summary=serviceapp.case_summary(application, title=application.title),
         id_numbers=(application.applicant.id_number or "",),
         owner_ids=(application.applicant_id,),
     )
 
 
-class FamilyplanningConfig(AppConfig):
+class FamilyplanningConfig(serviceapp.ServiceAppConfig):
     name = "familyplanning"
     verbose_name = _("Population and family-planning service centre")
-
-    def ready(self):
-        from accounts.models import Office
-        from portal import registry
-
-        from .models import FamilyPlanningApplication, Feedback
-
-        registry.register(
-            registry.Service(
-                key="familyplanning",
-                title=_("Population and family-planning service centre"),
-                summary=_(
-                    "Birth registration, the Certificate of Honour for Parents of an Only Child, certificates for the "
-                    "floating population, licences for technical-service institutions and staff, forms and feedback."
-                ),
-                url_name="familyplanning:index",
-                agency=Office.Agency.HEALTH_COMMISSION,
-                order=20,
-                guide=registry.service_guide(
-                    who=_(
-                        "Families registering a birth, parents of an only child, the floating population, and "
-                        "family-planning technical-service institutions and their staff."
-                    ),
-                    what=_(
-                        "Birth registration, certificates, licences and qualification certificates, each verifiable "
-                        "online."
-                    ),
-                    time_limit=_("Each service states its own limit in working days in its guide."),
-                ),
-                case_models=(FamilyPlanningApplication, Feedback),
-                cases_for_user=cases_for_user,
-                find_for_track=find_for_track,
-                # Complaints, suggestions and consultations need no identity check; applications do.
-                required_assurance="verified",
-                assurance_by_kind=(("feedback", "declared"),),
-            )
-        )
+    summary = _(
+        "Birth registration, the Certificate of Honour for Parents of an Only Child, certificates for the floating "
+        "population, licences for technical-service institutions and staff, forms and feedback."
+    )
+    agency = "health_commission"
+    order = 20
+    who = _(
+        "Families registering a birth, parents of an only child, the floating population, and family-planning "
+        "technical-service institutions and their staff."
+    )
+    what = _("Birth registration, certificates, licences and qualification certificates, each verifiable online.")
+    time_limit = _("Each service states its own limit in working days in its guide.")
+    case_model_names = ("FamilyPlanningApplication", "Feedback")
+    # Complaints, suggestions and consultations need no identity check; applications do.
+    required_assurance = "verified"
+    assurance_by_kind = (("feedback", "declared"),)

@@ -1,0 +1,75 @@
+"""The app config of a service: what the service tells the portal's registry, declared once per app.
+
+Import the module, not the class, in an `apps.py` (`class XConfig(serviceapp.ServiceAppConfig)`): Django picks an app's
+config automatically only when its `apps.py` holds one AppConfig subclass.
+
+The app label is the service key, the app's verbose name its title and `<label>:index` its start page. The subclass
+declares the rest as class attributes; the functions /me/ and /track/ call (`cases_for_user(user)` and
+`find_for_track(case_number)`) are read from the module that defines the subclass, the app's `apps.py`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from django.apps import AppConfig
+
+from portal import registry
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from .models import Case
+
+
+class ServiceAppConfig(AppConfig):
+    summary: StrOrPromise
+    agency: str  # an accounts.models.Office.Agency value; ready() refuses any other
+    order: int
+    who: StrOrPromise  # the catalogue's short guide (registry.service_guide)
+    what: StrOrPromise
+    time_limit: StrOrPromise
+    case_model_names: tuple[str, ...]  # models of this app
+    required_assurance = "declared"
+    assurance_by_kind: tuple[tuple[str, str], ...] = ()
+
+    def ready(self) -> None:
+        from accounts.models import Office
+
+        module = sys.modules[type(self).__module__]
+        registry.register(
+            registry.Service(
+                key=self.label,
+                title=self.verbose_name,
+                summary=self.summary,
+                url_name=f"{self.label}:index",
+                agency=Office.Agency(self.agency),
+                order=self.order,
+                guide=registry.service_guide(who=self.who, what=self.what, time_limit=self.time_limit),
+                case_models=tuple(self.get_model(name) for name in self.case_model_names),
+                cases_for_user=getattr(module, "cases_for_user", None),
+                find_for_track=getattr(module, "find_for_track", None),
+                required_assurance=self.required_assurance,
+                assurance_by_kind=self.assurance_by_kind,
+            )
+        )
+
+
+def case_summary(case: Case, *, title: StrOrPromise, url_name: str = "") -> registry.CaseSummary:
+    """A reviewed case as /me/ lists it (linking to its page `url_name`), or, without `url_name`, as /track/ shows it:
+    no link, and its public timeline instead."""
+    from django.urls import reverse
+
+    return registry.CaseSummary(
+        service=case._meta.app_label,
+        case_number=case.case_number,
+        title=str(title),
+        status_label=str(case.get_status_display()),
+        updated_at=case.updated_at,
+        due_date=case.due_date,
+        url=reverse(url_name, kwargs={"case_number": case.case_number}) if url_name else "",
+        timeline=()
+        if url_name
+        else tuple((entry.at, str(case.status_label(entry.to_status))) for entry in case.public_timeline()),
+    )
