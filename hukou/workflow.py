@@ -18,17 +18,16 @@ from accounts import idnumber
 from portal.cases.workflow import (
     MESSAGE_LABEL,
     AccessMessages,
-    Actor,
     Clock,
     Input,
     Step,
     Workflow,
     acceptance_limit,
+    review_steps,
 )
 
 from .constants import CLOCK_LIMITS, Status
 
-APPLICANT = Actor.APPLICANT
 # The states in which an office acts and the case can still be switched to paper or refused.
 _IN_PROGRESS = (Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.APPROVED, Status.RETURNED, Status.EMIGRATED)
 
@@ -77,6 +76,38 @@ def _on_paper(application: Any) -> bool:
     return bool(application.status == Status.PAPER)
 
 
+# The steps hukou shares with the one-office review (portal.cases.workflow.review_steps), as they differ here.
+_REVIEW = {
+    step.name: step
+    for step in review_steps(
+        Status,
+        # Submission starts the acceptance clock: the office has a few working days to accept (a setting).
+        submit={"clock": Clock.START, "clock_limit": acceptance_limit("hukou"), "notify_office": "inbox"},
+        withdraw={
+            "allowed_from": (Status.SUBMITTED, Status.INFO_REQUESTED, Status.ACCEPTED, Status.FORWARDED),
+            "notify": "withdrawn",
+        },
+        # The reply returns to the state the request was made in (MigrationApplication.info_requested_in).
+        resubmit={"to": None, "notify": "resubmitted", "notify_office": "inbox"},
+        accept={
+            "done": _("Case %(number)s accepted; the 20 working days run from today."),
+            "clock_limit": CLOCK_LIMITS[Status.ACCEPTED],
+            "stamp": "",
+        },
+        # Only while a clock runs, since the request pauses it and the reply resumes it with the days left.
+        request_info={
+            "allowed_from": (Status.ACCEPTED, Status.FORWARDED),
+            "label": _("Request more information (pauses the clock)"),
+            "done": _("More information requested for %(number)s; the clock is paused."),
+        },
+        refuse={
+            "allowed_from": (Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.RETURNED),
+            "done": _("Case %(number)s refused."),
+            "required": _("Give the reason for the refusal; the applicant reads it."),
+        },
+    )
+}
+
 WORKFLOW = Workflow(
     service="hukou",
     messages=AccessMessages(
@@ -88,65 +119,12 @@ WORKFLOW = Workflow(
     notify_context=lambda application: {"office": application.office},
     steps=(
         # The applicant's steps.
-        # Submission starts the acceptance clock: the office has a few working days to accept (a setting).
-        Step(
-            "submit",
-            (Status.DRAFT,),
-            Status.SUBMITTED,
-            actor=APPLICANT,
-            clock=Clock.START,
-            clock_limit=acceptance_limit("hukou"),
-            notify="submitted",
-            notify_office="inbox",
-            stamp="submitted_at",
-        ),
-        Step(
-            "withdraw",
-            (Status.SUBMITTED, Status.INFO_REQUESTED, Status.ACCEPTED, Status.FORWARDED),
-            Status.WITHDRAWN,
-            actor=APPLICANT,
-            clock=Clock.STOP,
-            notify="withdrawn",
-            default_note=_("Withdrawn by the applicant."),
-        ),
-        # The reply returns to the state the request was made in (MigrationApplication.info_requested_in).
-        Step(
-            "resubmit",
-            (Status.INFO_REQUESTED,),
-            None,
-            actor=APPLICANT,
-            clock=Clock.RESUME,
-            notify="resubmitted",
-            notify_office="inbox",
-            note_fields=("citizen_reply",),
-        ),
+        _REVIEW["submit"],
+        _REVIEW["withdraw"],
+        _REVIEW["resubmit"],
         # The offices' steps, in the order the review page offers them.
-        Step(
-            "accept",
-            (Status.SUBMITTED,),
-            Status.ACCEPTED,
-            label=_("Accept"),
-            done=_("Case %(number)s accepted; the 20 working days run from today."),
-            clock=Clock.START,
-            clock_limit=CLOCK_LIMITS[Status.ACCEPTED],
-            inputs=(_text(MESSAGE_LABEL, "note", required=False),),
-            notify="accepted",
-        ),
-        # Only while a clock runs, since the request pauses it and the reply resumes it with the days left.
-        Step(
-            "request_info",
-            (Status.ACCEPTED, Status.FORWARDED),
-            Status.INFO_REQUESTED,
-            label=_("Request more information (pauses the clock)"),
-            done=_("More information requested for %(number)s; the clock is paused."),
-            clock=Clock.PAUSE,
-            inputs=(_text(_("What must the applicant add or correct? (the applicant will see this)"), "message"),),
-            notify="info_requested",
-            required=_("Say what information or document the applicant must add."),
-            note_fields=("info_request",),
-            note_context="message",
-            clear=("citizen_reply",),
-        ),
+        _REVIEW["accept"],
+        _REVIEW["request_info"],
         Step(
             "forward",
             (Status.ACCEPTED,),
@@ -231,21 +209,7 @@ WORKFLOW = Workflow(
             inputs=tuple(replace(item, shown=_on_paper) for item in _PAPER_NUMBERS),
             notify="settled",
         ),
-        Step(
-            "refuse",
-            (Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.RETURNED),
-            Status.REFUSED,
-            label=_("Refuse"),
-            done=_("Case %(number)s refused."),
-            clock=Clock.STOP,
-            danger=True,
-            inputs=(_text(_("Reason for the refusal (the applicant will see this)"), "reason"),),
-            notify="refused",
-            required=_("Give the reason for the refusal; the applicant reads it."),
-            note_fields=("refusal_reason",),
-            note_context="reason",
-            decides=True,
-        ),
+        _REVIEW["refuse"],
         Step(
             "switch_to_paper",
             _IN_PROGRESS,
