@@ -143,12 +143,18 @@ def hukou_resubmit(*, application: MigrationApplication, by, reply: str = "") ->
 # --- the move-in station ---------------------------------------------------------------------------------
 
 
-def _office_step(name: str, application: MigrationApplication, *, by, rules_apply: bool = False, **kwargs):
-    """An office step: who may act and the status first, then (where the step needs it) the eligibility rules."""
+def _office_step(
+    name: str, application: MigrationApplication, *, by, rules_apply: bool = False, office_as: str = "", **kwargs
+):
+    """An office step: who may act and the status first, then (where the step needs it) the eligibility rules.
+
+    `office_as` names the acting office in the applicant's message (the office that asks, decides or reports)."""
     office = _ensure_officer(by, application)
     _ensure_status(application, name)
     if rules_apply:
         _ensure_rules(application)
+    if office_as:
+        kwargs["context"] = {office_as: office, **kwargs.get("context", {})}
     return WORKFLOW.run(name, application, by=by, office=office, checked=True, **kwargs), office
 
 
@@ -174,18 +180,16 @@ def hukou_request_info(
     *, application: MigrationApplication, by, message: str, internal_note: str = ""
 ) -> MigrationApplication:
     """ACCEPTED or FORWARDED -> INFO_REQUESTED: the clock pauses with the working days left."""
-    office = _ensure_officer(by, application)
-    return WORKFLOW.run(
+    _office_step(
         "request_info",
         application,
         by=by,
-        office=office,
-        checked=True,
         note=message,
         internal_note=internal_note,
         changes={"info_requested_in": application.status},
-        context={"requesting_office": office},
+        office_as="requesting_office",
     )
+    return application
 
 
 @WORKFLOW.implements("forward")
@@ -211,17 +215,8 @@ def hukou_refuse(
     *, application: MigrationApplication, by, reason: str, internal_note: str = ""
 ) -> MigrationApplication:
     """The move-in station (before or after approval was asked for) or the municipal administration refuses."""
-    office = _ensure_officer(by, application)
-    return WORKFLOW.run(
-        "refuse",
-        application,
-        by=by,
-        office=office,
-        checked=True,
-        note=reason,
-        internal_note=internal_note,
-        context={"deciding_office": office},
-    )
+    _office_step("refuse", application, by=by, note=reason, internal_note=internal_note, office_as="deciding_office")
+    return application
 
 
 # --- the municipal household administration -------------------------------------------------------------
@@ -304,33 +299,24 @@ def hukou_report_problem(
     *, application: MigrationApplication, by, problem: str, internal_note: str = ""
 ) -> MigrationApplication:
     """APPROVED -> RETURNED: the origin record does not match; the move-in station must resolve it."""
-    office = _ensure_officer(by, application)
-    return WORKFLOW.run(
-        "report_problem",
-        application,
-        by=by,
-        office=office,
-        checked=True,
-        note=problem,
-        internal_note=internal_note,
-        context={"origin_office": office},
+    _office_step(
+        "report_problem", application, by=by, note=problem, internal_note=internal_note, office_as="origin_office"
     )
+    return application
 
 
 @WORKFLOW.implements("resend")
 def hukou_resend(*, application: MigrationApplication, by, note: str, internal_note: str = "") -> MigrationApplication:
     """RETURNED -> APPROVED: the move-in station resolved the problem; the move-out station gets 5 new days."""
-    office = _ensure_officer(by, application)
-    return WORKFLOW.run(
+    _office_step(
         "resend",
         application,
         by=by,
-        office=office,
-        checked=True,
         note=note,
         internal_note=internal_note,
         context={"origin_office": application.origin_office},
     )
+    return application
 
 
 # --- settlement, the paper fallback and the post-settlement check ---------------------------------------
