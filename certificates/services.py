@@ -469,16 +469,7 @@ def paper_mark_printed(*, application: Application, by, internal_note: str = "")
     if application.paper_printed_at is not None:
         raise TransitionNotAllowed(_("The paper copy is already marked as printed."))
     with transaction.atomic():
-        record_event(
-            application,
-            by=by,
-            office=getattr(by, "office", None),
-            note=_("Paper copy printed."),
-            internal_note=internal_note,
-            event=EVENT_PAPER_PRINTED,
-            guard={"paper_printed_at__isnull": True},
-            paper_printed_at=timezone.now(),
-        )
+        _paper_event(application, by, _("Paper copy printed."), internal_note, EVENT_PAPER_PRINTED, "paper_printed_at")
         office = application.collection_office or application.office
         _notify(application, "paper_ready", office=office)
     return application
@@ -492,17 +483,31 @@ def paper_mark_collected(*, application: Application, by, internal_note: str = "
     if application.paper_collected_at is not None:
         raise TransitionNotAllowed(_("The paper copy is already marked as collected."))
     _ensure_certificate_valid(application)
+    _paper_event(
+        application,
+        by,
+        _("Paper copy collected."),
+        internal_note,
+        EVENT_PAPER_COLLECTED,
+        "paper_collected_at",
+        guard={"paper_printed_at__isnull": False},
+    )
+    return application
+
+
+def _paper_event(application: Application, by, note, internal_note: str, event: str, stamp: str, guard=None) -> None:
+    """Record a step of the paper copy on the timeline (the officer's office), stamping `stamp` now, only if it is not
+    stamped yet (and `guard` holds): a second officer's click at the same moment changes nothing."""
     record_event(
         application,
         by=by,
         office=getattr(by, "office", None),
-        note=_("Paper copy collected."),
+        note=note,
         internal_note=internal_note,
-        event=EVENT_PAPER_COLLECTED,
-        guard={"paper_printed_at__isnull": False, "paper_collected_at__isnull": True},
-        paper_collected_at=timezone.now(),
+        event=event,
+        guard={**(guard or {}), f"{stamp}__isnull": True},
+        **{stamp: timezone.now()},
     )
-    return application
 
 
 def _ensure_certificate_valid(application):

@@ -267,15 +267,10 @@ def fp_submit(*, application: FamilyPlanningApplication, by) -> FamilyPlanningAp
     Submission starts the acceptance clock (FAMILYPLANNING_ACCEPTANCE_WORKING_DAYS); the service's time limit starts
     when the office accepts (docs/architecture.md#cases-transitions-and-deadlines).
     """
-    WORKFLOW.ensure_may_act(by, application, WORKFLOW["submit"])
-    ensure_status(application, WORKFLOW["submit"].allowed_from)
-    answers = _complete_answers(application, by)
-    return WORKFLOW.run(
+    return _send_answers(
         "submit",
         application,
         by=by,
-        checked=True,
-        changes={"answers": answers, "form_version": application.service_def.form.version},
         context={"time_limit": application.service_def.guide.time_limit},
         office_context={"service_title": application.service_def.title},
     )
@@ -284,16 +279,22 @@ def fp_submit(*, application: FamilyPlanningApplication, by) -> FamilyPlanningAp
 @WORKFLOW.implements("resubmit")
 def fp_resubmit(*, application: FamilyPlanningApplication, by, reply: str = "") -> FamilyPlanningApplication:
     """INFO_REQUESTED -> ACCEPTED with the amended answers; the clock restarts with the days it had left."""
-    WORKFLOW.ensure_may_act(by, application, WORKFLOW["resubmit"])
-    ensure_status(application, WORKFLOW["resubmit"].allowed_from)
+    return _send_answers("resubmit", application, by=by, note=reply)
+
+
+def _send_answers(step: str, application: FamilyPlanningApplication, *, by, **kwargs) -> FamilyPlanningApplication:
+    """The applicant's step that sends the answers: who acts and the status first, then the answers, complete (or a
+    ValidationError naming what is missing), written with their form version in the step's UPDATE."""
+    WORKFLOW.ensure_may_act(by, application, WORKFLOW[step])
+    ensure_status(application, WORKFLOW[step].allowed_from)
     answers = _complete_answers(application, by)
     return WORKFLOW.run(
-        "resubmit",
+        step,
         application,
         by=by,
         checked=True,
-        note=reply,
         changes={"answers": answers, "form_version": application.service_def.form.version},
+        **kwargs,
     )
 
 
