@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
-from portal.cases.models import ReviewedCase
+from portal.cases.models import ReviewedCase, deadline_sweep_index, open_queue_index
 from portal.documents.storage import private_storage
 from portal.fields import optional_reference
 
@@ -90,20 +90,9 @@ class Application(ReviewedCase):
         verbose_name_plural = _("no-criminal-record applications")
         ordering = ["-created_at"]
         indexes = [
-            # The deadline sweep: running clocks due at or before the horizon
-            # (docs/architecture.md#cases-transitions-and-deadlines).
-            models.Index(
-                fields=["due_date"],
-                name="ncr_app_open_due",
-                condition=Q(status__in=[s.value for s in OPEN_STATUSES], paused_at__isnull=True),
-            ),
+            deadline_sweep_index("ncr_app", OPEN_STATUSES),
             models.Index(fields=["office", "status", "-created_at"], name="ncr_app_office_queue"),
-            # The default queue: the office's open cases by due date (portal.cases.queues).
-            models.Index(
-                fields=["office", "due_date", "id"],
-                name="ncr_app_office_open_due",
-                condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
-            ),
+            open_queue_index("ncr_app", OPEN_STATUSES),
             # The re-queue sweep: recent refusals whose notice may still be missing.
             models.Index(fields=["updated_at"], name="ncr_app_refused_updated", condition=Q(status="refused")),
         ]

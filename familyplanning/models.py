@@ -3,10 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.cases.models import ReviewedCase
+from portal.cases.models import ReviewedCase, deadline_sweep_index, open_queue_index
 
 from . import catalogue
 from .fields import validate_answers
@@ -55,20 +54,9 @@ class FamilyPlanningApplication(ReviewedCase):
         verbose_name_plural = _("family-planning applications")
         ordering = ["-created_at"]
         indexes = [
-            # The deadline sweep: running clocks due at or before the horizon
-            # (docs/architecture.md#cases-transitions-and-deadlines).
-            models.Index(
-                fields=["due_date"],
-                name="fp_app_open_due",
-                condition=Q(status__in=[s.value for s in OPEN_STATUSES], paused_at__isnull=True),
-            ),
+            deadline_sweep_index("fp_app", OPEN_STATUSES),
             models.Index(fields=["office", "service", "status", "-created_at"], name="fp_app_office_queue"),
-            # The default queue: the office's open cases by due date (portal.cases.queues).
-            models.Index(
-                fields=["office", "due_date", "id"],
-                name="fp_app_office_open_due",
-                condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
-            ),
+            open_queue_index("fp_app", OPEN_STATUSES),
         ]
 
     @property

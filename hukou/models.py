@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
 from accounts.models import Office
-from portal.cases.models import ReviewedCase
+from portal.cases.models import ReviewedCase, deadline_sweep_index
 from portal.fields import optional_reference
 
 from .constants import (
@@ -206,14 +206,7 @@ class MigrationApplication(ReviewedCase):
         verbose_name_plural = _("hukou migration applications")
         ordering = ["-created_at"]
         indexes = [
-            # The deadline sweep: running clocks due at or before the horizon
-            # (docs/architecture.md#cases-transitions-and-deadlines). The condition repeats the sweep's filter so the
-            # planner can use it; it must list exactly OPEN_STATUSES.
-            models.Index(
-                fields=["due_date"],
-                name="hk_app_open_due",
-                condition=Q(status__in=[s.value for s in OPEN_STATUSES], paused_at__isnull=True),
-            ),
+            deadline_sweep_index("hk_app", OPEN_STATUSES),
             # The three branches of an office's inbox (MigrationApplicationQuerySet.acting_for / reached).
             models.Index(fields=["office", "status", "-created_at"], name="hk_app_office_queue"),
             models.Index(fields=["municipal_office", "status", "-created_at"], name="hk_app_municipal_queue"),

@@ -163,6 +163,26 @@ class Case(models.Model):
         return labels.get(status or self.status, status or self.status)
 
 
+def deadline_sweep_index(prefix: str, open_statuses: Iterable[str]) -> models.Index:
+    """The deadline sweep's index on a case model: running clocks due at or before the horizon
+    (docs/architecture.md#cases-transitions-and-deadlines). The condition repeats the sweep's filter so the planner
+    can use it; `open_statuses` must be exactly the model's OPEN_STATUSES."""
+    return models.Index(
+        fields=["due_date"],
+        name=f"{prefix}_open_due",
+        condition=Q(status__in=[str(s) for s in open_statuses], paused_at__isnull=True),
+    )
+
+
+def open_queue_index(prefix: str, open_statuses: Iterable[str]) -> models.Index:
+    """The default queue's index: an office's open cases by due date (portal.cases.queues)."""
+    return models.Index(
+        fields=["office", "due_date", "id"],
+        name=f"{prefix}_office_open_due",
+        condition=Q(status__in=[str(s) for s in open_statuses]),
+    )
+
+
 class ReviewedCase(Case):
     """Abstract base of an application an office reviews: the declaration, acceptance, the request for more
     information and its answer, and the decision. The fields the workflow steps write (portal.cases.workflow)."""
