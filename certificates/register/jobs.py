@@ -176,6 +176,12 @@ def _load(job, stage: Stage, progress: _Progress) -> str | None:
     if not progress.read:
         _rejected(job, progress, error=_("The file has no rows below the header."))
         return "rejected"
+    return _reject_duplicate_record_ids(job, stage, progress)
+
+
+def _reject_duplicate_record_ids(job: RegisterImport, stage: Stage, progress: _Progress) -> str | None:
+    """A record id twice in the file rejects the import, listing the lines (a staging table shaped like the live one
+    has a unique index that already refused them)."""
     if not stage.live_shaped:
         duplicates, total = stage.duplicate_record_ids(MAX_REJECTIONS_LISTED)
         if total:
@@ -326,9 +332,4 @@ def _load_pg(job, stage: Stage, progress: _Progress, *, python_reading: bool = F
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {_qn(raw_table)}")
     progress.save()
-    if not stage.live_shaped:
-        duplicates, total = stage.duplicate_record_ids(MAX_REJECTIONS_LISTED)
-        if total:
-            _rejected(job, progress, rejections=duplicates, total=total)
-            return "rejected"
-    return None
+    return _reject_duplicate_record_ids(job, stage, progress)

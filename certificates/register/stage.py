@@ -11,23 +11,11 @@ from django.utils.translation import gettext as _
 
 from ..models import CriminalRecord, ImportKind, RegisterImport
 from .reading import READ_BUFFER
+from .rules import CSV_COLUMNS
 
 STAGE_PREFIX = "ncr_register_stage_"
 # The columns of a staging row, in order: what _stage_row makes and the staging table holds.
-STAGE_COLUMNS = (
-    "line",
-    "action",
-    "record_id",
-    "id_number",
-    "name",
-    "offence",
-    "court",
-    "judgment_date",
-    "sentence",
-    "sentence_months",
-    "age_at_offence",
-    "sealed_by_order",
-)
+STAGE_COLUMNS = ("line", "action", "record_id", *CSV_COLUMNS, "sealed_by_order")
 DATA_COLUMNS = STAGE_COLUMNS[2:]  # the register's own columns among them
 LIVE_TABLE = CriminalRecord._meta.db_table
 LOADING_ID_CACHE = 1000
