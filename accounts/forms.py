@@ -78,6 +78,14 @@ class MobileField(forms.CharField):
         return phone.normalize_mobile(value) if value else value
 
 
+class PasswordField(forms.CharField):
+    """A password, kept exactly as typed (never stripped) and never written back into the page. `autocomplete`:
+    "new-password" (the default) or "current-password", for the browser's password manager."""
+
+    def __init__(self, *, autocomplete: str = "new-password", **kwargs: Any) -> None:
+        super().__init__(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}), **kwargs)
+
+
 class RegistrationForm(forms.Form):
     real_name = PersonNameField(
         label=_("Real name"),
@@ -111,16 +119,12 @@ class RegistrationForm(forms.Form):
         ),
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
     )
-    password1 = forms.CharField(
+    password1 = PasswordField(
         label=_("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
-    password2 = forms.CharField(
+    password2 = PasswordField(
         label=_("Password again"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("Type the same password again."),
     )
     consent = forms.BooleanField(
@@ -236,12 +240,11 @@ class ContactForm(forms.Form):
     )
     mobile = MobileField(label=_("New mobile phone"), required=False)
     language = forms.ChoiceField(label=_("Language for messages"), choices=settings.LANGUAGES)
-    current_password = forms.CharField(
+    current_password = PasswordField(
         label=_("Current password"),
-        strip=False,
         required=False,
         help_text=_("Needed to change your e-mail address or mobile number."),
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        autocomplete="current-password",
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -303,10 +306,9 @@ class MisuseReportForm(forms.Form):
 class PasswordConfirmForm(forms.Form):
     """Re-enter the password before something sensitive (the data download)."""
 
-    password = forms.CharField(
+    password = PasswordField(
         label=_("Your password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        autocomplete="current-password",
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -321,16 +323,12 @@ class PasswordConfirmForm(forms.Form):
 
 
 class _NewPasswordMixin(forms.Form):
-    new_password1 = forms.CharField(
+    new_password1 = PasswordField(
         label=_("New password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
-    new_password2 = forms.CharField(
+    new_password2 = PasswordField(
         label=_("New password again"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     password_user: User | None = None
