@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.fields import optional_reference
+from portal.fields import optional_link, optional_reference
 from portal.masking import mask_mobile
 
 from . import idnumber, phone, usernames
@@ -282,9 +282,7 @@ class User(AbstractUser):
     email = models.EmailField(_("e-mail address"))
     email_confirmed_at = models.DateTimeField(_("e-mail confirmed"), null=True, blank=True)
     mobile_confirmed_at = models.DateTimeField(_("mobile confirmed"), null=True, blank=True)
-    office = models.ForeignKey(
-        Office, verbose_name=_("office"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
-    )
+    office = optional_reference(Office, _("office"), related_name="staff")
     assurance_level = models.CharField(
         _("identity assurance"), max_length=16, choices=Assurance.choices, default=Assurance.DECLARED, editable=False
     )
@@ -292,15 +290,7 @@ class User(AbstractUser):
         _("identity assured by"), max_length=16, choices=IdentityMethod.choices, blank=True, editable=False
     )
     assured_at = models.DateTimeField(_("identity assured"), null=True, blank=True, editable=False)
-    assurance_check = models.ForeignKey(
-        "IdentityCheck",
-        verbose_name=_("identity check"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    assurance_check = optional_link("IdentityCheck", _("identity check"), editable=False)
     # The national platform's stable subject identifier, set at the first sign-in there: a returning person is found
     # by it, never by the name or number in the claims.
     oidc_subject = models.CharField(max_length=255, null=True, blank=True, unique=True, editable=False)
@@ -456,9 +446,7 @@ class MisuseReport(models.Model):
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="misuse_reports")
     description = models.TextField(_("description"))
     created = models.DateTimeField(_("reported"), default=timezone.now, db_index=True)
-    handled_by = models.ForeignKey(
-        User, verbose_name=_("handled by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    handled_by = optional_link(User, _("handled by"))
     handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
 
     class Meta:
@@ -500,12 +488,8 @@ class IdentityCheck(models.Model):
     reference = models.CharField(_("reference"), max_length=120, blank=True)
     document_type = models.CharField(_("document seen"), max_length=16, choices=Document.choices, blank=True)
     document_number = models.CharField(_("document number (masked)"), max_length=40, blank=True)
-    officer = models.ForeignKey(
-        User, verbose_name=_("officer"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    office = models.ForeignKey(
-        Office, verbose_name=_("office"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    officer = optional_reference(User, _("officer"))
+    office = optional_reference(Office, _("office"))
 
     class Meta:
         verbose_name = _("identity check")

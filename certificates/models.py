@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import idnumber
 from portal.cases.models import ReviewedCase, deadline_sweep_index, open_queue_index
 from portal.documents.storage import private_storage
-from portal.fields import optional_reference
+from portal.fields import optional_link, optional_reference
 
 CLOCK_WORKING_DAYS = 3  # 3 working days from acceptance (docs/services.md#certificate-of-no-criminal-record)
 
@@ -236,9 +236,7 @@ class RegisterImport(models.Model):
     changed_cases = models.JSONField(_("applications affected"), default=list, blank=True)
     changed_cases_count = models.PositiveIntegerField(_("applications affected (count)"), default=0)
     batch = models.CharField(_("import batch"), max_length=64, blank=True)
-    retry_of = models.ForeignKey(
-        "self", verbose_name=_("run again from"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    retry_of = optional_link("self", _("run again from"))
 
     class Meta:
         verbose_name = _("register import")

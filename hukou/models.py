@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import idnumber
 from accounts.models import Office
 from portal.cases.models import ReviewedCase, deadline_sweep_index
-from portal.fields import optional_reference
+from portal.fields import optional_link, optional_reference
 
 from .constants import (
     ACTOR_BY_STATUS,
@@ -146,23 +146,9 @@ class MigrationApplication(ReviewedCase):
         choices=Relation.choices,
         blank=True,
     )
-    householder_consent = models.ForeignKey(
-        "documents.Document",
-        verbose_name=_("written consent of the receiving head of household"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    householder_consent = optional_link("documents.Document", _("written consent of the receiving head of household"))
     receiving_present = models.BooleanField(_("the receiving party applies in person"), default=True)
-    receiving_power_of_attorney = models.ForeignKey(
-        "documents.Document",
-        verbose_name=_("power of attorney of the receiving party"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    receiving_power_of_attorney = optional_link("documents.Document", _("power of attorney of the receiving party"))
 
     # Workflow record besides that of every reviewed case (portal.cases.models.ReviewedCase): each step's moment (the
     # timeline has who and why); these also scope what each office sees.
@@ -334,14 +320,8 @@ class Mover(_Person):
         _("applies for the move"), default=False, help_text=_("This person is one of the applicants, not only moved.")
     )
     present = models.BooleanField(_("applies in person"), default=True)
-    power_of_attorney = models.ForeignKey(
-        "documents.Document",
-        verbose_name=_("power of attorney"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text=_("Needed when this person does not come in person."),
+    power_of_attorney = optional_link(
+        "documents.Document", _("power of attorney"), help_text=_("Needed when this person does not come in person.")
     )
     guardian_present = models.BooleanField(
         _("a guardian from the origin household applies with them"),

@@ -18,3 +18,16 @@ def optional_reference(to: Any, verbose_name: Any, *, related_name: str = "+", *
         related_name=related_name,
         **options,
     )
+
+
+def optional_link(to: Any, verbose_name: Any, **options: Any) -> models.ForeignKey:
+    """An optional link that is emptied when what it points to is deleted (a replaced upload, a removed check)."""
+    return models.ForeignKey(
+        to,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        **options,
+    )

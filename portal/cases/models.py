@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.fields import optional_link, optional_reference
+
 if TYPE_CHECKING:
     from django.db.models import QuerySet
     from django_stubs_ext import StrOrPromise
@@ -94,15 +96,7 @@ class Case(models.Model):
     )
     # The member of staff working on the case (claimed, or assigned by a supervisor): their desk counts it as
     # "assigned to me"; another officer acting on it must confirm, and the timeline says so (portal.cases.assignment).
-    assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("assigned to"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    assigned_to = optional_link(settings.AUTH_USER_MODEL, _("assigned to"), editable=False)
     # A frozen case takes no transition at all (portal.cases.services.transition refuses it): set when the applicant's
     # account was suspended because someone else proved the ID number is theirs (docs/architecture.md#identity-assurance).
     frozen_at = models.DateTimeField(_("frozen"), null=True, blank=True, editable=False)
@@ -191,14 +185,7 @@ class ReviewedCase(Case):
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
     info_request = models.TextField(_("information requested"), blank=True)
     citizen_reply = models.TextField(_("applicant's reply"), blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    decided_by = optional_reference(settings.AUTH_USER_MODEL, _("decided by"))
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     refusal_reason = models.TextField(_("reason for refusal"), blank=True)
 
@@ -218,17 +205,8 @@ class Transition(models.Model):
     case = GenericForeignKey("content_type", "object_id")
     from_status = models.CharField(_("from"), max_length=32, blank=True)
     to_status = models.CharField(_("to"), max_length=32)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    office = models.ForeignKey(
-        "accounts.Office", verbose_name=_("office"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    actor = optional_reference(settings.AUTH_USER_MODEL, _("by"))
+    office = optional_reference("accounts.Office", _("office"))
     # What the applicant reads on their status page, in e-mails and SMS: existing notes were always shown, so they
     # stay public. `internal_note` is for staff only and never reaches a citizen's page or message.
     note = models.TextField(_("message to the applicant"), blank=True)

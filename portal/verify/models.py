@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
 from portal.documents.storage import private_storage
+from portal.fields import optional_reference
 
 
 class DocumentStatus(models.TextChoices):
@@ -32,6 +33,7 @@ class IssuedDocument(models.Model):
     source = GenericForeignKey("source_type", "source_id")
     generation = models.PositiveSmallIntegerField(default=1)
 
+    # Typed in full (not optional_reference): portal.verify.sharing reads the holder's fields.
     holder = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("holder's account"),
@@ -59,14 +61,7 @@ class IssuedDocument(models.Model):
     public_reason = models.TextField(_("public reason for revocation"), blank=True)
     # Revoked because a newer document replaced it (a reissue, a validation): verifiers are told "superseded".
     superseded = models.BooleanField(_("superseded by a newer document"), default=False)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("revoked by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    revoked_by = optional_reference(settings.AUTH_USER_MODEL, _("revoked by"))
 
     file = models.FileField(_("PDF"), storage=private_storage, max_length=200, blank=True)
     # Indexed: an uploaded PDF is looked up by the hash of its exact bytes.
