@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
-from portal.cases.workflow import AccessMessages, Clock, Input, Step, Workflow, acceptance_limit, review_steps
+from portal.cases.workflow import AccessMessages, Check, Clock, Input, Step, Workflow, acceptance_limit, review_steps
 
 from .models import CLOCK_WORKING_DAYS, Delivery, Status
 
@@ -61,13 +61,37 @@ WORKFLOW = Workflow(
             Status,
             # Submission starts the acceptance clock: the station has a few working days to accept (a setting).
             submit={"clock": Clock.START, "clock_limit": acceptance_limit("certificates"), "notify_office": "inbox"},
+            accept={
+                "checklist": (
+                    Check("id_matches", _("The ID document's name, number and date of birth match the holder"), True),
+                    Check("purpose_stated", _("The purpose and the receiving organisation are stated")),
+                    Check("authorisation", _("An agent's application: the holder's signed authorisation is attached")),
+                ),
+            },
+            request_info={
+                "checklist": (Check("names_documents", _("The request names each missing or wrong document")),),
+            },
             approve={
                 "label": _("Approve and issue the certificate"),
                 "done": _("Application %(number)s approved; the certificate is being generated."),
+                "confirm": _("You are about to approve %(number)s: the certificate will be issued and signed."),
+                "tells": ("ready",),
+                "checklist": (
+                    Check("register_checked", _("Register checked: no record that is not sealed"), True),
+                    Check("photo_matches", _("The photo matches the ID document"), True),
+                ),
             },
             refuse={
                 "label": _("Refuse (issues a refusal notice)"),
                 "done": _("Application %(number)s refused; the refusal notice is being generated."),
+                "confirm": _(
+                    "You are about to refuse %(number)s: a signed refusal notice with your reason will be issued."
+                ),
+                "checklist": (
+                    Check(
+                        "reason_grounded", _("The reason names the register record or the requirement not met"), True
+                    ),
+                ),
                 "inputs": (
                     _message(
                         True,
@@ -86,6 +110,13 @@ WORKFLOW = Workflow(
             label=_("Revoke the certificate"),
             done=_("The certificate of %(number)s is revoked."),
             danger=True,
+            confirm=_(
+                "You are about to revoke the certificate of %(number)s: from now on every check of it answers "
+                "“revoked”, with the public reason."
+            ),
+            checklist=(
+                Check("revocation_grounds", _("A court order or an issuing error is on file for the revocation"), True),
+            ),
             inputs=(
                 _message(
                     True,
@@ -115,6 +146,12 @@ WORKFLOW = Workflow(
             Status.APPROVED,
             label=_("Reissue the certificate"),
             done=_("The certificate of %(number)s is revoked and a new one is being generated."),
+            confirm=_(
+                "You are about to reissue the certificate of %(number)s: the current certificate will be revoked and "
+                "a new one issued and signed."
+            ),
+            tells=("ready",),
+            checklist=(Check("correction_checked", _("The correction is checked against the ID document"), True),),
             inputs=(_message(True, _("Reason for reissuing (the applicant will see this)"), "reason"),),
         ),
         Step(
@@ -123,6 +160,9 @@ WORKFLOW = Workflow(
             None,
             label=_("Mark the paper copy printed"),
             done=_("Paper copy of %(number)s marked printed; the applicant has been told to collect it."),
+            checklist=(
+                Check("print_matches", _("The printed copy shows the certificate's code and the holder's name"), True),
+            ),
             notify="paper_ready",
             when=_paper_to_print,
         ),
@@ -132,6 +172,11 @@ WORKFLOW = Workflow(
             None,
             label=_("Mark the paper copy collected"),
             done=_("Paper copy of %(number)s marked collected."),
+            checklist=(
+                Check(
+                    "collector_id_seen", _("The collector's ID card seen: the holder, or the authorised agent"), True
+                ),
+            ),
             when=_paper_to_hand_over,
         ),
     ),

@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
-from portal.cases.workflow import AccessMessages, Clock, Workflow, acceptance_limit, review_steps
+from portal.cases.workflow import AccessMessages, Check, Clock, Workflow, acceptance_limit, review_steps
 
 from .fields import Kind
 from .models import Status
@@ -53,7 +53,30 @@ WORKFLOW = Workflow(
         Status,
         # Submission starts the acceptance clock: the office has a few working days to accept (a setting).
         submit={"clock": Clock.START, "clock_limit": acceptance_limit("familyplanning"), "notify_office": "inbox"},
-        refuse={"required": _("Give the reason for the refusal; the applicant is told it.")},
+        accept={
+            "checklist": (
+                Check(
+                    "ids_seen", _("The ID cards and household register of the people named are attached or seen"), True
+                ),
+                Check("guide_conditions", _("The answers fit the conditions in the service's guide")),
+            ),
+        },
+        request_info={"checklist": (Check("names_documents", _("The request names what the guide asks for")),)},
+        approve={
+            "confirm": _(
+                "You are about to approve %(number)s: the decision is final; where the service issues a certificate "
+                "or licence, it will be issued and signed."
+            ),
+            "tells": ("approved", "ready"),
+            "checklist": (
+                Check("conditions_met", _("Every condition of the service's guide is met"), True),
+                Check("family_details", _("The marriage and children's details match the documents"), True),
+            ),
+        },
+        refuse={
+            "required": _("Give the reason for the refusal; the applicant is told it."),
+            "checklist": (Check("reason_grounded", _("The reason names the condition of the guide not met"), True),),
+        },
     ),
 )
 

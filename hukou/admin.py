@@ -34,6 +34,29 @@ def _record_check(*, application, by, data, internal_note):
     )
 
 
+def _labelled(document):
+    document.kind_label = DocumentKind(document.kind).label if document.kind in DocumentKind.values else document.kind
+    return document
+
+
+def _destination_rows(application):
+    """The citizen's answers about the receiving household, under their field names (those given)."""
+    rows = []
+    for name in MigrationApplication.DESTINATION_ANSWERS:
+        if name in ("category", "category_explanation", "office", "destination_address"):
+            continue
+        value = getattr(application, name)
+        if value in ("", None):
+            continue
+        display = getattr(application, f"get_{name}_display", None)
+        if isinstance(value, bool):
+            shown = _("yes") if value else _("no")
+        else:
+            shown = display() if display else value
+        rows.append((application._meta.get_field(name).verbose_name, shown))
+    return rows
+
+
 # The inbox filter is every service's (portal.cases.queues.InboxFilter): "acting" reads
 # MigrationApplication.acting_q, the office acting in each status.
 
@@ -205,9 +228,10 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, Offic
             "violations": drafts.rule_violations(application),
             # Each link and preview goes through the logged, permission-checked download: every view is recorded.
             "review_documents": [
-                (DocumentKind(d.kind).label if d.kind in DocumentKind.values else d.kind, d)
+                _labelled(d)
                 for d in sorted(self.review_documents(request, application), key=lambda d: (d.kind, d.created_at))
             ],
+            "destination_rows": _destination_rows(application),
             "timeline": self.timeline_context(application, with_office=True),
             "countdown": countdown(application),
             "acting_office": application.acting_office(),

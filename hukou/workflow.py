@@ -18,6 +18,7 @@ from accounts import idnumber
 from portal.cases.workflow import (
     MESSAGE_LABEL,
     AccessMessages,
+    Check,
     Clock,
     Input,
     Step,
@@ -93,17 +94,26 @@ _REVIEW = {
             "done": _("Case %(number)s accepted; the 20 working days run from today."),
             "clock_limit": CLOCK_LIMITS[Status.ACCEPTED],
             "stamp": "",
+            "checklist": (
+                Check("originals_seen", _("Originals of the household register and the ID cards seen"), True),
+                Check("housing_proof", _("The housing proof matches the destination address"), True),
+                Check("attorney", _("A signed power of attorney for each person moving who is not present")),
+            ),
         },
         # Only while a clock runs, since the request pauses it and the reply resumes it with the days left.
         request_info={
             "allowed_from": (Status.ACCEPTED, Status.FORWARDED),
             "label": _("Request more information (pauses the clock)"),
             "done": _("More information requested for %(number)s; the clock is paused."),
+            "checklist": (Check("names_documents", _("The request names each missing or wrong document")),),
         },
         refuse={
             "allowed_from": (Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.RETURNED),
             "done": _("Case %(number)s refused."),
             "required": _("Give the reason for the refusal; the applicant reads it."),
+            "checklist": (
+                Check("reason_grounded", _("The reason names the rule or the document that is missing"), True),
+            ),
         },
     )
 }
@@ -131,6 +141,10 @@ WORKFLOW = Workflow(
             Status.FORWARDED,
             label=_("Forward to the municipal household administration"),
             done=_("Case %(number)s forwarded to the municipal household administration."),
+            checklist=(
+                Check("rules_checked", _("The eligibility rules on this page are met or explained"), True),
+                Check("householder_consent", _("The receiving householder's consent is on file"), True),
+            ),
             inputs=(_text(MESSAGE_LABEL, "note", required=False),),
             notify="forwarded",
             notify_office="inbox",
@@ -141,6 +155,14 @@ WORKFLOW = Workflow(
             Status.APPROVED,
             label=_("Approve and issue the Permit to Move In"),
             done=_("Permit to Move In issued for %(number)s; the move-out police station has 5 working days."),
+            confirm=_(
+                "You are about to approve %(number)s: the Permit to Move In will be issued and the move-out police "
+                "station asked to register the emigration."
+            ),
+            checklist=(
+                Check("policy_checked", _("The category is admitted by the city's settlement policy"), True),
+                Check("no_duplicate", _("Nobody moving is already registered at the destination"), True),
+            ),
             clock=Clock.START,
             clock_limit=CLOCK_LIMITS[Status.APPROVED],
             inputs=(_text(MESSAGE_LABEL, "note", required=False),),
@@ -154,6 +176,16 @@ WORKFLOW = Workflow(
             Status.EMIGRATED,
             label=_("Register the emigration and confirm (Migration Certificate)"),
             done=_("Emigration of %(number)s registered; the move-in police station has 5 working days."),
+            confirm=_(
+                "You are about to register the emigration of %(number)s: the people moving leave the origin "
+                "household record and the Migration Certificate is issued."
+            ),
+            checklist=(
+                Check(
+                    "origin_record_updated", _("Each person moving is removed from the origin household record"), True
+                ),
+                Check("head_remains", _("The household left behind has a head of household"), True),
+            ),
             clock=Clock.START,
             clock_limit=CLOCK_LIMITS[Status.EMIGRATED],
             inputs=(
@@ -175,6 +207,11 @@ WORKFLOW = Workflow(
             Status.RETURNED,
             label=_("Report a problem with the origin record (sends the case back)"),
             done=_("Problem reported; case %(number)s is back with the move-in police station."),
+            confirm=_(
+                "You are about to send %(number)s back to the move-in police station: the emigration is not "
+                "registered until the problem is resolved."
+            ),
+            checklist=(Check("problem_specific", _("The problem names the record and what must change")),),
             clock=Clock.START,
             clock_limit=CLOCK_LIMITS[Status.RETURNED],
             danger=True,
@@ -192,6 +229,7 @@ WORKFLOW = Workflow(
             Status.APPROVED,
             label=_("Problem resolved: send to the move-out police station again"),
             done=_("Case %(number)s sent to the move-out police station again."),
+            checklist=(Check("problem_resolved", _("The problem the move-out station reported is resolved"), True),),
             clock=Clock.START,
             clock_limit=CLOCK_LIMITS[Status.APPROVED],
             inputs=(_text(_("How the problem was resolved (the applicant will see this)"), "note"),),
@@ -205,6 +243,14 @@ WORKFLOW = Workflow(
             Status.SETTLED,
             label=_("Complete the settlement"),
             done=_("Case %(number)s settled; the applicant has been asked to print the registration form."),
+            confirm=_(
+                "You are about to complete the settlement of %(number)s: the people moving are registered in the "
+                "destination household; this cannot be undone."
+            ),
+            checklist=(
+                Check("certificate_received", _("The Migration Certificate (or its paper copy) is received"), True),
+                Check("destination_entered", _("Each person moving is entered in the destination household"), True),
+            ),
             clock=Clock.STOP,
             inputs=tuple(replace(item, shown=_on_paper) for item in _PAPER_NUMBERS),
             notify="settled",
@@ -216,10 +262,19 @@ WORKFLOW = Workflow(
             Status.PAPER,
             label=_("Switch to the paper procedure (technical reason)"),
             done=_("Case %(number)s continues on the paper procedure."),
+            confirm=_(
+                "You are about to switch %(number)s to the paper procedure: the online steps end and the offices "
+                "continue on paper."
+            ),
+            checklist=(
+                Check("fault_recorded", _("The technical fault that stops the online step is described"), True),
+                Check("originals_told", _("The applicant knows to bring the originals to the station")),
+            ),
             clock=Clock.STOP,
             danger=True,
             inputs=(_text(_("Technical reason (the applicant will see this)"), "reason"), *_PAPER_NUMBERS),
             notify="paper",
+            required=_("Give the technical reason for switching to the paper procedure."),
         ),
         # Recorded per person on the review page's own form (not among the offered steps): the status stays.
         Step(

@@ -132,7 +132,23 @@ class FeedbackAdmin(CaseReviewAdminMixin, OfficeScopedAdminMixin, admin.ModelAdm
         if item.status == FeedbackStatus.OPEN and self.has_change_permission(request, item):
             refusal = services.answer_refusal(request.user, item)
             if not refusal:
-                actions.append({"name": "answer", "url": self.review_action_url(item, "answer")})
+                actions.append(
+                    {
+                        "name": "answer",
+                        "url": self.review_action_url(item, "answer"),
+                        "label": self.review_action_labels["answer"],
+                        "fields": [
+                            {
+                                "name": "text",
+                                "label": _("Your answer (sent to the citizen, who reads it on the portal)"),
+                                "kind": "textarea",
+                                "required": True,
+                                "rows": 8,
+                            }
+                        ],
+                        "no_internal_note": True,
+                    }
+                )
         application_url = ""
         if item.application_id:
             application_url = reverse(

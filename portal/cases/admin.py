@@ -16,10 +16,12 @@ from uuid import UUID
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import CounterCheckForm
@@ -27,7 +29,7 @@ from accounts.identity import identity_verify_at_counter
 from accounts.models import Role
 
 from .models import Case
-from .services import TransitionError
+from .services import TransitionError, ensure_status
 from .workflow import INTERNAL_NOTE_LABEL, MESSAGE_LABEL, Workflow
 
 __all__ = ["INTERNAL_NOTE_LABEL", "MESSAGE_LABEL", "CaseReviewAdminMixin", "DueStateFilter", "countdown"]
@@ -55,6 +57,7 @@ TimelineEntry = TypedDict(
         "office": "Office | None",
         "note": str,
         "internal_note": str,
+        "checked": "list[str]",
     },
 )
 
@@ -93,36 +96,44 @@ class CaseReviewAdminMixin(_CaseAdminBase):
     def run_review_action(self, request: HttpRequest, case: Any, action: str) -> None:
         self.workflow.dispatch(action, case, by=request.user, data=request.POST, case_param=self.workflow_case_param)
 
-    def review_actions(self, case: Case, names: Iterable[str]) -> list[dict[str, Any]]:
-        """The forms of the offered steps, as the review templates show them: label, URL, inputs (`fields`; the
-        first text input also as `text_label`/`text_required`, a public text as `public_text_label`), whether the
-        step is irreversible (`danger`) and what to confirm."""
+    def review_actions(
+        self, case: Case, names: Iterable[str], posted: Any = None, checked: Iterable[str] = ()
+    ) -> list[dict[str, Any]]:
+        """The forms of the offered steps, as the shared action panel (admin/cases/_actions.html) shows them: label,
+        URL, inputs (`fields`, with what was `posted` when a form comes back with an error), the checklist (`checks`,
+        those in `checked` ticked), whether the step is irreversible (`danger`) and whether it asks for a
+        confirmation (`confirm`)."""
         actions = []
+        checked = set(checked)
         for name in names:
             step = self.workflow[name]
-            inputs = {item.name: item for item in step.inputs}
-            text, public = inputs.get("text"), inputs.get("public_text")
             actions.append(
                 {
                     "name": name,
                     "label": step.label,
                     "url": self.review_action_url(case, name),
                     "danger": step.danger,
-                    "confirm": step.confirm,
-                    "text_label": text.label if text else None,
-                    "text_required": bool(text and text.required),
-                    "public_text_label": public.label if public else None,
+                    "confirm": bool(step.confirm),
                     "fields": [
                         {
                             "name": item.name,
                             "label": item.label,
                             "kind": item.kind,
                             "required": item.required,
-                            "value": item.initial(case) if item.initial else "",
+                            "value": (
+                                posted.get(item.name, "")
+                                if posted is not None
+                                else (item.initial(case) if item.initial else "")
+                            ),
                         }
                         for item in step.inputs
                         if item.shown is None or item.shown(case)
                     ],
+                    "checks": [
+                        {"key": item.key, "label": item.label, "required": item.required, "ticked": item.key in checked}
+                        for item in step.checklist
+                    ],
+                    "internal_note": posted.get("internal_note", "") if posted is not None else "",
                 }
             )
         return actions
@@ -133,9 +144,11 @@ class CaseReviewAdminMixin(_CaseAdminBase):
     def review_action_url(self, case: Case, action: str) -> str:
         return reverse(self._review_url_name("act"), args=[case.pk, action])
 
-    @staticmethod
-    def timeline_context(case: Case, *, with_office: bool = False) -> list[TimelineEntry]:
+    def timeline_context(self, case: Case, *, with_office: bool = False) -> list[TimelineEntry]:
+        from .review import checklist_labels
+
         entries = case.timeline().select_related("office") if with_office else case.timeline()
+        workflow = getattr(self, "workflow", None)
         return [
             {
                 "at": entry.at,
@@ -145,6 +158,7 @@ class CaseReviewAdminMixin(_CaseAdminBase):
                 "office": entry.office if with_office else None,
                 "note": entry.note,
                 "internal_note": entry.internal_note,
+                "checked": checklist_labels(workflow, entry.checklist),
             }
             for entry in entries
         ]
@@ -171,6 +185,11 @@ class CaseReviewAdminMixin(_CaseAdminBase):
                 "<path:object_id>/act/<str:action>/",
                 self.admin_site.admin_view(self.action_view),
                 name=f"{self.opts.app_label}_{self.opts.model_name}_act",
+            ),
+            path(
+                "<path:object_id>/next/",
+                self.admin_site.admin_view(self.next_case_view),
+                name=f"{self.opts.app_label}_{self.opts.model_name}_next",
             ),
             path(
                 "<path:object_id>/assignment/<str:what>/",
@@ -230,8 +249,40 @@ class CaseReviewAdminMixin(_CaseAdminBase):
             **self.review_context(request, case),
             **self.identity_context(request, case),
             "review_assignment": self.assignment_context(request, case),
+            "review_next_url": self._with_filters(request, reverse(self._review_url_name("next"), args=[case.pk])),
+            "review_queue_url": self._with_filters(request, reverse(self._review_url_name("changelist")), queue=True),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _with_filters(self, request: HttpRequest, url: str, *, queue: bool = False) -> str:
+        """`url` with the queue the officer came from: as the queue's own query string (`queue`), or passed on as
+        the admin's preserved filters."""
+        from .review import changelist_filters
+
+        filters = changelist_filters(request)
+        if not filters:
+            return url
+        return f"{url}?{filters}" if queue else f"{url}?{urlencode({'_changelist_filters': filters})}"
+
+    def next_case_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The next case of the queue the officer came from, or back to that queue when there is none."""
+        from django.contrib.admin.options import IncorrectLookupParameters
+
+        from .review import next_case_pk
+
+        case = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
+        if not self.has_view_or_change_permission(request, case):
+            raise PermissionDenied
+        try:
+            pk = next_case_pk(self, request, case)
+        except IncorrectLookupParameters:
+            pk = None
+        if pk is None:
+            self.message_user(request, _("No further case in this queue."), messages.INFO)
+            return HttpResponseRedirect(
+                self._with_filters(request, reverse(self._review_url_name("changelist")), queue=True)
+            )
+        return HttpResponseRedirect(self._with_filters(request, reverse(self._review_url_name("change"), args=[pk])))
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
@@ -386,12 +437,17 @@ class CaseReviewAdminMixin(_CaseAdminBase):
         return TemplateResponse(request, "admin/cases/counter_check.html", context)
 
     def action_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        """POST: take a step. The stale-page guard first; then the step's checklist (a required item unticked shows
+        the form again with the error, nothing changed) and, for an irreversible step, the confirmation page: only
+        its POST, with the signed token, takes the step (portal.cases.review)."""
+        from . import assignment, review
+
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         case = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
         if action not in self.review_action_labels or not self.has_change_permission(request, case):
             raise PermissionDenied
-        change_url = reverse(self._review_url_name("change"), args=[case.pk])
+        change_url = self._with_filters(request, reverse(self._review_url_name("change"), args=[case.pk]))
         seen = request.POST.get("seen_status")
         if seen and seen != case.status:
             self.message_user(
@@ -401,12 +457,28 @@ class CaseReviewAdminMixin(_CaseAdminBase):
                 messages.ERROR,
             )
             return HttpResponseRedirect(change_url)
-        from . import assignment
-
+        workflow = getattr(self, "workflow", None)
+        step = workflow[action] if workflow is not None and action in workflow else None
+        keys = review.ticked(step, request.POST) if step is not None else []
         try:
             # A case assigned to someone else: only with the form's explicit confirmation, and the timeline says so.
             others = assignment.ensure_confirmed_if_assigned_elsewhere(case, by=request.user, data=request.POST)
-            self.run_review_action(request, case, action)
+            if workflow is not None and step is not None and (step.checklist or step.confirm):
+                # Who may take the step, and whether it is possible now, before its checklist or confirmation.
+                workflow.ensure_may_act(request.user, case, step)
+                ensure_status(case, step.allowed_from)
+                errors = review.checklist_errors(step, keys)
+                if step.confirm:
+                    errors += review.input_errors(step, request.POST)
+                if errors:
+                    return review.step_page(self, request, case, step, keys, errors=errors, change_url=change_url)
+                if step.confirm and not review.confirmed(case, step, request.user, request.POST):
+                    return review.step_page(self, request, case, step, keys, change_url=change_url)
+            with transaction.atomic():
+                since = review.latest_transition(case) if step is not None and keys else 0
+                self.run_review_action(request, case, action)
+                if step is not None and keys:
+                    review.record_checklist(case, step=step, keys=keys, since=since, by=request.user)
         except (TransitionError, ValidationError) as exc:
             for message in getattr(exc, "messages", None) or [str(exc)]:
                 self.message_user(request, message, level=messages.ERROR)

@@ -216,6 +216,9 @@ class Transition(models.Model):
     # A step that leaves the status as it was (a revocation, a paper copy printed): what happened, as a key the
     # service labels (the status alone would repeat the previous step's label). Blank for a change of status.
     event = models.CharField(_("event"), max_length=32, blank=True)
+    # A staff step's checklist as the officer ticked it on the review page: {"step": name, "checked": [keys]}
+    # (portal.cases.review); the review page labels the keys from the workflow table. Staff only.
+    checklist = models.JSONField(_("checklist ticked"), null=True, blank=True)
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:

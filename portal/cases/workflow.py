@@ -80,6 +80,17 @@ class Input:
 
 
 @dataclass(frozen=True)
+class Check:
+    """One item of a step's checklist: what the officer must have checked before taking the step. The review page
+    shows it as a checkbox on the step's form; a required one left unticked blocks the step, and the ticked ones are
+    recorded on the step's timeline row (by `key`, so the timeline reads them in the reader's language)."""
+
+    key: str
+    label: StrOrPromise
+    required: bool = False
+
+
+@dataclass(frozen=True)
 class Step:
     name: str
     allowed_from: tuple[str, ...]
@@ -92,8 +103,15 @@ class Step:
     # workflow's limit for the case.
     clock_limit: int | Callable[[Any], int] | None = None
     roles: tuple[str, ...] = ()  # staff need one of these roles (administrators always may); () any staff role
-    confirm: StrOrPromise = ""  # asked before an irreversible step is taken
+    # An irreversible step (a decision, a revocation, the paper fallback): what it will do, with %(number)s. The
+    # review page asks for a confirmation that says it, who is told and by which channels, before taking the step;
+    # every `danger` step has one (Workflow checks).
+    confirm: StrOrPromise = ""
     danger: bool = False
+    checklist: tuple[Check, ...] = ()  # what the officer must check first (portal.cases.review)
+    # Messages the applicant gets later from this step's work, beyond `notify` (the issued certificate's "ready",
+    # sent by the worker): the confirmation names their channels too.
+    tells: tuple[str, ...] = ()
     inputs: tuple[Input, ...] = ()
     notify: str = ""  # the applicant's message template, under the workflow's template prefix
     notify_office: str = ""  # the office's message template, likewise
@@ -181,6 +199,7 @@ def review_steps(status: Any, **overrides: Mapping[str, Any]) -> tuple[Step, ...
             label=_("Approve"),
             done=_("Application %(number)s approved."),
             clock=Clock.STOP,
+            confirm=_("You are about to approve %(number)s: the decision is final."),
             inputs=(message,),
             decides=True,
         ),
@@ -192,6 +211,7 @@ def review_steps(status: Any, **overrides: Mapping[str, Any]) -> tuple[Step, ...
             done=_("Application %(number)s refused."),
             clock=Clock.STOP,
             danger=True,
+            confirm=_("You are about to refuse %(number)s: the decision is final and the applicant reads your reason."),
             inputs=(Input("text", "reason", _("Reason for the refusal (the applicant will see this)"), required=True),),
             notify="refused",
             note_fields=("refusal_reason",),
@@ -237,6 +257,12 @@ class Workflow:
         self.by_name: dict[str, Step] = {step.name: step for step in self.steps}
         if len(self.by_name) != len(self.steps):
             raise ValueError(f"{self.service}: two steps share a name")
+        for step in self.steps:
+            if step.danger and not step.confirm:
+                raise ValueError(f"{self.service}: step {step.name!r} is irreversible but asks for no confirmation")
+            keys = [item.key for item in step.checklist]
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"{self.service}: step {step.name!r} lists a checklist item twice")
 
     def __getitem__(self, name: str) -> Step:
         return self.by_name[name]
@@ -256,6 +282,14 @@ class Workflow:
 
     def officer_steps(self) -> tuple[Step, ...]:
         return tuple(step for step in self.steps if step.actor == Actor.STAFF)
+
+    def checklist_label(self, step_name: str, key: str) -> StrOrPromise:
+        """The label of a recorded checklist item (the key itself if the table no longer lists it)."""
+        step = self.by_name.get(step_name)
+        for item in step.checklist if step else ():
+            if item.key == key:
+                return item.label
+        return key
 
     def available(self, case: Case, **facts: Any) -> list[str]:
         """The staff steps that make sense for the case now (the step functions still check everything)."""

@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.models import Office, User
 from certificates import services
 from certificates.models import Application, Status
+from tests.casework import take_step
 from tests.factories import ApplicationFactory, OfficeFactory, StaffFactory, UserFactory, make_id_number
 
 from .conftest import PASSWORD
@@ -206,7 +207,8 @@ def test_admin_review_page_saves_nothing_posted_to_it(staff_client, officer_a, s
 def test_admin_action_ignores_extra_fields(staff_client, officer_a, station_a, station_b, no_tasks):
     application = ApplicationFactory(office=station_a, submitted=True)
     client = staff_client(officer_a)
-    client.post(
+    take_step(
+        client,
         reverse("admin:certificates_application_act", args=[application.pk, "accept"]),
         {"status": "issued", "office": station_b.pk, "applicant": officer_a.pk, "decided_by": officer_a.pk},
     )

@@ -12,6 +12,7 @@ from certificates.models import Application, CriminalRecord, Delivery, Status
 from portal.cases.admin import countdown
 from portal.cases.deadlines import clock_start
 from portal.documents.models import DocumentAccess
+from tests.casework import take_step
 from tests.factories import ApplicationFactory, StaffFactory, attach_documents, make_id_number
 
 pytestmark = pytest.mark.django_db
@@ -41,13 +42,16 @@ def url(name, *args):
     return reverse(f"admin:certificates_application_{name}", args=args)
 
 
-def act(client, application, action, text="", seen=None):
-    data = {"text": text, **({"seen_status": seen} if seen else {})}
-    return client.post(url("act", application.pk, action), data)
+def act(client, application, action, text="", seen=None, **extra):
+    """Take a step as the review page does: its required checklist ticked, an irreversible one confirmed."""
+    data = {"text": text, **({"seen_status": seen} if seen else {}), **extra}
+    return take_step(client, url("act", application.pk, action), data)
 
 
 def flash(response):
-    return [str(m) for m in response.wsgi_request._messages]
+    """The errors and successes an action reported: as messages after the redirect, or on the step's page."""
+    shown = response.context.get("errors") if response.status_code == 400 and response.context else None
+    return [str(m) for m in response.wsgi_request._messages] + list(shown or [])
 
 
 # --- scope -------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from accounts.models import Role
 from familyplanning.models import Status
 from portal.cases.deadlines import clock_start
+from tests.casework import take_step
 from tests.factories import FamilyPlanningApplicationFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,13 +34,16 @@ def url(name, *args):
     return reverse(f"admin:familyplanning_familyplanningapplication_{name}", args=args)
 
 
-def act(client, application, action, text="", seen=None):
-    data = {"text": text, **({"seen_status": seen} if seen else {})}
-    return client.post(url("act", application.pk, action), data)
+def act(client, application, action, text="", seen=None, **extra):
+    """Take a step as the review page does: its required checklist ticked, an irreversible one confirmed."""
+    data = {"text": text, **({"seen_status": seen} if seen else {}), **extra}
+    return take_step(client, url("act", application.pk, action), data)
 
 
 def flash(response):
-    return [str(m) for m in response.wsgi_request._messages]
+    """The errors and successes an action reported: as messages after the redirect, or on the step's page."""
+    shown = response.context.get("errors") if response.status_code == 400 and response.context else None
+    return [str(m) for m in response.wsgi_request._messages] + list(shown or [])
 
 
 def test_queue_lists_only_the_officers_office_and_never_drafts(staff_client, office, other_office, officer):

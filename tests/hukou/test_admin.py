@@ -8,6 +8,7 @@ from django.utils import translation
 
 from hukou import services
 from hukou.constants import Status
+from tests.casework import take_step
 from tests.factories import MigrationApplicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,9 @@ def url(name, *args):
 
 
 def flash(response):
-    return [str(m) for m in response.wsgi_request._messages]
+    """The errors and successes an action reported: as messages after the redirect, or on the step's page."""
+    shown = response.context.get("errors") if response.status_code == 400 and response.context else None
+    return [str(m) for m in response.wsgi_request._messages] + list(shown or [])
 
 
 def test_the_move_out_station_sees_a_case_only_from_the_approval(staff_client, offices, staff):
@@ -68,11 +71,11 @@ def test_review_page_shows_people_rules_timeline_and_the_valid_actions(staff_cli
 def test_an_action_posted_from_the_review_page_runs_the_service(staff_client, offices, staff):
     application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     client = staff_client(staff["move_in"])
-    response = client.post(url("act", application.pk, "accept"), {"seen_status": Status.SUBMITTED})
+    response = take_step(client, url("act", application.pk, "accept"), {"seen_status": Status.SUBMITTED})
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.status == Status.ACCEPTED and application.due_date is not None
-    response = client.post(url("act", application.pk, "switch_to_paper"), {"seen_status": "accepted", "text": ""})
+    response = take_step(client, url("act", application.pk, "switch_to_paper"), {"seen_status": "accepted", "text": ""})
     assert any("technical reason" in m for m in flash(response))
     application.refresh_from_db()
     assert application.status == Status.ACCEPTED

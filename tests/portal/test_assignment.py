@@ -10,6 +10,7 @@ from certificates.models import Status
 from certificates.workflow import WORKFLOW
 from portal.cases import assignment
 from portal.cases.services import TransitionConflict, TransitionNotAllowed
+from tests.casework import take_step
 from tests.factories import ApplicationFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -114,7 +115,9 @@ def test_acting_on_a_case_assigned_to_someone_else_asks_for_confirmation_and_is_
     assert application.status == Status.SUBMITTED
     assert "assigned to 王警官" in flash(response)[0]
 
-    client.post(url("act", application.pk, "accept"), {"seen_status": Status.SUBMITTED, "confirm_other_assignee": "1"})
+    take_step(
+        client, url("act", application.pk, "accept"), {"seen_status": Status.SUBMITTED, "confirm_other_assignee": "1"}
+    )
     application.refresh_from_db()
     assert application.status == Status.ACCEPTED
     row = application.timeline().last()
@@ -127,6 +130,6 @@ def test_the_assignee_acts_without_confirmation(staff_client, station_a, officer
     assignment.claim(application, by=officer_a, workflow=WORKFLOW)
     client = staff_client(officer_a)
     assert 'data-testid="confirm-other-assignee"' not in client.get(url("change", application.pk)).content.decode()
-    client.post(url("act", application.pk, "accept"), {"seen_status": Status.SUBMITTED})
+    take_step(client, url("act", application.pk, "accept"), {"seen_status": Status.SUBMITTED})
     application.refresh_from_db()
     assert application.status == Status.ACCEPTED

@@ -12,6 +12,7 @@ from hukou import post_settlement as hk_post_settlement
 from hukou import services as hk
 from portal.cases.models import Transition
 from portal.notify.models import OutboxMessage
+from tests.casework import take_step
 from tests.factories import (
     ApplicationFactory,
     FamilyPlanningApplicationFactory,
@@ -139,7 +140,7 @@ def test_the_review_page_offers_both_fields_and_shows_the_internal_note_marked(s
     assert "Message to the applicant (optional; the applicant will see this)" in page or "申请人可见" in page
     assert 'name="internal_note"' in page
     act = reverse("admin:certificates_application_act", args=[application.pk, "accept"])
-    admin.post(act, {"seen_status": "submitted", "text": "Welcome.", "internal_note": secret("form")})
+    take_step(admin, act, {"seen_status": "submitted", "text": "Welcome.", "internal_note": secret("form")})
     row = Transition.objects.get(to_status="accepted")
     assert (row.note, row.internal_note) == ("Welcome.", secret("form"))
     page = admin.get(change).content.decode()
