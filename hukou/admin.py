@@ -50,7 +50,7 @@ def _destination_rows(application):
             continue
         display = getattr(application, f"get_{name}_display", None)
         if isinstance(value, bool):
-            shown = _("yes") if value else _("no")
+            shown = _("Yes") if value else _("No")
         else:
             shown = display() if display else value
         rows.append((application._meta.get_field(name).verbose_name, shown))

@@ -249,6 +249,9 @@ class CaseReviewAdminMixin(_CaseAdminBase):
             **self.review_context(request, case),
             **self.identity_context(request, case),
             "review_assignment": self.assignment_context(request, case),
+            # A case is worked, not edited: the page is titled by its number, not "Change …".
+            "title": _("Case %(number)s") % {"number": case.case_number},
+            "subtitle": None,
             "review_next_url": self._with_filters(request, reverse(self._review_url_name("next"), args=[case.pk])),
             "review_queue_url": self._with_filters(request, reverse(self._review_url_name("changelist")), queue=True),
         }

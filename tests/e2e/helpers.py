@@ -89,3 +89,20 @@ def issued_certificate(station, applicant=None):
     assert run_in_worker_thread(tasks.generate_certificate, application.pk, 1) == "issued"
     application.refresh_from_db()
     return application, current_certificate(application=application)
+
+
+def take_step(page, form, press, before_confirm=None):
+    """Take a step from its form on a review page as an officer does: tick the checklist's required items, press the
+    button and, for an irreversible step, confirm on the confirmation page (portal.cases.review), after
+    `before_confirm(page)` if given. `press` clicks and waits for the next page. Returns whether a confirmation was
+    asked for."""
+    for box in form.locator("input[type=checkbox][name=check][required]").all():
+        box.check()
+    press(page, form.locator("input[type=submit]"))
+    confirmation = page.get_by_test_id("step-confirmation")
+    if confirmation.count() == 0:
+        return False
+    if before_confirm is not None:
+        before_confirm(page)
+    press(page, page.get_by_test_id("confirm-submit"))
+    return True

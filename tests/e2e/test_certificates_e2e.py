@@ -15,7 +15,7 @@ import pytest
 from django.utils import formats, timezone, translation
 
 from tests.e2e.conftest import hold_previews, horizontal_overflow, load_previews, log_in, shot
-from tests.e2e.helpers import failed_responses, id_card, portrait, run_in_worker_thread
+from tests.e2e.helpers import failed_responses, id_card, portrait, run_in_worker_thread, take_step
 
 pytestmark = pytest.mark.e2e
 
@@ -142,14 +142,14 @@ def previews_loaded(page):
     load_previews(page, "ncr-document")
 
 
-def act(page, action, text=None, public_text=None):
+def act(page, action, text=None, public_text=None, before_confirm=None):
     """Press one action button on the review page (with its text and public text, if it takes them)."""
     form = page.get_by_test_id(f"ncr-action-{action}")
     if text is not None:
         form.locator("textarea[name=text]").fill(text)
     if public_text is not None:
         form.locator("textarea[name=public_text]").fill(public_text)
-    press(page, form.locator("input[type=submit]"))
+    take_step(page, form, press, before_confirm)
     previews_loaded(page)
 
 
@@ -256,9 +256,24 @@ def test_citizen_officer_worker_verifier_journey(ncr, station, site, phone_page,
     act(desk, "accept")
     assert status_of(application) == Status.ACCEPTED
     assert desk.get_by_test_id("ncr-status").inner_text().strip() == zh(Status.ACCEPTED.label)
-    act(desk, "approve")
+    # Approving is irreversible: the officer ticks the required checks and confirms on a page that says what will
+    # happen and who is told how.
+    checklist = desk.get_by_test_id("checklist-approve")
+    assert zh("The photo matches the ID document") in checklist.inner_text()
+
+    def confirmation(page):
+        what = page.get_by_test_id("confirm-what").inner_text()
+        assert what == zh("You are about to approve %(number)s: the certificate will be issued and signed.") % {
+            "number": number
+        }
+        assert zh("The applicant will get an SMS and an e-mail.") in page.get_by_test_id("confirm-who").inner_text()
+        assert status_of(application) == Status.ACCEPTED  # nothing happens before the confirmation
+        shot(page, "ncr-04b-admin-confirm-approve")
+
+    act(desk, "approve", before_confirm=confirmation)
     assert status_of(application) == Status.APPROVED
     assert desk.get_by_test_id("ncr-status").inner_text().strip() == zh(Status.APPROVED.label)
+    shot(desk, "ncr-04c-admin-approved")
     assert desk_failures == []
 
     # 3. The worker: run the task the approval published, with the message's own arguments.

@@ -16,6 +16,7 @@ import pytest
 from django.utils import formats, translation
 
 from tests.e2e.conftest import horizontal_overflow, log_in, shot
+from tests.e2e.helpers import take_step
 
 pytestmark = pytest.mark.e2e
 
@@ -236,7 +237,7 @@ def review(desk, application, *, shots=None):
     if shots:
         shot(desk, f"{shots}-admin-review")
     for action, status in (("accept", Status.ACCEPTED), ("approve", Status.APPROVED)):
-        press(desk, desk.get_by_test_id(f"fp-action-{action}").locator("input[type=submit]"))
+        take_step(desk, desk.get_by_test_id(f"fp-action-{action}"), press)
         application.refresh_from_db()
         assert application.status == status, action
         assert desk.get_by_test_id("fp-status").inner_text().strip() == zh(application.get_status_display())

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from PIL import Image, ImageDraw
 
 from tests.e2e.conftest import hold_previews, horizontal_overflow, load_previews, log_in, shot
+from tests.e2e.helpers import take_step
 
 pytestmark = pytest.mark.e2e
 
@@ -98,11 +99,11 @@ def open_from_inbox(desk, number, application):
     load_previews(desk, "hk-document")
 
 
-def act(desk, action, **fields):
+def act(desk, action, before_confirm=None, **fields):
     form = desk.get_by_test_id(f"hk-action-{action}")
     for name, value in fields.items():
         form.locator(f"[name={name}]").fill(value)
-    press(desk, form.locator("input[type=submit]"))
+    take_step(desk, form, press, before_confirm)
     assert desk.locator(".messagelist .error").count() == 0, desk.locator(".messagelist").inner_text()
     load_previews(desk, "hk-document")
 
@@ -254,7 +255,7 @@ def test_citizen_and_three_offices_in_two_cities(hukou_site, site, phone_page, n
     open_from_inbox(approver_desk, number, application)
     assert approver_desk.get_by_test_id("hk-document").count() == 3  # the uploads reach the approver
     shot(approver_desk, "hk-12-municipal-review")
-    act(approver_desk, "approve")
+    act(approver_desk, "approve", before_confirm=lambda page: shot(page, "hk-12b-municipal-confirm-approve"))
     assert status_of(application) == Status.APPROVED
     assert application.permit_number.startswith("ZQ-")
     shot(approver_desk, "hk-13-municipal-approved")

@@ -152,7 +152,7 @@ def test_the_confirmation_says_what_happens_who_is_told_and_how_and_carries_the_
     html = response.content.decode()
     assert f"You are about to approve {application.case_number}: the certificate will be issued and signed." in html
     assert "The applicant will get an SMS and an e-mail." in html
-    assert "Register checked: no record that is not sealed; The photo matches the ID document" in html
+    assert "<li>Register checked: no record that is not sealed</li><li>The photo matches the ID document</li>" in html
     assert ("text", "请按时领取") in response.context["carried"]
     assert 'name="text" value="请按时领取"' in html
     application.refresh_from_db()
