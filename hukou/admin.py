@@ -86,7 +86,7 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, Offic
         "submitted_at",
         "assigned_to",
     )
-    list_filter = (InboxFilter, AssignmentFilter, DueStateFilter, "status", "category")
+    list_filter = (InboxFilter, AssignmentFilter, DueStateFilter, "status", "category", "grounds")
     search_fields = ("=case_number", "=permit_number", "=migration_certificate_number")
     queue_person_fields = (("applicant__real_name", "applicant__id_number"), ("movers__name", "movers__id_number"))
     queue_exact_fields = ("permit_number", "migration_certificate_number")
@@ -107,6 +107,7 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, Offic
                     "case_number",
                     "status",
                     "category",
+                    "grounds",
                     "category_explanation",
                     "submitted_at",
                     "due_date",
@@ -125,7 +126,7 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, Offic
                     *(
                         name
                         for name in MigrationApplication.DESTINATION_ANSWERS
-                        if name not in ("category", "category_explanation", "office")
+                        if name not in ("category", "grounds", "category_explanation", "office")
                     ),
                     "declaration_at",
                 )

@@ -101,17 +101,33 @@ ACTOR_BY_STATUS = {
 
 
 class Category(models.TextChoices):
+    """Who moves: the first of the two questions about the move (the second is its Grounds)."""
+
     WHOLE_HOUSEHOLD = "whole_household", _("Whole household moves")
     PART_HOUSEHOLD = "part_household", _("Part of a household moves")
     COLLECTIVE = "collective", _("Into a collective household")
-    JOIN_RELATIVES = "join_relatives", _("Joining relatives")
+
+
+class Grounds(models.TextChoices):
+    """On what grounds the people settle at the destination: the second question about the move."""
+
     PURCHASED_HOME = "purchased_home", _("Settlement in a purchased home")
     EMPLOYMENT = "employment", _("Settlement for employment")
     STUDY = "study", _("Settlement for study")
+    JOIN_RELATIVES = "join_relatives", _("Joining relatives")
     OTHER = "other", _("Other settlement grounds (explain)")
 
 
-# What the move-in station asks for per category, besides the ID cards and the Household Register Booklet.
+# The grounds each kind of move may rest on: a collective household takes people in for work or study (or other
+# grounds explained), never to join relatives or in a home of one's own.
+GROUNDS_FOR_CATEGORY = {
+    Category.WHOLE_HOUSEHOLD: tuple(Grounds),
+    Category.PART_HOUSEHOLD: tuple(Grounds),
+    Category.COLLECTIVE: (Grounds.EMPLOYMENT, Grounds.STUDY, Grounds.OTHER),
+}
+
+# What the move-in station asks for, besides the ID cards and the Household Register Booklet: for who moves, then for
+# the grounds.
 CATEGORY_MATERIALS = {
     Category.WHOLE_HOUSEHOLD: (
         _("Proof of the lawful residence at the destination (property certificate or similar)."),
@@ -120,15 +136,33 @@ CATEGORY_MATERIALS = {
         _("Proof of the lawful residence at the destination (property certificate or similar)."),
     ),
     Category.COLLECTIVE: (_("The collective household's consent to take you in (from the employer, school or unit)."),),
-    Category.JOIN_RELATIVES: (
+}
+GROUNDS_MATERIALS = {
+    Grounds.JOIN_RELATIVES: (
         _("Proof of the family relationship (marriage certificate, birth medical certificate or similar)."),
         _("The receiving head of household's Household Register Booklet."),
     ),
-    Category.PURCHASED_HOME: (_("The property ownership certificate of the purchased home."),),
-    Category.EMPLOYMENT: (_("The labour contract and proof of social insurance at the destination."),),
-    Category.STUDY: (_("The admission notice of the school."),),
-    Category.OTHER: (_("The evidence for the grounds you explain."),),
+    Grounds.PURCHASED_HOME: (_("The property ownership certificate of the purchased home."),),
+    Grounds.EMPLOYMENT: (_("The labour contract and proof of social insurance at the destination."),),
+    Grounds.STUDY: (_("The admission notice of the school."),),
+    Grounds.OTHER: (_("The evidence for the grounds you explain."),),
 }
+
+
+def move_materials(category: str, grounds: str) -> tuple:
+    """The materials for a move: those for who moves, then those for its grounds (without repeating one)."""
+    materials = list(CATEGORY_MATERIALS.get(category, ()))
+    if grounds in (Grounds.PURCHASED_HOME, Grounds.JOIN_RELATIVES):
+        # The property certificate or the receiving household's booklet is the proof of the residence.
+        materials = [m for m in materials if m not in CATEGORY_MATERIALS[Category.WHOLE_HOUSEHOLD]]
+    return tuple(materials) + tuple(GROUNDS_MATERIALS.get(grounds, ()))
+
+
+def all_materials() -> list:
+    """(label, materials) for each answer of both questions, as the guide lists them."""
+    return [(Category(c).label, m) for c, m in CATEGORY_MATERIALS.items()] + [
+        (Grounds(g).label, m) for g, m in GROUNDS_MATERIALS.items()
+    ]
 
 
 class Relation(models.TextChoices):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts import idnumber
 from accounts.models import Office
+from portal.cases.kept import kept_problems
 from portal.cases.services import (
     TransitionConflict,
     TransitionNotAllowed,
@@ -28,7 +29,7 @@ from portal.documents.models import Document
 from portal.documents.services import document_attach, documents_delete, documents_for_case, documents_move_office
 
 from . import rules
-from .constants import UPLOAD_KINDS, Category, DocumentKind, Status
+from .constants import UPLOAD_KINDS, Category, DocumentKind, Grounds, Status
 from .models import MigrationApplication, Mover, OriginMember
 from .workflow import EDITABLE
 
@@ -97,10 +98,22 @@ def municipal_office_required(station: Office) -> Office:
     return municipal
 
 
-def hukou_create_draft(*, applicant, category: str, office: Office) -> MigrationApplication:
-    """A new draft at the move-in police station `office`, with a case number; its city's administration approves."""
+def hukou_create_draft(
+    *, applicant, category: str, office: Office, grounds: str = "", answers: dict | None = None
+) -> MigrationApplication:
+    """A new draft at the move-in police station `office`, with a case number; its city's administration approves.
+
+    `category` is who moves, `grounds` why (may wait for the first section); `answers` are further CITIZEN_FIELDS
+    already given in the pre-check (who applies for the household joined), saved with it.
+    """
     if category not in Category.values:
-        raise ValidationError(_("Choose the category of your move."), code="category")
+        raise ValidationError(_("Choose who moves."), code="category")
+    if grounds and grounds not in Grounds.values:
+        raise ValidationError(_("Choose the grounds on which you settle at the destination."), code="grounds")
+    answers = dict(answers or {})
+    unknown = set(answers) - CITIZEN_FIELDS
+    if unknown:
+        raise ValueError(f"not a citizen's answer: {sorted(unknown)}")
     if office is None or office.kind != Office.Kind.POLICE_STATION or not office.active:
         raise ValidationError(_("Choose the police station of the place you move to."), code="office")
     municipal = municipal_office_required(office)
@@ -111,7 +124,9 @@ def hukou_create_draft(*, applicant, category: str, office: Office) -> Migration
         office=office,
         municipal_office=municipal,
         category=category,
+        grounds=grounds,
         status=Status.DRAFT,
+        **answers,
     )
     logger.info("hukou draft %s created by user %s", application.case_number, applicant.pk)
     return application
@@ -344,14 +359,17 @@ def hukou_missing(*, application: MigrationApplication) -> list[tuple[str, str]]
     The sections are those of the citizen's pages: destination, movers, origin, authorisations, documents and
     declaration.
     """
-    missing = []
+    # What was typed on a page but could not be saved yet comes first (portal.cases.kept).
+    missing = list(kept_problems(application))
     if not application.municipal_office_id:
         missing.append(("destination", _("Choose a move-in police station whose city handles moves online.")))
     if not application.destination_address.strip():
         missing.append(("destination", _("Enter the address you move to.")))
     if application.destination_collective and not application.collective_household_name.strip():
         missing.append(("destination", _("Enter the name of the collective household you move into.")))
-    if application.category == Category.JOIN_RELATIVES and not application.receiving_relation:
+    if not application.grounds:
+        missing.append(("destination", _("Choose the grounds on which you settle at the destination.")))
+    if application.grounds == Grounds.JOIN_RELATIVES and not application.receiving_relation:
         missing.append(
             ("destination", _("Give how the people moving are related to the head of the household you join."))
         )

@@ -18,6 +18,7 @@ from .constants import (
     Actor,
     Category,
     Education,
+    Grounds,
     MaritalStatus,
     ReceivingParty,
     Relation,
@@ -82,6 +83,7 @@ class MigrationApplication(ReviewedCase):
     # forms on these, and hukou.drafts writes only these (the workflow fields are written by the steps).
     DESTINATION_ANSWERS = (
         "category",
+        "grounds",
         "category_explanation",
         "office",
         "destination_address",
@@ -100,7 +102,8 @@ class MigrationApplication(ReviewedCase):
     FINISHED_STATUSES = FINAL_STATUSES  # on paper the move-in station still settles the case
 
     status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.DRAFT, db_index=True)
-    category = models.CharField(_("category of move"), max_length=32, choices=Category.choices)
+    category = models.CharField(_("who moves"), max_length=32, choices=Category.choices)
+    grounds = models.CharField(_("grounds for settlement"), max_length=32, choices=Grounds.choices, blank=True)
     category_explanation = models.TextField(
         _("grounds for settlement (explain)"), blank=True, help_text=_("Required for other settlement grounds.")
     )

@@ -16,7 +16,16 @@ from django.utils.translation import ngettext
 
 from accounts import idnumber
 
-from .constants import ADULT_AGE, CATEGORY_MATERIALS, IMMEDIATE_FAMILY, Category, ReceivingParty, Relation
+from .constants import (
+    ADULT_AGE,
+    GROUNDS_FOR_CATEGORY,
+    IMMEDIATE_FAMILY,
+    Category,
+    Grounds,
+    ReceivingParty,
+    Relation,
+    move_materials,
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,8 @@ class ReceivingSide:
 
 @dataclass(frozen=True)
 class MoveFacts:
-    category: str
+    category: str  # who moves (constants.Category)
+    grounds: str = ""  # on what grounds they settle (constants.Grounds; "" not yet answered)
     movers: tuple[MovingPerson, ...] = ()
     staying: tuple[StayingPerson, ...] = ()
     receiving: ReceivingSide | None = None
@@ -195,7 +205,7 @@ def rule_minors_with_guardian(facts: MoveFacts, on: datetime.date) -> list[RuleV
 
 def rule_joining_relatives(facts: MoveFacts, on: datetime.date) -> list[RuleViolation]:
     """Joining relatives: the receiving head of household applies too, or an immediate family member with consent."""
-    if facts.category != Category.JOIN_RELATIVES:
+    if facts.grounds != Grounds.JOIN_RELATIVES:
         return []
     receiving = facts.receiving or ReceivingSide()
     violations = []
@@ -313,7 +323,7 @@ def rule_absent_parties_authorised(facts: MoveFacts, on: datetime.date) -> list[
     ]
     receiving = facts.receiving
     if (
-        facts.category == Category.JOIN_RELATIVES
+        facts.grounds == Grounds.JOIN_RELATIVES
         and receiving is not None
         and receiving.party
         and not receiving.present
@@ -346,8 +356,20 @@ def rule_collective_mover_applies(facts: MoveFacts, on: datetime.date) -> list[R
     ]
 
 
+def rule_grounds_fit(facts: MoveFacts, on: datetime.date) -> list[RuleViolation]:
+    """A collective household takes people in for work, study or other grounds explained, not to join relatives."""
+    if facts.grounds and facts.grounds not in GROUNDS_FOR_CATEGORY.get(facts.category, ()):
+        return [
+            RuleViolation(
+                "grounds_not_for_category",
+                _("A move into a collective household is for employment, study or other grounds you explain."),
+            )
+        ]
+    return []
+
+
 def rule_other_grounds_explained(facts: MoveFacts, on: datetime.date) -> list[RuleViolation]:
-    if facts.category == Category.OTHER and not facts.category_explanation.strip():
+    if facts.grounds == Grounds.OTHER and not facts.category_explanation.strip():
         return [
             RuleViolation("other_grounds_unexplained", _("Explain the grounds on which you settle at the destination."))
         ]
@@ -364,6 +386,7 @@ RULES = (
     rule_new_head,
     rule_absent_parties_authorised,
     rule_collective_mover_applies,
+    rule_grounds_fit,
     rule_other_grounds_explained,
 )
 
@@ -409,6 +432,7 @@ def facts_from_application(application) -> MoveFacts:
     )
     return MoveFacts(
         category=application.category,
+        grounds=application.grounds,
         movers=movers,
         staying=staying,
         receiving=receiving,
@@ -433,6 +457,7 @@ class PrecheckAnswers:
     """
 
     category: str
+    grounds: str = ""
     head_moves: bool = False
     head_age: int | None = None
     other_mover_ages: tuple[int, ...] = ()
@@ -507,6 +532,7 @@ def eligibility_precheck(answers: PrecheckAnswers, *, on: datetime.date | None =
         )
     facts = MoveFacts(
         category=answers.category,
+        grounds=answers.grounds,
         movers=tuple(movers),
         staying=tuple(staying),
         receiving=ReceivingSide(
@@ -525,5 +551,5 @@ def eligibility_precheck(answers: PrecheckAnswers, *, on: datetime.date | None =
     return PrecheckResult(
         allowed=not reasons,
         reasons=tuple(reasons),
-        materials=tuple(CATEGORY_MATERIALS.get(answers.category, ())),
+        materials=move_materials(answers.category, answers.grounds),
     )

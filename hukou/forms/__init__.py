@@ -2,17 +2,15 @@
 application's own answers (application), the people moving and staying (people), the uploads (uploads), and the
 declaration at submission and the answer to a request for information (declaration); shared fields in fields."""
 
-from .application import DESTINATION_COLLECTIVE, DESTINATION_HOUSEHOLD, DestinationForm, OriginForm, StartForm
+from .application import DestinationForm, OriginForm, StartForm
 from .declaration import DECLARATION, ReplyForm, SubmitForm
 from .fields import RECEIVING_RELATION_CHOICES, RELATION_CHOICES, police_stations, stations_by_city
 from .people import MoverForm, MoverFormSet, StayingForm, StayingFormSet, people_formset, people_initial
-from .precheck import PrecheckForm
+from .precheck import EDIT, Precheck
 from .uploads import AuthorisationsForm, DocumentsForm
 
 __all__ = [
     "DECLARATION",
-    "DESTINATION_COLLECTIVE",
-    "DESTINATION_HOUSEHOLD",
     "RECEIVING_RELATION_CHOICES",
     "RELATION_CHOICES",
     "AuthorisationsForm",
@@ -21,7 +19,8 @@ __all__ = [
     "MoverForm",
     "MoverFormSet",
     "OriginForm",
-    "PrecheckForm",
+    "EDIT",
+    "Precheck",
     "ReplyForm",
     "StartForm",
     "StayingForm",

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import PersonNameField
 from portal.forms import DraftFormMixin
 
-from ..constants import Category, ReceivingParty
+from ..constants import GROUNDS_FOR_CATEGORY, Category, Grounds, ReceivingParty
 from ..models import MigrationApplication
 from .fields import (
     RECEIVING_RELATION_CHOICES,
@@ -18,6 +18,7 @@ from .fields import (
     category_field,
     check_move_in_station,
     formfield_with,
+    grounds_field,
     move_in_station_field,
     normal_text,
     parse_id,
@@ -26,16 +27,27 @@ from .fields import (
 
 
 class StartForm(StationChoicesMixin, AnswersForm):
-    """The first page: the category of the move and the move-in police station. Creates the draft."""
+    """The first page: who moves, on what grounds, and the move-in police station. Creates the draft.
+
+    Coming from the pre-check, the two questions are already answered (the query string fills them in) and who
+    applies for the household joined travels along in hidden fields, to be saved with the draft.
+    """
 
     station_fields = ("office",)
 
     category = category_field()
+    grounds = grounds_field()
     office = move_in_station_field()
+    receiving_party = forms.ChoiceField(
+        choices=[("", ""), *ReceivingParty.choices], required=False, widget=forms.HiddenInput
+    )
+    receiving_family_member_relation = forms.ChoiceField(
+        choices=RECEIVING_RELATION_CHOICES, required=False, widget=forms.HiddenInput
+    )
 
     class Meta:
         model = MigrationApplication
-        fields = ("category", "office")
+        fields = ("category", "grounds", "office", "receiving_party", "receiving_family_member_relation")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,6 +58,15 @@ class StartForm(StationChoicesMixin, AnswersForm):
 
     def clean(self):
         cleaned = super().clean()
+        grounds = cleaned.get("grounds")
+        if grounds and cleaned.get("category") and grounds not in GROUNDS_FOR_CATEGORY[cleaned["category"]]:
+            self.add_error(
+                "grounds",
+                ValidationError(
+                    _("A move into a collective household is for employment, study or other grounds you explain."),
+                    code="grounds_mismatch",
+                ),
+            )
         if not self.user.id_number:
             raise ValidationError(
                 _(
@@ -56,35 +77,37 @@ class StartForm(StationChoicesMixin, AnswersForm):
             )
         return cleaned
 
-
-DESTINATION_HOUSEHOLD, DESTINATION_COLLECTIVE = "household", "collective"
+    def start_answers(self) -> dict:
+        """What else the draft starts with: who applies for the household joined, when the grounds are joining."""
+        c = self.cleaned_data
+        if c.get("grounds") != Grounds.JOIN_RELATIVES or not c.get("receiving_party"):
+            return {}
+        answers = {"receiving_party": c["receiving_party"]}
+        if c["receiving_party"] == ReceivingParty.FAMILY_MEMBER:
+            answers["receiving_family_member_relation"] = c.get("receiving_family_member_relation") or ""
+        return answers
 
 
 class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
-    """Category and destination: the station, the household or collective household, the receiving householder."""
+    """Who moves and why, the destination, and (only when joining relatives) the household joined.
+
+    Only the questions that fit the answers are shown (`shown`): the collective household's name for a move into one,
+    the explanation for other grounds, the receiving household when joining relatives, and the family member who
+    applies for it only when one does. With JavaScript they are revealed as the answers change (portal.js); without
+    it, a page saved with new answers comes back with the questions that now apply. Answers that do not apply are
+    neither required nor kept.
+    """
 
     station_fields = ("office",)
 
     category = category_field()
+    grounds = grounds_field()
     office = move_in_station_field()
-    # MigrationApplication.destination_collective, as the citizen answers it (unanswered until an address is given).
-    destination_type = forms.ChoiceField(
-        label=_("You move into"),
-        choices=[
-            (DESTINATION_HOUSEHOLD, _("A family household (your own or a relative's)")),
-            (DESTINATION_COLLECTIVE, _("A collective household (of an employer, school or other unit)")),
-        ],
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose whether you move into a family or a collective household.")},
-    )
 
     class Meta:
         model = MigrationApplication
-        # destination_collective as the citizen answers it: destination_type, in its place.
-        fields = tuple(
-            "destination_type" if name == "destination_collective" else name
-            for name in MigrationApplication.DESTINATION_ANSWERS
-        )
+        # destination_collective follows from who moves (into a collective household or not): not asked.
+        fields = tuple(name for name in MigrationApplication.DESTINATION_ANSWERS if name != "destination_collective")
         field_classes = {
             "receiving_householder_name": PersonNameField,
             "receiving_householder_id_number": IdNumberAsTypedField,
@@ -101,13 +124,13 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
             }
         )
         labels = {
-            "category_explanation": _("Grounds for settlement"),
+            "category_explanation": _("Explain the grounds for settlement"),
             "destination_address": _("Address you move to"),
             "collective_household_name": _("Name of the collective household"),
             "receiving_householder_name": _("Name of the head of the household you join"),
             "receiving_householder_id_number": _("ID number of the head of the household you join"),
             "receiving_relation": _("How are the people moving related to that head of household?"),
-            "receiving_party": _("Joining relatives: who applies for the household you join?"),
+            "receiving_party": _("Who applies for the household you join?"),
             "receiving_family_member_name": _("Name of the family member who applies"),
             "receiving_family_member_id_number": _("ID number of the family member who applies"),
             "receiving_family_member_relation": _("Their relation to the head of the household you join"),
@@ -116,16 +139,9 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
             ),
         }
         help_texts = {
-            "category_explanation": _(
-                "Only for “Other settlement grounds”: explain why you settle at the destination."
-            ),
             "destination_address": _("As it will be registered: city, district, street and number, building and flat."),
-            "collective_household_name": _("Only for a collective household, e.g. the employer's or school's name."),
-            "receiving_householder_name": _("Leave empty if you form a new household of your own."),
-            "receiving_relation": _(
-                "Needed when joining relatives; for several people, the relation of the first one."
-            ),
-            "receiving_party": _("Only when joining relatives."),
+            "collective_household_name": _("For example the employer's or school's name."),
+            "receiving_relation": _("For several people, the relation of the first one."),
             "receiving_family_member_relation": _(
                 "Only a spouse, parent or child may apply in the head of household's place, with written consent."
             ),
@@ -139,18 +155,25 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
 
     def __init__(self, *args, lock_office=False, **kwargs):
         super().__init__(*args, **kwargs)
-        if "destination_type" not in self.initial:
-            a = self.instance
-            self.initial["destination_type"] = (
-                DESTINATION_COLLECTIVE
-                if a.destination_collective
-                else DESTINATION_HOUSEHOLD
-                if a.destination_address
-                else None
-            )
         if lock_office:
             self.fields["office"].disabled = True
             self.fields["office"].help_text = _("The police station cannot be changed after submission.")
+
+    def _answer(self, name):
+        if self.is_bound:
+            return self.data.get(name, "")
+        return self.initial.get(name, "")
+
+    @property
+    def shown(self) -> dict:
+        """Which groups of questions apply to the answers as they stand (sent, or saved)."""
+        joining = self._answer("grounds") == Grounds.JOIN_RELATIVES
+        return {
+            "explanation": self._answer("grounds") == Grounds.OTHER,
+            "collective": self._answer("category") == Category.COLLECTIVE,
+            "joining": joining,
+            "family_member": joining and self._answer("receiving_party") == ReceivingParty.FAMILY_MEMBER,
+        }
 
     def clean_office(self):
         office = self.cleaned_data["office"]
@@ -168,85 +191,71 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
                 cleaned[name] = normal_text(cleaned[name])
         if "category_explanation" in cleaned:
             cleaned["category_explanation"] = cleaned["category_explanation"].strip()  # keeps its line breaks
-        category = cleaned.get("category")
-        collective = cleaned.get("destination_type") == DESTINATION_COLLECTIVE
-        joining = category == Category.JOIN_RELATIVES
+        category, grounds = cleaned.get("category"), cleaned.get("grounds")
+        collective = category == Category.COLLECTIVE
+        joining = grounds == Grounds.JOIN_RELATIVES
 
-        if category == Category.OTHER and not cleaned.get("category_explanation"):
+        if grounds and category and grounds not in GROUNDS_FOR_CATEGORY[category]:
+            self.add_error(
+                "grounds",
+                ValidationError(
+                    _("A move into a collective household is for employment, study or other grounds you explain."),
+                    code="grounds_mismatch",
+                ),
+            )
+        if grounds == Grounds.OTHER and not cleaned.get("category_explanation"):
             self.add_error(
                 "category_explanation",
                 ValidationError(_("Explain the grounds on which you settle at the destination."), code="required"),
-            )
-        if category == Category.COLLECTIVE and cleaned.get("destination_type") == DESTINATION_HOUSEHOLD:
-            self.add_error(
-                "destination_type",
-                ValidationError(
-                    _("A move into a collective household goes to a collective household: choose it here."),
-                    code="category_mismatch",
-                ),
-            )
-        if joining and collective:
-            self.add_error(
-                "destination_type",
-                ValidationError(
-                    _("When joining relatives you move into their family household, not a collective household."),
-                    code="category_mismatch",
-                ),
             )
         if collective and not cleaned.get("collective_household_name"):
             self.add_error(
                 "collective_household_name",
                 ValidationError(_("Enter the name of the collective household you move into."), code="required"),
             )
-
-        # The receiving head of household: name and number together, the number checked.
-        number = parse_id(self, "receiving_householder_id_number", cleaned.get("receiving_householder_id_number"))
-        cleaned["receiving_householder_id_number"] = number
-        name = cleaned.get("receiving_householder_name", "")
-        if number and not name:
-            self.add_error(
-                "receiving_householder_name",
-                ValidationError(_("Enter the name of the head of the household you join."), code="required"),
-            )
-        if name and not number and "receiving_householder_id_number" not in self.errors:
-            self.add_error(
-                "receiving_householder_id_number",
-                ValidationError(_("Enter the ID number of the head of the household you join."), code="required"),
-            )
         if joining:
-            if not name and "receiving_householder_name" not in self.errors:
-                self.add_error(
-                    "receiving_householder_name",
-                    ValidationError(
-                        _("When joining relatives, give the name of the head of the household you join."),
-                        code="required",
-                    ),
-                )
-            if not cleaned.get("receiving_relation"):
-                self.add_error(
-                    "receiving_relation",
-                    ValidationError(
-                        _("Give how the people moving are related to the head of the household you join."),
-                        code="required",
-                    ),
-                )
+            self._clean_receiving_householder(cleaned)
             self._clean_receiving_party(cleaned)
-        if collective:
-            cleaned.update(receiving_householder_name="", receiving_householder_id_number="", receiving_relation="")
         else:
-            cleaned["collective_household_name"] = ""
-        if not joining:
-            # Answers that no longer apply are not kept (a receiving party after switching away from joining relatives).
+            # Answers that no longer apply are not kept (the household joined after switching to other grounds).
             cleaned.update(
+                receiving_householder_name="",
+                receiving_householder_id_number="",
+                receiving_relation="",
                 receiving_party="",
                 receiving_family_member_name="",
                 receiving_family_member_id_number="",
                 receiving_family_member_relation="",
                 receiving_present=True,
             )
-        if category != Category.OTHER:
+        if not collective:
+            cleaned["collective_household_name"] = ""
+        if grounds != Grounds.OTHER:
             cleaned["category_explanation"] = ""
         return cleaned
+
+    def _clean_receiving_householder(self, cleaned):
+        number = parse_id(self, "receiving_householder_id_number", cleaned.get("receiving_householder_id_number"))
+        cleaned["receiving_householder_id_number"] = number
+        if not cleaned.get("receiving_householder_name") and "receiving_householder_name" not in self.errors:
+            self.add_error(
+                "receiving_householder_name",
+                ValidationError(
+                    _("When joining relatives, give the name of the head of the household you join."), code="required"
+                ),
+            )
+        if not number and "receiving_householder_id_number" not in self.errors:
+            self.add_error(
+                "receiving_householder_id_number",
+                ValidationError(_("Enter the ID number of the head of the household you join."), code="required"),
+            )
+        if not cleaned.get("receiving_relation"):
+            self.add_error(
+                "receiving_relation",
+                ValidationError(
+                    _("Give how the people moving are related to the head of the household you join."), code="required"
+                ),
+            )
 
     def _clean_receiving_party(self, cleaned):
         party = cleaned.get("receiving_party")
@@ -289,12 +298,11 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
         fields = {
             name: c.get(name) or ""
             for name in self._meta.fields
-            if name not in ("category", "office", "destination_type", "receiving_present")
+            if name not in ("category", "office", "receiving_present")
         }
         if c.get("category"):
             fields["category"] = c["category"]
-        if c.get("destination_type"):
-            fields["destination_collective"] = c["destination_type"] == DESTINATION_COLLECTIVE
+            fields["destination_collective"] = c["category"] == Category.COLLECTIVE
         fields["receiving_present"] = c.get("receiving_present", True)
         if c.get("office") is not None and not self.fields["office"].disabled:
             fields["office"] = c["office"]
@@ -342,33 +350,23 @@ class OriginForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
         super().__init__(*args, **kwargs)
         self.moving_head = moving_head
         if moving_head is not None:
-            # The head who moves is the head of the household left, until the citizen says otherwise.
-            self.initial["origin_head_name"] = self.initial.get("origin_head_name") or moving_head.name
-            self.initial["origin_head_id_number"] = self.initial.get("origin_head_id_number") or moving_head.id_number
+            # The head who moves is the head of the household left: already given with the people moving, so not
+            # asked again (the page says so).
+            del self.fields["origin_head_name"], self.fields["origin_head_id_number"]
 
     def clean_origin_head_name(self):
-        return normal_text(self.cleaned_data["origin_head_name"])
+        return normal_text(self.cleaned_data.get("origin_head_name"))
 
     def clean_origin_address(self):
         return normal_text(self.cleaned_data["origin_address"])
 
     def clean(self):
         cleaned = super().clean()
-        number = parse_id(self, "origin_head_id_number", cleaned.get("origin_head_id_number"))
-        cleaned["origin_head_id_number"] = number
         head = self.moving_head
-        if head is not None and number and number != head.id_number:
-            self.add_error(
-                "origin_head_id_number",
-                ValidationError(
-                    _(
-                        "%(name)s moves as the head of household, so they are the head of the household you leave; "
-                        "give their ID number here, or correct the people moving."
-                    ),
-                    code="head_mismatch",
-                    params={"name": head.name},
-                ),
-            )
+        if head is not None:
+            cleaned.update(origin_head_name=head.name, origin_head_id_number=head.id_number)
+            return cleaned
+        cleaned["origin_head_id_number"] = parse_id(self, "origin_head_id_number", cleaned.get("origin_head_id_number"))
         return cleaned
 
     def answers(self) -> dict:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import idnumber
 from accounts.models import Office
 
-from ..constants import Category, Relation
+from ..constants import Category, Grounds, Relation
 from ..drafts import municipal_office_required
 
 MAX_AGE = 130
@@ -42,10 +42,21 @@ def formfield_with(overrides: dict):
 
 def category_field():
     return forms.ChoiceField(
-        label=_("What kind of move is it?"),
+        label=_("Who moves?"),
         choices=Category.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": _("Choose the category of your move.")},
+        help_text=_("A whole household: everyone in the booklet moves, nobody stays behind."),
+        error_messages={"required": _("Choose who moves.")},
+    )
+
+
+def grounds_field(choices=None, required=True):
+    return forms.ChoiceField(
+        label=_("On what grounds do you settle at the destination?"),
+        choices=choices or Grounds.choices,
+        widget=forms.RadioSelect,
+        required=required,
+        error_messages={"required": _("Choose the grounds on which you settle at the destination.")},
     )
 
 

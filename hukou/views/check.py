@@ -41,6 +41,7 @@ RULE_SECTIONS = {
     "absent_without_power_of_attorney": "authorisations",
     "receiving_absent_without_power_of_attorney": "authorisations",
     "collective_mover_applies": "movers",
+    "grounds_not_for_category": "destination",
     "other_grounds_unexplained": "destination",
 }
 

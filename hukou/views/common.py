@@ -10,12 +10,12 @@ from portal.cases.views import not_editable
 from portal.documents.services import documents_for_case
 
 from .. import drafts
-from ..constants import UPLOAD_KINDS, Category, DocumentKind, ReceivingParty
+from ..constants import UPLOAD_KINDS, DocumentKind, Grounds, ReceivingParty
 from ..models import MigrationApplication
 
 SECTIONS = ("destination", "movers", "origin", "authorisations", "documents")
 SECTION_TITLES = {
-    "destination": gettext_lazy("Category and destination"),
+    "destination": gettext_lazy("The move and its destination"),
     "movers": gettext_lazy("The people moving"),
     "origin": gettext_lazy("The household you leave"),
     "authorisations": gettext_lazy("Powers of attorney and consent"),
@@ -54,11 +54,11 @@ def answers_context(application):
     authorisations = [
         (_("Power of attorney of %(name)s") % {"name": m.name}, m.power_of_attorney) for m in movers if not m.present
     ]
-    if a.category == Category.JOIN_RELATIVES and a.receiving_party and not a.receiving_present:
+    if a.grounds == Grounds.JOIN_RELATIVES and a.receiving_party and not a.receiving_present:
         authorisations.append(
             (_("Power of attorney of the person applying for the household you join"), a.receiving_power_of_attorney)
         )
-    if a.category == Category.JOIN_RELATIVES and a.receiving_party == ReceivingParty.FAMILY_MEMBER:
+    if a.grounds == Grounds.JOIN_RELATIVES and a.receiving_party == ReceivingParty.FAMILY_MEMBER:
         authorisations.append((DocumentKind.HOUSEHOLDER_CONSENT.label, a.householder_consent))
     return {
         "movers": [(m, m.age_on(day)) for m in movers],

@@ -1,10 +1,12 @@
 """The service guide and the eligibility pre-check (no login; the pre-check stores nothing)."""
 
+from urllib.parse import urlencode
+
 from django.shortcuts import render
 from django.utils import timezone
 
-from ..constants import CATEGORY_MATERIALS, Category, Status
-from ..forms import PrecheckForm
+from ..constants import Status, all_materials
+from ..forms import EDIT, Precheck
 from ..models import MigrationApplication
 from ..rules import eligibility_precheck
 
@@ -27,19 +29,33 @@ def index(request):
 
 
 def precheck(request):
-    """The eligibility pre-check: plain questions, a plain answer and the materials. No login; nothing stored.
+    """The eligibility pre-check: one plain question per page, then a plain answer and the materials. No login;
+    nothing stored.
 
-    A GET form, since it changes nothing: the answer can be bookmarked or reloaded.
+    A GET form, since it changes nothing: each page carries the answers before it, and can be bookmarked or reloaded.
     """
-    form = PrecheckForm(request.GET if "category" in request.GET else None)
-    result = None
-    if form.is_bound and form.is_valid():
-        result = eligibility_precheck(form.answers(), on=timezone.localdate())
+    wizard = Precheck(request.GET)
+    result = eligibility_precheck(wizard.answers(), on=timezone.localdate()) if wizard.done else None
+    previous = wizard.previous()
+    back = None
+    if previous is not None:
+        back = request.GET.copy()
+        back[EDIT] = previous.name
     context = {
-        "form": form,
+        "wizard": wizard,
+        "form": wizard.form,
+        "question": wizard.current,
         "result": result,
-        "category_label": Category(form.cleaned_data["category"]).label if result else "",
-        "category_value": form.cleaned_data["category"] if result else "",
-        "all_materials": [(Category(c).label, m) for c, m in CATEGORY_MATERIALS.items()],
+        "back_query": back.urlencode() if back is not None else "",
+        "summary": [(question, answer, _change_query(request, question)) for question, answer in wizard.summary()],
+        "start_query": urlencode(wizard.application_start()) if result and result.allowed else "",
+        "all_materials": all_materials(),
     }
-    return render(request, "hukou/precheck.html", context, status=400 if form.is_bound and not form.is_valid() else 200)
+    invalid = wizard.form is not None and wizard.form.is_bound and not wizard.form.is_valid()
+    return render(request, "hukou/precheck.html", context, status=400 if invalid else 200)
+
+
+def _change_query(request, question) -> str:
+    query = request.GET.copy()
+    query[EDIT] = question.name
+    return query.urlencode()

@@ -3,6 +3,7 @@ may be left half-answered."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,21 +12,27 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_problems
 from portal.cases.services import TransitionError
 from portal.documents.services import DocumentAttachError
 
 from .. import drafts
 from ..constants import (
-    CATEGORY_MATERIALS,
+    MAX_PEOPLE,
     UPLOAD_KINDS,
     Category,
     DocumentKind,
+    Grounds,
     ReceivingParty,
+    Relation,
     Status,
+    all_materials,
+    move_materials,
 )
 from ..forms import (
     AuthorisationsForm,
@@ -44,18 +51,26 @@ from ..workflow import EDITABLE
 from .check import problems
 from .common import SECTION_TITLES, SECTIONS, current_documents, not_editable_page, own_application
 
+MAX_NEW_ROWS = 5  # empty rows of people offered at once
+
 
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def apply(request):
     """First page: the category and the move-in police station. Creates the draft with its case number."""
-    initial = {"category": request.GET.get("category")} if request.GET.get("category") in Category.values else {}
+    # Coming from the pre-check, its answers start the application.
+    carried = ("category", "grounds", "receiving_party", "receiving_family_member_relation")
+    initial = {name: request.GET[name] for name in carried if request.GET.get(name)}
     form = StartForm(request.POST if request.method == "POST" else None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             application = drafts.hukou_create_draft(
-                applicant=request.user, category=form.cleaned_data["category"], office=form.cleaned_data["office"]
+                applicant=request.user,
+                category=form.cleaned_data["category"],
+                grounds=form.cleaned_data["grounds"],
+                office=form.cleaned_data["office"],
+                answers=form.start_answers(),
             )
         except ValidationError as exc:
             for message in exc.messages:
@@ -70,7 +85,8 @@ def apply(request):
     context = {
         "form": form,
         "contact_confirmed": request.user.contact_confirmed,
-        "materials": [(Category(c).label, m) for c, m in CATEGORY_MATERIALS.items()],
+        "materials": all_materials(),
+        "from_precheck": bool(initial.get("category") and initial.get("grounds")),
     }
     return render(request, "hukou/apply.html", context, status=400 if form.is_bound else 200)
 
@@ -94,7 +110,11 @@ class _Page:
 def _destination_page(request, application, data, draft):
     a = application
     form = DestinationForm(*data, draft=draft, instance=a, lock_office=a.status != Status.DRAFT)
-    return _Page(lambda: drafts.hukou_save_answers(application=a, by=request.user, fields=form.answers()), form=form)
+    return _Page(
+        lambda: drafts.hukou_save_answers(application=a, by=request.user, fields=form.answers()),
+        form=form,
+        context={"shown": form.shown},
+    )
 
 
 def _show_ages(formset):
@@ -112,7 +132,9 @@ def _movers_page(request, application, data, draft):
         initial = [
             {"name": request.user.real_name, "id_number": request.user.id_number, "is_applicant": True, "present": True}
         ]
-    formset_class = people_formset(MoverForm, MoverFormSet, extra=1)
+        if application.category == Category.WHOLE_HOUSEHOLD:
+            initial[0]["relation"] = Relation.HEAD  # the head of a whole household applies
+    formset_class = people_formset(MoverForm, MoverFormSet, extra=_extra_rows(request, movers))
     formset = formset_class(*data[:1], prefix="movers", initial=initial, draft=draft)
     _show_ages(formset)
     return _Page(
@@ -122,35 +144,49 @@ def _movers_page(request, application, data, draft):
 
 
 def _origin_page(request, application, data, draft):
+    """The household left. The head who moves is not asked for again; in a whole-household move nobody stays, so
+    no rows of people staying are shown (and any left from an earlier answer are cleared on saving)."""
     a = application
     movers = list(a.movers.all())
     head = next((m for m in movers if m.is_head), None)
     form = OriginForm(*data[:1], draft=draft, instance=a, moving_head=head)
-    staying = people_initial(StayingForm, a.staying_members.all())
-    formset_class = people_formset(StayingForm, StayingFormSet, extra=1)
-    formset = formset_class(
-        *data[:1],
-        prefix="staying",
-        initial=staying,
-        draft=draft,
-        moving_numbers=[m.id_number for m in movers],
-        head_moves=head is not None,
-    )
-    _show_ages(formset)
+    whole = a.category == Category.WHOLE_HOUSEHOLD
+    formset = None
+    if not whole:
+        staying = people_initial(StayingForm, a.staying_members.all())
+        formset_class = people_formset(StayingForm, StayingFormSet, extra=_extra_rows(request, staying))
+        formset = formset_class(
+            *data[:1],
+            prefix="staying",
+            initial=staying,
+            draft=draft,
+            moving_numbers=[m.id_number for m in movers],
+            head_moves=head is not None,
+        )
+        _show_ages(formset)
     return _Page(
         lambda: drafts.hukou_save_staying(
-            application=a, by=request.user, fields=form.answers(), staying=formset.rows()
+            application=a, by=request.user, fields=form.answers(), staying=formset.rows() if formset else []
         ),
         form=form,
         formset=formset,
-        context={"head": head, "whole_household": a.category == Category.WHOLE_HOUSEHOLD},
+        context={"head": head, "whole_household": whole},
     )
+
+
+def _extra_rows(request, saved) -> int:
+    """Empty rows under those saved: one, or the number asked for with "Add more people" (several per round trip)."""
+    try:
+        wanted = int(request.GET.get("rows", 1))
+    except ValueError:
+        wanted = 1
+    return max(1, min(wanted, MAX_NEW_ROWS, MAX_PEOPLE - len(saved)))
 
 
 def _authorisations_page(request, application, data, draft):
     a = application
     movers = list(a.movers.select_related("power_of_attorney"))
-    joining = a.category == Category.JOIN_RELATIVES
+    joining = a.grounds == Grounds.JOIN_RELATIVES
     receiving_absent = joining and bool(a.receiving_party) and not a.receiving_present
     consent_needed = joining and a.receiving_party == ReceivingParty.FAMILY_MEMBER
     absent = [m for m in movers if not m.present]
@@ -196,7 +232,7 @@ def _documents_page(request, application, data, draft):
         form=form,
         context={
             "uploaded": [(DocumentKind(kind).label, current.get(kind, [])) for kind in UPLOAD_KINDS],
-            "materials": CATEGORY_MATERIALS.get(application.category, ()),
+            "materials": move_materials(application.category, application.grounds),
         },
     )
 
@@ -219,11 +255,12 @@ def _after_save(request, application, section):
             return redirect("hukou:index")
         return redirect("hukou:detail", case_number=number)
     if action == "add":
-        messages.success(request, _("Saved. Add the next one below."))
+        messages.success(request, _("Saved. Add the next ones below."))
         url = reverse("hukou:section", kwargs={"case_number": number, "section": section})
+        query = {"rows": request.POST.get("add_rows", "1")} if section in ("movers", "origin") else {}
         if request.POST.get("return") == "check":
-            url += "?return=check"
-        return redirect(url)
+            query["return"] = "check"
+        return redirect(f"{url}?{urlencode(query)}" if query else url)
     if request.POST.get("return") == "check" or section == SECTIONS[-1]:
         return redirect("hukou:check", case_number=number)
     return redirect("hukou:section", case_number=number, section=SECTIONS[SECTIONS.index(section) + 1])
@@ -241,20 +278,38 @@ def section(request, case_number, section):
     # answer must be complete.
     draft = posted and request.POST.get("action") in ("leave", "add") and application.status == Status.DRAFT
     data = (request.POST, request.FILES) if posted else ()
+    kept = None if posted else kept_data(application, section)
+    if kept is not None:
+        # What was typed here and kept with the draft comes back as it was, with what to fix next to it.
+        data, draft = (kept, MultiValueDict()), True
     page = SECTION_PAGES[section](request, application, data, draft)
+    if kept is not None:
+        page.is_valid()
     if posted and page.is_valid():
         try:
             with transaction.atomic():
                 page.save()
+                forget_typed(application, section)
         except DocumentAttachError:
-            # A kept-upload token from another application's form: the file stays where it is.
+            # A kept-upload token from another application's form: the file stays where it is (and is not kept).
             page.errors.append(_("One of the files belongs to another application. Choose the file again."))
+            draft = False
         except TransitionError:
             application.refresh_from_db()
             return not_editable_page(request, application)
         except ValidationError as exc:
             page.errors.extend(exc.messages)
         else:
+            return _after_save(request, application, section)
+    if draft and posted:
+        # Saving a draft keeps everything typed, valid or not: the page comes back as it was when opened again.
+        parts = (page.form, page.formset)
+        if keep_typed(application, section, data=request.POST, parts=parts, problems=page.errors):
+            messages.warning(
+                request,
+                _("Your draft is saved with everything you typed. Some answers still need correcting: %(list)s")
+                % {"list": "; ".join(message for _page, message in kept_problems(application))},
+            )
             return _after_save(request, application, section)
 
     step = SECTIONS.index(section) + 1
@@ -273,7 +328,7 @@ def section(request, case_number, section):
         # Coming back from the check page (or answering a request), the points to fix here are repeated.
         "to_fix": (
             [p for p in problems(application) if p["section"] == section]
-            if not posted and (return_to_check or application.status != Status.DRAFT)
+            if not posted and (return_to_check or application.status != Status.DRAFT or kept is not None)
             else []
         ),
         **page.context,

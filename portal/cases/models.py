@@ -188,6 +188,8 @@ class ReviewedCase(Case):
     decided_by = optional_reference(settings.AUTH_USER_MODEL, _("decided by"))
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     refusal_reason = models.TextField(_("reason for refusal"), blank=True)
+    # What the citizen typed on a page of the draft that could not be saved as answers yet (portal.cases.kept).
+    kept_inputs = models.JSONField(_("typed answers still to be corrected"), default=dict, blank=True, editable=False)
 
     class Meta(Case.Meta):
         abstract = True

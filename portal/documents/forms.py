@@ -165,6 +165,12 @@ class PrivateFileField(forms.FileField):
     def has_changed(self, initial, data):
         return not self.disabled and data is not None
 
+    def kept_data(self, name: str) -> dict[str, list[str]]:
+        """The form data that brings the upload accepted by the last clean() back (portal.cases.kept)."""
+        if self._document is None:
+            return {}
+        return {name + TOKEN_SUFFIX: [services.document_keep_token(document=self._document)]}
+
 
 class PrivateUploadFormMixin(_FormBase):
     """Give every PrivateFileField of the form its owner: `MyForm(request.POST, request.FILES, owner=request.user)`."""

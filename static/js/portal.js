@@ -9,5 +9,28 @@
     if (summary) {
       summary.focus();
     }
+    revealOnChange();
   });
+
+  // Conditional questions (data-reveal-when="<field name>" data-reveal-values="a b"): the server shows those that
+  // apply to the answers as they stand; here they are revealed or hidden as soon as the answer changes.
+  function revealOnChange() {
+    var blocks = document.querySelectorAll("[data-reveal-when]");
+    Array.prototype.forEach.call(blocks, function (block) {
+      var form = block.closest("form");
+      var name = block.getAttribute("data-reveal-when");
+      var values = block.getAttribute("data-reveal-values").split(" ");
+      if (!form) {
+        return;
+      }
+      var update = function () {
+        var chosen = form.querySelector('[name="' + name + '"]:checked') || form.querySelector('select[name="' + name + '"]');
+        block.hidden = !(chosen && values.indexOf(chosen.value) !== -1);
+      };
+      Array.prototype.forEach.call(form.querySelectorAll('[name="' + name + '"]'), function (input) {
+        input.addEventListener("change", update);
+      });
+      update();
+    });
+  }
 })();

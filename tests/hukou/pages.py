@@ -13,7 +13,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from accounts.models import Office
-from hukou.constants import Category, Relation
+from hukou.constants import Category, Grounds, Relation
 from hukou.models import MigrationApplication
 from tests.factories import OfficeFactory, make_id_number
 
@@ -157,9 +157,9 @@ def stayer(name, number="", relation=Relation.SPOUSE, *, birth_date=None, new_he
 def destination(offices, **overrides):
     values = {
         "category": Category.PART_HOUSEHOLD,
+        "grounds": Grounds.EMPLOYMENT,
         "office": str(offices["move_in"].pk),
         "destination_address": "郑州市金水区金水路2号",
-        "destination_type": "household",
         "receiving_present": "on",
     }
     values.update(overrides)
@@ -182,8 +182,8 @@ def post(client, address, data=None, action="continue", **extra):
     return client.post(address, {**(data or {}), "action": action}, **extra)
 
 
-def start(client, offices, category=Category.PART_HOUSEHOLD):
-    response = client.post(url("apply"), {"category": category, "office": offices["move_in"].pk})
+def start(client, offices, category=Category.PART_HOUSEHOLD, grounds=Grounds.EMPLOYMENT):
+    response = client.post(url("apply"), {"category": category, "grounds": grounds, "office": offices["move_in"].pk})
     assert response.status_code == 302, response.content.decode()[:2000]
     return MigrationApplication.objects.latest("pk")
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hukou import drafts, services
-from hukou.constants import Category, Relation, Status
+from hukou.constants import Category, Grounds, Relation, Status
 from hukou.models import MigrationApplication, Mover, OriginMember
 from portal.documents.services import documents_for_case
 from portal.notify.models import Channel, OutboxMessage
@@ -85,8 +85,10 @@ def test_the_whole_flow_from_the_guide_to_the_status_page(client, offices, appli
     assert response.url == url("", application, "movers")
     response = post(client, url("", application, "movers"), people("movers", [mover("王芳", applicant.id_number)]))
     assert response.url == url("", application, "origin")
-    # The origin head is filled in from the head who moves.
-    assert applicant.id_number in client.get(url("", application, "origin")).content.decode()
+    # The head who moves is the head of the household left: not asked for again.
+    origin_page = client.get(url("", application, "origin"))
+    assert 'data-testid="head-moves"' in origin_page.content.decode()
+    assert "origin_head_id_number" not in origin_page.context["form"].fields
     spouse = id_of(36, sex="M")
     response = post(
         client,
@@ -174,7 +176,7 @@ def test_start_errors_are_specific_and_keep_the_choice(client, offices, applican
     assert "Choose the police station of the place you move to." in errors_of(response)
     assert re.search(r'<input[^>]*value="collective"[^>]*checked', response.content.decode())
     response = client.post(url("apply"), {"office": offices["move_in"].pk})
-    assert "Choose the category of your move." in errors_of(response)
+    assert "Choose who moves." in errors_of(response)
     response = client.post(url("apply"), {"category": Category.COLLECTIVE, "office": offices["kaifeng"].pk})
     assert response.status_code == 400
     assert "cannot be applied for online yet" in errors_of(response)
@@ -192,21 +194,44 @@ def test_an_account_without_an_id_number_cannot_start(client, offices):
     assert not MigrationApplication.objects.exists()
 
 
-def test_the_precheck_leads_to_the_start_page_with_the_category(client, offices, applicant):
+def test_the_precheck_leads_to_the_start_page_with_its_answers(client, offices, applicant):
     client.force_login(applicant)
     answers = {
-        "category": Category.STUDY,
+        "category": Category.PART_HOUSEHOLD,
+        "grounds": Grounds.JOIN_RELATIVES,
+        "receiving_party": "householder",
         "head_moves": "no",
-        "other_mover_ages": "19",
+        "mover_count": "1",
+        "mover_age_1": "19",
+        "staying_count": "1",
+        "staying_age_1": "50",
         "movers_apply": "yes",
-        "guardian_comes": "no",
         "everyone_in_person": "yes",
-        "absent_have_power_of_attorney": "no",
-        "householder_consents": "no",
     }
     html = client.get(url("precheck"), answers).content.decode()
-    assert f'href="{url("apply")}?category=study"' in html
-    assert client.get(url("apply"), {"category": "study"}).context["form"]["category"].value() == "study"
+    start_url = f"{url('apply')}?category=part_household&amp;grounds=join_relatives&amp;receiving_party=householder"
+    assert f'href="{start_url}"' in html
+    page = client.get(
+        url("apply"), {"category": "part_household", "grounds": "join_relatives", "receiving_party": "householder"}
+    )
+    form = page.context["form"]
+    assert form["category"].value() == "part_household" and form["grounds"].value() == "join_relatives"
+    response = client.post(
+        url("apply"),
+        {
+            "category": "part_household",
+            "grounds": "join_relatives",
+            "receiving_party": "householder",
+            "office": offices["move_in"].pk,
+        },
+    )
+    assert response.status_code == 302
+    application = MigrationApplication.objects.latest("pk")
+    assert (application.category, application.grounds, application.receiving_party) == (
+        "part_household",
+        "join_relatives",
+        "householder",
+    )
 
 
 # --- the sections: errors keep what was typed --------------------------------------------------------------
@@ -217,28 +242,25 @@ def test_destination_errors_are_specific_and_keep_what_was_typed(client, offices
     application = start(client, offices)
     data = destination(
         offices,
-        category=Category.OTHER,
+        category=Category.COLLECTIVE,
+        grounds=Grounds.OTHER,
         destination_address="郑州市金水区花园路 9 号",
-        destination_type="collective",
-        receiving_householder_name="张伟",
-        receiving_householder_id_number="410105198001011234",
     )
     response = post(client, url("", application, "destination"), data)
     assert response.status_code == 400
     summary = errors_of(response)
     assert "Explain the grounds on which you settle at the destination." in summary
     assert "Enter the name of the collective household you move into." in summary
-    assert "The last character does not match the rest of the number." in summary
     html = response.content.decode()
-    assert "郑州市金水区花园路 9 号" in html and "410105198001011234" in html and "张伟" in html
+    assert "郑州市金水区花园路 9 号" in html
     application.refresh_from_db()
     assert application.destination_address == "" and application.category == Category.PART_HOUSEHOLD
 
 
 def test_joining_relatives_asks_for_the_receiving_side(client, offices, applicant):
     client.force_login(applicant)
-    application = start(client, offices, Category.JOIN_RELATIVES)
-    response = post(client, url("", application, "destination"), destination(offices, category=Category.JOIN_RELATIVES))
+    application = start(client, offices, grounds=Grounds.JOIN_RELATIVES)
+    response = post(client, url("", application, "destination"), destination(offices, grounds=Grounds.JOIN_RELATIVES))
     summary = errors_of(response)
     assert "give the name of the head of the household you join" in summary
     assert "Give how the people moving are related to the head of the household you join." in summary
@@ -247,7 +269,7 @@ def test_joining_relatives_asks_for_the_receiving_side(client, offices, applican
     householder = id_of(60, sex="M")
     data = destination(
         offices,
-        category=Category.JOIN_RELATIVES,
+        grounds=Grounds.JOIN_RELATIVES,
         receiving_householder_name="王建国",
         receiving_householder_id_number=householder,
         receiving_relation=Relation.CHILD,
@@ -353,7 +375,6 @@ def test_origin_errors_are_specific(client, offices, applicant):
     assert response.status_code == 400
     summary = errors_of(response)
     assert "Enter the address of the household you leave." in summary
-    assert "王芳 moves as the head of household, so they are the head of the household you leave" in summary
     assert "Person 2 · Date of birth: Give the ID number or, for a child without one, the date of birth." in summary
     assert "Person 3 · Date of birth: The ID number gives" in summary
     assert "Person 4 · Resident ID number: This person is among the people moving" in summary
@@ -396,10 +417,19 @@ def test_save_as_draft_keeps_an_incomplete_section_and_the_guide_lists_the_draft
     assert "郑州市二七路" in client.get(url("", application, "destination")).content.decode()
     guide = client.get(url("index")).content.decode()
     assert application.case_number in guide and url("check", application) in guide
-    # A wrong answer is still refused in a draft, and nothing is saved.
-    data["receiving_householder_id_number"] = "12345"
+    # A wrong answer is kept in the draft as typed, listed as still to fix, and shown again with its message.
+    data.update(grounds=Grounds.JOIN_RELATIVES, receiving_householder_id_number="12345")
     response = post(client, url("", application, "destination"), data, action="leave")
-    assert response.status_code == 400 and "18 characters" in errors_of(response)
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.kept_inputs["destination"]["data"]["receiving_householder_id_number"] == ["12345"]
+    resumed = client.get(url("", application, "destination"))
+    assert 'value="12345"' in resumed.content.decode() and "18 characters" in resumed.content.decode()
+    assert any("18 characters" in p["message"] for p in client.get(url("check", application)).context["problems"])
+    data.update(grounds=Grounds.EMPLOYMENT, receiving_householder_id_number="")
+    assert post(client, url("", application, "destination"), data, action="leave").status_code == 302
+    application.refresh_from_db()
+    assert application.kept_inputs == {}
     # A draft of the people moving needs each row's name and number, not yet the relation.
     rows = [{"name": "王芳", "id_number": applicant.id_number, "present": True}]
     assert post(client, url("", application, "movers"), people("movers", rows), action="leave").status_code == 302
@@ -426,8 +456,8 @@ def test_a_draft_can_change_its_station_and_its_uploads_follow(client, offices, 
 
 def test_every_rule_violation_is_listed_with_a_link_to_its_section(client, offices, applicant):
     client.force_login(applicant)
-    application = start(client, offices, Category.WHOLE_HOUSEHOLD)
-    post(client, url("", application, "destination"), destination(offices, category=Category.WHOLE_HOUSEHOLD))
+    application = start(client, offices)
+    post(client, url("", application, "destination"), destination(offices))
     head = id_of(16, days=-1)  # turns 16 tomorrow: 15 today
     rows = [
         mover("王小", head, Relation.HEAD),
@@ -438,6 +468,9 @@ def test_every_rule_violation_is_listed_with_a_link_to_its_section(client, offic
     grandma = id_of(70, sex="F")
     data = origin(offices, "王小", head, [stayer("王奶奶", grandma, Relation.GRANDPARENT, new_head=True)])
     assert post(client, url("", application, "origin"), data).status_code == 302
+    # The grandmother stays: the move was first answered as part of a household, then changed to a whole one.
+    application.refresh_from_db()
+    MigrationApplication.objects.filter(pk=application.pk).update(category=Category.WHOLE_HOUSEHOLD)
     response = client.get(url("check", application))
     found = {item["code"]: item for item in response.context["problems"]}
     assert {

@@ -16,7 +16,7 @@ from hukou.constants import (
     FINAL_STATUSES,
     OPEN_STATUSES,
     Actor,
-    Category,
+    Grounds,
     Relation,
     Status,
 )
@@ -137,7 +137,7 @@ def test_check_application_reads_the_saved_people_on_the_day(offices):
 def test_check_application_sees_uploaded_powers_of_attorney(offices, tmp_path, settings):
     from portal.documents.models import Document
 
-    application = MigrationApplicationFactory(offices=offices, category=Category.EMPLOYMENT)
+    application = MigrationApplicationFactory(offices=offices, grounds=Grounds.EMPLOYMENT)
     mover = Mover.objects.create(
         application=application,
         name="陈静",

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from hukou import rules
-from hukou.constants import Category, ReceivingParty, Relation
+from hukou.constants import Category, Grounds, ReceivingParty, Relation
 from hukou.rules import MoveFacts, MovingPerson, PrecheckAnswers, ReceivingSide, StayingPerson
 from tests.factories import identities
 
@@ -114,7 +114,12 @@ def test_xiaoming_today_is_a_minor():
 
 
 def join(receiving, movers=None):
-    return MoveFacts(Category.JOIN_RELATIVES, movers=movers or (adult(is_applicant=True),), receiving=receiving)
+    return MoveFacts(
+        Category.PART_HOUSEHOLD,
+        grounds=Grounds.JOIN_RELATIVES,
+        movers=movers or (adult(is_applicant=True),),
+        receiving=receiving,
+    )
 
 
 def test_joining_relatives_with_the_receiving_householder_applying_is_allowed():
@@ -233,11 +238,16 @@ def test_only_one_new_head():
 
 
 def test_an_absent_mover_needs_a_power_of_attorney():
-    absent = MoveFacts(Category.EMPLOYMENT, movers=(adult(is_applicant=True), adult(name="赵敏", present=False)))
+    absent = MoveFacts(
+        Category.PART_HOUSEHOLD,
+        grounds=Grounds.EMPLOYMENT,
+        movers=(adult(is_applicant=True), adult(name="赵敏", present=False)),
+    )
     [violation] = rules.check_facts(absent, on=TODAY)
     assert violation.code == "absent_without_power_of_attorney" and "赵敏" in violation.message
     authorised = MoveFacts(
-        Category.EMPLOYMENT,
+        Category.PART_HOUSEHOLD,
+        grounds=Grounds.EMPLOYMENT,
         movers=(adult(is_applicant=True), adult(name="赵敏", present=False, has_power_of_attorney=True)),
     )
     assert rules.check_facts(authorised, on=TODAY) == []
@@ -253,14 +263,21 @@ def test_into_a_collective_household_each_adult_mover_applies_themself():
 
 
 def test_other_settlement_grounds_need_an_explanation():
-    facts = MoveFacts(Category.OTHER, movers=(adult(is_applicant=True),))
+    facts = MoveFacts(Category.PART_HOUSEHOLD, grounds=Grounds.OTHER, movers=(adult(is_applicant=True),))
     assert codes(rules.check_facts(facts, on=TODAY)) == ["other_grounds_unexplained"]
-    explained = MoveFacts(Category.OTHER, movers=(adult(is_applicant=True),), category_explanation="退役安置")
+    explained = MoveFacts(
+        Category.PART_HOUSEHOLD,
+        grounds=Grounds.OTHER,
+        movers=(adult(is_applicant=True),),
+        category_explanation="退役安置",
+    )
     assert rules.check_facts(explained, on=TODAY) == []
 
 
 def test_nobody_moving_and_unknown_category_and_unknown_age():
-    assert codes(rules.check_facts(MoveFacts(Category.EMPLOYMENT), on=TODAY)) == ["no_movers"]
+    assert codes(rules.check_facts(MoveFacts(Category.PART_HOUSEHOLD, grounds=Grounds.EMPLOYMENT), on=TODAY)) == [
+        "no_movers"
+    ]
     assert codes(rules.check_facts(MoveFacts(""), on=TODAY)) == ["category_missing"]
     facts = MoveFacts(
         Category.PART_HOUSEHOLD, movers=(adult(is_applicant=True),), staying=(StayingPerson(name="某人"),)
@@ -318,10 +335,14 @@ def test_precheck_allows_a_plain_part_household_move_and_lists_materials():
             PrecheckAnswers(Category.PART_HOUSEHOLD, head_moves=True, head_age=40, staying_ages=(10,), new_head_age=16),
             [],
         ),
-        (PrecheckAnswers(Category.JOIN_RELATIVES, other_mover_ages=(70,)), ["join_relatives_receiving_party_missing"]),
+        (
+            PrecheckAnswers(Category.PART_HOUSEHOLD, grounds=Grounds.JOIN_RELATIVES, other_mover_ages=(70,)),
+            ["join_relatives_receiving_party_missing"],
+        ),
         (
             PrecheckAnswers(
-                Category.JOIN_RELATIVES,
+                Category.PART_HOUSEHOLD,
+                grounds=Grounds.JOIN_RELATIVES,
                 other_mover_ages=(70,),
                 receiving_party=ReceivingParty.FAMILY_MEMBER,
                 receiving_family_relation=Relation.CHILD,
@@ -330,12 +351,15 @@ def test_precheck_allows_a_plain_part_household_move_and_lists_materials():
             [],
         ),
         (
-            PrecheckAnswers(Category.EMPLOYMENT, other_mover_ages=(30,), everyone_in_person=False),
+            PrecheckAnswers(
+                Category.PART_HOUSEHOLD, grounds=Grounds.EMPLOYMENT, other_mover_ages=(30,), everyone_in_person=False
+            ),
             ["absent_without_power_of_attorney"],
         ),
         (
             PrecheckAnswers(
-                Category.EMPLOYMENT,
+                Category.PART_HOUSEHOLD,
+                grounds=Grounds.EMPLOYMENT,
                 other_mover_ages=(30,),
                 everyone_in_person=False,
                 absent_have_power_of_attorney=True,
@@ -346,7 +370,10 @@ def test_precheck_allows_a_plain_part_household_move_and_lists_materials():
             PrecheckAnswers(Category.COLLECTIVE, other_mover_ages=(22,), movers_apply=False),
             ["no_applicant", "collective_mover_applies"],
         ),
-        (PrecheckAnswers(Category.OTHER, other_mover_ages=(30,)), []),  # the explanation is asked for on the form
+        (
+            PrecheckAnswers(Category.PART_HOUSEHOLD, grounds=Grounds.OTHER, other_mover_ages=(30,)),
+            [],
+        ),  # the explanation is asked for on the form
         (PrecheckAnswers(""), ["category_missing"]),
     ],
 )
@@ -355,3 +382,10 @@ def test_precheck_answers_in_plain_words(answers, expected):
     assert codes(result.reasons) == expected
     assert result.allowed is (expected == [])
     assert all(v.message for v in result.reasons)
+
+
+def test_a_collective_household_is_not_joined_as_relatives():
+    facts = MoveFacts(Category.COLLECTIVE, grounds=Grounds.JOIN_RELATIVES, movers=(adult(is_applicant=True),))
+    assert "grounds_not_for_category" in codes(rules.check_facts(facts, on=TODAY))
+    facts = MoveFacts(Category.COLLECTIVE, grounds=Grounds.STUDY, movers=(adult(is_applicant=True),))
+    assert "grounds_not_for_category" not in codes(rules.check_facts(facts, on=TODAY))

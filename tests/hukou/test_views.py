@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from hukou.constants import Category, Relation, Status
+from hukou.constants import Category, Grounds, Relation, Status
 from hukou.models import MigrationApplication, Mover
 from portal.cases.services import next_case_number
 from tests.factories import MigrationApplicationFactory, OfficeFactory, UserFactory
@@ -52,9 +52,15 @@ PRECHECK = reverse("hukou:precheck")
 
 
 def answers(**overrides):
-    """A part-household move of an adult head; an adult stays and becomes the new head: allowed."""
+    """A part-household move of an adult head; an adult stays and becomes the new head: allowed.
+
+    Given as one answer per question of the pre-check's pages (all at once, as the last page sends them): the ages as
+    "34, 9" here become a count and one age field each; a `grounds` of joining relatives and the like is the second
+    question, after who moves.
+    """
     values = {
         "category": Category.PART_HOUSEHOLD,
+        "grounds": Grounds.EMPLOYMENT,
         "head_moves": "yes",
         "head_age": "40",
         "other_mover_ages": "",
@@ -69,7 +75,19 @@ def answers(**overrides):
         "householder_consents": "no",
     }
     values.update(overrides)
-    return values
+    data = {k: v for k, v in values.items() if k not in ("other_mover_ages", "staying_ages", "new_head_age") and v}
+    movers = [a.strip() for a in values["other_mover_ages"].split(",") if a.strip()]
+    data["mover_count"] = str(len(movers))
+    data.update({f"mover_age_{n}": age for n, age in enumerate(movers, start=1)})
+    staying = [a.strip() for a in values["staying_ages"].split(",") if a.strip()]
+    head_moves = values["category"] == Category.WHOLE_HOUSEHOLD or values["head_moves"] == "yes"
+    if head_moves and values["new_head_age"]:
+        data["new_head_age"] = values["new_head_age"]
+        data["staying_count"] = str(len(staying) + 1)
+    else:
+        data["staying_count"] = str(len(staying))
+    data.update({f"staying_age_{n}": age for n, age in enumerate(staying, start=1)})
+    return data
 
 
 def reason_codes(response):
@@ -120,7 +138,7 @@ def test_precheck_form_needs_no_login_and_stores_nothing(client):
 
 
 def test_precheck_allows_an_eligible_move_and_lists_its_materials(client):
-    response = client.get(PRECHECK, answers(category=Category.JOIN_RELATIVES, receiving_party="householder"))
+    response = client.get(PRECHECK, answers(grounds=Grounds.JOIN_RELATIVES, receiving_party="householder"))
     assert response.context["result"].allowed
     html = response.content.decode()
     assert 'data-testid="precheck-allowed"' in html
@@ -155,7 +173,12 @@ def test_precheck_refuses_leaving_only_children_behind(client):
 
 
 def test_precheck_asks_for_a_new_head_when_the_head_leaves_others_behind(client):
-    assert reason_codes(client.get(PRECHECK, answers(staying_ages="40", new_head_age=""))) == ["new_head_missing"]
+    # The head moves and someone stays: the page of the ages of those staying asks for the new head's first.
+    data = answers(staying_ages="40", new_head_age="")
+    data["staying_count"] = "1"
+    response = client.get(PRECHECK, data)
+    assert response.context["question"].name == "staying_ages"
+    assert list(response.context["form"].fields) == ["new_head_age"]
     assert reason_codes(client.get(PRECHECK, answers(new_head_age="15", staying_ages="40"))) == ["new_head_under_16"]
 
 
@@ -174,19 +197,20 @@ def test_precheck_minor_needs_a_guardian_and_absent_party_a_power_of_attorney(cl
 
 def test_precheck_joining_relatives_through_a_family_member_needs_consent(client):
     base = answers(
-        category=Category.JOIN_RELATIVES, receiving_party="family_member", receiving_family_relation=Relation.SPOUSE
+        grounds=Grounds.JOIN_RELATIVES, receiving_party="family_member", receiving_family_relation=Relation.SPOUSE
     )
     assert reason_codes(client.get(PRECHECK, base)) == ["join_relatives_consent_missing"]
     assert client.get(PRECHECK, {**base, "householder_consents": "yes"}).context["result"].allowed
 
 
 def test_precheck_rejects_malformed_answers_in_plain_words(client):
-    response = client.get(PRECHECK, answers(head_age="", other_mover_ages="eight"))
+    response = client.get(PRECHECK, {**answers(), "head_age": ""})
     assert response.status_code == 400
     assert response.context["result"] is None
-    html = response.content.decode()
-    assert "Give the age of the head of household, who moves." in html
-    assert "“eight” is not an age." in html
+    assert "Give the age of the head of household." in response.content.decode()
+    response = client.get(PRECHECK, answers(other_mover_ages="eight"))
+    assert response.status_code == 400
+    assert "Give the age as a whole number of years, like 34." in response.content.decode()
     assert_no_inline_code(response)
 
 
@@ -217,14 +241,13 @@ def test_track_never_finds_a_draft():
 
 def test_precheck_asks_for_the_movers_when_the_head_stays(client):
     response = client.get(PRECHECK, answers(head_moves="no", head_age="", other_mover_ages="", new_head_age=""))
-    assert response.status_code == 400
-    assert "Give the ages of the people moving." in response.content.decode()
+    assert reason_codes(response) == ["no_movers"]
     response = client.get(
         PRECHECK,
         answers(
             head_moves="no",
             head_age="",
-            other_mover_ages="30，12",
+            other_mover_ages="30, 12",
             guardian_comes="yes",
             new_head_age="",
             staying_ages="50",
