@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import Office, Role
-from hukou.constants import CLOCK_LIMITS, UPLOAD_KINDS, Category, Relation, Status
+from hukou.constants import CLOCK_LIMITS, UPLOAD_KINDS, Category, Grounds, Relation, Status
 from hukou.models import MigrationApplication, Mover, OriginMember
 from portal.cases.services import next_serial_number
 
@@ -149,6 +149,7 @@ class MigrationApplicationFactory(CaseFactory):
     municipal_office = _office("municipal")
     origin_office = _office("move_out")
     category = Category.PART_HOUSEHOLD
+    grounds = Grounds.EMPLOYMENT
     status = Status.DRAFT
     household = factory.PostGeneration(lambda application, create, extracted, **kwargs: None)  # `complete`'s people
 
