@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from portal.documents.forms import PrivateFileField, PrivateUploadFormMixin
+from portal.documents.forms import PrivateFileField, PrivateFilesField, PrivateUploadFormMixin
 from portal.documents.validation import ID_DOCUMENT_RULES
 from portal.forms import DraftFormMixin
 
@@ -66,20 +66,22 @@ class AuthorisationsForm(DraftFormMixin, PrivateUploadFormMixin, forms.Form):
 
 
 UPLOAD_LABELS = {
-    DocumentKind.ID_CARD: _("Add an ID card"),
-    DocumentKind.BOOKLET: _("Add a booklet page"),
-    DocumentKind.EVIDENCE: _("Add a document for your category"),
+    DocumentKind.ID_CARD: _("Add ID cards"),
+    DocumentKind.BOOKLET: _("Add booklet pages"),
+    DocumentKind.EVIDENCE: _("Add the materials for your move"),
 }
 UPLOAD_HELP = {
     DocumentKind.ID_CARD: _(
-        "Front and back of the ID card of each person moving who has one (one file each side, or a PDF with both): "
-        "JPEG, PNG or PDF, at most 10 MB."
+        "Front and back of the ID card of each person moving who has one (one file each side, or a PDF with both); "
+        "choose several files at once if you like: JPEG, PNG or PDF, at most 10 MB each."
     ),
     DocumentKind.BOOKLET: _(
-        "The booklet's first page (with the head of household) and the page of each person moving: JPEG, PNG or PDF, "
-        "at most 10 MB."
+        "The booklet's first page (with the head of household) and the page of each person moving, several at once if "
+        "you like: JPEG, PNG or PDF, at most 10 MB each."
     ),
-    DocumentKind.EVIDENCE: _("The materials listed above for your category: JPEG, PNG or PDF, at most 10 MB."),
+    DocumentKind.EVIDENCE: _(
+        "The materials listed above for your move, several at once if you like: JPEG, PNG or PDF, at most 10 MB each."
+    ),
 }
 UPLOAD_REQUIRED = {
     DocumentKind.ID_CARD: _("Upload the ID cards of the people moving."),
@@ -89,7 +91,7 @@ UPLOAD_REQUIRED = {
 
 
 class DocumentsForm(DraftFormMixin, PrivateUploadFormMixin, forms.Form):
-    """One new file of each kind per submission (each adds to those uploaded); in a draft, files can be removed."""
+    """New files of each kind, several at once (each adds to those uploaded); in a draft, files can be removed."""
 
     remove = forms.MultipleChoiceField(
         label=_("Remove files"),
@@ -102,12 +104,13 @@ class DocumentsForm(DraftFormMixin, PrivateUploadFormMixin, forms.Form):
         self.current = current or {}  # kind -> list of attached documents
         super().__init__(*args, **kwargs)
         for kind in UPLOAD_KINDS:
-            field = PrivateFileField(
+            field = PrivateFilesField(
                 label=UPLOAD_LABELS[kind],
                 help_text=UPLOAD_HELP[kind],
                 rules=ID_DOCUMENT_RULES,
                 kind=kind,
                 required=False,
+                max_files=MAX_FILES_PER_KIND,
             )
             field.owner = self.owner
             self.fields[kind] = field
@@ -130,7 +133,7 @@ class DocumentsForm(DraftFormMixin, PrivateUploadFormMixin, forms.Form):
             if kind in self.errors:
                 continue
             left = [d for d in self.current.get(kind, ()) if d.pk not in removed]
-            new = 1 if cleaned.get(kind) is not None else 0
+            new = len(cleaned.get(kind) or ())
             if not left and not new:
                 self.add_error(kind, ValidationError(UPLOAD_REQUIRED[kind], code="required"))
             elif len(left) + new > MAX_FILES_PER_KIND:
@@ -145,4 +148,4 @@ class DocumentsForm(DraftFormMixin, PrivateUploadFormMixin, forms.Form):
         return cleaned
 
     def uploads(self) -> list:
-        return [self.cleaned_data[kind] for kind in UPLOAD_KINDS if self.cleaned_data.get(kind) is not None]
+        return [document for kind in UPLOAD_KINDS for document in self.cleaned_data.get(kind) or ()]

@@ -172,6 +172,86 @@ class PrivateFileField(forms.FileField):
         return {name + TOKEN_SUFFIX: [services.document_keep_token(document=self._document)]}
 
 
+class PrivateFilesInput(PrivateFileInput):
+    """Several files chosen at once (`multiple`), plus the name and token of each already accepted."""
+
+    template_name = "documents/widgets/private_files.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, None, {**(attrs or {}), "multiple": True})
+        context["widget"]["kept_list"] = [item for item in value or () if isinstance(item, KeptUpload)]
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        uploads = [upload for upload in files.getlist(name) if upload]
+        tokens = data.getlist(name + TOKEN_SUFFIX) if hasattr(data, "getlist") else []
+        return uploads + [KeptUpload(token=token) for token in tokens if token]
+
+
+class PrivateFilesField(PrivateFileField):
+    """Several uploads of one kind in one submission (one at a time still works): a list of stored Documents.
+
+    Each file is checked on its own: the accepted ones are kept (by token) when another is refused, and each refusal
+    names its file.
+    """
+
+    widget = PrivateFilesInput
+
+    def __init__(self, *, max_files: int = 10, **kwargs):
+        self.max_files = max_files
+        self._documents: list[Document] = []
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        self._documents, errors = [], []
+        for item in data or ():
+            if isinstance(item, UploadedFile):
+                try:
+                    document = services.document_create(
+                        owner=self._owner(), uploaded_file=item, kind=self.kind, rules=self.rules
+                    )
+                except ValidationError as exc:
+                    errors += [
+                        ValidationError(
+                            gettext("%(name)s: %(message)s") % {"name": item.name, "message": message}, code=exc.code
+                        )
+                        for message in exc.messages
+                    ]
+                    continue
+            else:
+                document = services.document_from_token(token=item.token, owner=self._owner(), kind=self.kind)
+                if document is None:
+                    errors.append(ValidationError(self.error_messages["expired"], code="expired"))
+                    continue
+            if document not in self._documents:
+                self._documents.append(document)
+        if len(self._documents) > self.max_files:
+            errors.append(
+                ValidationError(
+                    gettext("At most %(max)d files at once.") % {"max": self.max_files}, code="too_many_at_once"
+                )
+            )
+        if errors:
+            raise ValidationError(errors)
+        if not self._documents and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+        return list(self._documents)
+
+    def bound_data(self, data, initial):
+        return [KeptUpload.for_document(document) for document in self._documents]
+
+    def prepare_value(self, value):
+        return [KeptUpload.for_document(v) if isinstance(v, Document) else v for v in value or ()]
+
+    def has_changed(self, initial, data):
+        return not self.disabled and bool(data)
+
+    def kept_data(self, name: str) -> dict[str, list[str]]:
+        if not self._documents:
+            return {}
+        return {name + TOKEN_SUFFIX: [services.document_keep_token(document=d) for d in self._documents]}
+
+
 class PrivateUploadFormMixin(_FormBase):
     """Give every PrivateFileField of the form its owner: `MyForm(request.POST, request.FILES, owner=request.user)`."""
 

@@ -4,7 +4,10 @@ The move-in station sees the files from submission, the municipal household admi
 move-out station (in another city) from the Permit to Move In; every view is logged, and no other office sees them.
 """
 
+import re
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -49,7 +52,7 @@ def test_a_refused_file_is_explained_and_the_accepted_ones_are_kept(client, offi
     response = post(client, url("", application, "documents"), files)
     assert response.status_code == 400
     summary = errors_of(response)
-    assert "Add a booklet page:" in summary and "This file is a text file" in summary
+    assert "Add booklet pages:" in summary and "This file is a text file" in summary
     html = response.content.decode()
     assert "Already uploaded: id.jpg" in html and "Already uploaded: deed.jpg" in html
     assert not documents_for_case(application).exists()  # nothing attached until the whole form is right
@@ -104,8 +107,28 @@ def test_at_most_ten_files_of_a_kind(client, offices, applicant):
             == 302
         )
     response = post(client, url("", application, "documents"), {"booklet": upload("extra.jpg")}, action="leave")
+    # The draft is saved, the eleventh file is not added, and what to fix is said when the page is opened again.
+    assert response.status_code == 302
+    assert documents_for_case(application).filter(kind="booklet").count() == MAX_FILES_PER_KIND
+    resumed = client.get(url("", application, "documents")).content.decode()
+    assert "At most 10 files of this kind; remove one first." in resumed
+
+
+def test_several_files_of_a_kind_are_uploaded_at_once_and_one_by_one_still_works(client, offices, applicant):
+    client.force_login(applicant)
+    application = start(client, offices)
+    page = client.get(url("", application, "documents")).content.decode()
+    assert re.search(r'<input type="file" name="id_card"[^>]*multiple', page)
+    data = {"id_card": [upload("front.jpg"), upload("back.jpg")], "booklet": upload("first.jpg")}
+    assert post(client, url("", application, "documents"), data, action="leave").status_code == 302
+    names = sorted(documents_for_case(application).values_list("original_name", flat=True))
+    assert names == ["back.jpg", "first.jpg", "front.jpg"]
+    # A refused file among several: the good ones are kept (by token) and the refusal names its file.
+    data = {"evidence": [upload("deed.jpg"), SimpleUploadedFile("notes.txt", b"plain text", "text/plain")]}
+    response = post(client, url("", application, "documents"), data)
     assert response.status_code == 400
-    assert "At most 10 files of this kind; remove one first." in errors_of(response)
+    assert "notes.txt" in errors_of(response)
+    assert "deed.jpg" in response.content.decode()
 
 
 def test_an_absent_mover_needs_a_power_of_attorney(client, offices, applicant):
