@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import idnumber
 from accounts.identity import ensure_assurance
+from portal.cases.kept import kept_problems
 from portal.cases.services import (
     TransitionConflict,
     TransitionError,
@@ -156,8 +157,11 @@ def _current_document_kinds(application: Application) -> set[str]:
 
 
 def application_missing(*, application: Application) -> list[tuple[str, str]]:
-    """(section key, message) for everything still missing before the application can be submitted."""
-    missing = []
+    """(section key, message) for everything still missing before the application can be submitted.
+
+    What was typed on a page of the draft but could not be saved yet comes first (portal.cases.kept).
+    """
+    missing = list(kept_problems(application))
     if not application.holder_name.strip():
         missing.append(("holder", _("Enter the full name of the person the certificate is for.")))
     if not application.holder_id_number:

@@ -7,11 +7,13 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_problems
 from portal.cases.services import TransitionError
 from portal.cases.views import confirmation_views, error_messages, not_editable
 from portal.documents.services import DocumentAttachError, document_attach, documents_for_case
@@ -145,6 +147,10 @@ def section(request, case_number, section):
         return _not_editable(request, application)
     draft = request.method == "POST" and request.POST.get("action") == "leave"
     data = (request.POST, request.FILES) if request.method == "POST" else ()
+    kept = None if request.method == "POST" else kept_data(application, section)
+    if kept is not None:
+        # What was typed here and kept with the draft comes back as it was, with what to fix next to it.
+        data, draft = (kept, MultiValueDict()), True
     current = current_documents(application)
     fields, uploads, form = {}, (), None
 
@@ -213,6 +219,12 @@ def section(request, case_number, section):
             if not saved:
                 application.refresh_from_db()
                 return _not_editable(request, application)
+            forget_typed(application, section)
+            return _after_save(request, application, section)
+    elif kept is None and draft and application.status == Status.DRAFT:
+        # Saving a draft keeps everything typed, valid or not: the page comes back as it was when opened again.
+        if keep_typed(application, section, data=request.POST, parts=(form,)):
+            _kept_message(request, application)
             return _after_save(request, application, section)
 
     step = SECTIONS.index(section) + 1
@@ -227,7 +239,17 @@ def section(request, case_number, section):
         "documents": [current[k] for k in _kinds_shown(application) if k in current],
         "previous": SECTIONS[step - 2] if step > 1 else None,
     }
-    return render(request, "certificates/section.html", context, status=400 if form.is_bound else 200)
+    if kept is not None:
+        context["kept"] = [message for page, message in kept_problems(application) if page == section]
+    return render(request, "certificates/section.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _kept_message(request, application):
+    messages.warning(
+        request,
+        _("Your draft is saved with everything you typed. Some answers still need correcting: %(list)s")
+        % {"list": "; ".join(message for _page, message in kept_problems(application))},
+    )
 
 
 def _kinds_shown(application):

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.identity import ensure_assurance
+from portal.cases.kept import kept_problems
 from portal.cases.services import (
     TransitionConflict,
     TransitionError,
@@ -123,6 +124,9 @@ def _complete_answers(application: FamilyPlanningApplication, by) -> dict:
     ensure_assurance(by, service="familyplanning")
     if application.declaration_at is None:
         raise ValidationError(_("Tick the declaration to confirm that the information is true."), code="declaration")
+    kept = [message for _page, message in kept_problems(application)]
+    if kept:
+        raise ValidationError(kept, code="kept_inputs")
     return validate_answers(application.service_def.form, application.answers)
 
 
@@ -244,14 +248,21 @@ def fp_save_answers(
 
 
 def answers_problems(application: FamilyPlanningApplication) -> dict[str, list[str]]:
-    """What still stops submission, per online-form field ("" for the form as a whole); empty when complete."""
+    """What still stops submission, per online-form field ("" for the form as a whole); empty when complete.
+
+    Answers typed into the draft but not right yet (portal.cases.kept) come first, for the form as a whole.
+    """
+    kept = [message for _page, message in kept_problems(application)]
     try:
         validate_answers(application.service_def.form, application.answers)
     except ValidationError as exc:
-        return {
+        problems = {
             ("" if name in ("answers", "__all__") else name): messages for name, messages in exc.message_dict.items()
         }
-    return {}
+        if kept:
+            problems[""] = kept + problems.get("", [])
+        return problems
+    return {"": kept} if kept else {}
 
 
 def fp_delete_draft(*, application: FamilyPlanningApplication, by) -> None:

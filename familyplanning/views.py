@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_problems
 from portal.cases.services import TransitionError
 from portal.cases.views import confirmation_views, error_messages, not_editable
 from portal.verify.lookup import document_state
@@ -184,15 +185,43 @@ def edit(request, case_number):
     return _form_page(request, application.service_def, application)
 
 
+KEPT_PAGE = "form"  # the one page of a family-planning application, for portal.cases.kept
+
+
+def _keep_draft(request, service, application, form, office_form):
+    """Saving a draft with answers that are not right yet: keep everything typed and say what to fix.
+
+    A new application becomes a draft first, which needs the office; without one the page is shown again as typed.
+    """
+    if application is None:
+        if office_form is None or not office_form.is_valid():
+            form.add_error(None, _("Choose the office first: the draft is kept with the office that handles it."))
+            return None
+        application = services.fp_create_draft(
+            applicant=request.user, service_key=service.key, office=office_form.cleaned_data["office"]
+        )
+    if not keep_typed(application, KEPT_PAGE, data=request.POST, parts=(form, office_form)):
+        return None
+    messages.warning(
+        request,
+        _("Your draft is saved with everything you typed. Some answers still need correcting: %(list)s")
+        % {"list": "; ".join(message for _page, message in kept_problems(application))},
+    )
+    return application
+
+
 def _form_page(request, service, application):
     form_def = service.form
     form_class = answers_form_class(form_def)
     # The office is chosen until submission; afterwards it is the office's case.
     with_office = application is None or application.status == Status.DRAFT
     draft = request.method == "POST" and request.POST.get("action") == "draft"
-    if request.method == "POST":
-        form = form_class(request.POST, draft=draft)
-        office_form = OfficeForm(request.POST) if with_office else None
+    kept = kept_data(application, KEPT_PAGE) if application is not None and request.method == "GET" else None
+    if request.method == "POST" or kept is not None:
+        # A draft opened again comes back as it was typed, kept with the draft, with what to fix next to it.
+        data = request.POST if kept is None else kept
+        form = form_class(data, draft=draft or kept is not None)
+        office_form = OfficeForm(data) if with_office else None
     else:
         if application is None:
             initial = initial_from_profile(form_def, request.user)
@@ -210,6 +239,7 @@ def _form_page(request, service, application):
                 if saved is None:
                     saved = services.fp_create_draft(applicant=request.user, service_key=service.key, office=office)
                 services.fp_save_answers(application=saved, by=request.user, answers=form.answers(), office=office)
+                forget_typed(saved, KEPT_PAGE)
         except TransitionError:
             if application is None:
                 raise
@@ -226,6 +256,12 @@ def _form_page(request, service, application):
                 )
                 return redirect("familyplanning:detail", case_number=number)
             return redirect("familyplanning:check", case_number=number)
+    if draft and (application is None or application.status == Status.DRAFT):
+        kept_draft = _keep_draft(request, service, application, form, office_form)
+        if kept_draft is not None:
+            return redirect("familyplanning:detail", case_number=kept_draft.case_number)
+    if kept is not None:
+        form.is_valid()  # the kept answers' messages, next to them
 
     context = {
         "service": service,

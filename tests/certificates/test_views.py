@@ -770,3 +770,22 @@ def test_my_applications_links_to_the_status_page(client, citizen, station_a):
     client.force_login(citizen)
     html = client.get(reverse("me")).content.decode()
     assert f'href="{url("detail", application)}"' in html
+
+
+@pytest.mark.django_db
+def test_a_draft_with_a_wrong_id_number_keeps_everything_typed_until_it_is_corrected(client, citizen, station_a):
+    client.force_login(citizen)
+    application = start(client, station_a, applying_for="agent")
+    typed = {"action": "leave", "holder_name": "王大锤", "holder_id_type": "resident_id", "holder_id_number": "12345"}
+    response = client.post(url("section", application, "holder"), typed)
+    assert response["Location"] == url("index")
+    application.refresh_from_db()
+    assert application.kept_inputs["holder"]["data"]["holder_id_number"] == ["12345"]
+    resumed = client.get(url("section", application, "holder")).content.decode()
+    assert 'value="12345"' in resumed and 'value="王大锤"' in resumed and 'data-testid="kept-to-fix"' in resumed
+    check = client.get(url("check", application)).content.decode()
+    assert "18 characters" in check
+    fixed = {**typed, "holder_id_number": "E12345678", "holder_id_type": "passport"}
+    assert client.post(url("section", application, "holder"), fixed)["Location"] == url("index")
+    application.refresh_from_db()
+    assert application.kept_inputs == {} and application.holder_name == "王大锤"

@@ -165,19 +165,30 @@ def test_a_draft_keeps_what_was_typed_and_the_check_page_lists_what_is_missing(s
     assert draft.status == Status.SUBMITTED
 
 
-def test_a_wrong_id_number_stops_even_a_draft_with_a_specific_message_and_keeps_the_input(signed_in, citizen, office):
+def test_a_draft_with_a_wrong_id_number_is_saved_as_typed_and_lists_what_to_fix(signed_in, citizen, office):
     number = make_id_number()
     wrong = number[:-1] + ("0" if number[-1] != "0" else "1")  # the check character does not match
     response = signed_in.post(
         url("apply", "birth_registration"),
         {"office": office.pk, "wife_name": "陈静", "wife_id_number": wrong, "action": "draft"},
     )
-    assert response.status_code == 400
-    assert not FamilyPlanningApplication.objects.filter(applicant=citizen).exists()
-    page = text(response)
-    assert "Wife – Resident ID number: The last character does not match the rest of the number." in page
-    assert input_value(response, "wife_id_number") == wrong and input_value(response, "wife_name") == "陈静"
-    assert 'class="alert alert-danger portal-error-summary"' in html(response)
+    application = FamilyPlanningApplication.objects.get(applicant=citizen)
+    assert response.status_code == 302 and response.url == url("detail", application.case_number)
+    assert application.kept_inputs["form"]["data"]["wife_id_number"] == [wrong]
+    # Opened again, everything typed is there, with the message next to the wrong answer.
+    resumed = signed_in.get(url("edit", application.case_number))
+    assert input_value(resumed, "wife_id_number") == wrong and input_value(resumed, "wife_name") == "陈静"
+    assert "Wife – Resident ID number: The last character does not match the rest of the number." in text(resumed)
+    # The check page lists it, and the application cannot be submitted until it is corrected.
+    problems = services.answers_problems(application)
+    assert any("does not match the rest of the number" in message for message in problems[""])
+    response = signed_in.post(
+        url("edit", application.case_number),
+        {"office": office.pk, "wife_name": "陈静", "wife_id_number": number, "action": "draft"},
+    )
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.kept_inputs == {} and number in str(application.answers)
 
 
 def test_continue_with_missing_answers_shows_each_one_and_keeps_the_rest(signed_in, citizen, office):
