@@ -11,18 +11,22 @@ token, a refused one is listed to choose again.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from .models import ReviewedCase
 
 # Form data that is not an answer: the CSRF token and the buttons.
 NOT_TYPED = frozenset({"csrfmiddlewaretoken", "action", "return"})
 MAX_KEPT_CHARS = 20_000  # one page's typed values; a longer value is cut (no form of the portal takes more)
 
 
-def _forms_of(parts) -> list:
+def _forms_of(parts: Iterable[Any]) -> list[Any]:
     """The forms among `parts`, a formset's rows in their place."""
     found = []
     for part in parts:
@@ -35,7 +39,7 @@ def _forms_of(parts) -> list:
     return found
 
 
-def problems_of(*parts) -> list[list[str]]:
+def problems_of(*parts: Any) -> list[list[str]]:
     """[label, message] for each error of the forms and formsets in `parts` (already validated)."""
     problems = []
     for part in parts:
@@ -55,7 +59,7 @@ def problems_of(*parts) -> list[list[str]]:
     return problems
 
 
-def _typed(data: QueryDict, parts) -> dict[str, list[str]]:
+def _typed(data: QueryDict, parts: Iterable[Any]) -> dict[str, list[str]]:
     typed = {
         name: [value[:MAX_KEPT_CHARS] for value in data.getlist(name)]
         for name in data
@@ -70,7 +74,9 @@ def _typed(data: QueryDict, parts) -> dict[str, list[str]]:
     return typed
 
 
-def keep_typed(case, page: str, *, data: QueryDict, parts=(), problems=()) -> bool:
+def keep_typed(
+    case: ReviewedCase, page: str, *, data: QueryDict, parts: Iterable[Any] = (), problems: Iterable[Any] = ()
+) -> bool:
     """Keep what was typed on `page` of the draft `case`, with what still needs fixing there.
 
     `parts` are the page's validated forms and formsets: their errors are the problems (with `problems`, refusals of
@@ -81,7 +87,7 @@ def keep_typed(case, page: str, *, data: QueryDict, parts=(), problems=()) -> bo
     return _write(case, kept)
 
 
-def forget_typed(case, page: str) -> None:
+def forget_typed(case: ReviewedCase, page: str) -> None:
     """The page's answers are saved: nothing typed there is waiting any more."""
     if page in (case.kept_inputs or {}):
         kept = dict(case.kept_inputs)
@@ -89,7 +95,7 @@ def forget_typed(case, page: str) -> None:
         _write(case, kept)
 
 
-def _write(case, kept: dict[str, Any]) -> bool:
+def _write(case: ReviewedCase, kept: dict[str, Any]) -> bool:
     now = timezone.now()
     updated = type(case).objects.filter(pk=case.pk, status=case.status).update(kept_inputs=kept, updated_at=now)
     if updated:
@@ -98,7 +104,7 @@ def _write(case, kept: dict[str, Any]) -> bool:
     return bool(updated)
 
 
-def kept_data(case, page: str) -> QueryDict | None:
+def kept_data(case: ReviewedCase, page: str) -> QueryDict | None:
     """What was typed on `page` and kept, as form data to bind the page's forms to; None when nothing waits."""
     entry = (case.kept_inputs or {}).get(page)
     if not entry:
@@ -109,7 +115,7 @@ def kept_data(case, page: str) -> QueryDict | None:
     return data
 
 
-def kept_problems(case) -> list[tuple[str, str]]:
+def kept_problems(case: ReviewedCase) -> list[tuple[str, str]]:
     """(page, "label: message") for everything kept that still needs fixing, page by page."""
     found = []
     for page, entry in (case.kept_inputs or {}).items():

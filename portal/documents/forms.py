@@ -219,10 +219,11 @@ class PrivateFilesField(PrivateFileField):
                     ]
                     continue
             else:
-                document = services.document_from_token(token=item.token, owner=self._owner(), kind=self.kind)
-                if document is None:
+                kept = services.document_from_token(token=item.token, owner=self._owner(), kind=self.kind)
+                if kept is None:
                     errors.append(ValidationError(self.error_messages["expired"], code="expired"))
                     continue
+                document = kept
             if document not in self._documents:
                 self._documents.append(document)
         if len(self._documents) > self.max_files:
