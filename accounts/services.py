@@ -124,6 +124,7 @@ def email_confirmation_send(*, user: User) -> OutboxMessage | None:
         context={"user": user, "link": email_confirmation_link(user=user), "valid_days": 3},
         language=user.language,
         user=user,
+        secret=True,  # a one-time link: never copied to the portal's message centre
     )
 
 
@@ -221,6 +222,7 @@ def mobile_code_send(*, user: User, purpose: str = MobileCode.Purpose.CONFIRM) -
             context={"code": code, "minutes": int(MOBILE_CODE_LIFETIME.total_seconds() // 60)},
             language=user.language,
             user=user,
+            secret=True,  # a code proves the phone: never copied to the portal's message centre
         )
     return mobile_code
 
@@ -360,6 +362,7 @@ def password_reset_send(*, user: User) -> OutboxMessage | None:
         },
         language=user.language,
         user=user,
+        secret=True,  # a one-time link: never copied to the portal's message centre
     )
 
 

@@ -5,6 +5,26 @@ from django.utils.translation import gettext_lazy as _
 from portal.cases import serviceapp
 
 
+def _next_step(application, revoked):
+    """/me/'s next step of an application (portal.cases.progress), in this service's words."""
+    from portal.cases.progress import next_step
+
+    from .models import Status
+
+    issued = _("Nothing more to do") if revoked else _("Download your certificate from the application's page")
+    return next_step(
+        application,
+        finished=(Status.ISSUED, Status.REFUSED, Status.WITHDRAWN),
+        texts={
+            Status.SUBMITTED: _("The police station checks your application and accepts it"),
+            Status.ACCEPTED: _("The police station reviews your application"),
+            Status.INFO_REQUESTED: _("Send the information the police station asked for"),
+            Status.APPROVED: _("Your certificate is being made: we will tell you by SMS and e-mail"),
+            Status.ISSUED: issued,
+        },
+    )
+
+
 def _summary(application, *, with_url: bool, revoked=None):
     from django.urls import reverse
 
@@ -23,6 +43,7 @@ def _summary(application, *, with_url: bool, revoked=None):
         timeline=tuple((entry["at"], str(entry["label"])) for entry in timeline_entries(application))
         if not with_url
         else (),
+        next_step=_next_step(application, revoked),
     )
 
 

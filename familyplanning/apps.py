@@ -5,6 +5,32 @@ from django.utils.translation import gettext_lazy as _
 from portal.cases import serviceapp
 
 
+def _next_step(case):
+    """/me/'s next step of an application or a complaint, suggestion, question or follow-up (portal.cases.progress)."""
+    from portal.cases.progress import next_step
+
+    from .models import Feedback, Status
+
+    if isinstance(case, Feedback):
+        return next_step(
+            case,
+            texts={
+                "open": _("The office answers you within its time limit"),
+                "answered": _("Read the answer on its page"),
+            },
+        )
+    return next_step(
+        case,
+        finished=(Status.ISSUED, Status.REFUSED, Status.WITHDRAWN),
+        texts={
+            Status.SUBMITTED: _("The family-planning office checks your application and accepts it"),
+            Status.ACCEPTED: _("The family-planning office reviews your application"),
+            Status.APPROVED: _("Your document is being made: we will tell you by SMS and e-mail"),
+            Status.ISSUED: _("Download your document from the application's page"),
+        },
+    )
+
+
 def cases_for_user(user):
     """The citizen's applications (drafts included: they can be continued from /me/), then their complaints,
     suggestions, questions and follow-ups."""
@@ -13,10 +39,10 @@ def cases_for_user(user):
     if not user.is_authenticated:
         return []
     return [
-        serviceapp.case_summary(a, title=a.title, url_name="familyplanning:detail")
+        serviceapp.case_summary(a, title=a.title, url_name="familyplanning:detail", next_step=_next_step(a))
         for a in FamilyPlanningApplication.objects.filter(applicant=user).order_by("-updated_at")
     ] + [
-        serviceapp.case_summary(f, title=f.title, url_name="familyplanning:feedback_detail")
+        serviceapp.case_summary(f, title=f.title, url_name="familyplanning:feedback_detail", next_step=_next_step(f))
         for f in Feedback.objects.filter(applicant=user).order_by("-updated_at")
     ]
 
@@ -41,7 +67,7 @@ def find_for_track(case_number):
     if application is None:
         return None
     return TrackedCase(
-        summary=serviceapp.case_summary(application, title=application.title),
+        summary=serviceapp.case_summary(application, title=application.title, next_step=_next_step(application)),
         id_numbers=(application.applicant.id_number or "",),
         owner_ids=(application.applicant_id,),
     )

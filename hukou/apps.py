@@ -6,6 +6,29 @@ from django.utils.translation import gettext_lazy as _
 from portal.cases import serviceapp
 
 
+def _next_step(application):
+    """/me/'s next step of a migration case (portal.cases.progress): who acts now, in plain words."""
+    from portal.cases.progress import next_step
+
+    from .constants import Status
+
+    return next_step(
+        application,
+        texts={
+            Status.SUBMITTED: _("The move-in police station checks your application and accepts it"),
+            Status.ACCEPTED: _("The move-in police station checks it and sends it to the household administration"),
+            Status.FORWARDED: _("The municipal household administration decides on the Permit to Move In"),
+            Status.APPROVED: _("The move-out police station registers your emigration"),
+            Status.RETURNED: _("The move-in police station resolves a problem the move-out station found"),
+            Status.EMIGRATED: _("The move-in police station settles your hukou"),
+            Status.PAPER: _("Your case continues on paper at the move-in police station"),
+            Status.SETTLED: _(
+                "Come to the move-in police station with your ID card to print the Permanent Resident Registration Form"
+            ),
+        },
+    )
+
+
 def cases_for_user(user):
     """The citizen's migration cases (drafts included), each linking to its status page."""
     from .models import MigrationApplication
@@ -13,9 +36,11 @@ def cases_for_user(user):
     if not user.is_authenticated:
         return []
     return [
-        serviceapp.case_summary(a, title=_("One-stop hukou migration"), url_name="hukou:detail")
+        serviceapp.case_summary(
+            a, title=_("One-stop hukou migration"), url_name="hukou:detail", next_step=_next_step(a)
+        )
         for a in MigrationApplication.objects.filter(applicant=user)
-        .only("case_number", "status", "updated_at", "due_date")
+        .only("case_number", "status", "updated_at", "due_date", "paused_at", "submitted_at")
         .order_by("-updated_at")
     ]
 
@@ -39,7 +64,9 @@ def find_for_track(case_number):
     if application is None:
         return None
     return TrackedCase(
-        summary=serviceapp.case_summary(application, title=_("One-stop hukou migration")),
+        summary=serviceapp.case_summary(
+            application, title=_("One-stop hukou migration"), next_step=_next_step(application)
+        ),
         id_numbers=(application.applicant.id_number or "",),
         owner_ids=(application.applicant_id,),
     )

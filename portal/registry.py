@@ -1,7 +1,7 @@
 """How services tell `portal` about themselves without `portal` importing them.
 
 Each service registers a `Service` from its AppConfig.ready(). `/` lists the services, `/me/` asks each
-for the citizen's cases, `/track/` asks each to find a case by number (portal.cases.tracking then applies the one
+for the citizen's cases (each with its next step, grouped by `Stage`) and for anything else it asks of them, `/track/` asks each to find a case by number (portal.cases.tracking then applies the one
 second-factor rule and decides what to show), the deadline sweep asks each for its case models, and staff scoping
 (accounts.scoping) asks which agency handles the models of an app.
 """
@@ -20,6 +20,38 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
+class Stage:
+    """The three groups of `/me/`: what the citizen must do, what offices are doing, what is done."""
+
+    ACTION = "action"
+    IN_PROGRESS = "in_progress"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What happens next in a case and its date, as `/me/` says it (portal.cases.progress makes it)."""
+
+    stage: str = Stage.IN_PROGRESS
+    text: str = ""
+    date: datetime.date | None = None
+    date_label: str = ""  # what the date is: "Due by", "Asked on", "Finished on"...
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """Something a service asks of the citizen that is not a case's own next step (e.g. a visit to book): listed in
+    `/me/`'s "needs your action" group, from `Service.actions_for_user`."""
+
+    service: str
+    title: str
+    text: str
+    url: str
+    date: datetime.date | None = None
+    date_label: str = ""
+    case_number: str = ""
+
+
 @dataclass(frozen=True)
 class CaseSummary:
     """What `/me/` and `/track/` show of a case of any service."""
@@ -32,6 +64,7 @@ class CaseSummary:
     due_date: datetime.date | None = None
     url: str = ""
     timeline: tuple[tuple[datetime.datetime, str], ...] = ()  # (when, status label) for /track/
+    next_step: NextStep = field(default_factory=NextStep)  # /me/'s group, next step and its date
 
 
 class TrackStage:
@@ -73,6 +106,9 @@ class Service:
     case_models: tuple[type[Model], ...] = ()
     # Called with the request's user (an accounts.User or AnonymousUser: portal.registry does not import accounts).
     cases_for_user: Callable[[Any], Iterable[CaseSummary]] | None = None
+    # Called with the signed-in user: what the service asks of them beyond their cases' next steps (ActionItem), shown
+    # first on /me/ under "needs your action".
+    actions_for_user: Callable[[Any], Iterable[ActionItem]] | None = None
     # Called with a normalised case number; drafts are not cases yet and are never found.
     find_for_track: Callable[[str], TrackedCase | None] | None = None
     # The short guide the catalogue at / shows (templates/portal/_service_facts.html): (term, text) pairs, as
@@ -133,6 +169,14 @@ def cases_for_user(user: Any) -> list[CaseSummary]:
         if service.cases_for_user:
             found.extend(service.cases_for_user(user))
     return sorted(found, key=lambda c: c.updated_at, reverse=True)
+
+
+def actions_for_user(user: Any) -> list[ActionItem]:
+    found: list[ActionItem] = []
+    for service in services():
+        if service.actions_for_user:
+            found.extend(service.actions_for_user(user))
+    return found
 
 
 def find_for_track(case_number: str) -> TrackedCase | None:

@@ -14,10 +14,13 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("me/", views.me, name="me"),
+    path("me/messages/", include("portal.notify.urls")),
     path("track/", views.track, name="track"),
     path("healthz/", views.healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("display/text-size/", views.text_size, name="text_size"),
+    path("display/care-mode/", views.care_mode, name="care_mode"),
+    # The large-text switch's address, kept for pages still open in a browser: the same switch.
+    path("display/text-size/", views.care_mode, name="text_size"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("accounts.urls")),
     path("documents/", include("portal.documents.urls")),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from . import registry
 from .cases import tracking
+from .context_processors import CARE_COOKIE
 from .forms import TrackForm
 from .ratelimit import rate_limited
 
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+STAGES = (registry.Stage.ACTION, registry.Stage.IN_PROGRESS, registry.Stage.FINISHED)
+
+
 def home(request):
     return render(request, "portal/home.html", {"services": registry.services()})
 
@@ -34,7 +38,8 @@ def home(request):
 @login_required
 @never_cache
 def me(request):
-    """My applications, my certificates and licences (the wallet) with their share codes, and my account."""
+    """My applications in three groups (needs your action, in progress, finished), each with its next step and date;
+    my certificates and licences (the wallet) with their share codes; my messages and my account."""
     from portal.verify import sharing  # the shared verify app; no service is imported here
     from portal.verify.forms import ShareCreateForm
     from portal.verify.models import DocumentStatus, IssuedDocument
@@ -52,11 +57,20 @@ def me(request):
     if kept:
         share_form.is_valid()  # shows the errors of the form just posted, with what was typed
     share_codes = list(sharing.share_codes_for_holder(request.user)) if documents else []
+    cases = registry.cases_for_user(request.user)
+    groups = {stage: [c for c in cases if c.next_step.stage == stage] for stage in STAGES}
+    action_items = registry.actions_for_user(request.user)
     return render(
         request,
         "portal/me.html",
         {
-            "cases": registry.cases_for_user(request.user),
+            "cases": cases,
+            # Needs your action: what the services ask beyond a case's own step (a visit to book…), then the cases.
+            "action_items": action_items,
+            "action_count": len(action_items) + len(groups[registry.Stage.ACTION]),
+            "cases_to_act_on": groups[registry.Stage.ACTION],
+            "cases_in_progress": groups[registry.Stage.IN_PROGRESS],
+            "cases_finished": groups[registry.Stage.FINISHED],
             "issued_documents": documents,
             "share_form": share_form if shareable else None,
             "share_codes": share_codes,
@@ -88,17 +102,29 @@ def track(request):
 
 
 @require_POST
-def text_size(request):
-    """The large-text switch: a cookie, so it works without JavaScript and without an account."""
-    size = "large" if request.POST.get("size") == "large" else "normal"
-    target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "/"
-    response = HttpResponseRedirect(target)
+def care_mode(request):
+    """The care-mode switch (长辈版): a cookie, so it works without JavaScript and without an account.
+
+    A plain form post comes back to the page it was sent from; static/js/portal.js posts the same form with
+    `Accept: application/json` and switches the page in place. The old large-text form (`size=large`) still works.
+    """
+    on = request.POST.get("care") == "on" or request.POST.get("size") == "large"
+    if "application/json" in request.headers.get("Accept", ""):
+        response: HttpResponse = JsonResponse({"care_mode": on})
+    else:
+        target = request.POST.get("next") or "/"
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = "/"
+        response = HttpResponseRedirect(target)
     response.set_cookie(
-        "portal_text", size, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=request.is_secure()
+        CARE_COOKIE,
+        "care" if on else "normal",
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=request.is_secure(),
     )
     return response
 

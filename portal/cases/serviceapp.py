@@ -4,8 +4,8 @@ Import the module, not the class, in an `apps.py` (`class XConfig(serviceapp.Ser
 config automatically only when its `apps.py` holds one AppConfig subclass.
 
 The app label is the service key, the app's verbose name its title and `<label>:index` its start page. The subclass
-declares the rest as class attributes; the functions /me/ and /track/ call (`cases_for_user(user)` and
-`find_for_track(case_number)`) are read from the module that defines the subclass, the app's `apps.py`.
+declares the rest as class attributes; the functions /me/ and /track/ call (`cases_for_user(user)`,
+`actions_for_user(user)` and `find_for_track(case_number)`) are read from the module that defines the subclass, the app's `apps.py`.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class ServiceAppConfig(AppConfig):
                 guide=registry.service_guide(who=self.who, what=self.what, time_limit=self.time_limit),
                 case_models=tuple(self.get_model(name) for name in self.case_model_names),
                 cases_for_user=getattr(module, "cases_for_user", None),
+                actions_for_user=getattr(module, "actions_for_user", None),
                 find_for_track=getattr(module, "find_for_track", None),
                 required_assurance=self.required_assurance,
                 assurance_by_kind=self.assurance_by_kind,
@@ -56,7 +57,9 @@ class ServiceAppConfig(AppConfig):
         )
 
 
-def case_summary(case: Case, *, title: StrOrPromise, url_name: str = "") -> registry.CaseSummary:
+def case_summary(
+    case: Case, *, title: StrOrPromise, url_name: str = "", next_step: registry.NextStep | None = None
+) -> registry.CaseSummary:
     """A reviewed case as /me/ lists it (linking to its page `url_name`), or, without `url_name`, as /track/ shows it:
     no link, and its public timeline instead."""
     from django.urls import reverse
@@ -72,4 +75,5 @@ def case_summary(case: Case, *, title: StrOrPromise, url_name: str = "") -> regi
         timeline=()
         if url_name
         else tuple((entry.at, str(case.status_label(entry.to_status))) for entry in case.public_timeline()),
+        next_step=next_step or registry.NextStep(),
     )

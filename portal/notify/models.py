@@ -44,6 +44,15 @@ class OutboxMessage(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     provider_id = models.CharField(_("provider message id"), max_length=120, blank=True)
+    # The message centre (/me/messages/) mirrors a user's messages on the portal, except those that carry a secret
+    # (a confirmation code or a one-time link): those prove that the user holds the phone or the mailbox, which a copy
+    # on the portal would defeat.
+    secret = models.BooleanField(
+        _("carries a code or one-time link"),
+        default=False,
+        help_text=_("Not shown in the recipient's message centre on the portal."),
+    )
+    read_at = models.DateTimeField(_("read on the portal"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outbox message")
@@ -58,6 +67,12 @@ class OutboxMessage(models.Model):
             # The outbox admin: newest first, and by status (the failed ones) without reading every message.
             models.Index(fields=["-created_at"], name="notify_outbox_created"),
             models.Index(fields=["status", "-created_at"], name="notify_outbox_status_created"),
+            # The unread count in every signed-in page's header: only the few unread rows of the user.
+            models.Index(
+                fields=["user"],
+                name="notify_outbox_unread",
+                condition=models.Q(read_at__isnull=True, secret=False),
+            ),
         ]
 
     def __str__(self):

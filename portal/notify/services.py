@@ -35,8 +35,13 @@ def _enqueue_on_commit(message_ids):
     transaction.on_commit(publish_all)
 
 
-def queue_message(*, channel, to, body, subject="", html_body="", user=None, template="") -> OutboxMessage | None:
-    """Write one outbox row; the worker sends it after the surrounding transaction commits."""
+def queue_message(
+    *, channel, to, body, subject="", html_body="", user=None, template="", secret=False
+) -> OutboxMessage | None:
+    """Write one outbox row; the worker sends it after the surrounding transaction commits.
+
+    `secret`: the message carries a code or a one-time link, so the user's message centre on the portal never shows it.
+    """
     if not to:
         return None
     message = OutboxMessage.objects.create(
@@ -47,6 +52,7 @@ def queue_message(*, channel, to, body, subject="", html_body="", user=None, tem
         html_body=html_body,
         user=user,
         template=template,
+        secret=secret,
         next_attempt_at=timezone.now(),
     )
     _enqueue_on_commit([message.pk])
@@ -101,14 +107,14 @@ def notify_user(user, *, template: str, context: dict | None = None, email=True,
     return [m for m in queued if m is not None]
 
 
-def send_sms(to: str, *, template: str, context: dict | None = None, language=None, user=None):
-    """An SMS to a number that may not belong to an account yet (e.g. a confirmation code)."""
+def send_sms(to: str, *, template: str, context: dict | None = None, language=None, user=None, secret=False):
+    """An SMS to a number that may not belong to an account yet (e.g. a confirmation code: `secret`)."""
     parts = render_message(template, context or {}, language)
-    return queue_message(channel=Channel.SMS, to=to, body=parts["sms.txt"], user=user, template=template)
+    return queue_message(channel=Channel.SMS, to=to, body=parts["sms.txt"], user=user, template=template, secret=secret)
 
 
-def send_email(to: str, *, template: str, context: dict | None = None, language=None, user=None):
-    """An e-mail to an address that may not be confirmed yet (e.g. a confirmation link)."""
+def send_email(to: str, *, template: str, context: dict | None = None, language=None, user=None, secret=False):
+    """An e-mail to an address that may not be confirmed yet (e.g. a confirmation link: `secret`)."""
     parts = render_message(template, context or {}, language)
     return queue_message(
         channel=Channel.EMAIL,
@@ -118,4 +124,5 @@ def send_email(to: str, *, template: str, context: dict | None = None, language=
         html_body=parts.get("email.html", ""),
         user=user,
         template=template,
+        secret=secret,
     )

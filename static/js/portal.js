@@ -33,4 +33,49 @@
       update();
     });
   }
+
+  // The care-mode switch (长辈版) in place: the same form posted in the background, then the page's classes and the
+  // button's aria-pressed follow. If the post fails, the form is sent the ordinary way (the page reloads).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-care-switch") || !window.fetch || !window.FormData) {
+      return;
+    }
+    event.preventDefault();
+    var button = form.querySelector("button[name=care]");
+    var data = new FormData(form);
+    data.set("care", button.value);
+    fetch(form.action, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(response.status);
+        }
+        return response.json();
+      })
+      .then(function (answer) {
+        var on = !!answer.care_mode;
+        document.documentElement.classList.toggle("care-mode", on);
+        document.body.classList.toggle("care-mode", on);
+        button.setAttribute("aria-pressed", on ? "true" : "false");
+        button.value = on ? "off" : "on";
+        var state = button.querySelector(".portal-switch-state");
+        if (state) {
+          state.textContent = on ? " \u2713" : "";
+        }
+      })
+      .catch(function () {
+        // form.submit() sends no button: the choice goes in a hidden field.
+        var choice = document.createElement("input");
+        choice.type = "hidden";
+        choice.name = "care";
+        choice.value = data.get("care");
+        form.appendChild(choice);
+        form.submit();
+      });
+  });
 })();

@@ -6,7 +6,7 @@
    axe-*.png); every page showing form errors is checked for errors tied to their fields and a summary on top. The
    findings per page go to tests/artifacts/axe-summary.md.
 2. The journeys (register, log in, apply for a certificate through every section to submission, track it, verify a
-   certificate) at 360 px, at 200 % browser zoom, at 200 % text size, in the portal's large-text mode and without
+   certificate) at 360 px, at 200 % browser zoom, at 200 % text size, in the portal's care mode (长辈版) and without
    JavaScript; nothing scrolls sideways at any step.
 3. Keyboard: a form sent back with errors puts the focus on its error summary (static/js/portal.js; without
    JavaScript the summary's role=alert remains), the summary's links move focus to their fields, the tab order

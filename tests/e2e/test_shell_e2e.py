@@ -1,4 +1,4 @@
-"""The shell in a real browser: a 360 px phone, the language and text-size switches, with and without JavaScript."""
+"""The shell in a real browser: a 360 px phone, the language and care-mode switches, with and without JavaScript."""
 
 import pytest
 
@@ -40,7 +40,7 @@ def assert_phone_layout(page):
     assert page.evaluate(SMALL_TARGETS_JS) == []
 
 
-def test_home_on_a_phone_in_chinese_then_english_then_large_text(phone_page):
+def test_home_on_a_phone_in_chinese_then_english_then_care_mode(phone_page):
     page = phone_page
     page.goto("/")
     assert lang(page) == "zh-hans"
@@ -57,15 +57,21 @@ def test_home_on_a_phone_in_chinese_then_english_then_large_text(phone_page):
     shot(page, "home-phone-en")
 
     normal = font_px(page, "main p")
-    press(page, "Larger text")
-    page.wait_for_selector("body.large-text")
-    assert font_px(page, "main p") >= normal * 1.2
-    assert font_px(page, "body") >= 20
+    switch = page.get_by_role("button", name="Care mode")
+    assert switch.get_attribute("aria-pressed") == "false"
+    switch.click()  # with JavaScript: switched in place, no new page
+    page.wait_for_selector("body.care-mode")
+    assert switch.get_attribute("aria-pressed") == "true"
+    assert font_px(page, "main p") >= 24 > normal
+    assert font_px(page, "body") >= 24
     assert_phone_layout(page)
-    shot(page, "home-phone-en-large")
+    shot(page, "home-phone-en-care")
+    page.reload()
+    assert "care-mode" in page.get_attribute("body", "class").split()  # remembered
 
-    press(page, "Standard text")
-    page.wait_for_selector("body:not(.large-text)")
+    page.get_by_role("button", name="Care mode").click()
+    page.wait_for_selector("body:not(.care-mode)")
+    assert page.get_by_role("button", name="Care mode").get_attribute("aria-pressed") == "false"
     assert font_px(page, "main p") == normal
     assert page.console_errors == []  # no CSP violation, no script error
 
@@ -82,16 +88,20 @@ def test_switches_work_without_javascript(new_page, path, heading):
     assert page.get_by_role("heading", name=heading, exact=True).is_visible()
     shot(page, f"{name}-phone-nojs-en")
 
-    press(page, "Larger text")
-    assert "large-text" in page.get_attribute("body", "class").split()
+    press(page, "Care mode")
+    assert "care-mode" in page.get_attribute("body", "class").split()
+    assert page.get_by_role("button", name="Care mode").get_attribute("aria-pressed") == "true"
     assert page.url.endswith(path)
     assert_phone_layout(page)
-    shot(page, f"{name}-phone-nojs-en-large")
+    shot(page, f"{name}-phone-nojs-en-care")
 
     press(page, "简体中文")
     assert lang(page) == "zh-hans"
-    assert "large-text" in page.get_attribute("body", "class").split()  # the two preferences are independent
-    shot(page, f"{name}-phone-nojs-zh-large")
+    assert "care-mode" in page.get_attribute("body", "class").split()  # the two preferences are independent
+    shot(page, f"{name}-phone-nojs-zh-care")
+    press(page, "长辈版")
+    assert "care-mode" not in page.get_attribute("body", "class").split()
+    assert page.get_by_role("button", name="长辈版").get_attribute("aria-pressed") == "false"
 
 
 @pytest.mark.parametrize(

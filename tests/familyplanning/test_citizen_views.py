@@ -454,8 +454,9 @@ def test_the_catalogue_and_the_progress_page_take_a_fixed_number_of_queries(
     applications = [
         FamilyPlanningApplicationFactory(office=office, service=key, applicant=citizen) for key in SERVICE_KEYS
     ]
-    with django_assert_max_num_queries(3):  # session, user, the applications with their offices
+    # Each page also counts the unread messages for its header (portal.notify.inbox.unread_count).
+    with django_assert_max_num_queries(4):  # session, user, the applications with their offices, unread messages
         assert signed_in.get(url("index")).status_code == 200
     services.fp_accept(application=applications[0], by=officer)
-    with django_assert_max_num_queries(5):  # session, user, the application, its timeline, its document
+    with django_assert_max_num_queries(6):  # session, user, the application, its timeline, its document, unread
         assert signed_in.get(url("detail", applications[0].case_number)).status_code == 200

@@ -105,46 +105,74 @@ def test_language_switch_posts_to_english_and_back_without_javascript(client):
 
 def test_switch_forms_carry_the_current_path_as_next(client):
     html = client.get("/track/?from=qr").content.decode()
-    assert html.count('name="next" value="/track/?from=qr"') == 2  # language and text size
+    assert html.count('name="next" value="/track/?from=qr"') == 2  # language and care mode
 
 
-# --- large text ---------------------------------------------------------------------------------
+# --- care mode (长辈版), which replaced the large-text switch ----------------------------------------------------
 
 
 def body_class(html):
     return re.search(r'<body class="([^"]*)"', html).group(1).split()
 
 
-def test_large_text_cookie_adds_the_class(client):
-    assert "large-text" not in body_class(client.get("/").content.decode())
-    client.cookies["portal_text"] = "large"
+def care_button(html):
+    return re.search(r'<button[^>]*data-testid="care-mode-switch"[^>]*>', html).group(0)
+
+
+def test_care_cookie_adds_the_class_and_presses_the_switch(client):
     html = client.get("/").content.decode()
-    assert "large-text" in body_class(html)
-    assert 'value="normal"' in html  # the switch now offers the way back
+    assert "care-mode" not in body_class(html)
+    assert 'aria-pressed="false"' in care_button(html) and 'value="on"' in care_button(html)
+    client.cookies["portal_text"] = "care"
+    html = client.get("/").content.decode()
+    assert "care-mode" in body_class(html)
+    assert '<html lang="zh-hans" class="care-mode">' in html
+    assert 'aria-pressed="true"' in care_button(html) and 'value="off"' in care_button(html)
 
 
-def test_text_size_switch_sets_the_cookie_and_returns_to_the_page(client):
-    response = client.post(reverse("text_size"), {"size": "large", "next": "/hukou/"})
+def test_the_old_large_text_cookie_means_care_mode(client):
+    client.cookies["portal_text"] = "large"
+    assert "care-mode" in body_class(client.get("/").content.decode())
+
+
+def test_care_switch_sets_the_cookie_and_returns_to_the_page(client):
+    response = client.post(reverse("care_mode"), {"care": "on", "next": "/hukou/"})
     assert response.status_code == 302
     assert response["Location"] == "/hukou/"
-    assert client.cookies["portal_text"].value == "large"
-    assert "large-text" in body_class(client.get("/hukou/").content.decode())
+    cookie = client.cookies["portal_text"]
+    assert cookie.value == "care" and cookie["max-age"] == 365 * 24 * 3600 and cookie["httponly"]
+    assert "care-mode" in body_class(client.get("/hukou/").content.decode())
 
-    client.post(reverse("text_size"), {"size": "normal", "next": "/hukou/"})
-    assert "large-text" not in body_class(client.get("/hukou/").content.decode())
+    client.post(reverse("care_mode"), {"care": "off", "next": "/hukou/"})
+    assert "care-mode" not in body_class(client.get("/hukou/").content.decode())
+
+
+def test_care_switch_answers_a_script_with_json(client):
+    response = client.post(reverse("care_mode"), {"care": "on"}, headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert response.json() == {"care_mode": True}
+    assert client.cookies["portal_text"].value == "care"
+    response = client.post(reverse("care_mode"), {"care": "off"}, headers={"Accept": "application/json"})
+    assert response.json() == {"care_mode": False}
+    assert "care-mode" not in body_class(client.get("/").content.decode())
+
+
+def test_the_old_text_size_form_still_switches_care_mode_on(client):
+    client.post(reverse("text_size"), {"size": "large", "next": "/"})
+    assert "care-mode" in body_class(client.get("/").content.decode())
 
 
 @pytest.mark.parametrize(
     "target", ["https://evil.example/", "//evil.example/path", "http://testserver.evil.example/", "javascript:alert(1)"]
 )
-def test_text_size_refuses_an_off_site_next(client, target):
-    response = client.post(reverse("text_size"), {"size": "large", "next": target})
+def test_care_switch_refuses_an_off_site_next(client, target):
+    response = client.post(reverse("care_mode"), {"care": "on", "next": target})
     assert response.status_code == 302
     assert response["Location"] == "/"
 
 
-def test_text_size_needs_post(client):
-    assert client.get(reverse("text_size")).status_code == 405
+def test_care_switch_needs_post(client):
+    assert client.get(reverse("care_mode")).status_code == 405
 
 
 # --- security headers ---------------------------------------------------------------------------

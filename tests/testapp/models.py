@@ -1,6 +1,7 @@
 from django.db import models
 
 from portal.cases.models import Case
+from portal.cases.progress import next_step
 from portal.registry import CaseSummary
 
 
@@ -28,4 +29,5 @@ class SampleCase(Case):
             updated_at=self.updated_at,
             due_date=self.due_date,
             timeline=tuple((t.at, t.to_status) for t in self.timeline()),
+            next_step=next_step(self, finished=(SampleStatus.APPROVED, SampleStatus.REFUSED)),
         )
