@@ -513,11 +513,14 @@ def user_export_data(*, user: User) -> dict:
             "to": m.to,
             "subject": m.subject,
             "text": (
-                "[withheld: it contained a one-time link or code]" if m.template in SECRET_BEARING_TEMPLATES else m.body
+                "[withheld: it contained a one-time link or code]"
+                if m.secret or m.template in SECRET_BEARING_TEMPLATES
+                else m.body
             ),
             "status": m.status,
             "queued": m.created_at,
             "sent": m.sent_at,
+            "read_on_the_portal": m.read_at,
         }
         for m in OutboxMessage.objects.filter(user=user).order_by("created_at")
     ]

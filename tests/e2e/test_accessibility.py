@@ -1,8 +1,8 @@
 """Accessibility in a real browser (WCAG 2.2 AA): axe-core on every page (points 2 and 3 are in test_display_modes.py).
 
 1. axe-core (the axe.min.js that the axe-playwright-python package ships: nothing is fetched at test time) on every
-   citizen-facing page and on the verification pages, in Chinese and in English, on a 360 px phone: no serious or
-   critical violation. Each page is also checked for sideways scrolling and photographed (tests/artifacts/screenshots/
+   citizen-facing page and on the verification pages, in Chinese and in English, on a 360 px phone, and again in
+   Chinese in care mode (长辈版, with 24 px body text): no serious or critical violation. Each page is also checked for sideways scrolling and photographed (tests/artifacts/screenshots/
    axe-*.png); every page showing form errors is checked for errors tied to their fields and a summary on top. The
    findings per page go to tests/artifacts/axe-summary.md.
 2. The journeys (register, log in, apply for a certificate through every section to submission, track it, verify a
@@ -90,6 +90,7 @@ class Audit:
 
     def __init__(self, page, group, language):
         self.page, self.group, self.language = page, group, language
+        self.care = False  # care mode (长辈版): the body text must be 24 px or more
         self.rows = []
 
     def visit(self, name, url):
@@ -127,6 +128,7 @@ class Audit:
             "error_state": has_errors,
             "error_problems": page.evaluate(ERROR_WIRING_JS) if has_errors else [],
             "axe": results["testEngine"]["version"],
+            "body_font": page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)"),
         }
         self.rows.append(row)
         shot(page, f"axe-{self.language}-{self.group}-{name}")
@@ -147,6 +149,8 @@ class Audit:
                 found.append(f"{where}: <html lang={row['lang']}>, expected {self.language}")
             if row["overflow"]:
                 found.append(f"{where}: {row['overflow']} px wider than the 360 px screen")
+            if self.care and row["body_font"] < 24:
+                found.append(f"{where}: body text {row['body_font']} px in care mode")
             found += [f"{where}: {problem}" for problem in row["error_problems"]]
         return found
 
@@ -210,9 +214,11 @@ def url_of(name, *args, **kwargs):
 # --- data -----------------------------------------------------------------------------------------------------------
 
 
-def audit_page(new_page, site, language, user=None):
+def audit_page(new_page, site, language, user=None, care=False):
     page = new_page(**PHONE)
     page.context.add_cookies([{"name": "portal_language", "value": language, "url": site}])
+    if care:
+        page.context.add_cookies([{"name": "portal_text", "value": "care", "url": site}])
     if user is not None:
         log_in(page, user, site)
     return page
@@ -494,6 +500,23 @@ def test_axe_finds_no_serious_violation(group, language, station, new_page, site
     user = UserFactory(real_name="欧阳思远") if signed_in else None
     audit = Audit(audit_page(new_page, site, language, user), group, language)
     audit.user, audit.site = user, site
+    try:
+        pages(audit, station, tmp_path)
+    finally:
+        audit.save()
+    assert audit.rows, "no page audited"
+    assert audit.failures() == []
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_every_citizen_page_in_care_mode(group, station, new_page, site, tmp_path):
+    """The same pages in care mode (长辈版), in Chinese: no serious axe finding, 24 px text, no sideways scroll."""
+    from tests.factories import UserFactory
+
+    pages, signed_in = GROUPS[group]
+    user = UserFactory(real_name="欧阳思远") if signed_in else None
+    audit = Audit(audit_page(new_page, site, "zh-hans", user, care=True), f"{group}-care", "zh-hans")
+    audit.user, audit.site, audit.care = user, site, True
     try:
         pages(audit, station, tmp_path)
     finally:
