@@ -114,3 +114,31 @@ class CertificatesConfig(serviceapp.ServiceAppConfig):
     time_limit = _("3 working days from acceptance.")
     case_model_names = ("Application",)
     required_assurance = "verified"
+
+    def ready(self):
+        super().ready()
+        from django.urls import reverse
+
+        from portal.visits import purposes as visits
+
+        from .models import Application, Delivery, Status
+
+        visits.register(
+            visits.Purpose(
+                key="ncr_paper_copy",
+                model=Application,
+                title=_("Visit to collect the paper copy"),
+                bring=_("Bring your ID card (an agent: their own ID card and the written authorisation)."),
+                attended_label=_("Came to collect the paper copy"),
+                # The applicant chose a paper copy at an office; until it is handed over.
+                open_for=lambda application: (
+                    application.status == Status.ISSUED
+                    and application.delivery == Delivery.COLLECT
+                    and application.paper_collected_at is None
+                ),
+                station_office=lambda application: application.collection_office or application.office,
+                case_url=lambda application: reverse(
+                    "certificates:detail", kwargs={"case_number": application.case_number}
+                ),
+            )
+        )

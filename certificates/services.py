@@ -37,6 +37,7 @@ from portal.celery import publish_on_commit
 from portal.documents.services import documents_for_case
 from portal.verify.issuing import issued_document_revoke, issued_documents_for_source
 from portal.verify.models import DocumentStatus, IssuedDocument
+from portal.visits.services import EVENT_LABELS as VISIT_EVENTS
 
 from .models import CLOCK_WORKING_DAYS, Application, Delivery, HolderIdType, Reason, Status
 from .register import (
@@ -357,7 +358,7 @@ def timeline_entries(application: Application) -> list[dict]:
     entries = []
     for entry in application.public_timeline():  # never the staff-only rows, never an internal note
         if entry.event or entry.from_status == entry.to_status:
-            label = EVENT_LABELS.get(entry.event, gettext_lazy("Update"))
+            label = EVENT_LABELS.get(entry.event) or VISIT_EVENTS.get(entry.event, gettext_lazy("Update"))
         else:
             label = application.status_label(entry.to_status)
         entries.append({"at": entry.at, "label": label, "note": entry.note})

@@ -89,3 +89,30 @@ class HukouConfig(serviceapp.ServiceAppConfig):
     time_limit = _("Approval within 20 working days, move-out within 5, settlement within 5 more.")
     case_model_names = ("MigrationApplication",)
     required_assurance = "verified"
+
+    def ready(self):
+        super().ready()
+        from django.urls import reverse
+
+        from portal.visits import purposes as visits
+
+        from .constants import Status
+        from .models import MigrationApplication
+
+        visits.register(
+            visits.Purpose(
+                key="hukou_originals",
+                model=MigrationApplication,
+                title=_("Visit to show the originals"),
+                bring=_(
+                    "Bring the originals of every document you uploaded, the ID cards of the people moving and the "
+                    "Household Register Booklet. The station checks them before the case goes to the municipal "
+                    "household administration."
+                ),
+                attended_label=_("Originals seen"),
+                # After acceptance and before forwarding: the move-in station checks the originals in person.
+                open_for=lambda application: application.status == Status.ACCEPTED,
+                station_office=lambda application: application.office,
+                case_url=lambda application: reverse("hukou:detail", kwargs={"case_number": application.case_number}),
+            )
+        )

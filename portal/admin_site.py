@@ -64,12 +64,15 @@ class PortalAdminSite(admin.AdminSite):
         return refuse_nul
 
     def index(self, request, extra_context=None):
-        """The staff member's desk (portal.cases.desk), their own recent timeline rows, then the lists."""
+        """The staff member's desk (portal.cases.desk) with today's booked visits (portal.visits.desk), their own
+        recent timeline rows, then the lists."""
         from portal.cases.desk import desk
         from portal.cases.history import recent_actions
+        from portal.visits.desk import todays_visits
 
         context = {
             "desk": desk(self, request),
+            "desk_visits": todays_visits(request),
             "recent_timeline": recent_actions(request.user),
             **(extra_context or {}),
         }

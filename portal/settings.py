@@ -12,6 +12,7 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 # Lets the classes django-stubs makes generic be subscripted at run time too, as in `admin.ModelAdmin[Office]`.
@@ -103,6 +104,7 @@ INSTALLED_APPS = [
     "portal.documents",
     "portal.notify",
     "portal.verify",
+    "portal.visits",
     # accounts and the services
     "accounts",
     "certificates",
@@ -273,6 +275,12 @@ CELERY_BEAT_SCHEDULE = {
     # Register imports whose worker died are marked failed; their staging tables dropped; lost messages re-sent.
     "certificates-register-import-sweep": {"task": "certificates.tasks.sweep_register_imports", "schedule": 60.0},
     # Buffered verifications (Redis) into VerificationLog; a run that waited past the next one is dropped.
+    # Booked visits: the SMS reminder on the working day before, sent once; hourly in office hours, so that a
+    # booking made yesterday evening is reminded in the morning and no SMS arrives at night.
+    "visits-reminders": {
+        "task": "portal.visits.tasks.send_visit_reminders",
+        "schedule": crontab(minute=5, hour="9-17"),
+    },
     "verify-log-drain": {
         "task": "portal.verify.tasks.drain_verification_log",
         "schedule": 10.0,

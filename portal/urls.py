@@ -24,6 +24,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("accounts.urls")),
     path("documents/", include("portal.documents.urls")),
+    path("visits/", include("portal.visits.urls")),
     path("", include("portal.verify.urls")),
     path("certificates/", include("certificates.urls")),
     path("familyplanning/", include("familyplanning.urls")),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.cases.services import TransitionError
 from portal.cases.views import confirmation_views, error_messages
+from portal.visits.services import EVENT_LABELS as VISIT_EVENTS
 
 from .. import drafts, services
 from ..constants import FINAL_STATUSES, STAGE_TITLES, STAGES, Actor, Status
@@ -62,7 +63,8 @@ def _detail_context(application, reply_form=None):
         "timeline": [
             {
                 "at": entry.at,
-                "label": application.status_label(entry.to_status),
+                # A booked visit's rows (portal.visits) under their own words, not the status they left as it was.
+                "label": VISIT_EVENTS.get(entry.event) or application.status_label(entry.to_status),
                 "office": entry.office,
                 "note": entry.note,
             }

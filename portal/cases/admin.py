@@ -240,6 +240,8 @@ class CaseReviewAdminMixin(_CaseAdminBase):
         if request.method == "POST":
             # Nothing is saved from this form; decisions go through the action URLs.
             return HttpResponseNotAllowed(["GET"])
+        from portal.visits.admin import review_visits
+
         case = self.get_object(request, unquote(object_id))  # 404 outside the staff member's offices
         if not self.has_view_or_change_permission(request, case):
             raise PermissionDenied
@@ -254,6 +256,7 @@ class CaseReviewAdminMixin(_CaseAdminBase):
             "subtitle": None,
             "review_next_url": self._with_filters(request, reverse(self._review_url_name("next"), args=[case.pk])),
             "review_queue_url": self._with_filters(request, reverse(self._review_url_name("changelist")), queue=True),
+            "review_visits": review_visits(request, case),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

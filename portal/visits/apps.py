@@ -1,0 +1,10 @@
+"""Booked visits (预约办理): stations publish slots, citizens book one for an in-person step of their case."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class VisitsConfig(AppConfig):
+    name = "portal.visits"
+    label = "visits"
+    verbose_name = _("Booked visits")
