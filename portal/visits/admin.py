@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.scoping import OfficeScopedAdminMixin
 
@@ -55,7 +56,7 @@ class DayFilter(admin.SimpleListFilter):
     parameter_name = "day"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("today", _("Today")), ("coming", _("Coming")), ("past", _("Past"))]
+        return [("today", pgettext_lazy("visits", "Today")), ("coming", pgettext_lazy("visits", "Coming")), ("past", pgettext_lazy("visits", "Past"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Visit]) -> QuerySet[Visit]:
         today = timezone.localdate()
@@ -99,7 +100,7 @@ class VisitAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description=_("time"), ordering="slot__day")
+    @admin.display(description=pgettext_lazy("visits", "time"), ordering="slot__day")
     def when(self, visit: Visit) -> str:
         slot = visit.slot
         return f"{slot.day:%Y-%m-%d} {slot.starts_at:%H:%M}–{slot.ends_at:%H:%M}"
@@ -117,7 +118,7 @@ class VisitAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         purpose = purposes.get(visit.purpose)
         return purpose.title if purpose else visit.purpose
 
-    @admin.display(description=_("station"))
+    @admin.display(description=pgettext_lazy("visits", "station"))
     def station(self, visit: Visit) -> Any:
         return visit.slot.station.office
 

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class VisitStation(models.Model):
@@ -91,12 +92,12 @@ class VisitSlot(models.Model):
     """One slot of one day at a station. `booked` counts its live bookings; the database refuses more than
     `capacity` (the booking itself is a conditional UPDATE, portal.visits.services.book)."""
 
-    station = models.ForeignKey(VisitStation, verbose_name=_("station"), on_delete=models.CASCADE, related_name="slots")
+    station = models.ForeignKey(VisitStation, verbose_name=pgettext_lazy("visits", "station"), on_delete=models.CASCADE, related_name="slots")
     day = models.DateField(_("day"))
-    starts_at = models.TimeField(_("starts"))
-    ends_at = models.TimeField(_("ends"))
-    capacity = models.PositiveSmallIntegerField(_("places"))
-    booked = models.PositiveSmallIntegerField(_("booked"), default=0)
+    starts_at = models.TimeField(pgettext_lazy("visits", "starts"))
+    ends_at = models.TimeField(pgettext_lazy("visits", "ends"))
+    capacity = models.PositiveSmallIntegerField(pgettext_lazy("visits", "places"))
+    booked = models.PositiveSmallIntegerField(pgettext_lazy("visits", "booked"), default=0)
 
     class Meta:
         verbose_name = _("visit slot")
@@ -118,16 +119,16 @@ class VisitSlot(models.Model):
 
 
 class VisitStatus(models.TextChoices):
-    BOOKED = "booked", _("Booked")
+    BOOKED = "booked", pgettext_lazy("visits", "Booked")
     CANCELLED = "cancelled", _("Cancelled")
-    ATTENDED = "attended", _("Came")
-    NO_SHOW = "no_show", _("Did not come")
+    ATTENDED = "attended", pgettext_lazy("visits", "Came")
+    NO_SHOW = "no_show", pgettext_lazy("visits", "Did not come")
 
 
 class Visit(models.Model):
     """A citizen's booking of a slot for an in-person step of one case (of any service)."""
 
-    slot = models.ForeignKey(VisitSlot, verbose_name=_("slot"), on_delete=models.PROTECT, related_name="visits")
+    slot = models.ForeignKey(VisitSlot, verbose_name=pgettext_lazy("visits", "slot"), on_delete=models.PROTECT, related_name="visits")
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.PositiveBigIntegerField()
     case = GenericForeignKey("content_type", "object_id")
@@ -139,7 +140,7 @@ class Visit(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=VisitStatus.choices, default=VisitStatus.BOOKED)
     created_at = models.DateTimeField(_("first booked"), auto_now_add=True)
     # When the current slot was chosen (booking or rebooking): the reminder skips a visit booked on its reminder day.
-    booked_at = models.DateTimeField(_("booked"))
+    booked_at = models.DateTimeField(pgettext_lazy("visits", "booked"))
     reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
     closed_at = models.DateTimeField(_("cancelled or recorded"), null=True, blank=True)
     outcome_by = models.ForeignKey(

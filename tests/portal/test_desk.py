@@ -5,6 +5,7 @@ same way, in a fixed number of queries; the history page and "recent actions" sh
 import datetime
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -14,7 +15,7 @@ from certificates.workflow import WORKFLOW
 from portal.cases import assignment
 from portal.cases.deadlines import clock_start
 from portal.cases.models import DueState
-from tests.factories import ApplicationFactory, StaffFactory
+from tests.factories import ApplicationFactory, MigrationApplicationFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -78,23 +79,52 @@ def test_administrators_still_reach_the_model_list(staff_client, db):
     assert reverse("admin:accounts_office_changelist") in page
 
 
+def book_today(station, visits):
+    """`visits` hukou moves booked for today at `station`, in slots of five places (booked the day before)."""
+    from portal.visits.models import Visit, VisitSlot, VisitStation
+
+    visit_station = VisitStation.objects.create(office=station, capacity=5)
+    today = timezone.localdate()
+    for n in range(visits):
+        slot, _ = VisitSlot.objects.get_or_create(
+            station=visit_station,
+            day=today,
+            starts_at=datetime.time(9 + n // 5),
+            defaults={"ends_at": datetime.time(10 + n // 5), "capacity": 5},
+        )
+        VisitSlot.objects.filter(pk=slot.pk).update(booked=slot.booked + 1)
+        move = MigrationApplicationFactory(office=station, accepted=True)
+        Visit.objects.create(
+            slot=slot,
+            content_type=ContentType.objects.get_for_model(move),
+            object_id=move.pk,
+            case_number=move.case_number,
+            purpose="hukou_originals",
+            applicant=move.applicant,
+            booked_at=timezone.now(),
+        )
+
+
 @pytest.mark.parametrize("extra", [0, 297])
 def test_the_desk_runs_a_fixed_number_of_queries_with_3_and_300_cases(
     staff_client, station_a, officer_a, extra, django_assert_num_queries
 ):
     for days in range(3 + extra):
         ApplicationFactory(office=station_a, status=Status.ACCEPTED, **due(days % 7 - 2))
+    book_today(station_a, 1 + extra // 10)  # 1 and 30 of today's booked visits
     client = staff_client(officer_a)
     client.get(reverse("admin:index"))  # warm the session and content types
     # Session, user, the user's and their groups' permissions, the administrator check, the scope (office, agency,
-    # supervisor), ONE query for every service's counts (UNION ALL), the recent timeline rows and the admin log.
+    # supervisor), ONE query for every service's counts (UNION ALL), ONE for today's booked visits, the recent
+    # timeline rows and the admin log.
     with django_assert_num_queries(DESK_QUERIES):
         response = client.get(reverse("admin:index"))
     ncr = {s.queue_url: s for s in response.context["desk"]}[reverse("admin:certificates_application_changelist")]
     assert sum(count.count for count in ncr.counts if count.key in ("due_today", "overdue")) >= 1
+    assert len(response.context["desk_visits"]) == 1 + extra // 10
 
 
-DESK_QUERIES = 9
+DESK_QUERIES = 10
 
 
 def test_the_history_page_is_the_timeline_and_recent_actions_are_my_own(staff_client, station_a, officer_a):

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from hukou.constants import Status
 from portal.cases.models import Transition
@@ -21,6 +22,12 @@ from tests.portal.visits import accepted_move, at, first_slot, visit_station
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):  # the messages below are matched in English; the portal's default is Chinese
+        yield
 
 
 @pytest.fixture
