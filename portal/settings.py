@@ -473,6 +473,8 @@ OIDC_CLAIM_ID_NUMBER = os.environ.get("OIDC_CLAIM_ID_NUMBER", "id_number")
 OIDC_CLAIM_NAME = os.environ.get("OIDC_CLAIM_NAME", "name")
 OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 8)  # seconds for each call to the provider (discovery, token, keys)
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5)
+# Seconds after which a message a worker claimed and never finished (the worker died) is sent again by the relay.
+NOTIFY_CLAIM_TIMEOUT_SECONDS = env_int("NOTIFY_CLAIM_TIMEOUT_SECONDS", 600)
 
 # --- documents and signing ------------------------------------------------------------------------
 # SIGNING_KEY_FILE set to an empty value: this machine does not sign (web, notify and default workers; docs/deploy.md

@@ -26,8 +26,13 @@ from .models import Channel, MessageStatus, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this belongs to a worker that died; the message may be taken again.
-CLAIM_TIMEOUT = timedelta(minutes=10)
+
+def claim_timeout() -> timedelta:
+    """A claim older than this belongs to a worker that died; the message may be taken again
+    (NOTIFY_CLAIM_TIMEOUT_SECONDS, 10 minutes unless set: far above the slowest send of a live worker)."""
+    return timedelta(seconds=settings.NOTIFY_CLAIM_TIMEOUT_SECONDS)
+
+
 RELAY_BATCH = 20
 RELAY_LIMIT = 200
 RELAY_TIME_BUDGET = 25.0  # seconds: the beat runs the relay every 30 s
@@ -41,7 +46,7 @@ def backoff(attempts: int) -> timedelta:
 
 def _due_q(now):
     due_now = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    stale_claim = Q(status=MessageStatus.SENDING, claimed_at__lte=now - CLAIM_TIMEOUT)
+    stale_claim = Q(status=MessageStatus.SENDING, claimed_at__lte=now - claim_timeout())
     return (Q(status=MessageStatus.PENDING) & due_now) | stale_claim
 
 
@@ -51,7 +56,7 @@ def outbox_claim(*, message_id: int) -> OutboxMessage | None:
     claimed = (
         OutboxMessage.objects.filter(_due_q(now), pk=message_id)
         # next_attempt_at = the end of the claim: a stale claim is then "due" for the relay's index scan.
-        .update(status=MessageStatus.SENDING, claimed_at=now, next_attempt_at=now + CLAIM_TIMEOUT)
+        .update(status=MessageStatus.SENDING, claimed_at=now, next_attempt_at=now + claim_timeout())
     )
     if not claimed:
         return None
@@ -105,7 +110,7 @@ def _record_failure(message, error: str, *, permanent: bool) -> str:
     else:
         fields = {"status": MessageStatus.PENDING, "next_attempt_at": now + backoff(attempts)}
         outcome = "retry"
-    # Only while our claim holds: after CLAIM_TIMEOUT another worker may have taken the row over.
+    # Only while our claim holds: after claim_timeout() another worker may have taken the row over.
     OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING, claimed_at=message.claimed_at).update(
         attempts=attempts, last_error=error[:ERROR_MAX_LENGTH], claimed_at=None, **fields
     )

@@ -364,7 +364,22 @@ def test_a_dead_workers_claim_is_taken_over_after_the_timeout(settings):
         assert deliver(message.pk) == "skipped"
         assert relay_outbox()["kept"] == 0
 
-        traveller.shift(delivery.CLAIM_TIMEOUT + datetime.timedelta(seconds=1))
+        traveller.shift(datetime.timedelta(minutes=10, seconds=1))  # NOTIFY_CLAIM_TIMEOUT_SECONDS' default
+        assert relay_outbox()["kept"] == 1
+    message.refresh_from_db()
+    assert message.status == MessageStatus.KEPT
+
+
+@pytest.mark.django_db
+def test_the_claim_timeout_comes_from_the_settings(settings):
+    settings.SMS_BACKEND = "database"
+    settings.NOTIFY_CLAIM_TIMEOUT_SECONDS = 60
+    with time_machine.travel(T0, tick=False) as traveller:
+        message = queue_sms()
+        assert delivery.outbox_claim(message_id=message.pk) is not None  # a worker took it, then died
+        traveller.shift(datetime.timedelta(seconds=59))
+        assert relay_outbox()["kept"] == 0  # still its claim
+        traveller.shift(datetime.timedelta(seconds=2))
         assert relay_outbox()["kept"] == 1
     message.refresh_from_db()
     assert message.status == MessageStatus.KEPT
