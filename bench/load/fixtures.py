@@ -23,7 +23,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image, ImageDraw
 from stdnum.cn import ric
 
-from accounts.models import Office, Role, User
+from accounts.identity import identity_verify_at_counter
+from accounts.models import IdentityCheck, Office, Role, User
 from certificates import services
 from certificates.models import Application, Delivery, Reason, Status
 from portal.documents.services import ID_DOCUMENT_RULES, PHOTO_RULES, document_attach, document_create
@@ -111,6 +112,13 @@ def _seed_application(station, officer, rng, used, run_id, n) -> Application:
     )
     citizen.set_unusable_password()  # never signs in: only its certificate is needed
     citizen.save(update_fields=["password"])
+    # Certificates need a verified identity: the station officer saw the card (the counter check of the service).
+    identity_verify_at_counter(
+        user=citizen,
+        officer=officer,
+        document_type=IdentityCheck.Document.RESIDENT_ID,
+        document_number=citizen.id_number,
+    )
     application = services.application_create_draft(applicant=citizen, for_self=True, office=station)
     with transaction.atomic():
         Application.objects.filter(pk=application.pk).update(
@@ -151,7 +159,12 @@ def seed_certificates(stations, count: int, run_id: str, revoke: int = 2, timeou
         document = services.current_certificate(application=application)
         if index < revoke:
             officer = officers[application.office_id]
-            services.certificate_revoke(application=application, by=officer, reason="load test: revoked on purpose")
+            services.certificate_revoke(
+                application=application,
+                by=officer,
+                reason="load test: revoked on purpose",
+                public_reason="撤销（负载测试）",
+            )
             codes["revoked"].append(document.code)
         else:
             assert document.status == DocumentStatus.VALID, document.status

@@ -5,7 +5,8 @@ afterwards. Every simulated person is a browser-like client: it reads pages, tak
 and posts it back, follows the portal's redirects as separate requests, and uploads real image files.
 
 - Citizen (100): registers with a real name and a valid synthetic resident ID number, confirms the e-mail link and
-  the SMS code (read from the outbox in PostgreSQL, where the database SMS backend and the outbox keep them), applies
+  the SMS code (read from the outbox in PostgreSQL, where the database SMS backend and the outbox keep them), has
+  the identity verified by the mobile operator's check (bench/load/run.py runs a stand-in gateway), applies
   for a no-criminal-record certificate for themself through the four sections (ID card front and back as JPEG, a
   colour photo of the required size), ticks the declaration and submits, then tracks it (/me/, the status page,
   /track/) and downloads the certificate once it is issued. One in ten double-clicks "Submit" (two POSTs at once).
@@ -55,7 +56,7 @@ USERS = json.loads(os.environ.get("LOAD_USERS", "{}"))
 psycopg2.extensions.set_wait_callback(psycopg2.extras.wait_select)
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-CASE_URL = re.compile(r"/certificates/([A-Z]{2,8}-\d{8}-\d{5,})/")
+CASE_URL = re.compile(r"/certificates/([A-Z]{2,8}-\d{8}-(?:[0-9A-Z]{4}-[0-9A-Z]{4}|\d{5,}))/")
 CONFIRM_LINK = re.compile(r"/accounts/confirm-email/([^/\s]+)/")
 SMS_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 CHANGE_LINK = re.compile(r'href="(/admin/certificates/application/(\d+)/change/)')
@@ -65,7 +66,7 @@ DOWNLOAD = re.compile(r'href="(/verify/[0-9A-Z-]{24}/pdf/)"')
 ADMIN_ERROR = re.compile(r'<li class="error"')
 ERROR_SUMMARY = re.compile(r"portal-error-summary.*?<ul[^>]*>(.*?)</ul>", re.S)
 ADMIN_SUCCESS = re.compile(r'<li class="success"')
-DOUBLE_SUBMIT = r"/submitted/$|^/certificates/[A-Z]{2,8}-\d{8}-\d{5,}/$"
+DOUBLE_SUBMIT = r"/submitted/$|^/certificates/[A-Z]{2,8}-\d{8}-(?:[0-9A-Z]{4}-[0-9A-Z]{4}|\d{5,})/$"
 SEEN_STATUS = re.compile(r'name="seen_status" value="(\w+)"')
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
@@ -75,6 +76,7 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 AREAS = ("410102", "410103", "410104", "410105", "410302", "410303", "410202", "410205", "411302", "411303")
 
 ARRIVAL_SECONDS = float(os.environ.get("LOAD_ARRIVAL_SECONDS", "30"))
+LOST_ANSWER = (0, 502, 504)  # no answer from the portal: a node died while it had the request
 DOUBLE_CLICK = 0.1  # the share of final clicks (submit, approve) that are double clicks
 TIMEOUT = 60  # seconds a simulated person waits for a page before giving up
 _lock = threading.Lock()
@@ -92,6 +94,8 @@ _outcomes = {
     "double_submits": {},
     "get_retried_on_a_closed_connection": 0,
     "by_name": {},
+    # When each failed request was sent and ended (wall clock): the cluster rehearsal compares them with its kill.
+    "failed_at": [],
 }
 
 
@@ -104,6 +108,11 @@ def _count_status(name, status_code):
 
 @events.request.add_listener
 def _on_request(request_type, name, response_time, response_length, response=None, exception=None, **kwargs):
+    if exception is not None and len(_outcomes["failed_at"]) < 10_000:
+        end = time.time()
+        start = end - (response_time or 0) / 1000
+        entry = {"name": name, "start": round(start, 3), "end": round(end, 3), "error": str(exception)[:200]}
+        _outcomes["failed_at"].append(entry)
     if request_type == "OUTBOX":
         return
     answered = response is not None and getattr(response, "status_code", 0)
@@ -214,6 +223,7 @@ class CountedRetry(Retry):
 class PortalUser(HttpUser):
     abstract = True
     address_group = 0
+    answer_lost = False  # the last POST got no answer from the portal (see submit)
 
     def on_start(self):
         with _lock:
@@ -250,6 +260,8 @@ class PortalUser(HttpUser):
         with self.client.post(
             url, data=data, files=files, name=name, catch_response=True, allow_redirects=False, timeout=TIMEOUT
         ) as response:
+            # The proxy's 502/504 or no answer: the node died with the request, which may or may not have been done.
+            self.answer_lost = response.status_code in LOST_ANSWER
             if response.status_code not in expect:
                 summary = ERROR_SUMMARY.search(response.text or "")
                 errors = re.sub(r"<[^>]+>|\s+", " ", summary.group(1)).strip() if summary else ""
@@ -319,9 +331,30 @@ class Citizen(PortalUser):
         }
         if self.submit("/accounts/register/", data, "/accounts/register/", redirect=r"^/accounts/welcome/$"):
             self.page("/accounts/welcome/", "/accounts/welcome/")
-            with _lock:
-                _outcomes["registered"].append(p["username"])
-            self.step = self.confirm_email
+        elif not (self.answer_lost and self.signed_in_after_lost_answer()):
+            return
+        with _lock:
+            _outcomes["registered"].append(p["username"])
+        self.step = self.confirm_email
+
+    def signed_in_after_lost_answer(self) -> bool:
+        """After a registration that got no answer, as a person would: does the account exist? Sign in to see."""
+        form = self.page("/accounts/login/", "/accounts/login/ (after a lost answer)")
+        data = {
+            "csrfmiddlewaretoken": self.token(form),
+            "username": self.person["username"],
+            "password": self.person["password"],
+        }
+        with self.client.post(
+            "/accounts/login/",
+            data=data,
+            name="/accounts/login/ (after a lost answer)",
+            catch_response=True,
+            allow_redirects=False,
+            timeout=TIMEOUT,
+        ) as response:
+            response.success()  # a 200 (no such account: register again) is an answer too
+            return response.status_code == 302
 
     def _from_outbox(self, to, template, pattern, name):
         started = time.perf_counter()
@@ -359,7 +392,16 @@ class Citizen(PortalUser):
         data = {"csrfmiddlewaretoken": self.token(form), "code": code}
         if self.submit("/accounts/confirm-mobile/", data, "/accounts/confirm-mobile/", redirect=r"^/accounts/profile/"):
             self.page("/accounts/profile/", "/accounts/profile/")
-            self.step = self.start_application
+            self.step = self.verify_identity
+
+    def verify_identity(self):
+        """Certificates need a verified identity: the mobile operator's check (a stand-in gateway says "match")."""
+        url = "/accounts/verify-identity/"
+        form = self.page(url, url)
+        data = {"csrfmiddlewaretoken": self.token(form), "method": "carrier"}
+        if self.submit(url, data, url, redirect=r"^/accounts/verify-identity/$"):
+            if self.page(url, url, contains='data-testid="verified"').status_code == 200:
+                self.step = self.start_application
 
     def start_application(self):
         self.page("/certificates/", "/certificates/")
@@ -367,6 +409,11 @@ class Citizen(PortalUser):
         self.station = random.choice(FIXTURE["stations"])
         data = {"csrfmiddlewaretoken": self.token(form), "applying_for": "self", "office": self.station["pk"]}
         location = self.submit("/certificates/apply/", data, "/certificates/apply/", redirect=r"/holder/$")
+        if not location and self.answer_lost:
+            # The draft may have been made before the node died: the citizen's list of applications says.
+            listing = self.page("/certificates/", "/certificates/ (after a lost answer)")
+            found = CASE_URL.search(listing.text or "")
+            location = f"/certificates/{found.group(1)}/holder/" if found else None
         if location:
             self.case = CASE_URL.search(location).group(1)
             self.base = f"/certificates/{self.case}/"
@@ -417,7 +464,8 @@ class Citizen(PortalUser):
         data = {"csrfmiddlewaretoken": self.token(self.form), "declaration": "on"}
         url, name = f"{self.base}check/", "/certificates/[case]/check/"
         with _lock:
-            _outcomes["submit_unconfirmed"].append([self.person["username"], self.case])
+            if [self.person["username"], self.case] not in _outcomes["submit_unconfirmed"]:  # not on a second try
+                _outcomes["submit_unconfirmed"].append([self.person["username"], self.case])
         if random.random() < DOUBLE_CLICK:
             # Two POSTs at once, as from an impatient double click: one submits, the other is told it is done
             # (a form error, or the status page); the browser shows whichever came last, then the citizen looks.
@@ -435,8 +483,12 @@ class Citizen(PortalUser):
             submitted = done.status_code == 200
         else:
             submitted = bool(self.submit(url, data, name, redirect=r"/submitted/$"))
-            if submitted:
-                self.page(f"{self.base}submitted/", "/certificates/[case]/submitted/", contains=self.case)
+            if submitted or self.answer_lost:
+                # After no answer, the citizen looks whether it went through (the page exists once submitted).
+                name = "/certificates/[case]/submitted/" + ("" if submitted else " (after a lost answer)")
+                expect = (200,) if submitted else (200, 302, 404)
+                done = self.page(f"{self.base}submitted/", name, expect=expect)
+                submitted = submitted or (done.status_code == 200 and self.case in done.text)
         if submitted:
             with _lock:
                 _outcomes["submit_unconfirmed"].remove([self.person["username"], self.case])

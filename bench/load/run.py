@@ -24,16 +24,19 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from datetime import datetime
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = ROOT / ".venv" / "bin"
 RESULTS = ROOT / "bench" / "results"
-WORK = ROOT / "var" / "load"
+# Where the run keeps its logs and files; the cluster rehearsal (bench/cluster/run.py) points it elsewhere.
+WORK = Path(os.environ.get("LOAD_WORK_DIR") or ROOT / "var" / "load")
 PORT = int(os.environ.get("LOAD_PORT", "8941"))
 DURATION = int(os.environ.get("LOAD_DURATION", "120"))
 DRAIN_TIMEOUT = int(os.environ.get("LOAD_DRAIN_TIMEOUT", "180"))
@@ -78,6 +81,23 @@ def fresh_redis():
     client.close()
 
 
+def identity_gateway() -> str:
+    """The mobile operator's identity gateway, stood in by the tests' one (tests/identity_gateway.py) in a thread of
+    this process: every check matches. Started once; its address is the carrier backend's IDENTITY_GATEWAY_URL."""
+    global _gateway_url
+    if _gateway_url is None:
+        from tests.identity_gateway import GatewayHandler
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), GatewayHandler)
+        server.answers, server.received, server.lock = [], [], threading.Lock()  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _gateway_url = f"http://127.0.0.1:{server.server_address[1]}/check"
+    return _gateway_url
+
+
+_gateway_url: str | None = None
+
+
 def environment() -> dict:
     signing = ROOT / "var" / "signing"
     return {
@@ -102,7 +122,12 @@ def environment() -> dict:
         # The stand-ins above (http:// SITE_URL, SMS kept, e-mail to files) are what portal/checks.py refuses in
         # production; this run uses them on purpose, so its worker and beat may start.
         # E017: the load test signs PAdES B-B (no TSA), to measure the portal rather than the test PKI.
-        "SILENCED_SYSTEM_CHECKS": "portal.E002,portal.E005,portal.E008,portal.E017",
+        "SILENCED_SYSTEM_CHECKS": "portal.E002,portal.E005,portal.E008,portal.E014,portal.E017",
+        # Identity checks through the carrier backend's real client, against the stand-in gateway above (plain http
+        # on loopback: portal.E014 silenced below).
+        "IDENTITY_CHECK_BACKENDS": "carrier",
+        "IDENTITY_GATEWAY_URL": identity_gateway(),
+        "IDENTITY_GATEWAY_TOKEN": "load-test-gateway",
         "STAFF_MFA_REQUIRED": "1",
         "TRUSTED_PROXY_COUNT": "1",
         "LOG_LEVEL": "WARNING",
@@ -141,10 +166,10 @@ def worker_queues() -> list[str]:
     return sorted(queues)
 
 
-def gunicorn_command() -> tuple[list[str], str]:
-    base = [str(BIN / "gunicorn"), "portal.wsgi:application", "--bind", f"127.0.0.1:{PORT}"]
+def gunicorn_command(port=PORT, access_log="access.log") -> tuple[list[str], str]:
+    base = [str(BIN / "gunicorn"), "portal.wsgi:application", "--bind", f"127.0.0.1:{port}"]
     # The time each request spent in Django (%(D)s, microseconds), apart from the wait for a free worker.
-    base += ["--access-logfile", str(WORK / "access.log"), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s"]
+    base += ["--access-logfile", str(WORK / access_log), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s"]
     config = ROOT / "gunicorn.conf.py"
     if config.is_file():
         return [*base, "--config", str(config)], "gunicorn.conf.py"
@@ -170,17 +195,17 @@ def cpu_seconds(process) -> float:
         return 0.0
 
 
-def wait_healthy(timeout=60.0):
+def wait_healthy(timeout=60.0, port=PORT, log_name="gunicorn.log"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz/", timeout=2) as response:  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=2) as response:  # noqa: S310
                 if response.status == 200:
                     return
         except OSError:
             pass
         time.sleep(0.3)
-    sys.exit(f"gunicorn did not answer /healthz/ within {timeout:.0f} s (see {WORK / 'gunicorn.log'})")
+    sys.exit(f"nothing answered /healthz/ on port {port} within {timeout:.0f} s (see {WORK / log_name})")
 
 
 def drain(queues, timeout) -> dict:
@@ -245,7 +270,7 @@ def read_locust_stats(prefix: Path) -> tuple[list[dict], list[dict]]:
 
 
 ROUTES = (
-    (re.compile(r"/[A-Z]{2,8}-\d{8}-\d{5,}/"), "/[case]/"),
+    (re.compile(r"/[A-Z]{2,8}-\d{8}-(?:[0-9A-Z]{4}-[0-9A-Z]{4}|\d{5,})/"), "/[case]/"),
     (re.compile(r"/[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}/"), "/[code]/"),
     (re.compile(r"/[0-9a-f]{8}-[0-9a-f-]{27}/"), "/[id]/"),
     (re.compile(r"/confirm-email/[^/]+/"), "/confirm-email/[token]/"),
@@ -253,29 +278,31 @@ ROUTES = (
 )
 
 
-def access_lines():
+def access_lines(nodes=(("access.log", "gunicorn.log"),)):
     """Access log lines "METHOD PATH STATUS MICROSECONDS": from --access-logfile, or from the JSON lines on gunicorn's
-    stdout when gunicorn.conf.py routes the access logger there (logconfig_dict wins over --access-logfile)."""
-    for name in ("access.log", "gunicorn.log"):
-        path = WORK / name
-        if not path.exists():
-            continue
-        for line in path.read_text(errors="replace").splitlines():
-            if line.startswith("{"):
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                if entry.get("logger") == "gunicorn.access":
-                    yield str(entry.get("message", ""))
-            elif name == "access.log":
-                yield line
+    stdout when gunicorn.conf.py routes the access logger there (logconfig_dict wins over --access-logfile).
+    `nodes`: per gunicorn, the names in WORK of its access log and of its output."""
+    for access_log, output in nodes:
+        for name in (access_log, output):
+            path = WORK / name
+            if not path.exists():
+                continue
+            for line in path.read_text(errors="replace").splitlines():
+                if line.startswith("{"):
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:
+                        continue
+                    if entry.get("logger") == "gunicorn.access":
+                        yield str(entry.get("message", ""))
+                elif name == access_log:
+                    yield line
 
 
-def server_times() -> tuple[dict, list[dict]]:
+def server_times(nodes=(("access.log", "gunicorn.log"),)) -> tuple[dict, list[dict]]:
     """Per route, the time spent inside gunicorn's worker (the access log's %(D)s), apart from queueing."""
     per_route: dict[tuple, list[float]] = {}
-    for line in access_lines():
+    for line in access_lines(nodes):
         parts = line.split()
         if len(parts) != 4 or not parts[3].isdigit():
             continue
@@ -300,9 +327,9 @@ def server_times() -> tuple[dict, list[dict]]:
     return (summary(everything) if everything else {}), rows
 
 
-def server_errors_logged() -> dict:
-    text = (WORK / "gunicorn.log").read_text(errors="replace") if (WORK / "gunicorn.log").exists() else ""
-    worker = (WORK / "worker.log").read_text(errors="replace") if (WORK / "worker.log").exists() else ""
+def server_errors_logged(web=("gunicorn.log",), workers=("worker.log",)) -> dict:
+    text = "".join((WORK / name).read_text(errors="replace") for name in web if (WORK / name).exists())
+    worker = "".join((WORK / name).read_text(errors="replace") for name in workers if (WORK / name).exists())
     return {
         "web_tracebacks": text.count("Traceback (most recent call last)"),
         "web_worker_timeouts": text.count("WORKER TIMEOUT"),
@@ -395,6 +422,74 @@ def write_report(report: dict):
     (RESULTS / "load.md").write_text("\n".join(lines))
 
 
+def worker_command(queues, hostname, concurrency=WORKER_CONCURRENCY) -> list[str]:
+    return [
+        *(str(BIN / "celery"), "-A", "portal", "worker", "-Q", ",".join(queues), "-c", str(concurrency)),
+        *("-l", "WARNING", "-n", hostname),
+    ]
+
+
+def write_fixture(run_id):
+    """Stations, officers with TOTP devices and issued certificates (bench/load/fixtures.py) in WORK/fixture.json."""
+    from bench.load import fixtures
+
+    stations, staff = fixtures.make_stations_and_staff(run_id)
+    codes = fixtures.seed_certificates(stations, SEED_CERTIFICATES, run_id)
+    log(f"{len(staff)} officers with TOTP devices; {SEED_CERTIFICATES} certificates issued by the worker")
+    offices = {a["office"] for a in staff[: USERS["Officer"]]}
+    fixture = {
+        "run_id": run_id,
+        # Citizens apply only where an officer of this run works (all five stations at full scale).
+        "stations": [{"pk": s.pk, "name": s.name_en} for s in stations if s.pk in offices],
+        "staff": staff,
+        "codes": codes,
+    }
+    (WORK / "fixture.json").write_text(json.dumps(fixture))
+
+
+def locust_environment(env) -> dict:
+    return {
+        **env,
+        "LOAD_FIXTURE": str(WORK / "fixture.json"),
+        "LOAD_OUT_DIR": str(WORK),
+        "LOAD_USERS": json.dumps(USERS),
+    }
+
+
+def locust_command(host) -> list[str]:
+    """locust, headless, for DURATION seconds: its figures in WORK/locust_*.csv, its outcomes in WORK/client.json."""
+    return [
+        *(str(BIN / "locust"), "-f", str(ROOT / "bench" / "load" / "locustfile.py"), "--headless", "--host", host),
+        *("--users", str(sum(USERS.values())), "--spawn-rate", "20", "--run-time", f"{DURATION}s"),
+        *("--stop-timeout", "20", "--csv", str(WORK / "locust"), "--only-summary", "--loglevel", "WARNING"),
+    ]
+
+
+def consistency_checks(client: dict, run_id: str, since) -> list[dict]:
+    """bench/load/check.py's checks, fed with what the clients saw (WORK/client.json)."""
+    from bench.load import check
+
+    by_name = client["by_name"]
+    answered = sum(
+        count
+        for name, codes in by_name.items()
+        if "verify/[" in name and "pdf" not in name
+        for code, count in codes.items()
+        if code in ("200", "404")
+    )
+    viewed = by_name.get("admin: document image (logged view)", {}).get("200", 0)
+    return [
+        check.check_progress(client),
+        check.check_registrations(client, run_id),
+        check.check_submissions(client, run_id),
+        check.check_approvals(),
+        check.check_outbox(since, run_id),
+        check.check_mail_delivered(WORK / "mail", since),
+        check.check_verification_log(answered, since),
+        check.check_document_views(viewed, since),
+    ]
+
+
 def collect_static():
     """collectstatic (manifest, compressed: as deployed) unless var/load/static already holds these very files.
 
@@ -440,8 +535,6 @@ def main():
     from django.core.management import call_command
     from django.utils import timezone
 
-    from bench.load import check, fixtures
-
     call_command("migrate", interactive=False, verbosity=0)
     log("migrated; static files " + ("collected" if collect_static() else "unchanged since the last run"))
     since = timezone.now()
@@ -449,80 +542,19 @@ def main():
     queues = worker_queues()
     processes = {}
     try:
-        processes["worker"] = start(
-            "worker",
-            [
-                str(BIN / "celery"),
-                "-A",
-                "portal",
-                "worker",
-                "-Q",
-                ",".join(queues),
-                "-c",
-                str(WORKER_CONCURRENCY),
-                "-l",
-                "WARNING",
-                "-n",
-                f"load-{os.getpid()}@%h",
-            ],
-            env,
-        )
+        processes["worker"] = start("worker", worker_command(queues, f"load-{os.getpid()}@%h"), env)
         processes["beat"] = start("beat", [str(BIN / "celery"), "-A", "portal", "beat", "-l", "WARNING"], env)
         log(f"worker on {', '.join(queues)} and beat started; seeding stations, officers, certificates")
-        stations, staff = fixtures.make_stations_and_staff(run_id)
-        codes = fixtures.seed_certificates(stations, SEED_CERTIFICATES, run_id)
-        log(f"{len(staff)} officers with TOTP devices; {SEED_CERTIFICATES} certificates issued by the worker")
-        fixture = {
-            "run_id": run_id,
-            # Citizens apply only where an officer of this run works (all five stations at full scale).
-            "stations": [
-                {"pk": s.pk, "name": s.name_en}
-                for s in stations
-                if s.pk in {a["office"] for a in staff[: USERS["Officer"]]}
-            ],
-            "staff": staff,
-            "codes": codes,
-        }
-        (WORK / "fixture.json").write_text(json.dumps(fixture))
+        write_fixture(run_id)
         command, gunicorn_flags = gunicorn_command()
         processes["gunicorn"] = start("gunicorn", command, env)
         wait_healthy()
         log(f"gunicorn up ({gunicorn_flags}); {DURATION} s of load with {sum(USERS.values())} simulated people")
-        locust_env = {
-            **env,
-            "LOAD_FIXTURE": str(WORK / "fixture.json"),
-            "LOAD_OUT_DIR": str(WORK),
-            "LOAD_USERS": json.dumps(USERS),
-        }
         load_started = time.monotonic()
         load_average = [os.getloadavg()[0]]
         cpu_before = {name: cpu_seconds(process) for name, process in processes.items()}
         cpu_now = dict(cpu_before)
-        processes["locust"] = start(
-            "locust",
-            [
-                str(BIN / "locust"),
-                "-f",
-                str(ROOT / "bench" / "load" / "locustfile.py"),
-                "--headless",
-                "--host",
-                f"http://127.0.0.1:{PORT}",
-                "--users",
-                str(sum(USERS.values())),
-                "--spawn-rate",
-                "20",
-                "--run-time",
-                f"{DURATION}s",
-                "--stop-timeout",
-                "20",
-                "--csv",
-                str(WORK / "locust"),
-                "--only-summary",
-                "--loglevel",
-                "WARNING",
-            ],
-            locust_env,
-        )
+        processes["locust"] = start("locust", locust_command(f"http://127.0.0.1:{PORT}"), locust_environment(env))
         while processes["locust"].poll() is None:
             cpu_now = {name: cpu_seconds(process) for name, process in processes.items()}
             time.sleep(1.0)
@@ -545,28 +577,10 @@ def main():
         sys.exit(f"locust did not finish its run; the end of var/load/locust.log:\n{tail}")
     client = json.loads((WORK / "client.json").read_text())
     stats, failures = read_locust_stats(WORK / "locust")
-    by_name = client["by_name"]
-    answered = sum(
-        count
-        for name, codes in by_name.items()
-        if "verify/[" in name and "pdf" not in name
-        for code, count in codes.items()
-        if code in ("200", "404")
-    )
-    viewed = by_name.get("admin: document image (logged view)", {}).get("200", 0)
-    checks = [
-        check.check_progress(client),
-        check.check_registrations(client, run_id),
-        check.check_submissions(client, run_id),
-        check.check_approvals(),
-        check.check_outbox(since, run_id),
-        check.check_mail_delivered(WORK / "mail", since),
-        check.check_verification_log(answered, since),
-        check.check_document_views(viewed, since),
-    ]
+    checks = consistency_checks(client, run_id, since)
     codes = client["status_codes"]
     scanner = {}
-    for name, per_status in by_name.items():
+    for name, per_status in client["by_name"].items():
         if "scanner" in name:
             for status, count in per_status.items():
                 scanner[status] = scanner.get(status, 0) + count
