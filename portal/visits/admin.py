@@ -56,7 +56,11 @@ class DayFilter(admin.SimpleListFilter):
     parameter_name = "day"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("today", pgettext_lazy("visits", "Today")), ("coming", pgettext_lazy("visits", "Coming")), ("past", pgettext_lazy("visits", "Past"))]
+        return [
+            ("today", pgettext_lazy("visits", "Today")),
+            ("coming", pgettext_lazy("visits", "Coming")),
+            ("past", pgettext_lazy("visits", "Past")),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Visit]) -> QuerySet[Visit]:
         today = timezone.localdate()

@@ -92,7 +92,9 @@ class VisitSlot(models.Model):
     """One slot of one day at a station. `booked` counts its live bookings; the database refuses more than
     `capacity` (the booking itself is a conditional UPDATE, portal.visits.services.book)."""
 
-    station = models.ForeignKey(VisitStation, verbose_name=pgettext_lazy("visits", "station"), on_delete=models.CASCADE, related_name="slots")
+    station = models.ForeignKey(
+        VisitStation, verbose_name=pgettext_lazy("visits", "station"), on_delete=models.CASCADE, related_name="slots"
+    )
     day = models.DateField(_("day"))
     starts_at = models.TimeField(pgettext_lazy("visits", "starts"))
     ends_at = models.TimeField(pgettext_lazy("visits", "ends"))
@@ -128,7 +130,9 @@ class VisitStatus(models.TextChoices):
 class Visit(models.Model):
     """A citizen's booking of a slot for an in-person step of one case (of any service)."""
 
-    slot = models.ForeignKey(VisitSlot, verbose_name=pgettext_lazy("visits", "slot"), on_delete=models.PROTECT, related_name="visits")
+    slot = models.ForeignKey(
+        VisitSlot, verbose_name=pgettext_lazy("visits", "slot"), on_delete=models.PROTECT, related_name="visits"
+    )
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     object_id = models.PositiveBigIntegerField()
     case = GenericForeignKey("content_type", "object_id")
