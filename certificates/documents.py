@@ -119,19 +119,29 @@ def _refusals_within_window() -> Q:
     return Q(updated_at__gte=window_start, certificate_generation__gt=0)
 
 
+def _holder_particulars(kind: str, title: str, title_en: str, valid_until=None):
+    """What the IssuedDocument row records of a certificate or notice: its kind and titles, the holder, and the
+    validity `valid_until(issued_on)` gives (none without it)."""
+
+    def particulars(application: Application, issued_on: datetime.date, _previous) -> Particulars:
+        return Particulars(
+            kind=kind,
+            title=title,
+            title_en=title_en,
+            holder_name=application.holder_name,
+            holder_birth_date=application.holder_birth_date,
+            valid_until=valid_until(issued_on) if valid_until else None,
+        )
+
+    return particulars
+
+
 CERTIFICATE = DocumentSpec(
     key="certificates.certificate",
     model=Application,
     template="certificates/pdf/certificate.html",
     context=certificate_context,
-    particulars=lambda application, issued_on, _previous: Particulars(
-        kind=KIND_CERTIFICATE,
-        title=CERTIFICATE_TITLE,
-        title_en=CERTIFICATE_TITLE_EN,
-        holder_name=application.holder_name,
-        holder_birth_date=application.holder_birth_date,
-        valid_until=certificate_valid_until(issued_on),
-    ),
+    particulars=_holder_particulars(KIND_CERTIFICATE, CERTIFICATE_TITLE, CERTIFICATE_TITLE_EN, certificate_valid_until),
     waiting=Status.APPROVED,
     generation="certificate_generation",
     issued=IssuedStep(to_status=Status.ISSUED, template="certificates/ready", context=_ready_context),
@@ -143,14 +153,7 @@ REFUSAL_NOTICE = DocumentSpec(
     model=Application,
     template="certificates/pdf/refusal_notice.html",
     context=refusal_context,
-    particulars=lambda application, _issued_on, _previous: Particulars(
-        kind=KIND_REFUSAL_NOTICE,
-        title=REFUSAL_TITLE,
-        title_en=REFUSAL_TITLE_EN,
-        holder_name=application.holder_name,
-        holder_birth_date=application.holder_birth_date,
-        valid_until=None,
-    ),
+    particulars=_holder_particulars(KIND_REFUSAL_NOTICE, REFUSAL_TITLE, REFUSAL_TITLE_EN),
     waiting=Status.REFUSED,
     generation="certificate_generation",
     unwanted="not-refused",
