@@ -70,12 +70,7 @@ def find_for_track(case_number):
 
     from .models import Application, Status
 
-    application = (
-        Application.objects.filter(case_number=case_number)
-        .exclude(status=Status.DRAFT)
-        .select_related("applicant")
-        .first()
-    )
+    application = serviceapp.find_case(Application, case_number)
     if application is None:
         return None
     if application.status == Status.SUBMITTED:

@@ -54,14 +54,9 @@ def find_for_track(case_number):
     """
     from portal.registry import TrackedCase
 
-    from .models import FamilyPlanningApplication, Feedback, Status
+    from .models import FamilyPlanningApplication, Feedback
 
-    application = (
-        FamilyPlanningApplication.objects.filter(case_number=case_number)
-        .exclude(status=Status.DRAFT)
-        .select_related("applicant")
-        .first()
-    )
+    application = serviceapp.find_case(FamilyPlanningApplication, case_number)
     if application is None:
         application = Feedback.objects.filter(case_number=case_number).select_related("applicant").first()
     if application is None:

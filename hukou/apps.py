@@ -52,15 +52,9 @@ def find_for_track(case_number):
     """
     from portal.registry import TrackedCase
 
-    from .constants import DRAFT_STATUSES
     from .models import MigrationApplication
 
-    application = (
-        MigrationApplication.objects.filter(case_number=case_number)
-        .exclude(status__in=DRAFT_STATUSES)
-        .select_related("applicant")
-        .first()
-    )
+    application = serviceapp.find_case(MigrationApplication, case_number)
     if application is None:
         return None
     return TrackedCase(

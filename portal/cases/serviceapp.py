@@ -77,3 +77,13 @@ def case_summary(
         else tuple((entry.at, str(case.status_label(entry.to_status))) for entry in case.public_timeline()),
         next_step=next_step or registry.NextStep(),
     )
+
+
+def find_case(model: type[Case], case_number: str) -> Case | None:
+    """The case of `model` that /track/ asks for, with its applicant in the same query; a draft is no case yet."""
+    return (
+        model.objects.filter(case_number=case_number)
+        .exclude(status__in=model.DRAFT_STATUSES)
+        .select_related("applicant")
+        .first()
+    )
