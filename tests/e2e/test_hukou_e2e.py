@@ -241,6 +241,16 @@ def test_citizen_and_three_offices_in_two_cities(hukou_site, site, phone_page, n
     assert desk.get_by_test_id("hk-document").count() == 3
     assert desk.get_by_test_id("hk-rules-ok").is_visible()
     shot(desk, "hk-10-move-in-review")
+    # The panel with the checklist and the actions comes first; the documents sit beside the data, and below it on a
+    # narrower screen.
+    panel, data, viewer = (desk.locator(s).bounding_box() for s in (".cr-panel", ".cr-data", ".cr-documents"))
+    assert panel["y"] < data["y"] and abs(data["y"] - viewer["y"]) < 2 and viewer["x"] > data["x"] + data["width"] - 1
+    size = desk.viewport_size
+    desk.set_viewport_size({"width": 900, "height": size["height"]})
+    data, viewer = (desk.locator(s).bounding_box() for s in (".cr-data", ".cr-documents"))
+    assert viewer["y"] >= data["y"] + data["height"] - 1 and horizontal_overflow(desk) == 0
+    shot(desk, "hk-10b-move-in-review-narrow")
+    desk.set_viewport_size(size)
     act(desk, "accept")
     assert status_of(application) == Status.ACCEPTED
     act(desk, "forward", text="材料齐全，请审批。")

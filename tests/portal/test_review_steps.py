@@ -308,3 +308,11 @@ def test_after_a_step_the_officer_stays_in_the_queue(staff_client, station_a, of
     preserved = "?" + urlencode({"_changelist_filters": "inbox=acting"})
     response = take_step(client, ncr_url("act", application.pk, "accept") + preserved, {"seen_status": "submitted"})
     assert response.url == ncr_url("change", application.pk) + preserved
+
+
+def test_an_irreversible_step_without_a_confirmation_is_refused_by_the_table():
+    from portal.cases.workflow import AccessMessages, Step, Workflow
+
+    words = AccessMessages(staff_only="", other_office="", own_case="")
+    with pytest.raises(ValueError, match="asks for no confirmation"):
+        Workflow("x", (Step("refuse", ("open",), "refused", danger=True),), words, concerns=lambda u, c: False)
