@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from portal.cases.kept import kept_problems
 from portal.cases.services import TransitionError
 
 from .. import drafts, services
@@ -53,8 +54,14 @@ def problems(application) -> list[dict]:
     (hukou.rules, ages on the day of application).
     """
     found = []
+    # A page whose typed answers wait in the draft (portal.cases.kept) lists what to correct there; what the saved
+    # answers still miss on that page is told again once it is saved.
+    kept = set(kept_problems(application))
     for section, message in drafts.hukou_missing(application=application):
-        if section != "declaration":  # the declaration is the checkbox below the list, with its own message
+        if (section, message) in kept:
+            found.append({"section": section, "message": message, "code": "kept"})
+        elif section != "declaration" and section not in (application.kept_inputs or {}):
+            # The declaration is the checkbox below the list, with its own message.
             found.append({"section": section, "message": message, "code": "missing"})
     for violation in drafts.rule_violations(application):
         section = RULE_SECTIONS.get(violation.code, "destination")

@@ -327,7 +327,7 @@ def section(request, case_number, section):
         "previous": SECTIONS[step - 2] if step > 1 else None,
         # Coming back from the check page (or answering a request), the points to fix here are repeated.
         "to_fix": (
-            [p for p in problems(application) if p["section"] == section]
+            [p for p in problems(application) if p["section"] == section and (kept is None or p["code"] == "kept")]
             if not posted and (return_to_check or application.status != Status.DRAFT or kept is not None)
             else []
         ),

@@ -432,6 +432,9 @@ def pages_hukou(audit, station, tmp_path):
         audit.visit("precheck-errors", f"{precheck}?category=")
         page.goto(precheck)
         page.check("input[name=category][value=whole_household]")
+        audit.submit("precheck-grounds", "main form [type=submit]")
+        page.check("input[name=grounds][value=purchased_home]")
+        audit.submit("precheck-head-age", "main form [type=submit]")
         page.fill("#id_head_age", "40")
         audit.submit("precheck-answer", "main form [type=submit]")
     start = url_of("hukou:apply")
@@ -440,6 +443,7 @@ def pages_hukou(audit, station, tmp_path):
     audit.visit("apply", start)
     audit.submit("apply-errors")
     page.check("input[name=category][value=part_household]")
+    page.check("input[name=grounds][value=employment]")
     page.select_option("#id_office", str(station.pk))
     audit.submit("start")
     from hukou import views

@@ -166,6 +166,7 @@ def test_citizen_and_three_offices_in_two_cities(hukou_site, site, phone_page, n
     press(page, page.get_by_test_id("start-application"))
     assert page.url.endswith("/hukou/apply/")
     page.check("input[name=category][value=part_household]")
+    page.check("input[name=grounds][value=purchased_home]")
     page.select_option("#id_office", str(move_in.pk))
     on_phone(page, "hk-00-apply-phone")
     press(page, page.get_by_test_id("start"))
@@ -175,7 +176,7 @@ def test_citizen_and_three_offices_in_two_cities(hukou_site, site, phone_page, n
     assert application.municipal_office == municipal
 
     page.fill("#id_destination_address", "郑州市金水区经八路12号院3号楼2单元501室")
-    page.check("input[name=destination_type][value=household]")
+    assert page.get_by_test_id("reveal-joining").is_hidden()  # not joining relatives: not asked
     on_phone(page, "hk-01-destination-phone")
     press(page, page.get_by_test_id("save-continue"))
 
@@ -197,7 +198,8 @@ def test_citizen_and_three_offices_in_two_cities(hukou_site, site, phone_page, n
     assert page.url.endswith(f"/hukou/{number}/origin/")
     page.fill("#id_origin_address", "洛阳市老城区西关街8号")
     page.select_option("#id_origin_office", str(move_out.pk))
-    assert page.locator("#id_origin_head_id_number").input_value() == citizen.id_number  # she moves as head
+    # She moves as head: she is the head of the household she leaves, not asked for again.
+    assert page.get_by_test_id("head-moves").is_visible() and page.locator("#id_origin_head_id_number").count() == 0
     page.fill("#id_staying-0-name", "李强")
     page.fill("#id_staying-0-id_number", husband_id)
     page.select_option("#id_staying-0-relation", "spouse")
@@ -333,7 +335,7 @@ def test_the_citizen_answers_a_request_for_information_on_the_phone(hukou_site, 
 
     from accounts.models import Office, Role
     from hukou import services
-    from hukou.constants import Category, Relation, Status
+    from hukou.constants import Category, Grounds, Relation, Status
     from hukou.models import MigrationApplication, Mover, OriginMember
     from portal.cases.services import next_case_number
     from portal.documents.services import document_attach, document_create, documents_for_case
@@ -355,7 +357,8 @@ def test_the_citizen_answers_a_request_for_information_on_the_phone(hukou_site, 
         office=move_in,
         municipal_office=municipal,
         origin_office=move_out,
-        category=Category.EMPLOYMENT,
+        category=Category.PART_HOUSEHOLD,
+        grounds=Grounds.EMPLOYMENT,
         origin_address="洛阳市老城区西关街8号",
         origin_head_name="王芳",
         origin_head_id_number=citizen.id_number,
