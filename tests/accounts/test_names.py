@@ -249,13 +249,13 @@ def test_certificate_holder_name_is_refused_through_the_page(client, citizen, st
     client.force_login(citizen)
     draft = services.application_create_draft(applicant=citizen, for_self=False, office=station_a)
     url = reverse("certificates:section", kwargs={"case_number": draft.case_number, "section": "holder"})
-    data = {"holder_id_type": "resident_id", "holder_id_number": ""}
-    # Continuing refuses the name; saving the draft to leave would keep it as typed, to be fixed later.
-    response = client.post(url, {**data, "holder_name": "王芳\ufe0f"})
+    data = {"action": "leave", "holder_id_type": "resident_id", "holder_id_number": ""}
+    response = client.post(url, {**data, "action": "continue", "holder_name": "王芳\ufe0f"})
     assert response.status_code == 400 and "invisible character (U+FE0F)" in response.content.decode()
-    draft.refresh_from_db()
-    assert draft.holder_name == ""
-    response = client.post(url, {**data, "action": "leave", "holder_name": "买买提・吐尔逊"})
+    # Saved as a draft, the name is kept as typed, with the same message, until it is corrected.
+    assert client.post(url, {**data, "holder_name": "王芳\ufe0f"}).status_code == 302
+    assert "invisible character (U+FE0F)" in client.get(url).content.decode()
+    response = client.post(url, {**data, "holder_name": "买买提・吐尔逊"})
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.holder_name == "买买提·吐尔逊"

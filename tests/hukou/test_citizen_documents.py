@@ -59,7 +59,7 @@ def test_a_refused_file_is_explained_and_the_accepted_ones_are_kept(client, offi
 
     # Sent again with the kept tokens and the booklet page: all three are attached.
     form = response.context["form"]
-    data = {f"{kind}__kept": form[kind].value().token for kind in ("id_card", "evidence")}
+    data = {f"{kind}__kept": form[kind].value()[0].token for kind in ("id_card", "evidence")}
     data["booklet"] = upload("booklet.jpg")
     response = post(client, url("", application, "documents"), data)
     assert response.status_code == 302
