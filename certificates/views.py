@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_problems
+from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_message, kept_problems
 from portal.cases.services import TransitionError
 from portal.cases.views import confirmation_views, error_messages, not_editable
 from portal.documents.services import DocumentAttachError, document_attach, documents_for_case
@@ -224,7 +224,7 @@ def section(request, case_number, section):
     elif kept is None and draft and application.status == Status.DRAFT:
         # Saving a draft keeps everything typed, valid or not: the page comes back as it was when opened again.
         if keep_typed(application, section, data=request.POST, parts=(form,)):
-            _kept_message(request, application)
+            messages.warning(request, kept_message(application))
             return _after_save(request, application, section)
 
     step = SECTIONS.index(section) + 1
@@ -242,14 +242,6 @@ def section(request, case_number, section):
     if kept is not None:
         context["kept"] = [message for page, message in kept_problems(application) if page == section]
     return render(request, "certificates/section.html", context, status=400 if request.method == "POST" else 200)
-
-
-def _kept_message(request, application):
-    messages.warning(
-        request,
-        _("Your draft is saved with everything you typed. Some answers still need correcting: %(list)s")
-        % {"list": "; ".join(message for _page, message in kept_problems(application))},
-    )
 
 
 def _kinds_shown(application):

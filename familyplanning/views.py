@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_problems
+from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_message
 from portal.cases.services import TransitionError
 from portal.cases.views import confirmation_views, error_messages, not_editable
 from portal.verify.lookup import document_state
@@ -202,11 +202,7 @@ def _keep_draft(request, service, application, form, office_form):
         )
     if not keep_typed(application, KEPT_PAGE, data=request.POST, parts=(form, office_form)):
         return None
-    messages.warning(
-        request,
-        _("Your draft is saved with everything you typed. Some answers still need correcting: %(list)s")
-        % {"list": "; ".join(message for _page, message in kept_problems(application))},
-    )
+    messages.warning(request, kept_message(application))
     return application
 
 

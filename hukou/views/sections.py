@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_problems
+from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_message
 from portal.cases.services import TransitionError
 from portal.documents.services import DocumentAttachError
 
@@ -305,11 +305,7 @@ def section(request, case_number, section):
         # Saving a draft keeps everything typed, valid or not: the page comes back as it was when opened again.
         parts = (page.form, page.formset)
         if keep_typed(application, section, data=request.POST, parts=parts, problems=page.errors):
-            messages.warning(
-                request,
-                _("Your draft is saved with everything you typed. Some answers still need correcting: %(list)s")
-                % {"list": "; ".join(message for _page, message in kept_problems(application))},
-            )
+            messages.warning(request, kept_message(application))
             return _after_save(request, application, section)
 
     step = SECTIONS.index(section) + 1

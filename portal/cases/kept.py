@@ -122,3 +122,10 @@ def kept_problems(case: ReviewedCase) -> list[tuple[str, str]]:
         problems = entry.get("problems") or [["", _("Some answers on this page still need to be corrected.")]]
         found += [(page, f"{label}: {message}" if label else message) for label, message in problems]
     return found
+
+
+def kept_message(case: ReviewedCase) -> str:
+    """What the citizen is told on leaving a draft saved with answers still to correct."""
+    return _("Your draft is saved with everything you typed. Some answers still need correcting: %(list)s") % {
+        "list": "; ".join(message for _page, message in kept_problems(case))
+    }
