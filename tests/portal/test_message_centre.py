@@ -106,3 +106,15 @@ def test_the_count_costs_one_query_and_only_where_it_is_shown(client, person, dj
     with django_assert_num_queries(3):  # the session, the user, the unread count
         html = client.get(reverse("home")).content.decode()
     assert unread_badge(html) == 1
+
+
+def test_the_data_export_withholds_a_secret_message_and_says_when_one_was_read(person):
+    code = queue_message(
+        channel=Channel.SMS, to=person.mobile, body="Code 483920", user=person, template="hukou/visit_code", secret=True
+    )
+    news = an_sms(person)
+    inbox.open_message(person, news.pk)
+    exported = {m["text"]: m for m in account_services.user_export_data(user=person)["messages"]}
+    assert "Code 483920" not in exported and code.body not in str(exported)
+    assert exported["[withheld: it contained a one-time link or code]"]["read_on_the_portal"] is None
+    assert exported[news.body]["read_on_the_portal"] is not None
