@@ -47,9 +47,11 @@ class OutboxMessage(models.Model):
     # The message centre (/me/messages/) mirrors a user's messages on the portal, except those that carry a secret
     # (a confirmation code or a one-time link): those prove that the user holds the phone or the mailbox, which a copy
     # on the portal would defeat.
+    # db_default: the release before this column's, still serving while migrations run, inserts rows without it.
     secret = models.BooleanField(
         _("carries a code or one-time link"),
         default=False,
+        db_default=False,
         help_text=_("Not shown in the recipient's message centre on the portal."),
     )
     read_at = models.DateTimeField(_("read on the portal"), null=True, blank=True)

@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='outboxmessage',
             name='secret',
-            field=models.BooleanField(default=False, help_text="Not shown in the recipient's message centre on the portal.", verbose_name='carries a code or one-time link'),
+            field=models.BooleanField(db_default=False, default=False, help_text="Not shown in the recipient's message centre on the portal.", verbose_name='carries a code or one-time link'),
         ),
         migrations.RunPython(mark_existing, migrations.RunPython.noop),
         migrations.AddIndex(
