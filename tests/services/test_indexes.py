@@ -444,6 +444,31 @@ def test_outbox_relay_reads_only_due_messages(db):
     assert_no_seq_scan_of_big_tables(queries, expect_tables={"notify_outboxmessage"})
 
 
+def test_message_centre_reads_only_the_users_rows(db):
+    """The unread count on every signed-in page and the message centre's first page: the user's rows only."""
+    from portal.notify import inbox
+
+    users = applicants()
+    template = OutboxMessage.objects.create(channel=Channel.SMS, to="+8613800000000", body="x", status="sent")
+    multiply(
+        OutboxMessage,
+        template,
+        ROWS,
+        user_id=pick(users),
+        read_at="CASE WHEN g.i % 3 = 0 THEN NULL ELSE now() END",
+        secret="g.i % 7 = 0",
+        created_at="now() - g.i * interval '1 minute'",
+    )
+    analyze(OutboxMessage)
+    user = type(template).user.field.related_model.objects.get(pk=users[7])
+    queries, count = capture(lambda: inbox.unread_count(user))
+    assert count > 0
+    assert_no_seq_scan_of_big_tables(queries, expect_tables={"notify_outboxmessage"})
+    queries, page = capture(lambda: list(inbox.messages_for(user)[:20]))
+    assert len(page) == 20
+    assert_no_seq_scan_of_big_tables(queries, expect_tables={"notify_outboxmessage"})
+
+
 # --- public lookups -----------------------------------------------------------------------------------------------
 
 
