@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.scoping import OfficeScopedAdminMixin
+from portal.bigtables import EstimatedCountPaginator
 
 from . import purposes, services
 from .models import Visit, VisitStation, VisitStatus
@@ -77,6 +78,8 @@ class DayFilter(admin.SimpleListFilter):
 class VisitAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     office_fields = ("slot__station__office",)
     service_type_field = "content_type"  # a visit belongs to its case's service
+    show_full_result_count = False  # bookings grow without bound: no COUNT(*) of the whole table
+    paginator = EstimatedCountPaginator
     list_display = ("when", "case_link", "applicant_masked", "purpose_title", "status", "station")
     list_filter = (DayFilter, "status")
     list_select_related = ("slot__station__office", "applicant", "content_type")
@@ -161,7 +164,7 @@ class VisitAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         if not self.has_change_permission(request, visit):
             raise PermissionDenied
         try:
-            services.record_outcome(
+            recorded = services.record_outcome(
                 visit,
                 outcome=request.POST.get("outcome", ""),
                 by=request.user,  # type: ignore[arg-type]
@@ -173,7 +176,7 @@ class VisitAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
             self.message_user(
                 request,
                 _("Visit of %(number)s recorded: %(outcome)s.")
-                % {"number": visit.case_number, "outcome": VisitStatus(request.POST["outcome"]).label},
+                % {"number": visit.case_number, "outcome": outcome_label(recorded)},
                 messages.SUCCESS,
             )
         target = request.POST.get("next", "")
@@ -201,6 +204,14 @@ def outcome_form(request: HttpRequest, visit: Visit, today: datetime.date | None
     }
 
 
+def outcome_label(visit: Visit) -> Any:
+    """The visit's state in the service's words: "Originals seen" rather than "Came"."""
+    purpose = purposes.get(visit.purpose)
+    if purpose and visit.status == VisitStatus.ATTENDED:
+        return purpose.attended_label
+    return visit.get_status_display()
+
+
 def review_visits(request: HttpRequest, case: Any) -> list[dict[str, Any]] | None:
     """The visits of a case for its review page, each with the outcome form where it may be recorded now; None for a
     service that books no visits."""
@@ -213,11 +224,7 @@ def review_visits(request: HttpRequest, case: Any) -> list[dict[str, Any]] | Non
             {
                 "visit": visit,
                 "purpose": purpose.title if purpose else visit.purpose,
-                "outcome_label": (
-                    purpose.attended_label
-                    if purpose and visit.status == VisitStatus.ATTENDED
-                    else visit.get_status_display()
-                ),
+                "outcome_label": outcome_label(visit),
                 "form": outcome_form(request, visit),
             }
         )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.scoping import ALL, scoped_office_ids, scoped_services
 
 from . import purposes
-from .admin import case_admin_url
+from .admin import case_admin_url, outcome_label
 from .models import Visit, VisitSlot, VisitStatus
 from .services import masked_applicant
 
@@ -60,7 +60,7 @@ def todays_visits(request: HttpRequest, today: datetime.date | None = None) -> l
                 applicant=masked_applicant(visit.applicant),
                 purpose=purpose.title if purpose else visit.purpose,
                 status=visit.status,
-                status_label=visit.get_status_display(),
+                status_label=outcome_label(visit),
                 office=visit.slot.station.office,
             )
         )

@@ -68,13 +68,16 @@ def book(request: HttpRequest, case_number: str) -> HttpResponse:
             else:
                 return redirect(purpose.case_url(case))
     slots = list(open_slots(station)) if station is not None else []
+    chosen_slot = chosen if chosen is not None else (live.slot_id if live else None)
+    open_day = next((slot.day for slot in slots if slot.pk == chosen_slot), slots[0].day if slots else None)
     context = {
         "case": case,
         "purpose": purpose,
         "station": station,
         "live": live,
         "days": [(day, list(group)) for day, group in groupby(slots, key=lambda slot: slot.day)],
-        "chosen": chosen if chosen is not None else (live.slot_id if live else None),
+        "chosen": chosen_slot,
+        "open_day": open_day,
         "errors": errors,
         "case_url": purpose.case_url(case),
     }

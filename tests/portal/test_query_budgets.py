@@ -339,6 +339,40 @@ def make_hukou_applications(world, n):
         MigrationApplicationFactory(offices=offices, status=status, complete=True, **extra)
 
 
+def make_visit_stations(world, n):
+    from portal.visits.models import VisitStation
+
+    for _ in range(n):
+        VisitStation.objects.create(office=OfficeFactory(parent=world["offices"]["zhengzhou"]))
+
+
+def make_visits(world, n):
+    from portal.visits.models import Visit, VisitSlot, VisitStation
+
+    station, _ = VisitStation.objects.get_or_create(office=world["offices"]["station"])
+    day = timezone.localdate() + datetime.timedelta(days=1)
+    for _ in range(n):
+        minutes = VisitSlot.objects.filter(station=station).count()
+        slot = VisitSlot.objects.create(
+            station=station,
+            day=day,
+            starts_at=datetime.time(8 + minutes // 60, minutes % 60),
+            ends_at=datetime.time(8 + (minutes + 1) // 60, (minutes + 1) % 60),
+            capacity=1,
+            booked=1,
+        )
+        move = MigrationApplicationFactory(office=station.office, status=HukouStatus.ACCEPTED)
+        Visit.objects.create(
+            slot=slot,
+            content_type=ContentType.objects.get_for_model(move),
+            object_id=move.pk,
+            case_number=move.case_number,
+            purpose="hukou_originals",
+            applicant=move.applicant,
+            booked_at=timezone.now(),
+        )
+
+
 @dataclass(frozen=True)
 class Changelist:
     role: str
@@ -379,6 +413,8 @@ CHANGELISTS = {
     "familyplanning.Feedback": Changelist("family_planning_officer", make_feedback, 8),
     "familyplanning.PolicyArticle": Changelist("family_planning_officer", make_policy_articles, 10),
     "hukou.MigrationApplication": Changelist("police_officer", make_hukou_applications, 8),
+    "visits.VisitStation": Changelist("supervisor", make_visit_stations, 10),  # a supervisor: the subtree too
+    "visits.Visit": Changelist("police_officer", make_visits, 8),
 }
 # The service queues again for the other roles that work them: a supervisor of the agency that handles the service
 # (an office subtree) and the municipal household administration (a case reaches it from forwarding).
@@ -405,6 +441,7 @@ BIG_TABLES = {
     "familyplanning.Rating",
     "familyplanning.Feedback",
     "hukou.MigrationApplication",
+    "visits.Visit",
 }
 
 

@@ -20,7 +20,10 @@ def visit_panel(case: Any) -> dict[str, Any]:
     visits = list(services.visits_of(case)[:5])
     live = next((visit for visit in visits if visit.status == VisitStatus.BOOKED), None)
     recorded = next((visit for visit in visits if visit.status in (VisitStatus.ATTENDED, VisitStatus.NO_SHOW)), None)
-    known = purposes.get(live.purpose) if live else purpose
+    if live or recorded:
+        known = purposes.get((live or recorded).purpose)  # type: ignore[union-attr]
+    else:
+        known = purpose
     return {
         "case": case,
         "purpose": purpose,
