@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -80,7 +81,7 @@ class VisitAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     service_type_field = "content_type"  # a visit belongs to its case's service
     show_full_result_count = False  # bookings grow without bound: no COUNT(*) of the whole table
     paginator = EstimatedCountPaginator
-    list_display = ("when", "case_link", "applicant_masked", "purpose_title", "status", "station")
+    list_display = ("when", "case_link", "applicant_masked", "purpose_title", "outcome", "station")
     list_filter = (DayFilter, "status")
     list_select_related = ("slot__station__office", "applicant", "content_type")
     search_fields = ("=case_number",)
@@ -128,6 +129,16 @@ class VisitAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=pgettext_lazy("visits", "station"))
     def station(self, visit: Visit) -> Any:
         return visit.slot.station.office
+
+    @admin.display(description=_("status"), ordering="status")
+    def outcome(self, visit: Visit) -> Any:
+        return outcome_label(visit)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        # Titled by what it lists, not "select … to change": nothing here is edited.
+        return super().changelist_view(
+            request, {"title": capfirst(self.opts.verbose_name_plural), **(extra_context or {})}
+        )
 
     def get_urls(self) -> list[Any]:
         info = self.opts.app_label, self.opts.model_name

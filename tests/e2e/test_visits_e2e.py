@@ -94,6 +94,11 @@ def test_an_officer_works_a_hukou_case_through_a_booked_visit_to_settlement(huko
     with time_machine.travel(morning(booking_day, 8, 50), tick=True):
         # The officer's desk counts the new case; its link lists it; the officer accepts it on the review page.
         desk = staff_page(new_page, officer, site)
+        desk.goto("/admin/visits/visitstation/")  # the station's own timetable, and only it
+        assert desk.locator("#result_list tbody tr").count() == 1
+        press(desk, desk.locator("#result_list").get_by_role("link", name="金水路派出所"))
+        assert desk.locator("#id_capacity").input_value() == "2"
+        shot(desk, "visits-station-admin-zh")
         desk.goto("/admin/")
         hukou_row = desk.get_by_test_id("desk-service").filter(has_text="户口")
         assert hukou_row.get_by_test_id("desk-new").inner_text().strip() == "1"
@@ -174,6 +179,10 @@ def test_an_officer_works_a_hukou_case_through_a_booked_visit_to_settlement(huko
         assert "Today's booked visits" in desk.get_by_test_id("desk-visits").inner_text()
         assert desk.get_by_test_id("desk-visit").get_attribute("data-status") == "attended"
         shot(desk, "visits-desk-today-en")
+
+        desk.goto("/admin/visits/visit/?day=today")
+        assert number in desk.locator("#result_list").inner_text() and "Originals seen" in desk.content()
+        shot(desk, "visits-list-today-en")
 
         # The citizen reads the outcome of the visit and the settlement.
         log_in(phone_page, citizen, site)

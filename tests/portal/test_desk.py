@@ -5,7 +5,6 @@ same way, in a fixed number of queries; the history page and "recent actions" sh
 import datetime
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -16,6 +15,7 @@ from portal.cases import assignment
 from portal.cases.deadlines import clock_start
 from portal.cases.models import DueState
 from tests.factories import ApplicationFactory, MigrationApplicationFactory, StaffFactory
+from tests.portal.visits import booked_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,7 @@ def test_administrators_still_reach_the_model_list(staff_client, db):
 
 def book_today(station, visits):
     """`visits` hukou moves booked for today at `station`, in slots of five places (booked the day before)."""
-    from portal.visits.models import Visit, VisitSlot, VisitStation
+    from portal.visits.models import VisitSlot, VisitStation
 
     visit_station = VisitStation.objects.create(office=station, capacity=5)
     today = timezone.localdate()
@@ -93,16 +93,7 @@ def book_today(station, visits):
             defaults={"ends_at": datetime.time(10 + n // 5), "capacity": 5},
         )
         VisitSlot.objects.filter(pk=slot.pk).update(booked=slot.booked + 1)
-        move = MigrationApplicationFactory(office=station, accepted=True)
-        Visit.objects.create(
-            slot=slot,
-            content_type=ContentType.objects.get_for_model(move),
-            object_id=move.pk,
-            case_number=move.case_number,
-            purpose="hukou_originals",
-            applicant=move.applicant,
-            booked_at=timezone.now(),
-        )
+        booked_visit(slot, MigrationApplicationFactory(office=station, accepted=True))
 
 
 @pytest.mark.parametrize("extra", [0, 297])

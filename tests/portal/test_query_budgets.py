@@ -48,6 +48,7 @@ from tests.factories import (
     UserFactory,
     make_id_number,
 )
+from tests.portal.visits import make_visit_stations, make_visits
 
 pytestmark = pytest.mark.django_db
 
@@ -337,40 +338,6 @@ def make_hukou_applications(world, n):
         status = (HukouStatus.SUBMITTED, HukouStatus.FORWARDED)[i % 2]
         extra = {"forwarded_at": timezone.now(), **clock_start(20)} if status == HukouStatus.FORWARDED else {}
         MigrationApplicationFactory(offices=offices, status=status, complete=True, **extra)
-
-
-def make_visit_stations(world, n):
-    from portal.visits.models import VisitStation
-
-    for _ in range(n):
-        VisitStation.objects.create(office=OfficeFactory(parent=world["offices"]["zhengzhou"]))
-
-
-def make_visits(world, n):
-    from portal.visits.models import Visit, VisitSlot, VisitStation
-
-    station, _ = VisitStation.objects.get_or_create(office=world["offices"]["station"])
-    day = timezone.localdate() + datetime.timedelta(days=1)
-    for _ in range(n):
-        minutes = VisitSlot.objects.filter(station=station).count()
-        slot = VisitSlot.objects.create(
-            station=station,
-            day=day,
-            starts_at=datetime.time(8 + minutes // 60, minutes % 60),
-            ends_at=datetime.time(8 + (minutes + 1) // 60, (minutes + 1) % 60),
-            capacity=1,
-            booked=1,
-        )
-        move = MigrationApplicationFactory(office=station.office, status=HukouStatus.ACCEPTED)
-        Visit.objects.create(
-            slot=slot,
-            content_type=ContentType.objects.get_for_model(move),
-            object_id=move.pk,
-            case_number=move.case_number,
-            purpose="hukou_originals",
-            applicant=move.applicant,
-            booked_at=timezone.now(),
-        )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
+from accounts import idnumber
 from certificates.models import Delivery
 from hukou.constants import Status
 from portal.cases.models import Transition
@@ -194,8 +195,14 @@ def test_recording_and_station_settings_are_scoped_to_the_station(staff_client, 
         assert client.get(reverse("admin:visits_visitstation_change", args=[station.pk])).status_code == 404
         listed = client.get(reverse("admin:visits_visitstation_changelist")).context["cl"].result_list
         assert list(listed) == [other_station]
-        # The station's own officer edits its hours; the future free slots follow.
+        # The station's own officer reads the visit (masked ID number) with its record form, and edits the station's
+        # hours; the future free slots follow.
         client = english(staff_client(own), settings)
+        page = client.get(reverse("admin:visits_visit_change", args=[visit.pk])).content.decode()
+        assert 'data-testid="visit-outcome"' in page and move.case_number in page
+        assert citizen.id_number not in page and idnumber.mask(citizen.id_number) in page
+        listed = client.get(reverse("admin:visits_visit_changelist") + "?day=today").context["cl"].result_list
+        assert list(listed) == [visit]
         url = reverse("admin:visits_visitstation_change", args=[station.pk])
         form = client.get(url).context["adminform"].form
         data = {**{name: form[name].value() or "" for name in form.fields}, "capacity": 4, "office": station.office.pk}
