@@ -510,7 +510,7 @@ class Citizen(PortalUser):
                         _outcomes["downloads"] += 1
         else:
             form = self.page("/track/", "/track/")
-            second = random.choice((self.person["real_name"], self.person["id_number"][-4:]))
+            second = self.person["id_number"][-4:]  # the enquiry's second factor (portal.cases.tracking)
             data = {"csrfmiddlewaretoken": self.token(form), "case_number": self.case, "second_factor": second}
             self.post_page("/track/", data, "/track/", contains=f'data-case="{self.case}"')
 
