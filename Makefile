@@ -19,7 +19,7 @@ TEST_DEBS := $(RUN_DEBS) chromium poppler-utils zbar-tools libnss3-tools nginx
 DEV_ENV := DEBUG=1 STAFF_MFA_REQUIRED=0 SITE_URL=http://$(HOST):$(PORT) TEST_PKI_PORT=$(PKI_PORT) \
   TSA_URL=http://127.0.0.1:$(PKI_PORT)/henan-test/tsa/tsa
 
-.PHONY: run test test-services setup sysdeps-run sysdeps-test messages migrate demo lint scan bench load clean
+.PHONY: run test test-services setup sysdeps-run sysdeps-test messages migrate demo lint scan bench load cluster-test clean
 
 run: sysdeps-run setup migrate demo
 	@echo ""
@@ -94,6 +94,17 @@ LOAD_REDIS_URL ?= redis://127.0.0.1:6379/13
 
 load: sysdeps-run setup
 	LOAD_DATABASE_URL=$(LOAD_DATABASE_URL) LOAD_REDIS_URL=$(LOAD_REDIS_URL) $(PY) bench/load/run.py
+
+# Scale-out rehearsal (docs/deploy.md#scale-out-rehearsal-make-cluster-test), loopback only, at most
+# CLUSTER_TIME_LIMIT (480) seconds: nginx in front of two gunicorn nodes, two Celery workers and beat, an S3 server
+# (moto), PostgreSQL and Redis; `make load`'s people for 2 minutes, web node 1 and worker 1 killed with SIGKILL
+# midway, then `make load`'s checks and the failover's. Recreates its own database (keeping a migrated template
+# beside it) and Redis db. Not part of `make test` (minutes of both cores).
+CLUSTER_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_cluster
+CLUSTER_REDIS_URL ?= redis://127.0.0.1:6379/12
+
+cluster-test: sysdeps-test setup
+	CLUSTER_DATABASE_URL=$(CLUSTER_DATABASE_URL) CLUSTER_REDIS_URL=$(CLUSTER_REDIS_URL) $(PY) bench/cluster/run.py
 
 # The shape of the code (CONTRIBUTING.md): ruff's lint rules and its formatter, migrations in step with the models,
 # the import contracts of .importlinter (docs/architecture.md#layers) and mypy with django-stubs (pyproject.toml).
