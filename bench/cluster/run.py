@@ -60,6 +60,7 @@ os.environ.setdefault("LOAD_SCALE", "0.5")
 sys.path.insert(0, str(ROOT))
 
 from bench.cluster import topology  # noqa: E402
+from bench.load import figures  # noqa: E402
 from bench.load import run as load  # noqa: E402
 
 T0 = time.monotonic()
@@ -349,7 +350,7 @@ def main():  # noqa: PLR0915 - one run, step after step
         log("drained; checking")
 
         client = json.loads((WORK / "client.json").read_text())
-        stats, _failures = load.read_locust_stats(WORK / "locust")
+        stats, _failures = figures.read_locust_stats(WORK / "locust")
         requests = topology.parse_proxy_log((WORK / "nginx" / "nginx-access.log").read_text(errors="replace"))
         cut = topology.cut_off_on(requests, f"127.0.0.1:{NODE_PORTS[0]}", killed["at"])
         served = topology.served_per_node(requests, killed["at"])
@@ -362,7 +363,7 @@ def main():  # noqa: PLR0915 - one run, step after step
         ]
         kill_moment = datetime.fromtimestamp(killed["at"], tz=UTC)
         total = next(row for row in stats if row["name"] == "Aggregated")
-        server_overall, _routes = load.server_times(nodes)
+        server_overall, _routes = figures.server_times(WORK, nodes)
         report = {
             "started": started_wall.isoformat(timespec="seconds"),
             "duration_s": DURATION,
@@ -379,8 +380,8 @@ def main():  # noqa: PLR0915 - one run, step after step
             "certificates_issued_after_the_kill": IssuedDocument.objects.filter(issued_at__gt=kill_moment).count(),
             "objects_in_the_bucket": count_objects(env),
             "server_time": server_overall,
-            "server_logs": load.server_errors_logged(
-                web=("web1.log", "web2.log"), workers=("worker1.log", "worker2.log")
+            "server_logs": figures.server_errors_logged(
+                WORK, web=("web1.log", "web2.log"), workers=("worker1.log", "worker2.log")
             ),
             "checks": checks,
             "run_seconds": round(time.monotonic() - T0, 1),

@@ -26,7 +26,6 @@ portal would (the run sets TRUSTED_PROXY_COUNT=1): the production rate limits ap
 The addresses are in 198.18.0.0/15 (RFC 2544, benchmarking); they are header values only, no traffic goes there.
 """
 
-import io
 import json
 import os
 import random
@@ -42,9 +41,10 @@ import psycopg2
 import psycopg2.extras
 from django_otp.oath import totp
 from locust import HttpUser, between, events, task
-from PIL import Image, ImageDraw
 from stdnum.cn import ric
 from urllib3.util.retry import Retry
+
+from bench.load.people import AREAS, GIVEN, SURNAMES, client_address, id_card_image, photo_image, wrong_code
 
 FIXTURE = json.loads(Path(os.environ["LOAD_FIXTURE"]).read_text())
 OUT_DIR = Path(os.environ["LOAD_OUT_DIR"])
@@ -69,11 +69,6 @@ ADMIN_SUCCESS = re.compile(r'<li class="success"')
 DOUBLE_SUBMIT = r"/submitted/$|^/certificates/[A-Z]{2,8}-\d{8}-(?:[0-9A-Z]{4}-[0-9A-Z]{4}|\d{5,})/$"
 SEEN_STATUS = re.compile(r'name="seen_status" value="(\w+)"')
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红鹏辉建华婷飞宇浩然子涵欣怡梓轩思远雨泽"
-# County-level codes of Henan (GB/T 2260). Some were created after the birth years drawn below: such numbers are
-# valid all the same (a number carries the code in force when it was issued; docs/architecture.md#identity).
-AREAS = ("410102", "410103", "410104", "410105", "410302", "410303", "410202", "410205", "411302", "411303")
 
 ARRIVAL_SECONDS = float(os.environ.get("LOAD_ARRIVAL_SECONDS", "30"))
 LOST_ANSWER = (0, 502, 504)  # no answer from the portal: a node died while it had the request
@@ -137,10 +132,6 @@ def describe(response) -> str:
     return f"no answer: {error.__class__.__name__}: {str(error)[:160]}" if error else "no answer"
 
 
-def client_address(group: int, n: int) -> str:
-    return f"198.{18 + (n >> 16 & 1)}.{(group << 4) | (n >> 8 & 15)}.{n & 255 or 1}"
-
-
 def new_identity():
     """A person of nobody: a real-looking name, a valid 18-character ID number (unique in this run), a mobile."""
     with _lock:
@@ -163,39 +154,6 @@ def new_identity():
         "email": f"c{run}-{serial:03d}@example.test",
         "password": f"Henan-load-{random.randrange(10**8):08d}",
     }
-
-
-def id_card_image(identity, side) -> bytes:
-    """A card-sized colour scan, different for each person and side (the server re-encodes it)."""
-    image = Image.new("RGB", (856, 540), (236, 232, 214) if side == "front" else (214, 228, 236))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((24, 24, 832, 516), outline=(120, 96, 60), width=4)
-    if side == "front":
-        draw.rectangle((600, 90, 800, 340), fill=(90, 140, 200))
-        draw.ellipse((650, 130, 750, 250), fill=(232, 190, 160))
-        draw.text((60, 420), identity["id_number"], fill=(20, 20, 20))
-    else:
-        draw.ellipse((60, 60, 200, 200), fill=(200, 40, 40))
-        draw.text((260, 380), f"valid {date.today():%Y.%m.%d}", fill=(20, 20, 20))
-    for _ in range(40):
-        x, y = random.randrange(40, 800), random.randrange(40, 500)
-        draw.line((x, y, x + random.randrange(5, 40), y), fill=(random.randrange(255), 80, 80))
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=85)
-    return out.getvalue()
-
-
-def photo_image() -> bytes:
-    """A bareheaded colour portrait, 413 x 531 pixels (the 2-inch ID photo size; at least 358 x 441 is asked)."""
-    background = random.choice(((67, 142, 219), (255, 255, 255), (200, 30, 40)))
-    image = Image.new("RGB", (413, 531), background)
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((126, 90, 286, 290), fill=(236, 196, 164))
-    draw.ellipse((120, 70, 292, 180), fill=(30, 24, 20))
-    draw.rectangle((70, 330, 343, 531), fill=(40, 50, 80))
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=90)
-    return out.getvalue()
 
 
 def outbox_body(to: str, template: str) -> str | None:
@@ -590,12 +548,6 @@ class Officer(PortalUser):
         return review
 
 
-def _wrong_code() -> str:
-    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-    raw = "".join(random.choice(alphabet) for _ in range(20))
-    return "-".join(raw[i : i + 4] for i in range(0, 20, 4))
-
-
 class Verifier(PortalUser):
     """An employer or embassy checking certificates, within the per-address limit (30 look-ups a minute)."""
 
@@ -611,7 +563,7 @@ class Verifier(PortalUser):
         elif roll < 0.85:
             code, status, state = random.choice(FIXTURE["codes"]["revoked"]), 200, "revoked"
         else:
-            code, status, state = _wrong_code(), 404, "not_found"
+            code, status, state = wrong_code(), 404, "not_found"
         suffix = " (wrong code)" if status == 404 else ""
         if random.random() < 0.5:
             self.page(
@@ -638,7 +590,7 @@ class Scanner(PortalUser):
 
     @task
     def guess(self):
-        code = _wrong_code()
+        code = wrong_code()
         if random.random() < 0.5:
             self.page(f"/api/verify/{code}/", "/api/verify/[guess] (scanner: 404 or 429)", expect=(404, 429))
         else:

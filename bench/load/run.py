@@ -14,11 +14,9 @@
 Exits non-zero when a check fails, a request failed (an unexpected answer, or none) or any answer was a 5xx.
 """
 
-import csv
 import importlib.metadata
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -237,106 +235,6 @@ def drain(queues, timeout) -> dict:
     return {"seconds": round(seconds, 1), "approved_left": approved, "messages_due_left": due, "tasks_left": queued}
 
 
-def read_locust_stats(prefix: Path) -> tuple[list[dict], list[dict]]:
-    def number(value):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-
-    stats = []
-    with open(f"{prefix}_stats.csv", newline="") as handle:
-        for row in csv.DictReader(handle):
-            stats.append(
-                {
-                    "method": row["Type"],
-                    "name": row["Name"],
-                    "requests": int(row["Request Count"]),
-                    "failures": int(row["Failure Count"]),
-                    "rps": round(number(row["Requests/s"]) or 0.0, 2),
-                    "p50_ms": number(row["50%"]),
-                    "p95_ms": number(row["95%"]),
-                    "p99_ms": number(row["99%"]),
-                    "max_ms": round(number(row["Max Response Time"]) or 0.0),
-                }
-            )
-    failures = []
-    with open(f"{prefix}_failures.csv", newline="") as handle:
-        for row in csv.DictReader(handle):
-            failures.append(
-                {"method": row["Method"], "name": row["Name"], "error": row["Error"], "count": int(row["Occurrences"])}
-            )
-    return stats, failures
-
-
-ROUTES = (
-    (re.compile(r"/[A-Z]{2,8}-\d{8}-(?:[0-9A-Z]{4}-[0-9A-Z]{4}|\d{5,})/"), "/[case]/"),
-    (re.compile(r"/[0-9A-Z]{4}(?:-[0-9A-Z]{4}){4}/"), "/[code]/"),
-    (re.compile(r"/[0-9a-f]{8}-[0-9a-f-]{27}/"), "/[id]/"),
-    (re.compile(r"/confirm-email/[^/]+/"), "/confirm-email/[token]/"),
-    (re.compile(r"/\d+/"), "/[pk]/"),
-)
-
-
-def access_lines(nodes=(("access.log", "gunicorn.log"),)):
-    """Access log lines "METHOD PATH STATUS MICROSECONDS": from --access-logfile, or from the JSON lines on gunicorn's
-    stdout when gunicorn.conf.py routes the access logger there (logconfig_dict wins over --access-logfile).
-    `nodes`: per gunicorn, the names in WORK of its access log and of its output."""
-    for access_log, output in nodes:
-        for name in (access_log, output):
-            path = WORK / name
-            if not path.exists():
-                continue
-            for line in path.read_text(errors="replace").splitlines():
-                if line.startswith("{"):
-                    try:
-                        entry = json.loads(line)
-                    except ValueError:
-                        continue
-                    if entry.get("logger") == "gunicorn.access":
-                        yield str(entry.get("message", ""))
-                elif name == access_log:
-                    yield line
-
-
-def server_times(nodes=(("access.log", "gunicorn.log"),)) -> tuple[dict, list[dict]]:
-    """Per route, the time spent inside gunicorn's worker (the access log's %(D)s), apart from queueing."""
-    per_route: dict[tuple, list[float]] = {}
-    for line in access_lines(nodes):
-        parts = line.split()
-        if len(parts) != 4 or not parts[3].isdigit():
-            continue
-        method, url, status, micros = parts
-        for pattern, replacement in ROUTES:
-            url = pattern.sub(replacement, url)
-        per_route.setdefault((method, url), []).append(int(micros) / 1000)
-
-    def summary(values):
-        values = sorted(values)
-        pick = lambda q: values[min(len(values) - 1, int(q * len(values)))]  # noqa: E731
-        return {
-            "requests": len(values),
-            "p50_ms": round(pick(0.5), 1),
-            "p95_ms": round(pick(0.95), 1),
-            "total_s": round(sum(values) / 1000, 1),
-        }
-
-    everything = [v for values in per_route.values() for v in values]
-    rows = [{"method": m, "route": r, **summary(v)} for (m, r), v in per_route.items()]
-    rows.sort(key=lambda row: -row["total_s"])
-    return (summary(everything) if everything else {}), rows
-
-
-def server_errors_logged(web=("gunicorn.log",), workers=("worker.log",)) -> dict:
-    text = "".join((WORK / name).read_text(errors="replace") for name in web if (WORK / name).exists())
-    worker = "".join((WORK / name).read_text(errors="replace") for name in workers if (WORK / name).exists())
-    return {
-        "web_tracebacks": text.count("Traceback (most recent call last)"),
-        "web_worker_timeouts": text.count("WORKER TIMEOUT"),
-        "worker_tracebacks": worker.count("Traceback (most recent call last)"),
-    }
-
-
 def write_report(report: dict):
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "load.json").write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
@@ -450,6 +348,7 @@ def write_fixture(run_id):
 def locust_environment(env) -> dict:
     return {
         **env,
+        "PYTHONPATH": str(ROOT),  # the locustfile imports bench.load.people
         "LOAD_FIXTURE": str(WORK / "fixture.json"),
         "LOAD_OUT_DIR": str(WORK),
         "LOAD_USERS": json.dumps(USERS),
@@ -517,6 +416,7 @@ def collect_static():
 
 
 def main():
+    sys.path.insert(0, str(ROOT))  # bench.load.figures, tests.identity_gateway
     started_wall = datetime.now().astimezone()
     # Everything of the previous run goes, except the collected static files (see collect_static).
     for old in WORK.glob("*") if WORK.exists() else ():
@@ -528,12 +428,13 @@ def main():
     fresh_redis()
     env = environment()
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
     from django.core.management import call_command
     from django.utils import timezone
+
+    from bench.load import figures
 
     call_command("migrate", interactive=False, verbosity=0)
     log("migrated; static files " + ("collected" if collect_static() else "unchanged since the last run"))
@@ -576,7 +477,7 @@ def main():
         tail = (WORK / "locust.log").read_text(errors="replace")[-3000:] if (WORK / "locust.log").exists() else ""
         sys.exit(f"locust did not finish its run; the end of var/load/locust.log:\n{tail}")
     client = json.loads((WORK / "client.json").read_text())
-    stats, failures = read_locust_stats(WORK / "locust")
+    stats, failures = figures.read_locust_stats(WORK / "locust")
     checks = consistency_checks(client, run_id, since)
     codes = client["status_codes"]
     scanner = {}
@@ -585,7 +486,7 @@ def main():
             for status, count in per_status.items():
                 scanner[status] = scanner.get(status, 0) + count
     total = next(row for row in stats if row["name"] == "Aggregated")
-    server_overall, server_routes = server_times()
+    server_overall, server_routes = figures.server_times(WORK)
     report = {
         "started": started_wall.isoformat(timespec="seconds"),
         "duration_s": DURATION,
@@ -608,7 +509,7 @@ def main():
         "checks": checks,
         "requests": stats,
         "failures": failures,
-        "server_logs": server_errors_logged(),
+        "server_logs": figures.server_errors_logged(WORK),
         "cpu_seconds_during_load": cpu,
         "load_average_1min": {"at_start": load_average[0], "at_end": load_average[1]},
         "server_time": server_overall,
