@@ -133,15 +133,19 @@ def cut_off_on(requests: list[ProxyRequest], node: str, kill_time: float) -> dic
     }
 
 
-def served_per_node(requests: list[ProxyRequest], kill_time: float) -> dict[str, dict[str, int]]:
-    """Requests each node answered, before and after the kill (the last attempt is the one that answered)."""
+def served_per_node(requests: list[ProxyRequest], kill_time: float, margin: float = 1.0) -> dict[str, dict[str, int]]:
+    """Requests each node answered, before and after the kill (the last attempt is the one that answered).
+
+    The log's time is when the proxy finished sending to the client: an answer the node gave just before it died may
+    end up to `margin` seconds later, and counts as before the kill.
+    """
     served: dict[str, dict[str, int]] = {}
     for request in requests:
         if not request.attempts or not _answered(request.attempts[-1][1]):
             continue
         node = request.attempts[-1][0]
         counts = served.setdefault(node, {"before_kill": 0, "after_kill": 0})
-        counts["before_kill" if request.end <= kill_time else "after_kill"] += 1
+        counts["before_kill" if request.end <= kill_time + margin else "after_kill"] += 1
     return served
 
 

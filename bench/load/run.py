@@ -142,8 +142,10 @@ def start(name, command, env):
 
 
 def stop(process, timeout=60):
+    """SIGTERM to the process itself (gunicorn's and Celery's masters stop their children after finishing what they
+    are doing: a TERM to the whole group would cut a worker's task short), SIGKILL to the group if it hangs."""
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
+        os.kill(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
