@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.formmessages import RequiredMessagesMixin
+
 from . import idnumber, phone, services
 from .emailaddress import canonical_email, normalize_email
 from .models import VERIFIED_LEVELS, IdentityCheck, User
@@ -86,7 +88,7 @@ class PasswordField(forms.CharField):
         super().__init__(strip=False, widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}), **kwargs)
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(RequiredMessagesMixin, forms.Form):
     real_name = PersonNameField(
         label=_("Real name"),
         max_length=60,
@@ -95,6 +97,7 @@ class RegistrationForm(forms.Form):
             "of a transcribed name."
         ),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": _("Enter your real name")},
     )
     id_number = forms.CharField(
         label=_("Resident ID number"),
@@ -185,7 +188,7 @@ class RegistrationForm(forms.Form):
         return cleaned
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(RequiredMessagesMixin, AuthenticationForm):
     """Username in any letter case; a suspended account is told so (only with its correct password)."""
 
     username = UsernameField(
@@ -211,7 +214,7 @@ class LoginForm(AuthenticationForm):
         return super().get_invalid_login_error()
 
 
-class PortalPasswordResetForm(PasswordResetForm):
+class PortalPasswordResetForm(RequiredMessagesMixin, PasswordResetForm):
     """The reset link goes through the outbox (queued on commit), never sent during the request."""
 
     email = forms.EmailField(
@@ -232,7 +235,7 @@ class PortalPasswordResetForm(PasswordResetForm):
             services.password_reset_request(user=user)
 
 
-class ContactForm(forms.Form):
+class ContactForm(RequiredMessagesMixin, forms.Form):
     """Contact details on the profile; a new e-mail or mobile needs the current password."""
 
     email = forms.EmailField(
@@ -281,7 +284,7 @@ class ContactForm(forms.Form):
         return cleaned
 
 
-class MobileCodeForm(forms.Form):
+class MobileCodeForm(RequiredMessagesMixin, forms.Form):
     code = forms.CharField(
         label=_("Code from the SMS"),
         max_length=12,
@@ -290,7 +293,7 @@ class MobileCodeForm(forms.Form):
     )
 
 
-class MisuseReportForm(forms.Form):
+class MisuseReportForm(RequiredMessagesMixin, forms.Form):
     description = forms.CharField(
         label=_("What happened?"),
         max_length=4000,
@@ -303,7 +306,7 @@ class MisuseReportForm(forms.Form):
     )
 
 
-class PasswordConfirmForm(forms.Form):
+class PasswordConfirmForm(RequiredMessagesMixin, forms.Form):
     """Re-enter the password before something sensitive (the data download)."""
 
     password = PasswordField(
@@ -322,7 +325,7 @@ class PasswordConfirmForm(forms.Form):
         return password
 
 
-class _NewPasswordMixin(forms.Form):
+class _NewPasswordMixin(RequiredMessagesMixin, forms.Form):
     new_password1 = PasswordField(
         label=_("New password"),
         help_text=password_validation.password_validators_help_text_html(),
@@ -346,7 +349,7 @@ class _NewPasswordMixin(forms.Form):
         return cleaned
 
 
-class SmsResetRequestForm(forms.Form):
+class SmsResetRequestForm(RequiredMessagesMixin, forms.Form):
     """Password reset by SMS: the username and the confirmed mobile number must belong together."""
 
     username = UsernameField(
@@ -371,7 +374,7 @@ class SmsResetConfirmForm(_NewPasswordMixin):
         super().__init__(*args, **kwargs)
 
 
-class OidcAccountForm(forms.Form):
+class OidcAccountForm(RequiredMessagesMixin, forms.Form):
     """The rest of an account for a person who signed in with the national platform (name and number come from it).
 
     Username and e-mail address follow the registration form's rules (characters, look-alikes, one spelling per
@@ -386,7 +389,7 @@ class OidcAccountForm(forms.Form):
     clean_username = RegistrationForm.clean_username
 
 
-class CounterCheckForm(forms.Form):
+class CounterCheckForm(RequiredMessagesMixin, forms.Form):
     """An officer records the ID card they saw at the counter."""
 
     document_type = forms.ChoiceField(label=_("Document seen"), choices=IdentityCheck.Document.choices)

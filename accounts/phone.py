@@ -69,3 +69,22 @@ def normalize_mobile(raw: str) -> str:
 
 def validate_mobile(value: str) -> None:
     normalize_mobile(value)
+
+
+def display_mobile(e164: str) -> str:
+    """A stored number as people read it: a mainland mobile in its national groups ("138 1234 5679"), any other
+    number in the international format; what cannot be parsed, as stored."""
+    if not e164:
+        return ""
+    try:
+        parsed = phonenumbers.parse(e164, "CN")
+    except phonenumbers.NumberParseException:
+        return e164
+    if not phonenumbers.is_valid_number(parsed):
+        return e164
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if parsed.country_code == 86
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, style)

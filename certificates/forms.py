@@ -12,6 +12,7 @@ from accounts.models import Office
 from accounts.validators import validate_multiline, validate_single_line
 from portal.documents.forms import PrivateFileField, PrivateUploadFormMixin
 from portal.documents.validation import ID_DOCUMENT_RULES, PHOTO_RULES
+from portal.formmessages import RequiredMessagesMixin
 
 from .models import Delivery, HolderIdType, Reason
 
@@ -75,7 +76,7 @@ def grouped_by_city(offices, *, empty_label, with_address=False):
     return [("", empty_label), *groups.items()]
 
 
-class SectionFormMixin:
+class SectionFormMixin(RequiredMessagesMixin):
     """A section form saved with "Save as draft and leave" may be incomplete, but never wrong.
 
     Missing answers (errors with code "required") are let through for a draft; application_missing lists
@@ -98,7 +99,7 @@ class SectionFormMixin:
                 del self._errors[name]
 
 
-class StartForm(forms.Form):
+class StartForm(RequiredMessagesMixin, forms.Form):
     FOR_SELF, FOR_OTHER = "self", "agent"
 
     applying_for = forms.ChoiceField(
@@ -319,7 +320,7 @@ class DocumentsForm(SectionFormMixin, PrivateUploadFormMixin, forms.Form):
             self.fields[kind] = field
 
 
-class SubmitForm(forms.Form):
+class SubmitForm(RequiredMessagesMixin, forms.Form):
     declaration = forms.BooleanField(
         label=_(
             "I declare that the information I have given is true and complete, and that the uploaded documents are "

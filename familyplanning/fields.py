@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber, phone
 from accounts.forms import PersonNameField
+from portal.formmessages import lazy_interpolate
 
 
 class Kind:
@@ -211,15 +212,20 @@ def _form_fields(definition: FieldDef) -> dict[str, forms.Field]:
         }
     # PERSON: the name and the ID number, each labelled with the group's label.
     name_field, id_field = definition.form_field_names
+    # The group's label names the person; the messages say which part is missing ("请输入妻子的姓名").
+    who = {"person": definition.label}
     return {
         name_field: PersonNameField(
             label=format_lazy("{} – {}", definition.label, _("Name")),
             max_length=PERSON_NAME_MAX_LENGTH,
             required=definition.required,
             help_text=definition.help_text,
+            error_messages={"required": lazy_interpolate(_("%(person)s: enter the name"), who)},
         ),
         id_field: IdNumberField(
-            label=format_lazy("{} – {}", definition.label, _("Resident ID number")), required=definition.required
+            label=format_lazy("{} – {}", definition.label, _("Resident ID number")),
+            required=definition.required,
+            error_messages={"required": lazy_interpolate(_("%(person)s: enter the resident ID number"), who)},
         ),
     }
 

@@ -7,16 +7,17 @@ from django import forms
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from accounts import idnumber
+from accounts import idnumber, phone
 from accounts.offices import grouped_by_prefecture
 from accounts.validators import validate_multiline
+from portal.formmessages import RequiredMessagesMixin
 from portal.forms import DraftFormMixin
 
 from . import services
 from .fields import YES, FormDef, Kind, build_form, form_data_from_answers
 
 
-class OfficeForm(forms.Form):
+class OfficeForm(RequiredMessagesMixin, forms.Form):
     office = forms.ModelChoiceField(
         label=_("Health and family-planning office"),
         queryset=services.fp_offices().none(),
@@ -56,7 +57,7 @@ def initial_from_profile(form_def: FormDef, user) -> dict:
             initial[name_field] = user.real_name or ""
             initial[id_field] = user.id_number or ""
         elif definition.kind == Kind.MOBILE and definition.name in PROFILE_MOBILES and user.mobile:
-            initial[definition.name] = user.mobile
+            initial[definition.name] = phone.display_mobile(user.mobile)
     return initial
 
 
@@ -96,29 +97,34 @@ def _shown(definition, value, *, masked: bool):
         return _("Yes") if value is True or value == YES else _("No")
     if kind == Kind.DATE:
         return formats.date_format(datetime.date.fromisoformat(value), "DATE_FORMAT")
+    if kind == Kind.MOBILE:
+        return phone.display_mobile(str(value))
     return str(value)
 
 
 def answer_sections(form_def: FormDef, answers: dict, *, masked: bool = False) -> list[dict]:
     """Every answer under its label, by section, for reading. ID numbers in full where the citizen checks what they
-    typed; `masked` where they are only a reminder (the progress page)."""
-    return [
-        {
-            "title": section.title,
-            "rows": [
+    typed; `masked` where they are only a reminder (the progress page). An optional question left unanswered is not
+    listed (no "Second child: not given" for a couple with one child); a required one reads "Not given"."""
+    sections = []
+    for section in form_def.sections:
+        rows = []
+        for definition in section.fields:
+            value = _shown(definition, (answers or {}).get(definition.name), masked=masked)
+            if value is None and not definition.required:
+                continue
+            rows.append(
                 {
                     "label": definition.label,
-                    "value": _shown(definition, (answers or {}).get(definition.name), masked=masked),
+                    "value": value,
                     "multiple": definition.kind == Kind.CHOICE and definition.multiple,
                 }
-                for definition in section.fields
-            ],
-        }
-        for section in form_def.sections
-    ]
+            )
+        sections.append({"title": section.title, "rows": rows})
+    return sections
 
 
-class SubmitForm(forms.Form):
+class SubmitForm(RequiredMessagesMixin, forms.Form):
     """The declaration of truthfulness that submits the application; for a resubmission, also the answer to the
     office's request."""
 

@@ -5,14 +5,10 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-if TYPE_CHECKING:
-    # The mixins come before forms.Form in a form class.
-    _FormBase = forms.BaseForm
-else:
-    _FormBase = object
+from .formmessages import RequiredMessagesMixin
 
 
-class TrackForm(forms.Form):
+class TrackForm(RequiredMessagesMixin, forms.Form):
     case_number = forms.CharField(
         label=_("Case number"), max_length=40, help_text=_("As shown after you submitted, e.g. NCR-20261124-7KQ2-M9XD.")
     )
@@ -29,7 +25,7 @@ class TrackForm(forms.Form):
         return self.cleaned_data["second_factor"].strip()
 
 
-class PlainTextFormMixin(_FormBase):
+class PlainTextFormMixin(RequiredMessagesMixin):
     """Every text field of the form refuses invisible control characters (right-to-left overrides, zero-width
     characters): line breaks are allowed where the widget is a textarea (accounts.validators)."""
 

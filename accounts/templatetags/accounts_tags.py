@@ -35,3 +35,11 @@ def assurance_needed(user, service, kind=""):
         "current": level_label(user.assurance_level),
         "how": how_to_reach(needed),
     }
+
+
+@register.filter
+def mobile(value: str | None) -> str:
+    """A stored (E.164) mobile number for reading: 138 1234 5679 (accounts.phone.display_mobile)."""
+    from accounts.phone import display_mobile
+
+    return display_mobile(value or "")

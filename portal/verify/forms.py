@@ -7,12 +7,14 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from portal.formmessages import RequiredMessagesMixin
+
 from .codes import normalize_code
 
 PDF_MAX_BYTES = 5 * 1024 * 1024
 
 
-class CodeForm(forms.Form):
+class CodeForm(RequiredMessagesMixin, forms.Form):
     code = forms.CharField(
         label=_("Verification code"),
         max_length=40,
@@ -29,7 +31,7 @@ class CodeForm(forms.Form):
         return code
 
 
-class PdfForm(forms.Form):
+class PdfForm(RequiredMessagesMixin, forms.Form):
     pdf = forms.FileField(
         label=_("The certificate as a PDF file"),
         help_text=_("The file exactly as it was downloaded, at most 5 MB. It is checked and not kept."),
@@ -80,7 +82,7 @@ class BirthDateField(forms.CharField):
         return born
 
 
-class HolderCheckForm(forms.Form):
+class HolderCheckForm(RequiredMessagesMixin, forms.Form):
     """On /verify/<code>/: the holder's full name and date of birth, as printed on the document shown."""
 
     name = forms.CharField(
@@ -93,7 +95,7 @@ class HolderCheckForm(forms.Form):
     birth_date = BirthDateField()
 
 
-class ShareUseForm(forms.Form):
+class ShareUseForm(RequiredMessagesMixin, forms.Form):
     """On /verify/share/: the share code the holder gave, the holder's date of birth and who is asking."""
 
     code = forms.CharField(
@@ -126,7 +128,7 @@ class ShareUseForm(forms.Form):
         return code
 
 
-class ShareCreateForm(forms.Form):
+class ShareCreateForm(RequiredMessagesMixin, forms.Form):
     """On /me/: share one valid document with one organisation, for one purpose, for up to 30 days."""
 
     document = forms.ChoiceField(label=_("Document"))
