@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import idnumber
 from accounts.forms import PersonNameField
 from accounts.models import Office
+from accounts.officepicker import OfficePickerField, OfficePickerFormMixin
 from accounts.validators import validate_multiline, validate_single_line
 from portal.documents.forms import PrivateFileField, PrivateUploadFormMixin
 from portal.documents.validation import ID_DOCUMENT_RULES, PHOTO_RULES
@@ -60,23 +61,7 @@ def collection_offices():
     return Office.objects.filter(active=True, accepts_paper_collection=True).order_by("division_code", "name")
 
 
-def grouped_by_city(offices, *, empty_label, with_address=False):
-    """Select choices with one <optgroup> per city, in division-code order (two queries in all)."""
-    offices = list(offices)
-    ancestor_ids = {int(p) for office in offices for p in office.path.strip("/").split("/") if p}
-    cities = {c.pk: c for c in Office.objects.filter(pk__in=ancestor_ids, kind=Office.Kind.CITY)}
-    groups: dict[str, list] = {}
-    for office in offices:
-        path = [int(p) for p in office.path.strip("/").split("/") if p]
-        city = cities.get(office.pk) or next((cities[p] for p in path if p in cities), None)
-        label = str(office)
-        if with_address and office.address:
-            label = f"{label} ({office.address})"
-        groups.setdefault(str(city) if city else str(_("Other offices")), []).append((str(office.pk), label))
-    return [("", empty_label), *groups.items()]
-
-
-class SectionFormMixin(RequiredMessagesMixin):
+class SectionFormMixin(OfficePickerFormMixin, RequiredMessagesMixin):
     """A section form saved with "Save as draft and leave" may be incomplete, but never wrong.
 
     Missing answers (errors with code "required") are let through for a draft; application_missing lists
@@ -99,7 +84,7 @@ class SectionFormMixin(RequiredMessagesMixin):
                 del self._errors[name]
 
 
-class StartForm(RequiredMessagesMixin, forms.Form):
+class StartForm(OfficePickerFormMixin, RequiredMessagesMixin, forms.Form):
     FOR_SELF, FOR_OTHER = "self", "agent"
 
     applying_for = forms.ChoiceField(
@@ -111,9 +96,10 @@ class StartForm(RequiredMessagesMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose whether the certificate is for you or for someone else.")},
     )
-    office = forms.ModelChoiceField(
+    office = OfficePickerField(
         label=_("Police station"),
         queryset=Office.objects.none(),
+        empty_label=_("Choose a police station"),
         help_text=_("The police station of the holder's hukou or of their residence."),
         error_messages={
             "required": _("Choose the police station that should issue the certificate."),
@@ -124,9 +110,7 @@ class StartForm(RequiredMessagesMixin, forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        field = self.fields["office"]
-        field.queryset = police_stations()
-        field.choices = grouped_by_city(field.queryset, empty_label=_("Choose a police station"))
+        self.fields["office"].queryset = police_stations()
 
     def clean_applying_for(self):
         value = self.cleaned_data["applying_for"]
@@ -272,9 +256,11 @@ class DeliveryForm(SectionFormMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose how you want to receive the certificate.")},
     )
-    collection_office = forms.ModelChoiceField(
+    collection_office = OfficePickerField(
         label=_("Office to collect the paper copy"),
         queryset=Office.objects.none(),
+        empty_label=_("Choose an office"),
+        with_address=True,
         required=False,
         help_text=_("Only if you want a paper copy to collect. You will be told when it is ready."),
         error_messages={
@@ -284,9 +270,7 @@ class DeliveryForm(SectionFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["collection_office"]
-        field.queryset = collection_offices()
-        field.choices = grouped_by_city(field.queryset, empty_label=_("Choose an office"), with_address=True)
+        self.fields["collection_office"].queryset = collection_offices()
 
     def clean(self):
         cleaned = super().clean()

@@ -8,7 +8,7 @@ from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber, phone
-from accounts.offices import grouped_by_prefecture
+from accounts.officepicker import OfficePickerField, OfficePickerFormMixin
 from accounts.validators import validate_multiline
 from portal.formmessages import RequiredMessagesMixin
 from portal.forms import DraftFormMixin
@@ -17,10 +17,11 @@ from . import services
 from .fields import YES, FormDef, Kind, build_form, form_data_from_answers
 
 
-class OfficeForm(RequiredMessagesMixin, forms.Form):
-    office = forms.ModelChoiceField(
+class OfficeForm(OfficePickerFormMixin, RequiredMessagesMixin, forms.Form):
+    office = OfficePickerField(
         label=_("Health and family-planning office"),
         queryset=services.fp_offices().none(),
+        empty_label=_("Choose an office"),
         help_text=_("The office of the place of your household registration (hukou) or of your residence."),
         error_messages={
             "required": _("Choose the office that should handle the application."),
@@ -30,9 +31,7 @@ class OfficeForm(RequiredMessagesMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["office"]
-        field.queryset = services.fp_offices()
-        field.choices = grouped_by_prefecture(field.queryset, empty_label=_("Choose an office"))
+        self.fields["office"].queryset = services.fp_offices()
 
 
 def answers_form_class(form_def: FormDef) -> type:

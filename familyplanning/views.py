@@ -216,8 +216,10 @@ def _form_page(request, service, application):
     if request.method == "POST" or kept is not None:
         # A draft opened again comes back as it was typed, kept with the draft, with what to fix next to it.
         data = request.POST if kept is None else kept
-        form = form_class(data, draft=draft or kept is not None)
         office_form = OfficeForm(data) if with_office else None
+        # Finding an office without JavaScript sends the whole form: nothing is saved, no answer is reported missing.
+        finding = bool(request.method == "POST" and office_form is not None and office_form.finding)
+        form = form_class(data, draft=draft or finding or kept is not None)
     else:
         if application is None:
             initial = initial_from_profile(form_def, request.user)

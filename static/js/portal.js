@@ -78,4 +78,104 @@
         form.submit();
       });
   });
+
+  // The office picker (accounts/officepicker.py): without JavaScript its "Find" button sends the form and the page
+  // comes back with the list narrowed; here the city, district and name narrow the list as the citizen chooses and
+  // types, and the button is removed.
+  function officePicker(root) {
+    var city = root.querySelector("[data-picker-city]");
+    var district = root.querySelector("[data-picker-district]");
+    var query = root.querySelector("[data-picker-query]");
+    var office = root.querySelector("[data-picker-office]");
+    var count = root.querySelector("[data-picker-count]");
+    var find = root.querySelector("[data-picker-find]");
+    if (!city || !district || !query || !office) {
+      return;
+    }
+    // Every option as rendered, with its group: the list is rebuilt from these (hidden <option>s are not hidden on
+    // every phone).
+    var placeholder = office.querySelector("option[value='']");
+    var groups = Array.prototype.map.call(office.querySelectorAll("optgroup"), function (group) {
+      return { label: group.label, options: Array.prototype.slice.call(group.querySelectorAll("option")) };
+    });
+    var districtGroups = Array.prototype.map.call(district.querySelectorAll("optgroup"), function (group) {
+      return group;
+    });
+
+    function narrowDistricts() {
+      districtGroups.forEach(function (group) {
+        var show = !city.value || group.getAttribute("data-city") === city.value;
+        if (show && !group.parentNode) {
+          district.appendChild(group);
+        } else if (!show && group.parentNode) {
+          group.parentNode.removeChild(group);
+        }
+      });
+      var chosen = district.selectedOptions[0];
+      if (district.value && chosen && city.value && chosen.getAttribute("data-city") !== city.value) {
+        district.value = "";
+      }
+    }
+
+    function narrowOffices() {
+      var text = query.value.trim().toLowerCase();
+      var selected = office.value;
+      var shown = 0;
+      office.textContent = "";
+      if (placeholder) {
+        office.appendChild(placeholder);
+      }
+      groups.forEach(function (group) {
+        var kept = group.options.filter(function (option) {
+          if (city.value && option.getAttribute("data-city") !== city.value) {
+            return false;
+          }
+          if (district.value && option.getAttribute("data-district") !== district.value) {
+            return false;
+          }
+          return !text || (option.getAttribute("data-search") || option.textContent).toLowerCase().indexOf(text) !== -1;
+        });
+        if (kept.length) {
+          var optgroup = document.createElement("optgroup");
+          optgroup.label = group.label;
+          kept.forEach(function (option) {
+            optgroup.appendChild(option);
+          });
+          office.appendChild(optgroup);
+          shown += kept.length;
+        }
+      });
+      office.value = selected;
+      if (office.value !== selected) {
+        office.value = "";
+      }
+      var narrowed = city.value || district.value || text;
+      if (count) {
+        count.textContent = narrowed ? root.getAttribute("data-found").replace("{count}", String(shown)) : "";
+      }
+    }
+
+    // Removed, not hidden: Enter in another field would otherwise "click" it, the form's first submit button.
+    if (find) {
+      find.parentNode.removeChild(find);
+    }
+    city.addEventListener("change", function () {
+      narrowDistricts();
+      narrowOffices();
+    });
+    district.addEventListener("change", narrowOffices);
+    query.addEventListener("input", narrowOffices);
+    // Enter in the name box narrows; it must not send the whole form.
+    query.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+      }
+    });
+    narrowDistricts();
+    narrowOffices();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-office-picker]"), officePicker);
+  });
 })();
