@@ -107,8 +107,32 @@ class CertificatesConfig(serviceapp.ServiceAppConfig):
     )
     what = _("A signed e-certificate with a verification code; on request also on paper.")
     time_limit = _("3 working days from acceptance.")
+    fee = _("Free of charge.")
+    where = _(
+        "Online at any time. Paper copies are collected at the station chosen, on working days; each station's address "
+        "and hours are shown when you choose it."
+    )
+    legal_basis = _(
+        "Provisions on the Handling of Criminal Record Inquiries by Public Security Organs (Ministry of Public Security, "
+        "2021)."
+    )
     case_model_names = ("Application",)
     required_assurance = "verified"
+
+    def promised(self):
+        from django.conf import settings
+
+        from portal.formmessages import lazy_interpolate
+
+        from .models import CLOCK_WORKING_DAYS
+
+        return lazy_interpolate(
+            _(
+                "Accepted or refused within %(accept)s working day(s) of submission; decided within %(decide)s working "
+                "days of acceptance."
+            ),
+            {"accept": settings.ACCEPTANCE_WORKING_DAYS["certificates"], "decide": CLOCK_WORKING_DAYS},
+        )
 
     def ready(self):
         super().ready()

@@ -47,6 +47,12 @@ def cases_for_user(user):
     ]
 
 
+def documents_naming(user):
+    from .services import documents_naming
+
+    return documents_naming(user)
+
+
 def find_for_track(case_number):
     """The case `/track/` asks for: an application, or a complaint, suggestion, question or follow-up (FB-...).
 
@@ -82,8 +88,29 @@ class FamilyplanningConfig(serviceapp.ServiceAppConfig):
         "technical-service institutions and their staff."
     )
     what = _("Birth registration, certificates, licences and qualification certificates, each verifiable online.")
-    time_limit = _("Each service states its own limit in working days in its guide.")
+    fee = _("Free of charge.")
+    time_limit = _("Each service states its own limit in working days in its guide (1 to 20).")
+    where = _(
+        "Online at any time, or at the health commission of the district of your hukou or residence on working days."
+    )
+    legal_basis = _(
+        "Population and Family Planning Law of the People's Republic of China; Regulations of Henan Province on "
+        "Population and Family Planning."
+    )
     case_model_names = ("FamilyPlanningApplication", "Feedback")
     # Complaints, suggestions and consultations need no identity check; applications do.
     required_assurance = "verified"
     assurance_by_kind = (("feedback", "declared"),)
+
+    def promised(self):
+        from django.conf import settings
+
+        from portal.formmessages import lazy_interpolate
+
+        return lazy_interpolate(
+            _(
+                "Accepted or refused within %(accept)s working days of submission; decided within the service's limit "
+                "from acceptance."
+            ),
+            {"accept": settings.ACCEPTANCE_WORKING_DAYS["familyplanning"]},
+        )

@@ -45,17 +45,32 @@ def answers_form_class(form_def: FormDef) -> type:
 # The answers that are the applicant's own, filled in from the account on a new application.
 PROFILE_PERSONS = ("applicant", "holder")
 PROFILE_MOBILES = ("mobile", "contact_mobile")
+# A couple's forms ask for each spouse by role; the applicant is the one of their sex (read from the resident ID
+# number, accounts.idnumber), and that spouse's section is theirs: name, ID number and mobile.
+SPOUSE_ROLES = {"F": ("wife", "mother"), "M": ("husband", "father")}
+
+
+def _own_person(form_def: FormDef, user) -> str:
+    """The person of the form who is the applicant: "applicant"/"holder", or the spouse of the user's sex."""
+    names = {definition.name for definition in form_def.fields if definition.kind == Kind.PERSON}
+    for name in (*PROFILE_PERSONS, *SPOUSE_ROLES.get(user.sex or "", ())):
+        if name in names:
+            return name
+    return ""
 
 
 def initial_from_profile(form_def: FormDef, user) -> dict:
-    """The applicant's name, ID number and mobile where the form asks for them as the applicant's own."""
+    """The applicant's own name, ID number and mobile where the form asks for them: as the applicant, or as the
+    spouse of their sex. Nothing for a form that asks for neither (an institution's)."""
     initial = {}
+    own = _own_person(form_def, user)
+    own_mobiles = (*PROFILE_MOBILES, f"{own}_mobile") if own else PROFILE_MOBILES
     for definition in form_def.fields:
-        if definition.kind == Kind.PERSON and definition.name in PROFILE_PERSONS:
+        if definition.kind == Kind.PERSON and definition.name == own:
             name_field, id_field = definition.form_field_names
             initial[name_field] = user.real_name or ""
             initial[id_field] = user.id_number or ""
-        elif definition.kind == Kind.MOBILE and definition.name in PROFILE_MOBILES and user.mobile:
+        elif definition.kind == Kind.MOBILE and definition.name in own_mobiles and user.mobile:
             initial[definition.name] = phone.display_mobile(user.mobile)
     return initial
 

@@ -101,6 +101,31 @@ class FamilyPlanningApplication(ReviewedCase):
         self.form_version = service.form.version
 
 
+# The people an application names by resident ID number who may hold its document: the applicant or holder, both
+# spouses or parents of a couple, a spouse. Children are not linked (they have no account of their own).
+LINKED_ROLES = ("applicant", "holder", "wife", "husband", "mother", "father", "spouse")
+
+
+class NamedPerson(models.Model):
+    """A person an application names by resident ID number (familyplanning.services.link_named_people): a citizen
+    whose verified account has that number finds the documents issued for it in their own wallet on /me/, whoever
+    applied (the wife named on the Birth Service Certificate her husband applied for)."""
+
+    application = models.ForeignKey(
+        FamilyPlanningApplication, on_delete=models.CASCADE, related_name="named_people", verbose_name=_("application")
+    )
+    role = models.CharField(_("role"), max_length=32)  # the answer naming them: wife, husband, applicant, ...
+    id_number = models.CharField(_("resident ID number"), max_length=18, db_index=True)
+
+    class Meta:
+        verbose_name = _("person named in an application")
+        verbose_name_plural = _("people named in applications")
+        constraints = [models.UniqueConstraint(fields=["application", "role"], name="fp_named_person_role_unique")]
+
+    def __str__(self):
+        return f"{self.application.case_number} · {self.role}"
+
+
 # The feedback and policy sub-packages declare their own models; importing them here keeps them in this app.
 from .feedback.models import (  # noqa: E402, F401
     POOR_LEVELS,

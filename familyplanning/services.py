@@ -46,7 +46,7 @@ from portal.verify.models import DocumentStatus, IssuedDocument
 from . import catalogue
 from .catalogue import DocumentKind, Effect
 from .fields import validate_answers
-from .models import FamilyPlanningApplication, Status
+from .models import LINKED_ROLES, FamilyPlanningApplication, NamedPerson, Status
 from .workflow import EDITABLE, WITHDRAWABLE, WORKFLOW, concerns
 
 logger = logging.getLogger("familyplanning")
@@ -239,11 +239,50 @@ def fp_save_answers(
             raise TransitionNotAllowed(_("The office cannot be changed once the application is submitted."))
         _ensure_fp_office(office)
         fields["office"] = office
-    return save_answers(
-        application,
-        allowed=EDITABLE,
-        conflict=_("Application %(number)s was changed a moment ago. Reload it and check before saving."),
-        **fields,
+    with transaction.atomic():
+        saved = save_answers(
+            application,
+            allowed=EDITABLE,
+            conflict=_("Application %(number)s was changed a moment ago. Reload it and check before saving."),
+            **fields,
+        )
+        link_named_people(saved)
+    return saved
+
+
+def link_named_people(application: FamilyPlanningApplication) -> None:
+    """Record whom the answers name by resident ID number (models.NamedPerson), replacing what an earlier save
+    recorded: a spouse, parent or holder with a verified account then finds the application's documents in their
+    own wallet (documents_naming)."""
+    named = {
+        role: person["id_number"]
+        for role in LINKED_ROLES
+        if isinstance(person := (application.answers or {}).get(role), dict) and person.get("id_number")
+    }
+    NamedPerson.objects.filter(application=application).delete()
+    NamedPerson.objects.bulk_create(
+        NamedPerson(application=application, role=role, id_number=number) for role, number in named.items()
+    )
+
+
+def documents_naming(user) -> list[int]:
+    """The documents issued for applications of someone else that name `user` by their resident ID number: only for
+    an account whose identity is verified (an ID number typed at registration proves nothing)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from accounts.models import VERIFIED_LEVELS
+
+    if not getattr(user, "is_authenticated", False) or not user.id_number:
+        return []
+    if user.assurance_level not in VERIFIED_LEVELS:
+        return []
+    applications = NamedPerson.objects.filter(id_number=user.id_number).values("application_id")
+    return list(
+        IssuedDocument.objects.filter(
+            source_type=ContentType.objects.get_for_model(FamilyPlanningApplication), source_id__in=applications
+        )
+        .exclude(holder=user)
+        .values_list("pk", flat=True)
     )
 
 

@@ -109,6 +109,9 @@ class Service:
     # Called with the signed-in user: what the service asks of them beyond their cases' next steps (ActionItem), shown
     # first on /me/ under "needs your action".
     actions_for_user: Callable[[Any], Iterable[ActionItem]] | None = None
+    # Called with the request's user: the ids of issued documents of cases applied for by someone else that name this
+    # user as a holder (a spouse on a couple's certificate); they join the user's wallet on /me/ and may be downloaded.
+    documents_naming: Callable[[Any], Iterable[int]] | None = None
     # Called with a normalised case number; drafts are not cases yet and are never found.
     find_for_track: Callable[[str], TrackedCase | None] | None = None
     # The short guide the catalogue at / shows (templates/portal/_service_facts.html): (term, text) pairs, as
@@ -121,10 +124,29 @@ class Service:
 
 
 def service_guide(
-    *, who: StrOrPromise, what: StrOrPromise, time_limit: StrOrPromise
+    *,
+    who: StrOrPromise,
+    what: StrOrPromise,
+    time_limit: StrOrPromise,
+    promised: StrOrPromise | None = None,
+    fee: StrOrPromise | None = None,
+    where: StrOrPromise | None = None,
+    legal_basis: StrOrPromise | None = None,
 ) -> tuple[tuple[StrOrPromise, StrOrPromise], ...]:
-    """A service's short guide for the catalogue: who may apply, what they get, the time limit."""
-    return ((_("Who may apply"), who), (_("What you get"), what), (_("Time limit"), time_limit))
+    """A service's short guide for the catalogue: who may apply, what they get, the fee, the time limit (the
+    statutory one and the one the portal promises, when it names both), where and when, and the legal basis."""
+    facts: list[tuple[StrOrPromise, StrOrPromise]] = [(_("Who may apply"), who), (_("What you get"), what)]
+    if fee is not None:
+        facts.append((_("Fee"), fee))
+    if promised is not None:
+        facts += [(_("Statutory time limit"), time_limit), (_("Promised time limit"), promised)]
+    else:
+        facts.append((_("Time limit"), time_limit))
+    if where is not None:
+        facts.append((_("Where and when"), where))
+    if legal_basis is not None:
+        facts.append((_("Legal basis"), legal_basis))
+    return tuple(facts)
 
 
 _services: dict[str, Service] = {}
@@ -176,6 +198,15 @@ def actions_for_user(user: Any) -> list[ActionItem]:
     for service in services():
         if service.actions_for_user:
             found.extend(service.actions_for_user(user))
+    return found
+
+
+def documents_naming(user: Any) -> set[int]:
+    """The ids of the issued documents, of every service, that name `user` as a holder though another account applied."""
+    found: set[int] = set()
+    for service in services():
+        if service.documents_naming:
+            found.update(service.documents_naming(user))
     return found
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
+from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -45,12 +46,20 @@ def me(request):
     from portal.verify.models import DocumentStatus, IssuedDocument
     from portal.verify.views import NEW_SHARE_SESSION_KEY, SHARE_FORM_SESSION_KEY
 
-    documents = list(IssuedDocument.objects.filter(holder=request.user).select_related("issuing_office"))
+    # The user's own documents, and those of cases someone else applied for that name them (a spouse's certificate).
+    named = registry.documents_naming(request.user)
+    own = Q(holder=request.user)
+    documents = list(
+        IssuedDocument.objects.filter(own | Q(pk__in=named) if named else own).select_related("issuing_office")
+    )
     today = timezone.localdate()
+    # Share codes are the account holder's to give: for the documents issued to them.
     shareable = [
         (d.code, f"{d.title} · {d.code}")
         for d in documents
-        if d.status == DocumentStatus.VALID and (d.valid_until is None or d.valid_until >= today)
+        if d.holder_id == request.user.pk
+        and d.status == DocumentStatus.VALID
+        and (d.valid_until is None or d.valid_until >= today)
     ]
     kept = request.session.pop(SHARE_FORM_SESSION_KEY, None)
     share_form = ShareCreateForm(kept["data"] if kept else None, documents=shareable)

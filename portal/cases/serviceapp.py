@@ -5,7 +5,8 @@ config automatically only when its `apps.py` holds one AppConfig subclass.
 
 The app label is the service key, the app's verbose name its title and `<label>:index` its start page. The subclass
 declares the rest as class attributes; the functions /me/ and /track/ call (`cases_for_user(user)`,
-`actions_for_user(user)` and `find_for_track(case_number)`) are read from the module that defines the subclass, the app's `apps.py`.
+`actions_for_user(user)`, `documents_naming(user)` and
+`find_for_track(case_number)`) are read from the module that defines the subclass, the app's `apps.py`.
 """
 
 from __future__ import annotations
@@ -30,9 +31,17 @@ class ServiceAppConfig(AppConfig):
     who: StrOrPromise  # the catalogue's short guide (registry.service_guide)
     what: StrOrPromise
     time_limit: StrOrPromise
+    fee: StrOrPromise | None = None
+    where: StrOrPromise | None = None  # where and when
+    legal_basis: StrOrPromise | None = None
     case_model_names: tuple[str, ...]  # models of this app
     required_assurance = "declared"
     assurance_by_kind: tuple[tuple[str, str], ...] = ()
+
+    def promised(self) -> StrOrPromise | None:
+        """The time limit the portal promises, beside the statutory `time_limit` (None: only the statutory one). A
+        method, since it may read the app's models and settings."""
+        return None
 
     def ready(self) -> None:
         from accounts.models import Office
@@ -46,10 +55,19 @@ class ServiceAppConfig(AppConfig):
                 url_name=f"{self.label}:index",
                 agency=Office.Agency(self.agency),
                 order=self.order,
-                guide=registry.service_guide(who=self.who, what=self.what, time_limit=self.time_limit),
+                guide=registry.service_guide(
+                    who=self.who,
+                    what=self.what,
+                    time_limit=self.time_limit,
+                    promised=self.promised(),
+                    fee=self.fee,
+                    where=self.where,
+                    legal_basis=self.legal_basis,
+                ),
                 case_models=tuple(self.get_model(name) for name in self.case_model_names),
                 cases_for_user=getattr(module, "cases_for_user", None),
                 actions_for_user=getattr(module, "actions_for_user", None),
+                documents_naming=getattr(module, "documents_naming", None),
                 find_for_track=getattr(module, "find_for_track", None),
                 required_assurance=self.required_assurance,
                 assurance_by_kind=self.assurance_by_kind,

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 
 from accounts.scoping import ALL, scoped_office_ids
+from portal import registry
 
 from .models import DocumentStatus, IssuedDocument, IssuedDocumentAccess
 
@@ -26,6 +27,9 @@ def issued_document_may_download(*, user: User | AnonymousUser, document: Issued
     if not (user.is_authenticated and user.is_active) or not document.file:
         return False
     if document.holder_id is not None and document.holder_id == user.pk:
+        return document.status == DocumentStatus.VALID
+    if not user.is_staff and document.pk in registry.documents_naming(user):
+        # Named on it as a holder, though another account applied (a spouse on a couple's certificate).
         return document.status == DocumentStatus.VALID
     if not user.is_staff:
         return False

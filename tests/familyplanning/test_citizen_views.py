@@ -124,9 +124,13 @@ def test_the_form_is_filled_from_the_account_where_it_asks_for_the_applicants_ow
     assert input_value(response, "applicant_id_number") == citizen.id_number
     # Shown as people write it (138 1234 5679); the form cleans it back to the stored number.
     assert input_value(response, "mobile") == display_mobile(citizen.mobile) != citizen.mobile
-    # Whose spouse the citizen is, the form cannot know: nothing is guessed.
+    # Which spouse the citizen is follows from the sex in their ID number: that spouse's part is theirs.
     response = signed_in.get(url("apply", "birth_registration"))
-    assert input_value(response, "wife_name") == "" and input_value(response, "husband_name") == ""
+    role, other = ("wife", "husband") if citizen.sex == "F" else ("husband", "wife")
+    assert input_value(response, f"{role}_name") == citizen.real_name
+    assert input_value(response, f"{role}_id_number") == citizen.id_number
+    assert input_value(response, f"{role}_mobile") == display_mobile(citizen.mobile)
+    assert input_value(response, f"{other}_name") == "" and input_value(response, f"{other}_mobile") == ""
 
 
 # --- drafts and errors ----------------------------------------------------------------------------------------------
