@@ -25,7 +25,7 @@ def link_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("familyplanning", "0007_case_assigned_to"),
+        ("familyplanning", "0008_kept_inputs"),
     ]
 
     operations = [
