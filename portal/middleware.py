@@ -1,7 +1,15 @@
-"""Request ids, the health check, and response headers Django's own middleware does not set."""
+"""Request ids, the health check, response headers Django's own middleware does not set, and the lean path."""
+
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import middleware as auth_middleware
+from django.contrib.messages import middleware as messages_middleware
+from django.contrib.sessions import middleware as sessions_middleware
 from django.core.signals import request_finished
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import Resolver404, resolve
 
 from .logging import accept_request_id, request_id_var
 
@@ -66,3 +74,54 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         return response
+
+
+# --- the lean path: public views served without the per-user middleware ---------------------------------------------
+
+
+def lean_view(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Mark a public view that needs no session, signed-in user or messages (the verification page and API).
+
+    The session, authentication and messages middleware step aside for it (below): no session is read or written,
+    no cookie but CSRF's and the language's is set, and templates see an anonymous user. Locale, CSRF, security
+    headers and CSP still run. The view must not read request.user or request.session, nor add messages.
+    (django-otp's middleware, the forced password change and django-axes stay listed: without request.user and
+    away from the login they do nothing.)
+    """
+    view.lean_view = True  # type: ignore[attr-defined]  # read by is_lean below; functools.wraps carries it
+    return view
+
+
+def is_lean(request: HttpRequest) -> bool:
+    """Whether the request's view is a lean_view (resolved once per request)."""
+    lean = getattr(request, "_lean_view", None)
+    if lean is None:
+        try:
+            lean = bool(getattr(resolve(request.path_info).func, "lean_view", False))
+        except Resolver404:
+            lean = False
+        request._lean_view = lean  # type: ignore[attr-defined]  # a per-request memo
+    return lean
+
+
+class _StepsAsideForLeanViews:
+    """Mixed in before a middleware class: that middleware does nothing for a lean_view's request."""
+
+    get_response: Any  # the next middleware, as the middleware class stores it
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if is_lean(request):
+            return self.get_response(request)
+        return super().__call__(request)  # type: ignore[misc]  # the middleware's own __call__
+
+
+class SessionMiddleware(_StepsAsideForLeanViews, sessions_middleware.SessionMiddleware):
+    """Django's SessionMiddleware, except for lean views."""
+
+
+class AuthenticationMiddleware(_StepsAsideForLeanViews, auth_middleware.AuthenticationMiddleware):
+    """Django's AuthenticationMiddleware, except for lean views."""
+
+
+class MessageMiddleware(_StepsAsideForLeanViews, messages_middleware.MessageMiddleware):
+    """Django's MessageMiddleware, except for lean views (the messages context processor then finds none)."""

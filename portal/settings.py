@@ -114,6 +114,7 @@ INSTALLED_APPS = [
 if TESTING:
     INSTALLED_APPS.append("tests.testapp")  # a concrete case model for testing the shared machinery
 
+# Session, authentication and messages step aside for the public verification page and API (portal.middleware.lean_view).
 MIDDLEWARE = [
     "portal.middleware.RequestIdMiddleware",
     "portal.middleware.HealthCheckMiddleware",
@@ -121,14 +122,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.AuthenticationMiddleware",
     "accounts.middleware.ForcePasswordChangeMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -229,6 +230,9 @@ else:
         "control_folder": str(_broker_dir / "control"),
     }
     CELERY_RESULT_BACKEND = None
+# Found verification codes are cached this many seconds in the shared cache (portal/verify/rowcache.py; a revocation
+# holds its code out of it). Only with Redis by default: a cache of one process could not be told of a revocation.
+VERIFY_CACHE_SECONDS = env_int("VERIFY_CACHE_SECONDS", 60 if REDIS_URL else 0)
 
 # One queue per kind of work, each consumed by its own worker processes (Procfile): a flood of certificate
 # renderings (seconds of CPU each) never delays an SMS or a deadline sweep. A worker started without -Q

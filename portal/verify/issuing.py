@@ -34,6 +34,7 @@ from portal.cases.services import TransitionError, transition
 from portal.documents.storage import private_storage
 from portal.notify.services import notify_user
 
+from . import rowcache
 from .codes import new_code
 from .models import DocumentStatus, IssuedDocument
 
@@ -167,6 +168,8 @@ def issued_document_revoke(
         raise ValidationError(_("Give a reason for the revocation."), code="reason_required")
     now = timezone.now()
     with transaction.atomic():
+        # Before the UPDATE and inside its transaction: no verification answers "valid" from the cache after it.
+        rowcache.hold(document.code)
         revoked = IssuedDocument.objects.filter(
             pk=document.pk, status__in=(DocumentStatus.VALID, DocumentStatus.GENERATING)
         ).update(

@@ -1,13 +1,14 @@
 """Looking a code up: the verdict, its reason in words, and the minimum a verifier may see of the document.
 
-`verify_code` is the public path (the pages, the API, the QR target): one indexed SELECT, logged and counted through
-the log buffer (logbuffer.py). The reason codes and texts are the API's (docs/api/verify.md).
+`verify_code` is the public path (the pages, the API, the QR target): a cached row (rowcache.py) or one indexed
+SELECT, logged and counted through the log buffer (logbuffer.py). The reason codes and texts are the API's (docs/api/verify.md).
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+import hashlib
+from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from portal.ratelimit import rate_limited_key, recently_limited, redis_client, r
 from .codes import normalize_code
 from .logbuffer import LOG_QUEUE, log_item, log_record, verification_log_ingest, verification_log_record
 from .models import DocumentStatus, IssuedDocument
+from .rowcache import cached_row
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -181,6 +183,12 @@ class VerificationResult:
     def issuing_office(self) -> str:
         return self.office_name_en or self.office_name if _english() else self.office_name
 
+    @property
+    def fragment_key(self) -> str:
+        """A digest of every field: the page's cached fragment of this result is found under it (with the language),
+        so a result that changes (a revocation, an expiry) never meets the fragment of what it was."""
+        return hashlib.sha256(repr(astuple(self)).encode()).hexdigest()
+
     def as_json(self) -> VerificationJSON:
         return {
             "code": self.code,
@@ -332,7 +340,7 @@ def result_for(row: LookupRow | None, code: str) -> VerificationResult:
 def verify_code(*, code: str, channel: str, ip: str | None) -> VerificationResult:
     """Look a code up (any spelling normalize_code accepts), log the verification and count it.
 
-    The row is read on every call (never cached), so a revocation shows on the next verification.
+    The row may come from the short-lived cache (rowcache.py), which a revocation keeps from ever answering "valid".
     """
     row, result = _verify(code)
     verification_log_record(document_id=row["id"] if row else None, channel=channel, result=result.state, ip=ip)
@@ -377,6 +385,6 @@ def verify_code_within_limit(
 
 def _verify(code: str) -> tuple[LookupRow | None, VerificationResult]:
     normalised = normalize_code(code)
-    # One SELECT on the unique index, joined to the office; no ORDER BY (Meta.ordering would only add a sort).
-    row = _lookup_by_code(normalised) if normalised else None
+    # The cache, or one SELECT on the unique index joined to the office; no ORDER BY (Meta.ordering would only sort).
+    row = cached_row(normalised, _lookup_by_code) if normalised else None
     return row, result_for(row, normalised or (code or "")[:40])

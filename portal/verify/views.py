@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.middleware import lean_view
 from portal.ratelimit import client_ip, rate_limited, rate_limited_key, window_key
 
 from . import schema, sharing
@@ -104,6 +105,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
+@lean_view  # no session, user or messages (portal.middleware); CSRF still guards the holder check's POST
 @never_cache
 @require_http_methods(["GET", "POST"])
 def detail(request: HttpRequest, code: str) -> HttpResponse:
@@ -253,6 +255,7 @@ def openapi(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@lean_view  # no session, user or messages (portal.middleware)
 @never_cache
 @require_GET
 def api(request: HttpRequest, code: str) -> HttpResponse:
