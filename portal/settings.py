@@ -245,6 +245,8 @@ CELERY_TASK_ROUTES = {
     "familyplanning.tasks.generate_*": {"queue": "pdf"},
     # E-mail and SMS delivery, and the relay that re-publishes what the broker missed.
     "portal.notify.tasks.*": {"queue": "notify"},
+    # The deadline digests the sweep left: rendered and written to the outbox beside the other messages.
+    "portal.cases.tasks.send_deadline_digests": {"queue": "notify"},
     # Everything else (deadline sweep, re-queue sweeps, calendar check, purges, log drain): the default queue.
 }
 CELERY_TASK_IGNORE_RESULT = True
@@ -268,6 +270,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "notify-relay": {"task": "portal.notify.tasks.relay_outbox", "schedule": 30.0},
     "deadline-sweep": {"task": "portal.cases.tasks.sweep_deadlines", "schedule": 300.0},
+    # Digests a sweep left unsent (its on-commit publish lost, the worker killed): sent again, each once.
+    "deadline-digests": {"task": "portal.cases.tasks.send_deadline_digests", "schedule": 120.0},
     "calendar-check": {"task": "portal.workdays.tasks.check_calendar_years", "schedule": 6 * 3600.0},
     "documents-purge-unattached": {"task": "portal.documents.tasks.purge_unattached", "schedule": 6 * 3600.0},
     # The bytes of documents set aside or withdrawn, after DOCUMENT_SET_ASIDE_RETENTION_DAYS.

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from portal.workdays import calendar as workdays
 
-from .models import Case, DueState
+from .models import Case, DeadlineDigest, DueState
 
 if TYPE_CHECKING:
     from accounts.models import Office
@@ -140,9 +140,10 @@ def due_state_for(due_date: date, today: date) -> str:
     return DueState.NONE
 
 
-# Due cases flagged, and their offices told, per transaction; and how many one digest lists by number.
-SWEEP_BATCH = 1000
+# Due cases locked and flagged per statement; how many one digest lists by number; digests sent per task run.
+SWEEP_CHUNK = 2000
 DIGEST_LIST_LIMIT = 30
+DIGEST_RUN_LIMIT = 2000
 
 
 @dataclass(frozen=True)
@@ -156,15 +157,15 @@ class _Due:
 
 
 def sweep_deadlines(case_models: Iterable[type[Case]], today: date | None = None) -> dict[str, int]:
-    """Flag due-soon and overdue cases and tell the office that must act, once per case and state.
+    """Flag due-soon and overdue cases, once per case and state, and leave each office a digest to be e-mailed.
 
     Reads only running clocks with a due date at or before the horizon (the next working day), through the
-    partial index on the open states, never every open case. Then, a batch of offices per transaction: locks
-    those cases (SKIP LOCKED: a case an officer is changing right now, or another sweep holds, waits for the
-    next sweep), re-checks them, flags them with one UPDATE per state, and writes each office one digest per
-    state listing its cases (overdue ones also to its supervisors) in the same transaction as the flags. The
-    cost follows the due cases and the offices told, not the open cases: one e-mail per case and recipient
-    was 2-3 ms each, most of it an outbox INSERT and a broker publish.
+    partial index on the open states, never every open case. Then one transaction: locks those cases (SKIP
+    LOCKED: a case an officer is changing right now, or another sweep holds, waits for the next sweep), re-checks
+    them, flags them with one UPDATE per state and chunk, and writes one DeadlineDigest row per office and state
+    (per agency, should an office act on another agency's cases). Rendering and e-mailing the digests is the
+    notify task's (send_deadline_digests), published on commit; the beat job re-sends what it left. So the cost
+    follows the due cases, not the open ones, and no template or outbox row is written here.
     """
     today = today or timezone.localdate()
     horizon = workdays.add_workdays(today, 1).date
@@ -203,67 +204,124 @@ def sweep_deadlines(case_models: Iterable[type[Case]], today: date | None = None
             work.setdefault(office.pk, (office, []))[1].append(due)
 
     counts = {"due_soon": 0, "overdue": 0}
-    batch: list[tuple[Office, list[_Due]]] = []
-    size = 0
-    for office, cases in work.values():
-        batch.append((office, cases))
-        size += len(cases)
-        if size >= SWEEP_BATCH:
-            _sweep_batch(batch, counts)
-            batch = []
-            size = 0
-    if batch:
-        _sweep_batch(batch, counts)
-    return counts
-
-
-def _sweep_batch(batch: list[tuple[Office, list[_Due]]], counts: dict[str, int]) -> None:
-    """Claim the cases of a few offices and write their digests, in one transaction."""
-    from accounts.notify import notify_office
-
+    if not work:
+        return counts
     with transaction.atomic():
-        by_model: dict[type[Case], dict[int, _Due]] = {}
-        for _office, cases in batch:
-            for due in cases:
-                by_model.setdefault(due.model, {})[due.pk] = due
-        claimed: set[tuple[type[Case], int]] = set()
-        for model, read in by_model.items():
-            fresh = (
-                model.objects.select_for_update(skip_locked=True)
-                .filter(pk__in=list(read), paused_at__isnull=True, frozen_at__isnull=True)
-                .values_list("pk", "status", "due_date", "due_state")
-            )
-            per_state: dict[str, list[int]] = {}
-            for pk, status, due_date, due_state in fresh:
-                due = read[pk]
-                # Only as it was read: a case that moved on meanwhile is the next sweep's business.
-                if (status, due_date) == (due.status, due.due_date) and due_state != due.state:
-                    per_state.setdefault(due.state, []).append(pk)
-            for state, pks in per_state.items():
-                model.objects.filter(pk__in=pks).update(due_state=state)
-                claimed.update((model, pk) for pk in pks)
-        for office, cases in batch:
+        claimed = _claim([due for _office, cases in work.values() for due in cases])
+        digests = []
+        for office, cases in work.values():
             for state, service, told in _digests(cases, claimed):
                 counts[str(state)] += len(told)
-                notify_office(
-                    office,
-                    template="cases/deadline_digest",
-                    context={
-                        "overdue": state == DueState.OVERDUE,
-                        "count": len(told),
-                        "cases": [
+                digests.append(
+                    DeadlineDigest(
+                        office=office,
+                        state=state,
+                        service=service,
+                        count=len(told),
+                        cases=[
                             {
+                                "model": due.model._meta.label_lower,
                                 "case_number": due.case_number,
-                                "title": due.model._meta.verbose_name,
                                 "due_date": due.due_date.isoformat(),
                             }
                             for due in told[:DIGEST_LIST_LIMIT]
                         ],
-                        "more": max(len(told) - DIGEST_LIST_LIMIT, 0),
-                    },
-                    include_supervisors=state == DueState.OVERDUE,
-                    service=service,
+                    )
                 )
+        DeadlineDigest.objects.bulk_create(digests)
+        if digests:
+            from portal.celery import publish_on_commit
+
+            from .tasks import send_deadline_digests as task
+
+            publish_on_commit(task)
+    return counts
+
+
+def _claim(read: list[_Due]) -> set[tuple[type[Case], int]]:
+    """Lock the cases as read (SKIP LOCKED), keep those unchanged since, and flag them; the claimed (model, pk)."""
+    by_model: dict[type[Case], dict[int, _Due]] = {}
+    for due in read:
+        by_model.setdefault(due.model, {})[due.pk] = due
+    claimed: set[tuple[type[Case], int]] = set()
+    for model, dues in by_model.items():
+        pks = list(dues)
+        for start in range(0, len(pks), SWEEP_CHUNK):
+            fresh = (
+                model.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=pks[start : start + SWEEP_CHUNK], paused_at__isnull=True, frozen_at__isnull=True)
+                .values_list("pk", "status", "due_date", "due_state")
+            )
+            per_state: dict[str, list[int]] = {}
+            for pk, status, due_date, due_state in fresh:
+                due = dues[pk]
+                # Only as it was read: a case that moved on meanwhile is the next sweep's business.
+                if (status, due_date) == (due.status, due.due_date) and due_state != due.state:
+                    per_state.setdefault(due.state, []).append(pk)
+            for state, flagged in per_state.items():
+                model.objects.filter(pk__in=flagged).update(due_state=state)
+                claimed.update((model, pk) for pk in flagged)
+    return claimed
+
+
+def send_deadline_digests() -> int:
+    """E-mail the digests not sent yet (the notify task, on the sweep's commit and from beat); how many were sent.
+
+    Each digest in a transaction of its own: locked (SKIP LOCKED, so two runs never take the same one), rendered for
+    each recipient in their language into the outbox, and marked sent in that transaction. A digest is therefore
+    e-mailed once however many runs reach it, and one that fails (logged) stays for the next run.
+    """
+    from accounts.notify import notify_office
+
+    pending = list(
+        DeadlineDigest.objects.filter(sent_at__isnull=True)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:DIGEST_RUN_LIMIT]
+    )
+    sent = 0
+    for pk in pending:
+        try:
+            with transaction.atomic():
+                digest = (
+                    DeadlineDigest.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("office")
+                    .filter(pk=pk, sent_at__isnull=True)
+                    .first()
+                )
+                if digest is None:
+                    continue  # sent meanwhile, or another run is sending it
+                notify_office(
+                    digest.office,
+                    template="cases/deadline_digest",
+                    context=digest_context(digest),
+                    include_supervisors=digest.state == DueState.OVERDUE,
+                    service=digest.service,
+                )
+                DeadlineDigest.objects.filter(pk=pk).update(sent_at=timezone.now())
+        except Exception:
+            logger.exception("deadline digest %s not sent; the next run tries again", pk)
+            continue
+        sent += 1
+    return sent
+
+
+def digest_context(digest: DeadlineDigest) -> dict[str, object]:
+    """The template context of templates/notify/cases/deadline_digest/ (each case's kind in the reader's language)."""
+    from django.apps import apps
+
+    return {
+        "overdue": digest.state == DueState.OVERDUE,
+        "count": digest.count,
+        "cases": [
+            {
+                "case_number": case["case_number"],
+                "title": apps.get_model(case["model"])._meta.verbose_name,
+                "due_date": case["due_date"],
+            }
+            for case in digest.cases
+        ],
+        "more": max(digest.count - len(digest.cases), 0),
+    }
 
 
 def _digests(cases: list[_Due], claimed: set[tuple[type[Case], int]]) -> list[tuple[DueState, str, list[_Due]]]:

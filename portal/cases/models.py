@@ -235,3 +235,33 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} → {self.to_status}"
+
+
+class DeadlineDigest(models.Model):
+    """One office's notice of the cases that became due soon or overdue in one sweep, waiting to be e-mailed.
+
+    The deadline sweep writes it in the transaction that flags the cases; the notify task
+    (deadlines.send_deadline_digests, and the beat job that re-sends what is left) renders it for each recipient
+    and marks it sent in the transaction that writes their outbox rows, so each digest is e-mailed once.
+    """
+
+    office = models.ForeignKey("accounts.Office", verbose_name=_("office"), on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(_("deadline state"), max_length=12, choices=DueState.choices)
+    # A service of the agency the digest goes to (accounts.notify.office_recipients): never another agency's staff.
+    service = models.CharField(_("service"), max_length=50)
+    count = models.PositiveIntegerField(_("number of cases"))
+    # The first deadlines.DIGEST_LIST_LIMIT cases: [{"model": app_label.model_name, "case_number", "due_date"}].
+    cases = models.JSONField(_("cases listed"), default=list)
+    created_at = models.DateTimeField(_("written"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deadline digest")
+        verbose_name_plural = _("deadline digests")
+        indexes = [
+            # The notify task's and the beat job's read: only the digests not sent yet.
+            models.Index(fields=["created_at"], name="cases_digest_unsent", condition=Q(sent_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()} · {self.count}"

@@ -25,7 +25,7 @@ from hukou.constants import Status as HukouStatus
 from hukou.models import MigrationApplication
 from portal import registry
 from portal.cases.admin import CaseReviewAdminMixin
-from portal.cases.deadlines import clock_start, sweep_deadlines
+from portal.cases.deadlines import clock_start, send_deadline_digests, sweep_deadlines
 from portal.cases.models import DueState
 from portal.cases.services import next_case_number
 from portal.documents.models import Document, DocumentAccess
@@ -366,6 +366,7 @@ def test_overdue_family_planning_cases_escalate_only_inside_the_health_commissio
     Feedback.objects.filter(pk=complaint.pk).update(due_date=datetime.date(2026, 11, 20))
     counts = sweep_deadlines(registry.case_models(), today=datetime.date(2026, 11, 24))
     assert counts["overdue"] == 2
+    send_deadline_digests()  # the notify task the sweep publishes
     for case_number in (overdue.case_number, complaint.case_number):
         assert told(everyone, case_number) == {"fp_officer", "health_city", "health_province"}
 
@@ -378,6 +379,7 @@ def test_overdue_police_cases_escalate_only_inside_public_security(world, everyo
     clock = {**clock_start(5), "due_date": datetime.date(2026, 11, 20)}
     MigrationApplication.objects.filter(pk=move.pk).update(status=HukouStatus.ACCEPTED, **clock)
     sweep_deadlines(registry.case_models(), today=datetime.date(2026, 11, 24))
+    send_deadline_digests()
     assert told(everyone, overdue.case_number) == POLICE_STAFF
     assert told(everyone, move.case_number) == POLICE_STAFF
     assert Application.objects.get(pk=overdue.pk).due_state == DueState.OVERDUE

@@ -11,7 +11,7 @@ from accounts.models import Office, Role
 from familyplanning.feedback import services as feedback
 from familyplanning.models import Feedback, FeedbackKind, FeedbackStatus, Rating, Status
 from portal import registry
-from portal.cases.deadlines import sweep_deadlines
+from portal.cases.deadlines import send_deadline_digests, sweep_deadlines
 from portal.cases.models import DueState
 from portal.cases.services import TransitionConflict, TransitionNotAllowed, transition
 from portal.cases.tracking import track
@@ -308,6 +308,7 @@ def test_an_unanswered_complaint_becomes_overdue_and_reaches_the_supervisor(offi
 
     # The last working day (9 December): due soon, the office is reminded, the supervisor not yet.
     sweep_deadlines(models, today=datetime.date(2026, 12, 9))
+    send_deadline_digests()  # the notify task the sweep publishes
     item.refresh_from_db()
     assert item.due_state == DueState.DUE_SOON
     reminder = outbox(officer).get()
@@ -316,6 +317,7 @@ def test_an_unanswered_complaint_becomes_overdue_and_reaches_the_supervisor(offi
 
     # The next day it is overdue: the office and its supervisor are told, once.
     counts = sweep_deadlines(models, today=datetime.date(2026, 12, 10))
+    send_deadline_digests()
     assert counts["overdue"] == 1
     item.refresh_from_db()
     assert item.due_state == DueState.OVERDUE
@@ -324,6 +326,7 @@ def test_an_unanswered_complaint_becomes_overdue_and_reaches_the_supervisor(offi
     assert "overdue" in escalation.subject.lower()
     assert answered.case_number not in escalation.body
     sweep_deadlines(models, today=datetime.date(2026, 12, 11))
+    send_deadline_digests()
     assert outbox(supervisor).count() == 1
     answered.refresh_from_db()
     assert answered.due_state == DueState.NONE

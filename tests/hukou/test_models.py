@@ -226,6 +226,7 @@ def test_deadline_sweep_notifies_the_office_acting_in_the_step(offices):
     application = MigrationApplicationFactory(offices=offices, forwarded=True, due_date=datetime.date(2026, 11, 20))
     counts = deadlines.sweep_deadlines([MigrationApplication], today=datetime.date(2026, 11, 24))
     assert counts == {"due_soon": 0, "overdue": 1}
+    deadlines.send_deadline_digests()  # the notify task the sweep publishes
     application.refresh_from_db()
     assert application.due_state == DueState.OVERDUE
     recipients = set(OutboxMessage.objects.values_list("to", flat=True))

@@ -10,7 +10,7 @@ from django.utils import timezone
 from certificates import services
 from certificates.models import Application, Status
 from portal.cases.admin import countdown
-from portal.cases.deadlines import sweep_deadlines
+from portal.cases.deadlines import send_deadline_digests, sweep_deadlines
 from portal.cases.models import DueState
 from portal.notify.models import OutboxMessage
 from tests.factories import ApplicationFactory, StaffFactory
@@ -56,9 +56,11 @@ def test_an_unaccepted_ncr_case_becomes_due_soon_then_overdue_and_reaches_the_su
         application = ApplicationFactory(office=station_a, applicant=citizen, draft=True, documents=True)
         services.application_submit(application=application, by=citizen)
         assert sweep_deadlines([Application]) == {"due_soon": 1, "overdue": 0}  # 1 working day: due tomorrow
+        send_deadline_digests()  # the notify task the sweep publishes
     OutboxMessage.objects.all().delete()
     with time_machine.travel(at("2026-11-25"), tick=False):
         assert sweep_deadlines([Application]) == {"due_soon": 0, "overdue": 1}
+        send_deadline_digests()
         application.refresh_from_db()
         assert application.due_state == DueState.OVERDUE
         told = set(OutboxMessage.objects.values_list("user_id", flat=True))

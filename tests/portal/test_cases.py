@@ -105,6 +105,7 @@ def test_sweep_flags_due_soon_and_overdue_once_and_escalates_overdue_to_the_supe
 
     counts = deadlines.sweep_deadlines([SampleCase], today=today)
     assert counts == {"due_soon": 1, "overdue": 1}
+    assert deadlines.send_deadline_digests() == 2  # the notify task: one digest per state
     states = dict(SampleCase.objects.values_list("pk", "due_state"))
     assert states[due_tomorrow.pk] == DueState.DUE_SOON
     assert states[overdue.pk] == DueState.OVERDUE
@@ -118,6 +119,7 @@ def test_sweep_flags_due_soon_and_overdue_once_and_escalates_overdue_to_the_supe
     # Once per case and state: a second sweep sends nothing new.
     sent = OutboxMessage.objects.count()
     assert deadlines.sweep_deadlines([SampleCase], today=today) == {"due_soon": 0, "overdue": 0}
+    assert deadlines.send_deadline_digests() == 0
     assert OutboxMessage.objects.count() == sent
     # The next day the due-soon case becomes overdue: one more round for it.
     assert deadlines.sweep_deadlines([SampleCase], today=datetime.date(2026, 11, 26)) == {"due_soon": 0, "overdue": 1}
