@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0017_office_code_unique'),
-        ('cases', '0004_transition_actor_at'),
+        ('cases', '0005_transition_checklist'),
     ]
 
     operations = [
