@@ -108,6 +108,23 @@ def _release(slot_id: int) -> None:
     VisitSlot.objects.filter(pk=slot_id, booked__gt=0).update(booked=F("booked") - 1)
 
 
+def _record(
+    case: Any,
+    by: Any,
+    event: str,
+    note: Any,
+    purpose: Purpose | None,
+    slot: VisitSlot,
+    internal_note: str = "",
+    **extra: Any,
+) -> None:
+    """The step's row on the case's timeline, at the station's office; `note` names %(purpose)s, %(when)s,
+    %(office)s and the `extra` values as it needs them."""
+    office = slot.station.office
+    values = {"purpose": purpose.title if purpose else "", "when": when_text(slot), "office": office, **extra}
+    record_event(case, by=by, note=note % values, internal_note=internal_note, event=event, office=office)
+
+
 def _tell(visit: Visit, template: str, purpose: Purpose | None, case: Any) -> None:
     office = visit.slot.station.office
     notify_user(
@@ -153,14 +170,7 @@ def book(case: Any, *, slot_id: int, by: Any) -> Visit:
             raise VisitError(
                 _("Case %(number)s already has a booked visit. Move or cancel that one.") % {"number": case.case_number}
             ) from None
-        record_event(
-            case,
-            by=by,
-            note=_("%(purpose)s: %(when)s at %(office)s.")
-            % {"purpose": purpose.title, "when": when_text(slot), "office": station.office},
-            event=Event.BOOKED,
-            office=station.office,
-        )
+        _record(case, by, Event.BOOKED, _("%(purpose)s: %(when)s at %(office)s."), purpose, slot)
         _tell(visit, "booked", purpose, case)
     logger.info("visit %s booked for %s, slot %s", visit.pk, case.case_number, slot.pk)
     return visit
@@ -198,14 +208,7 @@ def rebook(case: Any, visit: Visit, *, slot_id: int, by: Any) -> Visit:
             _release(old)
         Visit.objects.filter(pk=current.pk).update(slot=slot, booked_at=timezone.now(), reminder_sent_at=None)
         current.slot, current.reminder_sent_at = slot, None
-        record_event(
-            case,
-            by=by,
-            note=_("%(purpose)s moved to %(when)s at %(office)s.")
-            % {"purpose": purpose.title, "when": when_text(slot), "office": station.office},
-            event=Event.REBOOKED,
-            office=station.office,
-        )
+        _record(case, by, Event.REBOOKED, _("%(purpose)s moved to %(when)s at %(office)s."), purpose, slot)
         _tell(current, "rebooked", purpose, case)
     return current
 
@@ -222,13 +225,7 @@ def cancel(case: Any, visit: Visit, *, by: Any) -> Visit:
         Visit.objects.filter(pk=current.pk).update(status=VisitStatus.CANCELLED, closed_at=timezone.now())
         _release(current.slot_id)
         current.status = VisitStatus.CANCELLED
-        record_event(
-            case,
-            by=by,
-            note=_("The visit of %(when)s is cancelled.") % {"when": when_text(current.slot)},
-            event=Event.CANCELLED,
-            office=current.slot.station.office,
-        )
+        _record(case, by, Event.CANCELLED, _("The visit of %(when)s is cancelled."), purpose, current.slot)
         _tell(current, "cancelled", purpose, case)
     return current
 
@@ -265,13 +262,15 @@ def record_outcome(visit: Visit, *, outcome: str, by: User, note: str = "") -> V
         )
         came = purpose.attended_label if purpose else EVENT_LABELS[Event.ATTENDED]
         text = came if outcome == VisitStatus.ATTENDED else EVENT_LABELS[Event.NO_SHOW]
-        record_event(
+        _record(
             case,
-            by=by,
-            note=_("%(outcome)s (visit of %(when)s).") % {"outcome": text, "when": when_text(current.slot)},
+            by,
+            OUTCOMES[outcome],
+            _("%(outcome)s (visit of %(when)s)."),
+            purpose,
+            current.slot,
             internal_note=note,
-            event=OUTCOMES[outcome],
-            office=current.slot.station.office,
+            outcome=text,
         )
         current.status = outcome
     logger.info("visit %s of %s recorded %s by user %s", visit.pk, visit.case_number, outcome, by.pk)
