@@ -233,7 +233,9 @@ def kill(processes: dict) -> dict:
         os.killpg(processes[name].pid, signal.SIGKILL)
     for name in ("web1", "worker1"):
         processes[name].wait()
-    return {"at": kill_time, "connections_open_on_web1": connections}
+    # Until the last process of the group is gone the node's listening socket still takes connections (the kernel
+    # queues them), so a request sent in these milliseconds is in flight on the dying node too.
+    return {"at": kill_time, "gone_at": time.time(), "connections_open_on_web1": connections}
 
 
 def wait_outbox_sent(since, timeout: float) -> float:
@@ -353,9 +355,11 @@ def main():  # noqa: PLR0915 - one run, step after step
         client = json.loads((WORK / "client.json").read_text())
         stats, _failures = figures.read_locust_stats(WORK / "locust")
         requests = topology.parse_proxy_log((WORK / "nginx" / "nginx-access.log").read_text(errors="replace"))
-        cut = topology.cut_off_on(requests, f"127.0.0.1:{NODE_PORTS[0]}", killed["at"])
+        cut = topology.cut_off_on(requests, f"127.0.0.1:{NODE_PORTS[0]}", killed["gone_at"])
         served = topology.served_per_node(requests, killed["at"])
-        judged = topology.judge_client_failures(client["failed_at"], killed["at"], cut["in_flight_at_kill"])
+        judged = topology.judge_client_failures(
+            client["failed_at"], killed["at"], cut["in_flight_at_kill"], gone_time=killed["gone_at"]
+        )
         checks = [
             *load.consistency_checks(client, run_id, since),
             check_outbox_sent(since),
@@ -373,7 +377,11 @@ def main():  # noqa: PLR0915 - one run, step after step
             "web_concurrency": WEB_CONCURRENCY,
             "worker_concurrency": WORKER_CONCURRENCY,
             "queues": queues,
-            "kill": {**killed, "at": kill_moment.isoformat(timespec="milliseconds")},
+            "kill": {
+                **killed,
+                "at": kill_moment.isoformat(timespec="milliseconds"),
+                "gone_after_ms": round((killed["gone_at"] - killed["at"]) * 1000, 1),
+            },
             "total": total,
             "status_codes": client["status_codes"],
             "served_per_node": served,
@@ -423,7 +431,8 @@ def write_report(report: dict) -> None:
         f"| requests in flight on web1 at the kill (proxy log) | {failover['in_flight_at_kill']} "
         f"({failover['of_which_retried_on_another_node']} retried on web2, "
         f"{failover['of_which_failed_to_the_client']} failed to the client) |",
-        f"| connections open on web1 at the kill | {kill_['connections_open_on_web1']} |",
+        f"| connections open on web1 at the kill; its processes gone after | {kill_['connections_open_on_web1']}; "
+        f"{kill_['gone_after_ms']} ms |",
         f"| client failures while in flight at the kill / at other times | "
         f"{clients['failed_while_in_flight_at_the_kill']} / {clients['failed_at_other_times']} |",
         f"| attempts at the dead node after the kill (retried at once) | "

@@ -105,7 +105,8 @@ def _answered(status: str) -> bool:
 
 
 def cut_off_on(requests: list[ProxyRequest], node: str, kill_time: float) -> dict:
-    """The requests in flight on `node` when it was killed: sent to it before `kill_time`, never answered by it.
+    """The requests in flight on `node` when it was killed: sent to it before `kill_time` (the moment its last process
+    was gone, when its listening socket stopped taking connections), never answered by it.
 
     Each of them either went on to the other node (a GET, or a request the node had not yet read) or failed with
     the proxy's 502. Attempts at the dead node after the kill (refused connections, retried at once) are counted
@@ -149,15 +150,18 @@ def served_per_node(requests: list[ProxyRequest], kill_time: float, margin: floa
     return served
 
 
-def judge_client_failures(failed_at: list[dict], kill_time: float, in_flight: int, margin: float = 1.0) -> dict:
+def judge_client_failures(
+    failed_at: list[dict], kill_time: float, in_flight: int, margin: float = 1.0, gone_time: float | None = None
+) -> dict:
     """Did the clients see only the requests in flight on the killed node fail?
 
     `failed_at`: the failed requests the clients recorded ({"name", "start", "end", "error"}, wall clock). A
-    failure is put down to the kill when the request was under way at that moment (sent before it, ended after
-    it), give or take `margin` seconds of clock skew between the processes. ok: no other failure, and no more
-    failures than requests were in flight on the node.
+    failure is put down to the kill when the request was under way while the node died (sent before its processes
+    were gone, `gone_time`, and ended after the kill), give or take `margin` seconds of clock skew between the
+    processes. ok: no other failure, and no more failures than requests were in flight on the node.
     """
-    at_kill = [f for f in failed_at if f["start"] <= kill_time + margin and f["end"] >= kill_time - margin]
+    gone = kill_time if gone_time is None else gone_time
+    at_kill = [f for f in failed_at if f["start"] <= gone + margin and f["end"] >= kill_time - margin]
     elsewhere = [f for f in failed_at if f not in at_kill]
     problems = []
     if elsewhere:

@@ -113,3 +113,15 @@ def test_nginx_accepts_the_rendered_configuration(tmp_path):
 def test_the_killed_node_answering_well_after_the_kill_is_seen():
     requests = topology.parse_proxy_log(line(KILL + 3, 0.1, 200, A, "200"))
     assert topology.served_per_node(requests, KILL, margin=1.0) == {A: {"before_kill": 0, "after_kill": 1}}
+
+
+def test_a_request_sent_while_the_node_was_dying_counts_as_in_flight():
+    """SIGKILL is not instant for a process group: until its last process is gone the node still takes connections."""
+    gone = KILL + 0.05
+    requests = topology.parse_proxy_log(line(KILL + 0.3, 0.27, 502, A, "502", method="POST"))  # sent at KILL + 0.03
+    assert topology.cut_off_on(requests, A, KILL)["in_flight_at_kill"] == 0
+    assert topology.cut_off_on(requests, A, gone)["in_flight_at_kill"] == 1
+    judged = topology.judge_client_failures([failure(KILL + 0.03, KILL + 0.3)], KILL, 1, margin=0.0, gone_time=gone)
+    assert judged["ok"]
+    late = topology.judge_client_failures([failure(KILL + 0.2, KILL + 0.3)], KILL, 1, margin=0.0, gone_time=gone)
+    assert not late["ok"]  # sent after the node was gone: the proxy should have sent it to the other node
