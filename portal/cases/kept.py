@@ -59,11 +59,32 @@ def problems_of(*parts: Any) -> list[list[str]]:
     return problems
 
 
+def _field_names(parts: Iterable[Any]) -> tuple[set[str], tuple[str, ...]]:
+    """The form data names the page's forms read: each field's (prefixed) name, and the prefixes of the names a
+    field's sub-widgets post (a date in three parts posts `name_0`, `name_1`, …); formsets' management fields too."""
+    names: set[str] = set()
+    for part in parts:
+        if part is not None and hasattr(part, "management_form"):
+            form = part.management_form
+            names.update(form.add_prefix(name) for name in form.fields)
+    for form in _forms_of(parts):
+        names.update(form.add_prefix(name) for name in form.fields)
+    return names, tuple(f"{name}_" for name in names)
+
+
+def _clean(value: str) -> str:
+    # PostgreSQL's jsonb cannot hold U+0000, and no answer of the portal contains it: the form refuses it anyway.
+    return value.replace("\x00", "")[:MAX_KEPT_CHARS]
+
+
 def _typed(data: QueryDict, parts: Iterable[Any]) -> dict[str, list[str]]:
+    # Only what the page's forms read is kept: a posted name no form has is not an answer to keep.
+    parts = tuple(parts)
+    names, sub_prefixes = _field_names(parts)
     typed = {
-        name: [value[:MAX_KEPT_CHARS] for value in data.getlist(name)]
+        name: [_clean(value) for value in data.getlist(name)]
         for name in data
-        if name not in NOT_TYPED and not name.endswith("csrfmiddlewaretoken")
+        if name not in NOT_TYPED and (name in names or name.startswith(sub_prefixes))
     }
     # An upload accepted on this submission is kept by its token (a file input cannot be filled in again).
     for form in _forms_of(parts):

@@ -69,14 +69,14 @@ def agent_draft(client, station_a):
 
 
 def post_purpose(client, application, **fields):
-    data = {"action": "leave", "reason": "employment", "receiving_organisation": "郑州某公司", **fields}
+    data = {"action": "next", "reason": "employment", "receiving_organisation": "郑州某公司", **fields}
     return client.post(section_url(application, "purpose"), data)
 
 
 FIELDS = {
     "holder_name": lambda client, app, value: client.post(
         section_url(app, "holder"),
-        {"action": "leave", "holder_name": value, "holder_id_type": "resident_id", "holder_id_number": ""},
+        {"action": "next", "holder_name": value, "holder_id_type": "resident_id", "holder_id_number": ""},
     ),
     "destination_country": lambda client, app, value: post_purpose(
         client, app, reason="abroad", destination_country=value
@@ -251,11 +251,33 @@ def hostile(request, station_a, no_tasks, django_capture_on_commit_callbacks):
     return {"payload": payload, "client": client, "user": user, "applications": applications, "officer": officer}
 
 
+def test_a_draft_saved_with_hostile_text_keeps_only_the_page_s_fields_without_nul(client, agent_draft):
+    """Saving the draft keeps what was typed to be corrected (issue 16), never a NUL (PostgreSQL's jsonb refuses it)
+    nor a posted name that no field of the page has."""
+    response = client.post(
+        section_url(agent_draft, "holder"),
+        {
+            "action": "leave",
+            "holder_name": "王\x00芳",
+            "holder_id_type": "resident_id",
+            "holder_id_number": "",
+            "is_staff": "on",
+            "x" * 50: "y" * 1000,
+        },
+    )
+    assert response.status_code == 302
+    agent_draft.refresh_from_db()
+    assert agent_draft.holder_name == ""
+    kept = agent_draft.kept_inputs["holder"]["data"]
+    assert kept["holder_name"] == ["王芳"]
+    assert "is_staff" not in kept and "x" * 50 not in kept
+
+
 @pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
 def test_names_with_markup_are_refused(client, agent_draft, payload):
     response = client.post(
         section_url(agent_draft, "holder"),
-        {"action": "leave", "holder_name": payload, "holder_id_type": "resident_id", "holder_id_number": ""},
+        {"action": "next", "holder_name": payload, "holder_id_type": "resident_id", "holder_id_number": ""},
     )
     assert response.status_code == 400
     assert "A name may contain only Chinese characters" in response.content.decode()

@@ -6,6 +6,7 @@ from django.utils import translation
 
 from accounts.models import Office
 from familyplanning.models import FamilyPlanningApplication, Feedback
+from portal.cases.kept import kept_problems
 from tests.factories import OfficeFactory, UserFactory
 from tests.familyplanning.pages import url as fp_url
 from tests.hukou.pages import citizen_offices, destination, id_of, post, start
@@ -53,12 +54,15 @@ def test_hukou_destination_address_refuses(client, offices, applicant, value):
 
 def test_family_planning_form_refuses_a_right_to_left_override(client, citizen, fp_office):
     client.force_login(citizen)
-    response = client.post(
-        fp_url("apply", "birth_registration"),
-        {"office": fp_office.pk, "wife_name": f"陈{RLO}静", "action": "draft"},
-    )
+    typed = {"office": fp_office.pk, "wife_name": f"陈{RLO}静"}
+    response = client.post(fp_url("apply", "birth_registration"), typed)
     assert response.status_code in (200, 400) and MESSAGE in response.content.decode()
     assert not FamilyPlanningApplication.objects.filter(applicant=citizen).exists()
+    # Saving the draft keeps what was typed, to be corrected, but never as an answer.
+    client.post(fp_url("apply", "birth_registration"), {**typed, "action": "draft"})
+    application = FamilyPlanningApplication.objects.get(applicant=citizen)
+    assert RLO not in str(application.answers)
+    assert any(MESSAGE in message for _page, message in kept_problems(application))
 
 
 def test_complaint_text_refuses_a_zero_width_character(client, citizen, fp_office):

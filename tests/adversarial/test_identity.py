@@ -193,7 +193,7 @@ def test_passport_number_with_cyrillic_lookalikes_is_refused(client, station_a):
     response = client.post(
         url,
         {
-            "action": "leave",
+            "action": "next",
             "holder_name": "Ivan Petrov",
             "holder_id_type": HolderIdType.PASSPORT,
             "holder_id_number": "Е12345678",  # a Cyrillic capital IE, not a Latin E

@@ -31,9 +31,10 @@ def draft(client, citizen, station_a):
     return services.application_create_draft(applicant=citizen, for_self=True, office=station_a)
 
 
-def post_documents(client, application, **files):
+def post_documents(client, application, action="leave", **files):
+    """Post the documents page; `action` "next" continues (a refusal answers 400), "leave" saves the draft and goes."""
     url = reverse("certificates:section", kwargs={"case_number": application.case_number, "section": "documents"})
-    return client.post(url, {"action": "leave", **files})
+    return client.post(url, {"action": action, **files})
 
 
 def stored(kind=None):
@@ -195,7 +196,7 @@ WRONG_TYPES = {
 
 @pytest.mark.parametrize("field,make,name,content_type,message", WRONG_TYPES.values(), ids=WRONG_TYPES.keys())
 def test_wrong_type_is_refused_by_content(client, draft, field, make, name, content_type, message):
-    response = post_documents(client, draft, **{field: upload(name, make(), content_type)})
+    response = post_documents(client, draft, "next", **{field: upload(name, make(), content_type)})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Document.objects.exists()
@@ -206,7 +207,7 @@ def test_pdf_decompression_bomb_is_refused_quickly(client, draft):
     data = decompression_bomb_pdf()
     assert len(data) < 200_000
     started = time.perf_counter()
-    response = post_documents(client, draft, id_front=upload("front.pdf", data, "application/pdf"))
+    response = post_documents(client, draft, "next", id_front=upload("front.pdf", data, "application/pdf"))
     assert time.perf_counter() - started < 10
     assert response.status_code == 400
     assert "damaged or incomplete" in response.content.decode()
@@ -216,7 +217,7 @@ def test_pdf_decompression_bomb_is_refused_quickly(client, draft):
 @pytest.mark.parametrize("make", [pixel_flood_png, pixel_flood_jpeg], ids=["png_50000x50000", "jpeg_65000x65000"])
 def test_pixel_flood_is_refused_from_the_header_without_decoding(client, draft, make):
     started = time.perf_counter()
-    response = post_documents(client, draft, photo=upload("photo.png", make()))
+    response = post_documents(client, draft, "next", photo=upload("photo.png", make()))
     assert time.perf_counter() - started < 2.0
     assert response.status_code == 400
     assert "megapixels accepted" in response.content.decode()
@@ -504,7 +505,7 @@ def test_active_pdf_is_refused_through_the_form_with_advice_in_both_languages(cl
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     data = pdf_of(one_page(b"", b"/AA << /O << /S /GoToR /F " + UNC + b" >> >>"))
     with translation.override(language):
-        response = post_documents(client, draft, id_front=upload("front.pdf", data, "application/pdf"))
+        response = post_documents(client, draft, "next", id_front=upload("front.pdf", data, "application/pdf"))
     assert response.status_code == 400
     assert expected in response.content.decode()
     assert not Document.objects.exists()

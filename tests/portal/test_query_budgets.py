@@ -479,8 +479,9 @@ def test_admin_changelist_queries_do_not_grow_with_rows(
 CITIZEN_BUDGETS = {
     # 8, plus the holder's share codes (their uses are prefetched only when there are codes) and, in one query for
     # all issued applications, whether their certificate was revoked since: constant, never per row. Every signed-in
-    # page adds one: the unread messages counted for the header (portal.notify.inbox.unread_count).
-    "me": 11,
+    # page adds one: the unread messages counted for the header (portal.notify.inbox.unread_count). And one for the
+    # wallet: the issued documents of others' cases that name the citizen as a holder (registry.documents_naming).
+    "me": 12,
     "certificates_index": 4,
     "certificates_detail": 7,
     "track": 2,
