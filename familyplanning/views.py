@@ -274,8 +274,8 @@ def _form_page(request, service, application):
             else reverse("familyplanning:apply", kwargs={"service": service.key})
         ),
     }
-    bound = form.is_bound
-    return render(request, "familyplanning/form.html", context, status=400 if bound else 200)
+    # A kept draft shown again is bound to what was typed, but it is a page opened, not a form refused.
+    return render(request, "familyplanning/form.html", context, status=400 if request.method == "POST" else 200)
 
 
 # --- check and submit -------------------------------------------------------------------------------------
