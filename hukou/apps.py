@@ -92,10 +92,11 @@ class HukouConfig(serviceapp.ServiceAppConfig):
 
         from .constants import Status
         from .models import MigrationApplication
+        from .workflow import ORIGINALS_VISIT
 
         visits.register(
             visits.Purpose(
-                key="hukou_originals",
+                key=ORIGINALS_VISIT,
                 model=MigrationApplication,
                 title=_("Visit to show the originals"),
                 bring=_(

@@ -34,7 +34,7 @@ from .constants import (
 )
 from .drafts import hukou_missing, rule_violations
 from .models import MigrationApplication
-from .workflow import WORKFLOW, concerns
+from .workflow import WORKFLOW, concerns, originals_seen_at_visit
 
 logger = logging.getLogger("hukou")
 
@@ -144,15 +144,25 @@ def hukou_resubmit(*, application: MigrationApplication, by, reply: str = "") ->
 
 
 def _office_step(
-    name: str, application: MigrationApplication, *, by, rules_apply: bool = False, office_as: str = "", **kwargs
+    name: str,
+    application: MigrationApplication,
+    *,
+    by,
+    rules_apply: bool = False,
+    office_as: str = "",
+    ensure=None,
+    **kwargs,
 ):
-    """An office step: who may act and the status first, then (where the step needs it) the eligibility rules.
+    """An office step: who may act and the status first, then (where the step needs it) the eligibility rules and
+    the step's own check `ensure(application)`.
 
     `office_as` names the acting office in the applicant's message (the office that asks, decides or reports)."""
     office = _ensure_officer(by, application)
     _ensure_status(application, name)
     if rules_apply:
         _ensure_rules(application)
+    if ensure is not None:
+        ensure(application)
     if office_as:
         kwargs["context"] = {office_as: office, **kwargs.get("context", {})}
     return WORKFLOW.run(name, application, by=by, office=office, checked=True, **kwargs), office
@@ -192,16 +202,38 @@ def hukou_request_info(
     return application
 
 
+def _ensure_originals_seen(application: MigrationApplication, at_counter: bool) -> None:
+    """The move-in station has seen the originals: a booked visit recorded as attended, or the officer forwarding
+    says they were shown at the counter (a station without visit slots, an applicant who came without booking)."""
+    if at_counter or originals_seen_at_visit(application):
+        return
+    raise ValidationError(
+        _(
+            "Case %(number)s cannot be forwarded before the station has seen the originals: record the booked visit "
+            "as attended, or tick “Originals seen at the counter” if the applicant showed them without a booking."
+        )
+        % {"number": application.case_number},
+        code="originals_not_seen",
+    )
+
+
 @WORKFLOW.implements("forward")
 def hukou_forward(
-    *, application: MigrationApplication, by, note: str = "", internal_note: str = ""
+    *,
+    application: MigrationApplication,
+    by,
+    note: str = "",
+    internal_note: str = "",
+    originals_seen_at_counter: bool = False,
 ) -> MigrationApplication:
-    """ACCEPTED -> FORWARDED to the municipal household administration; the 20-day clock of acceptance runs on."""
+    """ACCEPTED -> FORWARDED to the municipal household administration, once the originals were seen (at a booked
+    visit or at the counter); the 20-day clock of acceptance runs on."""
     _office_step(
         "forward",
         application,
         by=by,
         rules_apply=True,
+        ensure=lambda application: _ensure_originals_seen(application, originals_seen_at_counter),
         note=note,
         internal_note=internal_note,
         changes={"forwarded_at": timezone.now()},

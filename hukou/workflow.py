@@ -73,6 +73,17 @@ _PAPER_NUMBERS = (
 )
 
 
+# The purpose under which the move-in station books the visit to see the originals (hukou.apps registers it).
+ORIGINALS_VISIT = "hukou_originals"
+
+
+def originals_seen_at_visit(application: Any) -> bool:
+    """A booked visit of the case was recorded as attended: the station has seen the originals."""
+    from portal.visits.services import attended
+
+    return attended(application, ORIGINALS_VISIT)
+
+
 def _on_paper(application: Any) -> bool:
     return bool(application.status == Status.PAPER)
 
@@ -95,7 +106,9 @@ _REVIEW = {
             "clock_limit": CLOCK_LIMITS[Status.ACCEPTED],
             "stamp": "",
             "checklist": (
-                Check("originals_seen", _("Originals of the household register and the ID cards seen"), True),
+                # Not required here: the originals are seen at the booked visit after acceptance, or at the
+                # counter, and forwarding requires one of the two (hukou.services.hukou_forward).
+                Check("originals_seen", _("Originals of the household register and the ID cards seen")),
                 Check("housing_proof", _("The housing proof matches the destination address"), True),
                 Check("attorney", _("A signed power of attorney for each person moving who is not present")),
             ),
@@ -144,6 +157,15 @@ WORKFLOW = Workflow(
             checklist=(
                 Check("rules_checked", _("The eligibility rules on this page are met or explained"), True),
                 Check("householder_consent", _("The receiving householder's consent is on file"), True),
+                # Without a booked visit recorded as attended (a station without slots, an applicant who came
+                # without booking) the officer vouches for the originals here; hukou_forward checks it again.
+                Check(
+                    "originals_at_counter",
+                    _("Originals seen at the counter"),
+                    True,
+                    param="originals_seen_at_counter",
+                    shown=lambda application: not originals_seen_at_visit(application),
+                ),
             ),
             inputs=(_text(MESSAGE_LABEL, "note", required=False),),
             notify="forwarded",

@@ -132,6 +132,7 @@ class CaseReviewAdminMixin(_CaseAdminBase):
                     "checks": [
                         {"key": item.key, "label": item.label, "required": item.required, "ticked": item.key in checked}
                         for item in step.checklist
+                        if item.asked(case)
                     ],
                     "internal_note": posted.get("internal_note", "") if posted is not None else "",
                 }
@@ -473,7 +474,7 @@ class CaseReviewAdminMixin(_CaseAdminBase):
                 # Who may take the step, and whether it is possible now, before its checklist or confirmation.
                 workflow.ensure_may_act(request.user, case, step)
                 ensure_status(case, step.allowed_from)
-                errors = review.checklist_errors(step, keys)
+                errors = review.checklist_errors(step, keys, case)
                 if step.confirm:
                     errors += review.input_errors(step, request.POST)
                 if errors:

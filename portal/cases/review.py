@@ -48,16 +48,19 @@ def ticked(step: Step, data: Mapping[str, Any]) -> list[str]:
     return [item.key for item in step.checklist if item.key in values]
 
 
-def missing_required(step: Step, keys: Iterable[str]) -> list[Check]:
+def missing_required(step: Step, keys: Iterable[str], case: Any = None) -> list[Check]:
+    """The required items left unticked (of those the form asks for this case, when `case` is given)."""
     keys = set(keys)
-    return [item for item in step.checklist if item.required and item.key not in keys]
+    return [
+        item for item in step.checklist if item.required and item.key not in keys and (case is None or item.asked(case))
+    ]
 
 
-def checklist_errors(step: Step, keys: Iterable[str]) -> list[str]:
+def checklist_errors(step: Step, keys: Iterable[str], case: Any = None) -> list[str]:
     """One error per required item left unticked, naming it."""
     return [
         _("Tick “%(item)s” before you take this step: it is required.") % {"item": item.label}
-        for item in missing_required(step, keys)
+        for item in missing_required(step, keys, case)
     ]
 
 

@@ -88,6 +88,14 @@ class Check:
     key: str
     label: StrOrPromise
     required: bool = False
+    # The step function also takes the tick as this keyword (True or False), where the rule behind the item must
+    # hold whoever calls it, not only on the review page.
+    param: str = ""
+    # The form asks for it only when this holds of the case; an item not asked for does not block the step.
+    shown: Callable[[Any], bool] | None = None
+
+    def asked(self, case: Any) -> bool:
+        return self.shown is None or bool(self.shown(case))
 
 
 @dataclass(frozen=True)
@@ -341,6 +349,11 @@ class Workflow:
         for item in step.inputs:
             raw = data.get(item.name, "")
             kwargs[item.param] = parse_input(item, raw)
+        if any(item.param for item in step.checklist):
+            from .review import ticked
+
+            keys = ticked(step, data)
+            kwargs.update({item.param: item.key in keys for item in step.checklist if item.param})
         return self.handlers[name](**kwargs)
 
     # --- who may act, and the common body of a step ------------------------------------------------------------

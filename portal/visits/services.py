@@ -77,6 +77,11 @@ def visits_of(case: Any) -> Any:
     )
 
 
+def attended(case: Any, purpose: str) -> bool:
+    """The case has a visit for `purpose` the office recorded as attended (the originals were seen, say)."""
+    return bool(visits_of(case).filter(purpose=purpose, status=VisitStatus.ATTENDED).exists())
+
+
 def live_visit(case: Any) -> Visit | None:
     return visits_of(case).filter(status=VisitStatus.BOOKED).first()
 
@@ -150,7 +155,7 @@ def book(case: Any, *, slot_id: int, by: Any) -> Visit:
     station = station_of(case, purpose)
     if station is None:
         raise VisitError(_("This office takes no bookings online. It will contact you."))
-    if visits_of(case).filter(purpose=purpose.key, status=VisitStatus.ATTENDED).exists():
+    if attended(case, purpose.key):
         raise VisitError(_("The office has already seen you for case %(number)s.") % {"number": case.case_number})
     now = timezone.now()
     with transaction.atomic():

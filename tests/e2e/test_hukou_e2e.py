@@ -383,7 +383,7 @@ def test_the_citizen_answers_a_request_for_information_on_the_phone(hukou_site, 
         upload = SimpleUploadedFile(f"{kind}.jpg", scan(tmp_path / f"{kind}.jpg", kind).read_bytes())
         document_attach(document=document_create(owner=citizen, uploaded_file=upload, kind=kind), case=application)
     services.hukou_accept(application=application, by=officer)
-    services.hukou_forward(application=application, by=officer)
+    services.hukou_forward(application=application, by=officer, originals_seen_at_counter=True)
     services.hukou_request_info(application=application, by=approver, message="请上传劳动合同和社保缴纳证明。")
     application.refresh_from_db()
     left = application.workdays_left

@@ -19,6 +19,7 @@ from portal.notify.models import OutboxMessage
 from portal.visits.models import Visit, VisitStation, VisitStatus
 from portal.workdays.calendar import add_workdays
 from tests.e2e.conftest import hold_previews, horizontal_overflow, log_in, shot
+from tests.e2e.helpers import take_step
 from tests.factories import MigrationApplicationFactory, StaffFactory, UserFactory, hukou_offices, make_id_number
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +53,7 @@ def act(page, action, **fields):
     form = page.get_by_test_id(f"hk-action-{action}")
     for name, value in fields.items():
         form.locator(f"[name={name}]").fill(value)
-    press(page, form.locator("input[type=submit]"))
+    take_step(page, form, press)  # the checklist's required items ticked; an irreversible step confirmed
     assert page.locator(".messagelist .error").count() == 0, page.locator(".messagelist").inner_text()
 
 
@@ -148,6 +149,8 @@ def test_an_officer_works_a_hukou_case_through_a_booked_visit_to_settlement(huko
         press(desk, row.get_by_role("link", name=number))
         visit_row = desk.get_by_test_id("review-visit")
         assert visit_row.get_attribute("data-status") == "booked"
+        counter = "input[name=check][value=originals_at_counter]"  # forwarding asks for it until the visit is recorded
+        assert desk.get_by_test_id("hk-action-forward").locator(counter).count() == 1
         record = desk.get_by_test_id("visit-outcome")
         record.locator("[name=internal_note]").fill("户口簿、身份证原件与上传一致")
         shot(desk, "visits-review-before-record-zh")
@@ -157,6 +160,7 @@ def test_an_officer_works_a_hukou_case_through_a_booked_visit_to_settlement(huko
         shot(desk, "visits-review-originals-seen-zh")
         visit = Visit.objects.get(object_id=application.pk)
         assert visit.status == VisitStatus.ATTENDED and visit.outcome_by == officer
+        assert desk.get_by_test_id("hk-action-forward").locator(counter).count() == 0
         act(desk, "forward")
         assert status_of(application) == Status.FORWARDED
 

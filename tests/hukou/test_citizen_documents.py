@@ -204,7 +204,7 @@ def test_each_office_opens_the_documents_once_the_case_has_reached_it(client, of
     submit(client, application)
     assert statuses(desks, documents) == {"move_in": {200}, "municipal": {404}, "move_out": {404}, "other": {404}}
     services.hukou_accept(application=application, by=staff["move_in"])
-    services.hukou_forward(application=application, by=staff["move_in"])
+    services.hukou_forward(application=application, by=staff["move_in"], originals_seen_at_counter=True)
     assert statuses(desks, documents) == {"move_in": {200}, "municipal": {200}, "move_out": {404}, "other": {404}}
     services.hukou_approve(application=application, by=staff["municipal"])
     assert statuses(desks, documents) == {"move_in": {200}, "municipal": {200}, "move_out": {200}, "other": {404}}
@@ -221,7 +221,7 @@ def test_the_review_page_lists_the_documents_for_the_office_acting(client, offic
     application = fill_eligible(client, offices, applicant)
     submit(client, application)
     services.hukou_accept(application=application, by=staff["move_in"])
-    services.hukou_forward(application=application, by=staff["move_in"])
+    services.hukou_forward(application=application, by=staff["move_in"], originals_seen_at_counter=True)
     page = desks["municipal"].get(reverse("admin:hukou_migrationapplication_change", args=[application.pk]))
     assert page.status_code == 200
     html = page.content.decode()

@@ -630,7 +630,7 @@ def test_a_request_for_information_is_answered_and_the_clock_resumes(client, off
         submit(client, application)
     with time_machine.travel(at("2026-09-25"), tick=False):
         services.hukou_accept(application=application, by=staff["move_in"])
-        services.hukou_forward(application=application, by=staff["move_in"])
+        services.hukou_forward(application=application, by=staff["move_in"], originals_seen_at_counter=True)
     with time_machine.travel(at("2026-10-09"), tick=False):
         services.hukou_request_info(application=application, by=staff["municipal"], message="请上传结婚证。")
     application.refresh_from_db()
@@ -704,7 +704,7 @@ def test_after_approval_the_move_can_no_longer_be_withdrawn(client, offices, app
     application = fill_eligible(client, offices, applicant)
     submit(client, application)
     services.hukou_accept(application=application, by=staff["move_in"])
-    services.hukou_forward(application=application, by=staff["move_in"])
+    services.hukou_forward(application=application, by=staff["move_in"], originals_seen_at_counter=True)
     services.hukou_approve(application=application, by=staff["municipal"])
     detail = client.get(url("detail", application))
     assert detail.context["acting_office"] == offices["move_out"] and detail.context["stage"] == 3
@@ -720,7 +720,7 @@ def test_after_settlement_the_citizen_is_asked_to_print_the_registration_form(cl
     application = fill_eligible(client, offices, applicant)
     submit(client, application)
     services.hukou_accept(application=application, by=staff["move_in"])
-    services.hukou_forward(application=application, by=staff["move_in"])
+    services.hukou_forward(application=application, by=staff["move_in"], originals_seen_at_counter=True)
     services.hukou_approve(application=application, by=staff["municipal"])
     services.hukou_register_emigration(application=application, by=staff["move_out"])
     services.hukou_settle(application=application, by=staff["move_in"])

@@ -40,7 +40,9 @@ def run(step, application, staff):
         "resubmit": lambda: services.hukou_resubmit(application=application, by=application.applicant, reply="ok"),
         "accept": lambda: services.hukou_accept(application=application, by=by["move_in"]),
         "request_info": lambda: services.hukou_request_info(application=application, by=by["move_in"], message="x"),
-        "forward": lambda: services.hukou_forward(application=application, by=by["move_in"]),
+        "forward": lambda: services.hukou_forward(
+            application=application, by=by["move_in"], originals_seen_at_counter=True
+        ),
         "approve": lambda: services.hukou_approve(application=application, by=by["municipal"]),
         "register_emigration": lambda: services.hukou_register_emigration(application=application, by=by["move_out"]),
         "report_problem": lambda: services.hukou_report_problem(
@@ -80,7 +82,7 @@ def test_the_whole_path_through_three_offices_in_two_cities_with_the_clocks(offi
         assert (application.status, application.due_date) == (Status.ACCEPTED, datetime.date(2026, 10, 29))
         assert application.acting_office() == offices["move_in"]
     with time_machine.travel(at("2026-09-28"), tick=False):
-        services.hukou_forward(application=application, by=staff["move_in"])
+        services.hukou_forward(application=application, by=staff["move_in"], originals_seen_at_counter=True)
         assert application.status == Status.FORWARDED
         assert application.due_date == datetime.date(2026, 10, 29)  # the same clock runs on at the municipal step
         assert application.acting_office() == offices["municipal"]
@@ -150,7 +152,7 @@ def test_the_municipal_office_may_ask_for_information_and_gets_the_case_back(off
     with time_machine.travel(at("2026-09-25"), tick=False):
         application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
         services.hukou_accept(application=application, by=staff["move_in"])
-        services.hukou_forward(application=application, by=staff["move_in"])
+        services.hukou_forward(application=application, by=staff["move_in"], originals_seen_at_counter=True)
         with pytest.raises(TransitionNotAllowed):  # the move-in station no longer acts
             services.hukou_request_info(application=application, by=staff["move_in"], message="x")
         services.hukou_request_info(application=application, by=staff["municipal"], message="x")

@@ -114,7 +114,8 @@ def move(db):
     }
     application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     hk.hukou_accept(application=application, by=staff["move_in"])
-    hk.hukou_forward(application=application, by=staff["move_in"])  # the municipal administration decides now
+    # The municipal administration decides now.
+    hk.hukou_forward(application=application, by=staff["move_in"], originals_seen_at_counter=True)
     return application, staff
 
 

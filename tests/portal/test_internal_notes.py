@@ -100,7 +100,9 @@ def test_hukou_steps_keep_internal_notes_from_the_applicant(client):
     application = MigrationApplicationFactory(offices=offices, submitted=True, complete=True)
     a = application
     hk.hukou_accept(application=a, by=move_in, note="Accepted.", internal_note=secret("accept"))
-    hk.hukou_forward(application=a, by=move_in, note="Forwarded.", internal_note=secret("forward"))
+    hk.hukou_forward(
+        application=a, by=move_in, note="Forwarded.", internal_note=secret("forward"), originals_seen_at_counter=True
+    )
     hk.hukou_approve(application=a, by=municipal, note="Approved.", internal_note=secret("approve"))
     hk.hukou_report_problem(application=a, by=move_out, problem="Record differs.", internal_note=secret("problem"))
     hk.hukou_resend(application=a, by=move_in, note="Corrected.", internal_note=secret("resend"))
