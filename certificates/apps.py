@@ -138,9 +138,13 @@ class CertificatesConfig(serviceapp.ServiceAppConfig):
         super().ready()
         from django.urls import reverse
 
+        from portal.cases import events
         from portal.visits import purposes as visits
 
         from .models import Application, Delivery, Status
+        from .services import EVENT_LABELS
+
+        events.register(EVENT_LABELS)
 
         visits.register(
             visits.Purpose(

@@ -58,6 +58,8 @@ TimelineEntry = TypedDict(
         "note": str,
         "internal_note": str,
         "checked": "list[str]",
+        # A row that leaves the status as it was, under its own words (portal.cases.events); "" for a change of status.
+        "event": "StrOrPromise",
     },
 )
 
@@ -146,6 +148,7 @@ class CaseReviewAdminMixin(_CaseAdminBase):
         return reverse(self._review_url_name("act"), args=[case.pk, action])
 
     def timeline_context(self, case: Case, *, with_office: bool = False) -> list[TimelineEntry]:
+        from . import events
         from .review import checklist_labels
 
         entries = case.timeline().select_related("office") if with_office else case.timeline()
@@ -160,6 +163,7 @@ class CaseReviewAdminMixin(_CaseAdminBase):
                 "note": entry.note,
                 "internal_note": entry.internal_note,
                 "checked": checklist_labels(workflow, entry.checklist),
+                "event": events.label(entry.event) or "",
             }
             for entry in entries
         ]

@@ -15,6 +15,9 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from accounts.signals import account_superseded
 
+        from . import assignment, events
+
+        events.register(assignment.EVENT_LABELS)
         account_superseded.connect(_freeze_superseded, dispatch_uid="portal.cases.freeze_superseded")
 
 

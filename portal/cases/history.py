@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.urls import NoReverseMatch, reverse
 
+from . import events
 from .models import Transition
 
 RECENT_ACTIONS = 10
@@ -45,7 +46,7 @@ def recent_actions(user: Any, limit: int = RECENT_ACTIONS) -> list[dict[str, Any
                 "at": row.at,
                 "case_number": case.case_number,
                 "service": opts.verbose_name,
-                "what": case.status_label(row.to_status),
+                "what": events.label(row.event) or case.status_label(row.to_status),
                 "event": row.event,
                 "url": url,
             }

@@ -8,3 +8,10 @@ class VisitsConfig(AppConfig):
     name = "portal.visits"
     label = "visits"
     verbose_name = _("Booked visits")
+
+    def ready(self) -> None:
+        from portal.cases import events
+
+        from .services import EVENT_LABELS
+
+        events.register(EVENT_LABELS)

@@ -214,3 +214,24 @@ def test_recording_and_station_settings_are_scoped_to_the_station(staff_client, 
         client.post(reverse("admin:visits_visit_outcome", args=[visit.pk]), {"outcome": "no_show"})
     assert Visit.objects.get(pk=visit.pk).status == VisitStatus.NO_SHOW
     assert Transition.objects.filter(object_id=move.pk, event=services.Event.NO_SHOW, actor=own).exists()
+
+
+def test_the_staff_timeline_and_recent_actions_name_the_visit_rows(staff_client, station, citizen, settings):
+    move = booked_today(station, citizen)
+    officer = StaffFactory(office=station.office)
+    visit = Visit.objects.get(object_id=move.pk)
+    with time_machine.travel(at("2026-09-23", 9), tick=False):
+        services.record_outcome(visit, outcome=VisitStatus.ATTENDED, by=officer)
+    client = english(staff_client(officer), settings)
+    page = client.get(reverse("admin:hukou_migrationapplication_change", args=[move.pk])).content.decode()
+    timeline = page.split('data-testid="hk-timeline"')[1].split("</ol>")[0]
+    # Each visit row under its own words with its note, never "Accepted → Accepted".
+    assert '<strong data-testid="timeline-event">Visit booked</strong>' in timeline
+    assert '<strong data-testid="timeline-event">Came to the booked visit</strong>' in timeline
+    assert "09:00–10:00" in timeline.split("Came to the booked visit")[1]  # with its note
+    assert "Accepted → <strong>Accepted</strong>" not in timeline
+    index = client.get(reverse("admin:index")).content.decode()
+    assert f"{move.case_number}</a> · Came to the booked visit" in index
+    client.cookies.pop(settings.LANGUAGE_COOKIE_NAME)
+    chinese = client.get(reverse("admin:hukou_migrationapplication_change", args=[move.pk]))
+    assert '<strong data-testid="timeline-event">已预约办理</strong>' in chinese.content.decode()
