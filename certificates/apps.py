@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.cases import serviceapp
 
 
-def _next_step(application, revoked):
+def next_step_of(application, revoked):
     """/me/'s next step of an application (portal.cases.progress), in this service's words."""
     from portal.cases.progress import next_step
 
@@ -43,7 +43,7 @@ def _summary(application, *, with_url: bool, revoked=None):
         timeline=tuple((entry["at"], str(entry["label"])) for entry in timeline_entries(application))
         if not with_url
         else (),
-        next_step=_next_step(application, revoked),
+        next_step=next_step_of(application, revoked),
     )
 
 

@@ -17,8 +17,10 @@ from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_message,
 from portal.cases.services import TransitionError
 from portal.cases.views import confirmation_views, error_messages, not_editable
 from portal.documents.services import DocumentAttachError, document_attach, documents_for_case
+from portal.verify.models import DocumentStatus
 
 from . import services
+from .apps import next_step_of
 from .forms import (
     DOCUMENT_KINDS,
     DOCUMENT_LABELS,
@@ -352,6 +354,11 @@ def detail(request, case_number):
         "withdrawable": application.status in WITHDRAWABLE,
         "working_days": CLOCK_WORKING_DAYS,
         "statuses": Status,
+        # /me/'s rule (portal.cases.progress): a finished case shows the day it finished instead of a due date.
+        "next_step": next_step_of(
+            application,
+            certificate if certificate is not None and certificate.status == DocumentStatus.REVOKED else None,
+        ),
     }
     return render(request, "certificates/detail.html", context)
 

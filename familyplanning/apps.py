@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.cases import serviceapp
 
 
-def _next_step(case):
+def next_step_of(case):
     """/me/'s next step of an application or a complaint, suggestion, question or follow-up (portal.cases.progress)."""
     from portal.cases.progress import next_step
 
@@ -39,10 +39,10 @@ def cases_for_user(user):
     if not user.is_authenticated:
         return []
     return [
-        serviceapp.case_summary(a, title=a.title, url_name="familyplanning:detail", next_step=_next_step(a))
+        serviceapp.case_summary(a, title=a.title, url_name="familyplanning:detail", next_step=next_step_of(a))
         for a in FamilyPlanningApplication.objects.filter(applicant=user).order_by("-updated_at")
     ] + [
-        serviceapp.case_summary(f, title=f.title, url_name="familyplanning:feedback_detail", next_step=_next_step(f))
+        serviceapp.case_summary(f, title=f.title, url_name="familyplanning:feedback_detail", next_step=next_step_of(f))
         for f in Feedback.objects.filter(applicant=user).order_by("-updated_at")
     ]
 
@@ -68,7 +68,7 @@ def find_for_track(case_number):
     if application is None:
         return None
     return TrackedCase(
-        summary=serviceapp.case_summary(application, title=application.title, next_step=_next_step(application)),
+        summary=serviceapp.case_summary(application, title=application.title, next_step=next_step_of(application)),
         id_numbers=(application.applicant.id_number or "",),
         owner_ids=(application.applicant_id,),
     )

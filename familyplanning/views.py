@@ -26,6 +26,7 @@ from portal.cases.views import confirmation_views, error_messages, not_editable
 from portal.verify.lookup import document_state
 
 from . import catalogue, services
+from .apps import next_step_of
 from .catalogue import Effect, ServiceGroup
 from .feedback import services as feedback
 from .fields import BLANK_FORM_TEMPLATE, blank_form_context, render_blank_pdf
@@ -386,6 +387,8 @@ def detail(request, case_number):
         "reply_form": SubmitForm(resubmit=True) if application.status == Status.INFO_REQUESTED else None,
         "can_rate": feedback.can_rate(citizen=request.user, application=application),
         "answers": answer_sections(service.form, application.answers, masked=True),
+        # /me/'s rule (portal.cases.progress): a finished case shows the day it finished instead of a due date.
+        "next_step": next_step_of(application),
     }
     return render(request, "familyplanning/detail.html", context)
 

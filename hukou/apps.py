@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.cases import serviceapp
 
 
-def _next_step(application):
+def next_step_of(application):
     """/me/'s next step of a migration case (portal.cases.progress): who acts now, in plain words."""
     from portal.cases.progress import next_step
 
@@ -37,7 +37,7 @@ def cases_for_user(user):
         return []
     return [
         serviceapp.case_summary(
-            a, title=_("One-stop hukou migration"), url_name="hukou:detail", next_step=_next_step(a)
+            a, title=_("One-stop hukou migration"), url_name="hukou:detail", next_step=next_step_of(a)
         )
         for a in MigrationApplication.objects.filter(applicant=user)
         .only("case_number", "status", "updated_at", "due_date", "paused_at", "submitted_at")
@@ -59,7 +59,7 @@ def find_for_track(case_number):
         return None
     return TrackedCase(
         summary=serviceapp.case_summary(
-            application, title=_("One-stop hukou migration"), next_step=_next_step(application)
+            application, title=_("One-stop hukou migration"), next_step=next_step_of(application)
         ),
         id_numbers=(application.applicant.id_number or "",),
         owner_ids=(application.applicant_id,),

@@ -15,6 +15,7 @@ from portal.cases.views import confirmation_views, error_messages
 from portal.visits.services import EVENT_LABELS as VISIT_EVENTS
 
 from .. import drafts, services
+from ..apps import next_step_of
 from ..constants import FINAL_STATUSES, STAGE_TITLES, STAGES, Actor, Status
 from ..forms import ReplyForm
 from ..models import MigrationApplication
@@ -57,6 +58,8 @@ def _detail_context(application, reply_form=None):
         "stages": sorted(STAGE_TITLES.items()),
         "stopped": application.status in STOPPED,
         "closed": application.status in FINAL_STATUSES,
+        # /me/'s rule (portal.cases.progress): a finished case shows the day it finished instead of a due date.
+        "next_step": next_step_of(application),
         "acting_office": acting,
         "applicant_acts": actor == Actor.APPLICANT,
         "requesting_office": requesting,

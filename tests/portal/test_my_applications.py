@@ -113,3 +113,29 @@ def test_nothing_to_do_is_said_plainly(en, citizen, station_a):
     html = en.get(reverse("me")).content.decode()
     assert "Nothing needs your action now." in html
     assert 'data-group="finished"' not in html  # an empty group is left out
+
+
+def test_the_status_pages_of_finished_cases_give_the_day_they_finished(client, citizen, station_a):
+    """Each service's status page dates a finished case as /me/ does ("办结日期"), never "未在计时"."""
+    import time_machine
+    from django.utils import timezone
+
+    from tests.factories import FamilyPlanningApplicationFactory
+
+    finished_day = datetime.datetime(2026, 10, 14, 15, tzinfo=timezone.get_default_timezone())
+    with time_machine.travel(finished_day, tick=False):
+        cases = {
+            "certificates:detail": ApplicationFactory(applicant=citizen, office=station_a, issued=True),
+            "familyplanning:detail": FamilyPlanningApplicationFactory(applicant=citizen, issued=True),
+            "hukou:detail": MigrationApplicationFactory(applicant=citizen, offices=hukou_offices(), settled=True),
+        }
+    open_case = ApplicationFactory(applicant=citizen, office=station_a, accepted=True)
+    client.force_login(citizen)
+    for url_name, case in cases.items():
+        html = client.get(reverse(url_name, args=[case.case_number])).content.decode()
+        finished = html.split('data-testid="finished-on"')[1].split("</dd>")[0]
+        assert "办结日期" in html and '<time datetime="2026-10-14">2026年10月14日</time>' in finished, url_name
+        assert "未在计时" not in html and 'data-testid="due-date"' not in html, url_name
+    # A case still open keeps its due date.
+    html = client.get(reverse("certificates:detail", args=[open_case.case_number])).content.decode()
+    assert 'data-testid="due-date"' in html and 'data-testid="finished-on"' not in html
