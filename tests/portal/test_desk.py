@@ -130,10 +130,12 @@ def test_the_history_page_is_the_timeline_and_recent_actions_are_my_own(staff_cl
     assert 'data-testid="case-history"' in page and "doesn’t have a change history" not in page
     assert page.count('data-testid="case-history-row"') == application.timeline().count() >= 2
     assert "looked at it" in page and "Claimed by" in page
+    assert "<td>Claimed</td>" in page  # a row that changes no status under its own words (portal.cases.events)
 
     response = client.get(reverse("admin:index"))
     recent = response.context["recent_timeline"]
     assert [entry["case_number"] for entry in recent] == [application.case_number] * 2
+    assert str(recent[0]["what"]) == "Claimed"
     assert other.case_number not in response.content.decode().split('data-testid="recent-timeline"')[1]
 
 
