@@ -81,8 +81,30 @@ class HukouConfig(serviceapp.ServiceAppConfig):
     )
     what = _("Your hukou moved to the new place without carrying a paper migration certificate between stations.")
     time_limit = _("Approval within 20 working days, move-out within 5, settlement within 5 more.")
+    fee = _("Free of charge.")
+    where = _(
+        "Online at any time. The originals are shown once, at the move-in police station, on working days, at a visit "
+        "booked on the case's page; the station's address, telephone and free times are shown when you book."
+    )
+    legal_basis = _(
+        "Regulations of the People's Republic of China on Household Registration (1958); the household registration "
+        "rules of the Henan Provincial Department of Public Security."
+    )
     case_model_names = ("MigrationApplication",)
     required_assurance = "verified"
+
+    def promised(self):
+        from django.conf import settings
+
+        from portal.formmessages import lazy_interpolate
+
+        return lazy_interpolate(
+            _(
+                "Accepted or refused within %(accept)s working days of submission; approval, move-out and settlement "
+                "within the statutory limits."
+            ),
+            {"accept": settings.ACCEPTANCE_WORKING_DAYS["hukou"]},
+        )
 
     def ready(self):
         super().ready()

@@ -39,3 +39,20 @@ def test_a_service_that_names_one_limit_keeps_one_row():
     guide = registry.service_guide(who="a", what="b", time_limit="c")
     with translation.override("en"):
         assert [str(term) for term, _text in guide] == ["Who may apply", "What you get", "Time limit"]
+
+
+def test_the_hukou_guide_names_fee_both_limits_place_and_law():
+    with translation.override("en"):
+        guide = facts("hukou")
+        assert guide["Fee"] == "Free of charge."
+        assert guide["Statutory time limit"] == (
+            "Approval within 20 working days, move-out within 5, settlement within 5 more."
+        )
+        assert guide["Promised time limit"].startswith("Accepted or refused within 2 working days of submission")
+        assert "move-in police station" in guide["Where and when"]
+        assert "Regulations of the People's Republic of China on Household Registration" in guide["Legal basis"]
+    with translation.override("zh-hans"):
+        guide = facts("hukou")
+        assert guide["收费标准"] == "免费。"
+        assert guide["承诺办结时限"].startswith("提交后2个工作日内")
+        assert "《中华人民共和国户口登记条例》" in guide["法律依据"]
