@@ -3,8 +3,9 @@
 `OfficePickerField` is a ModelChoiceField whose select groups the offices by city and district ("郑州市 · 金水区",
 from the office's GB/T 2260 division code, accounts.divisions). Above the select the widget draws a city list, a
 district list and a text box with a "Find" button. Without JavaScript the button sends the form: the form
-(`OfficePickerFormMixin`) keeps everything typed, reports no missing answer, and shows the select narrowed to the
-offices found, with their count. With JavaScript (static/js/portal.js) the lists and the text box narrow the select
+(`OfficePickerFormMixin`) is not valid, keeps everything typed, reports no missing answer, and shows the select
+narrowed to the offices found, with their count as a notice beside it (not an error: nothing is wrong), focused so that
+the page opens where the citizen was. With JavaScript (static/js/portal.js) the lists and the text box narrow the select
 as the citizen types, and the button is hidden. docs/architecture.md#offices-and-addresses.
 """
 
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -102,6 +102,7 @@ class OfficePickerWidget(forms.Select):
         self.narrowing = Narrowing()
         self.with_address = False
         self.empty_label: Any = ""
+        self.found = False  # "Find" was pressed: the notice says how many offices were found
         self._data: dict[str, dict[str, str]] = {}
 
     def places(self) -> list[Place]:
@@ -121,6 +122,17 @@ class OfficePickerWidget(forms.Select):
         option["attrs"].update(self._data.get(str(value), {}))
         return option
 
+    def notice(self, places: list[Place]) -> str:
+        """What the citizen is told after pressing "Find": how many offices match, or what to change."""
+        count = sum(1 for place in places if place.matches(self.narrowing))
+        if not count:
+            return gettext("No office matches: choose another city or district, or type less of the name.")
+        return ngettext(
+            "%(count)d office found: choose it from the list.",
+            "%(count)d offices found: choose one from the list.",
+            count,
+        ) % {"count": count}
+
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         places = self.places()
         shown = [place for place in places if place.matches(self.narrowing) or str(place.office.pk) == str(value)]
@@ -135,6 +147,14 @@ class OfficePickerWidget(forms.Select):
             }
         self.choices = [("", self.empty_label), *groups.items()]
         context = super().get_context(name, value, attrs)
+        notice = self.notice(places) if self.found else ""
+        if notice:
+            # Back where the citizen pressed "Find" (without JavaScript the page opens at its top otherwise), and the
+            # notice read with the list.
+            notice_id = f"{context['widget']['attrs']['id']}__found"
+            described = context["widget"]["attrs"].get("aria-describedby", "")
+            context["widget"]["attrs"]["aria-describedby"] = f"{notice_id} {described}".strip()
+            context["widget"]["attrs"]["autofocus"] = True
         cities: dict[str, divisions.Division] = {}
         districts: dict[str, tuple[divisions.Division, list[divisions.Division]]] = {}
         for place in places:
@@ -154,6 +174,7 @@ class OfficePickerWidget(forms.Select):
             "narrowing": self.narrowing,
             "count": len(shown),
             "narrowed": self.narrowing != Narrowing(),
+            "notice": notice,
             "query_max_length": QUERY_MAX_LENGTH,
         }
         return context
@@ -185,7 +206,8 @@ class OfficePickerField(forms.ModelChoiceField):
 
 class OfficePickerFormMixin(_FormBase):
     """A form with OfficePickerFields. When the citizen pressed a picker's "Find" (no JavaScript), the form is not
-    valid, keeps every answer, reports no missing answer, and tells how many offices were found."""
+    valid, keeps every answer and reports no missing answer; the picker tells how many offices were found (a notice,
+    not an error)."""
 
     if TYPE_CHECKING:
         from django.forms.utils import ErrorDict
@@ -203,6 +225,11 @@ class OfficePickerFormMixin(_FormBase):
             )
             if self.is_bound and self.data.get(part_name(self.add_prefix(name), FIND)):
                 self.finding.append(name)
+                field.widget.found = True
+
+    def is_valid(self) -> bool:
+        # Finding an office is no answer yet: the page comes back, without an error, with the list narrowed.
+        return super().is_valid() and not self.finding
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -214,16 +241,3 @@ class OfficePickerFormMixin(_FormBase):
                 self._errors[name] = self.error_class(kept, renderer=self.renderer)
             else:
                 del self._errors[name]
-        for name in self.finding:
-            widget = self.fields[name].widget
-            count = sum(1 for place in widget.places() if place.matches(widget.narrowing))
-            if count:
-                message = ngettext(
-                    "%(count)d office found: choose it from the list.",
-                    "%(count)d offices found: choose one from the list.",
-                    count,
-                ) % {"count": count}
-            else:
-                message = gettext("No office matches: choose another city or district, or type less of the name.")
-            self._errors.pop(name, None)
-            self.add_error(name, ValidationError(message, code="narrowed"))

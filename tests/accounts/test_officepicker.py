@@ -37,6 +37,12 @@ def stations():
     }
 
 
+def notice(html: str) -> str:
+    """The picker's notice after "Find" (no JavaScript), or "" without one."""
+    found = re.search(r'<div class="alert alert-info[^"]*" role="status" id="id_\w+__found"[^>]*>([^<]*)</div>', html)
+    return found.group(1) if found else ""
+
+
 def office_options(html: str) -> list[str]:
     """The English names of the offices the office select offers."""
     select = html[html.index("data-picker-office") :]
@@ -78,9 +84,12 @@ def test_find_without_javascript_keeps_the_answers_and_narrows_the_list_by_city(
     data = {"applying_for": "agent", "office__city": "410300", "office__find": "1"}
     form = StartForm(data, user=UserFactory())
     assert not form.is_valid()
-    assert list(form.errors) == ["office"]  # no "choose whether…" for the question not answered yet
-    assert form.errors["office"] == ["1 office found: choose it from the list."]
+    assert form.errors == {}  # no "choose whether…" for the question not answered yet, and finding is no error
     html = form.as_div()
+    assert notice(html) == "1 office found: choose it from the list."
+    assert "is-invalid" not in html and "invalid-feedback" not in html
+    # The list is focused, so that the page opens where "Find" was pressed, and described by the notice.
+    assert re.search(r'<select name="office"[^>]*aria-describedby="id_office__found[ "][^>]*autofocus', html)
     assert office_options(html) == ["Laocheng Station"]
     assert re.search(r'value="agent"[^>]*checked', html)  # what was chosen is kept
     assert '<option value="410300" selected>' in html
@@ -88,7 +97,8 @@ def test_find_without_javascript_keeps_the_answers_and_narrows_the_list_by_city(
 
 def test_find_by_district_and_by_part_of_the_name(stations):
     form = StartForm({"office__district": "410105", "office__find": "1"}, user=UserFactory())
-    assert not form.is_valid() and form.errors["office"] == ["2 offices found: choose one from the list."]
+    assert not form.is_valid() and not form.errors
+    assert notice(form.as_div()) == "2 offices found: choose one from the list."
     assert sorted(office_options(form.as_div())) == ["Huayuan Road Station", "Jingba Road Station"]
     form = StartForm({"office__q": "经八", "office__find": "1"}, user=UserFactory())
     form.is_valid()
@@ -97,7 +107,8 @@ def test_find_by_district_and_by_part_of_the_name(stations):
     form.is_valid()
     assert office_options(form.as_div()) == ["Jianzhong Street Station"]
     form = StartForm({"office__q": "无此", "office__find": "1"}, user=UserFactory())
-    assert not form.is_valid() and "No office matches" in form.errors["office"][0]
+    assert not form.is_valid() and not form.errors
+    assert notice(form.as_div()).startswith("No office matches")
 
 
 def test_a_chosen_office_stays_in_the_list_and_the_form_is_valid_without_find(stations):
@@ -106,8 +117,12 @@ def test_a_chosen_office_stays_in_the_list_and_the_form_is_valid_without_find(st
     form = StartForm(data, user=UserFactory())
     assert form.is_valid(), form.errors  # the narrowing inputs are no answer; the office chosen counts
     assert form.cleaned_data["office"] == chosen
-    html = StartForm({**data, "office__find": "1"}, user=UserFactory()).as_div()
+    assert notice(form.as_div()) == "" and "autofocus" not in form.as_div()
+    form = StartForm({**data, "office__find": "1"}, user=UserFactory())
+    assert not form.is_valid()  # "Find" pressed: the page comes back, even with every answer given
+    html = form.as_div()
     assert "Jingba Road Station" in office_options(html) and "Laocheng Station" in office_options(html)
+    assert notice(html) == "1 office found: choose it from the list."  # the chosen office is kept, not counted
 
 
 def test_the_collection_office_picker_shows_addresses(stations):
@@ -121,13 +136,14 @@ def test_the_collection_office_picker_shows_addresses(stations):
     html = DeliveryForm().as_div()
     assert "Exit-Entry Hall (郑州市金水区经三路)" in html
     form = DeliveryForm({"delivery": "collect", "collection_office__q": "经三路", "collection_office__find": "1"})
-    assert not form.is_valid() and list(form.errors) == ["collection_office"]
-    assert str(collect.pk) in form.as_div()
+    assert not form.is_valid() and not form.errors
+    assert str(collect.pk) in form.as_div() and notice(form.as_div()) == "1 office found: choose it from the list."
 
 
 def test_the_picker_speaks_chinese(stations):
     with translation.override("zh-hans"):
         form = StartForm({"office__city": "410100", "office__find": "1"}, user=UserFactory())
-        assert form.errors["office"] == ["找到 3 个办事机构：请从列表中选择。"]
+        assert not form.errors
         html = form.as_div()
+        assert notice(html) == "找到 3 个办事机构：请从列表中选择。"
     assert '<optgroup label="郑州市 · 金水区">' in html and "全部区县" in html and "查找" in html

@@ -57,8 +57,18 @@ def test_without_javascript_find_narrows_the_list_and_keeps_the_answer(stations,
 
     assert sorted(offered(page)) == sorted(["经八路派出所", "花园路派出所"])
     assert page.is_checked("input[name=applying_for][value=agent]")  # nothing typed is lost
-    errors = page.locator(".portal-error-summary").inner_text()
-    assert zh("%(count)d office found: choose it from the list.").replace("%(count)d", "2") in errors
+    # The count is a notice beside the list, not an error: no error summary, nothing marked invalid.
+    assert page.locator(".portal-error-summary").count() == 0 and page.locator(".is-invalid").count() == 0
+    notice = page.locator("[data-picker-notice]")
+    with translation.override("zh-hans"):
+        found = translation.ngettext(
+            "%(count)d office found: choose it from the list.", "%(count)d offices found: choose one from the list.", 2
+        )
+    assert notice.inner_text() == found % {"count": 2} == "找到 2 个办事机构：请从列表中选择。"
+    assert notice.is_visible() and notice.get_attribute("role") == "status"
+    # The page opens at the list, focused, where "Find" was pressed.
+    assert page.evaluate("document.activeElement.id") == "id_office"
+    assert page.locator("#id_office").is_visible()
     assert horizontal_overflow(page) == 0
     shot(page, "office-picker-360-no-js-found")
 
