@@ -4,7 +4,7 @@ declaration at submission and the answer to a request for information (declarati
 
 from .application import DestinationForm, OriginForm, StartForm
 from .declaration import DECLARATION, ReplyForm, SubmitForm
-from .fields import RECEIVING_RELATION_CHOICES, RELATION_CHOICES, police_stations, stations_by_city
+from .fields import RECEIVING_RELATION_CHOICES, RELATION_CHOICES, police_stations
 from .people import MoverForm, MoverFormSet, StayingForm, StayingFormSet, people_formset, people_initial
 from .precheck import EDIT, Precheck
 from .uploads import AuthorisationsForm, DocumentsForm
@@ -29,5 +29,4 @@ __all__ = [
     "people_formset",
     "people_initial",
     "police_stations",
-    "stations_by_city",
 ]

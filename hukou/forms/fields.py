@@ -1,4 +1,4 @@
-"""Fields and helpers the hukou forms share: yes/no questions, lists of ages, the police-station selects, names and
+"""Fields and helpers the hukou forms share: yes/no questions, lists of ages, the police-station pickers, names and
 ID numbers as typed."""
 
 from django import forms
@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
 from accounts.models import Office
+from accounts.officepicker import OfficePickerField, OfficePickerFormMixin
 
 from ..constants import Category, Grounds, Relation
 from ..drafts import municipal_office_required
@@ -108,26 +109,12 @@ def police_stations():
     return Office.objects.filter(active=True, kind=Office.Kind.POLICE_STATION).order_by("division_code", "name")
 
 
-def stations_by_city(stations, *, empty_label):
-    """Select choices with one <optgroup> per city, cities in division-code order: the city is the city office
-    whose materialised path starts the station's path (two queries in all)."""
-    cities = list(Office.objects.filter(kind=Office.Kind.CITY).order_by("division_code"))
-    groups = {city.pk: [] for city in cities}
-    elsewhere = []
-    for station in stations:
-        city = next((c for c in cities if station.path.startswith(c.path)), None)
-        (groups[city.pk] if city else elsewhere).append((str(station.pk), str(station)))
-    choices = [("", empty_label)]
-    choices += [(str(city), groups[city.pk]) for city in cities if groups[city.pk]]
-    if elsewhere:
-        choices.append((str(_("Other police stations")), elsewhere))
-    return choices
-
-
 def station_field(label, help_text, required_message):
-    return forms.ModelChoiceField(
+    """A police station, chosen by city, district or part of its name (accounts.officepicker)."""
+    return OfficePickerField(
         label=label,
         queryset=Office.objects.none(),
+        empty_label=_("Choose a police station"),
         help_text=help_text,
         error_messages={
             "required": required_message,
@@ -136,19 +123,16 @@ def station_field(label, help_text, required_message):
     )
 
 
-class StationChoicesMixin:
-    """Fills the police-station selects named in `station_fields` at instantiation (not at import)."""
+class StationChoicesMixin(OfficePickerFormMixin):
+    """Gives the police-station pickers named in `station_fields` the active stations at instantiation (not at
+    import); "Find" without JavaScript narrows them and keeps the page as typed (OfficePickerFormMixin)."""
 
     station_fields = ()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.station_fields:
-            return
-        choices = stations_by_city(police_stations(), empty_label=_("Choose a police station"))
         for name in self.station_fields:
             self.fields[name].queryset = police_stations()
-            self.fields[name].choices = choices
 
 
 def move_in_station_field():

@@ -159,7 +159,8 @@ def _origin_page(request, application, data, draft):
             *data[:1],
             prefix="staying",
             initial=staying,
-            draft=draft,
+            # Finding a station without JavaScript is no answer yet: the rows report nothing missing either.
+            draft=draft or bool(form.finding),
             moving_numbers=[m.id_number for m in movers],
             head_moves=head is not None,
         )
