@@ -110,12 +110,11 @@ class OfficePickerWidget(forms.Select):
         places = [place_of(office, with_address=self.with_address) for office in offices]
         return sorted(places, key=lambda p: (p.city_code or "999999", p.district_code, p.office.division_code))
 
-    def _render(self, template_name: str, context: dict[str, Any], renderer: Any = None) -> Any:
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> Any:
         # The project's template engine (templates/portal/widgets/), not the form renderer's own.
-        from django.template.loader import render_to_string
-        from django.utils.safestring import mark_safe
+        from django.forms.renderers import TemplatesSetting
 
-        return mark_safe(render_to_string(template_name, context))  # noqa: S308 - a template's output
+        return super().render(name, value, attrs, TemplatesSetting())
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
