@@ -16,21 +16,27 @@ WHO = ("whole_household", "part_household", "collective")
 
 
 def split(apps, schema_editor):
+    # Three set-based UPDATEs, in this order (each moves the rows it matches out of `old`): a large table is split
+    # in three statements, not three queries per row. SQL reads every right-hand side before the row changes, so
+    # `grounds` takes the old category.
+    from django.db.models import Exists, F, OuterRef
+
     MigrationApplication = apps.get_model("hukou", "MigrationApplication")
     Mover = apps.get_model("hukou", "Mover")
     OriginMember = apps.get_model("hukou", "OriginMember")
-    old = MigrationApplication.objects.exclude(category__in=WHO)
-    for application in old.only("pk", "category", "destination_collective").iterator():
-        if application.destination_collective and application.category != "join_relatives":
-            who = "collective"
-        elif (
-            Mover.objects.filter(application_id=application.pk, relation="head", is_applicant=True).exists()
-            and not OriginMember.objects.filter(application_id=application.pk).exists()
-        ):
-            who = "whole_household"
-        else:
-            who = "part_household"
-        MigrationApplication.objects.filter(pk=application.pk).update(category=who, grounds=application.category)
+
+    def old():
+        return MigrationApplication.objects.exclude(category__in=WHO)
+
+    old().filter(destination_collective=True).exclude(category="join_relatives").update(
+        grounds=F("category"), category="collective"
+    )
+    head_applies = Mover.objects.filter(application_id=OuterRef("pk"), relation="head", is_applicant=True)
+    someone_stays = OriginMember.objects.filter(application_id=OuterRef("pk"))
+    old().filter(Exists(head_applies)).exclude(Exists(someone_stays)).update(
+        grounds=F("category"), category="whole_household"
+    )
+    old().update(grounds=F("category"), category="part_household")
 
 
 def join(apps, schema_editor):

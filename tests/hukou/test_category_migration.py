@@ -49,6 +49,7 @@ def test_old_categories_become_who_moves_and_grounds(offices):
     head(head_not_applying, applies=False)
     study_collective = old(offices, "study", destination_collective=True)
     joining = old(offices, "join_relatives")
+    joining_a_collective = old(offices, "join_relatives", destination_collective=True)  # never a collective move
 
     split_migration.split(apps, None)
 
@@ -58,6 +59,7 @@ def test_old_categories_become_who_moves_and_grounds(offices):
     assert after(head_not_applying) == ("part_household", "other")
     assert after(study_collective) == ("collective", "study")
     assert after(joining) == ("part_household", "join_relatives")
+    assert after(joining_a_collective) == ("part_household", "join_relatives")
 
     split_migration.join(apps, None)
     assert after(joining) == ("join_relatives", "") and after(whole) == ("whole_household", "")
