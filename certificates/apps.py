@@ -119,20 +119,15 @@ class CertificatesConfig(serviceapp.ServiceAppConfig):
     case_model_names = ("Application",)
     required_assurance = "verified"
 
-    def promised(self):
-        from django.conf import settings
+    promised_text = _(
+        "Accepted or refused within %(accept)s working day(s) of submission; decided within %(decide)s working days "
+        "of acceptance."
+    )
 
-        from portal.formmessages import lazy_interpolate
-
+    def promised_values(self):
         from .models import CLOCK_WORKING_DAYS
 
-        return lazy_interpolate(
-            _(
-                "Accepted or refused within %(accept)s working day(s) of submission; decided within %(decide)s working "
-                "days of acceptance."
-            ),
-            {"accept": settings.ACCEPTANCE_WORKING_DAYS["certificates"], "decide": CLOCK_WORKING_DAYS},
-        )
+        return {**super().promised_values(), "decide": CLOCK_WORKING_DAYS}
 
     def ready(self):
         super().ready()

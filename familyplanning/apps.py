@@ -102,15 +102,7 @@ class FamilyplanningConfig(serviceapp.ServiceAppConfig):
     required_assurance = "verified"
     assurance_by_kind = (("feedback", "declared"),)
 
-    def promised(self):
-        from django.conf import settings
-
-        from portal.formmessages import lazy_interpolate
-
-        return lazy_interpolate(
-            _(
-                "Accepted or refused within %(accept)s working days of submission; decided within the service's limit "
-                "from acceptance."
-            ),
-            {"accept": settings.ACCEPTANCE_WORKING_DAYS["familyplanning"]},
-        )
+    promised_text = _(
+        "Accepted or refused within %(accept)s working days of submission; decided within the service's limit "
+        "from acceptance."
+    )

@@ -93,18 +93,10 @@ class HukouConfig(serviceapp.ServiceAppConfig):
     case_model_names = ("MigrationApplication",)
     required_assurance = "verified"
 
-    def promised(self):
-        from django.conf import settings
-
-        from portal.formmessages import lazy_interpolate
-
-        return lazy_interpolate(
-            _(
-                "Accepted or refused within %(accept)s working days of submission; approval, move-out and settlement "
-                "within the statutory limits."
-            ),
-            {"accept": settings.ACCEPTANCE_WORKING_DAYS["hukou"]},
-        )
+    promised_text = _(
+        "Accepted or refused within %(accept)s working days of submission; approval, move-out and settlement "
+        "within the statutory limits."
+    )
 
     def ready(self):
         super().ready()

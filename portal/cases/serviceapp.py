@@ -38,10 +38,20 @@ class ServiceAppConfig(AppConfig):
     required_assurance = "declared"
     assurance_by_kind: tuple[tuple[str, str], ...] = ()
 
+    # The time limit the portal promises, beside the statutory `time_limit`, with %(accept)s for the service's
+    # acceptance limit in working days (settings.ACCEPTANCE_WORKING_DAYS); None: only the statutory one.
+    promised_text: StrOrPromise | None = None
+
+    def promised_values(self) -> dict[str, object]:
+        """The values `promised_text` names. A method, since a service may read its models."""
+        from django.conf import settings
+
+        return {"accept": settings.ACCEPTANCE_WORKING_DAYS[self.label]}
+
     def promised(self) -> StrOrPromise | None:
-        """The time limit the portal promises, beside the statutory `time_limit` (None: only the statutory one). A
-        method, since it may read the app's models and settings."""
-        return None
+        from portal.formmessages import lazy_interpolate
+
+        return None if self.promised_text is None else lazy_interpolate(self.promised_text, self.promised_values())
 
     def ready(self) -> None:
         from accounts.models import Office
