@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import idnumber
 from portal.cases.models import ReviewedCase, deadline_sweep_index, open_queue_index
 from portal.documents.storage import private_storage
-from portal.fields import optional_link, optional_reference
+from portal.fields import optional_link, optional_reference, user_reference
 
 CLOCK_WORKING_DAYS = 3  # 3 working days from acceptance (docs/services.md#certificate-of-no-criminal-record)
 
@@ -212,9 +212,7 @@ class RegisterImport(models.Model):
     file_name = models.CharField(_("file name"), max_length=200, blank=True)
     file_size = models.PositiveBigIntegerField(_("file size (bytes)"), default=0)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.PROTECT, related_name="+"
-    )
+    started_by = user_reference(_("started by"))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import idnumber
 from accounts.models import Office
 from portal.cases.models import ReviewedCase, deadline_sweep_index
-from portal.fields import optional_link, optional_reference
+from portal.fields import optional_link, optional_reference, user_reference
 
 from .constants import (
     ACTOR_BY_STATUS,
@@ -389,9 +389,7 @@ class PostSettlementCheck(models.Model):
     evidence = models.TextField(
         _("evidence"), blank=True, help_text=_("The documents the changes rest on (e.g. marriage certificate).")
     )
-    checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("checked by"), on_delete=models.PROTECT, related_name="+"
-    )
+    checked_by = user_reference(_("checked by"))
     checked_at = models.DateTimeField(_("checked"), auto_now_add=True)
 
     class Meta:

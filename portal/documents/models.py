@@ -9,7 +9,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from portal.fields import optional_reference
+from portal.fields import AccessRecord, optional_reference, user_reference
 
 from .storage import private_storage, upload_to
 
@@ -20,9 +20,7 @@ class Document(models.Model):
     """One validated, re-encoded upload. Staff reach it through the office of the case it is attached to."""
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="documents"
-    )
+    owner = user_reference(_("owner"), related_name="documents")
     kind = models.CharField(_("kind"), max_length=40, db_index=True)
     # Only ever shown; the stored name is generated (storage.new_storage_name).
     original_name = models.CharField(_("original file name"), max_length=255, blank=True)
@@ -102,23 +100,18 @@ class Document(models.Model):
         return f"{stem}.{EXTENSIONS.get(self.mime_type, 'bin')}"
 
 
-class DocumentAccess(models.Model):
+class DocumentAccess(AccessRecord):
     """One view of a citizen's document by someone other than its owner (docs/architecture.md#security-and-privacy)."""
 
     document = models.ForeignKey(
         Document, verbose_name=_("document"), on_delete=models.PROTECT, related_name="accesses"
     )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("viewed by"), on_delete=models.PROTECT, related_name="+"
-    )
-    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
-    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user = user_reference(_("viewed by"))
     inline = models.BooleanField(_("shown inline"), default=False)
 
-    class Meta:
+    class Meta(AccessRecord.Meta):
         verbose_name = _("document view")
         verbose_name_plural = _("document views")
-        ordering = ["-at"]
 
     def __str__(self):
         return f"{self.document.public_id} / {self.user_id} / {self.at:%Y-%m-%d %H:%M}"

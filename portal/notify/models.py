@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.fields import optional_link
 from portal.masking import mask_mobile
 
 
@@ -24,14 +25,7 @@ class MessageStatus(models.TextChoices):
 class OutboxMessage(models.Model):
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     to = models.CharField(_("to"), max_length=254, help_text=_("E-mail address or E.164 mobile number"))
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("user"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    user = optional_link(settings.AUTH_USER_MODEL, _("user"))
     template = models.CharField(_("template"), max_length=100, blank=True)
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     body = models.TextField(_("text"))

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
 from portal.documents.storage import private_storage
-from portal.fields import optional_reference
+from portal.fields import AccessRecord, optional_reference, user_reference
 
 
 class DocumentStatus(models.TextChoices):
@@ -130,7 +130,7 @@ class VerificationLog(models.Model):
         return f"{self.channel} {self.result} {self.at:%Y-%m-%d %H:%M}"
 
 
-class IssuedDocumentAccess(models.Model):
+class IssuedDocumentAccess(AccessRecord):
     """One download of an issued document by someone other than its holder.
 
     Logged like every view of a citizen's documents: docs/architecture.md#security-and-privacy.
@@ -139,16 +139,11 @@ class IssuedDocumentAccess(models.Model):
     document = models.ForeignKey(
         IssuedDocument, verbose_name=_("issued document"), on_delete=models.PROTECT, related_name="accesses"
     )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("downloaded by"), on_delete=models.PROTECT, related_name="+"
-    )
-    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
-    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user = user_reference(_("downloaded by"))
 
-    class Meta:
+    class Meta(AccessRecord.Meta):
         verbose_name = _("issued document download")
         verbose_name_plural = _("issued document downloads")
-        ordering = ["-at"]
 
     def __str__(self) -> str:
         return f"{self.document.code} / {self.user_id} / {self.at:%Y-%m-%d %H:%M}"
@@ -163,9 +158,7 @@ class ShareCode(models.Model):
     document = models.ForeignKey(
         IssuedDocument, verbose_name=_("issued document"), on_delete=models.CASCADE, related_name="share_codes"
     )
-    holder = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("holder"), on_delete=models.CASCADE, related_name="share_codes"
-    )
+    holder = user_reference(_("holder"), on_delete=models.CASCADE, related_name="share_codes")
     code_hash = models.CharField(_("SHA-256 of the code"), max_length=64, unique=True, editable=False)
     code_hint = models.CharField(_("last group of the code"), max_length=4, editable=False)
     organisation = models.CharField(_("organisation"), max_length=200)

@@ -18,6 +18,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from portal.fields import optional_reference, user_reference
+
 
 class VisitStation(models.Model):
     """An office that receives booked visits: when it opens, how long a slot is and how many people it receives."""
@@ -138,23 +140,14 @@ class Visit(models.Model):
     case = GenericForeignKey("content_type", "object_id")
     case_number = models.CharField(_("case number"), max_length=40, db_index=True)
     purpose = models.CharField(_("purpose"), max_length=40)
-    applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("applicant"), on_delete=models.PROTECT, related_name="+"
-    )
+    applicant = user_reference(_("applicant"))
     status = models.CharField(_("status"), max_length=12, choices=VisitStatus.choices, default=VisitStatus.BOOKED)
     created_at = models.DateTimeField(_("first booked"), auto_now_add=True)
     # When the current slot was chosen (booking or rebooking): the reminder skips a visit booked on its reminder day.
     booked_at = models.DateTimeField(pgettext_lazy("visits", "booked"))
     reminder_sent_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
     closed_at = models.DateTimeField(_("cancelled or recorded"), null=True, blank=True)
-    outcome_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("recorded by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    outcome_by = optional_reference(settings.AUTH_USER_MODEL, _("recorded by"))
     outcome_note = models.TextField(_("internal note (staff only)"), blank=True)
 
     class Meta:
