@@ -9,26 +9,39 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.formmessages import RequiredMessagesMixin
 
-from .codes import normalize_code
+from .codes import LENGTH, SHARE_LENGTH, normalize_code
 
 PDF_MAX_BYTES = 5 * 1024 * 1024
 
 
-class CodeForm(RequiredMessagesMixin, forms.Form):
-    code = forms.CharField(
-        label=_("Verification code"),
-        max_length=40,
-        help_text=_("The 20 characters printed under the QR code, e.g. ABCD-EFGH-JKMN-PQRS-TVWX."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
-    )
+class TypedCodeField(forms.CharField):
+    """A code typed from paper or as told (a verification or share code of `length` characters): any case, spaces
+    and hyphens accepted; cleaned to its printed form, or refused with the `malformed` message."""
 
-    def clean_code(self) -> str:
-        code = normalize_code(self.cleaned_data["code"])
+    def __init__(self, *, length: int, malformed: Any, **kwargs: Any) -> None:
+        self.length = length
+        self.malformed = malformed
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:  # the code in its printed form, not the typed text
+        code = normalize_code(super().clean(value), self.length)
         if code is None:
-            raise forms.ValidationError(
-                _("A verification code has 20 letters and digits, in five groups of four."), code="malformed"
-            )
+            raise forms.ValidationError(self.malformed, code="malformed")
         return code
+
+
+class CodeForm(RequiredMessagesMixin, forms.Form):
+    code = TypedCodeField(
+        label=_("Verification code"),
+        help_text=_("The 20 characters printed under the QR code, e.g. ABCD-EFGH-JKMN-PQRS-TVWX."),
+        length=LENGTH,
+        malformed=_("A verification code has 20 letters and digits, in five groups of four."),
+    )
 
 
 class PdfForm(RequiredMessagesMixin, forms.Form):
@@ -98,11 +111,11 @@ class HolderCheckForm(RequiredMessagesMixin, forms.Form):
 class ShareUseForm(RequiredMessagesMixin, forms.Form):
     """On /verify/share/: the share code the holder gave, the holder's date of birth and who is asking."""
 
-    code = forms.CharField(
+    code = TypedCodeField(
         label=_("Share code"),
-        max_length=40,
         help_text=_("The 24 characters the holder gave you, e.g. ABCD-EFGH-JKMN-PQRS-TVWX-YZ01."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        length=SHARE_LENGTH,
+        malformed=_("A share code has 24 letters and digits, in six groups of four."),
     )
     birth_date = BirthDateField(label=_("Holder's date of birth"))
     organisation = forms.CharField(
@@ -116,16 +129,6 @@ class ShareUseForm(RequiredMessagesMixin, forms.Form):
         required=False,
         help_text=_("If the document is revoked while the share code is valid, we tell this address once."),
     )
-
-    def clean_code(self) -> str:
-        from .codes import SHARE_LENGTH
-
-        code = normalize_code(self.cleaned_data["code"], SHARE_LENGTH)
-        if code is None:
-            raise forms.ValidationError(
-                _("A share code has 24 letters and digits, in six groups of four."), code="malformed"
-            )
-        return code
 
 
 class ShareCreateForm(RequiredMessagesMixin, forms.Form):

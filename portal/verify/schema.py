@@ -120,6 +120,14 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
+def _json_response(description: str, schema: str) -> dict[str, Any]:
+    """An OpenAPI response whose JSON body is one of the components' schemas."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -145,18 +153,13 @@ def openapi_document() -> dict[str, Any]:
                         }
                     ],
                     "responses": {
-                        "200": {
-                            "description": "A document with this code exists (whatever its verdict).",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verification"}}},
-                        },
-                        "404": {
-                            "description": 'No document with this code: verdict "not_valid", reason "unknown_code".',
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verification"}}},
-                        },
-                        "429": {
-                            "description": "Too many requests from this client; see Retry-After.",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                        },
+                        "200": _json_response(
+                            "A document with this code exists (whatever its verdict).", "Verification"
+                        ),
+                        "404": _json_response(
+                            'No document with this code: verdict "not_valid", reason "unknown_code".', "Verification"
+                        ),
+                        "429": _json_response("Too many requests from this client; see Retry-After.", "Error"),
                     },
                 }
             },
@@ -177,20 +180,11 @@ def openapi_document() -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "200": {
-                            "description": "The file was checked (whatever its verdict). It is not stored.",
-                            "content": {
-                                "application/json": {"schema": {"$ref": "#/components/schemas/PdfVerification"}}
-                            },
-                        },
-                        "400": {
-                            "description": "No PDF, not a PDF, or larger than 5 MB.",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                        },
-                        "429": {
-                            "description": "Too many uploads from this client; see Retry-After.",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                        },
+                        "200": _json_response(
+                            "The file was checked (whatever its verdict). It is not stored.", "PdfVerification"
+                        ),
+                        "400": _json_response("No PDF, not a PDF, or larger than 5 MB.", "Error"),
+                        "429": _json_response("Too many uploads from this client; see Retry-After.", "Error"),
                     },
                 }
             },
