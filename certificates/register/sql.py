@@ -46,6 +46,10 @@ _RECORD_ID_RE = "^[A-Za-z0-9._:/-]+$"
 # GB 11643-1999: the weight of the i-th of the 17 digits (2^(17-i) mod 11, i from 0), and the check character by weighted sum mod 11.
 ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 ID_CHECK_BY_SUM = "10X98765432"
+# The 17 digits of an ID number read once as a bigint `body` and taken apart by arithmetic (four times cheaper than 17
+# substr() casts): the weighted sum of the check character, and the year, month and day of birth.
+_ID_WEIGHTED_SUM = " + ".join(f"(body / {10 ** (16 - i)} %% 10) * {w}" for i, w in enumerate(ID_WEIGHTS))
+_BIRTH_YEAR, _BIRTH_MONTH, _BIRTH_DAY = "(body / 10000000 %% 10000)", "(body / 100000 %% 100)", "(body / 1000 %% 100)"
 
 
 # --- the characters Python's str methods treat specially, as SQL string arguments ----------------------------------
@@ -130,8 +134,6 @@ def checked_rows_sql(header: list[str], kind: str) -> str:
         f"jdr ~ '{_ISO_DATE_RE}' AS jdfmt, {_whole_number('smr')} AS smv, {_whole_number('ager')} AS agev "
         f"FROM ({level0}) AS t0 OFFSET 0"
     )
-    # The 17 digits read once as a bigint and taken apart by arithmetic: four times cheaper than 17 substr() casts.
-    weighted = " + ".join(f"(body / {10 ** (16 - i)} %% 10) * {w}" for i, w in enumerate(ID_WEIGHTS))
     level2 = (
         "SELECT t1.*, CASE WHEN idfmt THEN left(idn, 17)::bigint END AS body, "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         "CASE WHEN jdfmt THEN substr(jdr, 1, 4)::integer END AS jy, "
@@ -142,9 +144,8 @@ def checked_rows_sql(header: list[str], kind: str) -> str:
     )
     level3 = (
         "SELECT t2.*, "  # noqa: S608  # nosec B608 - our quoted names; values are parameters
-        "(body / 10000000 %% 10000)::integer AS by, (body / 100000 %% 100)::integer AS bm, "
-        "(body / 1000 %% 100)::integer AS bd, "
-        f"CASE WHEN idfmt THEN substr('{ID_CHECK_BY_SUM}', (({weighted}) %% 11)::integer + 1, 1) END AS chk, "
+        f"{_BIRTH_YEAR}::integer AS by, {_BIRTH_MONTH}::integer AS bm, {_BIRTH_DAY}::integer AS bd, "
+        f"CASE WHEN idfmt THEN substr('{ID_CHECK_BY_SUM}', (({_ID_WEIGHTED_SUM}) %% 11)::integer + 1, 1) END AS chk, "
         f"CASE WHEN {_valid_date('jy', 'jm', 'jd')} THEN make_date(jy, jm, jd) END AS jdate "
         f"FROM ({level2}) AS t2 OFFSET 0"
     )
@@ -262,13 +263,12 @@ def simple_rows_sql(header: list[str], kind: str) -> str:
         "CASE WHEN form THEN smr::integer END AS smv, CASE WHEN form THEN ager::integer END AS agev "
         f"FROM ({level0}) AS s0 OFFSET 0"
     )
-    weighted = " + ".join(f"(body / {10 ** (16 - i)} %% 10) * {w}" for i, w in enumerate(ID_WEIGHTS))
-    by, bm, bd = "(body / 10000000 %% 10000)", "(body / 100000 %% 100)", "(body / 1000 %% 100)"
+    by, bm, bd = _BIRTH_YEAR, _BIRTH_MONTH, _BIRTH_DAY
     jy, jm, jd = "(jnum / 10000)", "(jnum / 100 %% 100)", "(jnum %% 100)"
     checks = [
         f"left(idr, 2) IN ({_literal(sorted(idnumber.MAINLAND_PROVINCES))})",
         f"left(idr, 2) NOT IN ({_literal(idnumber.RESIDENCE_PERMIT_PREFIXES)})",
-        f"substr('{ID_CHECK_BY_SUM}', (({weighted}) %% 11)::integer + 1, 1) = right(idr, 1)",
+        f"substr('{ID_CHECK_BY_SUM}', (({_ID_WEIGHTED_SUM}) %% 11)::integer + 1, 1) = right(idr, 1)",
         _valid_date(by, bm, bd),
         "body / 1000 %% 100000000 <= %(today_num)s",
         f"{by} >= {idnumber.MIN_BIRTH_YEAR}",
