@@ -176,3 +176,61 @@ def check_incidents_detail(cleaned: dict) -> dict:
     return check_detail_when("incidents", True, "incidents_detail", _("Describe the incidents and complaints."))(
         cleaned
     )
+
+
+def cancellation(
+    key: str,
+    title,
+    summary,
+    group: str,
+    *,
+    revokes: str,
+    document: Section,
+    holders: Section,
+    reasons,
+    more: tuple[FieldDef, ...] = (),
+    **guide,
+) -> ServiceDef:
+    """A service that cancels a document issued earlier: the `document`, its `holders`, and why (a reason from
+    `reasons`, details for "other", then `more`). Approving it revokes the document (`revokes`, a DocumentKind)."""
+    return service(
+        key,
+        title,
+        summary,
+        group,
+        sections=[document, holders, reason_section(reasons, *more)],
+        checks=(check_reason_detail,),
+        effect=Effect.REVOKES,
+        affects=revokes,
+        **guide,
+    )
+
+
+def validation(
+    key: str,
+    title,
+    summary,
+    group: str,
+    *,
+    extends: str,
+    document: Section,
+    since: tuple[FieldDef, ...],
+    checks=(),
+    **guide,
+) -> ServiceDef:
+    """The periodic validation that keeps a document in force: the `document`, and what happened since the last
+    validation (`since`, which includes the incidents_fields, whose account check_incidents_detail requires).
+    Approving it extends the document (`extends`, a DocumentKind)."""
+    if "incidents" not in {field.name for field in since}:
+        raise ValueError(f"{key}: a validation asks about incidents and complaints (incidents_fields)")
+    return service(
+        key,
+        title,
+        summary,
+        group,
+        sections=[document, Section(_("Since the last validation"), since)],
+        checks=(*checks, check_incidents_detail),
+        effect=Effect.EXTENDS,
+        affects=extends,
+        **guide,
+    )

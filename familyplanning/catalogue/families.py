@@ -13,11 +13,9 @@ from .base import (
     ONE_CHILD_PERIOD_END,
     POPULATION_LAW,
     DocumentKind,
-    Effect,
     ServiceDef,
     ServiceGroup,
-    check_reason_detail,
-    reason_section,
+    cancellation,
     service,
 )
 from .choices import (
@@ -205,29 +203,26 @@ def _birth_registration_cancellation() -> ServiceDef:
     returned = FieldDef(
         "certificate_returned", _("Is the paper certificate returned with this application?"), Kind.YES_NO
     )
-    return service(
+    return cancellation(
         "birth_registration_cancellation",
         _("Cancellation of a Birth Registration"),
         _("Cancel a birth registration that no longer applies."),
         ServiceGroup.FAMILIES,
-        sections=[
-            Section(
-                _("The registration"),
-                (
-                    FieldDef("certificate_number", _("Number of the Birth Service Certificate"), max_length=40),
-                    FieldDef("registered_on", _("Date of registration"), Kind.DATE, not_future=True),
-                ),
+        revokes=DocumentKind.BIRTH_SERVICE_CERTIFICATE,
+        document=Section(
+            _("The registration"),
+            (
+                FieldDef("certificate_number", _("Number of the Birth Service Certificate"), max_length=40),
+                FieldDef("registered_on", _("Date of registration"), Kind.DATE, not_future=True),
             ),
-            _couple_section(_("The couple"), ("wife", _("Wife")), ("husband", _("Husband"))),
-            reason_section(BIRTH_REGISTRATION_CANCELLATION_REASONS, returned),
-        ],
-        checks=(check_reason_detail,),
+        ),
+        holders=_couple_section(_("The couple"), ("wife", _("Wife")), ("husband", _("Husband"))),
+        reasons=BIRTH_REGISTRATION_CANCELLATION_REASONS,
+        more=(returned,),
         conditions=(_("The couple hold a Birth Service Certificate that no longer applies."),),
         materials=(_("The resident ID cards of both spouses"), _("The Birth Service Certificate, if issued on paper")),
         time_limit=REGISTRATION_TIME_LIMIT,
         legal_basis=(POPULATION_LAW, HENAN_REGULATIONS),
-        effect=Effect.REVOKES,
-        affects=DocumentKind.BIRTH_SERVICE_CERTIFICATE,
     )
 
 
@@ -295,28 +290,24 @@ def _only_child_certificate() -> ServiceDef:
 
 
 def _only_child_certificate_cancellation() -> ServiceDef:
-    return service(
+    return cancellation(
         "only_child_certificate_cancellation",
         _("Cancellation of a Certificate of Honour for Parents of an Only Child"),
         _("Hand back the certificate when the conditions no longer apply."),
         ServiceGroup.FAMILIES,
-        sections=[
-            Section(
-                _("The certificate"),
-                (
-                    FieldDef("certificate_number", _("Certificate number"), max_length=40),
-                    FieldDef("issued_on", _("Date of issue"), Kind.DATE, not_future=True),
-                ),
+        revokes=DocumentKind.ONLY_CHILD_CERTIFICATE,
+        document=Section(
+            _("The certificate"),
+            (
+                FieldDef("certificate_number", _("Certificate number"), max_length=40),
+                FieldDef("issued_on", _("Date of issue"), Kind.DATE, not_future=True),
             ),
-            _couple_section(_("The parents"), ("mother", _("Mother")), ("father", _("Father"))),
-            reason_section(ONLY_CHILD_CANCELLATION_REASONS),
-        ],
-        checks=(check_reason_detail,),
+        ),
+        holders=_couple_section(_("The parents"), ("mother", _("Mother")), ("father", _("Father"))),
+        reasons=ONLY_CHILD_CANCELLATION_REASONS,
         conditions=(_("The holders of the certificate no longer meet its conditions, or it was issued in error."),),
         materials=(_("The resident ID cards of both parents"), _("The certificate, if issued on paper")),
         legal_basis=(POPULATION_LAW, HENAN_REGULATIONS),
-        effect=Effect.REVOKES,
-        affects=DocumentKind.ONLY_CHILD_CERTIFICATE,
     )
 
 

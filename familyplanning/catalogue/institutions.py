@@ -11,13 +11,12 @@ from .base import (
     POPULATION_LAW,
     TECHNICAL_SERVICE_REGULATIONS,
     DocumentKind,
-    Effect,
     ServiceDef,
     ServiceGroup,
-    check_incidents_detail,
     contact_mobile,
     incidents_fields,
     service,
+    validation,
 )
 from .choices import (
     CHANGEABLE,
@@ -199,39 +198,31 @@ def _practice_licence() -> ServiceDef:
 
 
 def _practice_licence_validation() -> ServiceDef:
-    return service(
+    return validation(
         "practice_licence_validation",
         _("Periodic Validation of a Practice Licence"),
         _("The periodic validation that keeps a practice licence in force."),
         ServiceGroup.INSTITUTIONS,
-        sections=[
-            Section(
-                _("The licence"),
-                (
-                    FieldDef("licence_number", _("Practice licence number"), max_length=40),
-                    FieldDef("institution_name", _("Name of the institution"), max_length=200),
-                    FieldDef("valid_until", _("Licence valid until"), Kind.DATE),
-                    contact_mobile(),
-                ),
+        extends=DocumentKind.PRACTICE_LICENCE,
+        document=Section(
+            _("The licence"),
+            (
+                FieldDef("licence_number", _("Practice licence number"), max_length=40),
+                FieldDef("institution_name", _("Name of the institution"), max_length=200),
+                FieldDef("valid_until", _("Licence valid until"), Kind.DATE),
+                contact_mobile(),
             ),
-            Section(
-                _("Since the last validation"),
-                (
-                    FieldDef("technical_staff", _("Number of technical staff"), Kind.INTEGER, min_value=1),
-                    FieldDef("qualified_staff", _("Of whom hold a Qualification Certificate"), Kind.INTEGER),
-                    FieldDef("operations", _("Family-planning operations performed"), Kind.INTEGER),
-                    *incidents_fields(),
-                    FieldDef(
-                        "self_assessment",
-                        _("Summary of the institution's work"),
-                        Kind.TEXTAREA,
-                        max_length=4000,
-                        lines=4,
-                    ),
-                ),
+        ),
+        since=(
+            FieldDef("technical_staff", _("Number of technical staff"), Kind.INTEGER, min_value=1),
+            FieldDef("qualified_staff", _("Of whom hold a Qualification Certificate"), Kind.INTEGER),
+            FieldDef("operations", _("Family-planning operations performed"), Kind.INTEGER),
+            *incidents_fields(),
+            FieldDef(
+                "self_assessment", _("Summary of the institution's work"), Kind.TEXTAREA, max_length=4000, lines=4
             ),
-        ],
-        checks=(check_qualified_staff, check_incidents_detail),
+        ),
+        checks=(check_qualified_staff,),
         conditions=(_("The institution holds a practice licence that is still in force."),),
         materials=(
             _("The practice licence"),
@@ -239,8 +230,6 @@ def _practice_licence_validation() -> ServiceDef:
             _("The list of technical staff with their Qualification Certificates"),
         ),
         legal_basis=INSTITUTION_LEGAL_BASIS,
-        effect=Effect.EXTENDS,
-        affects=DocumentKind.PRACTICE_LICENCE,
     )
 
 
@@ -301,31 +290,26 @@ def _qualification_certificate() -> ServiceDef:
 
 
 def _qualification_certificate_validation() -> ServiceDef:
-    return service(
+    return validation(
         "qualification_certificate_validation",
         _("Validation of a Qualification Certificate"),
         _("The periodic validation that keeps a Qualification Certificate in force."),
         ServiceGroup.PERSONNEL,
-        sections=[
-            Section(
-                _("The certificate"),
-                (
-                    FieldDef("certificate_number", _("Qualification Certificate number"), max_length=40),
-                    FieldDef("holder", _("Holder"), Kind.PERSON),
-                    FieldDef("valid_until", _("Certificate valid until"), Kind.DATE),
-                    FieldDef("mobile", _("Mobile phone"), Kind.MOBILE),
-                ),
+        extends=DocumentKind.QUALIFICATION_CERTIFICATE,
+        document=Section(
+            _("The certificate"),
+            (
+                FieldDef("certificate_number", _("Qualification Certificate number"), max_length=40),
+                FieldDef("holder", _("Holder"), Kind.PERSON),
+                FieldDef("valid_until", _("Certificate valid until"), Kind.DATE),
+                FieldDef("mobile", _("Mobile phone"), Kind.MOBILE),
             ),
-            Section(
-                _("Since the last validation"),
-                (
-                    FieldDef("employer", _("Institution employing you"), max_length=200),
-                    FieldDef("training_hours", _("Hours of continuing training"), Kind.INTEGER, max_value=2000),
-                    *incidents_fields(),
-                ),
-            ),
-        ],
-        checks=(check_incidents_detail,),
+        ),
+        since=(
+            FieldDef("employer", _("Institution employing you"), max_length=200),
+            FieldDef("training_hours", _("Hours of continuing training"), Kind.INTEGER, max_value=2000),
+            *incidents_fields(),
+        ),
         conditions=(_("You hold a Qualification Certificate that is still in force."),),
         materials=(
             _("The Qualification Certificate"),
@@ -333,8 +317,6 @@ def _qualification_certificate_validation() -> ServiceDef:
             _("Your employer's assessment of your work"),
         ),
         legal_basis=PERSONNEL_LEGAL_BASIS,
-        effect=Effect.EXTENDS,
-        affects=DocumentKind.QUALIFICATION_CERTIFICATE,
     )
 
 
