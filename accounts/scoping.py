@@ -223,3 +223,26 @@ class OfficeScopedAdminMixin(_ModelAdmin):
     def _export_value(obj: Model, name: str) -> Any:
         display = getattr(obj, f"get_{name}_display", None)
         return display() if display else getattr(obj, name)
+
+
+class ReadOnlyAdminMixin(_ModelAdmin):
+    """Rows written only by the portal itself (documents, logs): staff look, never add, change or delete."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class AdministratorsOnlyAdminMixin(_ModelAdmin):
+    """Pages only administrators see (the access and verification logs, share codes)."""
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_administrator(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_administrator(request.user)

@@ -4,21 +4,10 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import OfficeScopedAdminMixin, is_administrator
+from accounts.scoping import AdministratorsOnlyAdminMixin, OfficeScopedAdminMixin, ReadOnlyAdminMixin
 from portal.bigtables import EstimatedCountPaginator, IndexedValuesFieldListFilter
 
 from .models import Document, DocumentAccess
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Document)
@@ -101,7 +90,7 @@ class DocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 
 
 @admin.register(DocumentAccess)
-class DocumentAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DocumentAccessAdmin(AdministratorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "document", "user", "ip", "inline")
     list_select_related = ("document", "user")
     list_filter = ("inline",)
@@ -111,9 +100,3 @@ class DocumentAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "at"
     fields = ("at", "document", "user", "ip", "inline")
     readonly_fields = fields
-
-    def has_module_permission(self, request):
-        return is_administrator(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_administrator(request.user)

@@ -3,39 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import OfficeScopedAdminMixin, is_administrator
+from accounts.scoping import AdministratorsOnlyAdminMixin, OfficeScopedAdminMixin, ReadOnlyAdminMixin
 from portal.bigtables import EstimatedCountPaginator, IndexedValuesFieldListFilter
 
 from .codes import normalize_code
 from .models import IssuedDocument, IssuedDocumentAccess, ShareCode, ShareCodeUse, VerificationLog
-
-if TYPE_CHECKING:
-    # The mixin always comes before ModelAdmin in an admin class.
-    _ModelAdmin = admin.ModelAdmin[Any]
-else:
-    _ModelAdmin = object
-
-
-class ReadOnlyAdminMixin(_ModelAdmin):
-    """Rows written only by the services: staff look, never add, change or delete."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
 
 class IssuedKindFilter(IndexedValuesFieldListFilter):
@@ -147,33 +128,23 @@ class IssuedDocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.Mode
 
 
 @admin.register(IssuedDocumentAccess)
-class IssuedDocumentAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[IssuedDocumentAccess]):
+class IssuedDocumentAccessAdmin(
+    AdministratorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[IssuedDocumentAccess]
+):
     list_display = ("at", "document", "user", "ip")
     list_select_related = ("document", "user")
     raw_id_fields = ("document",)
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 
-    def has_view_permission(self, request: HttpRequest, obj: IssuedDocumentAccess | None = None) -> bool:
-        return is_administrator(request.user)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_administrator(request.user)
-
 
 @admin.register(VerificationLog)
-class VerificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[VerificationLog]):
+class VerificationLogAdmin(AdministratorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[VerificationLog]):
     list_display = ("at", "channel", "result", "document", "client_ip")
     list_filter = ("channel", ("result", IndexedValuesFieldListFilter))
     list_select_related = ("document",)
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-
-    def has_view_permission(self, request: HttpRequest, obj: VerificationLog | None = None) -> bool:
-        return is_administrator(request.user)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_administrator(request.user)
 
 
 class ShareCodeUseInline(admin.TabularInline[ShareCodeUse, ShareCode]):
@@ -191,7 +162,7 @@ class ShareCodeUseInline(admin.TabularInline[ShareCodeUse, ShareCode]):
 
 
 @admin.register(ShareCode)
-class ShareCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ShareCode]):
+class ShareCodeAdmin(AdministratorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[ShareCode]):
     """Administrators only, read-only: the codes themselves are never stored, only their hash and last group."""
 
     list_display = ("created_at", "document", "organisation", "purpose", "expires_at", "cancelled_at")
@@ -203,23 +174,11 @@ class ShareCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ShareCode]):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 
-    def has_view_permission(self, request: HttpRequest, obj: ShareCode | None = None) -> bool:
-        return is_administrator(request.user)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_administrator(request.user)
-
 
 @admin.register(ShareCodeUse)
-class ShareCodeUseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ShareCodeUse]):
+class ShareCodeUseAdmin(AdministratorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[ShareCodeUse]):
     list_display = ("at", "share", "organisation", "matched", "notified_at", "client_ip")
     list_select_related = ("share",)
     raw_id_fields = ("share",)
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-
-    def has_view_permission(self, request: HttpRequest, obj: ShareCodeUse | None = None) -> bool:
-        return is_administrator(request.user)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_administrator(request.user)
