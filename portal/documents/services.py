@@ -250,13 +250,10 @@ def document_set_aside(*, document: Document, by: Any, reason: str) -> Document:
         raise TransitionNotAllowed(_("Only the office deciding on this case now can set its documents aside."))
     reason = required_text(reason, _("Give the reason for setting the document aside."))
     office = deciding_office(case)
-    now = timezone.now()
     with transaction.atomic():
-        updated = Document.objects.filter(pk=document.pk, set_aside_at__isnull=True).update(
-            set_aside_at=now, set_aside_by=by, set_aside_office=office, set_aside_reason=reason
+        _set_aside_once(
+            document, by=by, office=office, already=_("This document is already set aside."), set_aside_reason=reason
         )
-        if not updated:
-            raise TransitionNotAllowed(_("This document is already set aside."))
         record_staff_event(
             case,
             by=by,
@@ -274,6 +271,16 @@ def document_set_aside(*, document: Document, by: Any, reason: str) -> Document:
     )
     document.refresh_from_db()
     return document
+
+
+def _set_aside_once(document: Document, *, by: Any, office: Any, already: Any, **fields: Any) -> None:
+    """Set the document aside now, by `by` for `office`, with `fields`; `already` is refused when another request set
+    it aside first (the guarded UPDATE decides the race)."""
+    updated = Document.objects.filter(pk=document.pk, set_aside_at__isnull=True).update(
+        set_aside_at=timezone.now(), set_aside_by=by, set_aside_office=office, **fields
+    )
+    if not updated:
+        raise TransitionNotAllowed(already)
 
 
 def document_may_withdraw(*, document: Document, user: Any) -> bool:
@@ -302,13 +309,8 @@ def document_withdraw(*, document: Document, by: Any) -> Document:
         )
     case: Any = document.case  # attached: document_may_withdraw checked it
     office = None if case.is_draft else deciding_office(case)
-    now = timezone.now()
     with transaction.atomic():
-        updated = Document.objects.filter(pk=document.pk, set_aside_at__isnull=True).update(
-            set_aside_at=now, set_aside_by=by, set_aside_office=office, withdrawn=True
-        )
-        if not updated:
-            raise TransitionNotAllowed(_("This file is already withdrawn."))
+        _set_aside_once(document, by=by, office=office, already=_("This file is already withdrawn."), withdrawn=True)
         if not case.is_draft:
             record_staff_event(
                 case,
