@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
+from accounts.models import User
 from portal.cases.models import ReviewedCase, deadline_sweep_index, open_queue_index
 from portal.documents.storage import private_storage
 from portal.fields import optional_link, optional_reference, user_reference
@@ -66,7 +67,7 @@ class Application(ReviewedCase):
         _("ID document type"), max_length=16, choices=HolderIdType.choices, default=HolderIdType.RESIDENT_ID
     )
     holder_id_number = models.CharField(_("ID document number"), max_length=32, db_index=True)
-    holder_sex = models.CharField(_("sex"), max_length=1, choices=[("M", _("Male")), ("F", _("Female"))], blank=True)
+    holder_sex = models.CharField(_("sex"), max_length=1, choices=User.Sex.choices, blank=True)
     holder_birth_date = models.DateField(_("date of birth"), null=True, blank=True)
 
     reason = models.CharField(_("purpose"), max_length=16, choices=Reason.choices, blank=True)

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
-from accounts.models import Office
+from accounts.models import Office, User
 from portal.cases.models import ReviewedCase, deadline_sweep_index
 from portal.fields import optional_link, optional_reference, user_reference
 
@@ -71,6 +71,14 @@ def _id_number_field(verbose_name, **kwargs):
     return models.CharField(verbose_name, max_length=18, validators=[idnumber.validate_id_number], **kwargs)
 
 
+def _office_of_kind(verbose_name, kind: str, related_name: str):
+    """An office of one kind that a move passes through, chosen as the case goes on (the move-out station, the
+    municipal administration)."""
+    return optional_reference(
+        "accounts.Office", verbose_name, related_name=related_name, limit_choices_to={"kind": kind}
+    )
+
+
 class MigrationApplication(ReviewedCase):
     """One application for one-stop migration, filed at (and accepted by) the move-in police station (`office`)."""
 
@@ -110,21 +118,13 @@ class MigrationApplication(ReviewedCase):
 
     # Origin: the household the movers leave, and the station that registers the emigration.
     origin_address = models.CharField(_("address of the origin household"), max_length=255, blank=True)
-    origin_office = optional_reference(
-        "accounts.Office",
-        _("move-out police station"),
-        related_name="hukou_moves_out",
-        limit_choices_to={"kind": Office.Kind.POLICE_STATION},
-    )
+    origin_office = _office_of_kind(_("move-out police station"), Office.Kind.POLICE_STATION, "hukou_moves_out")
     origin_head_name = models.CharField(_("head of the origin household"), max_length=60, blank=True)
     origin_head_id_number = _id_number_field(_("ID number of the head of the origin household"), blank=True)
 
     # Destination: `office` (the move-in station) accepts; the municipal administration approves.
-    municipal_office = optional_reference(
-        "accounts.Office",
-        _("municipal household administration"),
-        related_name="hukou_approvals",
-        limit_choices_to={"kind": Office.Kind.HOUSEHOLD_ADMIN},
+    municipal_office = _office_of_kind(
+        _("municipal household administration"), Office.Kind.HOUSEHOLD_ADMIN, "hukou_approvals"
     )
     destination_address = models.CharField(_("destination address"), max_length=255, blank=True)
     destination_collective = models.BooleanField(_("into a collective household"), default=False)
@@ -275,9 +275,7 @@ class _Person(models.Model):
     """Name and resident ID number; sex and date of birth are derived from the number, never typed."""
 
     name = models.CharField(_("name"), max_length=60)
-    sex = models.CharField(
-        _("sex"), max_length=1, choices=[("M", _("Male")), ("F", _("Female"))], blank=True, editable=False
-    )
+    sex = models.CharField(_("sex"), max_length=1, choices=User.Sex.choices, blank=True, editable=False)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     relation = models.CharField(_("relation to the head of household"), max_length=16, choices=Relation.choices)
 
