@@ -71,6 +71,11 @@ def _single_line(value: str) -> None:
     validate_single_line(value)
 
 
+def _share_text(label: Any, help_text: Any) -> forms.CharField:
+    """One line of text about a share code, its organisation or purpose (as long as ShareCode and ShareCodeUse keep)."""
+    return forms.CharField(label=label, max_length=200, validators=[_single_line], help_text=help_text)
+
+
 class BirthDateField(forms.CharField):
     """A date of birth typed as YYYY-MM-DD or as 8 digits (YYYYMMDD, as in a resident ID number)."""
 
@@ -118,12 +123,7 @@ class ShareUseForm(RequiredMessagesMixin, forms.Form):
         malformed=_("A share code has 24 letters and digits, in six groups of four."),
     )
     birth_date = BirthDateField(label=_("Holder's date of birth"))
-    organisation = forms.CharField(
-        label=_("Your organisation"),
-        max_length=200,
-        validators=[_single_line],
-        help_text=_("The holder sees this name, and when you used the code."),
-    )
+    organisation = _share_text(_("Your organisation"), _("The holder sees this name, and when you used the code."))
     notify_email = forms.EmailField(
         label=_("E-mail for a revocation notice (optional)"),
         required=False,
@@ -135,15 +135,8 @@ class ShareCreateForm(RequiredMessagesMixin, forms.Form):
     """On /me/: share one valid document with one organisation, for one purpose, for up to 30 days."""
 
     document = forms.ChoiceField(label=_("Document"))
-    organisation = forms.CharField(
-        label=_("Organisation"),
-        max_length=200,
-        validators=[_single_line],
-        help_text=_("Who will check the document, e.g. the employer or school."),
-    )
-    purpose = forms.CharField(
-        label=_("Purpose"), max_length=200, validators=[_single_line], help_text=_("e.g. job application")
-    )
+    organisation = _share_text(_("Organisation"), _("Who will check the document, e.g. the employer or school."))
+    purpose = _share_text(_("Purpose"), _("e.g. job application"))
     days = forms.IntegerField(
         label=_("Valid for (days)"),
         min_value=1,
