@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portal.bigtables import EstimatedCountPaginator
+from portal.bigtables import BigTableAdminMixin
 
 from . import services
 from .forms import check_username_free
@@ -88,7 +88,7 @@ class UserChangeForm(UsernameChecksMixin, DjangoUserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(AdministratorOnlyMixin, DjangoUserAdmin):
+class UserAdmin(AdministratorOnlyMixin, BigTableAdminMixin, DjangoUserAdmin):
     add_form = UserCreationForm
     form = UserChangeForm
     list_display = (
@@ -108,8 +108,6 @@ class UserAdmin(AdministratorOnlyMixin, DjangoUserAdmin):
     search_fields = ("username__istartswith", "email__istartswith")
     search_help_text = _("Username or e-mail (beginning), or the full ID number.")
     ordering = ("-date_joined",)
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     autocomplete_fields = ("office",)
     readonly_fields = (
         "masked_id",

@@ -238,8 +238,9 @@ class ReadOnlyAdminMixin(_ModelAdmin):
         return False
 
 
-class AdministratorsOnlyAdminMixin(_ModelAdmin):
-    """Pages only administrators see (the access and verification logs, share codes)."""
+class AdministratorsReadOnlyAdminMixin(ReadOnlyAdminMixin):
+    """Rows only administrators look at, and nobody edits (the access and verification logs, share codes); unlike
+    accounts.admin.AdministratorOnlyMixin, which lets administrators change what they see."""
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return is_administrator(request.user)

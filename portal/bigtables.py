@@ -5,7 +5,7 @@ values with SELECT DISTINCT: both read the whole table on every page view. On Po
 row estimate and walk the column's index instead (docs/architecture.md#platform-notes; docs/deploy.md, monitoring).
 """
 
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from django.contrib.admin import ModelAdmin
 from django.contrib.admin.filters import AllValuesFieldListFilter
@@ -47,6 +47,14 @@ class EstimatedCountPaginator(Paginator):
             if connections[rows.db].vendor == "postgresql":
                 return table_count(rows.model, rows.db)
         return super().count
+
+
+class BigTableAdminMixin:
+    """A changelist of a table that grows without bound (logs, uploads, outbox): no COUNT(*) of the whole table for
+    the "N total" link, and the paginator's estimate instead of an exact count."""
+
+    show_full_result_count: ClassVar[bool] = False
+    paginator: ClassVar[type] = EstimatedCountPaginator
 
 
 def distinct_values(model: type[Model], column: str, using: str = "default") -> list[Any]:

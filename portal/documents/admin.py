@@ -4,14 +4,14 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import AdministratorsOnlyAdminMixin, OfficeScopedAdminMixin, ReadOnlyAdminMixin
-from portal.bigtables import EstimatedCountPaginator, IndexedValuesFieldListFilter
+from accounts.scoping import AdministratorsReadOnlyAdminMixin, OfficeScopedAdminMixin, ReadOnlyAdminMixin
+from portal.bigtables import BigTableAdminMixin, IndexedValuesFieldListFilter
 
 from .models import Document, DocumentAccess
 
 
 @admin.register(Document)
-class DocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class DocumentAdmin(BigTableAdminMixin, OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     office_fields = ("office",)
     service_type_field = "case_type"  # uploads of every service: only those of the staff member's agency
     list_display = (
@@ -27,8 +27,6 @@ class DocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
     list_filter = (("kind", IndexedValuesFieldListFilter),)
     list_select_related = ("owner", "office", "case_type")
     search_fields = ("=public_id",)
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     # `file` is left out on purpose: its default display would ask the private storage for a URL.
     fields = (
         "public_id",
@@ -90,13 +88,11 @@ class DocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
 
 
 @admin.register(DocumentAccess)
-class DocumentAccessAdmin(AdministratorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class DocumentAccessAdmin(BigTableAdminMixin, AdministratorsReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "document", "user", "ip", "inline")
     list_select_related = ("document", "user")
     list_filter = ("inline",)
     search_fields = ("=document__public_id", "=user__username")
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     date_hierarchy = "at"
     fields = ("at", "document", "user", "ip", "inline")
     readonly_fields = fields

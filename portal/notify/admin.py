@@ -4,19 +4,17 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portal.bigtables import EstimatedCountPaginator
+from portal.bigtables import BigTableAdminMixin
 
 from .delivery import outbox_retry
 from .models import MessageStatus, OutboxMessage
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(BigTableAdminMixin, admin.ModelAdmin):
     list_display = ("channel", "masked_recipient", "template", "status", "attempts", "created_at", "sent_at")
     list_filter = ("status", "channel")
     search_fields = ("template",)
-    show_full_result_count = False  # the outbox grows without bound: no COUNT(*) of the whole table
-    paginator = EstimatedCountPaginator
     list_per_page = 50
     actions = ("retry_now",)
     fields = (

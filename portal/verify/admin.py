@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import AdministratorsOnlyAdminMixin, OfficeScopedAdminMixin, ReadOnlyAdminMixin
-from portal.bigtables import EstimatedCountPaginator, IndexedValuesFieldListFilter
+from accounts.scoping import AdministratorsReadOnlyAdminMixin, OfficeScopedAdminMixin, ReadOnlyAdminMixin
+from portal.bigtables import BigTableAdminMixin, IndexedValuesFieldListFilter
 
 from .codes import normalize_code
 from .models import IssuedDocument, IssuedDocumentAccess, ShareCode, ShareCodeUse, VerificationLog
@@ -54,7 +54,9 @@ class IssuedKindFilter(IndexedValuesFieldListFilter):
 
 
 @admin.register(IssuedDocument)
-class IssuedDocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[IssuedDocument]):
+class IssuedDocumentAdmin(
+    BigTableAdminMixin, OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[IssuedDocument]
+):
     office_fields = ("issuing_office",)
     service_type_field = "source_type"  # documents of every service: only those of the staff member's agency
     list_display = (
@@ -70,8 +72,6 @@ class IssuedDocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.Mode
     list_filter = ("status", ("kind", IssuedKindFilter))
     list_select_related = ("issuing_office",)
     search_fields = ("code",)
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     date_hierarchy = None
     fields = (
         "code",
@@ -129,22 +129,18 @@ class IssuedDocumentAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.Mode
 
 @admin.register(IssuedDocumentAccess)
 class IssuedDocumentAccessAdmin(
-    AdministratorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[IssuedDocumentAccess]
+    BigTableAdminMixin, AdministratorsReadOnlyAdminMixin, admin.ModelAdmin[IssuedDocumentAccess]
 ):
     list_display = ("at", "document", "user", "ip")
     list_select_related = ("document", "user")
     raw_id_fields = ("document",)
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
 
 @admin.register(VerificationLog)
-class VerificationLogAdmin(AdministratorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[VerificationLog]):
+class VerificationLogAdmin(BigTableAdminMixin, AdministratorsReadOnlyAdminMixin, admin.ModelAdmin[VerificationLog]):
     list_display = ("at", "channel", "result", "document", "client_ip")
     list_filter = ("channel", ("result", IndexedValuesFieldListFilter))
     list_select_related = ("document",)
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
 
 class ShareCodeUseInline(admin.TabularInline[ShareCodeUse, ShareCode]):
@@ -162,7 +158,7 @@ class ShareCodeUseInline(admin.TabularInline[ShareCodeUse, ShareCode]):
 
 
 @admin.register(ShareCode)
-class ShareCodeAdmin(AdministratorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[ShareCode]):
+class ShareCodeAdmin(BigTableAdminMixin, AdministratorsReadOnlyAdminMixin, admin.ModelAdmin[ShareCode]):
     """Administrators only, read-only: the codes themselves are never stored, only their hash and last group."""
 
     list_display = ("created_at", "document", "organisation", "purpose", "expires_at", "cancelled_at")
@@ -171,14 +167,10 @@ class ShareCodeAdmin(AdministratorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.Mod
     fields = ("document", "holder", "code_hint", "organisation", "purpose", "created_at", "expires_at", "cancelled_at")
     readonly_fields = fields
     inlines = (ShareCodeUseInline,)
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
 
 @admin.register(ShareCodeUse)
-class ShareCodeUseAdmin(AdministratorsOnlyAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[ShareCodeUse]):
+class ShareCodeUseAdmin(BigTableAdminMixin, AdministratorsReadOnlyAdminMixin, admin.ModelAdmin[ShareCodeUse]):
     list_display = ("at", "share", "organisation", "matched", "notified_at", "client_ip")
     list_select_related = ("share",)
     raw_id_fields = ("share",)
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
