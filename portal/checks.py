@@ -68,6 +68,16 @@ def _unreadable(path: str) -> str | None:
     return None
 
 
+def _unreadable_file_errors(name: str, consequence: str, *, hint: str, id: str, what: str = "") -> list[Error]:
+    """An error when the file that the setting `name` names cannot be read by this process: "{what}{name}=path
+    {why}: {consequence}."; none when it can."""
+    path = getattr(settings, name)
+    problem = _unreadable(path or "")
+    if problem is None:
+        return []
+    return [Error(f"{what}{name}={path} {problem}: {consequence}.", hint=hint, id=id)]
+
+
 def check_site_url(app_configs=None, **kwargs):
     if settings.DEBUG:
         return []
@@ -108,35 +118,28 @@ def signing_key_errors(*, required: bool = False) -> list:
                 id="portal.E012",
             )
         ]
-    problem = _unreadable(path)
-    if problem is None:
-        return []
-    return [
-        Error(
-            f"The signing key SIGNING_KEY_FILE={path} {problem}: no certificate could be signed.",
-            hint="Set SIGNING_KEY_FILE to the path of the PAdES key issued by the province's CA, readable by this "
-            "process; or set SIGNING_KEY_FILE= (empty) on machines that do not sign (web, notify and default "
-            "workers).",
-            id="portal.E003",
-        )
-    ]
+    return _unreadable_file_errors(
+        "SIGNING_KEY_FILE",
+        "no certificate could be signed",
+        hint="Set SIGNING_KEY_FILE to the path of the PAdES key issued by the province's CA, readable by this "
+        "process; or set SIGNING_KEY_FILE= (empty) on machines that do not sign (web, notify and default workers).",
+        id="portal.E003",
+        what="The signing key ",
+    )
 
 
 def check_signing_files(app_configs=None, **kwargs):
     if settings.DEBUG:
         return []
     errors = signing_key_errors()
-    problem = _unreadable(settings.SIGNING_CERT_FILE or "")
-    if problem is not None:
-        errors.append(
-            Error(
-                f"The signing certificate SIGNING_CERT_FILE={settings.SIGNING_CERT_FILE} {problem}: documents could "
-                "be neither signed nor checked.",
-                hint="Set SIGNING_CERT_FILE to the path of the portal's signing certificate (PEM), readable by this "
-                "process, on every web and worker machine.",
-                id="portal.E004",
-            )
-        )
+    errors += _unreadable_file_errors(
+        "SIGNING_CERT_FILE",
+        "documents could be neither signed nor checked",
+        hint="Set SIGNING_CERT_FILE to the path of the portal's signing certificate (PEM), readable by this process, "
+        "on every web and worker machine.",
+        id="portal.E004",
+        what="The signing certificate ",
+    )
     for name, id_, consequence in (
         ("SIGNING_TRUST_ROOTS_FILE", "portal.E018", "no signature could be checked against the pinned CA"),
         (
@@ -145,16 +148,13 @@ def check_signing_files(app_configs=None, **kwargs):
             "after a key rotation every earlier certificate would be reported as signed by someone else",
         ),
     ):
-        problem = _unreadable(getattr(settings, name) or "")
-        if problem is not None:
-            errors.append(
-                Error(
-                    f"{name}={getattr(settings, name)} {problem}: {consequence}.",
-                    hint=f"Set {name} to the PEM file described in docs/deploy.md#signing-keys-and-the-pki, "
-                    "readable by this process, on every web and worker machine.",
-                    id=id_,
-                )
-            )
+        errors += _unreadable_file_errors(
+            name,
+            consequence,
+            hint=f"Set {name} to the PEM file described in docs/deploy.md#signing-keys-and-the-pki, "
+            "readable by this process, on every web and worker machine.",
+            id=id_,
+        )
     if settings.SIGNING_KEY_FILE:  # this machine signs
         errors += long_term_signing_errors()
     return errors
@@ -174,16 +174,12 @@ def long_term_signing_errors() -> list:
                 id="portal.E017",
             )
         )
-    problem = _unreadable(settings.SIGNING_CHAIN_FILE or "")
-    if problem is not None:
-        errors.append(
-            Error(
-                f"SIGNING_CHAIN_FILE={settings.SIGNING_CHAIN_FILE} {problem}: signatures could not carry the issuing "
-                "CA certificate that long-term validation needs.",
-                hint="Set SIGNING_CHAIN_FILE to the issuing CA certificate(s) (PEM) on every machine that signs.",
-                id="portal.E019",
-            )
-        )
+    errors += _unreadable_file_errors(
+        "SIGNING_CHAIN_FILE",
+        "signatures could not carry the issuing CA certificate that long-term validation needs",
+        hint="Set SIGNING_CHAIN_FILE to the issuing CA certificate(s) (PEM) on every machine that signs.",
+        id="portal.E019",
+    )
     return errors
 
 
