@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import address, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -20,6 +20,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password/reset/complete/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("divisions/<str:code>/", address.divisions_json, name="divisions"),
     path("profile/", views.profile, name="profile"),
     path("profile/resend-email/", views.resend_email, name="resend_email"),
     path("profile/resend-sms/", views.resend_sms, name="resend_sms"),

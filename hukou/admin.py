@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.address import PARTS
 from accounts.scoping import ALL, OfficeScopedAdminMixin, scoped_office_ids
 from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
 from portal.cases.queues import AssignmentFilter, CaseQueueAdminMixin, InboxFilter
@@ -12,6 +13,9 @@ from . import drafts, post_settlement, services
 from .constants import Actor, DocumentKind, Education, MaritalStatus, Status
 from .models import MigrationApplication, Mover, reached_q
 from .workflow import WORKFLOW
+
+# The addresses' parts (accounts.address): the admin shows each address as its one-line text, not its codes.
+ADDRESS_PART_FIELDS = frozenset(f"{side}_{part}" for side in ("origin", "destination") for part in PARTS)
 
 
 def _record_check(*, application, by, data, internal_note):
@@ -43,7 +47,7 @@ def _destination_rows(application):
     """The citizen's answers about the receiving household, under their field names (those given)."""
     rows = []
     for name in MigrationApplication.DESTINATION_ANSWERS:
-        if name in ("category", "category_explanation", "office", "destination_address"):
+        if name in ("category", "category_explanation", "office", "destination_address") or name in ADDRESS_PART_FIELDS:
             continue
         value = getattr(application, name)
         if value in ("", None):
@@ -127,6 +131,7 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, Offic
                         name
                         for name in MigrationApplication.DESTINATION_ANSWERS
                         if name not in ("category", "grounds", "category_explanation", "office")
+                        and name not in ADDRESS_PART_FIELDS
                     ),
                     "declaration_at",
                 )

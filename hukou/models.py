@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
+from accounts.address import PARTS as ADDRESS_PARTS
 from accounts.models import Office, User
 from portal.cases.models import ReviewedCase, deadline_sweep_index
 from portal.fields import optional_link, optional_reference, user_reference
@@ -95,6 +96,7 @@ class MigrationApplication(ReviewedCase):
         "category_explanation",
         "office",
         "destination_address",
+        *(f"destination_{part}" for part in ADDRESS_PARTS),
         "destination_collective",
         "collective_household_name",
         "receiving_householder_name",
@@ -106,7 +108,13 @@ class MigrationApplication(ReviewedCase):
         "receiving_family_member_relation",
         "receiving_present",
     )
-    ORIGIN_ANSWERS = ("origin_address", "origin_office", "origin_head_name", "origin_head_id_number")
+    ORIGIN_ANSWERS = (
+        "origin_address",
+        *(f"origin_{part}" for part in ADDRESS_PARTS),
+        "origin_office",
+        "origin_head_name",
+        "origin_head_id_number",
+    )
     FINISHED_STATUSES = FINAL_STATUSES  # on paper the move-in station still settles the case
 
     status = models.CharField(_("status"), max_length=32, choices=Status.choices, default=Status.DRAFT, db_index=True)
@@ -118,6 +126,19 @@ class MigrationApplication(ReviewedCase):
 
     # Origin: the household the movers leave, and the station that registers the emigration.
     origin_address = models.CharField(_("address of the origin household"), max_length=255, blank=True)
+    # The address in parts (accounts.address): GB/T 2260 codes of its province, city and district, then the text.
+    # `origin_address` above holds them composed in one line, as every page and PDF shows it.
+    origin_province = models.CharField(_("address of the origin household: province code"), max_length=6, blank=True)
+    origin_city = models.CharField(_("address of the origin household: city code"), max_length=6, blank=True)
+    origin_district = models.CharField(
+        _("address of the origin household: district or county code"), max_length=6, blank=True
+    )
+    origin_street = models.CharField(
+        _("address of the origin household: street or township"), max_length=60, blank=True
+    )
+    origin_detail = models.CharField(
+        _("address of the origin household: road and number, building, flat"), max_length=255, blank=True
+    )
     origin_office = _office_of_kind(_("move-out police station"), Office.Kind.POLICE_STATION, "hukou_moves_out")
     origin_head_name = models.CharField(_("head of the origin household"), max_length=60, blank=True)
     origin_head_id_number = _id_number_field(_("ID number of the head of the origin household"), blank=True)
@@ -127,6 +148,15 @@ class MigrationApplication(ReviewedCase):
         _("municipal household administration"), Office.Kind.HOUSEHOLD_ADMIN, "hukou_approvals"
     )
     destination_address = models.CharField(_("destination address"), max_length=255, blank=True)
+    # The address in parts (accounts.address): GB/T 2260 codes of its province, city and district, then the text.
+    # `destination_address` above holds them composed in one line, as every page and PDF shows it.
+    destination_province = models.CharField(_("destination address: province code"), max_length=6, blank=True)
+    destination_city = models.CharField(_("destination address: city code"), max_length=6, blank=True)
+    destination_district = models.CharField(_("destination address: district or county code"), max_length=6, blank=True)
+    destination_street = models.CharField(_("destination address: street or township"), max_length=60, blank=True)
+    destination_detail = models.CharField(
+        _("destination address: road and number, building, flat"), max_length=255, blank=True
+    )
     destination_collective = models.BooleanField(_("into a collective household"), default=False)
     collective_household_name = models.CharField(_("name of the collective household"), max_length=120, blank=True)
     receiving_householder_name = models.CharField(_("receiving head of household"), max_length=60, blank=True)

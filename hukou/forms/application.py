@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts.address import AddressField, AddressFormMixin
 from accounts.forms import PersonNameField
 from portal.forms import DraftFormMixin
 
@@ -88,7 +89,7 @@ class StartForm(StationChoicesMixin, AnswersForm):
         return answers
 
 
-class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
+class DestinationForm(AddressFormMixin, DraftFormMixin, StationChoicesMixin, AnswersForm):
     """Who moves and why, the destination, and (only when joining relatives) the household joined.
 
     Only the questions that fit the answers are shown (`shown`): the collective household's name for a move into one,
@@ -103,6 +104,12 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
     category = category_field()
     grounds = grounds_field()
     office = move_in_station_field()
+    destination_address = AddressField(
+        parts="destination",
+        label=_("Address you move to"),
+        help_text=_("As it will be registered."),
+        error_messages={"required": _("Enter the address you move to.")},
+    )
 
     class Meta:
         model = MigrationApplication
@@ -117,7 +124,6 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
         formfield_callback = formfield_with(
             {
                 "category_explanation": {"max_length": 1000},
-                "destination_address": {"required": True},
                 "receiving_relation": {"choices": RECEIVING_RELATION_CHOICES},
                 "receiving_party": {"choices": ReceivingParty.choices},
                 "receiving_family_member_relation": {"choices": RECEIVING_RELATION_CHOICES},
@@ -125,7 +131,6 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
         )
         labels = {
             "category_explanation": _("Explain the grounds for settlement"),
-            "destination_address": _("Address you move to"),
             "collective_household_name": _("Name of the collective household"),
             "receiving_householder_name": _("Name of the head of the household you join"),
             "receiving_householder_id_number": _("ID number of the head of the household you join"),
@@ -139,7 +144,6 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
             ),
         }
         help_texts = {
-            "destination_address": _("As it will be registered: city, district, street and number, building and flat."),
             "collective_household_name": _("For example the employer's or school's name."),
             "receiving_relation": _("For several people, the relation of the first one."),
             "receiving_family_member_relation": _(
@@ -151,7 +155,6 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
             "category_explanation": forms.Textarea(attrs={"rows": 3}),
             "receiving_party": forms.RadioSelect,
         }
-        error_messages = {"destination_address": {"required": _("Enter the address you move to.")}}
 
     def __init__(self, *args, lock_office=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -309,7 +312,7 @@ class DestinationForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
         return fields
 
 
-class OriginForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
+class OriginForm(AddressFormMixin, DraftFormMixin, StationChoicesMixin, AnswersForm):
     """The household the people leave: its address, police station and head."""
 
     station_fields = ("origin_office",)
@@ -319,6 +322,12 @@ class OriginForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
         _("It registers the move-out. It may be in another city; if it is outside Henan, apply at the counter."),
         _("Choose the police station of the household you leave."),
     )
+    origin_address = AddressField(
+        parts="origin",
+        label=_("Address of the household you leave"),
+        help_text=_("As in the Household Register Booklet."),
+        error_messages={"required": _("Enter the address of the household you leave.")},
+    )
 
     class Meta:
         model = MigrationApplication
@@ -326,22 +335,18 @@ class OriginForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
         field_classes = {"origin_head_name": PersonNameField, "origin_head_id_number": IdNumberAsTypedField}
         formfield_callback = formfield_with(
             {
-                "origin_address": {"required": True},
                 "origin_head_name": {"required": True},
                 "origin_head_id_number": {"required": True},
             }
         )
         labels = {
-            "origin_address": _("Address of the household you leave"),
             "origin_head_name": _("Head of the household you leave"),
             "origin_head_id_number": _("ID number of the head of the household you leave"),
         }
         help_texts = {
-            "origin_address": _("As in the Household Register Booklet."),
             "origin_head_name": _("The head of household written on the booklet's first page, even if they move too."),
         }
         error_messages = {
-            "origin_address": {"required": _("Enter the address of the household you leave.")},
             "origin_head_name": {"required": _("Enter the name of the head of the household you leave.")},
             "origin_head_id_number": {"required": _("Enter the ID number of the head of the household you leave.")},
         }
@@ -356,9 +361,6 @@ class OriginForm(DraftFormMixin, StationChoicesMixin, AnswersForm):
 
     def clean_origin_head_name(self):
         return normal_text(self.cleaned_data.get("origin_head_name"))
-
-    def clean_origin_address(self):
-        return normal_text(self.cleaned_data["origin_address"])
 
     def clean(self):
         cleaned = super().clean()

@@ -175,7 +175,64 @@
     narrowOffices();
   }
 
+  // The address in parts (accounts/address.py): without JavaScript "Update the lists" sends the form and the city and
+  // district lists come back for the province and city chosen. Here the lists follow the choices at once (the
+  // divisions below a code come from /accounts/divisions/<code>/) and the button is removed.
+  function addressPicker(root) {
+    var province = root.querySelector("[data-address-province]");
+    var city = root.querySelector("[data-address-city]");
+    var district = root.querySelector("[data-address-district]");
+    var update = root.querySelector("[data-address-update-row]");
+    var url = root.getAttribute("data-children-url");
+    if (!province || !city || !district || !url || !window.fetch) {
+      return;
+    }
+    // Removed, not hidden: Enter in a text box would otherwise "click" it. Put back if the lists cannot be fetched.
+    var updateParent = update && update.parentNode;
+    var updateNext = update && update.nextSibling;
+    if (update) {
+      updateParent.removeChild(update);
+    }
+    function restore() {
+      if (update && !update.parentNode) {
+        updateParent.insertBefore(update, updateNext);
+      }
+    }
+    function fill(select, code) {
+      var placeholder = select.options[0];
+      select.textContent = "";
+      select.appendChild(placeholder);
+      select.value = "";
+      if (!code) {
+        return Promise.resolve();
+      }
+      return fetch(url.replace("000000", code), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error(response.status);
+          }
+          return response.json();
+        })
+        .then(function (answer) {
+          answer.children.forEach(function (child) {
+            var option = document.createElement("option");
+            option.value = child.code;
+            option.textContent = child.name;
+            select.appendChild(option);
+          });
+        });
+    }
+    province.addEventListener("change", function () {
+      fill(district, "");
+      fill(city, province.value).catch(restore);
+    });
+    city.addEventListener("change", function () {
+      fill(district, city.value).catch(restore);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("[data-office-picker]"), officePicker);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-address]"), addressPicker);
   });
 })();

@@ -106,3 +106,13 @@ def take_step(page, form, press, before_confirm=None):
         before_confirm(page)
     press(page, page.get_by_test_id("confirm-submit"))
     return True
+
+
+def fill_address(page, name, city, district, detail, *, street="", province="410000"):
+    """Fill an address in parts (accounts.address) with JavaScript on: the city and district lists follow the choices
+    (select_option waits for the options the script fetches)."""
+    page.select_option(f"#id_{name}_province", province)
+    page.select_option(f"#id_{name}_city", city)
+    page.select_option(f"#id_{name}_district", district)
+    page.fill(f"#id_{name}_street", street)
+    page.fill(f"#id_{name}_detail", detail)

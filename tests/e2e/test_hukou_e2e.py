@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from PIL import Image, ImageDraw
 
 from tests.e2e.conftest import hold_previews, horizontal_overflow, load_previews, log_in, shot
-from tests.e2e.helpers import take_step
+from tests.e2e.helpers import fill_address, take_step
 
 pytestmark = pytest.mark.e2e
 
@@ -175,7 +175,7 @@ def test_citizen_and_three_offices_in_two_cities(hukou_site, site, phone_page, n
     assert page.url.endswith(f"/hukou/{number}/destination/")
     assert application.municipal_office == municipal
 
-    page.fill("#id_destination_address", "郑州市金水区经八路12号院3号楼2单元501室")
+    fill_address(page, "destination_address", "410100", "410105", "经八路12号院3号楼2单元501室")
     assert page.get_by_test_id("reveal-joining").is_hidden()  # not joining relatives: not asked
     on_phone(page, "hk-01-destination-phone")
     press(page, page.get_by_test_id("save-continue"))
@@ -196,7 +196,7 @@ def test_citizen_and_three_offices_in_two_cities(hukou_site, site, phone_page, n
     press(page, page.get_by_test_id("save-continue"))
 
     assert page.url.endswith(f"/hukou/{number}/origin/")
-    page.fill("#id_origin_address", "洛阳市老城区西关街8号")
+    fill_address(page, "origin_address", "410300", "410302", "西关街8号")
     page.select_option("#id_origin_office", str(move_out.pk))
     # She moves as head: she is the head of the household she leaves, not asked for again.
     assert page.get_by_test_id("head-moves").is_visible() and page.locator("#id_origin_head_id_number").count() == 0

@@ -14,6 +14,7 @@ from django.utils import translation
 from PIL import Image, ImageDraw
 
 from tests.e2e.conftest import horizontal_overflow, log_in, shot
+from tests.e2e.helpers import fill_address
 
 pytestmark = pytest.mark.e2e
 
@@ -144,7 +145,7 @@ def test_a_whole_household_move_goes_from_the_branching_precheck_into_the_applic
     assert page.get_by_test_id("reveal-joining").is_visible()
     page.check("input[name=grounds][value=purchased_home]")
     assert page.get_by_test_id("reveal-joining").is_hidden()
-    page.fill("#id_destination_address", "郑州市金水区经八路12号院3号楼2单元501室")
+    fill_address(page, "destination_address", "410100", "410105", "经八路12号院3号楼2单元501室")
     press(page, page.get_by_test_id("save-continue"))
 
     # The people moving: her own row, as head of the whole household, from her account.
@@ -172,7 +173,7 @@ def test_a_draft_saved_with_a_wrong_answer_is_resumed_with_everything_kept(site,
 
     # Joining relatives: its questions are shown by the server (no change needed to reveal them).
     assert page.get_by_test_id("reveal-joining").is_visible()
-    page.fill("#id_destination_address", "郑州市二七区大学路8号")
+    fill_address(page, "destination_address", "410100", "410103", "大学路8号")
     page.fill("#id_receiving_householder_name", "王建国")
     page.fill("#id_receiving_householder_id_number", "41010519600101")  # too short
     page.select_option("#id_receiving_relation", "child")
@@ -184,7 +185,8 @@ def test_a_draft_saved_with_a_wrong_answer_is_resumed_with_everything_kept(site,
     on_phone(page, "hk-q-draft-saved")
 
     page.goto(f"/hukou/{application.case_number}/destination/")
-    assert page.locator("#id_destination_address").input_value() == "郑州市二七区大学路8号"
+    assert page.locator("#id_destination_address_detail").input_value() == "大学路8号"
+    assert page.locator("#id_destination_address_district").input_value() == "410103"
     assert page.locator("#id_receiving_householder_name").input_value() == "王建国"
     assert page.locator("#id_receiving_householder_id_number").input_value() == "41010519600101"
     assert page.locator("#id_receiving_relation").input_value() == "child"

@@ -154,28 +154,48 @@ def stayer(name, number="", relation=Relation.SPOUSE, *, birth_date=None, new_he
     }
 
 
+ZHENGZHOU_JINSHUI = ("410000", "410100", "410105")  # GB/T 2260: 河南省 郑州市 金水区
+LUOYANG_LAOCHENG = ("410000", "410300", "410302")  # 河南省 洛阳市 老城区
+
+
+def address_data(name, detail, divisions=ZHENGZHOU_JINSHUI, street=""):
+    """The form data of an address field in parts (accounts.address): "" leaves every part but the province empty."""
+    parts = (*divisions, street, detail) if detail else (divisions[0], "", "", "", "")
+    names = ("province", "city", "district", "street", "detail")
+    return {f"{name}_{part}": value for part, value in zip(names, parts, strict=True)}
+
+
+def _address_parts(values, name, divisions):
+    if f"{name}_detail" in values:  # given in parts
+        values.pop(name, None)
+    elif isinstance(values.get(name), str):
+        values.update(address_data(name, values.pop(name), divisions))
+    return values
+
+
 def destination(offices, **overrides):
     values = {
         "category": Category.PART_HOUSEHOLD,
         "grounds": Grounds.EMPLOYMENT,
         "office": str(offices["move_in"].pk),
-        "destination_address": "郑州市金水区金水路2号",
+        "destination_address": "金水路2号",
         "receiving_present": "on",
     }
     values.update(overrides)
+    _address_parts(values, "destination_address", ZHENGZHOU_JINSHUI)
     return {k: v for k, v in values.items() if v is not None}
 
 
 def origin(offices, head_name, head_number, staying=(), **overrides):
     values = {
-        "origin_address": "洛阳市老城区西大街1号",
+        "origin_address": "西大街1号",
         "origin_office": str(offices["move_out"].pk),
         "origin_head_name": head_name,
         "origin_head_id_number": head_number,
         **people("staying", list(staying)),
     }
     values.update(overrides)
-    return values
+    return _address_parts(values, "origin_address", LUOYANG_LAOCHENG)
 
 
 def post(client, address, data=None, action="continue", **extra):

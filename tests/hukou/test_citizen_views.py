@@ -20,6 +20,7 @@ from portal.documents.services import documents_for_case
 from portal.notify.models import Channel, OutboxMessage
 from tests.factories import OfficeFactory, UserFactory
 from tests.hukou.pages import (
+    address_data,
     assert_no_inline_code,
     born,
     citizen_offices,
@@ -409,12 +410,18 @@ def test_a_new_head_only_when_the_head_moves_out(client, offices, applicant):
 def test_save_as_draft_keeps_an_incomplete_section_and_the_guide_lists_the_draft(client, offices, applicant):
     client.force_login(applicant)
     application = start(client, offices)
-    data = {"category": Category.PART_HOUSEHOLD, "office": offices["move_in"].pk, "destination_address": "郑州市二七路"}
+    # The address without its district yet: a draft keeps the parts typed, composed in the one-line address.
+    data = {
+        "category": Category.PART_HOUSEHOLD,
+        "office": offices["move_in"].pk,
+        **address_data("destination_address", "二七路8号", ("410000", "410100", "")),
+    }
     response = post(client, url("", application, "destination"), data, action="leave")
     assert response.status_code == 302 and response.url == url("index")
     application.refresh_from_db()
-    assert application.destination_address == "郑州市二七路"
-    assert "郑州市二七路" in client.get(url("", application, "destination")).content.decode()
+    assert application.destination_address == "河南省郑州市二七路8号"
+    assert (application.destination_city, application.destination_district) == ("410100", "")
+    assert "二七路8号" in client.get(url("", application, "destination")).content.decode()
     guide = client.get(url("index")).content.decode()
     assert application.case_number in guide and url("check", application) in guide
     # A wrong answer is kept in the draft as typed, listed as still to fix, and shown again with its message.
@@ -556,7 +563,7 @@ def test_after_submission_the_sections_are_closed(client, offices, applicant):
     response = post(client, url("", application, "destination"), destination(offices, destination_address="x"))
     assert response.url == url("detail", application)
     application.refresh_from_db()
-    assert application.destination_address == "郑州市金水区金水路2号"
+    assert application.destination_address == "河南省郑州市金水区金水路2号"
     assert client.get(url("check", application)).url == url("detail", application)
     assert client.get(url("delete", application)).url == url("detail", application)
 
@@ -572,7 +579,7 @@ def test_a_save_racing_an_officer_changes_nothing(client, offices, applicant, st
     with pytest.raises(services.TransitionConflict):
         drafts.hukou_save_answers(application=stale, by=applicant, fields={"destination_address": "x"})
     application.refresh_from_db()
-    assert application.destination_address == "郑州市金水区金水路2号"
+    assert application.destination_address == "河南省郑州市金水区金水路2号"
 
 
 # --- ownership -----------------------------------------------------------------------------------------
