@@ -231,8 +231,49 @@
     });
   }
 
+  // Rows of people (templates/hukou/_person_rows.html): without JavaScript "Save and add more people" comes back
+  // with up to five empty rows. Here "Add another person" adds one in place, as often as wanted up to the formset's
+  // maximum, from the empty row's <template> ("__prefix__" becomes the row's number); the formset's TOTAL_FORMS
+  // follows, and blank rows are left out when the page is saved, as without JavaScript.
+  function addRows(root) {
+    var template = root.querySelector("template[data-row-template]");
+    var list = root.querySelector("[data-row-list]");
+    var total = document.getElementById(root.getAttribute("data-total-id"));
+    var max = parseInt(root.getAttribute("data-max"), 10) || 0;
+    if (!template || !list || !total) {
+      return;
+    }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-outline-primary mb-3";
+    button.textContent = root.getAttribute("data-add-label");
+    button.setAttribute("data-testid", "add-row");
+    function update() {
+      button.hidden = max > 0 && parseInt(total.value, 10) >= max;
+    }
+    button.addEventListener("click", function () {
+      var index = parseInt(total.value, 10);
+      if (max > 0 && index >= max) {
+        return;
+      }
+      var holder = document.createElement("div");
+      holder.innerHTML = template.innerHTML.replace(/__prefix__/g, String(index));
+      var row = holder.querySelector("fieldset");
+      list.appendChild(row);
+      total.value = String(index + 1);
+      var first = row.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) {
+        first.focus();
+      }
+      update();
+    });
+    list.parentNode.insertBefore(button, list.nextSibling);
+    update();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("[data-office-picker]"), officePicker);
     Array.prototype.forEach.call(document.querySelectorAll("[data-address]"), addressPicker);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-add-rows]"), addRows);
   });
 })();
