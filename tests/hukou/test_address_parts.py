@@ -122,3 +122,26 @@ def test_the_divisions_below_a_code(client):
         "name": "Laocheng District",
     } in answer  # the page's language and all(c["code"].startswith("4103") for c in answer)
     assert client.get(reverse("accounts:divisions", args=["999999"])).status_code == 404
+
+
+def test_the_data_migration_keeps_old_addresses_as_the_detail_part(offices):
+    import importlib
+
+    from django.apps import apps
+
+    from tests.factories import MigrationApplicationFactory
+
+    migration = importlib.import_module("hukou.migrations.0008_address_in_parts")
+    old = MigrationApplicationFactory(offices=offices)
+    MigrationApplication.objects.filter(pk=old.pk).update(
+        origin_address="洛阳市老城区西大街1号", destination_address="郑州市金水区金水路2号", destination_detail=""
+    )
+    blank = MigrationApplicationFactory(offices=offices, origin_address="", destination_address="")
+
+    migration.old_text_as_detail(apps, None)
+
+    old.refresh_from_db()
+    blank.refresh_from_db()
+    assert (old.origin_detail, old.destination_detail) == ("洛阳市老城区西大街1号", "郑州市金水区金水路2号")
+    assert old.destination_address == "郑州市金水区金水路2号"  # the one-line text unchanged
+    assert (blank.origin_detail, blank.destination_detail) == ("", "")
