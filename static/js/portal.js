@@ -222,12 +222,19 @@
           });
         });
     }
+    // A city without districts or counties (a municipality's district, 济源市): no district list to choose from.
+    var districtRow = root.querySelector("[data-address-district-row]");
+    function showDistricts() {
+      if (districtRow) {
+        districtRow.hidden = !!city.value && district.options.length <= 1;
+      }
+    }
     province.addEventListener("change", function () {
-      fill(district, "");
+      fill(district, "").then(showDistricts);
       fill(city, province.value).catch(restore);
     });
     city.addEventListener("change", function () {
-      fill(district, city.value).catch(restore);
+      fill(district, city.value).then(showDistricts, restore);
     });
   }
 

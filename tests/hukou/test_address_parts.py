@@ -65,6 +65,8 @@ def test_any_province_is_valid_and_a_city_outside_its_province_is_refused(client
     assert post(client, url("", application, "destination"), destination(offices, **beijing)).status_code == 302
     application.refresh_from_db()
     assert application.destination_address == "北京市东城区东华门大街1号"
+    page = client.get(url("", application, "destination")).content.decode()
+    assert re.search(r"data-address-district-row hidden", page)  # 东城区 has no districts below it: no list shown
 
     for parts in (("110000", "410100", "410105"), ("410000", "410100", "410302")):
         wrong = address_data("destination_address", "经八路12号", parts)
