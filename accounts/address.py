@@ -56,6 +56,17 @@ class Address:
     def __str__(self) -> str:
         return self.text
 
+    @property
+    def complete(self) -> bool:
+        """Every part an address needs, in agreement: the district (if the city has any) inside the city, the city
+        inside the province, and the road and number. An address saved before the parts (its text as detail) is not."""
+        chosen = [divisions.get(code) for code in (self.province, self.city, self.district)]
+        if not (chosen[0] and chosen[1] and chosen[1].parent == self.province and self.detail.strip()):
+            return False
+        if chosen[2] is None:
+            return not self.district and not divisions.children(self.city)
+        return chosen[2].parent == self.city
+
     def parts(self, prefix: str) -> dict[str, str]:
         """The model fields of the parts: {"<prefix>_province": code, ...}."""
         return {f"{prefix}_{name}": value for name, value in zip(PARTS, astuple(self), strict=True)}

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import idnumber
+from accounts.address import Address
 from accounts.models import Office
 from portal.cases.kept import kept_problems
 from portal.cases.services import (
@@ -365,6 +366,9 @@ def hukou_missing(*, application: MigrationApplication) -> list[tuple[str, str]]
         missing.append(("destination", _("Choose a move-in police station whose city handles moves online.")))
     if not application.destination_address.strip():
         missing.append(("destination", _("Enter the address you move to.")))
+    elif not Address.of(application, "destination", "destination_address").complete:
+        # Saved in a draft without all its parts, or typed before addresses had parts.
+        missing.append(("destination", _("Complete the address you move to: its city, district or county and road.")))
     if application.destination_collective and not application.collective_household_name.strip():
         missing.append(("destination", _("Enter the name of the collective household you move into.")))
     if not application.grounds:
@@ -377,6 +381,10 @@ def hukou_missing(*, application: MigrationApplication) -> list[tuple[str, str]]
         missing.append(("origin", _("Choose the police station of the household you leave.")))
     if not application.origin_address.strip():
         missing.append(("origin", _("Enter the address of the household you leave.")))
+    elif not Address.of(application, "origin", "origin_address").complete:
+        missing.append(
+            ("origin", _("Complete the address of the household you leave: its city, district or county and road."))
+        )
     if not (application.origin_head_name.strip() and application.origin_head_id_number):
         missing.append(("origin", _("Give the name and ID number of the head of the household you leave.")))
     missing += _missing_people(application)

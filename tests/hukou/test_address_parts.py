@@ -147,3 +147,24 @@ def test_the_data_migration_keeps_old_addresses_as_the_detail_part(offices):
     assert (old.origin_detail, old.destination_detail) == ("洛阳市老城区西大街1号", "郑州市金水区金水路2号")
     assert old.destination_address == "郑州市金水区金水路2号"  # the one-line text unchanged
     assert (blank.origin_detail, blank.destination_detail) == ("", "")
+
+
+def test_submission_waits_for_every_part_of_the_address(client, offices, applicant):
+    from hukou import drafts
+
+    client.force_login(applicant)
+    application = start(client, offices)
+    partial = address_data("destination_address", "二七路8号", ("410000", "410100", ""))
+    post(client, url("", application, "destination"), destination(offices, **partial), action="leave")
+    application.refresh_from_db()
+    missing = [
+        message for section, message in drafts.hukou_missing(application=application) if section == "destination"
+    ]
+    assert "Complete the address you move to: its city, district or county and road." in missing
+    full = address_data("destination_address", "二七路8号", ("410000", "410100", "410103"))
+    post(client, url("", application, "destination"), destination(offices, **full), action="leave")
+    application.refresh_from_db()
+    missing = [
+        message for section, message in drafts.hukou_missing(application=application) if section == "destination"
+    ]
+    assert not any("address" in message for message in missing)
