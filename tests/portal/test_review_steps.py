@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 
 from accounts.models import Office, Role
@@ -196,7 +196,7 @@ IRREVERSIBLE = [
     ("fp", "approve", "accepted", {}),
     ("fp", "refuse", "accepted", {"text": "reason"}),
     ("hk", "approve", "forwarded", {}),
-    ("hk", "register_emigration", "approved", {"emigrated_on": "2026-12-07"}),
+    ("hk", "register_emigration", "approved", {"emigrated_on": "today"}),
     ("hk", "report_problem", "approved", {"text": "record missing"}),
     ("hk", "settle", "emigrated", {}),
     ("hk", "refuse", "submitted", {"text": "reason"}),
@@ -231,6 +231,8 @@ def test_a_direct_post_of_an_irreversible_step_without_its_confirmation_changes_
     client = staff_client(officer)
     action = url("act", case.pk, step)
     before = (case.status, rows(case), OutboxMessage.objects.count())
+    # "today" is the local date the test runs on: an emigration is never dated before the approval it follows.
+    inputs = {name: timezone.localdate().isoformat() if value == "today" else value for name, value in inputs.items()}
     data = {"seen_status": case.status, "check": required_checks(action), **inputs}
     response = client.post(action, data)
     assert response.status_code == 200 and response.context["confirming"], getattr(response, "context", None)
