@@ -15,34 +15,28 @@ from django.utils.translation import ngettext
 
 from accounts.scoping import OfficeScopedAdminMixin, is_administrator, safe_csv_cell
 from portal.bigtables import EstimatedCountPaginator, IndexedValuesFieldListFilter
-from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
+from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, SubmittedCaseAdminMixin, countdown
 from portal.cases.queues import AssignmentFilter, CaseQueueAdminMixin, InboxFilter
 
 from . import services
-from .models import Application, CriminalRecord, ImportKind, ImportOutcome, ImportPhase, RegisterImport, Status
+from .forms import DOCUMENT_LABELS
+from .models import Application, CriminalRecord, ImportKind, ImportOutcome, ImportPhase, RegisterImport
 from .workflow import WORKFLOW, concerns
 
 logger = logging.getLogger("certificates.admin")
 
 
-# What each upload is, as the review page names it (its image's alt text too).
-DOCUMENT_LABELS = {
-    "id_front": _("ID card, front (the side with the photo)"),
-    "id_back": _("ID card, back (the side with the national emblem)"),
-    "passport": _("Passport data page"),
-    "photo": _("Bareheaded colour photo"),
-    "authorisation": _("Written authorisation, signed by the holder"),
-}
-
-
 def _labelled(documents):
+    # What each upload is, as the review page names it (its image's alt text too): the citizen's form's words.
     for document in documents:
         document.kind_label = DOCUMENT_LABELS.get(document.kind, document.kind)
     return documents
 
 
 @admin.register(Application)
-class ApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
+class ApplicationAdmin(
+    CaseReviewAdminMixin, SubmittedCaseAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin
+):
     workflow = WORKFLOW
     office_fields = ("office",)
     list_display = (
@@ -58,8 +52,6 @@ class ApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, OfficeScopedAd
     search_fields = ("=case_number", "holder_name", "=holder_id_number")
     queue_person_fields = (("holder_name", "holder_id_number"), ("applicant__real_name", "applicant__id_number"))
     list_select_related = ("office", "assigned_to")
-    list_per_page = 50
-    show_full_result_count = False
     # The queue's order: portal.cases.queues.CaseQueueAdminMixin.get_ordering (most urgent first by default).
     change_form_template = "certificates/admin/application_review.html"
     export_fields = ("case_number", "status", "reason", "delivery", "submitted_at", "due_date")
@@ -121,19 +113,6 @@ class ApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, OfficeScopedAd
         ),
     )
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field for _name, options in self.fieldsets for field in options["fields"]]
-
-    def get_queryset(self, request):
-        # Drafts are the citizen's own business until submitted.
-        return super().get_queryset(request).exclude(status=Status.DRAFT)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=_("holder"), ordering="holder_name")
     def holder_display(self, obj):
         return obj.masked_holder_name
@@ -141,10 +120,6 @@ class ApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, OfficeScopedAd
     @admin.display(description=_("purpose"))
     def purpose_display(self, obj):
         return obj.purpose_text
-
-    @admin.display(description=_("time left"))
-    def countdown_display(self, obj):
-        return countdown(obj)
 
     # --- the review page --------------------------------------------------------------------------
 
@@ -335,8 +310,6 @@ class RegisterImportAdmin(AdministratorsOnlyMixin, admin.ModelAdmin):
     )
     list_filter = ("kind", "outcome")
     list_select_related = ("started_by",)
-    list_per_page = 50
-    show_full_result_count = False
     ordering = ("-pk",)
 
     def has_add_permission(self, request):

@@ -4,12 +4,12 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import OfficeScopedAdminMixin
-from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
+from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, SubmittedCaseAdminMixin, countdown
 from portal.cases.queues import AssignmentFilter, CaseQueueAdminMixin, InboxFilter
 
 from . import services
 from .fields import Kind
-from .models import FamilyPlanningApplication, Status
+from .models import FamilyPlanningApplication
 from .workflow import WORKFLOW, concerns
 
 
@@ -38,7 +38,7 @@ def answer_rows(application) -> list[dict]:
 
 @admin.register(FamilyPlanningApplication)
 class FamilyPlanningApplicationAdmin(
-    CaseReviewAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin
+    CaseReviewAdminMixin, SubmittedCaseAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin
 ):
     workflow = WORKFLOW
     office_fields = ("office",)
@@ -54,8 +54,6 @@ class FamilyPlanningApplicationAdmin(
     list_filter = (InboxFilter, AssignmentFilter, "service", "status", DueStateFilter)
     search_fields = ("=case_number",)
     list_select_related = ("office", "assigned_to")
-    list_per_page = 50
-    show_full_result_count = False
     # The queue's order: portal.cases.queues.CaseQueueAdminMixin.get_ordering (most urgent first by default).
     change_form_template = "familyplanning/admin/application_review.html"
     fieldsets = (
@@ -79,27 +77,10 @@ class FamilyPlanningApplicationAdmin(
         (_("Review"), {"fields": ("info_request", "citizen_reply", "refusal_reason")}),
     )
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field for _name, options in self.fieldsets for field in options["fields"]]
-
-    def get_queryset(self, request):
-        # Drafts are the citizen's own business until submitted.
-        return super().get_queryset(request).exclude(status=Status.DRAFT)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=_("status"), ordering="status")
     def status_display(self, obj):
         # The service's own wording: "approved" promises a document only where one is made.
         return obj.get_status_display()
-
-    @admin.display(description=_("time left"))
-    def countdown_display(self, obj):
-        return countdown(obj)
 
     def review_context(self, request, application):
         own = concerns(request.user, application)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.address import PARTS
 from accounts.scoping import ALL, OfficeScopedAdminMixin, scoped_office_ids
-from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
+from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, SubmittedCaseAdminMixin, countdown
 from portal.cases.queues import AssignmentFilter, CaseQueueAdminMixin, InboxFilter
 
 from . import drafts, post_settlement, services
@@ -77,7 +77,9 @@ class MoverInline(admin.TabularInline):
 
 
 @admin.register(MigrationApplication)
-class MigrationApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin):
+class MigrationApplicationAdmin(
+    CaseReviewAdminMixin, SubmittedCaseAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin
+):
     workflow = WORKFLOW
     office_fields = ("office", "municipal_office", "origin_office")
     list_display = (
@@ -96,8 +98,6 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, Offic
     queue_exact_fields = ("permit_number", "migration_certificate_number")
     queue_search_distinct = True
     list_select_related = ("office", "municipal_office", "origin_office", "assigned_to")
-    list_per_page = 50
-    show_full_result_count = False
     # The queue's order: portal.cases.queues.CaseQueueAdminMixin.get_ordering (most urgent first by default).
     change_form_template = "hukou/admin/application_review.html"
     export_fields = ("case_number", "status", "category", "submitted_at", "due_date", "permit_number")
@@ -176,19 +176,6 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, Offic
         # station sees nothing before the Permit to Move In is issued, the municipal office nothing before forwarding.
         return reached_q(office_ids)
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field for _name, options in self.fieldsets for field in options["fields"]]
-
-    def get_queryset(self, request):
-        # Drafts are the citizen's own business until submitted.
-        return super().get_queryset(request).exclude(status=Status.DRAFT)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description=_("acting now"))
     def acting_office_display(self, obj):
         office = obj.acting_office()
@@ -196,10 +183,6 @@ class MigrationApplicationAdmin(CaseReviewAdminMixin, CaseQueueAdminMixin, Offic
             return office
         actor = obj.acting_actor
         return Actor(actor).label if actor else "—"
-
-    @admin.display(description=_("time left"))
-    def countdown_display(self, obj):
-        return countdown(obj)
 
     # --- the review page --------------------------------------------------------------------------
 
