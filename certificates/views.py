@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_message, kept_problems
 from portal.cases.services import TransitionError
-from portal.cases.views import confirmation_views, error_messages, not_editable
+from portal.cases.views import confirmation_views, declare_and_submit, error_messages, not_editable
 from portal.documents.services import DocumentAttachError, document_attach, documents_for_case
 from portal.verify.models import DocumentStatus
 
@@ -285,21 +285,18 @@ def check(request, case_number):
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            previous_declaration = application.declaration_at
             try:
-                with transaction.atomic():
-                    # The declaration is dated when it is ticked at submission; undone if submission fails.
-                    now = timezone.now()
-                    Application.objects.filter(pk=application.pk, status=application.status).update(declaration_at=now)
-                    application.declaration_at = now
-                    if resubmit:
+                declare_and_submit(
+                    application,
+                    lambda: (
                         services.application_resubmit(
                             application=application, by=request.user, reply=form.cleaned_data["reply"]
                         )
-                    else:
-                        services.application_submit(application=application, by=request.user)
+                        if resubmit
+                        else services.application_submit(application=application, by=request.user)
+                    ),
+                )
             except (TransitionError, ValidationError) as exc:
-                application.declaration_at = previous_declaration
                 for message in error_messages(exc):
                     form.add_error(None, message)
             else:

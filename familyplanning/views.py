@@ -14,7 +14,6 @@ from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import quote_etag
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -22,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_message
 from portal.cases.services import TransitionError
-from portal.cases.views import confirmation_views, error_messages, not_editable
+from portal.cases.views import confirmation_views, declare_and_submit, error_messages, not_editable
 from portal.verify.lookup import document_state
 
 from . import catalogue, services
@@ -314,17 +313,14 @@ def check(request, case_number):
             form.add_error(None, _("Complete the answers listed above first."))
         elif form.is_valid():
             try:
-                with transaction.atomic():
-                    # The declaration is dated when it is ticked; undone with the rest if submission fails.
-                    now = timezone.now()
-                    FamilyPlanningApplication.objects.filter(pk=application.pk, status=application.status).update(
-                        declaration_at=now
-                    )
-                    application.declaration_at = now
-                    if resubmit:
+                declare_and_submit(
+                    application,
+                    lambda: (
                         services.fp_resubmit(application=application, by=request.user, reply=form.cleaned_data["reply"])
-                    else:
-                        services.fp_submit(application=application, by=request.user)
+                        if resubmit
+                        else services.fp_submit(application=application, by=request.user)
+                    ),
+                )
             except (TransitionError, ValidationError) as exc:
                 application.refresh_from_db()
                 for message in error_messages(exc):

@@ -2,21 +2,19 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from portal.cases.kept import kept_problems
 from portal.cases.services import TransitionError
+from portal.cases.views import declare_and_submit
 
 from .. import drafts, services
 from ..constants import CLOCK_LIMITS, Status
 from ..forms import SubmitForm
-from ..models import MigrationApplication
 from ..workflow import EDITABLE
 from .common import SECTION_TITLES, SECTIONS, answers_context, not_editable_page, own_application
 
@@ -91,18 +89,9 @@ def check(request, case_number):
     if form.is_bound:
         status = 400
         if form.is_valid():
-            previous = application.declaration_at
             try:
-                with transaction.atomic():
-                    # The declaration is dated when it is ticked at submission; undone if submission fails.
-                    now = timezone.now()
-                    MigrationApplication.objects.filter(pk=application.pk, status=application.status).update(
-                        declaration_at=now
-                    )
-                    application.declaration_at = now
-                    services.hukou_submit(application=application, by=request.user)
+                declare_and_submit(application, lambda: services.hukou_submit(application=application, by=request.user))
             except (TransitionError, ValidationError) as exc:
-                application.declaration_at = previous
                 _submission_errors(form, exc)
             else:
                 return redirect("hukou:submitted", case_number=application.case_number)

@@ -3,22 +3,19 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from portal.cases.services import TransitionError
-from portal.cases.views import confirmation_views, error_messages
+from portal.cases.views import confirmation_views, declare_and_submit, error_messages
 from portal.visits.services import EVENT_LABELS as VISIT_EVENTS
 
 from .. import drafts, services
 from ..apps import next_step_of
 from ..constants import FINAL_STATUSES, STAGE_TITLES, STAGES, Actor, Status
 from ..forms import ReplyForm
-from ..models import MigrationApplication
 from ..workflow import EDITABLE, WITHDRAWABLE
 from .common import answers_context, own_application
 
@@ -99,12 +96,12 @@ def reply(request, case_number):
     form = ReplyForm(request.POST)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                now = timezone.now()
-                MigrationApplication.objects.filter(pk=application.pk, status=application.status).update(
-                    declaration_at=now
-                )
-                services.hukou_resubmit(application=application, by=request.user, reply=form.cleaned_data["reply"])
+            declare_and_submit(
+                application,
+                lambda: services.hukou_resubmit(
+                    application=application, by=request.user, reply=form.cleaned_data["reply"]
+                ),
+            )
         except (TransitionError, ValidationError) as exc:
             application.refresh_from_db()
             for message in error_messages(exc):

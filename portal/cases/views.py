@@ -7,14 +7,16 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from .models import Case
+from .models import Case, ReviewedCase
 from .services import TransitionError
 
 # A service function called as `action(application=…, by=…)` (withdraw, delete a draft).
@@ -28,6 +30,22 @@ DRAFT = "draft"  # the status value of a draft in every service's Status
 def error_messages(exc: Exception) -> list[str]:
     """What to show the citizen when a service refuses: each message of a ValidationError, or the TransitionError."""
     return list(exc.messages) if isinstance(exc, ValidationError) else [str(exc)]
+
+
+def declare_and_submit(application: ReviewedCase, submit: Callable[[], Any]) -> None:
+    """Date the declaration of truthfulness the applicant has just ticked and take the submission step (`submit()`:
+    submit, or answer a request for information), in one transaction: if the step is refused, the declaration is
+    not dated, here or in the database, and the refusal is raised for the page to show."""
+    previous = application.declaration_at
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            type(application).objects.filter(pk=application.pk, status=application.status).update(declaration_at=now)
+            application.declaration_at = now
+            submit()
+    except BaseException:
+        application.declaration_at = previous
+        raise
 
 
 def not_editable(request: HttpRequest, application: Case, detail_url: str) -> HttpResponse:
