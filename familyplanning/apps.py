@@ -58,8 +58,6 @@ def find_for_track(case_number):
 
     The second factor is the applicant's ID number (portal.cases.tracking); drafts are not cases yet.
     """
-    from portal.registry import TrackedCase
-
     from .models import FamilyPlanningApplication, Feedback
 
     application = serviceapp.find_case(FamilyPlanningApplication, case_number)
@@ -67,11 +65,7 @@ def find_for_track(case_number):
         application = Feedback.objects.filter(case_number=case_number).select_related("applicant").first()
     if application is None:
         return None
-    return TrackedCase(
-        summary=serviceapp.case_summary(application, title=application.title, next_step=next_step_of(application)),
-        id_numbers=(application.applicant.id_number or "",),
-        owner_ids=(application.applicant_id,),
-    )
+    return serviceapp.tracked_by_applicant(application, title=application.title, next_step=next_step_of(application))
 
 
 class FamilyplanningConfig(serviceapp.ServiceAppConfig):

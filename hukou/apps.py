@@ -50,19 +50,13 @@ def find_for_track(case_number):
 
     Drafts are not cases yet. The summary carries no personal data and no link to the signed-in pages.
     """
-    from portal.registry import TrackedCase
-
     from .models import MigrationApplication
 
     application = serviceapp.find_case(MigrationApplication, case_number)
     if application is None:
         return None
-    return TrackedCase(
-        summary=serviceapp.case_summary(
-            application, title=_("One-stop hukou migration"), next_step=next_step_of(application)
-        ),
-        id_numbers=(application.applicant.id_number or "",),
-        owner_ids=(application.applicant_id,),
+    return serviceapp.tracked_by_applicant(
+        application, title=_("One-stop hukou migration"), next_step=next_step_of(application)
     )
 
 

@@ -115,3 +115,15 @@ def find_case(model: type[Case], case_number: str) -> Case | None:
         .select_related("applicant")
         .first()
     )
+
+
+def tracked_by_applicant(
+    case: Case, *, title: StrOrPromise, next_step: registry.NextStep | None = None
+) -> registry.TrackedCase:
+    """The case as /track/ shows it when its applicant's ID number is the second factor (portal.cases.tracking), and
+    the applicant its owner."""
+    return registry.TrackedCase(
+        summary=case_summary(case, title=title, next_step=next_step),
+        id_numbers=(case.applicant.id_number or "",),
+        owner_ids=(case.applicant_id,),
+    )
