@@ -165,7 +165,7 @@ def _office_step(
         ensure(application)
     if office_as:
         kwargs["context"] = {office_as: office, **kwargs.get("context", {})}
-    return WORKFLOW.run(name, application, by=by, office=office, checked=True, **kwargs), office
+    return WORKFLOW.run(name, application, by=by, office=office, checked=True, **kwargs)
 
 
 @WORKFLOW.implements("accept")
@@ -173,16 +173,14 @@ def hukou_accept(
     *, application: MigrationApplication, by, note: str = "", internal_note: str = ""
 ) -> MigrationApplication:
     """SUBMITTED -> ACCEPTED: the 20 working days for approval of the Permit to Move In start today (day 0)."""
-    _office_step(
+    return _office_step(
         "accept",
         application,
         by=by,
         rules_apply=True,
         note=note,
         internal_note=internal_note,
-        changes={"accepted_at": timezone.now()},
     )
-    return application
 
 
 @WORKFLOW.implements("request_info")
@@ -190,7 +188,7 @@ def hukou_request_info(
     *, application: MigrationApplication, by, message: str, internal_note: str = ""
 ) -> MigrationApplication:
     """ACCEPTED or FORWARDED -> INFO_REQUESTED: the clock pauses with the working days left."""
-    _office_step(
+    return _office_step(
         "request_info",
         application,
         by=by,
@@ -199,7 +197,6 @@ def hukou_request_info(
         changes={"info_requested_in": application.status},
         office_as="requesting_office",
     )
-    return application
 
 
 def _ensure_originals_seen(application: MigrationApplication, at_counter: bool) -> None:
@@ -228,7 +225,7 @@ def hukou_forward(
 ) -> MigrationApplication:
     """ACCEPTED -> FORWARDED to the municipal household administration, once the originals were seen (at a booked
     visit or at the counter); the 20-day clock of acceptance runs on."""
-    _office_step(
+    return _office_step(
         "forward",
         application,
         by=by,
@@ -239,7 +236,6 @@ def hukou_forward(
         changes={"forwarded_at": timezone.now()},
         context={"municipal_office": application.municipal_office},
     )
-    return application
 
 
 @WORKFLOW.implements("refuse")
@@ -247,8 +243,9 @@ def hukou_refuse(
     *, application: MigrationApplication, by, reason: str, internal_note: str = ""
 ) -> MigrationApplication:
     """The move-in station (before or after approval was asked for) or the municipal administration refuses."""
-    _office_step("refuse", application, by=by, note=reason, internal_note=internal_note, office_as="deciding_office")
-    return application
+    return _office_step(
+        "refuse", application, by=by, note=reason, internal_note=internal_note, office_as="deciding_office"
+    )
 
 
 # --- the municipal household administration -------------------------------------------------------------
@@ -331,16 +328,15 @@ def hukou_report_problem(
     *, application: MigrationApplication, by, problem: str, internal_note: str = ""
 ) -> MigrationApplication:
     """APPROVED -> RETURNED: the origin record does not match; the move-in station must resolve it."""
-    _office_step(
+    return _office_step(
         "report_problem", application, by=by, note=problem, internal_note=internal_note, office_as="origin_office"
     )
-    return application
 
 
 @WORKFLOW.implements("resend")
 def hukou_resend(*, application: MigrationApplication, by, note: str, internal_note: str = "") -> MigrationApplication:
     """RETURNED -> APPROVED: the move-in station resolved the problem; the move-out station gets 5 new days."""
-    _office_step(
+    return _office_step(
         "resend",
         application,
         by=by,
@@ -348,7 +344,6 @@ def hukou_resend(*, application: MigrationApplication, by, note: str, internal_n
         internal_note=internal_note,
         context={"origin_office": application.origin_office},
     )
-    return application
 
 
 # --- settlement, the paper fallback and the post-settlement check ---------------------------------------

@@ -104,7 +104,6 @@ _REVIEW = {
         accept={
             "done": _("Case %(number)s accepted; the 20 working days run from today."),
             "clock_limit": CLOCK_LIMITS[Status.ACCEPTED],
-            "stamp": "",
             "checklist": (
                 # Not required here: the originals are seen at the booked visit after acceptance, or at the
                 # counter, and forwarding requires one of the two (hukou.services.hukou_forward).
