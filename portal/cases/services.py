@@ -112,6 +112,32 @@ def _actor(by: User | AnonymousUser | None) -> User | None:
     return None
 
 
+def _timeline_row(
+    case: Case,
+    *,
+    by: User | AnonymousUser | None,
+    from_status: str,
+    to_status: str,
+    office: Office | None = None,
+    note: str = "",
+    internal_note: str = "",
+    **flags: Any,
+) -> Transition:
+    """One row of the case's timeline: who (an account, or nobody), under which office, from and to which status,
+    the message to the applicant (`note`) and the note for staff (`internal_note`, stripped)."""
+    return Transition.objects.create(
+        content_type=ContentType.objects.get_for_model(type(case)),
+        object_id=case.pk,
+        from_status=from_status,
+        to_status=to_status,
+        actor=_actor(by),
+        office=office,
+        note=note,
+        internal_note=(internal_note or "").strip(),
+        **flags,
+    )
+
+
 def transition(
     case: _CaseT,
     *,
@@ -151,16 +177,7 @@ def transition(
                 _("Case %(number)s was changed by someone else a moment ago. Reload it and check before acting.")
                 % {"number": case.case_number}
             )
-        Transition.objects.create(
-            content_type=ContentType.objects.get_for_model(model),
-            object_id=case.pk,
-            from_status=old,
-            to_status=to,
-            actor=_actor(by),
-            office=office,
-            note=note,
-            internal_note=(internal_note or "").strip(),
-        )
+        _timeline_row(case, by=by, from_status=old, to_status=to, office=office, note=note, internal_note=internal_note)
     case.status = to
     case.updated_at = now
     for name, value in changes.items():
@@ -219,15 +236,30 @@ def record_opened(
     office: Office | None = None,
 ) -> Transition:
     """The first timeline row of a case created directly in its first open status (not through a draft)."""
-    return Transition.objects.create(
-        content_type=ContentType.objects.get_for_model(type(case)),
-        object_id=case.pk,
-        from_status="",
+    return _timeline_row(
+        case, by=by, from_status="", to_status=case.status, office=office, note=note, internal_note=internal_note
+    )
+
+
+def record_note(
+    case: Case,
+    *,
+    by: User | AnonymousUser | None,
+    note: str = "",
+    internal_note: str = "",
+    office: Office | None = None,
+    **flags: Any,
+) -> Transition:
+    """A timeline row that leaves the status as it is and changes nothing else (record_event also writes fields)."""
+    return _timeline_row(
+        case,
+        by=by,
+        from_status=case.status,
         to_status=case.status,
-        actor=_actor(by),
         office=office,
         note=note,
-        internal_note=(internal_note or "").strip(),
+        internal_note=internal_note,
+        **flags,
     )
 
 
@@ -236,16 +268,7 @@ def record_staff_event(
 ) -> Transition:
     """A timeline row only staff see (the applicant's pages leave it out): a step that concerns the file, not the
     decision, such as a document set aside. The status does not change."""
-    return Transition.objects.create(
-        content_type=ContentType.objects.get_for_model(type(case)),
-        object_id=case.pk,
-        from_status=case.status,
-        to_status=case.status,
-        actor=_actor(by),
-        office=office,
-        internal_note=internal_note,
-        staff_only=True,
-    )
+    return record_note(case, by=by, internal_note=internal_note, office=office, staff_only=True)
 
 
 def record_event(
@@ -277,17 +300,8 @@ def record_event(
                 _("Case %(number)s was changed by someone else a moment ago. Reload it and check before acting.")
                 % {"number": case.case_number}
             )
-        row = Transition.objects.create(
-            content_type=ContentType.objects.get_for_model(model),
-            object_id=case.pk,
-            from_status=case.status,
-            to_status=case.status,
-            actor=_actor(by),
-            office=office,
-            note=note,
-            internal_note=(internal_note or "").strip(),
-            event=event,
-            staff_only=staff_only,
+        row = record_note(
+            case, by=by, note=note, internal_note=internal_note, office=office, event=event, staff_only=staff_only
         )
     for name, value in changes.items():
         setattr(case, name, value)
