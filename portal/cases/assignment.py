@@ -55,6 +55,22 @@ def is_supervisor(user: Any) -> bool:
     return bool(is_administrator(user) or user.groups.filter(name=Role.SUPERVISOR).exists())
 
 
+def _record_assignment(case: Case, *, by: User, event: str, internal_note: str, to: User | None) -> Case:
+    """The new assignee, in one UPDATE guarded by the assignment as it was read (of two clicks at once, one wins),
+    and the timeline row only staff see, under the office of the officer who acted."""
+    record_event(
+        case,
+        by=by,
+        event=event,
+        internal_note=internal_note,
+        office=getattr(by, "office", None),
+        staff_only=True,
+        guard={"assigned_to": case.assigned_to_id},
+        assigned_to=to,
+    )
+    return case
+
+
 def claim(case: Case, *, by: User, workflow: Workflow) -> Case:
     """The officer takes the case on: it is theirs until they release it or a supervisor assigns it elsewhere."""
     _ensure_staff_of_case(by, case, workflow)
@@ -64,17 +80,13 @@ def claim(case: Case, *, by: User, workflow: Workflow) -> Case:
         raise TransitionNotAllowed(
             gettext("%(name)s works on this case; ask a supervisor to reassign it.") % {"name": _name(case.assigned_to)}
         )
-    record_event(
+    return _record_assignment(
         case,
         by=by,
         event=Event.CLAIMED,
         internal_note=gettext("Claimed by %(name)s.") % {"name": _name(by)},
-        office=getattr(by, "office", None),
-        staff_only=True,
-        guard={"assigned_to__isnull": True},
-        assigned_to=by,
+        to=by,
     )
-    return case
 
 
 def assign(case: Case, *, to: User, by: User, workflow: Workflow) -> Case:
@@ -90,17 +102,13 @@ def assign(case: Case, *, to: User, by: User, workflow: Workflow) -> Case:
         raise TransitionNotAllowed(gettext("This case concerns that officer; assign it to someone else."))
     if case.assigned_to_id == to.pk:
         raise TransitionNotAllowed(gettext("The case is already assigned to %(name)s.") % {"name": _name(to)})
-    record_event(
+    return _record_assignment(
         case,
         by=by,
         event=Event.ASSIGNED,
         internal_note=gettext("Assigned to %(name)s by %(by)s.") % {"name": _name(to), "by": _name(by)},
-        office=getattr(by, "office", None),
-        staff_only=True,
-        guard={"assigned_to": case.assigned_to_id},
-        assigned_to=to,
+        to=to,
     )
-    return case
 
 
 def release(case: Case, *, by: User, workflow: Workflow) -> Case:
@@ -110,17 +118,13 @@ def release(case: Case, *, by: User, workflow: Workflow) -> Case:
         raise TransitionNotAllowed(gettext("Nobody works on this case."))
     if case.assigned_to_id != by.pk and not is_supervisor(by):
         raise TransitionNotAllowed(gettext("Only the officer working on the case or a supervisor can release it."))
-    record_event(
+    return _record_assignment(
         case,
         by=by,
         event=Event.RELEASED,
         internal_note=gettext("Released by %(name)s.") % {"name": _name(by)},
-        office=getattr(by, "office", None),
-        staff_only=True,
-        guard={"assigned_to": case.assigned_to_id},
-        assigned_to=None,
+        to=None,
     )
-    return case
 
 
 def ensure_confirmed_if_assigned_elsewhere(case: Case, *, by: Any, data: Any) -> bool:
