@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_message, kept_problems
 from portal.cases.services import TransitionError
-from portal.cases.views import confirmation_views, declare_and_submit, error_messages, not_editable
+from portal.cases.views import CitizenPages, confirmation_views, declare_and_submit, error_messages
 from portal.documents.services import DocumentAttachError, document_attach, documents_for_case
 from portal.verify.models import DocumentStatus
 
@@ -97,10 +97,7 @@ def _own_application(request, case_number):
     )
 
 
-def _not_editable(request, application):
-    return not_editable(
-        request, application, reverse("certificates:detail", kwargs={"case_number": application.case_number})
-    )
+PAGES = CitizenPages("certificates", get_case=_own_application, editable=EDITABLE)
 
 
 def current_documents(application) -> dict:
@@ -135,18 +132,11 @@ def _after_save(request, application, section):
         if application.status == Status.DRAFT:
             return redirect("certificates:index")
         return redirect("certificates:detail", case_number=number)
-    if request.POST.get("return") == "check" or section == SECTIONS[-1]:
-        return redirect("certificates:check", case_number=number)
-    return redirect("certificates:section", case_number=number, section=SECTIONS[SECTIONS.index(section) + 1])
+    return PAGES.after_section(request, application, section, SECTIONS)
 
 
-@login_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def section(request, case_number, section):
-    application = _own_application(request, case_number)
-    if application.status not in EDITABLE:
-        return _not_editable(request, application)
+@PAGES.editable_page
+def section(request, application, section):
     draft = request.method == "POST" and request.POST.get("action") == "leave"
     data = (request.POST, request.FILES) if request.method == "POST" else ()
     kept = None if request.method == "POST" else kept_data(application, section)
@@ -220,7 +210,7 @@ def section(request, case_number, section):
         else:
             if not saved:
                 application.refresh_from_db()
-                return _not_editable(request, application)
+                return PAGES.not_editable(request, application)
             forget_typed(application, section)
             return _after_save(request, application, section)
     elif kept is None and draft and application.status == Status.DRAFT:
@@ -271,14 +261,9 @@ def _missing_with_links(application):
     return missing
 
 
-@login_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def check(request, case_number):
+@PAGES.editable_page
+def check(request, application):
     """Every answer on one page, what is still missing, the declaration, and submit (or resubmit)."""
-    application = _own_application(request, case_number)
-    if application.status not in EDITABLE:
-        return _not_editable(request, application)
     resubmit = application.status == Status.INFO_REQUESTED
     form = SubmitForm(request.POST if request.method == "POST" else None, resubmit=resubmit)
     status = 200
@@ -317,16 +302,7 @@ def check(request, case_number):
     return render(request, "certificates/check.html", context, status=status)
 
 
-@login_required
-@never_cache
-def submitted(request, case_number):
-    """The confirmation after (re)submission: the case number and what happens next."""
-    application = _own_application(request, case_number)
-    if application.status == Status.DRAFT:
-        return redirect("certificates:check", case_number=application.case_number)
-    return render(
-        request, "certificates/submitted.html", {"application": application, "working_days": CLOCK_WORKING_DAYS}
-    )
+submitted = PAGES.submitted_page(lambda application: {"working_days": CLOCK_WORKING_DAYS})
 
 
 # --- status, withdrawal, deleting a draft -------------------------------------------------------------

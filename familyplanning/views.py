@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_message
 from portal.cases.services import TransitionError
-from portal.cases.views import confirmation_views, declare_and_submit, error_messages, not_editable
+from portal.cases.views import CitizenPages, confirmation_views, declare_and_submit, error_messages
 from portal.verify.lookup import document_state
 
 from . import catalogue, services
@@ -160,10 +160,7 @@ def _own_application(request, case_number) -> FamilyPlanningApplication:
     )
 
 
-def _not_editable(request, application):
-    return not_editable(
-        request, application, reverse("familyplanning:detail", kwargs={"case_number": application.case_number})
-    )
+PAGES = CitizenPages("familyplanning", get_case=_own_application, editable=EDITABLE)
 
 
 @login_required
@@ -174,14 +171,9 @@ def apply(request, service):
     return _form_page(request, _service(service), None)
 
 
-@login_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def edit(request, case_number):
+@PAGES.editable_page
+def edit(request, application):
     """Change a draft, or amend an application the office asked more information about."""
-    application = _own_application(request, case_number)
-    if application.status not in EDITABLE:
-        return _not_editable(request, application)
     return _form_page(request, application.service_def, application)
 
 
@@ -242,7 +234,7 @@ def _form_page(request, service, application):
             if application is None:
                 raise
             application.refresh_from_db()  # the office acted, or another tab submitted it, meanwhile
-            return _not_editable(request, application)
+            return PAGES.not_editable(request, application)
         except ValidationError as exc:
             for message in error_messages(exc):
                 form.add_error(None, message)
@@ -295,14 +287,9 @@ def _problems_with_links(application) -> list[dict]:
     return problems
 
 
-@login_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def check(request, case_number):
+@PAGES.editable_page
+def check(request, application):
     """Every answer on one page, what is still missing, the declaration, and submit (or send again)."""
-    application = _own_application(request, case_number)
-    if application.status not in EDITABLE:
-        return _not_editable(request, application)
     resubmit = application.status == Status.INFO_REQUESTED
     form = SubmitForm(request.POST if request.method == "POST" else None, resubmit=resubmit)
     problems = _problems_with_links(application)
@@ -339,16 +326,7 @@ def check(request, case_number):
     return render(request, "familyplanning/check.html", context, status=status)
 
 
-@login_required
-@never_cache
-def submitted(request, case_number):
-    """The confirmation after (re)submission: the case number and what happens next."""
-    application = _own_application(request, case_number)
-    if application.status == Status.DRAFT:
-        return redirect("familyplanning:check", case_number=application.case_number)
-    return render(
-        request, "familyplanning/submitted.html", {"application": application, "service": application.service_def}
-    )
+submitted = PAGES.submitted_page(lambda application: {"service": application.service_def})
 
 
 # --- progress, the issued document, withdrawal, deleting a draft ----------------------------------------------

@@ -16,7 +16,7 @@ from .. import drafts, services
 from ..constants import CLOCK_LIMITS, Status
 from ..forms import SubmitForm
 from ..workflow import EDITABLE
-from .common import SECTION_TITLES, SECTIONS, answers_context, not_editable_page, own_application
+from .common import PAGES, SECTION_TITLES, SECTIONS, answers_context, own_application
 
 # Where the citizen fixes what each rule of hukou.rules reports.
 RULE_SECTIONS = {
@@ -82,7 +82,7 @@ def check(request, case_number):
     """Every answer on one page, every problem with a link to fix it, the declaration and submit."""
     application = own_application(request, case_number, "householder_consent", "receiving_power_of_attorney")
     if application.status not in EDITABLE:
-        return not_editable_page(request, application)
+        return PAGES.not_editable(request, application)
     resubmit = application.status == Status.INFO_REQUESTED
     form = SubmitForm(request.POST if request.method == "POST" and not resubmit else None)
     status = 200
@@ -129,11 +129,4 @@ def _submission_errors(form, exc):
         )
 
 
-@login_required
-@never_cache
-def submitted(request, case_number):
-    """The confirmation after submission: the case number and what happens next."""
-    application = own_application(request, case_number)
-    if application.status == Status.DRAFT:
-        return redirect("hukou:check", case_number=application.case_number)
-    return render(request, "hukou/submitted.html", {"application": application, "limits": CLOCK_LIMITS})
+submitted = PAGES.submitted_page(lambda application: {"limits": CLOCK_LIMITS})

@@ -2,16 +2,16 @@
 pages show them."""
 
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal.cases.views import not_editable
+from portal.cases.views import CitizenPages
 from portal.documents.services import documents_for_case
 
 from .. import drafts
 from ..constants import UPLOAD_KINDS, DocumentKind, Grounds, ReceivingParty
 from ..models import MigrationApplication
+from ..workflow import EDITABLE
 
 SECTIONS = ("destination", "movers", "origin", "authorisations", "documents")
 SECTION_TITLES = {
@@ -33,8 +33,7 @@ def own_application(request, case_number, *related):
     )
 
 
-def not_editable_page(request, application):
-    return not_editable(request, application, reverse("hukou:detail", kwargs={"case_number": application.case_number}))
+PAGES = CitizenPages("hukou", get_case=own_application, editable=EDITABLE)
 
 
 def current_documents(application) -> dict:

@@ -47,9 +47,8 @@ from ..forms import (
     people_formset,
     people_initial,
 )
-from ..workflow import EDITABLE
 from .check import problems
-from .common import SECTION_TITLES, SECTIONS, current_documents, not_editable_page, own_application
+from .common import PAGES, SECTION_TITLES, SECTIONS, current_documents
 
 MAX_NEW_ROWS = 5  # empty rows of people offered at once
 
@@ -262,18 +261,11 @@ def _after_save(request, application, section):
         if request.POST.get("return") == "check":
             query["return"] = "check"
         return redirect(f"{url}?{urlencode(query)}" if query else url)
-    if request.POST.get("return") == "check" or section == SECTIONS[-1]:
-        return redirect("hukou:check", case_number=number)
-    return redirect("hukou:section", case_number=number, section=SECTIONS[SECTIONS.index(section) + 1])
+    return PAGES.after_section(request, application, section, SECTIONS)
 
 
-@login_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def section(request, case_number, section):
-    application = own_application(request, case_number)
-    if application.status not in EDITABLE:
-        return not_editable_page(request, application)
+@PAGES.editable_page
+def section(request, application, section):
     posted = request.method == "POST"
     # A draft may be saved half-answered (to leave, or to add another row or file); once submitted, every saved
     # answer must be complete.
@@ -297,7 +289,7 @@ def section(request, case_number, section):
             draft = False
         except TransitionError:
             application.refresh_from_db()
-            return not_editable_page(request, application)
+            return PAGES.not_editable(request, application)
         except ValidationError as exc:
             page.errors.extend(exc.messages)
         else:

@@ -1,7 +1,8 @@
 """What every service's citizen views share: the pages to withdraw an application and to delete a draft, and the
 answers to a refused or too-late change."""
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -175,3 +176,63 @@ def confirmation_views(
         )
 
     return withdraw_view, delete_draft_view
+
+
+class CitizenPages:
+    """The citizen's pages of one service's cases (`namespace`, its URL names as portal.cases.urls.case_pages gives
+    them): `get_case(request, case_number)` finds the signed-in citizen's own case (404 for anyone else's), and
+    `editable` are the statuses in which the answers may still change."""
+
+    def __init__(
+        self, namespace: str, *, get_case: Callable[[HttpRequest, str], Any], editable: Collection[str]
+    ) -> None:
+        self.namespace = namespace
+        self.get_case = get_case
+        self.editable = editable
+
+    def detail_url(self, application: Case) -> str:
+        return reverse(f"{self.namespace}:detail", kwargs={"case_number": application.case_number})
+
+    def not_editable(self, request: HttpRequest, application: Case) -> HttpResponse:
+        return not_editable(request, application, self.detail_url(application))
+
+    def editable_page(self, view: Callable[..., HttpResponse]) -> CaseView:
+        """Decorator of a page that changes the answers (GET and POST): the view takes the citizen's own case
+        instead of its number, and is reached only while the case is editable; otherwise back to its status page."""
+
+        @wraps(view)
+        def page(request: HttpRequest, case_number: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            application = self.get_case(request, case_number)
+            if application.status not in self.editable:
+                return self.not_editable(request, application)
+            return view(request, application, *args, **kwargs)
+
+        return login_required(never_cache(require_http_methods(["GET", "POST"])(page)))
+
+    def after_section(
+        self, request: HttpRequest, application: Case, section: str, sections: Sequence[str]
+    ) -> HttpResponse:
+        """Where a saved section leads: to the check of all answers (asked for, or after the last section), else
+        to the next section."""
+        number = application.case_number
+        if request.POST.get("return") == "check" or section == sections[-1]:
+            return redirect(f"{self.namespace}:check", case_number=number)
+        following = sections[list(sections).index(section) + 1]
+        return redirect(f"{self.namespace}:section", case_number=number, section=following)
+
+    def submitted_page(self, context: Callable[[Any], Mapping[str, Any]]) -> CaseView:
+        """The confirmation after (re)submission, `<namespace>/submitted.html` with the case and `context(case)`; a
+        draft goes back to its check page."""
+
+        @login_required
+        @never_cache
+        def submitted(request: HttpRequest, case_number: str) -> HttpResponse:
+            """The confirmation after (re)submission: the case number and what happens next."""
+            application = self.get_case(request, case_number)
+            if application.status == DRAFT:
+                return redirect(f"{self.namespace}:check", case_number=application.case_number)
+            return render(
+                request, f"{self.namespace}/submitted.html", {"application": application, **context(application)}
+            )
+
+        return submitted
