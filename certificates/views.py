@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_message, kept_problems
 from portal.cases.services import TransitionError
-from portal.cases.views import CitizenPages, confirmation_views, declare_and_submit, error_messages
+from portal.cases.views import CitizenPages, declare_and_submit, error_messages
 from portal.documents.services import DocumentAttachError, document_attach, documents_for_case
 from portal.verify.models import DocumentStatus
 
@@ -97,7 +97,7 @@ def _own_application(request, case_number):
     )
 
 
-PAGES = CitizenPages("certificates", get_case=_own_application, editable=EDITABLE)
+PAGES = CitizenPages("certificates", get_case=_own_application, editable=EDITABLE, withdrawable=WITHDRAWABLE)
 
 
 def current_documents(application) -> dict:
@@ -337,10 +337,7 @@ def detail(request, case_number):
 
 
 # The confirmation pages to withdraw an application and to delete a draft, shared with the other services.
-withdraw, delete_draft = confirmation_views(
-    "certificates",
-    get_case=_own_application,
-    withdrawable=WITHDRAWABLE,
+withdraw, delete_draft = PAGES.confirmation_views(
     withdraw=services.application_withdraw,
     delete_draft=services.application_delete_draft,
 )

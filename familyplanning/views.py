@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.cases.kept import forget_typed, keep_typed, kept_data, kept_message
 from portal.cases.services import TransitionError
-from portal.cases.views import CitizenPages, confirmation_views, declare_and_submit, error_messages
+from portal.cases.views import CitizenPages, declare_and_submit, error_messages
 from portal.verify.lookup import document_state
 
 from . import catalogue, services
@@ -160,7 +160,7 @@ def _own_application(request, case_number) -> FamilyPlanningApplication:
     )
 
 
-PAGES = CitizenPages("familyplanning", get_case=_own_application, editable=EDITABLE)
+PAGES = CitizenPages("familyplanning", get_case=_own_application, editable=EDITABLE, withdrawable=WITHDRAWABLE)
 
 
 @login_required
@@ -368,10 +368,7 @@ def detail(request, case_number):
 
 
 # The confirmation pages to withdraw an application and to delete a draft, shared with the other services.
-withdraw, delete_draft = confirmation_views(
-    "familyplanning",
-    get_case=_own_application,
-    withdrawable=WITHDRAWABLE,
+withdraw, delete_draft = PAGES.confirmation_views(
     withdraw=services.fp_withdraw,
     delete_draft=services.fp_delete_draft,
 )

@@ -11,7 +11,7 @@ from portal.documents.services import documents_for_case
 from .. import drafts
 from ..constants import UPLOAD_KINDS, DocumentKind, Grounds, ReceivingParty
 from ..models import MigrationApplication
-from ..workflow import EDITABLE
+from ..workflow import EDITABLE, WITHDRAWABLE
 
 SECTIONS = ("destination", "movers", "origin", "authorisations", "documents")
 SECTION_TITLES = {
@@ -33,7 +33,7 @@ def own_application(request, case_number, *related):
     )
 
 
-PAGES = CitizenPages("hukou", get_case=own_application, editable=EDITABLE)
+PAGES = CitizenPages("hukou", get_case=own_application, editable=EDITABLE, withdrawable=WITHDRAWABLE)
 
 
 def current_documents(application) -> dict:

@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from portal.cases.services import TransitionError
-from portal.cases.views import confirmation_views, declare_and_submit, error_messages
+from portal.cases.views import declare_and_submit, error_messages
 from portal.visits.services import EVENT_LABELS as VISIT_EVENTS
 
 from .. import drafts, services
@@ -17,7 +17,7 @@ from ..apps import next_step_of
 from ..constants import FINAL_STATUSES, STAGE_TITLES, STAGES, Actor, Status
 from ..forms import ReplyForm
 from ..workflow import EDITABLE, WITHDRAWABLE
-from .common import answers_context, own_application
+from .common import PAGES, answers_context, own_application
 
 STOPPED = (Status.REFUSED, Status.WITHDRAWN, Status.PAPER)
 
@@ -117,10 +117,7 @@ def reply(request, case_number):
 
 
 # The confirmation pages to withdraw an application and to delete a draft, shared with the other services.
-withdraw, delete_draft = confirmation_views(
-    "hukou",
-    get_case=own_application,
-    withdrawable=WITHDRAWABLE,
+withdraw, delete_draft = PAGES.confirmation_views(
     withdraw=services.hukou_withdraw,
     delete_draft=drafts.hukou_delete_draft,
 )

@@ -125,70 +125,23 @@ def delete_draft_case(
     )
 
 
-def confirmation_views(
-    namespace: str,
-    *,
-    get_case: Callable[[HttpRequest, str], Case],
-    withdrawable: Collection[str],
-    withdraw: CaseAction,
-    delete_draft: CaseAction,
-) -> tuple[CaseView, CaseView]:
-    """A service's `withdraw` and `delete_draft` views, for the URLs `<namespace>:withdraw` and `<namespace>:delete`.
-
-    `get_case(request, case_number)` finds the citizen's own case (404 for anyone else's); `withdraw` and
-    `delete_draft` are the service functions.
-    The pages are `<namespace>/withdraw.html` and `<namespace>/delete.html`; a withdrawal returns to
-    `<namespace>:detail`, a deleted draft to `<namespace>:index`.
-    """
-
-    def detail_url(application: Case) -> str:
-        return reverse(f"{namespace}:detail", kwargs={"case_number": application.case_number})
-
-    @login_required
-    @never_cache
-    @require_http_methods(["GET", "POST"])
-    def withdraw_view(request: HttpRequest, case_number: str) -> HttpResponse:
-        """GET asks for confirmation; POST withdraws the application."""
-        application = get_case(request, case_number)
-        return withdraw_case(
-            request,
-            application,
-            withdrawable=withdrawable,
-            withdraw=withdraw,
-            template=f"{namespace}/withdraw.html",
-            detail_url=detail_url(application),
-        )
-
-    @login_required
-    @never_cache
-    @require_http_methods(["GET", "POST"])
-    def delete_draft_view(request: HttpRequest, case_number: str) -> HttpResponse:
-        """GET asks for confirmation; POST deletes the draft with everything saved in it."""
-        application = get_case(request, case_number)
-        if application.status != DRAFT:
-            return not_editable(request, application, detail_url(application))
-        return delete_draft_case(
-            request,
-            application,
-            delete=delete_draft,
-            template=f"{namespace}/delete.html",
-            redirect_to=f"{namespace}:index",
-        )
-
-    return withdraw_view, delete_draft_view
-
-
 class CitizenPages:
     """The citizen's pages of one service's cases (`namespace`, its URL names as portal.cases.urls.case_pages gives
     them): `get_case(request, case_number)` finds the signed-in citizen's own case (404 for anyone else's), and
-    `editable` are the statuses in which the answers may still change."""
+    `editable` are the statuses in which the answers may still change, `withdrawable` those it may be withdrawn in."""
 
     def __init__(
-        self, namespace: str, *, get_case: Callable[[HttpRequest, str], Any], editable: Collection[str]
+        self,
+        namespace: str,
+        *,
+        get_case: Callable[[HttpRequest, str], Any],
+        editable: Collection[str],
+        withdrawable: Collection[str],
     ) -> None:
         self.namespace = namespace
         self.get_case = get_case
         self.editable = editable
+        self.withdrawable = withdrawable
 
     def detail_url(self, application: Case) -> str:
         return reverse(f"{self.namespace}:detail", kwargs={"case_number": application.case_number})
@@ -236,3 +189,42 @@ class CitizenPages:
             )
 
         return submitted
+
+    def confirmation_views(self, *, withdraw: CaseAction, delete_draft: CaseAction) -> tuple[CaseView, CaseView]:
+        """The service's `withdraw` and `delete_draft` views, for the URLs `<namespace>:withdraw` and
+        `<namespace>:delete`; `withdraw` and `delete_draft` are the service functions. The pages are
+        `<namespace>/withdraw.html` and `<namespace>/delete.html`; a withdrawal returns to the case's status page, a
+        deleted draft to `<namespace>:index`."""
+
+        @login_required
+        @never_cache
+        @require_http_methods(["GET", "POST"])
+        def withdraw_view(request: HttpRequest, case_number: str) -> HttpResponse:
+            """GET asks for confirmation; POST withdraws the application."""
+            application = self.get_case(request, case_number)
+            return withdraw_case(
+                request,
+                application,
+                withdrawable=self.withdrawable,
+                withdraw=withdraw,
+                template=f"{self.namespace}/withdraw.html",
+                detail_url=self.detail_url(application),
+            )
+
+        @login_required
+        @never_cache
+        @require_http_methods(["GET", "POST"])
+        def delete_draft_view(request: HttpRequest, case_number: str) -> HttpResponse:
+            """GET asks for confirmation; POST deletes the draft with everything saved in it."""
+            application = self.get_case(request, case_number)
+            if application.status != DRAFT:
+                return self.not_editable(request, application)
+            return delete_draft_case(
+                request,
+                application,
+                delete=delete_draft,
+                template=f"{self.namespace}/delete.html",
+                redirect_to=f"{self.namespace}:index",
+            )
+
+        return withdraw_view, delete_draft_view
