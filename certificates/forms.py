@@ -11,6 +11,7 @@ from accounts.forms import PersonNameField
 from accounts.models import Office
 from accounts.officepicker import OfficePickerField, OfficePickerFormMixin
 from accounts.validators import validate_multiline, validate_single_line
+from portal.cases.forms import SubmissionForm
 from portal.documents.forms import PrivateFileField, PrivateUploadFormMixin
 from portal.documents.validation import ID_DOCUMENT_RULES, PHOTO_RULES
 from portal.formmessages import RequiredMessagesMixin
@@ -304,7 +305,11 @@ class DocumentsForm(SectionFormMixin, PrivateUploadFormMixin, forms.Form):
             self.fields[kind] = field
 
 
-class SubmitForm(RequiredMessagesMixin, forms.Form):
+class SubmitForm(SubmissionForm):
+    reply_label = _("Your answer to the police station")
+    reply_required = _("Answer the police station's request: say what you changed or added.")
+    field_order = ("declaration", "reply")
+
     declaration = forms.BooleanField(
         label=_(
             "I declare that the information I have given is true and complete, and that the uploaded documents are "
@@ -312,25 +317,3 @@ class SubmitForm(RequiredMessagesMixin, forms.Form):
         ),
         error_messages={"required": _("Tick the declaration to confirm that the information is true.")},
     )
-    reply = forms.CharField(
-        label=_("Your answer to the police station"),
-        required=False,
-        max_length=2000,
-        validators=[validate_multiline],
-        help_text=_("Say what you changed or added. At most 2000 characters."),
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
-
-    def __init__(self, *args, resubmit=False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.resubmit = resubmit
-        if resubmit:
-            self.fields["reply"].required = True
-            self.fields["reply"].error_messages["required"] = _(
-                "Answer the police station's request: say what you changed or added."
-            )
-        else:
-            del self.fields["reply"]
-
-    def clean_reply(self):
-        return self.cleaned_data["reply"].strip()

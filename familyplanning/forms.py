@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber, phone
 from accounts.officepicker import OfficePickerField, OfficePickerFormMixin
-from accounts.validators import validate_multiline
+from portal.cases.forms import SubmissionForm
 from portal.formmessages import RequiredMessagesMixin
 from portal.forms import DraftFormMixin
 
@@ -138,18 +138,10 @@ def answer_sections(form_def: FormDef, answers: dict, *, masked: bool = False) -
     return sections
 
 
-class SubmitForm(RequiredMessagesMixin, forms.Form):
+class SubmitForm(SubmissionForm):
     """The declaration of truthfulness that submits the application; for a resubmission, also the answer to the
     office's request."""
 
-    reply = forms.CharField(
-        label=_("Your answer to the office"),
-        required=False,
-        max_length=2000,
-        validators=[validate_multiline],
-        help_text=_("Say what you changed or added. At most 2000 characters."),
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
     declaration = forms.BooleanField(
         label=_(
             "I declare that the information I have given is true and complete. I know that false information may "
@@ -157,16 +149,3 @@ class SubmitForm(RequiredMessagesMixin, forms.Form):
         ),
         error_messages={"required": _("Tick the declaration to confirm that the information is true.")},
     )
-
-    def __init__(self, *args, resubmit=False, **kwargs):
-        super().__init__(*args, **kwargs)
-        if resubmit:
-            self.fields["reply"].required = True
-            self.fields["reply"].error_messages["required"] = _(
-                "Answer the office's request: say what you changed or added."
-            )
-        else:
-            del self.fields["reply"]
-
-    def clean_reply(self):
-        return self.cleaned_data["reply"].strip()
