@@ -7,6 +7,8 @@ those the settings route and schedule (CELERY_TASK_ROUTES, CELERY_BEAT_SCHEDULE)
 
 from __future__ import annotations
 
+from functools import partial
+
 from celery import shared_task
 from django.conf import settings
 
@@ -14,24 +16,18 @@ from portal.verify import issuing
 
 from .documents import CERTIFICATE, REFUSAL_NOTICE
 
+# The options of both issuing tasks: acknowledged once done, delivered again if the worker dies, passing faults
+# retried (issuing.TRANSIENT_RETRY).
+_issuing_task = partial(shared_task, acks_late=True, reject_on_worker_lost=True, **issuing.TRANSIENT_RETRY)
 
-@shared_task(
-    name="certificates.tasks.generate_certificate",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    **issuing.TRANSIENT_RETRY,
-)
+
+@_issuing_task(name="certificates.tasks.generate_certificate")
 def generate_certificate(application_id: int, generation: int) -> str:
     """Render, sign and store the certificate of `generation`, then APPROVED -> ISSUED."""
     return issuing.issue(CERTIFICATE, application_id, generation)
 
 
-@shared_task(
-    name="certificates.tasks.generate_refusal_notice",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    **issuing.TRANSIENT_RETRY,
-)
+@_issuing_task(name="certificates.tasks.generate_refusal_notice")
 def generate_refusal_notice(application_id: int, generation: int) -> str:
     """The Notice of Refusal (reason and the ways to object), stored and verifiable like a certificate."""
     return issuing.issue(REFUSAL_NOTICE, application_id, generation)
