@@ -13,10 +13,10 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.scoping import OfficeScopedAdminMixin, is_administrator, safe_csv_cell
+from accounts.scoping import is_administrator, safe_csv_cell
 from portal.bigtables import EstimatedCountPaginator, IndexedValuesFieldListFilter
-from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, SubmittedCaseAdminMixin, countdown
-from portal.cases.queues import AssignmentFilter, CaseQueueAdminMixin, InboxFilter
+from portal.cases.admin import DueStateFilter, countdown
+from portal.cases.queues import AssignmentFilter, InboxFilter, ReviewedCaseAdmin
 
 from . import services
 from .forms import DOCUMENT_LABELS
@@ -34,11 +34,8 @@ def _labelled(documents):
 
 
 @admin.register(Application)
-class ApplicationAdmin(
-    CaseReviewAdminMixin, SubmittedCaseAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin
-):
+class ApplicationAdmin(ReviewedCaseAdmin):
     workflow = WORKFLOW
-    office_fields = ("office",)
     list_display = (
         "case_number",
         "holder_display",
@@ -52,7 +49,6 @@ class ApplicationAdmin(
     search_fields = ("=case_number", "holder_name", "=holder_id_number")
     queue_person_fields = (("holder_name", "holder_id_number"), ("applicant__real_name", "applicant__id_number"))
     list_select_related = ("office", "assigned_to")
-    # The queue's order: portal.cases.queues.CaseQueueAdminMixin.get_ordering (most urgent first by default).
     change_form_template = "certificates/admin/application_review.html"
     export_fields = ("case_number", "status", "reason", "delivery", "submitted_at", "due_date")
     # Citizen data is never edited here: every change is an action calling a service.

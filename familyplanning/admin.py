@@ -3,9 +3,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import OfficeScopedAdminMixin
-from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, SubmittedCaseAdminMixin, countdown
-from portal.cases.queues import AssignmentFilter, CaseQueueAdminMixin, InboxFilter
+from portal.cases.admin import DueStateFilter, countdown
+from portal.cases.queues import AssignmentFilter, InboxFilter, ReviewedCaseAdmin
 
 from . import services
 from .fields import Kind
@@ -37,11 +36,8 @@ def answer_rows(application) -> list[dict]:
 
 
 @admin.register(FamilyPlanningApplication)
-class FamilyPlanningApplicationAdmin(
-    CaseReviewAdminMixin, SubmittedCaseAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin
-):
+class FamilyPlanningApplicationAdmin(ReviewedCaseAdmin):
     workflow = WORKFLOW
-    office_fields = ("office",)
     list_display = (
         "case_number",
         "service",
@@ -54,7 +50,6 @@ class FamilyPlanningApplicationAdmin(
     list_filter = (InboxFilter, AssignmentFilter, "service", "status", DueStateFilter)
     search_fields = ("=case_number",)
     list_select_related = ("office", "assigned_to")
-    # The queue's order: portal.cases.queues.CaseQueueAdminMixin.get_ordering (most urgent first by default).
     change_form_template = "familyplanning/admin/application_review.html"
     fieldsets = (
         (

@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.address import PARTS
-from accounts.scoping import ALL, OfficeScopedAdminMixin, scoped_office_ids
-from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, SubmittedCaseAdminMixin, countdown
-from portal.cases.queues import AssignmentFilter, CaseQueueAdminMixin, InboxFilter
+from accounts.scoping import ALL, scoped_office_ids
+from portal.cases.admin import DueStateFilter, countdown
+from portal.cases.queues import AssignmentFilter, InboxFilter, ReviewedCaseAdmin
 
 from . import drafts, post_settlement, services
 from .constants import Actor, DocumentKind, Education, MaritalStatus, Status
@@ -77,9 +77,7 @@ class MoverInline(admin.TabularInline):
 
 
 @admin.register(MigrationApplication)
-class MigrationApplicationAdmin(
-    CaseReviewAdminMixin, SubmittedCaseAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin
-):
+class MigrationApplicationAdmin(ReviewedCaseAdmin):
     workflow = WORKFLOW
     office_fields = ("office", "municipal_office", "origin_office")
     list_display = (
@@ -98,7 +96,6 @@ class MigrationApplicationAdmin(
     queue_exact_fields = ("permit_number", "migration_certificate_number")
     queue_search_distinct = True
     list_select_related = ("office", "municipal_office", "origin_office", "assigned_to")
-    # The queue's order: portal.cases.queues.CaseQueueAdminMixin.get_ordering (most urgent first by default).
     change_form_template = "hukou/admin/application_review.html"
     export_fields = ("case_number", "status", "category", "submitted_at", "due_date", "permit_number")
     inlines = (MoverInline,)

@@ -37,7 +37,6 @@ __all__ = [
     "MESSAGE_LABEL",
     "CaseReviewAdminMixin",
     "DueStateFilter",
-    "SubmittedCaseAdminMixin",
     "countdown",
 ]
 
@@ -533,30 +532,6 @@ def countdown(case: Case, today: date | None = None) -> str:
         return ngettext("%(count)d working day left", "%(count)d working days left", left) % {"count": left}
     late = max(workdays.workdays_between(case.due_date, today), 1)
     return ngettext("overdue by %(count)d working day", "overdue by %(count)d working days", late) % {"count": late}
-
-
-class SubmittedCaseAdminMixin(_CaseAdminBase):
-    """The queue of a service's applications: submitted cases only (drafts are the citizen's own business until
-    submitted), every field read-only (each change is a step of the workflow), nothing added or deleted here."""
-
-    list_per_page = 50
-    show_full_result_count = False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        return [field for _name, options in self.fieldsets or () for field in options["fields"]]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return super().get_queryset(request).exclude(status__in=self.model.DRAFT_STATUSES)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description=_("time left"))
-    def countdown_display(self, obj: Case) -> str:
-        return countdown(obj)
 
 
 class DueStateFilter(admin.SimpleListFilter):

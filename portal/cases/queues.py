@@ -18,13 +18,16 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
-from accounts.scoping import scoped_office_ids
+from accounts.scoping import OfficeScopedAdminMixin, scoped_office_ids
 
+from .admin import CaseReviewAdminMixin, countdown
 from .services import CASE_NUMBER_RE, normalize_case_number
 
 if TYPE_CHECKING:
     from django.contrib.admin.views.main import ChangeList
     from django_stubs_ext import StrOrPromise
+
+    from .models import Case
 
     _ModelAdmin = admin.ModelAdmin[Any]
 else:
@@ -168,3 +171,36 @@ def _any(conditions: Any) -> Q:
     for condition in conditions:
         q |= condition
     return q
+
+
+class SubmittedCaseAdminMixin(_ModelAdmin):
+    """The queue of a service's applications: submitted cases only (drafts are the citizen's own business until
+    submitted), every field read-only (each change is a step of the workflow), nothing added or deleted here."""
+
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return [field for _name, options in self.fieldsets or () for field in options["fields"]]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).exclude(status__in=self.model.DRAFT_STATUSES)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("time left"))
+    def countdown_display(self, obj: Case) -> str:
+        return countdown(obj)
+
+
+class ReviewedCaseAdmin(
+    CaseReviewAdminMixin, SubmittedCaseAdminMixin, CaseQueueAdminMixin, OfficeScopedAdminMixin, admin.ModelAdmin[Any]
+):
+    """The admin of a service's applications: the office's queue (scoped to the staff member's offices, searched,
+    most urgent first by CaseQueueAdminMixin.get_ordering), submitted cases only and read-only, and the review page
+    that takes the workflow's steps. A service names its `workflow`, its columns, filters and fieldsets, and adds its
+    facts in `review_context`."""
