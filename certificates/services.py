@@ -275,8 +275,7 @@ def application_approve(*, application: Application, by, note: str = "", interna
 
     Bumps the certificate generation in the same UPDATE and queues the certificate after commit.
     """
-    office = _ensure_may_decide(by, application, "approve")
-    ensure_status(application, WORKFLOW["approve"].allowed_from)
+    office = WORKFLOW.ensure_may_take("approve", application, by=by)
     blocking = register_blocking(register_matches(id_number=application.holder_id_number))
     if blocking:
         raise TransitionNotAllowed(

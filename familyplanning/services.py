@@ -335,8 +335,7 @@ def fp_resubmit(*, application: FamilyPlanningApplication, by, reply: str = "") 
 def _send_answers(step: str, application: FamilyPlanningApplication, *, by, **kwargs) -> FamilyPlanningApplication:
     """The applicant's step that sends the answers: who acts and the status first, then the answers, complete (or a
     ValidationError naming what is missing), written with their form version in the step's UPDATE."""
-    WORKFLOW.ensure_may_act(by, application, WORKFLOW[step])
-    ensure_status(application, WORKFLOW[step].allowed_from)
+    WORKFLOW.ensure_may_take(step, application, by=by)
     answers = _complete_answers(application, by)
     return WORKFLOW.run(
         step,
@@ -364,8 +363,7 @@ def fp_approve(
 ) -> FamilyPlanningApplication:
     """ACCEPTED -> APPROVED. A service that issues a document queues it (the worker then moves the case to
     ISSUED); a cancellation revokes the document it names at once; other services end here."""
-    office = WORKFLOW.ensure_may_act(by, application, WORKFLOW["approve"])
-    ensure_status(application, WORKFLOW["approve"].allowed_from)
+    office = WORKFLOW.ensure_may_take("approve", application, by=by)
     service = application.service_def
     target = affected_document(application=application)
     if service.effect == Effect.EXTENDS and target is not None and target.status != DocumentStatus.VALID:

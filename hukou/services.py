@@ -21,8 +21,6 @@ from portal.cases.services import (
     TransitionConflict,
     TransitionError,
     TransitionNotAllowed,
-    ensure_applicant,
-    ensure_status,
     next_serial_number,
     required_text,
 )
@@ -85,11 +83,6 @@ def _ensure_officer(by, application: MigrationApplication, office=None):
     return ensure_staff_may_act(by, application, office=office, workflow=WORKFLOW)
 
 
-def _ensure_status(application: MigrationApplication, step: str):
-    """Checked before work that needs the right state (the clock, the rules); transition() checks again, atomically."""
-    ensure_status(application, WORKFLOW[step].allowed_from)
-
-
 def _notify(application: MigrationApplication, template: str, **context):
     """SMS and e-mail to the applicant (the template decides which parts exist)."""
     WORKFLOW.tell_applicant(application, template, **context)
@@ -101,8 +94,7 @@ def _notify(application: MigrationApplication, template: str, **context):
 @WORKFLOW.implements("submit")
 def hukou_submit(*, application: MigrationApplication, by) -> MigrationApplication:
     """DRAFT -> SUBMITTED once complete and eligible today; the move-in station gets it in its inbox."""
-    ensure_applicant(by, application)
-    _ensure_status(application, "submit")
+    WORKFLOW.ensure_may_take("submit", application, by=by)
     if not by.contact_confirmed:
         raise ValidationError(
             _("Confirm your e-mail address and mobile number in your profile before you submit."),
@@ -125,8 +117,7 @@ hukou_withdraw = WORKFLOW.function("withdraw")
 @WORKFLOW.implements("resubmit")
 def hukou_resubmit(*, application: MigrationApplication, by, reply: str = "") -> MigrationApplication:
     """INFO_REQUESTED -> the step the request was made in; its clock resumes with the working days it had left."""
-    ensure_applicant(by, application)
-    _ensure_status(application, "resubmit")
+    WORKFLOW.ensure_may_take("resubmit", application, by=by)
     back_to = application.info_requested_in or Status.ACCEPTED
     _ensure_rules(application)
     return WORKFLOW.run(
@@ -157,8 +148,7 @@ def _office_step(
     the step's own check `ensure(application)`.
 
     `office_as` names the acting office in the applicant's message (the office that asks, decides or reports)."""
-    office = _ensure_officer(by, application)
-    _ensure_status(application, name)
+    office = WORKFLOW.ensure_may_take(name, application, by=by)
     if rules_apply:
         _ensure_rules(application)
     if ensure is not None:
@@ -256,8 +246,7 @@ def hukou_approve(
     *, application: MigrationApplication, by, note: str = "", internal_note: str = ""
 ) -> MigrationApplication:
     """FORWARDED -> APPROVED: the Permit to Move In is issued and the move-out station's 5 working days start."""
-    office = _ensure_officer(by, application)
-    _ensure_status(application, "approve")
+    office = WORKFLOW.ensure_may_take("approve", application, by=by)
     _ensure_rules(application)
     permit = next_serial_number(PERMIT_PREFIX)
     return WORKFLOW.run(
@@ -290,8 +279,7 @@ def hukou_register_emigration(
 
     The move-in station's 5 working days for settlement start on the confirmation.
     """
-    office = _ensure_officer(by, application)
-    _ensure_status(application, "register_emigration")
+    office = WORKFLOW.ensure_may_take("register_emigration", application, by=by)
     today = timezone.localdate()
     emigrated_on = emigrated_on or today
     if emigrated_on > today:
@@ -363,8 +351,7 @@ def hukou_settle(
     On paper the case finishes with the paper Permit and Migration Certificate numbers (given now, or recorded
     when the case was switched); both are required.
     """
-    office = _ensure_officer(by, application)
-    _ensure_status(application, "settle")
+    office = WORKFLOW.ensure_may_take("settle", application, by=by)
     changes = {}
     if application.status == Status.PAPER:
         permit = (paper_permit_number or "").strip() or application.paper_permit_number
@@ -418,8 +405,7 @@ def hukou_switch_to_paper(
     The numbers known now are recorded (they may also be given at settlement); the clock stops, since the paper
     procedure runs outside the portal.
     """
-    office = _ensure_officer(by, application)
-    _ensure_status(application, "switch_to_paper")
+    office = WORKFLOW.ensure_may_take("switch_to_paper", application, by=by)
     reason = required_text(reason, _("Give the technical reason for switching to the paper procedure."))
     permit = (paper_permit_number or "").strip()
     certificate = (paper_migration_certificate_number or "").strip()

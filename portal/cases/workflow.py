@@ -370,6 +370,14 @@ class Workflow:
             return None
         return ensure_staff_may_act(by, case, roles=step.roles, office=office, workflow=self)
 
+    def ensure_may_take(self, name: str, case: Case, *, by: Any, office: Office | None = None) -> Office | None:
+        """Who may act (ensure_may_act) and the case's status: what a step function checks before its own work (a
+        register check, a serial number drawn); it then calls run() with `checked=True`. Returns the acting office."""
+        step = self.by_name[name]
+        acting = self.ensure_may_act(by, case, step, office)
+        ensure_status(case, step.allowed_from)
+        return acting
+
     def run(
         self,
         name: str,
