@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
@@ -88,16 +88,12 @@ def apply(request):
 # --- the sections -----------------------------------------------------------------------------------
 
 
-def _own_application(request, case_number):
-    """The signed-in citizen's own application; anyone else's looks exactly like no application at all."""
-    return get_object_or_404(
-        Application.objects.select_related("office", "collection_office"),
-        case_number=case_number,
-        applicant=request.user,
-    )
-
-
-PAGES = CitizenPages("certificates", get_case=_own_application, editable=EDITABLE, withdrawable=WITHDRAWABLE)
+PAGES = CitizenPages(
+    "certificates",
+    cases=Application.objects.select_related("office", "collection_office"),
+    editable=EDITABLE,
+    withdrawable=WITHDRAWABLE,
+)
 
 
 def current_documents(application) -> dict:
@@ -311,7 +307,7 @@ submitted = PAGES.submitted_page(lambda application: {"working_days": CLOCK_WORK
 @login_required
 @never_cache
 def detail(request, case_number):
-    application = _own_application(request, case_number)
+    application = PAGES.get_case(request, case_number)
     documents = current_documents(application)
     certificate = services.current_certificate(application=application)
     context = {

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseNotModified
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import quote_etag
 from django.utils.translation import gettext as _
@@ -153,14 +153,12 @@ def blank_form(request, service, language):
 # --- the online form ------------------------------------------------------------------------------------
 
 
-def _own_application(request, case_number) -> FamilyPlanningApplication:
-    """The signed-in citizen's own application; anyone else's looks exactly like no application at all."""
-    return get_object_or_404(
-        FamilyPlanningApplication.objects.select_related("office"), case_number=case_number, applicant=request.user
-    )
-
-
-PAGES = CitizenPages("familyplanning", get_case=_own_application, editable=EDITABLE, withdrawable=WITHDRAWABLE)
+PAGES = CitizenPages(
+    "familyplanning",
+    cases=FamilyPlanningApplication.objects.select_related("office"),
+    editable=EDITABLE,
+    withdrawable=WITHDRAWABLE,
+)
 
 
 @login_required
@@ -342,7 +340,7 @@ def _document_facts(document):
 @never_cache
 def detail(request, case_number):
     """The progress of one application: status, due date, timeline, the office's request, the document."""
-    application = _own_application(request, case_number)
+    application = PAGES.get_case(request, case_number)
     service = application.service_def
     timeline = [
         {"at": entry.at, "label": application.status_label(entry.to_status), "note": entry.note}

@@ -16,7 +16,7 @@ from .. import drafts, services
 from ..constants import CLOCK_LIMITS, Status
 from ..forms import SubmitForm
 from ..workflow import EDITABLE
-from .common import PAGES, SECTION_TITLES, SECTIONS, answers_context, own_application
+from .common import PAGES, SECTION_TITLES, SECTIONS, answers_context
 
 # Where the citizen fixes what each rule of hukou.rules reports.
 RULE_SECTIONS = {
@@ -80,7 +80,7 @@ def problems(application) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 def check(request, case_number):
     """Every answer on one page, every problem with a link to fix it, the declaration and submit."""
-    application = own_application(request, case_number, "householder_consent", "receiving_power_of_attorney")
+    application = PAGES.get_case(request, case_number, "householder_consent", "receiving_power_of_attorney")
     if application.status not in EDITABLE:
         return PAGES.not_editable(request, application)
     resubmit = application.status == Status.INFO_REQUESTED

@@ -1,7 +1,6 @@
 """What the citizen pages share: the sections, the own-application lookup, the answers as the check and status
 pages show them."""
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,16 +23,12 @@ SECTION_TITLES = {
 }
 
 
-def own_application(request, case_number, *related):
-    """The signed-in citizen's own application; anyone else's looks exactly like no application at all."""
-    return get_object_or_404(
-        MigrationApplication.objects.select_related("office", "municipal_office", "origin_office", *related),
-        case_number=case_number,
-        applicant=request.user,
-    )
-
-
-PAGES = CitizenPages("hukou", get_case=own_application, editable=EDITABLE, withdrawable=WITHDRAWABLE)
+PAGES = CitizenPages(
+    "hukou",
+    cases=MigrationApplication.objects.select_related("office", "municipal_office", "origin_office"),
+    editable=EDITABLE,
+    withdrawable=WITHDRAWABLE,
+)
 
 
 def current_documents(application) -> dict:

@@ -17,7 +17,7 @@ from ..apps import next_step_of
 from ..constants import FINAL_STATUSES, STAGE_TITLES, STAGES, Actor, Status
 from ..forms import ReplyForm
 from ..workflow import EDITABLE, WITHDRAWABLE
-from .common import PAGES, answers_context, own_application
+from .common import PAGES, answers_context
 
 STOPPED = (Status.REFUSED, Status.WITHDRAWN, Status.PAPER)
 
@@ -80,7 +80,7 @@ def _detail_context(application, reply_form=None):
 @login_required
 @never_cache
 def detail(request, case_number):
-    application = own_application(request, case_number)
+    application = PAGES.get_case(request, case_number)
     return render(request, "hukou/detail.html", _detail_context(application))
 
 
@@ -89,7 +89,7 @@ def detail(request, case_number):
 @require_http_methods(["POST"])
 def reply(request, case_number):
     """The answer to a request for more information: back to the office that asked, its clock resumed."""
-    application = own_application(request, case_number)
+    application = PAGES.get_case(request, case_number)
     if application.status != Status.INFO_REQUESTED:
         messages.info(request, _("No information is requested for application %(number)s.") % {"number": case_number})
         return redirect("hukou:detail", case_number=case_number)

@@ -9,8 +9,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -127,21 +128,27 @@ def delete_draft_case(
 
 class CitizenPages:
     """The citizen's pages of one service's cases (`namespace`, its URL names as portal.cases.urls.case_pages gives
-    them): `get_case(request, case_number)` finds the signed-in citizen's own case (404 for anyone else's), and
-    `editable` are the statuses in which the answers may still change, `withdrawable` those it may be withdrawn in."""
+    them): `cases` are the service's cases with what its pages read of them (`select_related`), `editable` the
+    statuses in which the answers may still change, `withdrawable` those the case may be withdrawn in."""
 
     def __init__(
         self,
         namespace: str,
         *,
-        get_case: Callable[[HttpRequest, str], Any],
+        cases: QuerySet[Any],
         editable: Collection[str],
         withdrawable: Collection[str],
     ) -> None:
         self.namespace = namespace
-        self.get_case = get_case
+        self.cases = cases
         self.editable = editable
         self.withdrawable = withdrawable
+
+    def get_case(self, request: HttpRequest, case_number: str, *related: str) -> Any:
+        """The signed-in citizen's own case (with `related` read in the same query); anyone else's looks exactly like
+        no case at all."""
+        cases = self.cases.select_related(*related) if related else self.cases
+        return get_object_or_404(cases, case_number=case_number, applicant=request.user)
 
     def detail_url(self, application: Case) -> str:
         return reverse(f"{self.namespace}:detail", kwargs={"case_number": application.case_number})
