@@ -1,12 +1,11 @@
 """Demo offices and accounts for `make run` (idempotent). Never run against a production database."""
 
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import call_command, get_commands, load_command_class
-from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.demo import DemoCommand
 from accounts.models import Office, Role, User
 
 DEMO_PASSWORD = "Henan-demo-2026"  # noqa: S105 - printed for local demos only; refused when DEBUG is off  # nosec B105
@@ -65,19 +64,15 @@ ACCOUNTS = [
 ]
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = "Create demo offices and accounts (idempotent) and print them."
+    print_only_help = "Only print the demo accounts."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--print-only", action="store_true", help="Only print the demo accounts.")
-
-    def handle(self, *args, **options):
-        if not settings.DEBUG:
-            raise CommandError("Demo data is for local development only (DEBUG=1).")
+    def load_demo(self, *, print_only):
         # Each service adds its own demo content with a `load_demo_<name>` command: found by name, so that
         # accounts imports no service. Those that take --print-only also print what they made (e.g. certificate codes).
         services = sorted(n for n in get_commands() if n.startswith("load_demo_"))
-        if not options["print_only"]:
+        if not print_only:
             self.load()
             for name in services:
                 call_command(name, stdout=self.stdout)

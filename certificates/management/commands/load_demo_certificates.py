@@ -9,9 +9,10 @@ import contextlib
 import datetime
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from accounts.demo import DemoCommand
 from accounts.models import Office, User
 from certificates import documents, services, tasks
 from certificates.models import Application, Delivery, Reason, Status
@@ -29,20 +30,16 @@ KINDS = {
 }
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = "Issue the demo citizen's valid, revoked and expired certificates (idempotent)."
+    print_only_help = "Only print the demo certificates' codes."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--print-only", action="store_true", help="Only print the demo certificates' codes.")
-
-    def handle(self, *args, **options):
-        if not settings.DEBUG:
-            raise CommandError("Demo data is for local development only (DEBUG=1).")
+    def load_demo(self, *, print_only):
         citizen = User.objects.filter(username=DEMO_CITIZEN).first()
         station = Office.objects.filter(name=DEMO_STATION).first()
         if citizen is None or station is None:
             return  # load_demo creates them first
-        if not options["print_only"]:
+        if not print_only:
             missing = [kind for kind in KINDS if self._document(citizen, kind) is None]
             if missing:
                 with self._pki():

@@ -2,10 +2,9 @@
 
 import datetime
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts.demo import DemoCommand
 from accounts.models import Office
 from familyplanning.models import ArticleKind, PolicyArticle
 
@@ -238,12 +237,10 @@ to the sub-district of their hukou by 31 January 2027.""",
 ]
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = "Create the demo policies, notices and common questions (idempotent)."
 
-    def handle(self, *args, **options):
-        if not settings.DEBUG:
-            raise CommandError("Demo data is for local development only (DEBUG=1).")
+    def load_demo(self, *, print_only):
         self.stdout.write(f"{self.load()} demo policy articles created")
 
     @transaction.atomic
