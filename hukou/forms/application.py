@@ -207,14 +207,12 @@ class DestinationForm(AddressFormMixin, DraftFormMixin, StationChoicesMixin, Ans
                 ),
             )
         if grounds == Grounds.OTHER and not cleaned.get("category_explanation"):
-            self.add_error(
-                "category_explanation",
-                ValidationError(_("Explain the grounds on which you settle at the destination."), code="required"),
+            self.add_required_error(
+                "category_explanation", _("Explain the grounds on which you settle at the destination.")
             )
         if collective and not cleaned.get("collective_household_name"):
-            self.add_error(
-                "collective_household_name",
-                ValidationError(_("Enter the name of the collective household you move into."), code="required"),
+            self.add_required_error(
+                "collective_household_name", _("Enter the name of the collective household you move into.")
             )
         if joining:
             self._clean_receiving_householder(cleaned)
@@ -241,32 +239,23 @@ class DestinationForm(AddressFormMixin, DraftFormMixin, StationChoicesMixin, Ans
         number = parse_id(self, "receiving_householder_id_number", cleaned.get("receiving_householder_id_number"))
         cleaned["receiving_householder_id_number"] = number
         if not cleaned.get("receiving_householder_name") and "receiving_householder_name" not in self.errors:
-            self.add_error(
+            self.add_required_error(
                 "receiving_householder_name",
-                ValidationError(
-                    _("When joining relatives, give the name of the head of the household you join."), code="required"
-                ),
+                _("When joining relatives, give the name of the head of the household you join."),
             )
         if not number and "receiving_householder_id_number" not in self.errors:
-            self.add_error(
-                "receiving_householder_id_number",
-                ValidationError(_("Enter the ID number of the head of the household you join."), code="required"),
+            self.add_required_error(
+                "receiving_householder_id_number", _("Enter the ID number of the head of the household you join.")
             )
         if not cleaned.get("receiving_relation"):
-            self.add_error(
-                "receiving_relation",
-                ValidationError(
-                    _("Give how the people moving are related to the head of the household you join."), code="required"
-                ),
+            self.add_required_error(
+                "receiving_relation", _("Give how the people moving are related to the head of the household you join.")
             )
 
     def _clean_receiving_party(self, cleaned):
         party = cleaned.get("receiving_party")
         if not party:
-            self.add_error(
-                "receiving_party",
-                ValidationError(_("Choose who applies for the household you join."), code="required"),
-            )
+            self.add_required_error("receiving_party", _("Choose who applies for the household you join."))
         if party != ReceivingParty.FAMILY_MEMBER:
             cleaned.update(
                 receiving_family_member_name="",
@@ -277,21 +266,17 @@ class DestinationForm(AddressFormMixin, DraftFormMixin, StationChoicesMixin, Ans
         number = parse_id(self, "receiving_family_member_id_number", cleaned.get("receiving_family_member_id_number"))
         cleaned["receiving_family_member_id_number"] = number
         if not cleaned.get("receiving_family_member_name"):
-            self.add_error(
-                "receiving_family_member_name",
-                ValidationError(_("Enter the name of the family member who applies."), code="required"),
+            self.add_required_error(
+                "receiving_family_member_name", _("Enter the name of the family member who applies.")
             )
         if not number and "receiving_family_member_id_number" not in self.errors:
-            self.add_error(
-                "receiving_family_member_id_number",
-                ValidationError(_("Enter the ID number of the family member who applies."), code="required"),
+            self.add_required_error(
+                "receiving_family_member_id_number", _("Enter the ID number of the family member who applies.")
             )
         if not cleaned.get("receiving_family_member_relation"):
-            self.add_error(
+            self.add_required_error(
                 "receiving_family_member_relation",
-                ValidationError(
-                    _("Give the family member's relation to the head of the household you join."), code="required"
-                ),
+                _("Give the family member's relation to the head of the household you join."),
             )
 
     def answers(self) -> dict:

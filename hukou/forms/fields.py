@@ -30,6 +30,11 @@ class AnswersForm(forms.ModelForm):
     def _post_clean(self):
         pass
 
+    def add_required_error(self, field, message):
+        """An answer the other answers make required is missing: the error's code is "required", which a draft lets
+        through (portal.forms.DraftFormMixin), so the answer is saved empty."""
+        self.add_error(field, ValidationError(message, code="required"))
+
 
 def formfield_with(overrides: dict):
     """A Meta.formfield_callback: each model field's form field, with the formfield() arguments in

@@ -68,9 +68,7 @@ class _PersonRowForm(DraftFormMixin, AnswersForm):
             )
         cleaned["id_number"] = parse_id(self, "id_number", cleaned.get("id_number"))
         if not cleaned.get("relation"):
-            self.add_error(
-                "relation", ValidationError(_("Choose the relation to the head of household."), code="required")
-            )
+            self.add_required_error("relation", _("Choose the relation to the head of household."))
         return cleaned
 
 
@@ -113,10 +111,7 @@ class MoverForm(_PersonRowForm):
         if info and info["age"] >= ADULT_AGE:
             cleaned.update(guardian_present=False, guardian_name="")  # a guardian only for those under 16
         elif cleaned.get("guardian_present") and not cleaned["guardian_name"]:
-            self.add_error(
-                "guardian_name",
-                ValidationError(_("Enter the name of the guardian who applies with them."), code="required"),
-            )
+            self.add_required_error("guardian_name", _("Enter the name of the guardian who applies with them."))
         return cleaned
 
     def row(self) -> dict:
