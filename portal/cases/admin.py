@@ -191,31 +191,22 @@ class CaseReviewAdminMixin(_CaseAdminBase):
         return documents
 
     def get_urls(self) -> list[URLPattern]:
+        # Each review-page URL lies below the case's own admin URL; its name ends in `suffix` (_review_url_name).
+        pages: list[tuple[str, Any, str]] = [
+            ("act/<str:action>/", self.action_view, "act"),
+            ("next/", self.next_case_view, "next"),
+            ("assignment/<str:what>/", self.assignment_view, "assignment"),
+            ("applicant-identity/", self.counter_check_view, "counter"),
+            ("documents/<uuid:public_id>/set-aside/", self.set_aside_view, "set_aside"),
+        ]
         return [
-            path(
-                "<path:object_id>/act/<str:action>/",
-                self.admin_site.admin_view(self.action_view),
-                name=f"{self.opts.app_label}_{self.opts.model_name}_act",
-            ),
-            path(
-                "<path:object_id>/next/",
-                self.admin_site.admin_view(self.next_case_view),
-                name=f"{self.opts.app_label}_{self.opts.model_name}_next",
-            ),
-            path(
-                "<path:object_id>/assignment/<str:what>/",
-                self.admin_site.admin_view(self.assignment_view),
-                name=f"{self.opts.app_label}_{self.opts.model_name}_assignment",
-            ),
-            path(
-                "<path:object_id>/applicant-identity/",
-                self.admin_site.admin_view(self.counter_check_view),
-                name=f"{self.opts.app_label}_{self.opts.model_name}_counter",
-            ),
-            path(
-                "<path:object_id>/documents/<uuid:public_id>/set-aside/",
-                self.admin_site.admin_view(self.set_aside_view),
-                name=f"{self.opts.app_label}_{self.opts.model_name}_set_aside",
+            *(
+                path(
+                    f"<path:object_id>/{route}",
+                    self.admin_site.admin_view(view),
+                    name=f"{self.opts.app_label}_{self.opts.model_name}_{suffix}",
+                )
+                for route, view, suffix in pages
             ),
             *super().get_urls(),
         ]
