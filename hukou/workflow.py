@@ -88,6 +88,14 @@ def _on_paper(application: Any) -> bool:
     return bool(application.status == Status.PAPER)
 
 
+def _hand_over(name: str, allowed_from: tuple[str, ...], to: str, **fields: Any) -> Step:
+    """An office step that hands the case on to the office acting in status `to`: that office is told in its inbox,
+    and where `to` has a time limit (CLOCK_LIMITS) a new clock of it starts."""
+    if to in CLOCK_LIMITS:
+        fields = {"clock": Clock.START, "clock_limit": CLOCK_LIMITS[to], **fields}
+    return Step(name, allowed_from, to, notify_office="inbox", **fields)
+
+
 # The steps hukou shares with the one-office review (portal.cases.workflow.review_steps), as they differ here.
 _REVIEW = {
     step.name: step
@@ -147,7 +155,7 @@ WORKFLOW = Workflow(
         # The offices' steps, in the order the review page offers them.
         _REVIEW["accept"],
         _REVIEW["request_info"],
-        Step(
+        _hand_over(
             "forward",
             (Status.ACCEPTED,),
             Status.FORWARDED,
@@ -168,9 +176,8 @@ WORKFLOW = Workflow(
             ),
             inputs=(_text(MESSAGE_LABEL, "note", required=False),),
             notify="forwarded",
-            notify_office="inbox",
         ),
-        Step(
+        _hand_over(
             "approve",
             (Status.FORWARDED,),
             Status.APPROVED,
@@ -184,14 +191,11 @@ WORKFLOW = Workflow(
                 Check("policy_checked", _("The category is admitted by the city's settlement policy"), True),
                 Check("no_duplicate", _("Nobody moving is already registered at the destination"), True),
             ),
-            clock=Clock.START,
-            clock_limit=CLOCK_LIMITS[Status.APPROVED],
             inputs=(_text(MESSAGE_LABEL, "note", required=False),),
             notify="approved",
-            notify_office="inbox",
             decides=True,
         ),
-        Step(
+        _hand_over(
             "register_emigration",
             (Status.APPROVED,),
             Status.EMIGRATED,
@@ -207,8 +211,6 @@ WORKFLOW = Workflow(
                 ),
                 Check("head_remains", _("The household left behind has a head of household"), True),
             ),
-            clock=Clock.START,
-            clock_limit=CLOCK_LIMITS[Status.EMIGRATED],
             inputs=(
                 Input(
                     "emigrated_on",
@@ -220,9 +222,8 @@ WORKFLOW = Workflow(
                 _text(_("Note on the origin household record (optional; the applicant will see this)"), "note", False),
             ),
             notify="emigrated",
-            notify_office="inbox",
         ),
-        Step(
+        _hand_over(
             "report_problem",
             (Status.APPROVED,),
             Status.RETURNED,
@@ -233,29 +234,23 @@ WORKFLOW = Workflow(
                 "registered until the problem is resolved."
             ),
             checklist=(Check("problem_specific", _("The problem names the record and what must change")),),
-            clock=Clock.START,
-            clock_limit=CLOCK_LIMITS[Status.RETURNED],
             danger=True,
             inputs=(_text(_("The problem with the origin household record (the applicant will see this)"), "problem"),),
             notify="returned",
-            notify_office="inbox",
             required=_("Describe the problem with the origin household record."),
             note_fields=("problem_report",),
             note_context="problem",
         ),
         # The move-in station has resolved the problem: the move goes back to the move-out station.
-        Step(
+        _hand_over(
             "resend",
             (Status.RETURNED,),
             Status.APPROVED,
             label=_("Problem resolved: send to the move-out police station again"),
             done=_("Case %(number)s sent to the move-out police station again."),
             checklist=(Check("problem_resolved", _("The problem the move-out station reported is resolved"), True),),
-            clock=Clock.START,
-            clock_limit=CLOCK_LIMITS[Status.APPROVED],
             inputs=(_text(_("How the problem was resolved (the applicant will see this)"), "note"),),
             notify="resent",
-            notify_office="inbox",
             required=_("Say how the problem was resolved; the move-out station reads it."),
         ),
         Step(
