@@ -165,6 +165,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # An unreachable server fails a request (and /healthz/) within seconds instead of the TCP timeout.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3))
+    # No JIT compilation: the portal runs short indexed statements, whose cost estimates over million-row tables
+    # still pass jit_above_cost, and compiling them took longer than running them (0.4-0.6 s on the officers'
+    # desk; bench/pages.py). Set per connection, so it holds whatever the server's postgresql.conf says.
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the worker read while the other writes; IMMEDIATE takes the write
     # lock at the start of a transaction so two writers queue instead of failing half-way.
