@@ -115,7 +115,8 @@ def copy_model_rows(model, rows) -> float:
 
     Returns the seconds taken. One COPY is one statement, so a failure leaves nothing behind.
     """
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    # Not a generated column (hukou's acting_office_id): the database computes it, COPY may not name it.
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not getattr(f, "generated", False)]
     columns = [f.column for f in fields]
     position = {column: i for i, column in enumerate(columns)}
     template = []

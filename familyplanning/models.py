@@ -5,7 +5,13 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.cases.models import ReviewedCase, deadline_sweep_index, open_queue_index
+from portal.cases.models import (
+    ReviewedCase,
+    deadline_sweep_index,
+    flagged_deadline_index,
+    open_by_due_index,
+    open_queue_index,
+)
 
 from . import catalogue
 from .fields import validate_answers
@@ -57,6 +63,9 @@ class FamilyPlanningApplication(ReviewedCase):
             deadline_sweep_index("fp_app", OPEN_STATUSES),
             models.Index(fields=["office", "service", "status", "-created_at"], name="fp_app_office_queue"),
             open_queue_index("fp_app", OPEN_STATUSES),
+            # The desk's due-soon and overdue counts; a supervisor's queue in due-date order (portal.cases.desk, queues).
+            flagged_deadline_index("fp_app", OPEN_STATUSES),
+            open_by_due_index("fp_app", OPEN_STATUSES),
         ]
 
     @property

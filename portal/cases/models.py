@@ -177,6 +177,30 @@ def open_queue_index(prefix: str, open_statuses: Iterable[str]) -> models.Index:
     )
 
 
+def flagged_deadline_index(prefix: str, open_statuses: Iterable[str], office_field: str = "office") -> models.Index:
+    """The desk's *due soon* and *overdue* counts and the queue's deadline filter (portal.cases.desk, DueStateFilter):
+    the open cases of an office that the deadline sweep flagged, a few per cent of them. Both queries filter on the
+    acting office, the open statuses and one due_state, which imply the condition; `open_statuses` must be exactly the
+    model's OPEN_STATUSES, `office_field` the column of the office acting now (`Case.acting_q`)."""
+    return models.Index(
+        fields=[office_field, "due_state"],
+        name=f"{prefix}_flagged",
+        condition=Q(status__in=[str(s) for s in open_statuses]) & ~Q(due_state=DueState.NONE),
+    )
+
+
+def open_by_due_index(
+    prefix: str, open_statuses: Iterable[str] = (), *, office_field: str = "office", condition: Q | None = None
+) -> models.Index:
+    """The default queue of a supervisor's many offices (portal.cases.queues): the open cases in due-date order with
+    the acting office in the index, so that the first page is read in order (the office checked in the index) and the
+    scan stops after it, instead of sorting every open case of a city. One office's queue uses the office-first index
+    (`open_queue_index`). The condition, the open statuses or `condition`, must be implied by `Case.acting_q`."""
+    if condition is None:
+        condition = Q(status__in=[str(s) for s in open_statuses])
+    return models.Index(fields=["due_date", "id", office_field], name=f"{prefix}_open_by_due", condition=condition)
+
+
 class ReviewedCase(Case):
     """Abstract base of an application an office reviews: the declaration, acceptance, the request for more
     information and its answer, and the decision. The fields the workflow steps write (portal.cases.workflow)."""

@@ -197,6 +197,18 @@ def test_acting_office_per_status(offices, status, who):
         assert not MigrationApplication.objects.acting_for(list(offices.values())).exists()
 
 
+@pytest.mark.parametrize(("status", "who"), EXPECTED_ACTING.items())
+def test_the_database_keeps_the_acting_office_column_on_every_change_of_status(offices, status, who):
+    """acting_office_id (the inbox's one indexed predicate) is computed by the database: written by a plain UPDATE of
+    the status, as a transition writes it, it names the office acting_office() names."""
+    application = MigrationApplicationFactory(offices=offices, status=Status.SUBMITTED)
+    MigrationApplication.objects.filter(pk=application.pk).update(status=status)
+    stored = MigrationApplication.objects.values_list("acting_office_id", flat=True).get(pk=application.pk)
+    application.refresh_from_db()
+    assert stored == (offices[who].pk if who else None)
+    assert stored == (application.acting_office().pk if application.acting_office() else None)
+
+
 def test_acting_for_takes_an_office_subtree(offices):
     application = MigrationApplicationFactory(offices=offices, approved=True)
     luoyang = offices["move_out"].parent
