@@ -8,9 +8,18 @@ off, the second factor off for staff) by the user who sees it in real life, over
 - the main admin queue of each service (no-criminal-record applications, hukou migration applications, family-planning
   applications; 1 000 000 rows each, over 558 bench offices) for a police-station officer, a municipal household
   administrator and a family-planning officer, as it opens and with the overdue filter; and for a city supervisor
-  (every office below the city) as it opens;
+  (every office below the city, some 30 of them) as it opens;
+- the desk (the admin index: every service's counts in one query, portal.cases.desk) of a station officer and of a
+  city supervisor;
 - /me/ of a citizen with 50 cases across the services (and of one with 5, to compare the queries), a
   no-criminal-record status page, and the home page.
+
+Every desk and queue page, a city supervisor's too, has the target of ADMIN_TARGET_MS. What keeps them there
+(docs/architecture.md#the-officers-desk): the desk counts each column with its own indexed COUNT (the office and state
+in the index: `*_flagged` for due soon and overdue) rather than aggregating every case in scope; a queue in due-date
+order is read from an index in that order (`*_office_open_due` for one office, `*_open_by_due` for a supervisor's
+many), so LIMIT stops after the first page; hukou's office acting now is a generated column (`acting_office_id`), its
+queue's COUNT read from one index (`hk_app_acting_status`); and JIT compilation is off on the portal's connections.
 
 Each figure is the median of BENCH_PAGE_RUNS requests after two warm-up requests, beside a minimal Django view
 served the same way to the same user in the same run. The queries of one request are captured: their number, their
@@ -182,9 +191,8 @@ def run_pages(station_officer, household_admin, fp_officer, supervisor, citizen,
         full_count = any(rows >= table_rows[model] for rows in m["rows_counted"])
         model_admin = admin.site._registry[model]
         no_full_count = not full_count and model_admin.show_full_result_count is False
-        # The time target is for the staff of one office; a city supervisor's queue is shown beside it, untimed.
-        timed = user is not supervisor
-        ok = (ms < ADMIN_TARGET_MS if timed else True) and no_full_count
+        # Every desk and queue page has the time target, a city supervisor's (some 30 offices) too.
+        ok = ms < ADMIN_TARGET_MS and no_full_count
         counted = max(m["rows_counted"], default=0)
         figures.append(
             results.figure(
@@ -194,7 +202,7 @@ def run_pages(station_officer, household_admin, fp_officer, supervisor, citizen,
                 runs=RUNS,
                 baseline=base,
                 baseline_name="minimal Django view, same user",
-                target=f"< {ADMIN_TARGET_MS} ms, no full-table COUNT" if timed else "no full-table COUNT",
+                target=f"< {ADMIN_TARGET_MS} ms, no full-table COUNT",
                 met=ok,
                 queries=m["queries"],
                 sql_ms=m["sql_ms"],
