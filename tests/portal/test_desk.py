@@ -147,3 +147,48 @@ def test_the_history_page_is_scoped(staff_client, station_a, officer_b):
         .status_code
         == 404
     )
+
+
+def test_hukou_counts_each_case_at_the_office_acting_now_and_a_city_supervisor_sees_the_city(staff_client):
+    """Hukou's inbox is the office acting in the case's status (MigrationApplication.acting_office_id): a new case at
+    the move-in station, a forwarded one at the municipal administration, an approved one at the move-out station in
+    another city; each desk counts its own, each link lists what it counts, a supervisor of the city sees both of its
+    offices' counts and not the other city's."""
+    from accounts.models import Office, Role
+    from tests.factories.hukou import hukou_offices, hukou_staff
+
+    offices = hukou_offices()
+    staff = hukou_staff(offices)
+    today = timezone.localdate()
+    MigrationApplicationFactory(offices=offices, submitted=True, submitted_at=timezone.now())
+    MigrationApplicationFactory(
+        offices=offices,
+        forwarded=True,
+        submitted_at=timezone.now(),
+        due_date=today - datetime.timedelta(days=2),
+        due_state=DueState.OVERDUE,
+    )
+    MigrationApplicationFactory(
+        offices=offices,
+        approved=True,
+        submitted_at=timezone.now(),
+        due_date=today + datetime.timedelta(days=1),
+        due_state=DueState.DUE_SOON,
+    )
+    hukou = reverse("admin:hukou_migrationapplication_changelist")
+    supervisor = StaffFactory(
+        office=Office.objects.get(division_code="410100", kind=Office.Kind.CITY), role=Role.SUPERVISOR
+    )
+    expected = {
+        staff["move_in"]: {"new": 1},
+        staff["municipal"]: {"overdue": 1},
+        staff["move_out"]: {"due_soon": 1},
+        supervisor: {"new": 1, "overdue": 1},
+    }
+    for user, counts in expected.items():
+        client = staff_client(user)
+        _response, services_ = desk_of(client)
+        desk = services_[hukou]
+        assert {count.key: count.count for count in desk.counts if count.count} == counts, user.office
+        for count in desk.counts:
+            assert len(client.get(count.url).context["cl"].result_list) == count.count, (user.office, count.key)
