@@ -23,7 +23,7 @@ import datetime
 import functools
 import re
 from itertools import repeat
-from operator import add, le
+from operator import add, itemgetter, le
 
 from accounts import idnumber
 
@@ -56,6 +56,7 @@ def _spaces() -> tuple[bytes, bytes, re.Pattern]:
 
 
 _ELEVEN, _TEN_THOUSAND = 11, 10000
+_BIRTH_DATE = itemgetter(slice(6, 14))  # YYYYMMDD of an ID number
 # Sealed flags _clean_row reads without cleaning, with the value PostgreSQL's boolean input gives them too (an empty
 # cell is left out: COPY would read it as NULL).
 SIMPLE_SEALED = {"0": False, "1": True, "false": False, "true": True, "no": False, "yes": True}
@@ -82,6 +83,8 @@ class SimpleRows:
         self.today = today
         self.births: dict[str | bytes, bool] = {}  # YYYYMMDD of an ID number: a birth date parse() accepts
         self.dates: dict[str | bytes, bool] = {}  # a judgment date cell: a date not in the future
+        self.good_births: set[bytes] = set()  # the same, for chunk(): the cells known good
+        self.good_dates: set[bytes] = set()
 
     def _birth_ok(self, digits: str | bytes) -> bool:
         try:
@@ -163,6 +166,10 @@ class SimpleRows:
         lines = data.split(b"\n")
         if set(map(bytes.count, lines, repeat(b","))) != {self.width - 1}:
             return False
+        # No cell of a simple row is empty (each column's rule below refuses an empty cell): one look at the chunk.
+        if b",," in data or b"\n," in data or b",\n" in data or data[:1] == b"," or data[-1:] == b",":
+            return False
+        longest_line = max(map(len, lines))
         cells = data.replace(b"\n", b",").split(b",")
         width = self.width
 
@@ -182,8 +189,8 @@ class SimpleRows:
         # (idnumber.check_character).
         if set(map(_ELEVEN.__rmod__, map(int, joined.replace(b"X", b"A").split(b"\n"), repeat(13)))) != {1}:
             return False
-        births = [number[6:14] for number in numbers]
-        if not all(map(self._birth_cached, set(births))):
+        births = list(map(_BIRTH_DATE, numbers))
+        if not self._all_good(self.good_births, set(births), self._birth_ok):
             return False
         # Whitespace around a text cell: looked for cell by cell only when the chunk has any whitespace at all.
         # (first the bytes that can begin one, by a C loop; the exact search only if there are any)
@@ -192,10 +199,12 @@ class SimpleRows:
             bool(data.translate(None, not_ascii_space)) or wide.search(data) is not None
         )
         for i, limit in self.texts:
+            # No cell is empty (above); a line no longer than the limit (in bytes, at least as many as characters)
+            # holds no cell that is.
+            if longest_line <= limit and not spaced:
+                continue
             values = column(i)
-            if min(map(len, values)) == 0:
-                return False
-            if max(map(len, values)) > limit or spaced:  # bytes: at least as many as characters
+            if max(map(len, values)) > limit or spaced:
                 try:
                     texts = [value.decode() for value in values]
                 except UnicodeDecodeError:
@@ -203,7 +212,7 @@ class SimpleRows:
                 if max(map(len, texts)) > limit or list(map(str.strip, texts)) != texts:
                     return False
         dates = column(self.judgment_date)
-        if not all(map(self._date_cached, set(dates))):
+        if not self._all_good(self.good_dates, set(dates), self._date_ok):
             return False
         months, ages = column(self.sentence_months), column(self.age)
         if not _MONTHS.fullmatch(b"\n".join(months)) or not _AGES.fullmatch(b"\n".join(ages)):
@@ -220,18 +229,13 @@ class SimpleRows:
             return False
         return self.sealed is None or set(column(self.sealed)) <= _SEALED_BYTES
 
-    def _birth_cached(self, digits: str | bytes) -> bool:
-        ok = self.births.get(digits)
-        if ok is None:
-            ok = self._birth_ok(digits)
-            if len(self.births) < _CACHE_LIMIT:
-                self.births[digits] = ok
-        return ok
-
-    def _date_cached(self, cell: str | bytes) -> bool:
-        ok = self.dates.get(cell)
-        if ok is None:
-            ok = self._date_ok(cell)
-            if len(self.dates) < _CACHE_LIMIT:
-                self.dates[cell] = ok
-        return ok
+    @staticmethod
+    def _all_good(good: set, values: set, judge) -> bool:
+        """Whether judge(value) holds for every value; those known good (`good`, added to) are skipped by one set
+        operation, in C."""
+        for value in values.difference(good):
+            if not judge(value):
+                return False
+            if len(good) < _CACHE_LIMIT:
+                good.add(value)
+        return True
