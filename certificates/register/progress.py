@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -30,6 +32,16 @@ class _Progress:
     rejected: int = 0
     rejections: list = field(default_factory=list)
     counter: _CountingReader | None = None
+    # Seconds spent in each step of the job (logged when it ends: the benchmark reports them)
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def timed(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - started
 
     def reject(self, line: int, reason: str):
         self.rejected += 1
@@ -95,6 +107,15 @@ def _done(job, progress: _Progress, imported: int, counts: dict, changed: list[d
         counts=counts,
         changed_cases=changed[:MAX_CHANGED_CASES_LISTED],
         changed_cases_count=len(changed),
+    )
+
+
+def _log_phases(job: RegisterImport, progress: _Progress):
+    logger.info(
+        "register import %s steps: %s",
+        job.pk,
+        ", ".join(f"{name} {seconds:.2f} s" for name, seconds in progress.phases.items()),
+        extra={"phases": dict(progress.phases)},
     )
 
 

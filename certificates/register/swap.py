@@ -62,24 +62,25 @@ def _prepare_live_shaped(job, stage: Stage, progress: _Progress):
         statements.append(match.group(1) + _qn(temporary) + match.group(3) + _qn(stage.name) + match.group(5))
         indexes.append((name, temporary, constraint, kind))
     try:
-        if connection.in_atomic_block or INDEX_BUILDERS < 2:
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
-                for sql in statements:
-                    with transaction.atomic():
-                        cursor.execute(sql)
-                    progress.save()  # a sign of life between index builds, and a chance to cancel
-        else:
-            with ThreadPoolExecutor(INDEX_BUILDERS, thread_name_prefix="register-import-index") as pool:
-                for built in as_completed([pool.submit(_build_index, sql) for sql in statements]):
-                    built.result()
-                    progress.save()
+        with progress.timed("indexes"):
+            if connection.in_atomic_block or INDEX_BUILDERS < 2:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
+                    for sql in statements:
+                        with transaction.atomic():
+                            cursor.execute(sql)
+                        progress.save()  # a sign of life between index builds, and a chance to cancel
+            else:
+                with ThreadPoolExecutor(INDEX_BUILDERS, thread_name_prefix="register-import-index") as pool:
+                    for built in as_completed([pool.submit(_build_index, sql) for sql in statements]):
+                        built.result()
+                        progress.save()
     except IntegrityError:
         duplicates, total = stage.duplicate_record_ids(MAX_REJECTIONS_LISTED)
         if not total:
             raise
         raise _Rejected(duplicates, total) from None
-    with connection.cursor() as cursor:
+    with progress.timed("columns dropped, analyzed"), connection.cursor() as cursor:
         cursor.execute(
             f"ALTER TABLE {_qn(stage.name)} DROP COLUMN line, DROP COLUMN action, "
             "ALTER COLUMN imported_at DROP DEFAULT, ALTER COLUMN import_batch DROP DEFAULT, "
@@ -90,18 +91,20 @@ def _prepare_live_shaped(job, stage: Stage, progress: _Progress):
 
 
 def _swap_full(job, stage: Stage, progress: _Progress):
-    applications = _open_applications()
-    before = _blocking_counts(LIVE_TABLE, applications)
-    with connection.cursor() as cursor:
+    with progress.timed("open applications' check before"):
+        applications = _open_applications()
+        before = _blocking_counts(LIVE_TABLE, applications)
+    with progress.timed("register counted"), connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {_qn(LIVE_TABLE)}")  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         records_before = cursor.fetchone()[0]
     if stage.live_shaped:
         indexes = _prepare_live_shaped(job, stage, progress)
-        after = _blocking_counts(stage.name, applications)
+        with progress.timed("open applications' check after"):
+            after = _blocking_counts(stage.name, applications)
         attempts = settings.REGISTER_IMPORT_SWAP_ATTEMPTS
         for attempt in range(1, attempts + 1):
             try:
-                with transaction.atomic():
+                with progress.timed("swap"), transaction.atomic():
                     _rename_into_place(stage, indexes)
                     changed = _record_changes(job, applications, before, after)
                     _done(job, progress, stage.rows, {"replaced": records_before, "loaded": stage.rows}, changed)
