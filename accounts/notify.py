@@ -10,7 +10,7 @@ from portal.notify.models import OutboxMessage
 from portal.notify.services import notify_user
 
 from .models import Office, Role, User
-from .scoping import service_agency
+from .scoping import is_shared, service_agency
 
 
 def office_recipients(
@@ -25,7 +25,7 @@ def office_recipients(
     """
     if office is None:
         return User.objects.none()
-    agency = office.agency if service is None else service_agency(service)
+    agency = office.agency if service is None or is_shared(service) else service_agency(service)
     if not agency:
         return User.objects.none()
     q = Q(office=office) if office.agency == agency else Q(pk__in=[])

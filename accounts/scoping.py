@@ -57,6 +57,11 @@ def service_agency(service: type[Model] | Model | str) -> str | None:
     return registry.agency_of(label)
 
 
+def is_shared(service: type[Model] | Model | str) -> bool:
+    """Whether `service` is a portal-wide app (feedback) whose rows belong to their office, of any agency."""
+    return registry.is_shared(service if isinstance(service, str) else service._meta.app_label)
+
+
 def _staff_scope(user: User | AnonymousUser) -> tuple[set[int] | None, str]:
     """(the ids of the user's offices or ALL, the user's agency), worked out once per request."""
     if not (user.is_authenticated and user.is_active and user.is_staff):
@@ -104,11 +109,14 @@ def scoped_office_ids(user: User | AnonymousUser, *, service: type[Model] | Mode
 
     The one scoping rule: within the user's offices, and only for a service the user's agency handles; a service
     of another agency (or a model of no registered service) gives the empty set. `service=None` is for objects of
-    no service (offices, staff accounts): the user's offices, which are all of their own agency.
+    no service (offices, staff accounts) and for the portal-wide apps (portal.registry.register_shared: feedback):
+    the user's offices, which are all of their own agency.
     """
     ids, agency = _staff_scope(user)
     if ids is ALL:
         return ALL
+    if service is not None and is_shared(service):
+        service = None  # a portal-wide app (feedback): its rows belong to their office, whatever the agency
     if service is not None and (not agency or service_agency(service) != agency):
         return set()
     return ids

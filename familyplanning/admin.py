@@ -93,7 +93,6 @@ class FamilyPlanningApplicationAdmin(ReviewedCaseAdmin):
         }
 
 
-# Policies, notices and common questions, and ratings and the feedback queue, have their own modules; importing
-# them registers their admin.
-from .feedback import admin as _feedback_admin  # noqa: E402, F401
+# Policies, notices and common questions have their own module; importing it registers their admin. (Ratings and
+# the feedback queue are the portal's: portal.feedback.admin.)
 from .policy import admin as _policy_admin  # noqa: E402, F401

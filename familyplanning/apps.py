@@ -6,19 +6,11 @@ from portal.cases import serviceapp
 
 
 def next_step_of(case):
-    """/me/'s next step of an application or a complaint, suggestion, question or follow-up (portal.cases.progress)."""
+    """/me/'s next step of an application (portal.cases.progress)."""
     from portal.cases.progress import next_step
 
-    from .models import Feedback, Status
+    from .models import Status
 
-    if isinstance(case, Feedback):
-        return next_step(
-            case,
-            texts={
-                "open": _("The office answers you within its time limit"),
-                "answered": _("Read the answer on its page"),
-            },
-        )
     return next_step(
         case,
         finished=(Status.ISSUED, Status.REFUSED, Status.WITHDRAWN),
@@ -32,18 +24,15 @@ def next_step_of(case):
 
 
 def cases_for_user(user):
-    """The citizen's applications (drafts included: they can be continued from /me/), then their complaints,
-    suggestions, questions and follow-ups."""
-    from .models import FamilyPlanningApplication, Feedback
+    """The citizen's applications (drafts included: they can be continued from /me/). Their complaints, questions
+    and follow-ups are the portal's (portal.feedback)."""
+    from .models import FamilyPlanningApplication
 
     if not user.is_authenticated:
         return []
     return [
         serviceapp.case_summary(a, title=a.title, url_name="familyplanning:detail", next_step=next_step_of(a))
         for a in FamilyPlanningApplication.objects.filter(applicant=user).order_by("-updated_at")
-    ] + [
-        serviceapp.case_summary(f, title=f.title, url_name="familyplanning:feedback_detail", next_step=next_step_of(f))
-        for f in Feedback.objects.filter(applicant=user).order_by("-updated_at")
     ]
 
 
@@ -54,15 +43,13 @@ def documents_naming(user):
 
 
 def find_for_track(case_number):
-    """The case `/track/` asks for: an application, or a complaint, suggestion, question or follow-up (FB-...).
+    """The application `/track/` asks for (feedback cases, FB-..., are the portal's: portal.feedback).
 
     The second factor is the applicant's ID number (portal.cases.tracking); drafts are not cases yet.
     """
-    from .models import FamilyPlanningApplication, Feedback
+    from .models import FamilyPlanningApplication
 
     application = serviceapp.find_case(FamilyPlanningApplication, case_number)
-    if application is None:
-        application = Feedback.objects.filter(case_number=case_number).select_related("applicant").first()
     if application is None:
         return None
     return serviceapp.tracked_by_applicant(application, title=application.title, next_step=next_step_of(application))
@@ -91,10 +78,8 @@ class FamilyplanningConfig(serviceapp.ServiceAppConfig):
         "Population and Family Planning Law of the People's Republic of China; Regulations of Henan Province on "
         "Population and Family Planning."
     )
-    case_model_names = ("FamilyPlanningApplication", "Feedback")
-    # Complaints, suggestions and consultations need no identity check; applications do.
+    case_model_names = ("FamilyPlanningApplication",)
     required_assurance = "verified"
-    assurance_by_kind = (("feedback", "declared"),)
 
     promised_text = _(
         "Accepted or refused within %(accept)s working days of submission; decided within the service's limit "

@@ -135,13 +135,6 @@ class NamedPerson(models.Model):
         return f"{self.application.case_number} · {self.role}"
 
 
-# The feedback and policy sub-packages declare their own models; importing them here keeps them in this app.
-from .feedback.models import (  # noqa: E402, F401
-    POOR_LEVELS,
-    Feedback,
-    FeedbackKind,
-    FeedbackStatus,
-    Rating,
-    RatingLevel,
-)
+# The policy sub-package declares its own models; importing them here keeps them in this app. (Ratings and feedback
+# are the portal's: portal.feedback.)
 from .policy.models import ArticleKind, PolicyArticle  # noqa: E402, F401

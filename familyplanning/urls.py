@@ -21,6 +21,5 @@ urlpatterns = [
     path("services/<fp_service:service>/blank-form-<fp_language:language>.pdf", views.blank_form, name="blank_form"),
     path("services/<fp_service:service>/apply/", views.apply, name="apply"),
     *case_pages(views, "fp_case", extra=[("form/", "edit")]),
-    path("feedback/", include("familyplanning.feedback.urls")),
     path("policy/", include("familyplanning.policy.urls")),
 ]

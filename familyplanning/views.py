@@ -27,7 +27,6 @@ from portal.verify.lookup import document_state
 from . import catalogue, services
 from .apps import next_step_of
 from .catalogue import Effect, ServiceGroup
-from .feedback import services as feedback
 from .fields import BLANK_FORM_TEMPLATE, blank_form_context, render_blank_pdf
 from .forms import (
     OfficeForm,
@@ -357,7 +356,6 @@ def detail(request, case_number):
         "editable": application.status in EDITABLE,
         "withdrawable": application.status in WITHDRAWABLE,
         "reply_form": SubmitForm(resubmit=True) if application.status == Status.INFO_REQUESTED else None,
-        "can_rate": feedback.can_rate(citizen=request.user, application=application),
         "answers": answer_sections(service.form, application.answers, masked=True),
         # /me/'s rule (portal.cases.progress): a finished case shows the day it finished instead of a due date.
         "next_step": next_step_of(application),

@@ -152,10 +152,38 @@ def service_guide(
 _services: dict[str, Service] = {}
 
 
+@dataclass(frozen=True)
+class SharedApp:
+    """A portal-wide app shared by every service (portal.feedback). Its rows are scoped by office alone (an office
+    belongs to one agency); its case models join the deadline sweep, its cases /me/ and /track/."""
+
+    label: str
+    case_models: tuple[type[Model], ...] = ()
+    cases_for_user: Callable[[Any], Iterable[CaseSummary]] | None = None
+    find_for_track: Callable[[str], TrackedCase | None] | None = None
+
+
+_shared: dict[str, SharedApp] = {}
+
+
 def register(service: Service) -> None:
     if not service.agency:
         raise ValueError(f"service {service.key!r} names no agency")
     _services[service.key] = service
+
+
+def register_shared(app: SharedApp) -> None:
+    """A portal-wide app whose objects belong to whichever office they name, of any agency (not a service)."""
+    _shared[app.label] = app
+
+
+def is_shared(app_label: str) -> bool:
+    return app_label in _shared
+
+
+def get_service(key: str) -> Service | None:
+    """The registered service with this key, or None."""
+    return _services.get(key)
 
 
 def agency_of(app_label: str) -> str | None:
@@ -182,7 +210,10 @@ def required_assurance(service_key: str, kind: str = "") -> str:
 
 
 def case_models() -> list[type[Model]]:
-    return [model for service in services() for model in service.case_models]
+    """Every case model: the services', then the shared apps' (feedback)."""
+    return [model for service in services() for model in service.case_models] + [
+        model for app in _shared.values() for model in app.case_models
+    ]
 
 
 def cases_for_user(user: Any) -> list[CaseSummary]:
@@ -190,6 +221,9 @@ def cases_for_user(user: Any) -> list[CaseSummary]:
     for service in services():
         if service.cases_for_user:
             found.extend(service.cases_for_user(user))
+    for app in _shared.values():
+        if app.cases_for_user:
+            found.extend(app.cases_for_user(user))
     return sorted(found, key=lambda c: c.updated_at, reverse=True)
 
 
@@ -215,6 +249,11 @@ def find_for_track(case_number: str) -> TrackedCase | None:
     for service in services():
         if service.find_for_track:
             found = service.find_for_track(case_number)
+            if found is not None:
+                return found
+    for app in _shared.values():
+        if app.find_for_track:
+            found = app.find_for_track(case_number)
             if found is not None:
                 return found
     return None

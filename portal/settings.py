@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "portal.notify",
     "portal.verify",
     "portal.visits",
+    "portal.feedback",
     # accounts and the services
     "accounts",
     "certificates",

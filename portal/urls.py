@@ -5,6 +5,7 @@ from functools import partial
 from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
+from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog, set_language
 
 from accounts import views as accounts_views
@@ -27,6 +28,10 @@ urlpatterns = [
     path("visits/", include("portal.visits.urls")),
     path("", include("portal.verify.urls")),
     path("certificates/", include("certificates.urls")),
+    # Feedback was family planning's: its old addresses (in e-mails already sent) lead to the same pages.
+    path("familyplanning/feedback/<path:rest>", RedirectView.as_view(url="/feedback/%(rest)s", permanent=True)),
+    path("familyplanning/feedback/", RedirectView.as_view(url="/feedback/", permanent=True)),
+    path("feedback/", include("portal.feedback.urls")),
     path("familyplanning/", include("familyplanning.urls")),
     path("hukou/", include("hukou.urls")),
     # Before the admin: a new member has no second factor yet, so the signed link itself admits them.

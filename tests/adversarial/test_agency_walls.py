@@ -19,7 +19,7 @@ from accounts.models import Office, Role
 from accounts.notify import office_recipients
 from accounts.scoping import OfficeScopedAdminMixin, scoped_office_ids
 from certificates.models import Application
-from familyplanning.models import FamilyPlanningApplication, Feedback, FeedbackKind, PolicyArticle, Rating
+from familyplanning.models import FamilyPlanningApplication, PolicyArticle
 from familyplanning.models import Status as FpStatus
 from hukou.constants import Status as HukouStatus
 from hukou.models import MigrationApplication
@@ -29,6 +29,7 @@ from portal.cases.deadlines import clock_start, send_deadline_digests, sweep_dea
 from portal.cases.models import DueState
 from portal.cases.services import next_case_number
 from portal.documents.models import Document, DocumentAccess
+from portal.feedback.models import Feedback, FeedbackKind, Rating
 from portal.notify.models import OutboxMessage
 from portal.verify.issuing import issued_document_claim, issued_document_store
 from portal.verify.models import IssuedDocument, IssuedDocumentAccess
@@ -94,7 +95,14 @@ def world(db, no_tasks):
         HEALTH: [
             fp,
             issue(fp, fp_office, "birth_service_certificate"),
-            Rating.objects.create(citizen=citizen, office=fp_office, application=fp, level=1, reasons=["slow"]),
+            Rating.objects.create(
+                citizen=citizen,
+                office=fp_office,
+                service="familyplanning",
+                case_number=fp.case_number,
+                level=1,
+                reasons=["slow"],
+            ),
             Feedback.objects.create(
                 case_number=next_case_number(Feedback.CASE_PREFIX),
                 applicant=citizen,

@@ -2,11 +2,13 @@
 and nothing is saved (accounts.validators through portal.forms.PlainTextFormMixin)."""
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import Office
-from familyplanning.models import FamilyPlanningApplication, Feedback
+from familyplanning.models import FamilyPlanningApplication
 from portal.cases.kept import kept_problems
+from portal.feedback.models import Feedback
 from tests.factories import OfficeFactory, UserFactory
 from tests.familyplanning.pages import url as fp_url
 from tests.hukou.pages import citizen_offices, destination, id_of, post, start
@@ -68,7 +70,7 @@ def test_family_planning_form_refuses_a_right_to_left_override(client, citizen, 
 def test_complaint_text_refuses_a_zero_width_character(client, citizen, fp_office):
     client.force_login(citizen)
     response = client.post(
-        fp_url("complain"),
+        reverse("feedback:complain"),
         {"office": fp_office.pk, "subject": f"窗口{ZWSP}态度", "body": "工作人员态度不好。"},
     )
     assert response.status_code in (200, 400) and MESSAGE in response.content.decode()

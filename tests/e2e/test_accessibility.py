@@ -352,8 +352,9 @@ def pages_certificates(audit, station, tmp_path):
 def pages_familyplanning(audit, station, tmp_path):
     """The family-planning centre: catalogue, guides, forms, check, status, feedback, figures, policy pages."""
     from accounts.models import Office
-    from familyplanning.feedback import services as feedback
-    from familyplanning.models import ArticleKind, FeedbackKind, PolicyArticle, Status
+    from familyplanning.models import ArticleKind, PolicyArticle, Status
+    from portal.feedback import services as feedback
+    from portal.feedback.models import FeedbackKind
     from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory
 
     page = audit.page
@@ -385,16 +386,16 @@ def pages_familyplanning(audit, station, tmp_path):
         citizen=citizen, kind=FeedbackKind.COMPLAINT, office=office, subject="窗口态度", body="两次被拒绝而未说明原因。"
     )
     audit.visit("status-refused", f"/familyplanning/{refused.case_number}/")
-    audit.visit("feedback", "/familyplanning/feedback/")
-    audit.visit("rate-case", f"/familyplanning/feedback/rate/{refused.case_number}/")
+    audit.visit("feedback", "/feedback/")
+    audit.visit("rate-case", f"/feedback/rate/{refused.case_number}/")
     audit.submit("rate-case-errors")
-    audit.visit("rate-office", "/familyplanning/feedback/rate/")
+    audit.visit("rate-office", "/feedback/rate/")
     audit.submit("rate-office-errors")
     for kind in ("complaint", "suggestion", "consultation"):
-        audit.visit(kind, f"/familyplanning/feedback/{kind}/")
+        audit.visit(kind, f"/feedback/{kind}/")
     audit.submit("consultation-errors")
-    audit.visit("feedback-detail", f"/familyplanning/feedback/{complaint.case_number}/")
-    audit.visit("figures", "/familyplanning/feedback/figures/")
+    audit.visit("feedback-detail", f"/feedback/{complaint.case_number}/")
+    audit.visit("figures", "/feedback/figures/")
     article = PolicyArticle.objects.create(
         kind=ArticleKind.POLICY,
         title_zh="河南省人口与计划生育条例（摘要）",

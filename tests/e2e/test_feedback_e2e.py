@@ -34,7 +34,8 @@ def fp(settings, tmp_path, site):
 
 def test_rate_complain_answer_and_figures(fp, site, phone_page, new_page):
     from accounts.models import Office, Role
-    from familyplanning.models import Feedback, FeedbackKind, FeedbackStatus, Rating, Status
+    from familyplanning.models import Status
+    from portal.feedback.models import Feedback, FeedbackKind, FeedbackStatus, Rating
     from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, StaffFactory, UserFactory
 
     office = OfficeFactory(
@@ -50,10 +51,10 @@ def test_rate_complain_answer_and_figures(fp, site, phone_page, new_page):
     # The citizen sees the decided case among those to rate, and rates it "dissatisfied" with reasons.
     page = phone_page
     log_in(page, citizen, site)
-    page.goto("/familyplanning/feedback/")
+    page.goto("/feedback/")
     assert page.get_by_test_id("to-rate").count() == 1
     on_phone(page, "fb-01-my-feedback")
-    press(page, page.locator(f"a[href='/familyplanning/feedback/rate/{application.case_number}/']"))
+    press(page, page.locator(f"a[href='/feedback/rate/{application.case_number}/']"))
     page.check("input[name=level][value='2']")
     page.check("input[name=reasons][value='slow']")
     page.check("input[name=reasons][value='several_trips']")
@@ -79,14 +80,14 @@ def test_rate_complain_answer_and_figures(fp, site, phone_page, new_page):
     # A complaint about a member of staff, without JavaScript.
     no_js = new_page(java_script_enabled=False, viewport={"width": 360, "height": 740})
     log_in(no_js, citizen, site)
-    no_js.goto("/familyplanning/feedback/complaint/")
+    no_js.goto("/feedback/complaint/")
     no_js.select_option("select[name=office]", str(office.pk))
     no_js.fill("input[name=staff_named]", "工号 0421")
     no_js.fill("input[name=subject]", "窗口人员态度差")
     no_js.fill("textarea[name=body]", "多次被要求补交同一份材料。")
     press(no_js, no_js.get_by_test_id("send-feedback"))
     item = Feedback.objects.get(kind=FeedbackKind.COMPLAINT)
-    assert no_js.url.endswith(f"/familyplanning/feedback/{item.case_number}/")
+    assert no_js.url.endswith(f"/feedback/{item.case_number}/")
     assert "工号 0421" in no_js.get_by_test_id("summary").inner_text()
     shot(no_js, "fb-05-complaint-sent")
 
@@ -96,7 +97,7 @@ def test_rate_complain_answer_and_figures(fp, site, phone_page, new_page):
     desk.fill("#id_username", officer.username)
     desk.fill("#id_password", PASSWORD)
     press(desk, desk.locator("#login-form [type=submit]"))
-    desk.goto("/admin/familyplanning/feedback/")
+    desk.goto("/admin/feedback/")
     assert desk.locator(f"text={follow_up.case_number}").count() == 1
     assert desk.locator(f"text={item.case_number}").count() == 1
     shot(desk, "fb-06-admin-queue")
@@ -111,13 +112,13 @@ def test_rate_complain_answer_and_figures(fp, site, phone_page, new_page):
     shot(desk, "fb-08-admin-answered")
 
     # The citizen reads the answer.
-    page.goto(f"/familyplanning/feedback/{follow_up.case_number}/")
+    page.goto(f"/feedback/{follow_up.case_number}/")
     assert "优化了材料清单" in page.get_by_test_id("answer-text").inner_text()
     on_phone(page, "fb-09-answer")
 
     # Anyone reads the figures, without an account.
     public = new_page(viewport={"width": 360, "height": 740}, is_mobile=True)
-    public.goto("/familyplanning/feedback/figures/")
+    public.goto("/feedback/figures/")
     row = public.locator(f"[data-office-card='{office.pk}']")  # a card per office on a phone
     assert row.locator("[data-col=ratings]").inner_text() == "1"
     assert row.locator("[data-col=satisfaction]").inner_text() == "0.0%"
@@ -125,6 +126,6 @@ def test_rate_complain_answer_and_figures(fp, site, phone_page, new_page):
     assert horizontal_overflow(public) == 0
     shot(public, "fb-10-figures")
     wide = new_page(viewport={"width": 1280, "height": 900})
-    wide.goto("/familyplanning/feedback/figures/")
+    wide.goto("/feedback/figures/")
     assert wide.locator(f"tr[data-office='{office.pk}'] [data-col=average]").inner_text() == "2.00"
     shot(wide, "fb-11-figures-desktop")

@@ -8,9 +8,10 @@ from django.utils import timezone
 from accounts.models import Office, Role
 from familyplanning import services
 from familyplanning.catalogue import get_service
-from familyplanning.feedback import services as feedback
 from familyplanning.fields import Kind, validate_answers
-from familyplanning.models import FamilyPlanningApplication, Feedback, FeedbackKind, Status
+from familyplanning.models import FamilyPlanningApplication, Status
+from portal.feedback import services as feedback
+from portal.feedback.models import Feedback, FeedbackKind
 
 from .cases import CaseFactory
 from .people import OfficeFactory, StaffFactory, UserFactory, make_id_number
@@ -128,15 +129,15 @@ class FamilyPlanningApplicationFactory(CaseFactory):
 
 
 def _answer(item, create, extracted, by=None, text=ANSWER):
-    """Answered through familyplanning.feedback.services.answer by an officer of the office (`answer__by=`)."""
+    """Answered through portal.feedback.services.answer by an officer of the office (`answer__by=`)."""
     if create:
         feedback.answer(feedback=item, by=_officer_of(item, by), text=text)
 
 
 class FeedbackFactory(factory.django.DjangoModelFactory):
-    """A complaint (by default) filed through familyplanning.feedback.services.file_feedback: numbered, clock running, the
+    """A complaint (by default) filed through portal.feedback.services.file_feedback: numbered, clock running, the
     citizen and the office told. `kind=` for a suggestion or consultation; `answered=True` answers it through
-    familyplanning.feedback.services.answer (`answer__by=`, `answer__text=`)."""
+    portal.feedback.services.answer (`answer__by=`, `answer__text=`)."""
 
     class Meta:
         model = Feedback

@@ -262,7 +262,7 @@ def test_hostile_text_is_escaped_on_every_page(english, staff_client, office, of
 
 def test_the_pages_link_to_the_consultation_form(english):
     obj = article()
-    consult = reverse("familyplanning:consult")
+    consult = reverse("feedback:consult")
     for response in (english.get(LIST), english.get(detail(obj))):
         assert f'href="{consult}"' in response.content.decode()
 

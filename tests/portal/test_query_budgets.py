@@ -22,12 +22,13 @@ from django.utils import timezone
 from accounts.models import MisuseReport, Office, Role
 from certificates.models import Application, CriminalRecord, RegisterImport
 from certificates.models import Status as NcrStatus
-from familyplanning.models import Feedback, FeedbackKind, PolicyArticle, Rating
+from familyplanning.models import PolicyArticle
 from hukou.constants import Status as HukouStatus
 from portal.cases.deadlines import clock_start
 from portal.cases.models import Transition
 from portal.cases.services import next_case_number
 from portal.documents.models import Document, DocumentAccess
+from portal.feedback.models import Feedback, FeedbackKind, Rating
 from portal.notify.models import Channel, OutboxMessage
 from portal.verify.codes import new_code
 from portal.verify.models import (
@@ -376,8 +377,9 @@ CHANGELISTS = {
     "certificates.CriminalRecord": Changelist("administrator", make_criminal_records, 8),
     "certificates.RegisterImport": Changelist("administrator", make_register_imports, 8),
     "familyplanning.FamilyPlanningApplication": Changelist("family_planning_officer", make_fp_applications, 8),
-    "familyplanning.Rating": Changelist("family_planning_officer", make_ratings, 10),
-    "familyplanning.Feedback": Changelist("family_planning_officer", make_feedback, 8),
+    # 11: the "service" filter lists the services rated (one DISTINCT query).
+    "feedback.Rating": Changelist("family_planning_officer", make_ratings, 11),
+    "feedback.Feedback": Changelist("family_planning_officer", make_feedback, 8),
     "familyplanning.PolicyArticle": Changelist("family_planning_officer", make_policy_articles, 10),
     "hukou.MigrationApplication": Changelist("police_officer", make_hukou_applications, 8),
     "visits.VisitStation": Changelist("supervisor", make_visit_stations, 10),  # a supervisor: the subtree too
@@ -405,8 +407,8 @@ BIG_TABLES = {
     "certificates.Application",
     "certificates.CriminalRecord",
     "familyplanning.FamilyPlanningApplication",
-    "familyplanning.Rating",
-    "familyplanning.Feedback",
+    "feedback.Rating",
+    "feedback.Feedback",
     "hukou.MigrationApplication",
     "visits.Visit",
 }
@@ -481,7 +483,8 @@ CITIZEN_BUDGETS = {
     # all issued applications, whether their certificate was revoked since: constant, never per row. Every signed-in
     # page adds one: the unread messages counted for the header (portal.notify.inbox.unread_count). And one for the
     # wallet: the issued documents of others' cases that name the citizen as a holder (registry.documents_naming).
-    "me": 12,
+    # +5: the decided cases still to rate (一事一评), one query per case model and one for the ratings given.
+    "me": 17,
     "certificates_index": 4,
     "certificates_detail": 7,
     "track": 2,

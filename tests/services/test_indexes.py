@@ -20,11 +20,12 @@ from django.utils import timezone
 from accounts.models import Office, Role
 from certificates.models import Application
 from certificates.models import Status as NcrStatus
-from familyplanning.models import FamilyPlanningApplication, Feedback, FeedbackKind
+from familyplanning.models import FamilyPlanningApplication
 from hukou.constants import Status as HukouStatus
 from hukou.models import MigrationApplication
 from portal.cases.deadlines import clock_start, sweep_deadlines
 from portal.cases.services import next_case_number
+from portal.feedback.models import Feedback, FeedbackKind
 from portal.notify.delivery import outbox_due_ids
 from portal.notify.models import Channel, OutboxMessage
 from portal.verify.codes import new_code
@@ -360,7 +361,7 @@ def test_family_planning_queue(offices, staff_client):
 
 def test_family_planning_feedback_queue(offices, staff_client):
     big_feedback(offices)
-    url = changelist("familyplanning.feedback")
+    url = changelist("feedback.feedback")
     officer = staff_client(StaffFactory(office=offices["fp_offices"][0], role=Role.FAMILY_PLANNING_OFFICER))
     for params in ({}, {"due": "overdue"}):
         queries, _ = admin_queries(officer, url, params)

@@ -1,0 +1,69 @@
+"""The portal-wide feedback app: ratings (好差评) of any service's decided cases, complaints, consultations; and what it
+tells the portal's registry (/me/, /track/, the deadline sweep)."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+def next_step_of(case):
+    """/me/'s next step of a complaint, suggestion, question or follow-up (portal.cases.progress)."""
+    from portal.cases.progress import next_step
+
+    return next_step(
+        case,
+        texts={
+            "open": _("The office answers you within its time limit"),
+            "answered": _("Read the answer on its page"),
+        },
+    )
+
+
+def cases_for_user(user):
+    """The citizen's complaints, suggestions, questions and follow-ups, for /me/."""
+    from portal.cases import serviceapp
+
+    from .models import Feedback
+
+    if not user.is_authenticated:
+        return []
+    return [
+        serviceapp.case_summary(f, title=f.title, url_name="feedback:detail", next_step=next_step_of(f))
+        for f in Feedback.objects.filter(applicant=user).order_by("-updated_at")
+    ]
+
+
+def find_for_track(case_number):
+    """A complaint, suggestion, question or follow-up (FB-...) for /track/; the second factor is the applicant's ID
+    number (portal.cases.tracking)."""
+    from portal.cases import serviceapp
+    from portal.registry import TrackedCase
+
+    from .models import Feedback
+
+    item = Feedback.objects.filter(case_number=case_number).select_related("applicant").first()
+    if item is None:
+        return None
+    return TrackedCase(
+        summary=serviceapp.case_summary(item, title=item.title, next_step=next_step_of(item)),
+        id_numbers=(item.applicant.id_number or "",),
+        owner_ids=(item.applicant_id,),
+    )
+
+
+class FeedbackConfig(AppConfig):
+    name = "portal.feedback"
+    # Not a service key (portal.registry): feedback belongs to every service, each row to the office it concerns.
+    # "feedback" is also the key a rating of the answer to a complaint names (portal.feedback.cases.FEEDBACK).
+    label = "feedback"
+    verbose_name = _("Ratings and feedback")
+
+    def ready(self) -> None:
+        from portal import registry
+
+        from .models import Feedback
+
+        registry.register_shared(
+            registry.SharedApp(
+                self.label, case_models=(Feedback,), cases_for_user=cases_for_user, find_for_track=find_for_track
+            )
+        )
