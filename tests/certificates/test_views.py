@@ -638,9 +638,9 @@ def test_detail_query_count_is_pinned(client, citizen, station_a, django_assert_
     submit(client, application)
     issue_certificate(application)
     client.get(url("detail", application))  # warm the content-type cache
-    # session, user, application (with both offices), documents, timeline, certificate, the header's unread messages:
-    # never one per row
-    with django_assert_max_num_queries(7):
+    # session, user, application (with both offices), documents, timeline, certificate, the header's unread messages,
+    # the rating of the decided case (portal.feedback, 一事一评): never one per row
+    with django_assert_max_num_queries(8):
         response = client.get(url("detail", application))
     assert response.status_code == 200
 

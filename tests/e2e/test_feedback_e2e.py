@@ -54,7 +54,7 @@ def test_rate_complain_answer_and_figures(fp, site, phone_page, new_page):
     page.goto("/feedback/")
     assert page.get_by_test_id("to-rate").count() == 1
     on_phone(page, "fb-01-my-feedback")
-    press(page, page.locator(f"a[href='/feedback/rate/{application.case_number}/']"))
+    press(page, page.locator(f"a[href='/feedback/rate/familyplanning/{application.case_number}/']"))
     page.check("input[name=level][value='2']")
     page.check("input[name=reasons][value='slow']")
     page.check("input[name=reasons][value='several_trips']")
@@ -74,8 +74,12 @@ def test_rate_complain_answer_and_figures(fp, site, phone_page, new_page):
     rating = Rating.objects.get()
     follow_up = Feedback.objects.get(kind=FeedbackKind.FOLLOW_UP)
     assert rating.level == 2 and follow_up.rating == rating
-    assert page.locator(f"[data-case='{follow_up.case_number}']").count() == 1
+    # Back on the case's page: the rating and its follow-up instead of the link; /feedback/ lists the follow-up.
+    assert page.url.endswith(f"/familyplanning/{application.case_number}/")
+    assert follow_up.case_number in page.get_by_test_id("your-rating").inner_text()
     on_phone(page, "fb-04-rated")
+    page.goto("/feedback/")
+    assert page.locator(f"[data-case='{follow_up.case_number}']").count() == 1
 
     # A complaint about a member of staff, without JavaScript.
     no_js = new_page(java_script_enabled=False, viewport={"width": 360, "height": 740})
@@ -97,7 +101,7 @@ def test_rate_complain_answer_and_figures(fp, site, phone_page, new_page):
     desk.fill("#id_username", officer.username)
     desk.fill("#id_password", PASSWORD)
     press(desk, desk.locator("#login-form [type=submit]"))
-    desk.goto("/admin/feedback/")
+    desk.goto("/admin/feedback/feedback/")
     assert desk.locator(f"text={follow_up.case_number}").count() == 1
     assert desk.locator(f"text={item.case_number}").count() == 1
     shot(desk, "fb-06-admin-queue")
@@ -129,3 +133,47 @@ def test_rate_complain_answer_and_figures(fp, site, phone_page, new_page):
     wide.goto("/feedback/figures/")
     assert wide.locator(f"tr[data-office='{office.pk}'] [data-col=average]").inner_text() == "2.00"
     shot(wide, "fb-11-figures-desktop")
+
+
+def test_rate_a_decided_certificate_and_a_hukou_case_on_a_phone(fp, site, phone_page):
+    """一事一评 beyond family planning: from the certificate's page and from /me/ (the hukou case), once each."""
+    from accounts.models import Office
+    from portal.feedback.models import Feedback, FeedbackKind, Rating
+    from tests.factories import ApplicationFactory, MigrationApplicationFactory, OfficeFactory, UserFactory
+
+    station = OfficeFactory(name="经八路派出所", kind=Office.Kind.POLICE_STATION, division_code="410105")
+    citizen = UserFactory(real_name="陈静")
+    certificate = ApplicationFactory(applicant=citizen, office=station, issued=True)
+    move = MigrationApplicationFactory(applicant=citizen, office=station, refused=True)
+
+    page = phone_page
+    log_in(page, citizen, site)
+    page.goto(f"/certificates/{certificate.case_number}/")
+    on_phone(page, "fb-20-ncr-decided")
+    press(page, page.get_by_test_id("rate").locator("a"))
+    page.check("input[name=level][value='5']")
+    page.check("input[name=reasons][value='quick']")
+    on_phone(page, "fb-21-ncr-rate-form")
+    press(page, page.get_by_test_id("send-rating"))
+    assert page.url.endswith(f"/certificates/{certificate.case_number}/")
+    assert page.get_by_test_id("rate").count() == 0
+    assert page.get_by_test_id("your-rating").count() == 1
+    on_phone(page, "fb-22-ncr-rated")
+
+    # The hukou case, from /me/'s list of cases to rate: a poor rating opens the station's follow-up.
+    page.goto("/me/")
+    to_rate = page.get_by_test_id("to-rate")
+    assert certificate.case_number not in to_rate.inner_text() and move.case_number in to_rate.inner_text()
+    on_phone(page, "fb-23-me-to-rate")
+    press(page, to_rate.locator(f"a[href='/feedback/rate/hukou/{move.case_number}/']"))
+    page.check("input[name=level][value='1']")
+    page.check("input[name=reasons][value='several_trips']")
+    press(page, page.get_by_test_id("send-rating"))
+    assert page.url.endswith(f"/hukou/{move.case_number}/")
+    follow_up = Feedback.objects.get(kind=FeedbackKind.FOLLOW_UP)
+    assert follow_up.office == station and follow_up.about_case_number == move.case_number
+    assert follow_up.case_number in page.get_by_test_id("your-rating").inner_text()
+    on_phone(page, "fb-24-hukou-rated")
+    assert sorted(Rating.objects.values_list("service", flat=True)) == ["certificates", "hukou"]
+    page.goto("/me/")
+    assert page.get_by_test_id("to-rate").count() == 0
