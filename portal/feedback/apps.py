@@ -40,13 +40,13 @@ def find_for_track(case_number):
 
     from .models import Feedback
 
-    item = Feedback.objects.filter(case_number=case_number).select_related("applicant").first()
-    if item is None:
+    item = Feedback.objects.filter(case_number=case_number, applicant__isnull=False).select_related("applicant").first()
+    if item is None or item.applicant is None:  # asked without an account: read by the e-mailed link only
         return None
     return TrackedCase(
         summary=serviceapp.case_summary(item, title=item.title, next_step=next_step_of(item)),
         id_numbers=(item.applicant.id_number or "",),
-        owner_ids=(item.applicant_id,),
+        owner_ids=(item.applicant.pk,),
     )
 
 

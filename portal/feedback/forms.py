@@ -122,3 +122,33 @@ class FeedbackForm(PlainTextFormMixin, forms.Form):
             self.fields["subject"].label = _("What is your question about?")
             self.fields["body"].label = _("Your question")
         self.fields["body"].help_text = _("Please do not write ID numbers or other personal data you need not give.")
+
+
+class AnonymousConsultationForm(PlainTextFormMixin, forms.Form):
+    """A question without an account: who to answer, where, and the question (portal.feedback.anonymous)."""
+
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=80,
+        error_messages={"required": _("Enter your name, so the office can address you.")},
+    )
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        help_text=_("The answer comes here, with a link to read it on the portal."),
+        error_messages={
+            "required": _("Enter the e-mail address the answer should go to, like name@example.com."),
+            "invalid": _("Enter the e-mail address the answer should go to, like name@example.com."),
+        },
+    )
+    subject = forms.CharField(label=_("What is your question about?"), max_length=200)
+    body = forms.CharField(label=_("Your question"), max_length=5000, widget=forms.Textarea(attrs={"rows": 8}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields = {
+            "name": self.fields["name"],
+            "email": self.fields["email"],
+            "office": office_field(),
+            **{key: self.fields[key] for key in ("subject", "body")},
+        }
+        self.fields["body"].help_text = _("Please do not write ID numbers or other personal data you need not give.")

@@ -93,6 +93,19 @@ class Feedback(Case):
     DRAFT_STATUSES = ()
     CLOSED_STATUSES = (FeedbackStatus.ANSWERED,)
 
+    # No account for a consultation asked without one: its asker is the name and e-mail below.
+    applicant = models.ForeignKey(  # type: ignore[assignment]  # nullable here only: Case's is not
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applicant"),
+        on_delete=models.PROTECT,
+        related_name="%(app_label)s_%(class)s_cases",
+        null=True,
+        blank=True,
+    )
+    contact_name = models.CharField(_("name"), max_length=80, blank=True)
+    contact_email = models.EmailField(_("e-mail address"), blank=True)
+    # SHA-256 of the code in the link the answer e-mail carries (the code itself is never stored).
+    access_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     status = models.CharField(
         _("status"), max_length=32, choices=FeedbackStatus.choices, default=FeedbackStatus.OPEN, db_index=True
     )

@@ -478,6 +478,11 @@ def answer(*, feedback: Feedback, by, text: str) -> Feedback:
             answered_on_time=on_time,
             **clock_stop(),
         )
+        if feedback.applicant_id is None:  # asked without an account: the answer goes by e-mail with a link
+            from .anonymous import send_answer
+
+            send_answer(feedback, text)
+            return feedback
         notify_user(
             feedback.applicant,
             template="feedback/answered",

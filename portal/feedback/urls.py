@@ -14,5 +14,7 @@ urlpatterns = [
     path("complaint/", views.submit, {"kind": FeedbackKind.COMPLAINT}, name="complain"),
     path("suggestion/", views.submit, {"kind": FeedbackKind.SUGGESTION}, name="suggest"),
     path("consultation/", views.submit, {"kind": FeedbackKind.CONSULTATION}, name="consult"),
+    path("ask/", views.ask, name="ask"),
+    path("answer/<str:code>/", views.read_answer, name="read_answer"),
     path("<str:case_number>/", views.detail, name="detail"),
 ]

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_http_methods
 
 from portal.cases.services import TransitionError
 
-from . import cases, services
-from .forms import FeedbackForm, OfficeRatingForm, RatingForm
+from . import anonymous, cases, services
+from .forms import AnonymousConsultationForm, FeedbackForm, OfficeRatingForm, RatingForm
 from .models import Feedback, FeedbackKind, FeedbackStatus, Rating
 
 
@@ -211,3 +211,48 @@ def figures(request):
         "complaint_limit": services.TIME_LIMITS[FeedbackKind.COMPLAINT],
     }
     return render(request, "feedback/figures.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def ask(request):
+    """A question without an account (portal.feedback.anonymous): throttled per address and e-mail, no CAPTCHA."""
+    if request.user.is_authenticated and not request.user.is_staff:
+        return redirect("feedback:consult")
+    form = AnonymousConsultationForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            anonymous.check_throttle(request, data["email"])
+            item = anonymous.ask(
+                name=data["name"],
+                email=data["email"],
+                office=data["office"],
+                subject=data["subject"],
+                body=data["body"],
+            )
+        except anonymous.Throttled as exc:
+            form.add_error(None, str(exc))
+            status = 429
+        except ValidationError as exc:
+            _errors_into(form, exc)
+        else:
+            return render(request, "feedback/asked.html", {"item": item})
+    if form.is_bound and status == 200:
+        status = 400
+    return render(
+        request,
+        "feedback/ask.html",
+        {"form": form, "working_days": services.TIME_LIMITS[FeedbackKind.CONSULTATION]},
+        status=status,
+    )
+
+
+@never_cache
+def read_answer(request, code):
+    """The question and its answer, for whoever holds the link from the answer e-mail (no account)."""
+    item = anonymous.find_by_code(code)
+    if item is None:
+        raise Http404(_("No such case."))
+    return render(request, "feedback/read_answer.html", {"item": item})
