@@ -177,3 +177,40 @@ def test_rate_a_decided_certificate_and_a_hukou_case_on_a_phone(fp, site, phone_
     assert sorted(Rating.objects.values_list("service", flat=True)) == ["certificates", "hukou"]
     page.goto("/me/")
     assert page.get_by_test_id("to-rate").count() == 0
+
+
+def test_an_anonymous_consultation_answered_by_e_mail(fp, site, new_page):
+    """No account: the question is asked on a phone, the office answers, the e-mail in the outbox carries the link."""
+    import re
+
+    from accounts.models import Office, Role
+    from portal.feedback import services as feedback
+    from portal.feedback.models import Feedback
+    from portal.notify.models import OutboxMessage
+    from tests.factories import OfficeFactory, StaffFactory
+
+    fp.REDIS_URL = ""
+    office = OfficeFactory(name="金水区卫生健康委员会", kind=Office.Kind.FAMILY_PLANNING)
+    page = new_page(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page.goto("/feedback/figures/")
+    press(page, page.get_by_test_id("ask-anonymously"))
+    page.fill("input[name=name]", "王芳")
+    page.fill("input[name=email]", "wang.fang@example.com")
+    page.select_option("select[name=office]", str(office.pk))
+    page.fill("input[name=subject]", "二孩登记")
+    page.fill("textarea[name=body]", "请问二孩登记需要带什么材料？")
+    on_phone(page, "fb-30-ask-without-account")
+    press(page, page.get_by_test_id("send-question"))
+    item = Feedback.objects.get()
+    assert page.get_by_test_id("case-number").inner_text() == item.case_number and item.applicant is None
+    on_phone(page, "fb-31-asked")
+
+    feedback.answer(
+        feedback=item, by=StaffFactory(office=office, role=Role.FAMILY_PLANNING_OFFICER), text="请带户口簿和结婚证。"
+    )
+    mail = OutboxMessage.objects.filter(to="wang.fang@example.com").latest("pk")
+    link = re.search(r"(/feedback/answer/\S+/)", mail.body).group(1)
+    page.goto(link)
+    assert "请带户口簿和结婚证" in page.get_by_test_id("answer-text").inner_text()
+    assert "二孩登记需要带什么材料" in page.get_by_test_id("message").inner_text()
+    on_phone(page, "fb-32-answer-by-link")
