@@ -387,7 +387,7 @@ def pages_familyplanning(audit, station, tmp_path):
     )
     audit.visit("status-refused", f"/familyplanning/{refused.case_number}/")
     audit.visit("feedback", "/feedback/")
-    audit.visit("rate-case", f"/feedback/rate/{refused.case_number}/")
+    audit.visit("rate-case", f"/feedback/rate/familyplanning/{refused.case_number}/")
     audit.submit("rate-case-errors")
     audit.visit("rate-office", "/feedback/rate/")
     audit.submit("rate-office-errors")
