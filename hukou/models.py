@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber
@@ -89,7 +90,6 @@ class MigrationApplication(ReviewedCase):
     """One application for one-stop migration, filed at (and accepted by) the move-in police station (`office`)."""
 
     CASE_PREFIX = "HK"
-    DEADLINE_OFFICE_FIELDS = ("municipal_office", "origin_office")
     OPEN_STATUSES = OPEN_STATUSES
     DRAFT_STATUSES = DRAFT_STATUSES
     CLOSED_STATUSES = (*FINAL_STATUSES, Status.PAPER)
@@ -306,6 +306,12 @@ class MigrationApplication(ReviewedCase):
         if actor == Actor.MOVE_OUT_STATION:
             return self.origin_office
         return None
+
+    @classmethod
+    def acting_office_expression(cls):
+        """acting_office() in SQL, with deadline_office's fallback to the move-in station (the deadline sweep): the
+        stored acting_office_id, or the move-in station while it is NULL."""
+        return Coalesce(F("acting_office_id"), F("office"), output_field=models.BigIntegerField())
 
     def document_office_ids(self) -> set:
         """The offices whose staff may open this case's documents: each one from the step at which the case reached it.

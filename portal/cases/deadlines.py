@@ -4,13 +4,16 @@ deadlines recomputed when the holiday table is filled in, and the sweep that fla
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import TYPE_CHECKING, TypedDict, cast
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Case as DbCase
+from django.db.models import CharField, Expression, F, Value, When
 from django.utils import timezone
 
 from portal.workdays import calendar as workdays
@@ -18,6 +21,8 @@ from portal.workdays import calendar as workdays
 from .models import Case, DeadlineDigest, DueState
 
 if TYPE_CHECKING:
+    from django.db.models import Field
+
     from accounts.models import Office
 
 logger = logging.getLogger(__name__)
@@ -140,95 +145,59 @@ def due_state_for(due_date: date, today: date) -> str:
     return DueState.NONE
 
 
-# Due cases locked and flagged per statement; how many one digest lists by number; digests sent per task run.
-SWEEP_CHUNK = 2000
+# How many cases one digest lists by number; digests sent per task run.
 DIGEST_LIST_LIMIT = 30
 DIGEST_RUN_LIMIT = 2000
-
-
-@dataclass(frozen=True)
-class _Due:
-    model: type[Case]
-    pk: int
-    case_number: str
-    status: str
-    due_date: date
-    state: str
 
 
 def sweep_deadlines(case_models: Iterable[type[Case]], today: date | None = None) -> dict[str, int]:
     """Flag due-soon and overdue cases, once per case and state, and leave each office a digest to be e-mailed.
 
-    Reads only running clocks with a due date at or before the horizon (the next working day), through the
-    partial index on the open states, never every open case. Then one transaction: locks those cases (SKIP
-    LOCKED: a case an officer is changing right now, or another sweep holds, waits for the next sweep), re-checks
-    them, flags them with one UPDATE per state and chunk, and writes one DeadlineDigest row per office and state
-    (per agency, should an office act on another agency's cases). Rendering and e-mailing the digests is the
-    notify task's (send_deadline_digests), published on commit; the beat job re-sends what it left. So the cost
-    follows the due cases, not the open ones, and no template or outbox row is written here.
+    One transaction, set-based: per case model one UPDATE flags the running clocks due at or before the horizon
+    (the next working day) whose state changes, read through the partial index on the open states and locked with
+    SKIP LOCKED (a case an officer is changing right now, or another sweep holds, waits for the next sweep), and
+    returns each flagged case's acting office, state, due date and number. Then one INSERT writes one
+    DeadlineDigest row per office, state and agency (the count and the first cases by due date). Rendering and
+    e-mailing the digests is the notify task's (send_deadline_digests), published on commit; the beat job re-sends
+    what it left. So the cost follows the due cases, not the open ones: no case is read into a model instance, no
+    office is loaded, and no template or outbox row is written here.
     """
     today = today or timezone.localdate()
     horizon = workdays.add_workdays(today, 1).date
-    states: dict[date, str] = {}  # thousands of due cases share a handful of due dates
-
-    def state_on(due_date: date) -> str:
-        if due_date not in states:
-            states[due_date] = due_state_for(due_date, today)
-        return states[due_date]
-
-    work: dict[int, tuple[Office, list[_Due]]] = {}  # acting office pk -> (office, [_Due])
-    for model in case_models:
-        office_fields = ("office", *model.DEADLINE_OFFICE_FIELDS)
-        candidates = (
-            # A frozen case (its applicant's identity is disputed) takes no step, so no office is asked to act on it.
-            model.objects.filter(
-                status__in=model.OPEN_STATUSES,
-                paused_at__isnull=True,
-                frozen_at__isnull=True,
-                due_date__isnull=False,
-                due_date__lte=horizon,
-            )
-            .exclude(due_state=DueState.OVERDUE)
-            .only("pk", "case_number", "status", "due_date", "due_state", *office_fields)
-            # Offices by prefetch: one instance per office and chunk, not one per case as a join would make.
-            .prefetch_related(*office_fields)
-            .order_by()  # no sort over the due rows: the partial index alone serves the query
-        )
-        for case in candidates.iterator(chunk_size=2000):
-            due_date = cast("date", case.due_date)  # due_date__isnull=False above
-            new_state = state_on(due_date)
-            if new_state == DueState.NONE or new_state == case.due_state:
-                continue
-            office = deadline_office(case)
-            due = _Due(model, case.pk, case.case_number, case.status, due_date, new_state)
-            work.setdefault(office.pk, (office, []))[1].append(due)
+    # The days from today to the horizon that are due soon (a handful); every earlier day is overdue.
+    soon = [
+        day
+        for day in (today + timedelta(days=n) for n in range((horizon - today).days + 1))
+        if due_state_for(day, today) == DueState.DUE_SOON
+    ]
+    from accounts.scoping import service_agency
 
     counts = {"due_soon": 0, "overdue": 0}
-    if not work:
-        return counts
+    # (office pk, state, agency) -> [service, count, the cases listed first]
+    digests: dict[tuple[int, str, str], _Tally] = {}
     with transaction.atomic():
-        claimed = _claim([due for _office, cases in work.values() for due in cases])
-        digests = []
-        for office, cases in work.values():
-            for state, service, told in _digests(cases, claimed):
-                counts[str(state)] += len(told)
-                digests.append(
-                    DeadlineDigest(
-                        office=office,
-                        state=state,
-                        service=service,
-                        count=len(told),
-                        cases=[
-                            {
-                                "model": due.model._meta.label_lower,
-                                "case_number": due.case_number,
-                                "due_date": due.due_date.isoformat(),
-                            }
-                            for due in told[:DIGEST_LIST_LIMIT]
-                        ],
-                    )
-                )
-        DeadlineDigest.objects.bulk_create(digests)
+        for model in case_models:
+            label = model._meta.label_lower
+            service = model._meta.app_label
+            agency = service_agency(service) or ""
+            for office_id, state, due_date, case_number in _flag(model, today=today, horizon=horizon, soon=soon):
+                counts[state] += 1
+                tally = digests.setdefault((office_id, state, agency), _Tally(service))
+                tally.count += 1
+                tally.cases.append((_iso(due_date), case_number, label))
+        DeadlineDigest.objects.bulk_create(
+            DeadlineDigest(
+                office_id=office_id,
+                state=state,
+                service=tally.service,
+                count=tally.count,
+                cases=[
+                    {"model": label, "case_number": number, "due_date": due}
+                    for due, number, label in heapq.nsmallest(DIGEST_LIST_LIMIT, tally.cases)
+                ],
+            )
+            for (office_id, state, _agency), tally in sorted(digests.items(), key=lambda item: item[0])
+        )
         if digests:
             from portal.celery import publish_on_commit
 
@@ -238,30 +207,78 @@ def sweep_deadlines(case_models: Iterable[type[Case]], today: date | None = None
     return counts
 
 
-def _claim(read: list[_Due]) -> set[tuple[type[Case], int]]:
-    """Lock the cases as read (SKIP LOCKED), keep those unchanged since, and flag them; the claimed (model, pk)."""
-    by_model: dict[type[Case], dict[int, _Due]] = {}
-    for due in read:
-        by_model.setdefault(due.model, {})[due.pk] = due
-    claimed: set[tuple[type[Case], int]] = set()
-    for model, dues in by_model.items():
-        pks = list(dues)
-        for start in range(0, len(pks), SWEEP_CHUNK):
-            fresh = (
-                model.objects.select_for_update(skip_locked=True)
-                .filter(pk__in=pks[start : start + SWEEP_CHUNK], paused_at__isnull=True, frozen_at__isnull=True)
-                .values_list("pk", "status", "due_date", "due_state")
-            )
-            per_state: dict[str, list[int]] = {}
-            for pk, status, due_date, due_state in fresh:
-                due = dues[pk]
-                # Only as it was read: a case that moved on meanwhile is the next sweep's business.
-                if (status, due_date) == (due.status, due.due_date) and due_state != due.state:
-                    per_state.setdefault(due.state, []).append(pk)
-            for state, flagged in per_state.items():
-                model.objects.filter(pk__in=flagged).update(due_state=state)
-                claimed.update((model, pk) for pk in flagged)
-    return claimed
+@dataclass
+class _Tally:
+    """One digest being summed up: a service of its agency, the number of cases, and (due date, number, model)."""
+
+    service: str
+    count: int = 0
+    cases: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _iso(day: date | str) -> str:
+    # PostgreSQL returns dates, SQLite ISO strings (no converters on a raw cursor).
+    return day if isinstance(day, str) else day.isoformat()
+
+
+def _flag(model: type[Case], *, today: date, horizon: date, soon: list[date]) -> list[tuple[int, str, date | str, str]]:
+    """Flag `model`'s cases whose deadline state changes, in one UPDATE; (acting office pk, state, due date, number).
+
+    The UPDATE's rows are chosen by a subquery through the partial index (`*_open_due`) and locked there with SKIP
+    LOCKED, so what is flagged is exactly what was read and locked. On PostgreSQL the subquery is an array (one
+    InitPlan) and the UPDATE finds its rows by primary key, whatever the planner guesses of their number.
+    """
+    state = DbCase(
+        When(due_date__lt=today, then=Value(DueState.OVERDUE.value)),
+        *([When(due_date__in=soon, then=Value(DueState.DUE_SOON.value))] if soon else []),
+        default=Value(DueState.NONE.value),
+        output_field=CharField(),
+    )
+    chosen = (
+        # A frozen case (its applicant's identity is disputed) takes no step, so no office is asked to act on it.
+        model.objects.filter(
+            status__in=model.OPEN_STATUSES,
+            paused_at__isnull=True,
+            frozen_at__isnull=True,
+            due_date__isnull=False,
+            due_date__lte=horizon,
+        )
+        .exclude(due_state=DueState.OVERDUE)
+        .alias(new_state=state)
+        .exclude(new_state=DueState.NONE)
+        .exclude(new_state=F("due_state"))
+        .order_by()  # no sort over the due rows: the partial index alone serves the query
+        .select_for_update(skip_locked=True)
+        .values("pk")
+    )
+    chosen_sql, chosen_params = chosen.query.sql_with_params()
+    state_sql, state_params = _compile(model, state)
+    office_sql, office_params = _compile(model, model.acting_office_expression())
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+
+    def column(name: str) -> str:
+        return f"{table}.{quote(cast('str', cast('Field[Any, Any]', model._meta.get_field(name)).column))}"
+
+    pk = column(model._meta.pk.name)  # every model has a primary key
+    where = f"{pk} = ANY(ARRAY({chosen_sql}))" if connection.vendor == "postgresql" else f"{pk} IN ({chosen_sql})"
+    due_state = quote(cast("str", cast("Field[Any, Any]", model._meta.get_field("due_state")).column))
+    # Identifiers from the model's meta and SQL the ORM compiled; every value is a parameter.
+    sql = (
+        f"UPDATE {table} SET {due_state} = {state_sql} WHERE {where} "  # noqa: S608  # nosec B608
+        f"RETURNING {office_sql}, {column('due_state')}, {column('due_date')}, {column('case_number')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*state_params, *chosen_params, *office_params])
+        return cast("list[tuple[int, str, date | str, str]]", cursor.fetchall())
+
+
+def _compile(model: type[Case], expression: Expression | F) -> tuple[str, list[Any]]:
+    """An expression over `model`'s own columns as SQL and parameters (for the sweep's raw UPDATE)."""
+    query = model.objects.all().query
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.compile(expression.resolve_expression(query, allow_joins=False))
+    return sql, list(params)
 
 
 def send_deadline_digests() -> int:
@@ -322,26 +339,6 @@ def digest_context(digest: DeadlineDigest) -> dict[str, object]:
         ],
         "more": max(digest.count - len(digest.cases), 0),
     }
-
-
-def _digests(cases: list[_Due], claimed: set[tuple[type[Case], int]]) -> list[tuple[DueState, str, list[_Due]]]:
-    """An office's claimed cases as digests, one per state and agency: (state, a service of the agency, cases).
-
-    Each digest goes only to the staff of the agency that handles its services and, overdue, to that agency's
-    supervisors above (accounts.notify.office_recipients), never to another agency's.
-    """
-    from accounts.scoping import service_agency
-
-    digests: list[tuple[DueState, str, list[_Due]]] = []
-    for state in (DueState.DUE_SOON, DueState.OVERDUE):
-        by_agency: dict[str, tuple[str, list[_Due]]] = {}
-        for due in cases:
-            if due.state == state and (due.model, due.pk) in claimed:
-                label = due.model._meta.app_label
-                by_agency.setdefault(service_agency(label) or "", (label, []))[1].append(due)
-        for _agency, (service, told) in sorted(by_agency.items()):
-            digests.append((state, service, sorted(told, key=lambda due: (due.due_date, due.case_number))))
-    return digests
 
 
 def deadline_office(case: Case) -> Office:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import Expression, F, Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.fields import optional_link, optional_reference
@@ -57,8 +57,6 @@ class Case(models.Model):
     INFO_REQUESTED_STATUS = "info_requested"
     # Statuses of a finished case: the queues' "finished" filter, behind which they wait (None: CLOSED_STATUSES).
     FINISHED_STATUSES: tuple[str, ...] | None = None
-    # Foreign keys to offices that `acting_office()` reads, loaded by the deadline sweep (multi-office workflows).
-    DEADLINE_OFFICE_FIELDS: tuple[str, ...] = ()
     # Every concrete case model has its default manager (or a subclass of it) as `objects`.
     objects: ClassVar[models.Manager[Self]]
 
@@ -136,6 +134,13 @@ class Case(models.Model):
         if office_ids is None:
             return Q(status__in=cls.OPEN_STATUSES)
         return Q(office__in=office_ids, status__in=cls.OPEN_STATUSES)
+
+    @classmethod
+    def acting_office_expression(cls) -> Expression | F:
+        """The office that must act now, as an SQL expression over the case's own columns: what
+        `portal.cases.deadlines.deadline_office` answers for one case, for the deadline sweep's set-based UPDATE. A
+        multi-office workflow (hukou) that defines `acting_office()` overrides this too."""
+        return F("office")
 
     def timeline(self) -> QuerySet[Transition]:
         return Transition.objects.filter(

@@ -195,6 +195,9 @@ def test_acting_office_per_status(offices, status, who):
         assert not MigrationApplication.objects.acting_for(others).exists()
     else:
         assert not MigrationApplication.objects.acting_for(list(offices.values())).exists()
+    # The deadline sweep's SQL names the same office as deadline_office() (the move-in station when nobody else acts).
+    acting = MigrationApplication.objects.annotate(acting=MigrationApplication.acting_office_expression())
+    assert acting.values_list("acting", flat=True).get() == deadlines.deadline_office(application).pk
 
 
 @pytest.mark.parametrize(("status", "who"), EXPECTED_ACTING.items())

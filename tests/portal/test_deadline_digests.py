@@ -91,4 +91,4 @@ def test_the_sweeps_queries_do_not_grow_with_the_due_cases_or_offices(station_a)
     few = sweep_queries([station_a], 2)
     SampleCase.objects.all().delete()
     many = sweep_queries([OfficeFactory(division_code=f"41030{i}") for i in range(1, 6)], 20)
-    assert many == few  # read, prefetch offices, lock, flag, one INSERT of every digest
+    assert many == few  # one UPDATE (flag and return) per case model, one INSERT of every digest
