@@ -235,6 +235,15 @@ else:
         "control_folder": str(_broker_dir / "control"),
     }
     CELERY_RESULT_BACKEND = None
+# Rendered fragments whose key names everything they show (the verification page's verdict under a digest of every
+# field of its result, its holder-check form and the footer per language): kept in each process's memory, never in
+# Redis, because a fragment that changes gets a new key, so no process can serve a stale one, and a page then costs
+# no round trip for them. Bounded: the least recently used go first (docs/architecture.md#the-lean-verification-path).
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "portal-fragments",
+    "OPTIONS": {"MAX_ENTRIES": env_int("FRAGMENT_CACHE_ENTRIES", 10000)},
+}
 # Found verification codes are cached this many seconds in the shared cache (portal/verify/rowcache.py; a revocation
 # holds its code out of it). Only with Redis by default: a cache of one process could not be told of a revocation.
 VERIFY_CACHE_SECONDS = env_int("VERIFY_CACHE_SECONDS", 60 if REDIS_URL else 0)

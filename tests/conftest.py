@@ -210,8 +210,9 @@ def _reference_data(request):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit counters and cached calendar data never leak from one test into the next."""
-    from django.core.cache import cache
+    """Rate-limit counters, cached calendar data and rendered fragments never leak from one test into the next."""
+    from django.core.cache import cache, caches
 
     cache.clear()
+    caches["fragments"].clear()
     yield
