@@ -235,10 +235,9 @@ else:
         "control_folder": str(_broker_dir / "control"),
     }
     CELERY_RESULT_BACKEND = None
-# Rendered fragments whose key names everything they show (the verification page's verdict under a digest of every
-# field of its result, its holder-check form and the footer per language): kept in each process's memory, never in
-# Redis, because a fragment that changes gets a new key, so no process can serve a stale one, and a page then costs
-# no round trip for them. Bounded: the least recently used go first (docs/architecture.md#the-lean-verification-path).
+# Rendered fragments that change only with the language (the verification page's holder-check form, the footer of
+# every page): kept in each process's memory, not in Redis, so a page costs no round trip for them. Bounded; nothing
+# to invalidate (docs/architecture.md#the-lean-verification-path).
 CACHES["fragments"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "portal-fragments",
