@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -14,7 +14,10 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts import idnumber, phone
+from accounts.address import HENAN, Address, AddressField, AddressFormMixin
+from accounts.address import PARTS as ADDRESS_PARTS
 from accounts.forms import PersonNameField
+from accounts.validators import validate_single_line
 from portal.formmessages import lazy_interpolate
 
 
@@ -30,8 +33,9 @@ class Kind:
     INTEGER = "integer"
     YES_NO = "yes_no"
     PERSON = "person"  # a group: the person's name and resident ID number
+    ADDRESS = "address"  # in parts (accounts.address): province, city, district (GB/T 2260), street, detail
 
-    ALL = frozenset({TEXT, TEXTAREA, DATE, CHOICE, ID_NUMBER, MOBILE, INTEGER, YES_NO, PERSON})
+    ALL = frozenset({TEXT, TEXTAREA, DATE, CHOICE, ID_NUMBER, MOBILE, INTEGER, YES_NO, PERSON, ADDRESS})
 
 
 # The sub-fields of a PERSON group, as "<name>_<suffix>" in the online form.
@@ -39,6 +43,28 @@ PERSON_NAME_SUFFIX = "name"
 PERSON_ID_SUFFIX = "id_number"
 PERSON_NAME_MAX_LENGTH = 60
 YES, NO = "yes", "no"
+# An address answer is its one-line text under its name (what pages, PDFs and the admin show) and its parts beside it
+# under "<name>_parts" ({"province": code, "city": code, "district": code, "street": ..., "detail": ...}).
+ADDRESS_PARTS_SUFFIX = "parts"
+ONE_LINE_ADDRESS_MAX_LENGTH = 255
+
+
+def address_parts_key(name: str) -> str:
+    return f"{name}_{ADDRESS_PARTS_SUFFIX}"
+
+
+def is_one_line_address(answers: dict, name: str) -> bool:
+    """An address answered before addresses had parts: its text alone."""
+    return bool((answers or {}).get(name)) and not isinstance((answers or {}).get(address_parts_key(name)), dict)
+
+
+def stored_address(answers: dict, name: str) -> Address | None:
+    """The address answer `name` in parts; an old one-line answer as its detail part (nothing typed is lost)."""
+    parts = (answers or {}).get(address_parts_key(name))
+    if isinstance(parts, dict):
+        return Address(*(str(parts.get(part) or "") for part in ADDRESS_PARTS))
+    text = (answers or {}).get(name)
+    return Address(detail=str(text)) if text else None
 
 
 @dataclass(frozen=True)
@@ -96,6 +122,7 @@ class FormDef:
         if len({f.name for f in self.fields}) != len(self.fields):
             raise ValueError(f"{self.service_key}: two field definitions share a name")
         names = [n for f in self.fields for n in f.form_field_names]
+        names += [address_parts_key(f.name) for f in self.fields if f.kind == Kind.ADDRESS]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.service_key}: two form fields share a name")
 
@@ -190,6 +217,8 @@ def _form_fields(definition: FieldDef) -> dict[str, forms.Field]:
         return {definition.name: forms.ChoiceField(choices=definition.choices, widget=forms.RadioSelect, **common)}
     if kind == Kind.ID_NUMBER:
         return {definition.name: IdNumberField(**common)}
+    if kind == Kind.ADDRESS:
+        return {definition.name: AddressField(parts=definition.name, **common)}
     if kind == Kind.MOBILE:
         return {definition.name: MobileField(**common)}
     if kind == Kind.INTEGER:
@@ -230,10 +259,26 @@ def _form_fields(definition: FieldDef) -> dict[str, forms.Field]:
     }
 
 
-class DefinedForm(forms.Form):
-    """Base of the forms build_form() makes; `form_def` is set on each subclass."""
+class DefinedForm(AddressFormMixin, forms.Form):
+    """Base of the forms build_form() makes; `form_def` is set on each subclass.
+
+    Addresses are AddressFields (with the no-JavaScript "Update the lists" step of AddressFormMixin), cleaned to
+    their one-line text with the parts beside it. `one_line_addresses` names address answers given before addresses
+    had parts (validate_answers): they are checked as the one line of text they are.
+    """
 
     form_def: FormDef
+
+    def __init__(self, *args, one_line_addresses=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in one_line_addresses:
+            field = self.fields[name]
+            self.fields[name] = forms.CharField(
+                label=field.label,
+                required=field.required,
+                max_length=ONE_LINE_ADDRESS_MAX_LENGTH,
+                validators=[validate_single_line],
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -277,6 +322,14 @@ def answers_from_cleaned(form_def: FormDef, cleaned: dict) -> dict:
                 PERSON_ID_SUFFIX: cleaned.get(id_field, ""),
             }
             continue
+        if definition.kind == Kind.ADDRESS:
+            # AddressFormMixin.clean: the text under the name, the parts as "<name>_<part>" (none for a one-line
+            # address of old).
+            answers[definition.name] = cleaned.get(definition.name) or ""
+            parts = {part: cleaned.get(f"{definition.name}_{part}") or "" for part in ADDRESS_PARTS}
+            if any(parts.values()):
+                answers[address_parts_key(definition.name)] = parts
+            continue
         value = cleaned.get(definition.name)
         if isinstance(value, datetime.date):
             value = value.isoformat()
@@ -294,6 +347,18 @@ def form_data_from_answers(form_def: FormDef, answers: dict) -> dict:
             name_field, id_field = definition.form_field_names
             data[name_field] = value.get(PERSON_NAME_SUFFIX) or ""
             data[id_field] = value.get(PERSON_ID_SUFFIX) or ""
+        elif definition.kind == Kind.ADDRESS:
+            address = stored_address(answers, definition.name)
+            if address is None:
+                continue
+            data.update(
+                {f"{definition.name}_{part}": v for part, v in zip(ADDRESS_PARTS, astuple(address), strict=True)}
+            )
+            if is_one_line_address(answers, definition.name):
+                # Checked as one line (validate_answers), or, where parts are asked for, as the detail part of an
+                # address in Henan whose city is still to choose.
+                data[definition.name] = value
+                data[f"{definition.name}_province"] = HENAN
         elif definition.kind == Kind.YES_NO:
             data[definition.name] = {True: YES, False: NO}.get(value, "")
         elif definition.kind == Kind.CHOICE and definition.multiple:
@@ -303,12 +368,22 @@ def form_data_from_answers(form_def: FormDef, answers: dict) -> dict:
     return data
 
 
-def validate_answers(form_def: FormDef, answers: dict, *, partial: bool = False) -> dict:
+def validate_answers(
+    form_def: FormDef, answers: dict, *, partial: bool = False, one_line_addresses: bool = True
+) -> dict:
     """Check stored answers against the definition; return them cleaned, or raise ValidationError per field.
 
     `partial` (a draft): what is missing is no error yet, but what is given must be valid.
+    An address answered before addresses had parts (one line of text) stays valid as it is, so an application sent
+    then keeps opening, showing and validating; `one_line_addresses=False` (a draft about to be submitted) asks for
+    its parts instead.
     """
-    form = build_form(form_def)(data=form_data_from_answers(form_def, answers))
+    one_line = ()
+    if one_line_addresses:
+        one_line = tuple(
+            d.name for d in form_def.fields if d.kind == Kind.ADDRESS and is_one_line_address(answers, d.name)
+        )
+    form = build_form(form_def)(data=form_data_from_answers(form_def, answers), one_line_addresses=one_line)
     if form.is_valid():
         return form.answers()
     errors = {}

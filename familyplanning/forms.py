@@ -14,7 +14,7 @@ from portal.formmessages import RequiredMessagesMixin
 from portal.forms import DraftFormMixin
 
 from . import services
-from .fields import YES, FormDef, Kind, build_form, form_data_from_answers
+from .fields import ADDRESS_PARTS, YES, FormDef, Kind, build_form, form_data_from_answers, stored_address
 
 
 class OfficeForm(OfficePickerFormMixin, RequiredMessagesMixin, forms.Form):
@@ -76,7 +76,19 @@ def initial_from_profile(form_def: FormDef, user) -> dict:
 
 
 def initial_from_answers(form_def: FormDef, answers: dict) -> dict:
-    return {name: value for name, value in form_data_from_answers(form_def, answers).items() if value not in ("", [])}
+    initial = {
+        name: value for name, value in form_data_from_answers(form_def, answers).items() if value not in ("", [])
+    }
+    for definition in form_def.fields:
+        if definition.kind != Kind.ADDRESS:
+            continue
+        # An address opens on its parts (an old one-line address as the detail part), not on the posted names.
+        for part in ADDRESS_PARTS:
+            initial.pop(f"{definition.name}_{part}", None)
+        initial.pop(definition.name, None)
+        if (address := stored_address(answers, definition.name)) is not None:
+            initial[definition.name] = address
+    return initial
 
 
 def bound_sections(form_def: FormDef, form) -> list[dict]:

@@ -127,7 +127,10 @@ def _complete_answers(application: FamilyPlanningApplication, by) -> dict:
     kept = [message for _page, message in kept_problems(application)]
     if kept:
         raise ValidationError(kept, code="kept_inputs")
-    return validate_answers(application.service_def.form, application.answers)
+    # A draft is sent with its addresses in parts; an application sent before addresses had parts keeps its line.
+    return validate_answers(
+        application.service_def.form, application.answers, one_line_addresses=application.status != Status.DRAFT
+    )
 
 
 # --- documents -----------------------------------------------------------------------------------------
@@ -293,7 +296,9 @@ def answers_problems(application: FamilyPlanningApplication) -> dict[str, list[s
     """
     kept = [message for _page, message in kept_problems(application)]
     try:
-        validate_answers(application.service_def.form, application.answers)
+        validate_answers(
+            application.service_def.form, application.answers, one_line_addresses=application.status != Status.DRAFT
+        )
     except ValidationError as exc:
         problems = {
             ("" if name in ("answers", "__all__") else name): messages for name, messages in exc.message_dict.items()

@@ -37,8 +37,8 @@ def spouse_section(prefix: str, title) -> Section:
         (
             FieldDef(prefix, title, Kind.PERSON),
             FieldDef(f"{prefix}_marital_status", _("Marital status"), Kind.CHOICE, choices=MARITAL_STATUS),
-            FieldDef(f"{prefix}_hukou_address", _("Place of household registration (hukou)"), max_length=200),
-            FieldDef(f"{prefix}_residence_address", _("Current address"), max_length=200),
+            FieldDef(f"{prefix}_hukou_address", _("Place of household registration (hukou)"), Kind.ADDRESS),
+            FieldDef(f"{prefix}_residence_address", _("Current address"), Kind.ADDRESS),
             FieldDef(f"{prefix}_employer", _("Employer"), required=False, max_length=200),
             FieldDef(f"{prefix}_mobile", _("Mobile phone"), Kind.MOBILE),
         ),
@@ -338,7 +338,7 @@ def _floating_population_certificate() -> ServiceDef:
                 _("Applicant"),
                 (
                     FieldDef("applicant", _("Applicant"), Kind.PERSON),
-                    FieldDef("hukou_address", _("Place of household registration (hukou)"), max_length=200),
+                    FieldDef("hukou_address", _("Place of household registration (hukou)"), Kind.ADDRESS),
                     FieldDef("mobile", _("Mobile phone"), Kind.MOBILE),
                 ),
             ),
@@ -346,7 +346,7 @@ def _floating_population_certificate() -> ServiceDef:
                 _("Where you are going"),
                 (
                     FieldDef("destination_province", _("Province you are moving to"), max_length=40),
-                    FieldDef("destination_address", _("Address at the destination"), max_length=200),
+                    FieldDef("destination_address", _("Address at the destination"), Kind.ADDRESS),
                     FieldDef("destination_employer", _("Employer at the destination"), required=False, max_length=200),
                     FieldDef("departure_date", _("Date of leaving"), Kind.DATE),
                 ),

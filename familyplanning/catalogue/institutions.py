@@ -40,7 +40,7 @@ def institution_section() -> Section:
                 help_text=_("18 characters, once the institution is registered."),
             ),
             FieldDef("institution_type", _("Type of institution"), Kind.CHOICE, choices=INSTITUTION_TYPES),
-            FieldDef("address", _("Address of the premises"), max_length=200),
+            FieldDef("address", _("Address of the premises"), Kind.ADDRESS),
             FieldDef("legal_representative", _("Legal representative"), Kind.PERSON),
             contact_mobile(),
         ),
@@ -137,7 +137,7 @@ def _institution_change() -> ServiceDef:
                 (
                     FieldDef("changes", _("Items to change"), Kind.CHOICE, choices=CHANGEABLE, multiple=True),
                     FieldDef("new_name", _("New name"), required=False, max_length=200),
-                    FieldDef("new_address", _("New address"), required=False, max_length=200),
+                    FieldDef("new_address", _("New address"), Kind.ADDRESS, required=False),
                     FieldDef("new_legal_representative", _("New legal representative"), Kind.PERSON, required=False),
                     FieldDef(
                         "new_scope",

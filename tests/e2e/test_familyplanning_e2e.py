@@ -16,7 +16,7 @@ import pytest
 from django.utils import formats, translation
 
 from tests.e2e.conftest import horizontal_overflow, log_in, shot
-from tests.e2e.helpers import take_step
+from tests.e2e.helpers import fill_address, take_step
 
 pytestmark = pytest.mark.e2e
 
@@ -172,10 +172,20 @@ def officer(office):
 def fill_in(page, key, answers):
     """Type `answers` into the online form of `key` as a person would: text, dates, numbers, options."""
     from familyplanning import catalogue
-    from familyplanning.fields import form_data_from_answers
+    from familyplanning.fields import ADDRESS_PARTS, Kind, form_data_from_answers, stored_address
 
-    data = form_data_from_answers(catalogue.get_service(key).form, answers)
+    form_def = catalogue.get_service(key).form
+    data = form_data_from_answers(form_def, answers)
     form = page.get_by_test_id("application-form")
+    for definition in form_def.fields:
+        if definition.kind != Kind.ADDRESS:
+            continue
+        # An address in parts: the city and district lists follow the province and city chosen.
+        for part in ADDRESS_PARTS:
+            data.pop(f"{definition.name}_{part}", None)
+        address = stored_address(answers, definition.name)
+        if address is not None:
+            fill_address(page, definition.name, address.city, address.district, address.detail, street=address.street)
     for name, value in data.items():
         if value in ("", None, []):
             continue
@@ -304,7 +314,16 @@ def test_birth_registration_on_a_phone_to_a_verified_certificate(office, officer
     husband = {"name": "李明", "id_number": make_id_number(birth=datetime.date(1992, 7, 1), sex="M")}
     citizen = UserFactory(real_name=wife["name"], id_number=wife["id_number"])
     answers = sample_answers(
-        "birth_registration", wife=wife, husband=husband, wife_residence_address="郑州市金水区农业路 12 号"
+        "birth_registration",
+        wife=wife,
+        husband=husband,
+        wife_residence_address_parts={
+            "province": "410000",
+            "city": "410100",
+            "district": "410105",
+            "street": "",
+            "detail": "农业路 12 号",
+        },
     )
 
     # 1. The citizen reads the catalogue and the guide on a phone, and downloads the blank form.

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import Office, Role
 from familyplanning import services
 from familyplanning.catalogue import get_service
-from familyplanning.fields import Kind, validate_answers
+from familyplanning.fields import Kind, address_parts_key, validate_answers
 from familyplanning.models import FamilyPlanningApplication, Status
 from portal.feedback import services as feedback
 from portal.feedback.models import Feedback, FeedbackKind
@@ -19,6 +19,16 @@ from .people import OfficeFactory, StaffFactory, UserFactory, make_id_number
 REFUSAL_REASON = "The birth is already registered."
 INFO_REQUEST = "Please add the marriage certificate."
 ANSWER = "We have looked into it and answered by telephone."
+
+
+SAMPLE_ADDRESS_PARTS = {
+    "province": "410000",
+    "city": "410100",
+    "district": "410105",
+    "street": "花园路街道",
+    "detail": "花园路1号",
+}
+SAMPLE_ADDRESS = "河南省郑州市金水区花园路街道花园路1号"
 
 
 def sample_answers(service_key: str, **overrides) -> dict:
@@ -43,6 +53,10 @@ def sample_answers(service_key: str, **overrides) -> dict:
             value = "+8613800138000"
         elif kind == Kind.ID_NUMBER:
             value = make_id_number()
+        elif kind == Kind.ADDRESS:
+            # In parts (the one-line text is composed from them): 河南省郑州市金水区花园路街道花园路1号.
+            answers[address_parts_key(definition.name)] = dict(SAMPLE_ADDRESS_PARTS)
+            value = ""
         else:
             value = "郑州市金水区花园路1号"[: definition.max_length or 40]
         answers[definition.name] = value

@@ -91,19 +91,25 @@ def test_unknown_service_and_helpers():
     assert dict(catalogue.service_choices())["birth_registration"] == catalogue.get_service("birth_registration").title
 
 
+def address(name, city="410100", district="410105", detail="花园路1号", *, street="", province="410000"):
+    """What a citizen chooses and types for the address in parts `name`."""
+    parts = {"province": province, "city": city, "district": district, "street": street, "detail": detail}
+    return {f"{name}_{part}": value for part, value in parts.items()}
+
+
 def birth_data(**overrides):
     data = {
         "wife_name": "赵敏",
         "wife_id_number": WIFE,
         "wife_marital_status": "first_marriage",
-        "wife_hukou_address": "河南省郑州市金水区",
-        "wife_residence_address": "郑州市金水区花园路1号",
+        **address("wife_hukou_address", detail="经三路5号"),
+        **address("wife_residence_address"),
         "wife_mobile": "13800138000",
         "husband_name": "王小明",
         "husband_id_number": HUSBAND,
         "husband_marital_status": "first_marriage",
-        "husband_hukou_address": "河南省开封市",
-        "husband_residence_address": "郑州市金水区花园路1号",
+        **address("husband_hukou_address", "410200", "410202", "自由路8号"),
+        **address("husband_residence_address"),
         "husband_mobile": "13900139000",
         "marriage_date": "2019-10-01",
         "marriage_certificate_number": "J410105-2019-001234",
@@ -182,7 +188,7 @@ def test_institution_change_needs_the_new_value_of_each_ticked_item():
         "licence_number": "豫计服2024001",
         "contact_mobile": "13800138000",
         "changes": ["address"],
-        "new_address": "郑州市金水区经三路5号",
+        **address("new_address", detail="经三路5号"),
         "reason": "搬迁",
     }
     assert form_class(data=data).is_valid(), form_class(data=data).errors

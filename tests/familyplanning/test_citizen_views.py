@@ -10,6 +10,7 @@ from django.utils import formats, timezone, translation
 
 from accounts.phone import display_mobile
 from familyplanning import catalogue, services
+from familyplanning.fields import ADDRESS_PARTS, Kind
 from familyplanning.models import FamilyPlanningApplication, Status
 from portal.cases.deadlines import clock_start
 from tests.factories import FamilyPlanningApplicationFactory, OfficeFactory, UserFactory, make_id_number, sample_answers
@@ -97,7 +98,10 @@ def test_every_services_form_renders_and_submits(signed_in, citizen, office, key
     page = html(response)
     for definition in service.form.fields:
         for name in definition.form_field_names:
-            assert f'name="{name}"' in page, name
+            if definition.kind == Kind.ADDRESS:  # in parts: province, city, district, street, detail
+                assert all(f'name="{name}_{part}"' in page for part in ADDRESS_PARTS), name
+            else:
+                assert f'name="{name}"' in page, name
     assert re.search(rf'<option value="{office.pk}"[ >]', page)  # the office picker adds data-city and the like
 
     answers = sample_answers(key)
