@@ -140,6 +140,11 @@ class AddressWidget(forms.MultiWidget):
             # Back where the citizen pressed the button (without JavaScript the page opens at its top otherwise).
             context["widget"]["subwidgets"][2 if city else 1]["attrs"]["autofocus"] = True
         context["address"] = {
+            # crispy marks each part is-invalid, not the address; the wrapper must carry it too, or Bootstrap hides the
+            # error text that follows it (.is-invalid ~ .invalid-feedback).
+            "invalid": any(
+                "is-invalid" in str(sub["attrs"].get("class", "")) for sub in context["widget"]["subwidgets"]
+            ),
             "update_name": UPDATE,
             "updating": self.updating,
             "no_districts": bool(city) and not districts,
