@@ -161,7 +161,8 @@ def test_celery_processes_log_at_info_in_json_as_the_procfile_starts_them(proces
     )
     lines = []
     try:
-        deadline = time.monotonic() + 45
+        # Patience, not a speed check: a worker starting beside a browser test on two loaded cores can be slow.
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline and not any(ready in line for line in lines):
             # A process that logs nothing must fail the test, not hang it: wait for output with a timeout.
             if select.select([proc.stdout], [], [], 1.0)[0]:
@@ -177,7 +178,7 @@ def test_celery_processes_log_at_info_in_json_as_the_procfile_starts_them(proces
             os.killpg(proc.pid, 9)
         proc.stdout.close()
     records = [json.loads(line) for line in lines if line.startswith("{")]
-    assert any(ready in record["message"] and record["level"] == "INFO" for record in records), lines[-20:]
+    assert any(ready in record["message"] and record["level"] == "INFO" for record in records), "\n".join(lines[-30:])
     assert not [line for line in lines if "celery beat v" in line or "--------------" in line], "a banner was printed"
 
 
