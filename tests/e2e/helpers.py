@@ -116,3 +116,21 @@ def fill_address(page, name, city, district, detail, *, street="", province="410
     page.select_option(f"#id_{name}_district", district)
     page.fill(f"#id_{name}_street", street)
     page.fill(f"#id_{name}_detail", detail)
+
+
+def hukou_draft(settings, tmp_path, *, category="part_household", grounds="employment", birth=None):
+    """A hukou draft of 王芳's to 经八路派出所 in Zhengzhou (with the city's household administration), uploads in
+    tmp_path: (citizen, application)."""
+    from accounts.models import Office
+    from hukou import drafts
+    from tests.factories import OfficeFactory, UserFactory, make_id_number
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
+    move_in = OfficeFactory(name="经八路派出所", name_en="Jingba Road Police Station", parent=zhengzhou)
+    OfficeFactory(
+        name="郑州市公安局户政管理处", kind=Office.Kind.HOUSEHOLD_ADMIN, division_code="410100", parent=zhengzhou
+    )
+    citizen = UserFactory(real_name="王芳", id_number=make_id_number(sex="F", **({"birth": birth} if birth else {})))
+    application = drafts.hukou_create_draft(applicant=citizen, category=category, grounds=grounds, office=move_in)
+    return citizen, application

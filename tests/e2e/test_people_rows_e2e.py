@@ -7,26 +7,17 @@ import datetime
 import pytest
 
 from tests.e2e.conftest import horizontal_overflow, log_in, shot
-from tests.e2e.helpers import PHONE
+from tests.e2e.helpers import PHONE, hukou_draft
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def draft(settings, tmp_path, site):
-    from accounts.models import Office
-    from hukou import drafts
-    from tests.factories import OfficeFactory, UserFactory, make_id_number
+    from tests.factories import make_id_number
 
-    settings.MEDIA_ROOT = tmp_path / "media"
-    zhengzhou = Office.objects.get(division_code="410100", kind=Office.Kind.CITY)
-    move_in = OfficeFactory(name="经八路派出所", name_en="Jingba Road Police Station", parent=zhengzhou)
-    OfficeFactory(
-        name="郑州市公安局户政管理处", kind=Office.Kind.HOUSEHOLD_ADMIN, division_code="410100", parent=zhengzhou
-    )
-    citizen = UserFactory(real_name="王芳", id_number=make_id_number(sex="F", birth=datetime.date(1970, 1, 1)))
-    application = drafts.hukou_create_draft(
-        applicant=citizen, category="whole_household", grounds="purchased_home", office=move_in
+    citizen, application = hukou_draft(
+        settings, tmp_path, category="whole_household", grounds="purchased_home", birth=datetime.date(1970, 1, 1)
     )
     family = [
         ("李强", make_id_number(sex="M", birth=datetime.date(1968, 2, 2)), "spouse"),
