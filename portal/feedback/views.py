@@ -58,6 +58,26 @@ def index(request):
     return render(request, "feedback/index.html", context)
 
 
+def _rated(request, form, **target):
+    """Rate the case or office `target` names with a bound, valid rating form; True once done (with the follow-up
+    case's message when the rating opened one), False with the refusal put on the form."""
+    if not (form.is_bound and form.is_valid()):
+        return False
+    try:
+        rating = services.rate(
+            citizen=request.user,
+            level=form.cleaned_data["level"],
+            reasons=form.cleaned_data["reasons"],
+            comment=form.cleaned_data["comment"],
+            **target,
+        )
+    except (TransitionError, ValidationError) as exc:
+        _errors_into(form, exc)
+        return False
+    _follow_up_message(request, rating)
+    return True
+
+
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -76,20 +96,8 @@ def rate(request, service, case_number):
         )
         return redirect(application.url or "feedback:index")
     form = RatingForm(request.POST if request.method == "POST" else None)
-    if form.is_bound and form.is_valid():
-        try:
-            rating = services.rate(
-                citizen=request.user,
-                case=application,
-                level=form.cleaned_data["level"],
-                reasons=form.cleaned_data["reasons"],
-                comment=form.cleaned_data["comment"],
-            )
-        except (TransitionError, ValidationError) as exc:
-            _errors_into(form, exc)
-        else:
-            _follow_up_message(request, rating)
-            return redirect(application.url or "feedback:index")
+    if _rated(request, form, case=application):
+        return redirect(application.url or "feedback:index")
     return render(
         request,
         "feedback/rate.html",
@@ -103,20 +111,8 @@ def rate(request, service, case_number):
 @require_http_methods(["GET", "POST"])
 def rate_office(request):
     form = OfficeRatingForm(request.POST if request.method == "POST" else None)
-    if form.is_bound and form.is_valid():
-        try:
-            rating = services.rate(
-                citizen=request.user,
-                office=form.cleaned_data["office"],
-                level=form.cleaned_data["level"],
-                reasons=form.cleaned_data["reasons"],
-                comment=form.cleaned_data["comment"],
-            )
-        except (TransitionError, ValidationError) as exc:
-            _errors_into(form, exc)
-        else:
-            _follow_up_message(request, rating)
-            return redirect("feedback:index")
+    if form.is_bound and form.is_valid() and _rated(request, form, office=form.cleaned_data["office"]):
+        return redirect("feedback:index")
     return render(request, "feedback/rate_office.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
