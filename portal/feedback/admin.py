@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.scoping import OfficeScopedAdminMixin
+from accounts.scoping import OfficeScopedAdminMixin, ReadOnlyAdminMixin
 from portal.cases.admin import CaseReviewAdminMixin, DueStateFilter, countdown
 
 from . import cases, services
@@ -25,7 +25,7 @@ class FeedbackDueFilter(DueStateFilter):
 
 
 @admin.register(Rating)
-class RatingAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
+class RatingAdmin(OfficeScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     office_fields = ("office",)
     scope_by_service = False  # every service's ratings: the office decides who sees them
     list_display = ("created_at", "office", "level", "reasons_display", "application_number", "follow_up_number")
@@ -46,15 +46,6 @@ class RatingAdmin(OfficeScopedAdminMixin, admin.ModelAdmin):
         "follow_up_number",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("reasons"))
     def reasons_display(self, obj):
