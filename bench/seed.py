@@ -10,8 +10,8 @@ bench/results/verify_codes.txt for the load generator.
 
 `cases`: an office tree below the 18 cities (counties, police stations, household administrations, family-planning
 offices) with their staff and city supervisors, 100 000 citizens, and --count rows in each service's main admin queue
-(no-criminal-record applications, hukou migration applications, family-planning applications) plus family-planning
-feedback. Of all these, --count cases are open (a working-day clock may run; the deadline sweep reads them), spread
+(no-criminal-record applications, hukou migration applications, family-planning applications) plus feedback cases
+(portal.feedback). Of all these, --count cases are open (a working-day clock may run; the deadline sweep reads them), spread
 over the services, and --due-share of the open ones are due (at or before the sweep's horizon; 1 % after --ensure).
 Plus a citizen (`bench-citizen`) with 50 cases across the services for the citizen pages, and one with 5
 (`bench-citizen-few`) to compare. The rows are written oldest first, so ids grow with time as in production.
@@ -49,12 +49,13 @@ from accounts.models import Office, Role, User  # noqa: E402
 from certificates.models import Application  # noqa: E402
 from certificates.models import Status as NcrStatus  # noqa: E402
 from familyplanning import catalogue  # noqa: E402
-from familyplanning.models import FamilyPlanningApplication, Feedback, FeedbackKind, FeedbackStatus  # noqa: E402
+from familyplanning.models import FamilyPlanningApplication  # noqa: E402
 from familyplanning.models import Status as FpStatus  # noqa: E402
 from hukou.constants import CLOCK_LIMITS, Category  # noqa: E402
 from hukou.constants import Status as HkStatus  # noqa: E402
 from hukou.models import MigrationApplication  # noqa: E402
 from portal.cases.models import Transition  # noqa: E402
+from portal.feedback.models import Feedback, FeedbackKind, FeedbackStatus  # noqa: E402
 from portal.verify.codes import ALPHABET, format_code  # noqa: E402
 from portal.verify.models import IssuedDocument  # noqa: E402
 from portal.workdays import calendar as workdays  # noqa: E402
