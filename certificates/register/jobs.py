@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from ..models import ImportKind, ImportOutcome, ImportPhase, RegisterImport
 from . import raw, sql
 from .delta import _apply_delta
-from .progress import ImportCancelled, _fail_interrupted, _finish, _log_phases, _Progress, _Rejected, _rejected, _set
+from .progress import ImportCancelled, _fail_interrupted, _finish, _Progress, _Rejected, _rejected, _set
 from .reading import READ_BUFFER, FileProblem, _CountingReader, iter_records, iter_rows
 from .rules import MAX_REJECTIONS_LISTED, _clean_row, _stage_row
 from .simple import SimpleRows
@@ -103,8 +102,7 @@ def _run(job: RegisterImport) -> str:
     stage = Stage(job)
     stage.create()
     try:
-        with progress.timed("load"):
-            outcome = _load_pg(job, stage, progress) if _pg() else _load(job, stage, progress)
+        outcome = _load_pg(job, stage, progress) if _pg() else _load(job, stage, progress)
         if outcome:
             return outcome
         # 3. Swapping (or applying a delta): one transaction; a cancellation is honoured up to its start.
@@ -122,7 +120,6 @@ def _run(job: RegisterImport) -> str:
             rejections, total = exc.args
             _rejected(job, progress, rejections=rejections, total=total)
             return "rejected"
-        _log_phases(job, progress)
         return "imported"
     except ImportCancelled:
         _finish(job, ImportPhase.CANCELLED, ImportOutcome.CANCELLED, rows_read=progress.read)
@@ -211,29 +208,14 @@ def _load_direct(job, stage: Stage, progress: _Progress, today, chunk_rows: int)
         if header is None:
             return _GENERAL
         check = SimpleRows(header, today)
+
+        def after_chunk(rows: int):
+            progress.read = rows
+            progress.save()
+
         stage.direct = True
         try:
-            # One transaction: the staging table emptied and every chunk COPYed with FREEZE (raw.copy_direct); the
-            # progress, and the cancel flag, go by a connection of their own meanwhile.
-            with transaction.atomic(), _aside() as later:
-
-                def after_chunk(rows: int):
-                    progress.read = rows
-                    later(progress.save)
-
-                with connection.cursor() as cursor:
-                    cursor.execute(f"TRUNCATE {_qn(stage.name)}")
-                rows = raw.copy_direct(
-                    binary,
-                    scan,
-                    stage.name,
-                    header,
-                    chunk_rows,
-                    check.chunk,
-                    after_chunk,
-                    phases=progress.phases,
-                    freeze=True,
-                )
+            rows = raw.copy_direct(binary, scan, stage.name, header, chunk_rows, check.chunk, after_chunk)
         except (raw.NotSimple, DataError, IntegrityError):
             # A row to clean or refuse, or one COPY refuses (a wrong number of cells, mixed line ends): the general
             # way judges every row and words what is wrong.
@@ -252,29 +234,6 @@ def _load_direct(job, stage: Stage, progress: _Progress, today, chunk_rows: int)
     stage.rows = rows
     progress.save()
     return None
-
-
-@contextlib.contextmanager
-def _aside():
-    """later(f): f() on a thread of its own, with a database connection of its own (closed at the end), while this
-    thread goes on; an exception of the one before raised at the next call, of the last one at the end. So the job's
-    progress is saved, and its cancel flag read, outside the transaction this connection holds open (which would keep
-    the progress from the job's page and make the cancel wait on the row), without waiting for it: a cancellation
-    is seen one chunk later."""
-    with ThreadPoolExecutor(1, thread_name_prefix="register-import-progress") as pool:
-        pending: list = []
-
-        def later(work) -> None:
-            if pending:
-                pending.pop().result()
-            pending.append(pool.submit(work))
-
-        try:
-            yield later
-            if pending:
-                pending.pop().result()
-        finally:
-            pool.submit(lambda: connection.close()).result()
 
 
 class _NotPlain(Exception):

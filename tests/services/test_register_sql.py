@@ -466,37 +466,3 @@ def test_a_record_id_twice_in_a_file_loaded_the_direct_way_is_refused_with_both_
     assert job.outcome == ImportOutcome.REJECTED
     assert job.rejections == [[32, f"record_id: {rows[4][0]} is already on line 6 of this file"]]
     assert not CriminalRecord.objects.exists()
-
-
-def test_a_cancel_during_the_direct_load_rolls_the_whole_load_back(monkeypatch, settings, django_user_model):
-    """The direct way loads in one transaction (COPY … FREEZE) and saves the progress by a connection of its own:
-    the progress shows while it loads, a cancellation is honoured between chunks, and nothing of the load is left."""
-    from django.core.files.base import ContentFile
-
-    from certificates.models import CriminalRecord, ImportOutcome, ImportPhase, RegisterImport
-
-    settings.REGISTER_IMPORT_CHUNK_ROWS = 20
-    columns, rows = make_rows("full", 300, seed=37)
-    rows = [[*row[:-1], "0"] for i, row in enumerate(rows) if i % 3]
-    user = django_user_model.objects.create_superuser(username="cancel-admin", password=None, email="c@example.test")
-    job = register.register_import_start(
-        file=ContentFile(plain_csv(columns, rows), name="r.csv"), kind=ImportKind.FULL, by=user
-    )
-    seen, original = [], SimpleRows.chunk
-
-    def chunk(self, data):
-        # The reader's thread, on a connection of its own: what the job's page shows, then the administrator's cancel.
-        seen.append(RegisterImport.objects.values_list("rows_read", flat=True).get(pk=job.pk))
-        if len(seen) == 4:
-            RegisterImport.objects.filter(pk=job.pk).update(cancel_requested=True)
-        connection.close()
-        return original(self, data)
-
-    monkeypatch.setattr(SimpleRows, "chunk", chunk)
-    assert register.run_import_job(job.pk) == "cancelled"
-    # Seen from outside the load's transaction while it ran (the reader is up to two chunks ahead of the COPY)
-    assert 0 < max(seen) < len(rows) and all(read % 20 == 0 for read in seen)
-    job = RegisterImport.objects.get(pk=job.pk)
-    assert (job.phase, job.outcome) == (ImportPhase.CANCELLED, ImportOutcome.CANCELLED)
-    assert not CriminalRecord.objects.exists()
-    assert register.stage_table_name(job.pk) not in connection.introspection.table_names()
