@@ -28,12 +28,13 @@ def cases_for_user(user):
     and follow-ups are the portal's (portal.feedback)."""
     from .models import FamilyPlanningApplication
 
-    if not user.is_authenticated:
-        return []
-    return [
-        serviceapp.case_summary(a, title=a.title, url_name="familyplanning:detail", next_step=next_step_of(a))
-        for a in FamilyPlanningApplication.objects.filter(applicant=user).order_by("-updated_at")
-    ]
+    return serviceapp.own_cases(
+        user,
+        FamilyPlanningApplication.objects.all(),
+        url_name="familyplanning:detail",
+        title=lambda application: application.title,
+        next_step=next_step_of,
+    )
 
 
 def documents_naming(user):

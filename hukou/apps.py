@@ -33,16 +33,15 @@ def cases_for_user(user):
     """The citizen's migration cases (drafts included), each linking to its status page."""
     from .models import MigrationApplication
 
-    if not user.is_authenticated:
-        return []
-    return [
-        serviceapp.case_summary(
-            a, title=_("One-stop hukou migration"), url_name="hukou:detail", next_step=next_step_of(a)
-        )
-        for a in MigrationApplication.objects.filter(applicant=user)
-        .only("case_number", "status", "updated_at", "due_date", "paused_at", "submitted_at")
-        .order_by("-updated_at")
-    ]
+    return serviceapp.own_cases(
+        user,
+        MigrationApplication.objects.only(
+            "case_number", "status", "updated_at", "due_date", "paused_at", "submitted_at"
+        ),
+        url_name="hukou:detail",
+        title=lambda application: _("One-stop hukou migration"),
+        next_step=next_step_of,
+    )
 
 
 def find_for_track(case_number):

@@ -24,30 +24,22 @@ def cases_for_user(user):
 
     from .models import Feedback
 
-    if not user.is_authenticated:
-        return []
-    return [
-        serviceapp.case_summary(f, title=f.title, url_name="feedback:detail", next_step=next_step_of(f))
-        for f in Feedback.objects.filter(applicant=user).order_by("-updated_at")
-    ]
+    return serviceapp.own_cases(
+        user, Feedback.objects.all(), url_name="feedback:detail", title=lambda item: item.title, next_step=next_step_of
+    )
 
 
 def find_for_track(case_number):
     """A complaint, suggestion, question or follow-up (FB-...) for /track/; the second factor is the applicant's ID
     number (portal.cases.tracking)."""
     from portal.cases import serviceapp
-    from portal.registry import TrackedCase
 
     from .models import Feedback
 
     item = Feedback.objects.filter(case_number=case_number, applicant__isnull=False).select_related("applicant").first()
     if item is None or item.applicant is None:  # asked without an account: read by the e-mailed link only
         return None
-    return TrackedCase(
-        summary=serviceapp.case_summary(item, title=item.title, next_step=next_step_of(item)),
-        id_numbers=(item.applicant.id_number or "",),
-        owner_ids=(item.applicant.pk,),
-    )
+    return serviceapp.tracked_by_applicant(item, title=item.title, next_step=next_step_of(item))
 
 
 class FeedbackConfig(AppConfig):
