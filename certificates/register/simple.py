@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 import functools
 import re
+from collections.abc import Callable
 from itertools import repeat
 from operator import add, itemgetter, le
 
@@ -62,6 +63,16 @@ _BIRTH_DATE = itemgetter(slice(6, 14))  # YYYYMMDD of an ID number
 SIMPLE_SEALED = {"0": False, "1": True, "false": False, "true": True, "no": False, "yes": True}
 _SEALED_BYTES = {value.encode() for value in SIMPLE_SEALED}
 _CACHE_LIMIT = 100_000  # dates remembered (a register holds a few tens of thousands of distinct ones)
+
+
+def _remembered(known: dict[str | bytes, bool], cell: str | bytes, check: Callable[[str | bytes], bool]) -> bool:
+    """check(cell), looked up in `known` first and kept there while it holds fewer than _CACHE_LIMIT cells."""
+    ok = known.get(cell)
+    if ok is None:
+        ok = check(cell)
+        if len(known) < _CACHE_LIMIT:
+            known[cell] = ok
+    return ok
 
 
 class SimpleRows:
@@ -118,24 +129,14 @@ class SimpleRows:
         if idnumber.check_character(number[:17]) != number[17]:
             return False
         birth = number[6:14]
-        ok = self.births.get(birth)
-        if ok is None:
-            ok = self._birth_ok(birth)
-            if len(self.births) < _CACHE_LIMIT:
-                self.births[birth] = ok
-        if not ok:
+        if not _remembered(self.births, birth, self._birth_ok):
             return False
         for i, limit in self.texts:
             value = cells[i]
             if not value or len(value) > limit or value[0].isspace() or value[-1].isspace():
                 return False
         judged = cells[self.judgment_date]
-        ok = self.dates.get(judged)
-        if ok is None:
-            ok = self._date_ok(judged)
-            if len(self.dates) < _CACHE_LIMIT:
-                self.dates[judged] = ok
-        if not ok:
+        if not _remembered(self.dates, judged, self._date_ok):
             return False
         months, age = cells[self.sentence_months], cells[self.age]
         if len(months) > 4 or len(age) > 3 or not _DIGITS.fullmatch(months) or not _DIGITS.fullmatch(age):
