@@ -253,7 +253,7 @@ def _missing_with_links(application):
             url += "?return=check"
         else:
             url = "#submit-heading"
-        missing.append({"section": key, "title": SECTION_TITLES.get(key, key), "message": message, "url": url})
+        missing.append({"section": key, "label": SECTION_TITLES.get(key, key), "message": message, "url": url})
     return missing
 
 
