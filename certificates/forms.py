@@ -14,7 +14,7 @@ from accounts.validators import validate_multiline, validate_single_line
 from portal.cases.forms import SubmissionForm
 from portal.documents.forms import PrivateFileField, PrivateUploadFormMixin
 from portal.documents.validation import ID_DOCUMENT_RULES, PHOTO_RULES
-from portal.formmessages import RequiredMessagesMixin
+from portal.formmessages import RequiredMessagesMixin, radio_choice
 
 from .models import Delivery, HolderIdType, Reason
 
@@ -88,14 +88,13 @@ class SectionFormMixin(OfficePickerFormMixin, RequiredMessagesMixin):
 class StartForm(OfficePickerFormMixin, RequiredMessagesMixin, forms.Form):
     FOR_SELF, FOR_OTHER = "self", "agent"
 
-    applying_for = forms.ChoiceField(
-        label=_("Who is the certificate for?"),
-        choices=[
+    applying_for = radio_choice(
+        _("Who is the certificate for?"),
+        [
             (FOR_SELF, _("Myself")),
             (FOR_OTHER, _("Someone else: I am their agent, with their written authorisation")),
         ],
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose whether the certificate is for you or for someone else.")},
+        _("Choose whether the certificate is for you or for someone else."),
     )
     office = OfficePickerField(
         label=_("Police station"),
@@ -137,11 +136,8 @@ class HolderAgentForm(SectionFormMixin, PrivateUploadFormMixin, forms.Form):
         help_text=_("Exactly as on the holder's ID document."),
         error_messages={"required": _("Enter the full name of the person the certificate is for.")},
     )
-    holder_id_type = forms.ChoiceField(
-        label=_("Holder's ID document"),
-        choices=HolderIdType.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose the type of the holder's ID document.")},
+    holder_id_type = radio_choice(
+        _("Holder's ID document"), HolderIdType.choices, _("Choose the type of the holder's ID document.")
     )
     holder_id_number = forms.CharField(
         label=_("Holder's ID document number"),
@@ -200,12 +196,7 @@ class HolderAgentForm(SectionFormMixin, PrivateUploadFormMixin, forms.Form):
 
 
 class PurposeForm(SectionFormMixin, forms.Form):
-    reason = forms.ChoiceField(
-        label=_("What is the certificate for?"),
-        choices=Reason.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose what the certificate is for.")},
-    )
+    reason = radio_choice(_("What is the certificate for?"), Reason.choices, _("Choose what the certificate is for."))
     destination_country = forms.CharField(
         label=_("Destination country or region"),
         max_length=80,
@@ -251,11 +242,10 @@ class PurposeForm(SectionFormMixin, forms.Form):
 
 
 class DeliveryForm(SectionFormMixin, forms.Form):
-    delivery = forms.ChoiceField(
-        label=_("How do you want to receive the certificate?"),
-        choices=Delivery.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Choose how you want to receive the certificate.")},
+    delivery = radio_choice(
+        _("How do you want to receive the certificate?"),
+        Delivery.choices,
+        _("Choose how you want to receive the certificate."),
     )
     collection_office = OfficePickerField(
         label=_("Office to collect the paper copy"),

@@ -71,3 +71,11 @@ class RequiredMessagesMixin(_FormBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         give_required_messages(self)
+
+
+def radio_choice(label: Any, choices: Any, required_message: Any, **options: Any) -> forms.ChoiceField:
+    """A choice among radio buttons; `required_message`, the message when none is chosen (what to choose, in the
+    page's words, rather than one made from the label)."""
+    return forms.ChoiceField(
+        label=label, choices=choices, widget=forms.RadioSelect, error_messages={"required": required_message}, **options
+    )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import idnumber
 from accounts.models import Office
 from accounts.officepicker import OfficePickerField, OfficePickerFormMixin
+from portal.formmessages import radio_choice
 
 from ..constants import Category, Grounds, Relation
 from ..drafts import municipal_office_required
@@ -47,22 +48,20 @@ def formfield_with(overrides: dict):
 
 
 def category_field():
-    return forms.ChoiceField(
-        label=_("Who moves?"),
-        choices=Category.choices,
-        widget=forms.RadioSelect,
+    return radio_choice(
+        _("Who moves?"),
+        Category.choices,
+        _("Choose who moves."),
         help_text=_("A whole household: everyone in the booklet moves, nobody stays behind."),
-        error_messages={"required": _("Choose who moves.")},
     )
 
 
 def grounds_field(choices=None, required=True):
-    return forms.ChoiceField(
-        label=_("On what grounds do you settle at the destination?"),
-        choices=choices or Grounds.choices,
-        widget=forms.RadioSelect,
+    return radio_choice(
+        _("On what grounds do you settle at the destination?"),
+        choices or Grounds.choices,
+        _("Choose the grounds on which you settle at the destination."),
         required=required,
-        error_messages={"required": _("Choose the grounds on which you settle at the destination.")},
     )
 
 

@@ -17,6 +17,8 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from portal.formmessages import radio_choice
+
 from ..constants import (
     ADULT_AGE,
     GROUNDS_FOR_CATEGORY,
@@ -116,11 +118,10 @@ QUESTIONS = (
         "receiving_party",
         _("Who applies for the household you join?"),
         lambda a: {
-            "receiving_party": forms.ChoiceField(
-                label=_("Who applies for the household you join?"),
-                choices=ReceivingParty.choices,
-                widget=forms.RadioSelect,
-                error_messages={"required": _("Choose who applies for the household you join.")},
+            "receiving_party": radio_choice(
+                _("Who applies for the household you join?"),
+                ReceivingParty.choices,
+                _("Choose who applies for the household you join."),
             )
         },
         _joining,
@@ -129,11 +130,10 @@ QUESTIONS = (
         "receiving_family_relation",
         _("How is that family member related to the head of the household you join?"),
         lambda a: {
-            "receiving_family_relation": forms.ChoiceField(
-                label=_("How is that family member related to the head of the household you join?"),
-                choices=[c for c in Relation.choices if c[0] != Relation.HEAD],
-                widget=forms.RadioSelect,
-                error_messages={"required": _("Choose the family member's relation to the head of household.")},
+            "receiving_family_relation": radio_choice(
+                _("How is that family member related to the head of the household you join?"),
+                [c for c in Relation.choices if c[0] != Relation.HEAD],
+                _("Choose the family member's relation to the head of household."),
             )
         },
         _family_member,
