@@ -35,14 +35,25 @@ from .fields import MAX_AGE, category_field, grounds_field, yes_no
 EDIT = "edit"  # the query parameter naming a question to answer again (the "Change" links of the summary)
 
 
-def _age(label, required_message):
+def _whole_number(label, help_text, maximum, messages):
+    """A whole number from 0 to `maximum` in a short numeric box; `messages`, its error messages (required, invalid,
+    min_value, max_value)."""
     return forms.IntegerField(
         label=label,
         min_value=0,
-        max_value=MAX_AGE,
-        help_text=_("Completed years on the day of application."),
+        max_value=maximum,
+        help_text=help_text,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "portal-input-short"}),
-        error_messages={
+        error_messages=messages,
+    )
+
+
+def _age(label, required_message):
+    return _whole_number(
+        label,
+        _("Completed years on the day of application."),
+        MAX_AGE,
+        {
             "required": required_message,
             "invalid": _("Give the age as a whole number of years, like 34."),
             "min_value": _("An age cannot be below 0."),
@@ -52,13 +63,11 @@ def _age(label, required_message):
 
 
 def _count(label, required_message, help_text):
-    return forms.IntegerField(
-        label=label,
-        min_value=0,
-        max_value=MAX_PEOPLE - 1,
-        help_text=help_text,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "portal-input-short"}),
-        error_messages={
+    return _whole_number(
+        label,
+        help_text,
+        MAX_PEOPLE - 1,
+        {
             "required": required_message,
             "invalid": _("Give the number as a whole number, like 2 (0 if nobody)."),
             "min_value": _("The number cannot be below 0."),
