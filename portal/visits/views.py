@@ -3,6 +3,8 @@ radio buttons grouped by day. Reached from the booking panel on the case's own p
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from itertools import groupby
 from typing import Any
 
@@ -30,6 +32,20 @@ def own_case(request: HttpRequest, case_number: str) -> Any:
     raise Http404
 
 
+def own_case_page(view: Callable[[HttpRequest, Any], HttpResponse]) -> Callable[[HttpRequest, str], HttpResponse]:
+    """A signed-in citizen's page about one of their own cases (GET shows, POST acts; never cached): the view takes
+    the case (own_case) instead of its number."""
+
+    @login_required
+    @never_cache
+    @require_http_methods(["GET", "POST"])
+    @wraps(view)
+    def page(request: HttpRequest, case_number: str) -> HttpResponse:
+        return view(request, own_case(request, case_number))
+
+    return page
+
+
 def _slot_id(request: HttpRequest) -> int | None:
     try:
         return int(request.POST.get("slot", ""))
@@ -37,11 +53,8 @@ def _slot_id(request: HttpRequest) -> int | None:
         return None
 
 
-@login_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def book(request: HttpRequest, case_number: str) -> HttpResponse:
-    case = own_case(request, case_number)
+@own_case_page
+def book(request: HttpRequest, case: Any) -> HttpResponse:
     purpose = purposes.open_purpose(case)
     live = services.live_visit(case)
     if purpose is None:
@@ -91,11 +104,8 @@ def live_url(case: Any, live: Any) -> str:
     raise Http404
 
 
-@login_required
-@never_cache
-@require_http_methods(["GET", "POST"])
-def cancel(request: HttpRequest, case_number: str) -> HttpResponse:
-    case = own_case(request, case_number)
+@own_case_page
+def cancel(request: HttpRequest, case: Any) -> HttpResponse:
     live = services.live_visit(case)
     case_url = live_url(case, live)
     if live is None:
