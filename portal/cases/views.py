@@ -181,8 +181,8 @@ class CitizenPages:
         return redirect(f"{self.namespace}:section", case_number=number, section=following)
 
     def submitted_page(self, context: Callable[[Any], Mapping[str, Any]]) -> CaseView:
-        """The confirmation after (re)submission, `<namespace>/submitted.html` with the case and `context(case)`; a
-        draft goes back to its check page."""
+        """The confirmation after (re)submission, `<namespace>/submitted.html` with the case, the service's
+        `<namespace>/_breadcrumbs.html` and `context(case)`; a draft goes back to its check page."""
 
         @login_required
         @never_cache
@@ -192,7 +192,13 @@ class CitizenPages:
             if application.status == DRAFT:
                 return redirect(f"{self.namespace}:check", case_number=application.case_number)
             return render(
-                request, f"{self.namespace}/submitted.html", {"application": application, **context(application)}
+                request,
+                f"{self.namespace}/submitted.html",
+                {
+                    "application": application,
+                    "service_breadcrumbs": f"{self.namespace}/_breadcrumbs.html",
+                    **context(application),
+                },
             )
 
         return submitted
