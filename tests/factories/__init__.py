@@ -16,6 +16,7 @@ from .people import (
     identities,
     make_id_number,
 )
+from .sample import SampleCaseFactory
 
 __all__ = [
     "ApplicationFactory",
@@ -26,6 +27,7 @@ __all__ = [
     "MoverFactory",
     "OfficeFactory",
     "OriginMemberFactory",
+    "SampleCaseFactory",
     "StaffFactory",
     "UserFactory",
     "attach_documents",

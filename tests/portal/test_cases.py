@@ -9,21 +9,11 @@ from django.utils import timezone
 from portal.cases import deadlines, services
 from portal.cases.models import DueState, Transition
 from portal.notify.models import OutboxMessage
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import SampleCaseFactory, StaffFactory
 from tests.testapp.models import SampleCase
 
 pytestmark = pytest.mark.django_db
 TZ = timezone.get_default_timezone()
-
-
-def make_case(office, applicant=None, status="submitted", **fields):
-    return SampleCase.objects.create(
-        case_number=services.next_case_number("TST"),
-        applicant=applicant or UserFactory(),
-        office=office,
-        status=status,
-        **fields,
-    )
 
 
 def test_serial_numbers_are_readable_sequential_and_per_prefix_and_day():
@@ -36,7 +26,7 @@ def test_serial_numbers_are_readable_sequential_and_per_prefix_and_day():
 
 
 def test_transition_records_who_when_from_to_and_why(station_a, officer_a):
-    case = make_case(station_a)
+    case = SampleCaseFactory(office=station_a)
     services.transition(case, to="approved", by=officer_a, note="all checked", allowed_from=("submitted",))
     case.refresh_from_db()
     assert case.status == "approved"
@@ -46,7 +36,7 @@ def test_transition_records_who_when_from_to_and_why(station_a, officer_a):
 
 
 def test_transition_refused_from_a_state_where_it_is_not_allowed(station_a, officer_a):
-    case = make_case(station_a, status="draft")
+    case = SampleCaseFactory(office=station_a, status="draft")
     with pytest.raises(services.TransitionNotAllowed):
         services.transition(case, to="approved", by=officer_a, allowed_from=("submitted",))
     case.refresh_from_db()
@@ -55,7 +45,7 @@ def test_transition_refused_from_a_state_where_it_is_not_allowed(station_a, offi
 
 
 def test_second_of_two_officers_acting_on_a_stale_copy_loses(station_a, officer_a):
-    first = make_case(station_a)
+    first = SampleCaseFactory(office=station_a)
     second = SampleCase.objects.get(pk=first.pk)  # both officers opened the case
     services.transition(first, to="approved", by=officer_a)
     with pytest.raises(services.TransitionConflict):
@@ -66,7 +56,7 @@ def test_second_of_two_officers_acting_on_a_stale_copy_loses(station_a, officer_
 
 
 def test_clock_counts_working_days_and_pauses_with_the_days_left(station_a):
-    case = make_case(station_a)
+    case = SampleCaseFactory(office=station_a)
     case = services.transition(case, to="submitted", **deadlines.clock_start(20, datetime.date(2026, 9, 25)))
     case.refresh_from_db()
     assert case.due_date == datetime.date(2026, 10, 29)
@@ -84,7 +74,7 @@ def test_clock_counts_working_days_and_pauses_with_the_days_left(station_a):
 
 
 def test_a_clock_reaching_into_2027_is_provisional_and_recomputed(station_a):
-    case = make_case(station_a)
+    case = SampleCaseFactory(office=station_a)
     services.transition(case, to="submitted", **deadlines.clock_start(20, datetime.date(2026, 12, 21)))
     case.refresh_from_db()
     assert case.deadline_provisional
@@ -95,12 +85,14 @@ def test_a_clock_reaching_into_2027_is_provisional_and_recomputed(station_a):
 
 def test_sweep_flags_due_soon_and_overdue_once_and_escalates_overdue_to_the_supervisor(station_a, officer_a):
     supervisor = StaffFactory(office=station_a.parent, role="supervisor")
-    due_tomorrow = make_case(station_a, due_date=datetime.date(2026, 11, 25))
-    overdue = make_case(station_a, due_date=datetime.date(2026, 11, 20))
-    far = make_case(station_a, due_date=datetime.date(2026, 12, 20))
-    paused = make_case(station_a, due_date=datetime.date(2026, 11, 20), paused_at=timezone.now())
-    frozen = make_case(station_a, due_date=datetime.date(2026, 11, 20), frozen_at=timezone.now(), frozen_reason="x")
-    closed = make_case(station_a, status="approved", due_date=datetime.date(2026, 11, 20))
+    due_tomorrow = SampleCaseFactory(office=station_a, due_date=datetime.date(2026, 11, 25))
+    overdue = SampleCaseFactory(office=station_a, due_date=datetime.date(2026, 11, 20))
+    far = SampleCaseFactory(office=station_a, due_date=datetime.date(2026, 12, 20))
+    paused = SampleCaseFactory(office=station_a, due_date=datetime.date(2026, 11, 20), paused_at=timezone.now())
+    frozen = SampleCaseFactory(
+        office=station_a, due_date=datetime.date(2026, 11, 20), frozen_at=timezone.now(), frozen_reason="x"
+    )
+    closed = SampleCaseFactory(office=station_a, status="approved", due_date=datetime.date(2026, 11, 20))
     today = datetime.date(2026, 11, 24)
 
     counts = deadlines.sweep_deadlines([SampleCase], today=today)
@@ -127,7 +119,7 @@ def test_sweep_flags_due_soon_and_overdue_once_and_escalates_overdue_to_the_supe
 
 def test_sweep_reads_only_cases_within_the_horizon(station_a, django_assert_max_num_queries):
     for day in range(1, 28):
-        make_case(station_a, due_date=datetime.date(2026, 12, day))
+        SampleCaseFactory(office=station_a, due_date=datetime.date(2026, 12, day))
     with django_assert_max_num_queries(4):
         assert deadlines.sweep_deadlines([SampleCase], today=datetime.date(2026, 11, 24)) == {
             "due_soon": 0,

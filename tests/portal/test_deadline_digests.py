@@ -10,8 +10,7 @@ from portal.cases import deadlines, tasks
 from portal.cases.models import DeadlineDigest, DueState
 from portal.celery import app as celery_app
 from portal.notify.models import OutboxMessage
-from tests.factories import OfficeFactory, StaffFactory
-from tests.portal.test_cases import make_case
+from tests.factories import OfficeFactory, SampleCaseFactory, StaffFactory
 from tests.testapp.models import SampleCase
 
 TODAY = datetime.date(2026, 11, 24)
@@ -22,9 +21,10 @@ TOMORROW = datetime.date(2026, 11, 25)
 @pytest.fixture
 def due_cases(station_a, officer_a):
     StaffFactory(office=station_a.parent, role="supervisor")
-    return [make_case(station_a, due_date=OVERDUE), make_case(station_a, due_date=OVERDUE)] + [
-        make_case(station_a, due_date=TOMORROW)
-    ]
+    return [
+        SampleCaseFactory(office=station_a, due_date=OVERDUE),
+        SampleCaseFactory(office=station_a, due_date=OVERDUE),
+    ] + [SampleCaseFactory(office=station_a, due_date=TOMORROW)]
 
 
 def test_the_sweep_writes_one_digest_per_office_and_state_and_no_message(due_cases, django_capture_on_commit_callbacks):
@@ -79,7 +79,7 @@ def test_the_sweeps_queries_do_not_grow_with_the_due_cases_or_offices(station_a)
     def sweep_queries(offices, per_office):
         for office in offices:
             for _ in range(per_office):
-                make_case(office, due_date=OVERDUE)
+                SampleCaseFactory(office=office, due_date=OVERDUE)
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 

@@ -24,14 +24,12 @@ from PIL import Image, ImageDraw, PngImagePlugin
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 
-from portal.cases.services import next_case_number
 from portal.documents import services
 from portal.documents.forms import TOKEN_SUFFIX, PrivateFileField, PrivateUploadFormMixin
 from portal.documents.models import Document, DocumentAccess
 from portal.documents.services import DocumentAttachError, UploadRules, document_attach, document_create
 from portal.documents.validation import PHOTO_RULES
-from tests.factories import StaffFactory, UserFactory
-from tests.testapp.models import SampleCase
+from tests.factories import SampleCaseFactory, StaffFactory, UserFactory
 
 # --- making files -----------------------------------------------------------------------------------
 
@@ -135,10 +133,6 @@ def refused(data, name, rules=None, content_type="application/octet-stream", own
     return info.value
 
 
-def make_case(applicant, office):
-    return SampleCase.objects.create(case_number=next_case_number("TST"), applicant=applicant, office=office)
-
-
 @pytest.fixture
 def photo_doc(citizen):
     return document_create(owner=citizen, uploaded_file=upload(colour_photo(), "我的照片.jpg"), kind="photo")
@@ -146,7 +140,7 @@ def photo_doc(citizen):
 
 @pytest.fixture
 def attached_doc(photo_doc, citizen, station_a):
-    return document_attach(document=photo_doc, case=make_case(citizen, station_a))
+    return document_attach(document=photo_doc, case=SampleCaseFactory(applicant=citizen, office=station_a))
 
 
 # --- the download view ----------------------------------------------------------------------------
@@ -251,7 +245,7 @@ def test_inline_images_for_staff_only(client, staff_client, officer_a, citizen, 
 @pytest.mark.django_db
 def test_pdf_is_never_inline(staff_client, officer_a, citizen, station_a):
     document = document_create(owner=citizen, uploaded_file=upload(pdf_bytes(), "id.pdf"), kind="id_front")
-    document_attach(document=document, case=make_case(citizen, station_a))
+    document_attach(document=document, case=SampleCaseFactory(applicant=citizen, office=station_a))
     response = staff_client(officer_a).get(document.inline_url)
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
@@ -263,14 +257,14 @@ def test_pdf_is_never_inline(staff_client, officer_a, citizen, station_a):
 
 @pytest.mark.django_db
 def test_attach_copies_office_and_refuses_a_second_case(citizen, station_a, station_b, photo_doc):
-    case = make_case(citizen, station_a)
+    case = SampleCaseFactory(applicant=citizen, office=station_a)
     document_attach(document=photo_doc, case=case)
     document_attach(document=photo_doc, case=case)  # idempotent
     photo_doc.refresh_from_db()
     assert (photo_doc.case, photo_doc.office) == (case, station_a)
     assert list(services.documents_for_case(case)) == [photo_doc]
     with pytest.raises(DocumentAttachError):
-        document_attach(document=photo_doc, case=make_case(citizen, station_b))
+        document_attach(document=photo_doc, case=SampleCaseFactory(applicant=citizen, office=station_b))
     assert services.documents_move_office(case=case, office=station_b) == 1
     photo_doc.refresh_from_db()
     assert photo_doc.office == station_b
@@ -696,7 +690,7 @@ def test_field_renders_through_crispy(citizen):
 @pytest.mark.django_db
 def test_admin_lists_only_documents_of_the_staff_office(staff_client, officer_a, citizen, station_b, attached_doc):
     elsewhere = document_create(owner=citizen, uploaded_file=upload(colour_photo()), kind="photo")
-    document_attach(document=elsewhere, case=make_case(citizen, station_b))
+    document_attach(document=elsewhere, case=SampleCaseFactory(applicant=citizen, office=station_b))
     client = staff_client(officer_a)
     response = client.get(reverse("admin:documents_document_changelist"))
     assert response.status_code == 200
@@ -715,7 +709,7 @@ def test_admin_list_query_count_does_not_grow_with_rows(staff_client, officer_a,
     def add_documents(n):
         for _ in range(n):
             document = document_create(owner=citizen, uploaded_file=upload(colour_photo()), kind="photo")
-            document_attach(document=document, case=make_case(citizen, station_a))
+            document_attach(document=document, case=SampleCaseFactory(applicant=citizen, office=station_a))
 
     def count_queries():
         with CaptureQueriesContext(connection) as context:
