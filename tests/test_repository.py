@@ -1,5 +1,6 @@
 """The repository stands on its own: its test data is its own output, and no tracked file reaches outside it."""
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -50,4 +51,17 @@ def test_no_tracked_file_reaches_outside_the_repository():
             continue
         if any(pattern in text for pattern in OUTSIDE):
             offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_no_test_module_imports_from_another_test_module():
+    # Shared fixtures live in conftest.py files, shared helpers in modules whose names do not start with test_
+    # (tests/factories, tests/*/pages.py, …): importing a test module runs its tests' module code twice and hides
+    # which fixtures a test really uses.
+    imports = re.compile(r"^\s*(?:from|import)\s+tests(?:\.\w+)*\.test_\w+", re.M)
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "tests").rglob("*.py")
+        if imports.search(path.read_text(encoding="utf-8"))
+    ]
     assert offenders == []

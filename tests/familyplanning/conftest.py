@@ -1,9 +1,12 @@
 """Fixtures of this folder's tests: English, a county health commission and its officer, a citizen who reads English."""
 
 import pytest
+from django.utils import translation
 
 from accounts.models import Office, Role
+from familyplanning import tasks
 from tests.factories import OfficeFactory, StaffFactory, UserFactory
+from tests.pki import install_signer
 
 
 @pytest.fixture(autouse=True)
@@ -49,3 +52,20 @@ def supervisor(office):
 @pytest.fixture
 def citizen(db):
     return UserFactory(language="en")
+
+
+@pytest.fixture(scope="module")
+def signer_keys(tmp_path_factory):
+    return install_signer(tmp_path_factory.mktemp("fp-citizen-keys"))
+
+
+@pytest.fixture
+def documents_environment(settings, tmp_path, signer_keys, monkeypatch):
+    """Issued documents: media in tmp, the test signer, the site URL; the tests run the document task themselves."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = map(str, signer_keys)
+    settings.SITE_URL = "https://ga.henan.example"
+    # The tests run the document task themselves, as the worker would.
+    monkeypatch.setattr(tasks.generate_document, "delay", lambda *a: None)
+    with translation.override("en"):
+        yield

@@ -4,8 +4,9 @@ import re
 
 from django.urls import reverse
 
-from familyplanning import catalogue
+from familyplanning import catalogue, services, tasks
 from familyplanning.fields import form_data_from_answers
+from familyplanning.models import FamilyPlanningApplication
 from tests.factories import sample_answers
 
 
@@ -29,3 +30,31 @@ def text(response) -> str:
     main = re.search(r"<main[^>]*>(.*)</main>", html(response), re.S).group(1)
     plain = re.sub(r"<[^>]+>", " ", main).replace("&#x27;", "'").replace("&quot;", '"').replace("&amp;", "&")
     return " ".join(plain.split())
+
+
+def browser(client, user=None, language="en"):
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def apply_online(client, key, office, **answers) -> FamilyPlanningApplication:
+    """The citizen fills in the online form of `key` and submits it; returns the application."""
+    response = client.post(url("apply", key), {**form_data(key, **answers), "office": office.pk, "action": "continue"})
+    assert response.status_code == 302, text(response)
+    number = response.url.split("/")[-3]
+    assert client.post(url("check", number), {"declaration": "on"}).status_code == 302
+    return FamilyPlanningApplication.objects.get(case_number=number)
+
+
+def decide(application, officer):
+    """The office accepts and approves; the worker makes the document (if the service issues one)."""
+    services.fp_accept(application=application, by=officer)
+    services.fp_approve(application=application, by=officer)
+    if application.issues_document:
+        assert tasks.generate_document(application.pk, services.DOCUMENT_GENERATION) == "issued"
+    application.refresh_from_db()
+    return services.current_document(application=application)

@@ -16,41 +16,14 @@ from django.urls import reverse
 from django.utils import translation
 from pypdf import PdfReader
 
-from familyplanning import catalogue, services, tasks
+from familyplanning import catalogue, services
 from familyplanning.fields import FieldDef, Kind
-from familyplanning.models import FamilyPlanningApplication
 from portal.verify.models import DocumentStatus
 from tests.factories import FamilyPlanningApplicationFactory, UserFactory
-from tests.familyplanning.pages import form_data, text, url
-from tests.pki import install_signer
+from tests.familyplanning.pages import apply_online, browser, decide, text, url
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("documents_environment")]
 SERVICE_KEYS = list(catalogue.SERVICES)
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory):
-    return install_signer(tmp_path_factory.mktemp("fp-citizen-keys"))
-
-
-@pytest.fixture(autouse=True)
-def environment(settings, tmp_path, keys, monkeypatch):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SIGNING_KEY_FILE, settings.SIGNING_CERT_FILE = map(str, keys)
-    settings.SITE_URL = "https://ga.henan.example"
-    # The tests run the document task themselves, as the worker would.
-    monkeypatch.setattr(tasks.generate_document, "delay", lambda *a: None)
-    with translation.override("en"):
-        yield
-
-
-def browser(client, user=None, language="en"):
-    from django.conf import settings
-
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def flat(value) -> str:
@@ -179,25 +152,6 @@ def test_the_21st_guess_within_a_minute_is_refused(client, office):
 
 
 # --- issued documents ------------------------------------------------------------------------------------------------
-
-
-def apply_online(client, key, office, **answers) -> FamilyPlanningApplication:
-    """The citizen fills in the online form of `key` and submits it; returns the application."""
-    response = client.post(url("apply", key), {**form_data(key, **answers), "office": office.pk, "action": "continue"})
-    assert response.status_code == 302, text(response)
-    number = response.url.split("/")[-3]
-    assert client.post(url("check", number), {"declaration": "on"}).status_code == 302
-    return FamilyPlanningApplication.objects.get(case_number=number)
-
-
-def decide(application, officer):
-    """The office accepts and approves; the worker makes the document (if the service issues one)."""
-    services.fp_accept(application=application, by=officer)
-    services.fp_approve(application=application, by=officer)
-    if application.issues_document:
-        assert tasks.generate_document(application.pk, services.DOCUMENT_GENERATION) == "issued"
-    application.refresh_from_db()
-    return services.current_document(application=application)
 
 
 def test_the_issued_document_is_downloaded_from_the_progress_page_by_its_holder_only(client, citizen, office, officer):

@@ -7,10 +7,9 @@ from django.urls import reverse
 from accounts.models import Assurance
 from familyplanning.models import NamedPerson
 from tests.factories import UserFactory, make_id_number
-from tests.familyplanning.pages import html
-from tests.familyplanning.test_citizen_documents import apply_online, browser, decide, environment, keys  # noqa: F401
+from tests.familyplanning.pages import apply_online, browser, decide, html
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("documents_environment")]
 
 
 def couple():

@@ -16,8 +16,7 @@ from accounts.models import User
 from portal.backup import Database, sha256
 from portal.documents.storage import private_storage
 from tests.factories import UserFactory
-from tests.portal.production import production_env
-from tests.portal.test_production import run_manage
+from tests.portal.production import production_env, run_manage
 
 pytestmark = [
     pytest.mark.skipif(

@@ -2,8 +2,7 @@
 
 import re
 
-from tests.portal.production import production_env
-from tests.portal.test_production import ROOT, run_manage
+from tests.portal.production import ROOT, production_env, run_manage
 
 
 def test_the_first_signing_certificate_can_be_installed_before_the_signing_files_exist(tmp_path):

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.portal.production import production_env
-from tests.portal.test_production import ROOT, free_port, subprocess_env
+from tests.portal.production import ROOT, free_port, production_env, subprocess_env
 
 SCRIPT = ROOT / "deploy" / "release.sh"
 HOST = "portal.example.test"
