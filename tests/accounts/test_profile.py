@@ -7,11 +7,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import MisuseReport, Role, User
-from portal.cases import services as case_services
 from portal.notify.models import OutboxMessage
 from portal.notify.services import queue_message
-from tests.factories import StaffFactory, UserFactory
-from tests.testapp.models import SampleCase
+from tests.factories import SampleCaseFactory, StaffFactory, UserFactory
 
 from .conftest import PASSWORD, last_message, link_path, sms_code
 
@@ -141,12 +139,8 @@ def test_my_data_needs_the_password_and_post(client, citizen):
 
 
 def test_my_data_contains_mine_and_nobody_elses(client, citizen, other_citizen, station_a):
-    mine = SampleCase.objects.create(
-        case_number=case_services.next_case_number("TST"), applicant=citizen, office=station_a, status="submitted"
-    )
-    theirs = SampleCase.objects.create(
-        case_number=case_services.next_case_number("TST"), applicant=other_citizen, office=station_a
-    )
+    mine = SampleCaseFactory(applicant=citizen, office=station_a)
+    theirs = SampleCaseFactory(applicant=other_citizen, office=station_a, status="draft")
     queue_message(channel="email", to=citizen.email, subject="Your case", body="Hello me", user=citizen)
     queue_message(channel="email", to=other_citizen.email, subject="Their case", body="Hello them", user=other_citizen)
     MisuseReport.objects.create(user=other_citizen, description="their report")

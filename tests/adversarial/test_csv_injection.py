@@ -7,9 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from portal.cases.services import next_case_number
-from tests.factories import OfficeFactory, StaffFactory, UserFactory
-from tests.testapp.models import SampleCase
+from tests.factories import OfficeFactory, SampleCaseFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +51,7 @@ def sample_admin(client, no_mfa):
 @pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
 def test_shared_export_neutralises_a_formula_typed_by_a_citizen(sample_admin, payload):
     client, office = sample_admin
-    case = SampleCase.objects.create(
-        case_number=next_case_number("TST"), applicant=UserFactory(), office=office, status="submitted", reason=payload
-    )
+    case = SampleCaseFactory(office=office, reason=payload)
     rows = export(client, reverse("admin:testapp_samplecase_changelist"), [case.pk])
     assert_inert(rows, payload)
 

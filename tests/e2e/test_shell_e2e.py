@@ -3,6 +3,7 @@
 import pytest
 
 from tests.e2e.conftest import horizontal_overflow, shot
+from tests.factories import SampleCaseFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -158,10 +159,8 @@ def test_desktop_home_and_keyboard_skip_link(page):
 def test_my_applications_on_a_phone(phone_page, site):
     import datetime
 
-    from portal.cases import services as case_services
     from tests.e2e.conftest import log_in
     from tests.factories import OfficeFactory, UserFactory
-    from tests.testapp.models import SampleCase
 
     page = phone_page
     citizen = UserFactory(real_name="王小明")
@@ -171,13 +170,7 @@ def test_my_applications_on_a_phone(phone_page, site):
     assert page.get_by_text("You have no applications yet.").is_visible()
     shot(page, "me-phone-empty")
 
-    SampleCase.objects.create(
-        case_number=case_services.next_case_number("TST"),
-        applicant=citizen,
-        office=OfficeFactory(),
-        status="submitted",
-        due_date=datetime.date(2026, 10, 29),
-    )
+    SampleCaseFactory(applicant=citizen, office=OfficeFactory(), due_date=datetime.date(2026, 10, 29))
     page.reload()
     assert page.locator("article.portal-case").count() == 1
     assert page.locator(".portal-account-name").inner_text().endswith("王*明")

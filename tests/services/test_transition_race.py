@@ -7,7 +7,7 @@ from django.db import connection, connections
 
 from portal.cases import services
 from portal.cases.models import Transition
-from tests.factories import OfficeFactory, StaffFactory, UserFactory
+from tests.factories import OfficeFactory, SampleCaseFactory, StaffFactory
 from tests.testapp.models import SampleCase
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -17,9 +17,7 @@ def test_concurrent_transitions_exactly_one_wins():
     assert connection.vendor == "postgresql"
     office = OfficeFactory()
     officers = [StaffFactory(office=office) for _ in range(8)]
-    case = SampleCase.objects.create(
-        case_number=services.next_case_number("TST"), applicant=UserFactory(), office=office, status="submitted"
-    )
+    case = SampleCaseFactory(office=office)
     barrier = threading.Barrier(len(officers))
     outcomes = []
 
