@@ -20,9 +20,23 @@ Everything is marked so that --remove deletes exactly it: case numbers `<PREFIX>
 two bench citizens), user names `bench-…`, offices whose English name starts with "Bench ", issued documents of kind
 "bench". --ensure adds only what is missing (a case table whose bench row or open-row count differs from the target
 is reseeded), so `make bench` seeds once; about 1 000 000 rows a minute on these 2 cores.
+
+--grow (with --ensure) reaches a larger --count from a smaller one already seeded, in SQL (INSERT … SELECT), without
+generating the rows in Python again, e.g. 5 000 000 from 1 000 000 (or from a copy of the 1 000 000 database,
+CREATE DATABASE … TEMPLATE):
+
+    DATABASE_URL=postgres://… .venv/bin/python bench/seed.py certificates --count 5000000 --ensure --grow
+    DATABASE_URL=postgres://… .venv/bin/python bench/seed.py cases --count 5000000 --ensure --grow
+
+Certificates are copies of those present with new random codes and sources. A case table holding a whole fraction
+of its target (the same share open) gets whole copies with new case numbers, the rest as the originals (state,
+clock, office, applicant, times: a copy's ids no longer grow with its times); any other table is seeded afresh. The
+copies name the rows their originals name, so their foreign keys are not checked again (session_replication_role,
+which needs a superuser, as the bench's postgres is).
 """
 
 import argparse
+import contextlib
 import datetime
 import io
 import json
@@ -115,13 +129,17 @@ def copy_value(value):
     return str(value).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
+def written_fields(model):
+    # Not a generated column (hukou's acting_office_id): the database computes it, COPY may not name it.
+    return [f for f in model._meta.concrete_fields if not f.primary_key and not getattr(f, "generated", False)]
+
+
 def copy_model_rows(model, rows) -> float:
     """COPY `rows` (dicts of column -> value) into the model's table; unnamed columns get the field's default.
 
     Returns the seconds taken. One COPY is one statement, so a failure leaves nothing behind.
     """
-    # Not a generated column (hukou's acting_office_id): the database computes it, COPY may not name it.
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not getattr(f, "generated", False)]
+    fields = written_fields(model)
     columns = [f.column for f in fields]
     position = {column: i for i, column in enumerate(columns)}
     template = []
@@ -224,12 +242,49 @@ def remove_certificates():
         print(f"removed {cursor.rowcount} benchmark certificates")
 
 
-def ensure_certificates(count):
-    missing = count - IssuedDocument.objects.filter(kind=BENCH_KIND).count()
-    if missing > 0:
+def ensure_certificates(count, *, grow=False):
+    present = IssuedDocument.objects.filter(kind=BENCH_KIND).count()
+    missing = count - present
+    if missing > 0 and grow and present:
+        grow_certificates(missing)
+    elif missing > 0:
         seed_certificates(missing)
     else:
         write_sample()
+
+
+def grow_certificates(missing):
+    """Add `missing` bench certificates in SQL: copies of those present, each with a new random code and source."""
+    table = IssuedDocument._meta.db_table
+    columns = [f.column for f in written_fields(IssuedDocument)]
+    values = {column: f"d.{column}" for column in columns}
+    # 20 characters of the code alphabet from 15 random bytes (base64, each of its 64 symbols read as one of the 32),
+    # in groups of four as format_code writes them.
+    b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    raw = f"translate(left(encode(decode(md5(random()::text || d.id || '-' || k), 'hex'), 'base64'), 20), '{b64}', "
+    raw += f"'{ALPHABET * 2}')"
+    values["code"] = " || '-' || ".join(f"substr({raw}, {i}, 4)" for i in range(1, 21, 4)).replace(raw, "r.raw")
+    values["source_id"] = "d.source_id + k * m.top"
+    started = time.perf_counter()
+    with plain_indexes_dropped(IssuedDocument), connection.cursor() as cursor:
+        # The copies name the offices and users their originals name: no need to check each foreign key again.
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        # Table and column names come from the model, never from input.
+        cursor.execute(
+            f"""
+            INSERT INTO {table} ({", ".join(columns)})
+            SELECT {", ".join(values[c] for c in columns)}
+            FROM (SELECT count(*) AS n, max(source_id) AS top FROM {table} WHERE kind = %(kind)s) m
+            CROSS JOIN generate_series(1, (%(missing)s + m.n - 1) / m.n) k
+            JOIN {table} d ON d.kind = %(kind)s
+            CROSS JOIN LATERAL (SELECT {raw} AS raw) r
+            LIMIT %(missing)s
+            """,  # noqa: S608
+            {"kind": BENCH_KIND, "missing": missing},
+        )
+    elapsed = time.perf_counter() - started
+    print(f"grew the benchmark certificates by {missing} copies in {elapsed:.1f} s ({missing / elapsed:,.0f} rows/s)")
+    write_sample()
 
 
 def write_sample(size=10000):
@@ -595,6 +650,12 @@ def bench_cases(model):
     return model.objects.filter(case_number__contains=CASE_MARK)
 
 
+def seeded_open(model):
+    """The bench rows seeded open. Not every row of the model's open states: a hukou application still "submitted"
+    is open to the model but seeded among the others (one in 18), so counting those would reseed hukou each time."""
+    return bench_cases(model).filter(status__in=set(ROWS[model].open_statuses)).count()
+
+
 def targets(count):
     """Rows and open rows per case model for --count rows in each main queue (and --count open cases in all)."""
     opens = open_counts(count)
@@ -615,8 +676,17 @@ def seed_case_table(model, *, total, open_count, layout):
     """COPY the rows with the table's plain indexes dropped, then build them again: several times faster than
     maintaining some twenty indexes row by row. One transaction: an interrupted seed leaves the table as it was."""
     rng = random.Random(f"{model._meta.label}-20261124")  # noqa: S311 - synthetic data
-    table = model._meta.db_table
     started = time.perf_counter()
+    with plain_indexes_dropped(model):
+        copy_model_rows(model, case_rows(model, total=total, open_count=open_count, layout=layout, rng=rng))
+    elapsed = time.perf_counter() - started
+    print(f"seeded {total:,} {model._meta.label} rows ({open_count:,} open) in {elapsed:.1f} s")
+
+
+@contextlib.contextmanager
+def plain_indexes_dropped(model):
+    """One transaction with the table's plain indexes dropped, built again at the end; then VACUUM ANALYZE."""
+    table = model._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             """SELECT i.indexname, i.indexdef FROM pg_indexes i
@@ -627,18 +697,47 @@ def seed_case_table(model, *, total, open_count, layout):
         indexes = cursor.fetchall()
         for name, _definition in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
-        copy_model_rows(model, case_rows(model, total=total, open_count=open_count, layout=layout, rng=rng))
+        yield
         # The foreign keys are checked at commit (deferred); CREATE INDEX wants those checks done first.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for _name, definition in indexes:
             cursor.execute(definition)
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def grow_case_table(model, *, total, open_count):
+    """Reach `total` bench rows (`open_count` open) by whole copies, in SQL, of the bench rows present, if they are
+    a whole fraction of it with the same share open: each copy gets new case numbers and keeps the rest (state,
+    clock, office, applicant, times). False if the rows present are no such fraction (then seed them afresh)."""
+    present = bench_cases(model).count()
+    if not present or total % present or seeded_open(model) * (total // present) != open_count:
+        return False
+    table, digits = model._meta.db_table, len(case_number(model, 0).rsplit("-", 1)[1])
+    columns = [f.column for f in written_fields(model)]
+    values = {column: f"d.{column}" for column in columns}
+    # PREFIX-BENCH-NNNNNNN: the copy k of case n is case n + k × present.
+    values["case_number"] = (
+        f"left(d.case_number, -{digits}) || lpad((right(d.case_number, {digits})::int + k * %(present)s)::text, "
+        f"{digits}, '0')"
+    )
+    started = time.perf_counter()
+    with plain_indexes_dropped(model), connection.cursor() as cursor:
+        # The copies name the offices and users their originals name: no need to check each foreign key again.
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        # Table and column names come from the model, never from input.
+        cursor.execute(
+            f"""INSERT INTO {table} ({", ".join(columns)})
+                SELECT {", ".join(values[c] for c in columns)}
+                FROM {table} d CROSS JOIN generate_series(1, %(copies)s) k WHERE d.case_number LIKE %(mark)s""",  # noqa: S608
+            {"present": present, "copies": total // present - 1, "mark": f"%{CASE_MARK}%"},
+        )
     elapsed = time.perf_counter() - started
-    print(f"seeded {total:,} {model._meta.label} rows ({open_count:,} open) in {elapsed:.1f} s")
+    print(f"grew {model._meta.label} from {present:,} to {total:,} rows ({open_count:,} open) in {elapsed:.1f} s")
+    return True
 
 
-def ensure_cases(count):
+def ensure_cases(count, *, grow=False):
     assert connection.vendor == "postgresql", "benchmarks run on PostgreSQL (set DATABASE_URL)"
     unpark_open_cases()
     layout = Layout()
@@ -648,9 +747,9 @@ def ensure_cases(count):
         seed_citizens()
         layout = Layout()
     for model, (total, open_count) in targets(count).items():
-        if bench_cases(model).count() != total or bench_cases(model).filter(status__in=model.OPEN_STATUSES).count() != (
-            open_count
-        ):
+        if bench_cases(model).count() != total or seeded_open(model) != open_count:
+            if grow and grow_case_table(model, total=total, open_count=open_count):
+                continue
             removed = delete_bench_cases(model)
             if removed:
                 print(f"removed {removed:,} stale {model._meta.label} rows")
@@ -893,6 +992,11 @@ def main():
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--remove", action="store_true")
     parser.add_argument("--ensure", action="store_true", help="only add what is missing up to --count")
+    parser.add_argument(
+        "--grow",
+        action="store_true",
+        help="with --ensure: reach --count by copying the bench rows present, in SQL (see the module's doc)",
+    )
     parser.add_argument("--due-share", type=float, help="cases: make this share of the open cases due (e.g. 0.01)")
     args = parser.parse_args()
     names = ["certificates", "cases"] if args.dataset == "all" else [args.dataset]
@@ -904,12 +1008,12 @@ def main():
         return
     if "certificates" in names:
         if args.ensure:
-            ensure_certificates(args.count)
+            ensure_certificates(args.count, grow=args.grow)
         else:
             seed_certificates(args.count)
     if "cases" in names:
         if args.ensure or not Layout().complete:
-            ensure_cases(args.count)
+            ensure_cases(args.count, grow=args.grow)
         if args.due_share is not None:
             print({m._meta.label: n for m, n in set_due(share=args.due_share).items()})
 
