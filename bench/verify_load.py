@@ -1,4 +1,7 @@
-"""Public verification under load: gunicorn (production settings) with 1 000 000 certificates in PostgreSQL.
+"""Public verification under load: gunicorn (production settings) with the bench certificates in PostgreSQL.
+
+As many certificates as bench/seed.py put there (1 000 000 by default; the count is read from the data and named in
+the results), so the same benchmark over a larger seed says how the cost grows with the table.
 
 Measures requests/s and p50/p99 latency at 32 connections with wrk for /api/verify/<code>/ and /verify/<code>/
 (random existing codes) beside a minimal Django view served by the same gunicorn, interleaved, median of 3 runs.
@@ -57,6 +60,13 @@ def wrk(path_prefix=None, url_path=None):
     }
 
 
+def bench_certificates():
+    from bench.seed import BENCH_KIND
+    from portal.verify.models import IssuedDocument
+
+    return IssuedDocument.objects.filter(kind=BENCH_KIND).count()
+
+
 def logged_verifications():
     from portal.verify.models import VerificationLog
 
@@ -88,6 +98,9 @@ def main():
     django.setup()
     final_drain()  # whatever an earlier run left behind
     logged_before = logged_verifications()
+    certificates = bench_certificates()
+    if not certificates:
+        sys.exit("no bench certificates: run bench/seed.py certificates --ensure first")
     worker = None
     if os.environ.get("REDIS_URL"):
         # Beat runs only the drain of the verification buffer (bench/settings.py): no sweep over the case tables.
@@ -178,7 +191,9 @@ def main():
         )
     RESULTS.mkdir(parents=True, exist_ok=True)
     log_check = {"answered_by_wrk": answered, "logged": logged, "buffered": bool(worker)}
-    (RESULTS / "verify_load.json").write_text(json.dumps({"runs": runs, "median": table, "log": log_check}, indent=2))
+    (RESULTS / "verify_load.json").write_text(
+        json.dumps({"certificates": certificates, "runs": runs, "median": table, "log": log_check}, indent=2)
+    )
     print("| endpoint | req/s | vs minimal | p50 ms | p99 ms | non-2xx |")
     print("|---|---|---|---|---|---|")
     for row in table:
@@ -187,14 +202,15 @@ def main():
             f"| {row['non_2xx']} |"
         )
     print("targets: /api/verify/ >= 60 % of the minimal view, p99 < 50 ms")
-    record_results(table, log_check)
+    print(f"{certificates:,} bench certificates")
+    record_results(table, log_check, certificates)
     # wrk counts the requests it saw answered; up to 32 more per run may have been answered after it stopped.
     print(f"verification log: {logged} rows for {answered} verifications answered to wrk")
     if logged < answered:
         sys.exit("verifications were lost: fewer log rows than answered verifications")
 
 
-def record_results(table, log_check):
+def record_results(table, log_check, certificates):
     """The "verify" section of the shared table (bench/results.py)."""
     from bench import results
 
@@ -227,7 +243,7 @@ def record_results(table, log_check):
     ]
     results.record(
         "verify",
-        "Public verification (1): 1,000,000 certificates, gunicorn, 32 connections",
+        f"Public verification (1): {certificates:,} certificates, gunicorn, 32 connections",
         figures,
         [
             f"gunicorn with {WORKERS} workers and "
