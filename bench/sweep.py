@@ -1,15 +1,20 @@
-"""The deadline sweep over every service with 1 000 000 open cases, beside an indexed SELECT of the due rows.
+"""The deadline sweep over every service with all the bench's open cases, beside an indexed SELECT of the due rows.
 
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/sweep.py      # BENCH_SWEEP_RUNS=3
 
 `portal.cases.deadlines.sweep_deadlines(registry.case_models())` — the beat job itself, in this process — over the
 bench data of bench/seed.py (no-criminal-record, hukou and family-planning applications and family-planning feedback;
-1 000 000 open cases among 3 100 000 rows), in four states set before each scenario:
+with `cases --count 1000000`, 1 000 000 open cases among 3 100 000 rows), in four states set before each scenario.
+The sizes come from the data: N is the number of open bench cases (whatever --count seeded), the due cases are shares
+of it or a count.
 
-  1 000 000 open, 1 % due (10 000)     the target: under 1 s
-  1 000 000 open, 10 % due (100 000)   ten times the due cases
-    500 000 open, 1 % due (5 000)      half the open cases (BENCH_SWEEP_OPEN_FRACTION, default 0.5)
-    500 000 open, 10 000 due           the due cases of the first scenario, half the open cases
+  N open, 1 % due                    the target: under 1 s at N = 1 000 000 (10 000 due)
+  N open, 10 % due                   ten times the due cases
+  N × 0.5 open, 1 % due              half the open cases (BENCH_SWEEP_OPEN_FRACTION, default 0.5)
+  N × 0.5 open, as many due as the first scenario: the due cases of the first scenario, half the open cases
+  N open, BENCH_SWEEP_DUE_COUNT due  only if that is set: a fixed number of due cases, so that runs over seeds of
+                                     different sizes have a point with the same due cases (e.g. 10000 over 5 000 000
+                                     open against the first scenario over 1 000 000)
 
 "Due" means a running clock with its due date at or before the sweep's horizon (the next working day), half of them
 overdue. The baseline, timed in the same run, is a plain SELECT of exactly those rows through the same partial indexes.
@@ -52,6 +57,8 @@ RUNS = int(os.environ.get("BENCH_SWEEP_RUNS", "3"))
 # The share of the open cases kept open in the last two scenarios (0.2: a fifth, the open cases ×5 between them).
 OPEN_FRACTION = float(os.environ.get("BENCH_SWEEP_OPEN_FRACTION", "0.5"))
 TARGET_S = 1.0
+# A fifth scenario, all open with this many due (none if unset): the same due cases whatever the size of the seed.
+DUE_COUNT = int(os.environ.get("BENCH_SWEEP_DUE_COUNT") or 0)
 
 
 def purge_broker():
@@ -259,6 +266,8 @@ def main():
                 count=first["due"],
             )
         )
+        if DUE_COUNT:
+            scenarios.append(run_scenario(f"all open, {DUE_COUNT:,} due", count=DUE_COUNT))
     finally:
         seed.unpark_open_cases()
         seed.set_due(share=0.01)
