@@ -26,6 +26,7 @@ from .codes import normalize_code
 from .forms import CodeForm, HolderCheckForm, PdfForm, ShareCreateForm, ShareUseForm
 from .lookup import State, VerificationResult, verification_result, verify_code_within_limit
 from .models import DocumentStatus, IssuedDocument, ShareCode, VerificationLog
+from .pagecache import cached_page, page_cacheable
 from .pdfverify import verify_pdf
 
 if TYPE_CHECKING:
@@ -122,12 +123,10 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     result, period = _verify_within_limit(request, code, VerificationLog.Channel.PAGE)
     if result is None:
         return _limited_page(request, period)
-    return render(
-        request,
-        "verify/detail.html",
-        {"result": result, "holder_form": HolderCheckForm() if result.found else None},
-        status=404 if result.state == State.NOT_FOUND else 200,
-    )
+    context = {"result": result, "holder_form": HolderCheckForm() if result.found else None}
+    if page_cacheable(request, result):
+        return cached_page(request, result, context)
+    return render(request, "verify/detail.html", context, status=404 if result.state == State.NOT_FOUND else 200)
 
 
 def _holder_limited(request: HttpRequest, scope: str, code: str) -> tuple[bool, int]:

@@ -1,12 +1,15 @@
 """The lean verification path: the row cache and revocation (rowcache.py), the middleware that steps aside for the
 public page and API (portal.middleware.lean_view), the page's cached fragment, and the log kept exactly once."""
 
+import re
+
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from portal.context_processors import CARE_COOKIE
 from portal.verify import issuing, lookup, rowcache
 from portal.verify.models import DocumentStatus, IssuedDocument, VerificationLog
 from tests.portal.verification import api, claim, drained, issue, page
@@ -176,3 +179,73 @@ def test_the_holder_check_still_needs_its_csrf_token(case):
     client.get(url)
     token = client.cookies["csrftoken"].value
     assert client.post(url, form, HTTP_X_CSRFTOKEN=token).status_code in (200, 400)
+
+
+# --- the whole page cached (pagecache.py) --------------------------------------------------------------------------
+
+
+def csrf_tokens(response):
+    return re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())
+
+
+def test_the_page_is_rendered_once_and_each_answer_gets_its_own_csrf_token(client, case):
+    document, _ = issue(case)
+    first = page(client, document.code)
+    assert first.status_code == 200 and "verify/detail.html" in [t.name for t in first.templates]
+    second = page(client, document.code)
+    assert second.status_code == 200 and not second.templates  # from the cache: nothing rendered
+    assert len(csrf_tokens(second)) == 3  # the two switches and the holder check
+    assert not set(csrf_tokens(first)) & set(csrf_tokens(second))  # masked anew for every answer
+    assert "csrf-slot" not in second.content.decode()
+    assert "csrftoken" in second.cookies
+    without_tokens = [re.sub(r'csrfmiddlewaretoken" value="[^"]+"', "", r.content.decode()) for r in (first, second)]
+    assert without_tokens[0] == without_tokens[1]
+
+
+def test_the_cached_page_posts_the_holder_check_with_its_token(case):
+    from django.test import Client
+
+    document, _ = issue(case)
+    url = reverse("verify:detail", args=[document.code])
+    page(Client(), document.code)  # cached by another visitor
+    client = Client(enforce_csrf_checks=True)
+    response = client.get(url)
+    assert not response.templates
+    form = {
+        "name": case.applicant.real_name,
+        "birth_date": "1990-01-01",
+        "csrfmiddlewaretoken": csrf_tokens(response)[-1],
+    }
+    assert client.post(url, form).status_code in (200, 400)
+
+
+def test_a_cached_valid_page_is_never_shown_after_the_revocation(client, case, officer_a):
+    document, _ = issue(case)
+    page(client, document.code)
+    warm = page(client, document.code)
+    assert not warm.templates and 'data-state="valid"' in warm.content.decode()
+    issuing.issued_document_revoke(document=document, by=officer_a, reason="forged", public_reason="Reported lost")
+    for _ in range(2):  # rendered, then from the cache: revoked both times
+        body = page(client, document.code).content.decode()
+        assert 'data-state="revoked"' in body and 'data-state="valid"' not in body
+
+
+def test_the_cached_page_follows_the_language_and_care_mode(client, case):
+    document, _ = issue(case)
+    for _ in range(2):
+        assert "有效，可以采信" in page(client, document.code).content.decode()
+    client.cookies["portal_language"] = "en"
+    english = page(client, document.code)
+    assert "Valid, may be accepted" in english.content.decode() and english.templates
+    client.cookies[CARE_COOKIE] = "care"
+    care = page(client, document.code)
+    assert care.templates and 'class="care-mode"' in care.content.decode()
+    assert 'class="care-mode"' in page(client, document.code).content.decode()
+
+
+def test_a_page_asked_with_a_query_string_is_rendered_not_cached(client, case):
+    document, _ = issue(case)
+    url = reverse("verify:detail", args=[document.code]) + "?from=qr"
+    for _ in range(2):
+        response = client.get(url)
+        assert response.templates and "?from=qr" in response.content.decode()  # the switches send it back
