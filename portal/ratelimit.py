@@ -120,12 +120,17 @@ def redis_count_and_push(client: Redis, key: str, *, limit: int, period: int, li
         script = _scripts[id(client)] = client.register_script(_COUNT_AND_PUSH)
     count = script(keys=[key, list_key], args=[period + 1, limit, item])
     if count > limit:
-        now = time.monotonic()
-        if len(_limited_hint) > 10_000:  # bounded: drop the expired hints first
-            for stale in [k for k, t in _limited_hint.items() if t < now]:
-                _limited_hint.pop(stale, None)
-        _limited_hint[key] = now + period + 1
+        note_limited(key, period)
     return count
+
+
+def note_limited(key: str, period: int) -> None:
+    """Remember that the window counter `key` went past its limit (recently_limited)."""
+    now = time.monotonic()
+    if len(_limited_hint) > 10_000:  # bounded: drop the expired hints first
+        for stale in [k for k, t in _limited_hint.items() if t < now]:
+            _limited_hint.pop(stale, None)
+    _limited_hint[key] = now + period + 1
 
 
 # Window keys this process saw past their limit lately. A request from such a client is refused by the counter

@@ -109,6 +109,12 @@ def log_item(record: LogRecord) -> str:
     return json.dumps(record, separators=(",", ":"))
 
 
+def log_item_head(record: LogRecord) -> str:
+    """log_item without the document, the result and the closing brace: a Redis script completes it (rowcache.py)."""
+    head = {"u": record["u"], "c": record["c"], "a": record["a"], "t": record["t"]}
+    return json.dumps(head, separators=(",", ":"))[:-1]
+
+
 def verification_log_ingest(*, records: list[LogRecord], documents_exist: bool = False) -> int:
     """Insert log records not inserted before (by uid) and count them for their documents; returns how many.
 

@@ -4,7 +4,6 @@ public page and API (portal.middleware.lean_view), the page's cached fragment, a
 import re
 
 import pytest
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -24,7 +23,7 @@ def row_cache(settings):
 
 
 def cached(code):
-    return cache.get(rowcache.cache_key(code))
+    return rowcache.peek(code)  # Redis in the services tier, the Django cache without it
 
 
 def test_a_found_code_is_cached_and_answered_without_the_database(client, case, row_cache):

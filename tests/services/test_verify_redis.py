@@ -199,3 +199,47 @@ def test_counter_and_log_share_one_round_trip_and_a_limited_client_skips_the_dat
     finally:
         del redis.execute_command
     assert logbuffer.verification_log_drain() == 2
+
+
+@pytest.mark.django_db
+def test_a_cached_row_is_counted_answered_and_logged_in_one_round_trip(redis, settings, client, monkeypatch):
+    """rowcache.verify_hit: the script logs the state lookup answers, at the boundaries of validity too."""
+    from portal.verify import rowcache
+
+    settings.VERIFY_CACHE_SECONDS = 60
+    today = timezone.localdate()
+    documents = {
+        "valid": make_document(1),
+        "last day": make_document(2),
+        "expired": make_document(3),
+        "revoked": make_document(4),
+    }
+    IssuedDocument.objects.filter(pk=documents["last day"].pk).update(valid_until=today)
+    IssuedDocument.objects.filter(pk=documents["expired"].pk).update(valid_until=today - datetime.timedelta(days=1))
+    IssuedDocument.objects.filter(pk=documents["revoked"].pk).update(
+        status=DocumentStatus.REVOKED, revoked_at=timezone.now()
+    )
+    expected = {"valid": "valid", "last day": "valid", "expired": "expired", "revoked": "revoked"}
+    for document in documents.values():
+        redis.delete(rowcache.cache_key(document.code))
+    commands = []
+    real = redis.execute_command
+
+    def counting(*args, **kwargs):
+        commands.append(args[0])
+        return real(*args, **kwargs)
+
+    for name, document in documents.items():
+        url = reverse("verify:api", args=[document.code])
+        # From an address no other test used: this process remembers addresses it saw past their limit.
+        assert client.get(url, REMOTE_ADDR="198.51.100.77").json()["state"] == expected[name]  # database, cached
+        assert rowcache.peek(document.code)["id"] == document.pk
+        monkeypatch.setattr(redis, "execute_command", counting)
+        commands.clear()
+        assert client.get(url, REMOTE_ADDR="198.51.100.77").json()["state"] == expected[name]  # from the cache
+        assert commands == ["EVALSHA"]  # one round trip: counted, read and logged
+        monkeypatch.undo()
+    logbuffer.verification_log_drain()
+    for name, document in documents.items():
+        results = list(VerificationLog.objects.filter(document=document).values_list("result", flat=True))
+        assert results == [expected[name]] * 2
