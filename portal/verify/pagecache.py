@@ -1,32 +1,38 @@
-"""The whole verification page of a found code, rendered once and served from the shared cache with a fresh CSRF token.
+"""The verification page of a found code from a shell rendered once per process: no page rendered on the request.
 
 /verify/<code>/ is the QR target, and rendering it (the portal's shell, the verdict, the holder-check form) cost more
 than everything else on the request. What it shows for a GET without a query string depends only on:
 
-- the result (`VerificationResult.fragment_key`, a digest of every field: a revocation or an expiry changes it, so
-  a page rendered for "valid" is never found for a result that is not; the result itself comes from the row cache,
-  which a revocation keeps from answering "valid", rowcache.py);
-- the language and the care-mode cookie (both in the key);
-- the code, which is in the result (a code that is not written canonically is redirected before this, and a
-  request with a query string, whose address the language and care-mode switches send back, is rendered as usual);
-- the CSRF token of the three forms (the switches and the holder check): rendered as a slot that each response
-  fills with a token of its own (masked anew every time, and setting the cookie as the tag would).
+- the verdict and details (`verify/_detail_result.html`), rendered once per result and language and kept in the
+  process's fragments cache under `VerificationResult.fragment_key`, a digest of every field: a revocation or an
+  expiry changes it, so a fragment rendered for "valid" is never found for a result that is not (the result itself
+  comes from the row cache, which a revocation keeps from answering "valid", rowcache.py);
+- the rest of the page, the shell: the language, the care-mode cookie and whether the result is valid (the title),
+  rendered once per process with slots for the verdict, the page's address (in the holder check's form and the
+  switches' "next") and the CSRF token;
+- the CSRF token of the three forms (the switches and the holder check): each response fills the slot with a token
+  of its own (masked anew every time, and setting the cookie as the tag would).
 
-Nothing else is per visitor on a lean view (portal.middleware.lean_view): no user, session or messages. The page is
-not used after a holder check (it shows a full name) nor for an unknown code (404, rendered as usual).
+Nothing else is per visitor on a lean view (portal.middleware.lean_view): no user, session or messages. The shell is
+not used after a holder check (it shows a full name), for an unknown code (404) nor for an address that is not the
+code's canonical one or has a query string: those are rendered as usual.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import get_script_prefix, reverse
 from django.utils import translation
+from django.utils.html import escape
 
 from portal.context_processors import care_mode
 
@@ -35,19 +41,19 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("portal.verify")
 
-# Seconds a rendered page is kept (in Redis with it, ~8 KB each: at most the pages asked for in that time).
-PAGE_SECONDS = 300
-# Where each response's CSRF token goes: random per process, so no field of a document can contain it.
-_CSRF_SLOT = f"csrf-slot-{secrets.token_hex(16)}"
-
-
-def page_key(result: VerificationResult, request: HttpRequest) -> str:
-    care = "care" if care_mode(request) else "plain"
-    return f"verify-page:{result.fragment_key}:{translation.get_language()}:{care}"
+# The slots of a shell: random at each start, so no field of a document can contain one; letters, digits and hyphens,
+# which HTML escaping leaves as they are.
+_TOKEN = secrets.token_hex(12)
+_SLOTS = {name: f"slot-{name}-{_TOKEN}" for name in ("verdict", "path", "action", "csrf")}
+_SLOT_RE = re.compile("(" + "|".join(_SLOTS.values()) + ")")
+_NAMES = {slot: name for name, slot in _SLOTS.items()}
+# (language, care mode, valid, script prefix) -> the shell split at its slots: text at even indexes, slot names at odd.
+_shells: dict[tuple[str, bool, bool, str], list[str]] = {}
+VERDICT_SECONDS = 300
 
 
 def page_cacheable(request: HttpRequest, result: VerificationResult) -> bool:
-    """Whether this answer may be the cached page: a GET of a found code at its canonical address, no query string."""
+    """Whether this answer may be the shell's: a GET of a found code at its canonical address, no query string."""
     return (
         request.method == "GET"
         and result.found
@@ -57,19 +63,44 @@ def page_cacheable(request: HttpRequest, result: VerificationResult) -> bool:
 
 
 def cached_page(request: HttpRequest, result: VerificationResult, context: dict[str, Any]) -> HttpResponse:
-    """The page of `result` from the shared cache, or rendered (with `context`) and cached; its CSRF slot filled."""
-    key = page_key(result, request)
-    try:
-        body = cache.get(key)
-    except Exception as exc:  # noqa: BLE001 - the cache is an optimisation: any fault of it renders the page
-        logger.warning("verification page cache unreadable (%s); rendering", exc.__class__.__name__)
-        body = None
-    if not isinstance(body, str):
-        body = render_to_string(
-            "verify/detail.html", {**context, "csrf_token": _CSRF_SLOT, "whole_page": True}, request=request
+    """The page of `result`: the shell (rendered with `context` on first use) with its slots filled."""
+    language = translation.get_language() or ""
+    key = (language, care_mode(request), result.valid, get_script_prefix())
+    parts = _shells.get(key)
+    if parts is None:
+        shell = render_to_string(
+            "verify/detail.html",
+            {
+                **context,
+                "whole_page": True,
+                "verdict_html": _SLOTS["verdict"],
+                "page_path": _SLOTS["path"],
+                "holder_action": _SLOTS["action"],
+                "csrf_token": _SLOTS["csrf"],
+            },
+            request=request,
         )
-        try:
-            cache.set(key, body, PAGE_SECONDS)
-        except Exception as exc:  # noqa: BLE001 - as above: not cached this time
-            logger.warning("verification page not cached (%s)", exc.__class__.__name__)
-    return HttpResponse(body.replace(_CSRF_SLOT, get_token(request)))
+        parts = [_NAMES.get(part, part) if i % 2 else part for i, part in enumerate(_SLOT_RE.split(shell))]
+        if set(parts[1::2]) != set(_SLOTS) or parts[1::2].count("verdict") != 1:
+            # A template that lost a slot would show one code's verdict or token on every page: render instead.
+            logger.error("verify/detail.html has not every slot of the shell once; the page is rendered each time")
+            return render(request, "verify/detail.html", context)
+        _shells[key] = parts
+    values = {
+        "verdict": _verdict(request, result, language),
+        "path": escape(request.get_full_path()),
+        "action": escape(reverse("verify:detail", args=[result.code])),
+        "csrf": get_token(request),
+    }
+    return HttpResponse("".join(values[part] if i % 2 else part for i, part in enumerate(parts)))
+
+
+def _verdict(request: HttpRequest, result: VerificationResult, language: str) -> str:
+    fragments = caches["fragments"]  # this process's memory: no round trip
+    key = f"verify-verdict:{result.fragment_key}:{language}"
+    found = fragments.get(key)
+    if isinstance(found, str):
+        return found
+    html = render_to_string("verify/_detail_result.html", {"result": result}, request=request)
+    fragments.set(key, html, VERDICT_SECONDS)
+    return html

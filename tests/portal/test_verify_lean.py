@@ -190,9 +190,9 @@ def csrf_tokens(response):
 def test_the_page_is_rendered_once_and_each_answer_gets_its_own_csrf_token(client, case):
     document, _ = issue(case)
     first = page(client, document.code)
-    assert first.status_code == 200 and "verify/detail.html" in [t.name for t in first.templates]
+    assert first.status_code == 200 and "verify/_detail_result.html" in [t.name for t in first.templates]
     second = page(client, document.code)
-    assert second.status_code == 200 and not second.templates  # from the cache: nothing rendered
+    assert second.status_code == 200 and not second.templates  # the shell and the verdict kept: nothing rendered
     assert len(csrf_tokens(second)) == 3  # the two switches and the holder check
     assert not set(csrf_tokens(first)) & set(csrf_tokens(second))  # masked anew for every answer
     assert "csrf-slot" not in second.content.decode()
@@ -216,6 +216,24 @@ def test_the_cached_page_posts_the_holder_check_with_its_token(case):
         "csrfmiddlewaretoken": csrf_tokens(response)[-1],
     }
     assert client.post(url, form).status_code in (200, 400)
+
+
+def test_pages_of_two_codes_share_the_shell_each_with_its_own_code_and_verdict(client, case, officer_a):
+    revoked, _ = issue(case)
+    valid, _ = issue(case, generation=2)
+    revoked.refresh_from_db()
+    if revoked.status == DocumentStatus.VALID:  # not superseded by the second one
+        issuing.issued_document_revoke(document=revoked, by=officer_a, reason="forged")
+    for document, state in ((valid, "valid"), (revoked, "revoked")):
+        for _ in range(2):
+            response = page(client, document.code)
+            body = response.content.decode()
+            assert f'data-state="{state}"' in body and document.code in body
+            url = reverse("verify:detail", args=[document.code])
+            assert f'action="{url}"' in body and body.count(f'name="next" value="{url}"') == 2
+            assert "slot-" not in body
+            assert ("有效，可以采信" in body) == (state == "valid")
+    assert valid.code not in page(client, revoked.code).content.decode()
 
 
 def test_a_cached_valid_page_is_never_shown_after_the_revocation(client, case, officer_a):
