@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import astuple, dataclass
 from time import monotonic
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -317,18 +318,38 @@ class _LookupByCode:
         if compiled is None:
             compiled = self._compiled[connection.vendor] = self._compile(connection)
         sql, compiler, converters, names = compiled
+        # The look-up is its own health check: the connection's (a "SELECT 1" round trip before the first statement
+        # of each request, CONN_HEALTH_CHECKS) is skipped, and a connection found dead by the look-up itself is
+        # closed and the look-up made once more on a new one (a read, so nothing is done twice). Not inside a
+        # transaction, where a failed statement cannot be retried.
+        # (health_check_done is Django's own flag, reset at each request's start; the stubs do not know it.)
+        done = getattr(connection, "health_check_done", True)
+        optimistic = connection.connection is not None and not done and not connection.in_atomic_block
+        if optimistic:
+            connection.health_check_done = True  # type: ignore[attr-defined]
+        rows: Iterable[Any]
+        try:
+            rows = self._execute(sql, code)
+        except (OperationalError, InterfaceError):
+            if not optimistic:
+                raise
+            connection.close()
+            rows = self._execute(sql, code)
+        if converters:  # SQLite's dates and times; none on PostgreSQL
+            rows = compiler.apply_converters(rows, converters)
+        for row in rows:
+            return dict(zip(names, row, strict=True))
+        return None
+
+    def _execute(self, sql: str, code: str) -> list[Any]:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 self._prepare(connection, cursor, sql)
                 cursor.execute(f"EXECUTE {self._STATEMENT} (%s)", [code])
             else:
                 cursor.execute(sql, [code])
-            rows = cursor.fetchall()
-        if converters:  # SQLite's dates and times; none on PostgreSQL
-            rows = compiler.apply_converters(rows, converters)
-        for row in rows:
-            return dict(zip(names, row, strict=True))
-        return None
+            rows: list[Any] = cursor.fetchall()
+            return rows
 
 
 _lookup_by_code = _LookupByCode()

@@ -243,3 +243,25 @@ def test_a_cached_row_is_counted_answered_and_logged_in_one_round_trip(redis, se
     for name, document in documents.items():
         results = list(VerificationLog.objects.filter(document=document).values_list("result", flat=True))
         assert results == [expected[name]] * 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_look_up_is_its_own_health_check_and_survives_a_dead_connection(redis):
+    """_LookupByCode skips the connection's SELECT 1 and, on a connection the server dropped, reconnects once."""
+    from django.test.utils import CaptureQueriesContext
+
+    document = make_document(7)
+    connection.close_if_unusable_or_obsolete()  # as at the start of a request: the health check is due
+    with CaptureQueriesContext(connection) as queries:
+        assert lookup._lookup_by_code(document.code)["id"] == document.pk
+    assert not [q for q in queries if q["sql"].strip().upper() == "SELECT 1"]
+    pid = connection.cursor().connection.info.backend_pid
+    other = connection.copy()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    connection.close_if_unusable_or_obsolete()
+    assert lookup._lookup_by_code(document.code)["id"] == document.pk  # on a new connection
+    assert connection.cursor().connection.info.backend_pid != pid
