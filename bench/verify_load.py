@@ -5,7 +5,8 @@ the results), so the same benchmark over a larger seed says how the cost grows w
 
 Measures requests/s and p50/p99 latency at 32 connections with wrk for /api/verify/<code>/ and /verify/<code>/
 (random existing codes) beside a minimal Django view served by the same gunicorn, interleaved, median of 3 runs.
-Targets (docs/architecture.md#benchmarks-and-the-load-test): API >= 60 % of the minimal view's requests/s, p99 < 50 ms.
+Targets (docs/architecture.md#benchmarks-and-the-load-test): API >= 60 % of the minimal view's requests/s, p99 < 50 ms;
+page >= 40 %, p99 < 100 ms.
 Loopback only; bounded in time.
 
 With REDIS_URL set, verifications are buffered in Redis: a Celery worker with beat runs beside gunicorn (on the same
@@ -201,7 +202,7 @@ def main():
             f"| {row['endpoint']} | {row['rps']} | {row['ratio_to_minimal']:.0%} | {row['p50_ms']} | {row['p99_ms']} "
             f"| {row['non_2xx']} |"
         )
-    print("targets: /api/verify/ >= 60 % of the minimal view, p99 < 50 ms")
+    print("targets: /api/verify/ >= 60 % of the minimal view, p99 < 50 ms; /verify/ >= 40 %, p99 < 100 ms")
     print(f"{certificates:,} bench certificates")
     record_results(table, log_check, certificates)
     # wrk counts the requests it saw answered; up to 32 more per run may have been answered after it stopped.
@@ -223,8 +224,8 @@ def record_results(table, log_check, certificates):
             runs=RUNS,
             baseline=minimal["rps"],
             baseline_name="minimal Django view, same gunicorn",
-            target="≥ 60 % of the minimal view" if row is api else "",
-            met=row["ratio_to_minimal"] >= 0.6 if row is api else None,
+            target="≥ 60 % of the minimal view" if row is api else "≥ 40 % of the minimal view",
+            met=row["ratio_to_minimal"] >= (0.6 if row is api else 0.4),
         )
         for row in (api, page)
     ]
@@ -236,8 +237,8 @@ def record_results(table, log_check, certificates):
             runs=RUNS,
             baseline=minimal["p99_ms"],
             baseline_name="minimal Django view, same gunicorn",
-            target="< 50 ms" if row is api else "",
-            met=row["p99_ms"] < 50 if row is api else None,
+            target="< 50 ms" if row is api else "< 100 ms",
+            met=row["p99_ms"] < (50 if row is api else 100),
         )
         for row in (api, page)
     ]
