@@ -25,6 +25,7 @@ import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -85,7 +86,8 @@ def cached_page(request: HttpRequest, result: VerificationResult, context: dict[
             # A template that lost a slot would show one code's verdict or token on every page: render instead.
             logger.error("verify/detail.html has not every slot of the shell once; the page is rendered each time")
             return render(request, "verify/detail.html", context)
-        _shells[key] = parts
+        if not settings.DEBUG:  # in development a template edited shows at once
+            _shells[key] = parts
     values = {
         "verdict": _verdict(request, result, language),
         "path": escape(request.get_full_path()),
