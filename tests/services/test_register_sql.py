@@ -9,7 +9,7 @@ import random
 import re
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.utils import translation
 
 from accounts import idnumber
@@ -466,3 +466,151 @@ def test_a_record_id_twice_in_a_file_loaded_the_direct_way_is_refused_with_both_
     assert job.outcome == ImportOutcome.REJECTED
     assert job.rejections == [[32, f"record_id: {rows[4][0]} is already on line 6 of this file"]]
     assert not CriminalRecord.objects.exists()
+
+
+@pytest.fixture
+def lock_waits_fail_fast(monkeypatch):
+    """This connection and every one opened from here on give up waiting for a lock after 5 s, so that a wait that would hang the
+    job (one of its connections waiting for a lock another of them holds, which PostgreSQL cannot see as a deadlock)
+    fails the test instead."""
+    options = connection.settings_dict["OPTIONS"]
+    monkeypatch.setitem(options, "options", f"{options.get('options', '')} -c lock_timeout=5000".strip())
+    with connection.cursor() as cursor:  # and this one, the job's
+        cursor.execute("SET lock_timeout = 5000")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("RESET lock_timeout")
+
+
+def test_a_cancel_during_the_direct_load_rolls_the_whole_load_back(
+    monkeypatch, settings, django_user_model, lock_waits_fail_fast
+):
+    """The direct way loads in one transaction (COPY … FREEZE) and saves the progress by a connection of its own:
+    the progress shows while it loads, a cancellation is honoured between chunks (the administrator's update of the
+    job's row does not wait: the load's transaction never locks it), and nothing of the load is left."""
+    from django.core.files.base import ContentFile
+
+    from certificates.models import CriminalRecord, ImportOutcome, ImportPhase, RegisterImport
+
+    settings.REGISTER_IMPORT_CHUNK_ROWS = 20
+    columns, rows = make_rows("full", 300, seed=37)
+    rows = [[*row[:-1], "0"] for i, row in enumerate(rows) if i % 3]
+    user = django_user_model.objects.create_superuser(username="cancel-admin", password=None, email="c@example.test")
+    job = register.register_import_start(
+        file=ContentFile(plain_csv(columns, rows), name="r.csv"), kind=ImportKind.FULL, by=user
+    )
+    seen, original = [], SimpleRows.chunk
+
+    def chunk(self, data):
+        # The reader's thread, on a connection of its own: what the job's page shows, then the administrator's cancel.
+        seen.append(RegisterImport.objects.values_list("rows_read", flat=True).get(pk=job.pk))
+        if len(seen) == 4:
+            RegisterImport.objects.filter(pk=job.pk).update(cancel_requested=True)
+        connection.close()
+        return original(self, data)
+
+    monkeypatch.setattr(SimpleRows, "chunk", chunk)
+    assert register.run_import_job(job.pk) == "cancelled"
+    # Seen from outside the load's transaction while it ran (the reader is up to two chunks ahead of the COPY)
+    assert 0 < max(seen) < len(rows) and all(read % 20 == 0 for read in seen)
+    job = RegisterImport.objects.get(pk=job.pk)
+    assert (job.phase, job.outcome) == (ImportPhase.CANCELLED, ImportOutcome.CANCELLED)
+    assert not CriminalRecord.objects.exists()
+    assert register.stage_table_name(job.pk) not in connection.introspection.table_names()
+
+
+def direct_job(django_user_model, username: str, seed: int):
+    from django.core.files.base import ContentFile
+
+    columns, rows = make_rows("full", 300, seed=seed)
+    rows = [[*row[:-1], "0"] for i, row in enumerate(rows) if i % 3]
+    user = django_user_model.objects.create_superuser(
+        username=username, password=None, email=f"{username}@example.test"
+    )
+    job = register.register_import_start(
+        file=ContentFile(plain_csv(columns, rows), name="r.csv"), kind=ImportKind.FULL, by=user
+    )
+    return job, rows
+
+
+def test_the_direct_load_inside_a_callers_transaction_saves_its_progress_in_it(
+    settings, django_user_model, lock_waits_fail_fast
+):
+    """Run inside a transaction of the caller's (as the core tier's tests run it), which nobody outside sees, the
+    load saves its progress on the job's own connection. The first one-transaction load saved it by a connection of
+    its own, which waited for a lock the caller's transaction held while the job waited for it: a hang (37 minutes
+    in CI), here a lock timeout and a failed job."""
+    from django.db import transaction
+
+    from certificates.models import CriminalRecord, ImportOutcome, ImportPhase, RegisterImport
+
+    settings.REGISTER_IMPORT_CHUNK_ROWS = 20
+    job, _rows = direct_job(django_user_model, "outer-admin", seed=41)
+    table = RegisterImport._meta.db_table
+    with transaction.atomic():
+        with connection.cursor() as cursor:  # the cancel, set as the progress reaches 60 rows (a lock on the table)
+            cursor.execute(
+                "CREATE FUNCTION test_cancel_direct() RETURNS trigger AS $$ BEGIN NEW.cancel_requested := true; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                f"CREATE TRIGGER test_cancel_direct BEFORE UPDATE ON {table} FOR EACH ROW "
+                "WHEN (NEW.rows_read >= 60) EXECUTE FUNCTION test_cancel_direct()"
+            )
+        assert register.run_import_job(job.pk) == "cancelled"
+        job = RegisterImport.objects.get(pk=job.pk)
+        assert (job.phase, job.outcome, job.rows_read) == (ImportPhase.CANCELLED, ImportOutcome.CANCELLED, 60)
+        assert not CriminalRecord.objects.exists()
+        transaction.set_rollback(True)
+
+
+def test_a_progress_save_that_would_wait_for_a_lock_is_skipped_not_waited_for(
+    monkeypatch, settings, django_user_model, caplog, lock_waits_fail_fast
+):
+    """Another session holds the job's row for a while during the load: the progress is not saved meanwhile (its
+    connection gives up after REGISTER_IMPORT_LOCK_TIMEOUT_MS, with a warning) and the load goes on; the first
+    one-transaction load waited for that session while that session (here) waited for the load: a hang."""
+    from certificates.models import CriminalRecord, ImportOutcome, RegisterImport
+
+    settings.REGISTER_IMPORT_CHUNK_ROWS = 20
+    settings.REGISTER_IMPORT_LOCK_TIMEOUT_MS = 100
+    job, rows = direct_job(django_user_model, "locked-admin", seed=43)
+    calls, holders, original = [], [], SimpleRows.chunk
+
+    def chunk(self, data):
+        # The reader's thread, on a connection of its own: it locks the job's row from its 2nd chunk to its 6th.
+        calls.append(len(calls) + 1)
+        if len(calls) == 2:
+            connection.inc_thread_sharing()  # closed by the test in the end, whatever happens
+            holders.append(connections["default"])
+            connection.set_autocommit(False)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT 1 FROM {RegisterImport._meta.db_table} WHERE id = %s FOR UPDATE", [job.pk])  # noqa: S608
+        elif len(calls) == 6:
+            connection.commit()
+            connection.set_autocommit(True)
+            connection.close()
+        return original(self, data)
+
+    monkeypatch.setattr(SimpleRows, "chunk", chunk)
+    try:
+        with caplog.at_level("WARNING", logger="certificates.register"):
+            assert register.run_import_job(job.pk) == "imported"
+    finally:
+        for holder in holders:  # the lock ends with the session, also when the job did not get this far
+            holder.close()
+    assert any("progress not saved" in record.getMessage() for record in caplog.records)
+    job = RegisterImport.objects.get(pk=job.pk)
+    assert (job.outcome, job.rows_read, job.rows_imported) == (ImportOutcome.IMPORTED, len(rows), len(rows))
+    assert CriminalRecord.objects.count() == len(rows)
+
+
+def test_the_load_does_not_wait_for_ever_for_a_reader_gone_without_a_word():
+    import queue
+    import threading
+
+    gone = threading.Thread(target=lambda: None)
+    gone.start()
+    gone.join()
+    with pytest.raises(RuntimeError, match="reader stopped"):
+        raw._take(queue.Queue(), gone)
