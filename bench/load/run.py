@@ -61,8 +61,8 @@ def fresh_database():
     import psycopg2
 
     name = urlsplit(DATABASE_URL).path.lstrip("/")
-    if not name.startswith("portal_load"):
-        sys.exit(f"refusing to recreate {name!r}: the load test uses its own database (portal_load…)")
+    if "load" not in name:
+        sys.exit(f"refusing to recreate {name!r}: the load test uses a database of its own (with load in its name)")
     admin = psycopg2.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres")
     admin.autocommit = True
     with admin.cursor() as cursor:
