@@ -20,12 +20,17 @@ wsgi_app = "portal.wsgi:application"
 # (GUNICORN_BIND=unix:/run/portal/gunicorn.sock). PORT changes only the port of the default.
 bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 
-# Sync workers: each handles one request at a time, and the proxy in front buffers slow clients, so a worker
-# is never held by a slow phone. WEB_CONCURRENCY is the usual name; otherwise 2 per core plus one. Every worker
-# keeps one persistent database connection (CONN_MAX_AGE): machines × workers must stay below PostgreSQL's
-# max_connections (or go through PgBouncer).
-workers = _int("WEB_CONCURRENCY", _int("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = _int("GUNICORN_THREADS", 1)  # > 1 switches to the gthread worker (one DB connection per thread)
+# Threaded workers (gthread): a few processes, each running several requests at once in threads. A request that
+# waits (a password hash with Argon2, which computes outside Python's lock; the database; Redis; the mobile operator's
+# identity gateway) holds one thread, not a whole process, so the short pages behind it are not queued behind it: with
+# one request per process (sync workers), five registrations hashing at once left every other request waiting for a
+# worker, and that wait was most of `make load`'s p95. Python runs one thread of a process at a time, so the
+# processes give the cores: one per core plus one. WEB_CONCURRENCY is the usual name for the number of processes;
+# GUNICORN_THREADS=1 gives sync workers again (one request per process). The proxy in front buffers slow clients, so
+# a thread is never held by a slow phone. Every thread keeps one persistent database connection (CONN_MAX_AGE):
+# machines × workers × threads must stay below PostgreSQL's max_connections (or go through PgBouncer).
+workers = _int("WEB_CONCURRENCY", _int("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1))
+threads = _int("GUNICORN_THREADS", 4)
 worker_class = "gthread" if threads > 1 else "sync"
 
 # A request that takes longer than this is killed (the worker is replaced) and logged; certificates are rendered

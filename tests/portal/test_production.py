@@ -202,7 +202,15 @@ def test_gunicorn_configuration(monkeypatch):
     assert 0 < conf["timeout"] <= 60 and conf["graceful_timeout"] > 0
     assert "%({x-request-id}o)s" in conf["access_log_format"]
     monkeypatch.delenv("WEB_CONCURRENCY")
-    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == (os.cpu_count() or 1) * 2 + 1
+    monkeypatch.delenv("GUNICORN_WORKERS", raising=False)
+    monkeypatch.delenv("GUNICORN_THREADS", raising=False)
+    default = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    # Threaded workers by default: one process per core plus one, several requests each (a password hash or a
+    # database wait holds a thread, not a process).
+    assert default["workers"] == (os.cpu_count() or 1) + 1
+    assert default["threads"] > 1 and default["worker_class"] == "gthread"
+    monkeypatch.setenv("GUNICORN_THREADS", "1")  # sync workers again, one request per process
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["worker_class"] == "sync"
 
 
 def test_gunicorn_listens_on_loopback_unless_told_otherwise(monkeypatch):
