@@ -37,7 +37,10 @@ worker_class = "gthread" if threads > 1 else "sync"
 # by the Celery worker, never in a request, so nothing legitimate comes close.
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)  # on SIGTERM: finish what is running, then exit
-keepalive = _int("GUNICORN_KEEPALIVE", 5)  # gthread only; longer than nothing, shorter than the proxy's idle
+# Idle keep-alive connections (gthread only). The proxy must drop its idle connections to gunicorn sooner (nginx's
+# upstream keepalive_timeout 4s, docs/nginx/portal.conf): a POST it sent on a connection gunicorn is closing at that
+# moment would get a 502, which nginx does not retry.
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
 
 # Load the application once in the master, then fork: workers share its memory pages and a broken release
 # fails at start instead of in every worker. Nothing opens a database or Redis connection at import time.

@@ -39,6 +39,7 @@ http {{
     upstream portal_app {{
 {servers}
         keepalive 16;
+        keepalive_timeout 4s;  # under gunicorn's keepalive (5 s): docs/nginx/portal.conf
     }}
     server {{
         listen 127.0.0.1:{listen_port};
