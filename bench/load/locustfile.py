@@ -12,9 +12,10 @@ and posts it back, follows the portal's redirects as separate requests, and uplo
   /track/) and downloads the certificate once it is issued. One in ten double-clicks "Submit" (two POSTs at once).
 - Officer (10): signs in to /admin/ with password and a TOTP code (STAFF_MFA_REQUIRED stays on), takes submitted
   applications from the station's queue, opens the review page (its document images load like in a browser, each
-  view logged), accepts and approves. Two officers share each station, so they sometimes race for a case: the
-  loser is told "someone else acted first" (counted as a conflict, not an error); one approval in ten is a double
-  click. The checks afterwards find out whether any of these races submitted, approved or issued anything twice.
+  view logged), accepts and approves as the page asks (bench/load/review_form.py: required checklist items ticked,
+  the approval confirmed on its confirmation page). Two officers share each station, so they sometimes race for a
+  case: the loser is told "someone else acted first" (counted as a conflict, not an error); one confirmation of an
+  approval in ten is a double click. The checks afterwards find out whether any of these races submitted, approved or issued anything twice.
 - Verifier (45): looks up seeded certificate codes (valid and revoked) and mistyped codes on /verify/<code>/ and
   /api/verify/<code>/, paced within the production rate limit (30 look-ups a minute per address), so any 429 they
   get is an error.
@@ -44,6 +45,7 @@ from locust import HttpUser, between, events, task
 from stdnum.cn import ric
 from urllib3.util.retry import Retry
 
+from bench.load import review_form
 from bench.load.people import AREAS, GIVEN, SURNAMES, client_address, id_card_image, photo_image, wrong_code
 
 FIXTURE = json.loads(Path(os.environ["LOAD_FIXTURE"]).read_text())
@@ -60,14 +62,12 @@ CASE_URL = re.compile(r"/certificates/([A-Z]{2,8}-\d{8}-(?:[0-9A-Z]{4}-[0-9A-Z]{
 CONFIRM_LINK = re.compile(r"/accounts/confirm-email/([^/\s]+)/")
 SMS_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 CHANGE_LINK = re.compile(r'href="(/admin/certificates/application/(\d+)/change/)')
-ACTION = re.compile(r'action="(/admin/certificates/application/\d+/act/(accept|approve)/)"')
 INLINE_IMAGE = re.compile(r'<img src="(/documents/[0-9a-f-]{36}/[^"]*)"')
 DOWNLOAD = re.compile(r'href="(/verify/[0-9A-Z-]{24}/pdf/)"')
 ADMIN_ERROR = re.compile(r'<li class="error"')
 ERROR_SUMMARY = re.compile(r"portal-error-summary.*?<ul[^>]*>(.*?)</ul>", re.S)
 ADMIN_SUCCESS = re.compile(r'<li class="success"')
 DOUBLE_SUBMIT = r"/submitted/$|^/certificates/[A-Z]{2,8}-\d{8}-(?:[0-9A-Z]{4}-[0-9A-Z]{4}|\d{5,})/$"
-SEEN_STATUS = re.compile(r'name="seen_status" value="(\w+)"')
 
 
 ARRIVAL_SECONDS = float(os.environ.get("LOAD_ARRIVAL_SECONDS", "30"))
@@ -517,20 +517,21 @@ class Officer(PortalUser):
         pk = random.choice(cases)
         review = self.review(pk)
         for _ in range(2):  # accept, then approve on the page the accept redirects to
-            action = ACTION.search(review.text or "")
-            if not action:
+            form = review_form.step_form(review.text or "", ("accept", "approve"))
+            if form is None or form.required_empty:
                 return
-            url, name = action.groups()
-            seen = SEEN_STATUS.search(review.text)
-            data = {"csrfmiddlewaretoken": self.token(review), "seen_status": seen.group(1) if seen else "", "text": ""}
-            if name == "approve" and random.random() < DOUBLE_CLICK:
-                clicks = [
-                    gevent.spawn(self.submit, url, data, "admin: approve (double click)", r"/change/$") for _ in "ab"
-                ]
-                gevent.joinall(clicks)
-                if not all(click.value for click in clicks):
+            name = form.step
+            # As an officer does: the required checklist items ticked (and, now and then, the optional ones too).
+            answer = self.take(form.action, form.data(tick_optional=random.random() < 0.5), f"admin: {name}")
+            confirm = review_form.confirmation_form(answer.text or "") if answer.status_code == 200 else None
+            if confirm is not None:  # an irreversible step: its confirmation page; the click on "Confirm" takes it
+                clicks = 2 if random.random() < DOUBLE_CLICK else 1
+                label = f"admin: {name} (confirm{', double click' if clicks == 2 else ''})"
+                jobs = [gevent.spawn(self.take, confirm.action, confirm.data(), label) for _ in range(clicks)]
+                gevent.joinall(jobs)
+                if not all(job.value is not None and job.value.status_code == 302 for job in jobs):
                     return
-            elif not self.submit(url, data, f"admin: {name}", redirect=r"/change/$"):
+            elif answer.status_code != 302:
                 return
             review = self.page(f"/admin/certificates/application/{pk}/change/", "admin: review page")
             with _lock:
@@ -540,6 +541,21 @@ class Officer(PortalUser):
                     _outcomes["accepted" if name == "accept" else "approved"] += 1
                 else:
                     return
+
+    def take(self, url, data, name):
+        """POST a step's form: a redirect back to the case (taken, or refused with a message there) or an
+        irreversible step's confirmation page; anything else (the form again with errors, 400) is a failure."""
+        with self.client.post(
+            url, data=data, name=name, catch_response=True, allow_redirects=False, timeout=TIMEOUT
+        ) as response:
+            location = urlsplit(response.headers.get("Location", "")).path
+            if response.status_code == 302 and location.endswith("/change/"):
+                response.success()
+            elif response.status_code == 200 and review_form.confirmation_form(response.text or ""):
+                response.success()
+            else:
+                response.failure(f"{describe(response)} {'; '.join(review_form.errors(response.text or ''))[:300]}")
+            return response
 
     def review(self, pk):
         review = self.page(f"/admin/certificates/application/{pk}/change/", "admin: review page")
