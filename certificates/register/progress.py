@@ -88,11 +88,8 @@ class _Progress:
             try:
                 with aside.cursor() as cursor:
                     if aside.connection is not configured:
-                        # Its commits do not wait for the WAL's flush (about 25 ms a chunk on the bench machine): a
-                        # crash can lose a progress figure, which the sweep's failed job replaces anyway.
                         cursor.execute(
-                            "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false), "
-                            "set_config('synchronous_commit', 'off', false)",
+                            "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
                             [f"{int(settings.REGISTER_IMPORT_LOCK_TIMEOUT_MS)}ms", f"{ASIDE_STATEMENT_TIMEOUT_MS}ms"],
                         )
                         configured = aside.connection
