@@ -14,17 +14,11 @@ bare COPY of the same file in the same run, with the officers' checks timed from
 
 Figures: rows per second of the import (file read, every row validated and COPYed into the staging table, the
 register's indexes built, the swap) beside the bare COPY's; peak RSS of the importing process; p99 of
-register_matches during the imports; the seconds of each step of each import, as the job logs them when it ends
-(load, of which COPY, waiting for the worker's check of the next chunk and saving the progress; the register
-counted; the indexes built; the swap). Writes the "register" section of bench/results/results.{json,md}.
-
-The machine is shared and its load moves these figures by half: the ratio to the bare COPY of the same run is the
-figure to compare, and only over several runs.
+register_matches during the imports. Writes the "register" section of bench/results/results.{json,md}.
 """
 
 import datetime
 import json
-import logging
 import os
 import random
 import resource
@@ -107,26 +101,12 @@ def child(job_id: int):
     """The importing process: the worker's code, then its own peak RSS."""
     from certificates.register import run_import_job
 
-    phases: dict[str, float] = {}
-
-    class Steps(logging.Handler):  # the job logs the seconds of each of its steps when it ends
-        def emit(self, record):
-            phases.update(getattr(record, "phases", {}))
-
-    logger = logging.getLogger("certificates.register")
-    logger.addHandler(Steps())
-    logger.setLevel(logging.INFO)
     started = time.perf_counter()
     outcome = run_import_job(job_id)
     seconds = time.perf_counter() - started
     print(
         json.dumps(
-            {
-                "outcome": outcome,
-                "seconds": seconds,
-                "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                "phases": phases,
-            }
+            {"outcome": outcome, "seconds": seconds, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
         )
     )
 
@@ -171,7 +151,6 @@ def run_once(path: Path, user) -> dict:
         "p99_ms": latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000,
         "max_ms": latencies[-1] * 1000,
         "file_bytes": path.stat().st_size,
-        "phases": out["phases"],
     }
 
 
@@ -194,8 +173,7 @@ def main():
         print(
             f"run {run + 1}: {figures['seconds']:.1f} s, {figures['rows_per_s']:,.0f} rows/s, peak RSS "
             f"{figures['maxrss_mb']:.0f} MB, register_matches p99 {figures['p99_ms']:.1f} ms "
-            f"(max {figures['max_ms']:.0f} ms, {figures['checks']} checks)\n  steps: "
-            + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in figures["phases"].items())
+            f"(max {figures['max_ms']:.0f} ms, {figures['checks']} checks)"
         )
     copy_s.append(bare_copy(files[0]))
     copy_rate = ROWS / results.median(copy_s)
@@ -234,17 +212,11 @@ def main():
     notes = [
         f"{ROWS:,} rows, {runs[0]['file_bytes'] / 1e6:.0f} MB of CSV; run 1 fills an empty register, run 2 replaces it.",
         f"The import (a plain file of simple rows): chunks of {settings.REGISTER_IMPORT_CHUNK_ROWS:,} lines, each "
-        "checked by the worker a column at a time (certificates/register/simple.py: every rule of a row) while the "
-        "one before is COPYed straight into the register-shaped staging table, all in one transaction with FREEZE "
-        "(no hint bits to write afterwards), the SHA-256 checked in the same pass, the progress saved by a connection "
-        "of its own (the load's transaction never touches the job's row); the register's four indexes built on it, two "
-        "at a time; the swap by rename.",
+        "checked by the worker a column at a time (certificates/register/simple.py: every rule of a row) and COPYed "
+        "straight into the register-shaped staging table, the SHA-256 checked in the same pass; the register's four "
+        "indexes built on it; the swap by rename.",
         f"bare COPY: {', '.join(f'{s:.1f} s' for s in copy_s)}; runs: "
         + "; ".join(f"{r['seconds']:.1f} s, {r['maxrss_mb']:.0f} MB, p99 {r['p99_ms']:.1f} ms" for r in runs),
-        *(
-            f"run {number} steps: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in r["phases"].items())
-            for number, r in enumerate(runs, 1)
-        ),
     ]
     results.record(
         "register", "Criminal-record register import", figures, notes, details={"runs": runs, "copy_s": copy_s}
