@@ -6,8 +6,7 @@ into a staging table, chunk by chunk, reporting progress and looking for a cance
 each row through _clean_row, on PostgreSQL the raw CSV by COPY, then every row checked in SQL by the same rules
 (sql.py; tests/services/test_register_sql.py proves the two equal) — or, for a full import of the usual export (a
 plain file of simple rows), each chunk checked by the worker (simple.py, proven by the same tests) and COPYed
-straight into the staging table, all in one transaction with FREEZE that never touches the job's row (the progress
-goes by a connection of its own) — then checks what only the whole file shows (a
+straight into the staging table — then checks what only the whole file shows (a
 record id twice; a change to a record the register lacks) and puts the result in place in one transaction:
 
 - a full import replaces the register. On PostgreSQL the staging table is a copy of the register's table (loaded

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ..models import ImportKind, ImportOutcome, ImportPhase, RegisterImport
 from . import raw, sql
 from .delta import _apply_delta
-from .progress import ImportCancelled, _fail_interrupted, _finish, _log_phases, _Progress, _Rejected, _rejected, _set
+from .progress import ImportCancelled, _fail_interrupted, _finish, _Progress, _Rejected, _rejected, _set
 from .reading import READ_BUFFER, FileProblem, _CountingReader, iter_records, iter_rows
 from .rules import MAX_REJECTIONS_LISTED, _clean_row, _stage_row
 from .simple import SimpleRows
@@ -102,18 +102,11 @@ def _run(job: RegisterImport) -> str:
     stage = Stage(job)
     stage.create()
     try:
-        with progress.timed("load"):
-            outcome = _load_pg(job, stage, progress) if _pg() else _load(job, stage, progress)
+        outcome = _load_pg(job, stage, progress) if _pg() else _load(job, stage, progress)
         if outcome:
             return outcome
         # 3. Swapping (or applying a delta): one transaction; a cancellation is honoured up to its start.
         with transaction.atomic():
-            if _pg():  # an administrator's cancel holds the row for a moment at most: never wait long for it
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT set_config('lock_timeout', %s, true)",
-                        [f"{int(settings.REGISTER_IMPORT_LOCK_TIMEOUT_MS)}ms"],
-                    )
             locked = RegisterImport.objects.select_for_update().get(pk=job.pk)
             if locked.cancel_requested:
                 raise ImportCancelled
@@ -127,7 +120,6 @@ def _run(job: RegisterImport) -> str:
             rejections, total = exc.args
             _rejected(job, progress, rejections=rejections, total=total)
             return "rejected"
-        _log_phases(job, progress)
         return "imported"
     except ImportCancelled:
         _finish(job, ImportPhase.CANCELLED, ImportOutcome.CANCELLED, rows_read=progress.read)
@@ -216,30 +208,14 @@ def _load_direct(job, stage: Stage, progress: _Progress, today, chunk_rows: int)
         if header is None:
             return _GENERAL
         check = SimpleRows(header, today)
+
+        def after_chunk(rows: int):
+            progress.read = rows
+            progress.save()
+
         stage.direct = True
         try:
-            # One transaction: the staging table emptied and every chunk COPYed with FREEZE (raw.copy_direct). It
-            # never writes nor locks the job's row: the progress goes by a connection of its own meanwhile
-            # (_Progress.saving_aside), the cancel flag is read without a lock.
-            with progress.saving_aside() as save, transaction.atomic():
-
-                def after_chunk(rows: int):
-                    progress.read = rows
-                    save()
-
-                with connection.cursor() as cursor:
-                    cursor.execute(f"TRUNCATE {_qn(stage.name)}")
-                rows = raw.copy_direct(
-                    binary,
-                    scan,
-                    stage.name,
-                    header,
-                    chunk_rows,
-                    check.chunk,
-                    after_chunk,
-                    phases=progress.phases,
-                    freeze=True,
-                )
+            rows = raw.copy_direct(binary, scan, stage.name, header, chunk_rows, check.chunk, after_chunk)
         except (raw.NotSimple, DataError, IntegrityError):
             # A row to clean or refuse, or one COPY refuses (a wrong number of cells, mixed line ends): the general
             # way judges every row and words what is wrong.

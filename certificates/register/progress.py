@@ -7,8 +7,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,8 +15,6 @@ from .reading import _CountingReader
 from .rules import MAX_CHANGED_CASES_LISTED, MAX_REJECTIONS_LISTED
 
 logger = logging.getLogger("certificates.register")
-# The longest a statement of the progress's own connection may run (its lock waits end sooner: lock_timeout).
-ASIDE_STATEMENT_TIMEOUT_MS = 10_000
 
 
 class ImportCancelled(Exception):
@@ -60,59 +56,8 @@ class _Progress:
             bytes_read=self.counter.count if self.counter else 0,
             heartbeat_at=timezone.now(),
         )
-        self.check_cancelled()
-
-    def check_cancelled(self):
-        """ImportCancelled if an administrator asked for it: a plain read, which waits for no lock (and, inside the
-        load's transaction, sees what was committed since its last statement)."""
         if RegisterImport.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
             raise ImportCancelled
-
-    @contextlib.contextmanager
-    def saving_aside(self):
-        """A save() for a load that holds one long transaction open on the job's connection (jobs._load_direct): the
-        progress goes by a connection of its own, in autocommit, so the job's page shows it meanwhile; the cancel flag
-        is read on the job's connection without a lock. So that transaction never writes nor locks the job's row:
-        neither this connection nor an administrator's cancel ever waits for it. The other connection's waits are
-        bounded all the same (lock_timeout, statement_timeout): a save that cannot be made at once is skipped with a
-        warning, never waited for. Entered outside that transaction; inside a caller's transaction (a test's), where
-        nothing of the job is seen from outside anyway, it is plain save() on the job's connection."""
-        if connection.in_atomic_block:
-            yield self.save
-            return
-        aside = connections.create_connection(DEFAULT_DB_ALIAS)
-        configured = None  # the database connection whose timeouts are set
-
-        def save():
-            nonlocal configured
-            try:
-                with aside.cursor() as cursor:
-                    if aside.connection is not configured:
-                        cursor.execute(
-                            "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
-                            [f"{int(settings.REGISTER_IMPORT_LOCK_TIMEOUT_MS)}ms", f"{ASIDE_STATEMENT_TIMEOUT_MS}ms"],
-                        )
-                        configured = aside.connection
-                    cursor.execute(
-                        f"UPDATE {connection.ops.quote_name(RegisterImport._meta.db_table)} SET rows_read = %s, "  # noqa: S608  # nosec B608 - our quoted name; values are parameters
-                        "rows_rejected = %s, bytes_read = %s, heartbeat_at = %s WHERE id = %s",
-                        [
-                            self.read,
-                            self.rejected,
-                            self.counter.count if self.counter else 0,
-                            timezone.now(),
-                            self.job.pk,
-                        ],
-                    )
-            except DatabaseError as exc:
-                logger.warning("register import %s: progress not saved (%s)", self.job.pk, exc)
-                aside.close()  # a new connection (its timeouts set again) next time
-            self.check_cancelled()
-
-        try:
-            yield save
-        finally:
-            aside.close()
 
 
 def _set(job: RegisterImport, **fields):

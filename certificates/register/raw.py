@@ -20,14 +20,11 @@ FileScan checks the file's SHA-256 and whether it is plain in the same pass as C
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
-import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterable
 
 from django.db import connection, transaction
@@ -35,8 +32,6 @@ from django.db import connection, transaction
 from .reading import READ_BUFFER, header_problem
 from .stage import _qn
 
-logger = logging.getLogger("certificates.register")
-READER_STOP_TIMEOUT_S = 30
 # Checked in the same pass as the SHA-256: a file with none of these is read the same by COPY and by Python's csv.
 _NOT_PLAIN = (b'"', b"\x00", b"\\.", b"\n\n", b"\n\r\n")
 
@@ -169,9 +164,6 @@ def copy_direct(
     chunk_rows: int,
     check: Callable[[bytes], bool],
     after_chunk: Callable[[int], None],
-    phases: dict[str, float] | None = None,
-    *,
-    freeze: bool = False,
 ) -> int:
     """COPY the rest of a plain file (after its header) straight into the table `name`'s `columns`, `chunk_rows`
     lines per COPY, each chunk only once check(chunk) (simple.SimpleRows.chunk) finds every row of it simple and the
@@ -179,15 +171,8 @@ def copy_direct(
 
     A thread reads (hashing the bytes: scan) and checks the next chunk while this one COPYs the one before (libpq
     lets go of the GIL while PostgreSQL loads), so the check takes little time of its own. after_chunk(lines so far)
-    runs here after each COPY (progress, the cancel flag). (Hashing in this thread instead was slower: the two
-    threads then wait for each other's hold on the GIL.)
-
-    freeze: every chunk goes in the caller's transaction, in which the table was created or truncated, by COPY …
-    FREEZE (its rows frozen and its pages all-visible as they are written, so that the index builds and the officers'
-    first reads do not write every page again to set hint bits); a refused chunk then rolls back the whole load.
-    Otherwise each chunk is COPYed in a savepoint of its own: a refused chunk leaves the ones before it loaded."""
-    options = "FORMAT csv, FREEZE" if freeze else "FORMAT csv"
-    sql = f"COPY {_qn(name)} ({', '.join(map(_qn, columns))}) FROM STDIN WITH ({options})"
+    runs here after each COPY (progress, the cancel flag)."""
+    sql = f"COPY {_qn(name)} ({', '.join(map(_qn, columns))}) FROM STDIN WITH (FORMAT csv)"
     chunks: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
 
@@ -212,54 +197,22 @@ def copy_direct(
     reader = threading.Thread(target=produce, name="register-import-reader", daemon=True)
     reader.start()
     rows = 0
-    waited = copying = saving = 0.0
     try:
-        while True:
-            started = time.perf_counter()
-            item = _take(chunks, reader)
-            waited += time.perf_counter() - started
-            if item is None:
-                break
+        while (item := chunks.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
             data, lines, simple = item
             if not simple:
                 raise NotSimple
-            started = time.perf_counter()
-            # Its own transaction (a savepoint inside one) unless frozen: a refused chunk leaves the connection
-            # usable.
-            with (
-                contextlib.nullcontext() if freeze else transaction.atomic(),
-                connection.cursor() as cursor,
-                connection.wrap_database_errors,
-            ):
+            # Its own transaction (a savepoint inside one): a refused chunk leaves the connection usable.
+            with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
                 cursor.cursor.copy_expert(sql, io.BytesIO(data), size=READ_BUFFER)
-            copying += time.perf_counter() - started
             rows += lines
-            started = time.perf_counter()
             after_chunk(rows)
-            saving += time.perf_counter() - started
     finally:
-        if phases is not None:
-            phases["load: COPY"] = copying
-            phases["load: waiting for the check"] = waited
-            phases["load: progress saved"] = saving
         stop.set()
-        reader.join(READER_STOP_TIMEOUT_S)  # it sees `stop` within 0.1 s, or once the chunk it checks is done
-        if reader.is_alive():
-            logger.warning("register import: the reader thread did not stop within %d s", READER_STOP_TIMEOUT_S)
+        reader.join()
     return rows
-
-
-def _take(chunks: queue.Queue, reader: threading.Thread):
-    """The reader's next item; RuntimeError if the reader is gone without handing one over (a bug, which must not
-    leave the job waiting for ever)."""
-    while True:
-        try:
-            return chunks.get(timeout=0.5)
-        except queue.Empty:
-            if not reader.is_alive() and chunks.empty():
-                raise RuntimeError("the register import's reader stopped without handing over a chunk") from None
 
 
 def _chunks(binary, chunk_rows: int):

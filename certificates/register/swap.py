@@ -21,7 +21,6 @@ logger = logging.getLogger("certificates.register")
 
 # The register's indexes are built this many at a time, each with this much memory for its sort.
 INDEX_BUILDERS, MAINTENANCE_WORK_MEM = 2, "256MB"
-INDEX_BUILD_TIMEOUT_S = 3600  # far above any register's (5,000,000 rows: under 20 s); a hang fails instead
 _INDEX_DEF = re.compile(r"^(CREATE (?:UNIQUE )?INDEX )(\S+)( ON )(?:ONLY )?(\S+)( .*)$")
 
 
@@ -39,15 +38,10 @@ def _live_indexes() -> list[tuple[str, str, str, str]]:
 
 
 def _build_index(sql: str) -> None:
-    """One CREATE INDEX, on this thread's own connection (closed after). Its waits are bounded: a lock on the staging
-    table (nobody else's to take) for REGISTER_IMPORT_LOCK_TIMEOUT_MS, the build itself for INDEX_BUILD_TIMEOUT_S."""
+    """One CREATE INDEX, on this thread's own connection (closed after)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
-            cursor.execute(
-                "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
-                [f"{int(settings.REGISTER_IMPORT_LOCK_TIMEOUT_MS)}ms", f"{INDEX_BUILD_TIMEOUT_S}s"],
-            )
             cursor.execute(sql)
     finally:
         connection.close()
@@ -78,8 +72,7 @@ def _prepare_live_shaped(job, stage: Stage, progress: _Progress):
                         progress.save()  # a sign of life between index builds, and a chance to cancel
             else:
                 with ThreadPoolExecutor(INDEX_BUILDERS, thread_name_prefix="register-import-index") as pool:
-                    builds = [pool.submit(_build_index, sql) for sql in statements]
-                    for built in as_completed(builds, timeout=INDEX_BUILD_TIMEOUT_S * len(builds)):
+                    for built in as_completed([pool.submit(_build_index, sql) for sql in statements]):
                         built.result()
                         progress.save()
     except IntegrityError:
