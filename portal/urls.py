@@ -13,6 +13,9 @@ from accounts import views as accounts_views
 from . import views
 
 urlpatterns = [
+    # First: public verification (the QR target and the API) is the busiest path, and every request is resolved
+    # twice (portal.middleware.is_lean, then the handler); none of its addresses is another pattern's.
+    path("", include("portal.verify.urls")),
     path("", views.home, name="home"),
     path("me/", views.me, name="me"),
     path("me/messages/", include("portal.notify.urls")),
@@ -26,7 +29,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("documents/", include("portal.documents.urls")),
     path("visits/", include("portal.visits.urls")),
-    path("", include("portal.verify.urls")),
     path("certificates/", include("certificates.urls")),
     # Feedback was family planning's: its old addresses (in e-mails already sent) lead to the same pages.
     path("familyplanning/feedback/<path:rest>", RedirectView.as_view(url="/feedback/%(rest)s", permanent=True)),

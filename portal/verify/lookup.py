@@ -10,7 +10,7 @@ import datetime
 import hashlib
 import logging
 from collections.abc import Iterable
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, fields
 from time import monotonic
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -209,7 +209,8 @@ class VerificationResult:
     def fragment_key(self) -> str:
         """A digest of every field: the page's cached fragment of this result is found under it (with the language),
         so a result that changes (a revocation, an expiry) never meets the fragment of what it was."""
-        return hashlib.sha256(repr(astuple(self)).encode()).hexdigest()
+        # The fields' values as they are (all flat): astuple would deep-copy each of them on every page view.
+        return hashlib.sha256(repr(tuple(getattr(self, f.name) for f in fields(self))).encode()).hexdigest()
 
     def as_json(self) -> VerificationJSON:
         return {

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -63,8 +64,10 @@ def page_cacheable(request: HttpRequest, result: VerificationResult) -> bool:
     )
 
 
-def cached_page(request: HttpRequest, result: VerificationResult, context: dict[str, Any]) -> HttpResponse:
-    """The page of `result`: the shell (rendered with `context` on first use) with its slots filled."""
+def cached_page(
+    request: HttpRequest, result: VerificationResult, context: Callable[[], dict[str, Any]]
+) -> HttpResponse:
+    """The page of `result`: the shell (rendered with what `context()` returns, on first use) with its slots filled."""
     language = translation.get_language() or ""
     key = (language, care_mode(request), result.valid, get_script_prefix())
     parts = _shells.get(key)
@@ -72,7 +75,7 @@ def cached_page(request: HttpRequest, result: VerificationResult, context: dict[
         shell = render_to_string(
             "verify/detail.html",
             {
-                **context,
+                **context(),
                 "whole_page": True,
                 "verdict_html": _SLOTS["verdict"],
                 "page_path": _SLOTS["path"],
@@ -85,7 +88,7 @@ def cached_page(request: HttpRequest, result: VerificationResult, context: dict[
         if set(parts[1::2]) != set(_SLOTS) or parts[1::2].count("verdict") != 1:
             # A template that lost a slot would show one code's verdict or token on every page: render instead.
             logger.error("verify/detail.html has not every slot of the shell once; the page is rendered each time")
-            return render(request, "verify/detail.html", context)
+            return render(request, "verify/detail.html", context())
         if not settings.DEBUG:  # in development a template edited shows at once
             _shells[key] = parts
     values = {

@@ -123,10 +123,14 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     result, period = _verify_within_limit(request, code, VerificationLog.Channel.PAGE)
     if result is None:
         return _limited_page(request, period)
-    context = {"result": result, "holder_form": HolderCheckForm() if result.found else None}
+
+    def context() -> dict[str, object]:
+        # Built only when a page is rendered: a shell already rendered needs no form (a form costs deep copies).
+        return {"result": result, "holder_form": HolderCheckForm() if result.found else None}
+
     if page_cacheable(request, result):
         return cached_page(request, result, context)
-    return render(request, "verify/detail.html", context, status=404 if result.state == State.NOT_FOUND else 200)
+    return render(request, "verify/detail.html", context(), status=404 if result.state == State.NOT_FOUND else 200)
 
 
 def _holder_limited(request: HttpRequest, scope: str, code: str) -> tuple[bool, int]:
