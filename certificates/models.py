@@ -13,7 +13,6 @@ from accounts.models import User
 from portal.cases.models import (
     ReviewedCase,
     deadline_sweep_index,
-    flagged_deadline_index,
     open_by_due_index,
     open_queue_index,
 )
@@ -101,7 +100,6 @@ class Application(ReviewedCase):
             models.Index(fields=["office", "status", "-created_at"], name="ncr_app_office_queue"),
             open_queue_index("ncr_app", OPEN_STATUSES),
             # The desk's due-soon and overdue counts; a supervisor's queue in due-date order (portal.cases.desk, queues).
-            flagged_deadline_index("ncr_app", OPEN_STATUSES),
             open_by_due_index("ncr_app", OPEN_STATUSES),
             # The re-queue sweep: recent refusals whose notice may still be missing.
             models.Index(fields=["updated_at"], name="ncr_app_refused_updated", condition=Q(status="refused")),

@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from portal.cases.models import (
     ReviewedCase,
     deadline_sweep_index,
-    flagged_deadline_index,
     open_by_due_index,
     open_queue_index,
 )
@@ -64,7 +63,6 @@ class FamilyPlanningApplication(ReviewedCase):
             models.Index(fields=["office", "service", "status", "-created_at"], name="fp_app_office_queue"),
             open_queue_index("fp_app", OPEN_STATUSES),
             # The desk's due-soon and overdue counts; a supervisor's queue in due-date order (portal.cases.desk, queues).
-            flagged_deadline_index("fp_app", OPEN_STATUSES),
             open_by_due_index("fp_app", OPEN_STATUSES),
         ]
 

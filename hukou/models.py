@@ -12,7 +12,6 @@ from accounts.models import Office, User
 from portal.cases.models import (
     ReviewedCase,
     deadline_sweep_index,
-    flagged_deadline_index,
     open_by_due_index,
 )
 from portal.fields import optional_link, optional_reference, user_reference
@@ -251,8 +250,9 @@ class MigrationApplication(ReviewedCase):
             models.Index(fields=["office", "status", "-created_at"], name="hk_app_office_queue"),
             models.Index(fields=["municipal_office", "status", "-created_at"], name="hk_app_municipal_queue"),
             models.Index(fields=["origin_office", "status", "-created_at"], name="hk_app_origin_queue"),
-            # An office's inbox (acting_q): its cases by due date (the default queue), flagged by the deadline sweep
-            # (the desk's due soon and overdue), a supervisor's in due-date order; and by status, carrying the
+            # An office's inbox (acting_q): its cases by due date (the default queue, and the desk's due soon and
+            # overdue, bounded by due date: no index holds due_state, so the sweep's flags are HOT updates), a
+            # supervisor's in due-date order; and by status, carrying the
             # columns of the staff scope (reached_q), so that the queue's COUNT and the desk's new cases are read from
             # the index alone instead of checking the scope on every case of a city in the table.
             models.Index(
@@ -273,7 +273,6 @@ class MigrationApplication(ReviewedCase):
                     "permit_issued_at",
                 ],
             ),
-            flagged_deadline_index("hk_app_acting", OPEN_STATUSES, office_field="acting_office_id"),
             open_by_due_index(
                 "hk_app_acting", office_field="acting_office_id", condition=Q(acting_office_id__isnull=False)
             ),

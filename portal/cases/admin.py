@@ -28,7 +28,8 @@ from accounts.forms import CounterCheckForm
 from accounts.identity import identity_verify_at_counter
 from accounts.models import Role
 
-from .models import Case
+from .deadlines import due_soon_horizon
+from .models import Case, DueState
 from .services import TransitionError, ensure_status
 from .workflow import INTERNAL_NOTE_LABEL, MESSAGE_LABEL, Workflow
 
@@ -548,8 +549,18 @@ class DueStateFilter(admin.SimpleListFilter):
             return queryset.filter(
                 due_date=timezone.localdate(), status__in=model.OPEN_STATUSES, paused_at__isnull=True
             )
-        if self.value() in ("due_soon", "overdue"):
-            return queryset.filter(due_state=self.value(), status__in=model.OPEN_STATUSES)
+        # The desk's bounds (portal.cases.desk): true of every flag the sweep set, and what lets the office's open
+        # cases by due date (`*_office_open_due`) find the flagged ones, as no index holds due_state.
+        if self.value() == "due_soon":
+            return queryset.filter(
+                due_state=DueState.DUE_SOON,
+                due_date__lte=due_soon_horizon(timezone.localdate()),
+                status__in=model.OPEN_STATUSES,
+            )
+        if self.value() == "overdue":
+            return queryset.filter(
+                due_state=DueState.OVERDUE, due_date__lt=timezone.localdate(), status__in=model.OPEN_STATUSES
+            )
         if self.value() == "paused":
             return queryset.filter(status=model.INFO_REQUESTED_STATUS)
         return queryset

@@ -145,6 +145,13 @@ def due_state_for(due_date: date, today: date) -> str:
     return DueState.NONE
 
 
+def due_soon_horizon(today: date) -> date:
+    """The last due date the sweep flags on `today`: the next working day. A case it flagged due soon has its due
+    date on or before this horizon, one it flagged overdue before `today`; the desk's counts and the queue's deadline
+    filter bound the due date the same way (so an index on the office and the due date finds the flagged cases)."""
+    return workdays.add_workdays(today, 1).date
+
+
 # How many cases one digest lists by number; digests sent per task run.
 DIGEST_LIST_LIMIT = 30
 DIGEST_RUN_LIMIT = 2000
@@ -163,7 +170,7 @@ def sweep_deadlines(case_models: Iterable[type[Case]], today: date | None = None
     office is loaded, and no template or outbox row is written here.
     """
     today = today or timezone.localdate()
-    horizon = workdays.add_workdays(today, 1).date
+    horizon = due_soon_horizon(today)
     # The days from today to the horizon that are due soon (a handful); every earlier day is overdue.
     soon = [
         day

@@ -182,18 +182,6 @@ def open_queue_index(prefix: str, open_statuses: Iterable[str]) -> models.Index:
     )
 
 
-def flagged_deadline_index(prefix: str, open_statuses: Iterable[str], office_field: str = "office") -> models.Index:
-    """The desk's *due soon* and *overdue* counts and the queue's deadline filter (portal.cases.desk, DueStateFilter):
-    the open cases of an office that the deadline sweep flagged, a few per cent of them. Both queries filter on the
-    acting office, the open statuses and one due_state, which imply the condition; `open_statuses` must be exactly the
-    model's OPEN_STATUSES, `office_field` the column of the office acting now (`Case.acting_q`)."""
-    return models.Index(
-        fields=[office_field, "due_state"],
-        name=f"{prefix}_flagged",
-        condition=Q(status__in=[str(s) for s in open_statuses]) & ~Q(due_state=DueState.NONE),
-    )
-
-
 def open_by_due_index(
     prefix: str, open_statuses: Iterable[str] = (), *, office_field: str = "office", condition: Q | None = None
 ) -> models.Index:

@@ -32,3 +32,24 @@ def drop_pattern_indexes(app_label: str, model_name: str, fields: tuple[str, ...
                 schema_editor.execute(statement)
 
     return migrations.RunPython(forwards, backwards, elidable=False)
+
+
+def set_fillfactor(app_label: str, model_name: str, percent: int) -> migrations.RunPython:
+    """A migration operation that sets the fillfactor of a case table: inserts (COPY too) leave 100 - `percent` per
+    cent of each heap page free, so that an UPDATE of columns no index holds (the deadline sweep's `due_state`) writes
+    its new row version on the same page, a HOT update, with no index entry. Pages written before keep no such room
+    until the table is rewritten (VACUUM FULL, pg_repack: docs/deploy.md). Reversed: the default (100)."""
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        table = schema_editor.quote_name(apps.get_model(app_label, model_name)._meta.db_table)
+        schema_editor.execute(f"ALTER TABLE {table} SET (fillfactor = {int(percent)})")
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        table = schema_editor.quote_name(apps.get_model(app_label, model_name)._meta.db_table)
+        schema_editor.execute(f"ALTER TABLE {table} RESET (fillfactor)")
+
+    return migrations.RunPython(forwards, backwards, elidable=False)

@@ -114,7 +114,10 @@ def test_the_officers_own_case_offers_no_action(staff_client, office):
 
 def test_filters_by_service_status_and_deadline(staff_client, office, officer):
     licence = FamilyPlanningApplicationFactory(
-        office=office, service="practice_licence", status=Status.ACCEPTED, **{**clock_start(20), "due_state": "overdue"}
+        office=office,
+        service="practice_licence",
+        status=Status.ACCEPTED,
+        **{**clock_start(20, start=timezone.localdate() - datetime.timedelta(days=40)), "due_state": "overdue"},
     )
     registration = FamilyPlanningApplicationFactory(office=office, service="birth_registration")
     client = staff_client(officer)

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.models import Role
 from portal.cases.models import DueState
@@ -65,7 +65,10 @@ def test_queue_shows_the_offices_items_with_a_countdown(staff_client, office, ot
 def test_overdue_filter_and_the_supervisors_subtree(staff_client, office, other_office, officer, supervisor, citizen):
     overdue = FeedbackFactory(applicant=citizen, office=office, subject="Late")
     fresh = FeedbackFactory(applicant=citizen, office=office, subject="Fresh")
-    Feedback.objects.filter(pk=overdue.pk).update(due_state=DueState.OVERDUE)
+    # As the sweep flags it: its due date has passed.
+    Feedback.objects.filter(pk=overdue.pk).update(
+        due_state=DueState.OVERDUE, due_date=timezone.localdate() - datetime.timedelta(days=2)
+    )
     html = staff_client(officer).get(url("changelist") + "?due=overdue").content.decode()
     assert overdue.case_number in html and fresh.case_number not in html
     # The Zhengzhou supervisor sees the Jinshui office's items, not Luoyang's.

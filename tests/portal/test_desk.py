@@ -72,6 +72,48 @@ def test_the_desk_counts_every_state_and_each_link_lists_what_it_counts(staff_cl
     assert "All lists" in page  # the lists stay reachable below the desk
 
 
+def test_the_desk_and_the_queue_agree_with_the_sweeps_flags_within_their_due_date_bounds(
+    staff_client, station_a, officer_a
+):
+    """What the sweep flagged is what the desk counts and the queue lists: due soon with the due date on or before the
+    sweep's horizon, overdue with it past. A flag whose due date has since moved out of those bounds (the horizon
+    shortened, the date moved) is no longer counted or listed, as the next sweep would not set it."""
+    from certificates.models import Application
+    from portal.cases.deadlines import due_soon_horizon, sweep_deadlines
+
+    today = timezone.localdate()
+    horizon = due_soon_horizon(today)
+    for days in (-5, -1, 0, 1, (horizon - today).days, 3, 10):
+        ApplicationFactory(office=station_a, status=Status.ACCEPTED, **due(days))
+    ApplicationFactory(office=station_a, status=Status.INFO_REQUESTED, paused_at=timezone.now(), workdays_left=2)
+    flagged = sweep_deadlines([Application], today=today)
+    assert flagged["overdue"] == 2 and flagged["due_soon"] >= 2
+
+    def flags(state):
+        return set(Application.objects.filter(office=station_a, due_state=state).values_list("case_number", flat=True))
+
+    def desk_and_queue(key):
+        _response, services_ = desk_of(client)
+        column = next(c for c in services_[reverse("admin:certificates_application_changelist")].counts if c.key == key)
+        listed = {case.case_number for case in client.get(column.url).context["cl"].result_list}
+        return column.count, listed
+
+    client = staff_client(officer_a)
+    for key in (DueState.DUE_SOON, DueState.OVERDUE):
+        expected = flags(key)
+        assert expected
+        assert desk_and_queue(key) == (len(expected), expected)
+    # A due-soon flag whose due date is now beyond the horizon, an overdue one whose due date is no longer past.
+    soon = Application.objects.filter(office=station_a, due_state=DueState.DUE_SOON).order_by("due_date").first()
+    late = Application.objects.filter(office=station_a, due_state=DueState.OVERDUE).order_by("due_date").first()
+    Application.objects.filter(pk=soon.pk).update(due_date=horizon + datetime.timedelta(days=7))
+    Application.objects.filter(pk=late.pk).update(due_date=today)
+    for key, moved in ((DueState.DUE_SOON, soon), (DueState.OVERDUE, late)):
+        expected = flags(key) - {moved.case_number}
+        assert moved.case_number in flags(key)
+        assert desk_and_queue(key) == (len(expected), expected)
+
+
 def test_administrators_still_reach_the_model_list(staff_client, db):
     admin_user = StaffFactory(office=None, role="administrator", is_superuser=True)
     page = staff_client(admin_user).get(reverse("admin:index")).content.decode()

@@ -301,6 +301,47 @@ def assert_no_seq_scan_of_big_tables(queries, *, expect_tables, max_share=0.05):
     return checked
 
 
+def index_scans(plan, table):
+    """(index name, index condition) of every index scan of `table` in a plan."""
+    found = []
+    if plan.get("Relation Name") == table and "Index Name" in plan:
+        found.append((plan["Index Name"], plan.get("Index Cond", "")))
+    for child in plan.get("Plans", ()):
+        found += index_scans(child, table)
+    return found
+
+
+def assert_flag_counts_by_due_date_range(queries, table, index):
+    """The desk's due-soon and overdue counts read `index` (the acting office, then the due date) over a due-date
+    range: `due_date <= horizon` and `due_date < today` in the index condition, not every open case of the office."""
+    desk = [q["sql"] for q in queries if " UNION ALL " in q["sql"] or "COUNT(*)" in q["sql"]]
+    assert desk, "the desk's counts were not run"
+    scans = [scan for sql in desk for scan in index_scans(explain(sql), table)]
+    bounded = [cond for name, cond in scans if name == index and "due_date" in cond]
+    assert any("due_date < " in cond for cond in bounded), scans  # overdue
+    assert any("due_date <= " in cond for cond in bounded), scans  # due soon
+
+
+def test_no_index_holds_due_state_and_the_case_tables_keep_room_for_hot_updates(db):
+    """The sweep's UPDATE of due_state is HOT when no index mentions the column (key or predicate) and the page has
+    room for the new row version (the fillfactor the migrations set)."""
+    from portal import registry
+
+    services = {Application, FamilyPlanningApplication, Feedback, MigrationApplication}
+    assert services <= set(registry.case_models())
+    for model in registry.case_models():
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table])
+            indexes = cursor.fetchall()
+            cursor.execute("SELECT reloptions FROM pg_class WHERE oid = %s::regclass", [table])
+            options = cursor.fetchone()[0] or []
+        assert indexes, table
+        assert [name for name, definition in indexes if "due_state" in definition] == [], table
+        if model in services:  # not the tests' own sample case
+            assert "fillfactor=90" in options, (table, options)
+
+
 def capture(action):
     with CaptureQueriesContext(connection) as captured:
         result = action()
@@ -341,9 +382,11 @@ def test_no_criminal_record_queue_of_a_station_and_of_a_supervisor(offices, staf
         queries, response = admin_queries(officer, url, params)
         assert response.context["cl"].result_count > 0 or params, params
         assert_no_seq_scan_of_big_tables(queries, expect_tables={"certificates_application"})
-    # The desk: every service's counts in one query, by index.
+    # The desk: every service's counts in one query, by index; due soon and overdue by a range of the office's open
+    # cases by due date (no index holds due_state, so the sweep's flags are HOT updates).
     queries, _ = admin_queries(officer, reverse("admin:index"))
     assert_no_seq_scan_of_big_tables(queries, expect_tables={"certificates_application"})
+    assert_flag_counts_by_due_date_range(queries, "certificates_application", "ncr_app_office_open_due")
     supervisor = staff_client(StaffFactory(office=offices["zhengzhou"], role=Role.SUPERVISOR))
     queries, _ = admin_queries(supervisor, url, {"due": "overdue"})
     # A supervisor of the whole city sees every station: many rows are the honest answer, but not by a scan.
@@ -377,9 +420,11 @@ def test_hukou_queue_of_each_office(offices, staff_client, desk):
     for params in ({}, {"due": "overdue"}, {"inbox": "waiting"}, {"q": "1234"}):
         queries, _ = admin_queries(client, url, params)
         assert_no_seq_scan_of_big_tables(queries, expect_tables={"hukou_migrationapplication"})
-    # The desk: each count by the office's own index entries (acting_office_id), never the table.
+    # The desk: each count by the office's own index entries (acting_office_id), never the table; due soon and
+    # overdue by a due-date range of them.
     queries, _ = admin_queries(client, reverse("admin:index"))
     assert_no_seq_scan_of_big_tables(queries, expect_tables={"hukou_migrationapplication"})
+    assert_flag_counts_by_due_date_range(queries, "hukou_migrationapplication", "hk_app_acting_due")
 
 
 def sorted_rows(plan):
