@@ -1,6 +1,6 @@
 """The deadline sweep's flags are HOT updates (issue 17): no index holds due_state any more (the desk and the queue
 find the flagged cases by the office's open cases by due date, `*_office_open_due`), and the table's pages keep room
-for the new row version (fillfactor 90, PostgreSQL only; old pages get it only when the table is rewritten:
+for the new row version (fillfactor 85, PostgreSQL only; old pages get it only when the table is rewritten:
 docs/deploy.md)."""
 
 from django.db import migrations
@@ -19,5 +19,5 @@ class Migration(migrations.Migration):
             model_name='familyplanningapplication',
             name='fp_app_flagged',
         ),
-        set_fillfactor('familyplanning', 'familyplanningapplication', 90),
+        set_fillfactor('familyplanning', 'familyplanningapplication', 85),
     ]

@@ -339,7 +339,7 @@ def test_no_index_holds_due_state_and_the_case_tables_keep_room_for_hot_updates(
         assert indexes, table
         assert [name for name, definition in indexes if "due_state" in definition] == [], table
         if model in services:  # not the tests' own sample case
-            assert "fillfactor=90" in options, (table, options)
+            assert "fillfactor=85" in options, (table, options)
 
 
 def capture(action):

@@ -1,5 +1,5 @@
 """Feedback's deadline flags are HOT updates too (issue 17): no index holds its due_state, and its pages keep room
-for the new row version (fillfactor 90, PostgreSQL only; old pages get it only when the table is rewritten:
+for the new row version (fillfactor 85, PostgreSQL only; old pages get it only when the table is rewritten:
 docs/deploy.md)."""
 
 from django.db import migrations
@@ -14,5 +14,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        set_fillfactor('feedback', 'feedback', 90),
+        set_fillfactor('feedback', 'feedback', 85),
     ]
