@@ -15,8 +15,9 @@ off, the second factor off for staff) by the user who sees it in real life, over
   no-criminal-record status page, and the home page.
 
 Every desk and queue page, a city supervisor's too, has the target of ADMIN_TARGET_MS. What keeps them there
-(docs/architecture.md#the-officers-desk): the desk counts each column with its own indexed COUNT (the office and state
-in the index: `*_flagged` for due soon and overdue) rather than aggregating every case in scope; a queue in due-date
+(docs/architecture.md#the-officers-desk): the desk counts each column with its own indexed COUNT (the office in the
+index; due soon and overdue as a due-date range of `*_office_open_due`, as no index holds due_state so that the
+sweep's flags are HOT updates) rather than aggregating every case in scope; a queue in due-date
 order is read from an index in that order (`*_office_open_due` for one office, `*_open_by_due` for a supervisor's
 many), so LIMIT stops after the first page; hukou's office acting now is a generated column (`acting_office_id`), its
 queue's COUNT read from one index (`hk_app_acting_status`); and JIT compilation is off on the portal's connections.

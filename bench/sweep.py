@@ -25,10 +25,22 @@ overdue. The baseline, timed in the same run, is a plain SELECT of exactly those
 The sweep flags the cases with one UPDATE per case model (set-based: chosen through the partial index, locked SKIP
 LOCKED, returning each case's acting office) and writes one digest row per office and state in one INSERT; the notify
 task that renders and e-mails the digests (deadlines.send_deadline_digests) is timed after it, separately. What is
-left of the sweep's time is PostgreSQL's, in those UPDATEs: a new row version for each flagged case, and, unless the
-update is HOT (room on the same page: the flagged rows cluster on the pages their last update moved them to), an
-entry in every index of the table (21 on hukou's), with its WAL and full-page images (EXPLAIN (ANALYZE, BUFFERS,
-WAL) at 1 %: 4 333 hukou rows, 50 000 WAL records, 98 MB). Every run does the same work: before it,
+left of the sweep's time is PostgreSQL's, in those UPDATEs: a new row version for each flagged case. Until issue 17 it
+was not HOT, because due_state was in the `*_flagged` indexes (key and predicate): each flag wrote its row version on
+another page and an entry in every index of the table (21 on hukou's), with its WAL and full-page images (EXPLAIN
+(ANALYZE, BUFFERS, WAL) at 1 %: 4 333 hukou rows, 50 000 WAL records, 98 MB). Now no index holds due_state (the desk
+and the queue's deadline filter bound the due date and read `*_office_open_due`) and the case tables have fillfactor
+85, so a flag is a HOT update: the new version on the same page, no index entry. On a copy of the 1 000 000-case
+bench, 2 shared cores, BENCH_SWEEP_QUICK medians of 5 runs at 1 % due (10 333 of 1 033 333 open; the indexed
+SELECT 20-35 ms beside each, 67 ms in the first): before 890 ms (about 1 % of the updates HOT); indexes dropped and fillfactor set but
+the pages not rewritten 399 ms (about half HOT: only the room earlier updates left); after VACUUM FULL with
+fillfactor 90 398-424 ms (the sweep's own updates 79-94 % HOT), 85 302 ms (93-100 %), 80 246 ms (98-100 %). The
+bench's due rows are not spread at random (about 4 per page on no-criminal-record's table: set_due's updates moved
+them together), as cases accepted on one day and due on one day are in production; 85 makes nearly all of them HOT
+for 5-7 % more heap pages than 90 (80: another 4-6 %). The full run with 85: 313 ms at 1 % (SELECT 27 ms), 1 551 ms at
+10 %. The seed's COPY respects the fillfactor (heap inserts leave the room), so a bench seeded after the migrations
+needs no rewrite; a copy of a bench seeded before them does (VACUUM FULL of the four case tables). Every run does the
+same work: before it,
 the flags the previous run set are cleared, its digest and outbox rows deleted and its broker messages purged. One more run under cProfile says where the time goes. Writes the "sweep" section of
 bench/results/results.{json,md}.
 """
