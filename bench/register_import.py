@@ -19,6 +19,7 @@ register_matches during the imports. Writes the "register" section of bench/resu
 
 import datetime
 import json
+import logging
 import os
 import random
 import resource
@@ -101,12 +102,28 @@ def child(job_id: int):
     """The importing process: the worker's code, then its own peak RSS."""
     from certificates.register import run_import_job
 
+    phases: dict[str, float] = {}
+
+    class Steps(logging.Handler):
+        """The seconds of each step, from the job's log record (certificates.register.progress._log_phases)."""
+
+        def emit(self, record):
+            phases.update(getattr(record, "phases", {}))
+
+    register_log = logging.getLogger("certificates.register")
+    register_log.addHandler(Steps(logging.INFO))
+    register_log.setLevel(logging.INFO)
     started = time.perf_counter()
     outcome = run_import_job(job_id)
     seconds = time.perf_counter() - started
     print(
         json.dumps(
-            {"outcome": outcome, "seconds": seconds, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+            {
+                "outcome": outcome,
+                "seconds": seconds,
+                "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                "phases": phases,
+            }
         )
     )
 
@@ -151,6 +168,7 @@ def run_once(path: Path, user) -> dict:
         "p99_ms": latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000,
         "max_ms": latencies[-1] * 1000,
         "file_bytes": path.stat().st_size,
+        "phases": out["phases"],
     }
 
 
@@ -175,6 +193,7 @@ def main():
             f"{figures['maxrss_mb']:.0f} MB, register_matches p99 {figures['p99_ms']:.1f} ms "
             f"(max {figures['max_ms']:.0f} ms, {figures['checks']} checks)"
         )
+        print("  steps: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in figures["phases"].items()))
     copy_s.append(bare_copy(files[0]))
     copy_rate = ROWS / results.median(copy_s)
     rate = results.median([r["rows_per_s"] for r in runs])

@@ -16,7 +16,16 @@ from django.utils.translation import gettext as _
 from ..models import ImportKind, ImportOutcome, ImportPhase, RegisterImport
 from . import raw, sql
 from .delta import _apply_delta
-from .progress import ImportCancelled, _fail_interrupted, _finish, _Progress, _Rejected, _rejected, _set
+from .progress import (
+    ImportCancelled,
+    _fail_interrupted,
+    _finish,
+    _log_phases,
+    _Progress,
+    _Rejected,
+    _rejected,
+    _set,
+)
 from .reading import READ_BUFFER, FileProblem, _CountingReader, iter_records, iter_rows
 from .rules import MAX_REJECTIONS_LISTED, _clean_row, _stage_row
 from .simple import SimpleRows
@@ -102,7 +111,8 @@ def _run(job: RegisterImport) -> str:
     stage = Stage(job)
     stage.create()
     try:
-        outcome = _load_pg(job, stage, progress) if _pg() else _load(job, stage, progress)
+        with progress.timed("loading"):
+            outcome = _load_pg(job, stage, progress) if _pg() else _load(job, stage, progress)
         if outcome:
             return outcome
         # 3. Swapping (or applying a delta): one transaction; a cancellation is honoured up to its start.
@@ -125,7 +135,9 @@ def _run(job: RegisterImport) -> str:
         _finish(job, ImportPhase.CANCELLED, ImportOutcome.CANCELLED, rows_read=progress.read)
         return "cancelled"
     finally:
-        stage.drop()
+        with progress.timed("staging dropped"):
+            stage.drop()
+        _log_phases(job, progress)
 
 
 def _sha_mismatch(job) -> str:
