@@ -29,7 +29,7 @@ from .progress import (
 from .reading import READ_BUFFER, FileProblem, _CountingReader, iter_records, iter_rows
 from .rules import MAX_REJECTIONS_LISTED, _clean_row, _stage_row
 from .simple import SimpleRows
-from .stage import Stage, _pg, _qn, raw_table_name
+from .stage import Stage, _pg, _qn, commits_without_flush, raw_table_name
 from .swap import _swap_full
 
 logger = logging.getLogger("certificates.register")
@@ -111,7 +111,7 @@ def _run(job: RegisterImport) -> str:
     stage = Stage(job)
     stage.create()
     try:
-        with progress.timed("loading"):
+        with progress.timed("loading"), commits_without_flush():
             outcome = _load_pg(job, stage, progress) if _pg() else _load(job, stage, progress)
         if outcome:
             return outcome

@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -67,7 +68,13 @@ def _set(job: RegisterImport, **fields):
 
 
 def _finish(job: RegisterImport, phase: str, outcome: str, **fields):
-    _set(job, phase=phase, outcome=outcome, finished_at=timezone.now(), heartbeat_at=timezone.now(), **fields)
+    """The job's outcome, committed as durably as anything else (waiting for the WAL flush even where the session's
+    other commits do not: stage.commits_without_flush)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = on")
+        _set(job, phase=phase, outcome=outcome, finished_at=timezone.now(), heartbeat_at=timezone.now(), **fields)
     logger.info(
         "register import %s (%s) by user %s: %s, %d rows read, %d rejected, %d imported",
         job.pk,

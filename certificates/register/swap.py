@@ -15,7 +15,7 @@ from django.utils import timezone
 from .affected import _blocking_counts, _open_applications, _record_changes
 from .progress import _done, _Progress, _Rejected
 from .rules import MAX_REJECTIONS_LISTED
-from .stage import DATA_COLUMNS, LIVE_TABLE, Stage, _qn
+from .stage import DATA_COLUMNS, LIVE_TABLE, Stage, _qn, commits_without_flush
 
 logger = logging.getLogger("certificates.register")
 
@@ -98,7 +98,8 @@ def _swap_full(job, stage: Stage, progress: _Progress):
         cursor.execute(f"SELECT COUNT(*) FROM {_qn(LIVE_TABLE)}")  # noqa: S608  # nosec B608 - our quoted names; values are parameters
         records_before = cursor.fetchone()[0]
     if stage.live_shaped:
-        indexes = _prepare_live_shaped(job, stage, progress)
+        with commits_without_flush():
+            indexes = _prepare_live_shaped(job, stage, progress)
         with progress.timed("open applications' check after"):
             after = _blocking_counts(stage.name, applications)
         attempts = settings.REGISTER_IMPORT_SWAP_ATTEMPTS
