@@ -402,6 +402,29 @@ def test_a_row_simple_to_the_worker_is_one_python_accepts_and_copy_stores_with_t
     assert loaded == expected
 
 
+def test_the_worker_s_check_of_a_chunk_says_what_its_check_of_each_row_says():
+    """SimpleRows.chunk (a column at a time, what the direct way runs) passes a line exactly when SimpleRows.row passes
+    its row, for every kind of good and bad row; a chunk passes when each of its rows does."""
+    columns, rows = make_rows("full", 3000, seed=29)
+    sealed = columns.index("sealed_by_order")
+    for i, row in enumerate(rows):
+        if row[sealed] == "" and i % 4:
+            row[sealed] = random.Random(i).choice(["0", "1", "true", "false", "yes", "no"])
+    check = SimpleRows(columns, TODAY)
+    verdicts = [check.row(row) for row in rows]
+    assert 1500 < sum(verdicts) < len(rows)
+    for row, simple in zip(rows, verdicts, strict=True):
+        line = ",".join(row).encode()
+        for ending in (b"\r\n", b"\n", b""):
+            assert SimpleRows(columns, TODAY).chunk(line + ending) is simple, (row, ending)
+    good = [row for row, simple in zip(rows, verdicts, strict=True) if simple]
+    body = plain_csv(columns, good).split(b"\r\n", 1)[1]
+    assert check.chunk(body)
+    for row in (row for row, simple in zip(rows, verdicts, strict=True) if not simple):
+        bad = plain_csv(columns, [*good[:150], row, *good[150:300]]).split(b"\r\n", 1)[1]
+        assert not check.chunk(bad), row
+
+
 def test_the_direct_way_stops_at_the_first_chunk_with_a_row_that_is_not_simple():
     columns, rows = make_rows("full", 40, seed=23)
     rows = [[*row[:-1], "1"] for i, row in enumerate(rows) if i % 3]  # good rows, sealed flags written out
