@@ -14,7 +14,16 @@ bare COPY of the same file in the same run, with the officers' checks timed from
 
 Figures: rows per second of the import (file read, every row validated and COPYed into the staging table, the
 register's indexes built, the swap) beside the bare COPY's; peak RSS of the importing process; p99 of
-register_matches during the imports. Writes the "register" section of bench/results/results.{json,md}.
+register_matches during the imports. Writes the "register" section of bench/results/results.{json,md}. Each run
+also prints the seconds of each step of the job, from the log record the job writes when it ends
+(certificates.register.progress._log_phases), and records them in the json.
+
+Where the time goes (2 cores, 5,000,000 rows, December 2026; docs/services.md, "The register"): bare COPY 5-6 s;
+the import 21-27 s, 4-5x: loading 14-18 s, paced by the worker's read, SHA-256 and check of each chunk (14 s of one
+core) while PostgreSQL COPYs the chunk before on the other; indexes 6-8 s (four, two at a time); the old register
+counted, the staging columns dropped, ANALYZE and the swap, a second or two together. The ratio moves with what
+else the machine runs (the load average is recorded beside it): the import needs both cores, the bare COPY one, so
+compare the ratios of runs at a similar load, and read the steps to see which one moved.
 """
 
 import datetime
