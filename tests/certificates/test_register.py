@@ -29,7 +29,7 @@ from certificates.models import (
     RegisterImport,
     Status,
 )
-from certificates.register import register_import_cancel, register_import_restart, register_import_start
+from certificates.register import raw, register_import_cancel, register_import_restart, register_import_start
 from certificates.tasks import register_import, sweep_register_imports
 from portal.cases.models import Transition
 from tests.factories import ApplicationFactory, StaffFactory, UserFactory, make_id_number
@@ -538,3 +538,35 @@ def test_a_job_is_queued_on_the_default_queue_after_commit(administrator, django
         job = start(csv_bytes(row()), UserFactory())
     assert len(callbacks) == 1 and not sent
     assert job.phase == ImportPhase.QUEUED
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"a,b\r\nc,d\r\n",
+        b"a,b\nc,d\n",
+        b"a,b\nc,d",
+        b"a,b\r\nc,d\r",
+        b"a,b\r\n\r\nc,d\r\n",
+        b"a,b\n\nc,d\n",
+        b"a,b\r\nc,d\n\ne,f\r\n",
+        b"a,b\nc,d\r\n\r\n",
+        b"a,b\r\nc\rd\r\n",
+        b'a,"b"\r\n',
+        b"a,b\\.\r\n",
+        b"a,b\\c\r\n",
+        b"a,\x00\r\n",
+        b"a,b\n\r\nc,d\n",
+        b"\r\n\r\n",
+        b"\n\n",
+    ],
+)
+def test_a_file_is_plain_for_the_scan_read_in_any_pieces_exactly_when_it_is_plain_as_a_whole(data):
+    """raw.FileScan, fed the file in reads of any size, finds it plain exactly when the whole file holds none of
+    raw._NOT_PLAIN and its every carriage return begins a CRLF."""
+    expected = not any(pattern in data for pattern in raw._NOT_PLAIN) and data.count(b"\r") == data.count(b"\r\n")
+    for size in range(1, len(data) + 1):
+        scan = raw.FileScan()
+        for start in range(0, len(data), size):
+            scan.update(data[start : start + size])
+        assert scan.result()[2] is expected, (data, size)
