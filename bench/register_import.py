@@ -18,12 +18,13 @@ register_matches during the imports. Writes the "register" section of bench/resu
 also prints the seconds of each step of the job, from the log record the job writes when it ends
 (certificates.register.progress._log_phases), and records them in the json.
 
-Where the time goes (2 cores, 5,000,000 rows, December 2026; docs/services.md, "The register"): bare COPY 5-6 s;
-the import 21-27 s, 4-5x: loading 14-18 s, paced by the worker's read, SHA-256 and check of each chunk (14 s of one
-core) while PostgreSQL COPYs the chunk before on the other; indexes 6-8 s (four, two at a time); the old register
-counted, the staging columns dropped, ANALYZE and the swap, a second or two together. The ratio moves with what
-else the machine runs (the load average is recorded beside it): the import needs both cores, the bare COPY one, so
-compare the ratios of runs at a similar load, and read the steps to see which one moved.
+Where the time goes (2 cores, 5,000,000 rows, December 2026, load average 1.5-2.5; docs/services.md, "The
+register"): bare COPY 4.7-5.2 s; the import 18.6-18.8 s, 3.8x: loading 12 s, paced by the worker's thread that reads,
+hashes and checks each chunk (about 12 s of one core) while PostgreSQL COPYs the chunk before on the other; indexes
+5.8 s (four, two at a time); the old register counted, the staging columns dropped, ANALYZE and the swap, 0.8 s
+together. The ratio moves with what else the machine runs (the load average is recorded beside it; at 3-4.5 it was
+4-5x): the import needs both cores, the bare COPY one, so compare the ratios of runs at a similar load, and read the
+steps to see which one moved.
 """
 
 import datetime
