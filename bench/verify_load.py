@@ -126,8 +126,9 @@ def main():
             env=worker_env,
             start_new_session=True,
         )
-    # The production configuration (gunicorn.conf.py, as the Procfile runs it: preloaded app, workers recycled
-    # after about a thousand requests, an access log line per request), on loopback with BENCH_GUNICORN_WORKERS.
+    # The production configuration (gunicorn.conf.py, as the Procfile runs it: preloaded app warmed before forking
+    # (portal/warmup.py), workers recycled after about 20 000 requests (GUNICORN_MAX_REQUESTS), an access log line
+    # per request), on loopback with BENCH_GUNICORN_WORKERS.
     server = subprocess.Popen(  # noqa: S603 - fixed commands from this checkout
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -249,7 +250,7 @@ def record_results(table, log_check, certificates):
         [
             f"gunicorn with {WORKERS} workers and "
             + (
-                "gunicorn.conf.py (preloaded, recycled every ~1000 requests, access log) "
+                "gunicorn.conf.py (preloaded and warmed, workers recycled every ~20 000 requests, access log) "
                 if GUNICORN_CONFIG.exists()
                 else ""
             )
