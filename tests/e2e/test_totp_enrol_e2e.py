@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import horizontal_overflow, shot
 from tests.factories import StaffFactory
@@ -34,12 +35,13 @@ def test_a_member_enrols_from_the_link_on_a_phone(phone_page, site, settings):
 
     # A real browser's POST carries an Origin header; the page's referrer policy must let the CSRF check accept it.
     page.fill("input[name=otp_token]", f"{(totp(device.bin_key) + 1) % 1_000_000:06d}")
-    page.locator("main button[type=submit]").click()
-    assert page.locator("#otp_error").is_visible()
+    with page.expect_navigation():  # the answer is a new page: wait for it, not for the old one to be checked
+        page.locator("main button[type=submit]").click()
+    expect(page.locator("#otp_error")).to_be_visible()
     TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0)  # the wait after a wrong code is over
     page.fill("input[name=otp_token]", f"{totp(device.bin_key):06d}")
-    page.locator("main button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
     device.refresh_from_db()
     assert device.confirmed
     shot(page, "totp-enrol-done-phone")
