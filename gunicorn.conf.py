@@ -31,7 +31,8 @@ bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8
 # machines × workers × threads must stay below PostgreSQL's max_connections (or go through PgBouncer).
 workers = _int("WEB_CONCURRENCY", _int("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1))
 threads = _int("GUNICORN_THREADS", 4)
-worker_class = "gthread" if threads > 1 else "sync"
+# gthread, but a graceful stop answers every connection already accepted (portal/gunicorn_worker.py).
+worker_class = "portal.gunicorn_worker.DrainingThreadWorker" if threads > 1 else "sync"
 
 # A request that takes longer than this is killed (the worker is replaced) and logged; certificates are rendered
 # by the Celery worker, never in a request, so nothing legitimate comes close.

@@ -208,7 +208,8 @@ def test_gunicorn_configuration(monkeypatch):
     # Threaded workers by default: one process per core plus one, several requests each (a password hash or a
     # database wait holds a thread, not a process).
     assert default["workers"] == (os.cpu_count() or 1) + 1
-    assert default["threads"] > 1 and default["worker_class"] == "gthread"
+    # gunicorn's gthread worker, draining what it accepted when it stops (portal/gunicorn_worker.py)
+    assert default["threads"] > 1 and default["worker_class"] == "portal.gunicorn_worker.DrainingThreadWorker"
     monkeypatch.setenv("GUNICORN_THREADS", "1")  # sync workers again, one request per process
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["worker_class"] == "sync"
 
