@@ -28,7 +28,7 @@ from accounts.forms import CounterCheckForm
 from accounts.identity import identity_verify_at_counter
 from accounts.models import Role
 
-from .deadlines import due_soon_horizon
+from .deadlines import flagged_q
 from .models import Case, DueState
 from .services import TransitionError, ensure_status
 from .workflow import INTERNAL_NOTE_LABEL, MESSAGE_LABEL, Workflow
@@ -549,18 +549,9 @@ class DueStateFilter(admin.SimpleListFilter):
             return queryset.filter(
                 due_date=timezone.localdate(), status__in=model.OPEN_STATUSES, paused_at__isnull=True
             )
-        # The desk's bounds (portal.cases.desk): true of every flag the sweep set, and what lets the office's open
-        # cases by due date (`*_office_open_due`) find the flagged ones, as no index holds due_state.
-        if self.value() == "due_soon":
-            return queryset.filter(
-                due_state=DueState.DUE_SOON,
-                due_date__lte=due_soon_horizon(timezone.localdate()),
-                status__in=model.OPEN_STATUSES,
-            )
-        if self.value() == "overdue":
-            return queryset.filter(
-                due_state=DueState.OVERDUE, due_date__lt=timezone.localdate(), status__in=model.OPEN_STATUSES
-            )
+        state = self.value()
+        if state in (DueState.DUE_SOON, DueState.OVERDUE):  # as the desk counts them
+            return queryset.filter(flagged_q(state, timezone.localdate()), status__in=model.OPEN_STATUSES)
         if self.value() == "paused":
             return queryset.filter(status=model.INFO_REQUESTED_STATUS)
         return queryset

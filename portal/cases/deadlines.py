@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.db import connection, transaction
 from django.db.models import Case as DbCase
-from django.db.models import CharField, Expression, F, Value, When
+from django.db.models import CharField, Expression, F, Q, Value, When
 from django.utils import timezone
 
 from portal.workdays import calendar as workdays
@@ -150,6 +150,15 @@ def due_soon_horizon(today: date) -> date:
     date on or before this horizon, one it flagged overdue before `today`; the desk's counts and the queue's deadline
     filter bound the due date the same way (so an index on the office and the due date finds the flagged cases)."""
     return workdays.add_workdays(today, 1).date
+
+
+def flagged_q(state: str, today: date) -> Q:
+    """The cases the sweep flagged `state` (due soon or overdue), as the desk counts them and the queue filters them:
+    the flag and the due date's bound that holds for every flag the sweep set (due soon: on or before the horizon;
+    overdue: before today), which lets the office's open cases by due date (`*_office_open_due`) find them, as no
+    index holds due_state."""
+    bound = Q(due_date__lte=due_soon_horizon(today)) if state == DueState.DUE_SOON else Q(due_date__lt=today)
+    return Q(due_state=state) & bound
 
 
 # How many cases one digest lists by number; digests sent per task run.

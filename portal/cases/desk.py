@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scoping import scoped_office_ids
 
-from .deadlines import due_soon_horizon
+from .deadlines import flagged_q
 from .models import DueState
 from .queues import CaseQueueAdminMixin
 
@@ -103,10 +103,8 @@ def _counts_sql(model_admin: Any, request: HttpRequest, position: int, today: da
     conditions = {
         "new": acting & Q(status=_new_status(model_admin)),
         "due_today": acting & running & Q(due_date=today),
-        # The due-date bounds hold for every flag the sweep set (deadlines.due_soon_horizon): they let the office's
-        # open cases by due date (`*_office_open_due`) find the flagged ones, as no index holds due_state.
-        "due_soon": acting & running & Q(due_state=DueState.DUE_SOON, due_date__lte=due_soon_horizon(today)),
-        "overdue": acting & running & Q(due_state=DueState.OVERDUE, due_date__lt=today),
+        "due_soon": acting & running & flagged_q(DueState.DUE_SOON, today),
+        "overdue": acting & running & flagged_q(DueState.OVERDUE, today),
         "waiting": Q(status__in=waiting),
         "mine": acting & Q(assigned_to=request.user.pk),
     }
